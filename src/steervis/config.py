@@ -1,0 +1,151 @@
+"""Typed dataclass configs: the single source of truth. YAML only for presets and ``--config`` files.
+
+>>> from dataclasses import dataclass, field
+>>> @dataclass
+... class Inner:
+...     lr: float = 1e-3
+>>> @dataclass
+... class Outer:
+...     name: str = "x"
+...     inner: Inner = field(default_factory=Inner)
+>>> cfg = load_config(Outer, overrides=["inner.lr=0.5"])
+>>> cfg.inner.lr
+0.5
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from steervis.errors import SteervisError
+
+T = TypeVar("T")
+PRESET_DIR = Path(__file__).parent / "presets"
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def config_hash(cfg: Any, length: int = 16) -> str:
+    """A stable short hash of a config (sorted JSON), used as a cache key."""
+    blob = json.dumps(to_dict(cfg) if dataclasses.is_dataclass(cfg) else cfg, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:length]
+
+
+def _field_type(cls: type, name: str) -> Any:
+    return typing.get_type_hints(cls)[name]
+
+
+def _coerce(tp: Any, value: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+        return from_dict(tp, value, where)
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return None if value is None else _coerce(inner[0], value, where)
+    if origin in (list, tuple) and isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]  # "a,b" on the command line
+    if origin is tuple and isinstance(value, list):
+        return tuple(value)
+    if tp is float and isinstance(value, int | str) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, str):
+        return int(value)
+    if tp is str and value is not None and not isinstance(value, str):
+        return str(value)
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
+    """Build a dataclass from a (nested) dict; unknown keys are an error with a did-you-mean hint."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in (data or {}).items():
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise SteervisError(f"Unknown config key {where + key!r}.{hint}")
+        kwargs[key] = _coerce(_field_type(cls, key), value, f"{where}{key}.")
+    return cls(**kwargs)
+
+
+def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        data = data.setdefault(part, {})
+    data[leaf] = value
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise SteervisError(f"Config file {path} does not exist.")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise SteervisError(f"Config file {path} is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise SteervisError(f"Config file {path} must hold a mapping of keys to values.")
+    return data
+
+
+def preset_path(name: str) -> Path:
+    path = PRESET_DIR / f"{name}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+        raise SteervisError(f"Unknown preset {name!r}. Known presets: {', '.join(known)}")
+    return path
+
+
+def load_config(
+    cls: type[T],
+    path: str | Path | None = None,
+    preset: str | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    base: dict[str, Any] | None = None,
+) -> T:
+    """Defaults < preset < ``--config`` file < ``base`` (CLI flags) < ``key=value`` overrides."""
+    data: dict[str, Any] = {}
+    if preset:
+        data = _merge(data, load_yaml(preset_path(preset)))
+    if path:
+        data = _merge(data, load_yaml(path))
+    if base:
+        data = _merge(data, {k: v for k, v in base.items() if v is not None})
+    for item in overrides:
+        if "=" not in item:
+            raise SteervisError(f"Override {item!r} must look like key=value (e.g. train.lr=1e-4).")
+        key, raw = item.split("=", 1)
+        _set_path(data, key.strip(), yaml.safe_load(raw))
+    return from_dict(cls, data)
+
+
+def dump_config(cfg: Any) -> str:
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False)
+
+
+def save_config(cfg: Any, path: str | Path) -> Path:
+    """Write the resolved config beside a run's outputs (atomically)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(dump_config(cfg))
+    tmp.replace(path)
+    return path
