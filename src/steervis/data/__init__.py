@@ -1,0 +1,36 @@
+"""Image data: one loader for any ``<root>/<domain>/<class>/<image>`` folder, the minidomains benchmark, toys.
+
+Names are imported lazily so ``import steervis.data`` stays instant (pandas/PIL load on first use).
+
+>>> import tempfile
+>>> from steervis.data import load_folder, make_toy_dataset
+>>> int(load_folder(make_toy_dataset(tempfile.mkdtemp())).counts().loc["total", "total"])
+24
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "BadImage": "steervis.data.images",
+    "open_image": "steervis.data.images",
+    "sha256_file": "steervis.data.images",
+    "FolderData": "steervis.data.folder",
+    "load_folder": "steervis.data.folder",
+    "count_table": "steervis.data.folder",
+    "read_manifest": "steervis.data.manifest",
+    "write_manifest": "steervis.data.manifest",
+    "make_toy_dataset": "steervis.data.synthetic",
+    "build_minidomains": "steervis.data.minidomains",
+    "minidomains_root": "steervis.data.minidomains",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'steervis.data' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

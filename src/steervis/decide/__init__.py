@@ -1,0 +1,1 @@
+"""steervis.decide (filled in by its issue)."""

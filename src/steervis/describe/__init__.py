@@ -1,0 +1,1 @@
+"""steervis.describe (filled in by its issue)."""

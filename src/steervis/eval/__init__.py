@@ -1,0 +1,1 @@
+"""steervis.eval (filled in by its issue)."""

@@ -1,0 +1,113 @@
+"""What the zoo hands back: small wrappers that pair a model with its preprocessing.
+
+>>> from steervis.zoo import load
+>>> clf = load("efficientnet-lite0", kind="image-classifier")  # doctest: +SKIP
+>>> clf.predict_topk([image], k=3)  # doctest: +SKIP
+[[(285, 'Egyptian cat', 0.41), ...]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+
+
+def imagenet_preprocess(images: list[Image.Image], size: int = 224, crop_pct: float = 0.875) -> torch.Tensor:
+    """Resize the short side to size/crop_pct, centre-crop ``size``, normalise: the ImageNet eval recipe."""
+    scale = int(round(size / crop_pct))
+    out = np.empty((len(images), 3, size, size), dtype=np.float32)
+    for i, img in enumerate(images):
+        img = img.convert("RGB")
+        w, h = img.size
+        r = scale / min(w, h)
+        img = img.resize((max(size, round(w * r)), max(size, round(h * r))), Image.Resampling.BICUBIC)
+        w, h = img.size
+        left, top = (w - size) // 2, (h - size) // 2
+        arr = np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.float32) / 255.0
+        out[i] = ((arr - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)
+    return torch.from_numpy(out)
+
+
+@dataclass
+class ImageClassifier:
+    """An ImageNet classifier that also gives pooled and grid features (EfficientNet-style backbones)."""
+
+    model: torch.nn.Module
+    class_names: list[str]
+    name: str = ""
+    input_size: int = 224
+
+    def preprocess(self, images: list[Image.Image]) -> torch.Tensor:
+        return imagenet_preprocess(images, self.input_size)
+
+    @torch.inference_mode()
+    def forward_all(self, pixels: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One pass → ``grid`` [n, c, h, w], ``pooled`` [n, c], ``logits`` [n, 1000]."""
+        grid = self.model.features(pixels)
+        pooled = grid.mean(dim=(2, 3))
+        return {"grid": grid, "pooled": pooled, "logits": self.model.classifier(pooled)}
+
+    def probs(self, pixels: torch.Tensor) -> torch.Tensor:
+        return F.softmax(self.forward_all(pixels)["logits"], dim=-1)
+
+    def predict_topk(self, images: list[Image.Image], k: int = 5) -> list[list[tuple[int, str, float]]]:
+        probs = self.probs(self.preprocess(images))
+        top = probs.topk(k, dim=-1)
+        return [
+            [(int(i), self.class_names[int(i)], float(p)) for p, i in zip(ps, idx, strict=True)]
+            for ps, idx in zip(top.values, top.indices, strict=True)
+        ]
+
+
+@dataclass
+class TextEncoder:
+    """Sentence embeddings by mean pooling over tokens, L2-normalised (the sentence-transformers recipe)."""
+
+    model: torch.nn.Module
+    tokenizer: Any
+    name: str = ""
+    max_length: int = 128
+    _memo: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @torch.inference_mode()
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """[len(texts), d] float32, unit norm; repeated texts are embedded once per encoder."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            batch = self.tokenizer(
+                chunk, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+            )
+            hidden = self.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            emb = F.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
+            self._memo.update(zip(chunk, emb.float().numpy(), strict=True))
+        if not texts:
+            return np.zeros((0, self.model.config.hidden_size), dtype=np.float32)
+        return np.stack([self._memo[t] for t in texts])
+
+
+@dataclass
+class CausalLM:
+    """A causal language model and its tokenizer."""
+
+    model: Any
+    tokenizer: Any
+    name: str = ""
+
+
+@dataclass
+class VisionTextModel:
+    """A transformers vision-language model (CLIP, BLIP, LLaVA) and its processor."""
+
+    model: Any
+    processor: Any
+    name: str = ""

@@ -1,0 +1,116 @@
+"""The model zoo's core: one registry of named models (embedded and tiny), and hub-id loading per kind.
+
+A name in the registry loads its packaged weights (or a tiny random-init config); any other string is a
+Hugging Face hub id, loaded with the normal ``from_pretrained`` of the requested kind. Offline, a hub id
+fails with one sentence naming the embedded alternative.
+
+>>> from steervis.zoo import load
+>>> lm = load("smollm2-135m-instruct", kind="causal-lm")  # doctest: +SKIP
+>>> lm.model.config.model_type  # doctest: +SKIP
+'llama'
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from steervis.errors import SteervisError
+from steervis.registry import Registry
+
+# Kinds a model can be loaded as; the embedded default shown when a hub id is out of reach.
+EMBEDDED_DEFAULT = {
+    "image-classifier": "efficientnet-lite0",
+    "text-encoder": "minilm-l6",
+    "causal-lm": "smollm2-135m-instruct",
+    "clip": "conse (the embedded matcher: efficientnet-lite0 + minilm-l6)",
+    "captioner": "none offline (descriptions then carry tags and attributes only)",
+    "vlm": "tiny-llava (random weights, for tests only)",
+}
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A named model: what kind it is, how to load it, how to tell whether it is ready offline."""
+
+    name: str
+    kind: str
+    source: str  # where the weights come from (package name, or "random init")
+    load: Callable[[], Any]
+    is_cached: Callable[[], bool] = lambda: True
+    prepare: Callable[[], Any] | None = None  # one-time work that makes later loads fast
+
+
+MODELS = Registry("model")
+HUB_LOADERS = Registry("model kind")
+
+
+def register_model(entry: ModelEntry) -> ModelEntry:
+    MODELS.register(entry.name, lambda: entry, help=f"{entry.kind}: {entry.source}")
+    return entry
+
+
+def entry(name: str) -> ModelEntry:
+    return MODELS.get(name)()
+
+
+@functools.cache
+def hub_reachable(host: str = "huggingface.co", timeout: float = 2.0) -> bool:
+    """Whether the hub can be reached; checked once so an offline machine fails in seconds, not after retries."""
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        return False
+    try:
+        socket.setdefaulttimeout(timeout)
+        socket.getaddrinfo(host, 443)
+        return True
+    except OSError:
+        return False
+    finally:
+        socket.setdefaulttimeout(None)
+
+
+def hub_kwargs() -> dict[str, Any]:
+    """``from_pretrained`` kwargs: use only the local HF cache when the hub cannot be reached."""
+    if hub_reachable():
+        return {}
+    import huggingface_hub.constants
+
+    # Some transformers look-ups (e.g. the PEFT adapter probe) ignore local_files_only and retry for ~25 s.
+    huggingface_hub.constants.HF_HUB_OFFLINE = True
+    return {"local_files_only": True}
+
+
+def load_from_hub(model_id: str, kind: str, loader: Callable[..., Any]) -> Any:
+    """Run a hub loader, turning 'weights not available' into one clear sentence."""
+    try:
+        return loader(model_id, **hub_kwargs())
+    except (OSError, ValueError) as err:
+        raise SteervisError(
+            f"Model {model_id!r} is not available: its weights are not in the local Hugging Face cache and the hub "
+            f"cannot be reached. Use the embedded {EMBEDDED_DEFAULT.get(kind, kind)} instead "
+            f"(`steervis models` lists what works offline). [{type(err).__name__}]"
+        ) from None
+
+
+def load(name: str, kind: str) -> Any:
+    """Load ``name`` as a model of ``kind``: a registered name, else a hub id through that kind's loader."""
+    if name in MODELS:
+        found = entry(name)
+        if found.kind != kind:
+            raise SteervisError(f"{name!r} is a {found.kind} model, but a {kind} model is needed here.")
+        return found.load()
+    if "/" not in name and not os.path.isdir(name):
+        MODELS.get(name)  # raises the did-you-mean error for a misspelt embedded name
+    return load_from_hub(name, kind, HUB_LOADERS.get(kind))
+
+
+def list_models() -> list[dict[str, Any]]:
+    """Every registered name with its kind, source and whether it loads offline right now."""
+    return [
+        {"name": e.name, "kind": e.kind, "source": e.source, "cached": bool(e.is_cached())}
+        for e in (entry(n) for n in MODELS.names())
+    ]

