@@ -60,8 +60,14 @@ def tiny_clip() -> VisionTextModel:
 
 
 def tiny_blip() -> VisionTextModel:
-    from transformers import (BlipConfig, BlipForConditionalGeneration, BlipImageProcessorPil, BlipProcessor,
-                              BlipTextConfig, BlipVisionConfig)
+    from transformers import (
+        BlipConfig,
+        BlipForConditionalGeneration,
+        BlipImageProcessorPil,
+        BlipProcessor,
+        BlipTextConfig,
+        BlipVisionConfig,
+    )
 
     tok = bert_tokenizer()
     text = BlipTextConfig(vocab_size=tok.vocab_size, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
