@@ -124,6 +124,25 @@ def fit(img: PILImage.Image, max_side: int = 256) -> PILImage.Image:
     return img.resize(new, Image.Resampling.LANCZOS)
 
 
+def crop_to_content(img: PILImage.Image, margin: float = 0.04, threshold: int = 245) -> PILImage.Image:
+    """Crop an RGB image on white to its non-white content plus a ``margin`` (fraction of the larger side).
+
+    Clip-art often sits small in a large transparent canvas; cropping makes objects fill the frame.
+
+    Raises:
+        BadImage: Nothing but (near-)white pixels: the object would be invisible.
+    """
+    from PIL import ImageOps
+
+    mask = ImageOps.invert(img.convert("L")).point(lambda v: 255 if v > 255 - threshold else 0)
+    box = mask.getbbox()
+    if box is None:
+        raise BadImage("blank: no non-white pixels after compositing on white")
+    pad = round(margin * max(box[2] - box[0], box[3] - box[1]))
+    box = (max(0, box[0] - pad), max(0, box[1] - pad), min(img.width, box[2] + pad), min(img.height, box[3] + pad))
+    return img.crop(box)
+
+
 def png_bytes(img: PILImage.Image) -> bytes:
     """Encode as PNG with fixed settings and no metadata, so equal pixels give equal bytes."""
     buf = io.BytesIO()

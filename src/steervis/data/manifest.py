@@ -1,4 +1,4 @@
-"""``manifest.parquet``: one row per image (path relative to the root, domain, class, source, licence, sha256).
+"""``manifest.parquet``: one row per image (path relative to root, domain, class, source, licence, sha256, origin).
 
 Written deterministically (sorted rows, fixed schema and writer settings, no timestamps), so building the
 same data twice gives byte-identical files; written atomically, so its presence marks a complete dataset.
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MANIFEST_NAME = "manifest.parquet"
-COLUMNS = ("path", "domain", "class", "source", "licence", "sha256")
+# ``origin`` says where inside the source package the image came from (a path or a codepoint).
+COLUMNS = ("path", "domain", "class", "source", "licence", "sha256", "origin")
 
 
 def write_manifest(root: str | Path, rows: Iterable[dict[str, Any]]) -> Path:

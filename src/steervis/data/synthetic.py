@@ -108,6 +108,6 @@ def make_toy_dataset(
                 rel = f"{domain}/{cls}/{cls}_{i:03d}.png"
                 digest = write_png(_draw(cls, domain, size, rng), root / rel)
                 rows.append({"path": rel, "domain": domain, "class": cls, "source": "synthetic",
-                             "licence": "CC0-1.0", "sha256": digest})
+                             "licence": "CC0-1.0", "sha256": digest, "origin": f"{cls} seed={seed}"})
     write_manifest(root, rows)
     return root
