@@ -1,0 +1,189 @@
+"""The text-level core of describe-decide: rendered descriptions + class names in, probabilities out.
+
+``Decider`` knows nothing about images or frames: it finetunes (or not, for zero-shot) a LoRA adapter on
+(description, label) pairs, scores or generates, and saves/loads an adapter folder with its model card.
+
+>>> from steervis.decide.config import DecideConfig, TrainSettings
+>>> from steervis.decide.decider import Decider
+>>> cfg = DecideConfig(model="tiny-llama", train=TrainSettings(epochs=1, batch_size=2))
+>>> dec = Decider(cfg)
+>>> _ = dec.fit(["Tags:\\n- fur", "Tags:\\n- wheels"], ["cat", "car"], classes=["car", "cat"], progress=False)
+>>> dec.predict_proba(["Tags:\\n- fur"]).shape
+(1, 2)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from steervis.config import from_dict, to_dict
+from steervis.decide.config import DecideConfig
+from steervis.decide.lm import LanguageModel, snap_to_class
+from steervis.decide.template import PromptBuilder
+from steervis.decide.train import TrainResult, add_lora, finetune, load_lora, read_card, write_adapter
+from steervis.errors import SteervisError
+
+log = logging.getLogger(__name__)
+CARD_VERSION = 1
+
+
+def check_class_names(classes: Sequence[str]) -> list[str]:
+    """Non-empty, unique, non-blank class names (the same rule as ``methods.base.check_classes``)."""
+    from steervis.methods.base import check_classes
+
+    return check_classes(list(classes))
+
+
+def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
+    """Order-independent hash of the training pairs, recorded in the model card."""
+    digest = hashlib.sha256()
+    for text, label in sorted(zip(texts, labels, strict=True)):
+        digest.update(f"{label}\x00{text}\x01".encode())
+    return digest.hexdigest()[:16]
+
+
+def stratified_subset(labels: Sequence[str], limit: int, seed: int) -> np.ndarray:
+    """At most ``limit`` indices, each class keeping its share (at least one item), seeded."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        n = max(1, round(limit * len(idx) / len(labels)))
+        keep.append(rng.permutation(idx)[:n])
+    out = np.concatenate(keep)
+    return np.sort(rng.choice(out, limit, replace=False) if len(out) > limit else out)
+
+
+class Decider:
+    """A causal LM (+ LoRA adapter once fit) that picks a class for each rendered description.
+
+    Args:
+        config: Model, template, LoRA, training and inference settings.
+        causal_lm: An already loaded zoo ``CausalLM`` (default: load ``config.model``).
+    """
+
+    def __init__(self, config: DecideConfig, causal_lm: Any = None):
+        self.config = config
+        self.classes: list[str] = []
+        self.card: dict[str, Any] = {}
+        self.lm = self._language_model(causal_lm or self._load_base())
+        self.builder = PromptBuilder(kind=config.template, tokenizer=self.lm.tokenizer,
+                                     max_length=config.max_length, shuffle=config.shuffle_options,
+                                     seed=config.train.seed)
+        self.lm.add_special_tokens = self.builder.add_special_tokens
+
+    def _load_base(self) -> Any:
+        from steervis import zoo
+
+        return zoo.load(self.config.model, kind="causal-lm")
+
+    def _language_model(self, causal_lm: Any) -> LanguageModel:
+        return LanguageModel(causal_lm, batch_size=self.config.score_batch)
+
+    @property
+    def finetuned(self) -> bool:
+        return hasattr(self.lm.model, "peft_config")
+
+    def set_classes(self, classes: Sequence[str]) -> Decider:
+        """Use ``classes`` without finetuning (zero-shot)."""
+        self.classes = check_class_names(classes)
+        return self
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str], classes: Sequence[str],
+            progress: bool = True) -> TrainResult:
+        """Finetune a fresh LoRA adapter on (description, label) pairs.
+
+        Args:
+            texts: Rendered descriptions.
+            labels: Class name of each description.
+            classes: All class names offered as options.
+            progress: Show a progress bar.
+        """
+        self.set_classes(classes)
+        texts, labels = list(texts), [str(lab) for lab in labels]
+        if len(texts) != len(labels):
+            raise SteervisError(f"{len(texts)} descriptions but {len(labels)} labels.")
+        if not texts:
+            raise SteervisError("No training descriptions: the chosen domains hold no labelled images.")
+        unknown = sorted(set(labels) - set(self.classes))
+        if unknown:
+            raise SteervisError(f"Training labels not among the classes: {', '.join(unknown[:10])}.")
+        full_hash = data_hash(texts, labels)
+        train = self.config.train
+        if train.max_examples is not None and len(texts) > train.max_examples:
+            keep = stratified_subset(labels, train.max_examples, train.seed)
+            texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
+        if self.finetuned:  # a second fit starts again from the base weights, not from the last adapter
+            self.lm.model = self.lm.model.unload()
+        self.lm.model = add_lora(self.lm.model, self.config.lora, seed=train.seed)
+
+        def pairs(epoch: int) -> list[tuple[str, str]]:
+            prompts = self.builder.build(texts, self.classes, epoch=epoch)
+            return [(p, self.builder.answer(lab)) for p, lab in zip(prompts, labels, strict=True)]
+
+        result = finetune(self.lm, pairs, train, progress=progress)
+        self.card = {"data_hash": full_hash, "n_train": len(texts), "train": result.summary()}
+        log.info("finetuned on %d descriptions: %s", len(texts), result.summary())
+        return result
+
+    def _prompts(self, texts: Sequence[str]) -> list[str]:
+        if not self.classes:
+            raise SteervisError("No classes yet: call fit(...) or set_classes(...) before predicting.")
+        return self.builder.build(list(texts), self.classes)
+
+    def predict_proba(self, texts: Sequence[str], mode: str | None = None) -> np.ndarray:
+        """``[n, k]`` probabilities; in ``generate`` mode a one-hot row on the snapped answer."""
+        mode = mode or self.config.inference
+        if mode == "generate":
+            _, idx = self.generate(texts)
+            probs = np.zeros((len(idx), len(self.classes)), dtype=np.float32)
+            probs[np.arange(len(idx)), idx] = 1.0
+            return probs
+        answers = [self.builder.answer(c) for c in self.classes]
+        return self.lm.score(self._prompts(texts), answers, reduction=self.config.reduction)
+
+    def generate(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Beam-search answers and the class index each one snaps to."""
+        raw = self.lm.generate(self._prompts(texts), beams=self.config.beams,
+                               max_new_tokens=self.config.max_new_tokens)
+        return raw, np.array([snap_to_class(a, self.classes) for a in raw], dtype=int)
+
+    def save(self, directory: str | Path, **extra: Any) -> Path:
+        """Write adapter + ``card.json`` (base model, classes, config, data hash, metrics, ``extra``)."""
+        if not self.classes:
+            raise SteervisError("Nothing to save: the decider has no classes yet.")
+        card = {"card_version": CARD_VERSION, "base_model": self.config.model, "classes": self.classes,
+                "finetuned": self.finetuned, "template": self.config.template,
+                "decide": to_dict(self.config), "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                **self.card, **extra}
+        if self.finetuned:
+            return write_adapter(directory, self.lm.model, card)
+        return write_adapter(directory, _NoAdapter(), card)
+
+    @classmethod
+    def load(cls, directory: str | Path, **overrides: Any) -> Decider:
+        """Rebuild a decider from a saved folder; ``overrides`` replace top-level config fields (e.g.
+        ``inference="generate"``)."""
+        card = read_card(directory)
+        config = from_dict(DecideConfig, {**card["decide"], **overrides})
+        dec = cls(config)
+        if card.get("finetuned"):
+            dec.lm.model = load_lora(dec.lm.model, directory)
+        dec.set_classes(card["classes"])
+        dec.card = {k: v for k, v in card.items() if k not in ("decide", "classes")}
+        return dec
+
+
+class _NoAdapter:
+    """Stand-in for a zero-shot save: writes an empty adapter folder."""
+
+    def save_pretrained(self, path: Path) -> None:
+        Path(path).mkdir(parents=True, exist_ok=True)
