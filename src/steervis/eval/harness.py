@@ -1,0 +1,205 @@
+"""The evaluation harness: every method on the same splits, sharing one cache, into one run folder.
+
+A run folder holds ``config.yaml`` (resolved), ``metrics.json``, ``predictions.parquet`` and ``report.html``.
+Each (split, method) result is written as soon as it is done, so a killed run resumes where it stopped.
+
+>>> from steervis.eval import EvaluateConfig, evaluate
+>>> result = evaluate(EvaluateConfig(data="toy", methods=["zeroshot"]))  # doctest: +SKIP
+>>> print(result.markdown)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from steervis.config import config_hash, save_config, to_dict
+from steervis.errors import SteervisError
+from steervis.eval.metrics import accuracy_table, markdown_table
+from steervis.eval.protocols import Split, dg_splits, uda_splits
+
+log = logging.getLogger(__name__)
+DEFAULT_METHODS = ["zeroshot", "linear-probe", "by-description", "zeroshot-llm", "describe-decide"]
+
+
+@dataclass
+class UDAConfig:
+    source: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    rounds: int = 3  # VLLaVO's self-training rounds
+
+
+@dataclass
+class EvaluateConfig:
+    """What ``steervis evaluate`` runs.
+
+    Args:
+        data: dataset root in <domain>/<class>/<image> layout; "" = the minidomains benchmark.
+        protocol: "dg" (leave one domain out) or "uda" (source → target self-training).
+        methods: registered method names, run in this order on every split.
+        method_options: per-method keyword options, e.g. {"linear-probe": {"C": 1.0}}.
+        domains / classes: restrict the dataset ([] = everything).
+        held_out: DG domains to hold out ([] = every domain).
+        max_per_class: cap images per (domain, class), chosen by content hash ([] = 0 = no cap).
+        components: description parts the language methods read ([] = all that exist).
+        describe: DescribeConfig overrides for the shared describer.
+        out: folder under which the run folder is created.
+        gallery: number of mistakes shown per method in the report.
+    """
+
+    data: str = ""
+    protocol: str = "dg"
+    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS))
+    method_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    domains: list[str] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    held_out: list[str] = field(default_factory=list)
+    max_per_class: int = 0
+    uda: UDAConfig = field(default_factory=UDAConfig)
+    components: list[str] = field(default_factory=list)
+    describe: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    out: str = "runs"
+    name: str = ""
+    gallery: int = 12
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    table: pd.DataFrame
+    predictions: pd.DataFrame
+    markdown: str
+    metrics: dict[str, Any]
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def load_dataset(cfg: EvaluateConfig) -> tuple[pd.DataFrame, list[str]]:
+    """The items of the run (deterministic subset) and the sorted class list."""
+    from steervis.data import load_folder, minidomains_root
+
+    root = Path(cfg.data).expanduser() if cfg.data else minidomains_root()
+    data = load_folder(root, domains=cfg.domains or None, classes=cfg.classes or None)
+    for path, reason in data.skipped:
+        log.warning("skipped %s: %s", path, reason)
+    frame = data.frame
+    if cfg.max_per_class:
+        # Content-hash order: a fixed pseudo-random subset, identical on every machine and every run.
+        frame = (frame.sort_values("sha256").groupby(["domain", "class"], sort=True).head(cfg.max_per_class)
+                 .sort_values(["domain", "class", "path"]).reset_index(drop=True))
+    return frame, sorted(frame["class"].unique())
+
+
+def build_context(cfg: EvaluateConfig):
+    from steervis.methods.context import MethodContext
+
+    return MethodContext(describe_overrides=dict(cfg.describe), components=tuple(cfg.components) or None)
+
+
+def prediction_rows(method: str, split: Split, proba: np.ndarray, classes: list[str],
+                    texts: list[str] | None) -> pd.DataFrame:
+    order = np.argsort(-proba, axis=1)[:, :3]
+    return pd.DataFrame({
+        "method": method, "split": split.name, "path": split.test["path"].to_numpy(),
+        "domain": split.test["domain"].to_numpy(), "class": split.test["class"].to_numpy(),
+        "pred": [classes[i] for i in proba.argmax(axis=1)],
+        "confidence": proba.max(axis=1),
+        "top3": [json.dumps([[classes[j], round(float(p[j]), 4)] for j in o]) for p, o in zip(proba, order, strict=True)],
+        "description": texts if texts is not None else [""] * len(split.test),
+    })
+
+
+def run_method(name: str, split: Split, classes: list[str], context, cfg: EvaluateConfig) -> tuple[pd.DataFrame, dict]:
+    """Fit one method on the split's train part and predict its test part; UDA methods may adapt first."""
+    from steervis.methods import METHODS
+
+    seed_everything(cfg.seed)
+    method = METHODS.build(name, context, **cfg.method_options.get(name, {}))
+    start = time.perf_counter()
+    method.fit(split.train, classes)
+    fit_s = time.perf_counter() - start
+    info: dict[str, Any] = {"fit_s": round(fit_s, 2)}
+    if cfg.protocol == "uda" and hasattr(method, "adapt"):
+        # Target labels go in only for logging per-round accuracy; adapt never selects on them.
+        info["rounds"] = method.adapt(split.test, rounds=cfg.uda.rounds, labels=split.test["class"].tolist())
+    start = time.perf_counter()
+    proba = np.asarray(method.predict_proba(split.test), dtype=float)
+    info["predict_s"] = round(time.perf_counter() - start, 2)
+    info["images_per_s"] = round(len(split.test) / max(info["predict_s"], 1e-9), 2)
+    if proba.shape != (len(split.test), len(classes)):
+        raise SteervisError(f"{name} returned probabilities of shape {proba.shape}, expected "
+                            f"{(len(split.test), len(classes))}.")
+    texts = context.describe_texts(split.test) if context._descriptions else None
+    return prediction_rows(name, split, proba, classes, texts), info
+
+
+def run_dir_for(cfg: EvaluateConfig) -> Path:
+    """Same config → same folder, so rerunning a killed command resumes it."""
+    return Path(cfg.out) / (cfg.name or f"{cfg.protocol}-{config_hash(cfg, 10)}")
+
+
+def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
+    """Run every method on every split of the protocol; write metrics, predictions and the report."""
+    from steervis.eval.report import write_report
+    from steervis.methods import METHODS
+
+    for name in cfg.methods:
+        METHODS.get(name)  # fail on a misspelt method before any work
+    frame, classes = load_dataset(cfg)
+    if cfg.protocol == "dg":
+        splits = dg_splits(frame, cfg.held_out)
+    elif cfg.protocol == "uda":
+        splits = uda_splits(frame, cfg.uda.source, cfg.uda.targets)
+    else:
+        raise SteervisError(f"Unknown protocol {cfg.protocol!r}: use dg or uda.")
+    run_dir = run_dir_for(cfg)
+    parts = run_dir / "parts"
+    parts.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, run_dir / "config.yaml")
+    context = build_context(cfg)
+    context.progress = progress
+    frames, infos = [], {}
+    for split in splits:
+        for name in cfg.methods:
+            key = f"{split.name}__{name}".replace("/", "-").replace("→", "-to-")
+            part, meta = parts / f"{key}.parquet", parts / f"{key}.json"
+            if part.exists() and meta.exists():
+                frames.append(pd.read_parquet(part))
+                infos[(split.name, name)] = json.loads(meta.read_text())
+                continue
+            log.info("%s: %s (train %d, test %d)", split.name, name, len(split.train), len(split.test))
+            rows, info = run_method(name, split, classes, context, cfg)
+            rows.to_parquet(part.with_suffix(".tmp"), index=False)
+            part.with_suffix(".tmp").replace(part)
+            meta.write_text(json.dumps(info))
+            frames.append(rows)
+            infos[(split.name, name)] = info
+    preds = pd.concat(frames, ignore_index=True)
+    table = accuracy_table(preds)
+    metrics = {
+        "protocol": cfg.protocol, "classes": classes, "n_images": int(len(frame)),
+        "domains": sorted(frame["domain"].unique()),
+        "accuracy": {m: {k: float(v) for k, v in row.items()} for m, row in table.iterrows()},
+        "runs": {f"{s}/{m}": info for (s, m), info in infos.items()},
+        "config": to_dict(cfg),
+    }
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
+    preds.to_parquet(run_dir / "predictions.parquet", index=False)
+    markdown = markdown_table(table)
+    write_report(run_dir, preds, table, classes, metrics, gallery=cfg.gallery)
+    return RunResult(run_dir=run_dir, table=table, predictions=preds, markdown=markdown, metrics=metrics)

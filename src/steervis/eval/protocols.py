@@ -1,0 +1,56 @@
+"""Evaluation protocols: leave-one-domain-out (DG) and source → target adaptation (UDA) splits.
+
+>>> import pandas as pd
+>>> frame = pd.DataFrame({"domain": ["a", "a", "b", "c"], "class": ["x", "y", "x", "y"]})
+>>> [(s.name, len(s.train), len(s.test)) for s in dg_splits(frame)]
+[('a', 2, 2), ('b', 3, 1), ('c', 3, 1)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from steervis.errors import SteervisError
+
+
+@dataclass
+class Split:
+    """One train/test pair; ``name`` labels it in tables (the held-out or target domain)."""
+
+    name: str
+    train: pd.DataFrame
+    test: pd.DataFrame
+
+
+def _check_domains(frame: pd.DataFrame, wanted: list[str]) -> None:
+    present = set(frame["domain"])
+    absent = [d for d in wanted if d not in present]
+    if absent:
+        raise SteervisError(f"Domain(s) with no images: {', '.join(absent)}. Present: {', '.join(sorted(present))}.")
+
+
+def dg_splits(frame: pd.DataFrame, held_out: list[str] | None = None) -> list[Split]:
+    """Train on every other domain, test on each held-out domain (all domains when ``held_out`` is empty)."""
+    domains = sorted(frame["domain"].unique())
+    if len(domains) < 2:
+        raise SteervisError("Leave-one-domain-out needs at least two domains.")
+    held_out = list(held_out or domains)
+    _check_domains(frame, held_out)
+    return [
+        Split(d, frame[frame["domain"] != d].reset_index(drop=True), frame[frame["domain"] == d].reset_index(drop=True))
+        for d in held_out
+    ]
+
+
+def uda_splits(frame: pd.DataFrame, source: list[str], targets: list[str]) -> list[Split]:
+    """Labelled source domains → each unlabelled target domain (its labels are kept only for scoring)."""
+    if not source or not targets:
+        raise SteervisError("UDA needs source domains and at least one target domain (uda.source, uda.targets).")
+    _check_domains(frame, [*source, *targets])
+    if set(source) & set(targets):
+        raise SteervisError("A UDA target domain cannot also be a source domain.")
+    train = frame[frame["domain"].isin(source)].reset_index(drop=True)
+    return [Split(f"{'+'.join(source)}→{t}", train, frame[frame["domain"] == t].reset_index(drop=True))
+            for t in targets]

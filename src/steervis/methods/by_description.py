@@ -1,0 +1,130 @@
+"""Classification by description (Menon & Vondrick 2023): an LLM writes visual descriptors per class; an image
+scores each class by its mean similarity to "{class}, which has {descriptor}".
+
+Descriptors are cached as an editable YAML file (one list per class); pass ``descriptors=FILE.yaml`` to use
+your own.
+
+>>> clf = ByDescription(MethodContext(), matcher="conse").fit(None, ["dog", "cat"])  # doctest: +SKIP
+>>> clf.descriptors["dog"][:2]  # doctest: +SKIP
+['four legs', 'a wagging tail']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from tqdm.auto import tqdm
+
+from steervis.config import config_hash
+from steervis.errors import SteervisError
+from steervis.methods.base import check_classes
+from steervis.methods.context import MethodContext
+from steervis.methods.zeroshot import softmax
+from steervis.paths import cache_dir
+
+log = logging.getLogger(__name__)
+
+PROMPT = ("What are useful visual features for distinguishing a {name} in a photo? "
+          "Answer with a short list of visual features, one per line, each starting with '-'.")
+ANSWER_PREFIX = "There are several useful visual features to tell there is a {name} in a photo:\n-"
+MAX_DESCRIPTORS = 6
+
+
+def parse_descriptors(text: str, limit: int = MAX_DESCRIPTORS) -> list[str]:
+    """Bullet / numbered lines → short lowercase descriptors, deduplicated, without trailing punctuation."""
+    found: list[str] = []
+    for line in text.splitlines():
+        item = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip().rstrip(".;,").strip()
+        item = re.sub(r"\*\*", "", item)
+        if 2 <= len(item) <= 80 and item.lower() not in found:
+            found.append(item.lower())
+    return found[:limit]
+
+
+def write_descriptors(context: MethodContext, lm_name: str, classes: list[str], max_new_tokens: int = 64) -> dict:
+    """Ask the language model for each class's visual descriptors (greedy, so the cache is reproducible)."""
+    import torch
+
+    lm = context.model(lm_name, "causal-lm")
+    out: dict[str, list[str]] = {}
+    for name in tqdm(classes, desc="descriptors", unit="class", disable=not context.progress):
+        readable = name.replace("_", " ")
+        chat = [{"role": "user", "content": PROMPT.format(name=readable)}]
+        if getattr(lm.tokenizer, "chat_template", None):
+            prompt = lm.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        else:
+            prompt = chat[0]["content"] + "\n"
+        prompt += ANSWER_PREFIX.format(name=readable)  # the paper's answer prefix steers it into a bullet list
+        ids = lm.tokenizer(prompt, return_tensors="pt")
+        with torch.inference_mode():
+            gen = lm.model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
+                                    pad_token_id=lm.tokenizer.pad_token_id or lm.tokenizer.eos_token_id)
+        text = "-" + lm.tokenizer.decode(gen[0, ids.input_ids.shape[1]:], skip_special_tokens=True)
+        out[name] = parse_descriptors(text) or [readable]
+    return out
+
+
+class ByDescription:
+    """Average image–descriptor similarity per class, softmaxed with CLIP's temperature."""
+
+    name = "by-description"
+
+    def __init__(self, context: MethodContext, matcher: str = "conse", lm: str = "smollm2-135m-instruct",
+                 descriptors: str | None = None, temperature: float = 0.01):
+        self.context, self.matcher, self.lm, self.descriptors_file = context, matcher, lm, descriptors
+        self.temperature = temperature
+        self.classes: list[str] = []
+        self.descriptors: dict[str, list[str]] = {}
+
+    def _cache_file(self) -> Path:
+        return cache_dir("descriptors") / f"{self.lm.replace('/', '--')}-{config_hash(PROMPT, 8)}.yaml"
+
+    def fit(self, train: pd.DataFrame | None, classes: list[str]) -> ByDescription:
+        self.classes = check_classes(classes)
+        if self.descriptors_file:
+            path = Path(self.descriptors_file)
+            if not path.exists():
+                raise SteervisError(f"Descriptor file {path} does not exist.")
+            known = yaml.safe_load(path.read_text()) or {}
+            missing = [c for c in self.classes if not known.get(c)]
+            if missing:
+                raise SteervisError(f"{path} has no descriptors for: {', '.join(missing)}.")
+        else:
+            path = self._cache_file()
+            known = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+            missing = [c for c in self.classes if not known.get(c)]
+            if missing:
+                known.update(write_descriptors(self.context, self.lm, missing))
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(yaml.safe_dump(dict(sorted(known.items())), sort_keys=False, allow_unicode=True))
+                tmp.replace(path)
+                log.info("Descriptors cached in %s (edit it, or pass descriptors=FILE.yaml)", path)
+        self.descriptors = {c: list(known[c]) for c in self.classes}
+        return self
+
+    def predict_proba(self, items: pd.DataFrame) -> np.ndarray:
+        images = self.context.image_embeddings(items, self.matcher)
+        matcher = self.context.matcher(self.matcher)
+        scores = np.zeros((len(items), len(self.classes)))
+        for k, cls in enumerate(self.classes):
+            name = cls.replace("_", " ")
+            texts = np.asarray(matcher.encode_texts([f"{name}, which has {d}" for d in self.descriptors[cls]]))
+            scores[:, k] = (images @ texts.T).mean(axis=1)
+        return softmax(scores / self.temperature)
+
+    def save(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "descriptors.yaml").write_text(yaml.safe_dump(self.descriptors, allow_unicode=True))
+        state = {"method": self.name, "matcher": self.matcher, "lm": self.lm, "classes": self.classes}
+        (directory / "method.json").write_text(json.dumps(state, indent=2))
+
+
+def factory(context: MethodContext, **options) -> ByDescription:
+    return ByDescription(context, **options)
