@@ -1,1 +1,45 @@
-"""steervis.describe (filled in by its issue)."""
+"""Describe: images → tags, attributes and captions (VLLaVO's first half), cached by content.
+
+Names load lazily so ``import steervis.describe`` stays instant; torch loads when a model is first needed.
+
+>>> import tempfile
+>>> from steervis.data import load_folder, make_toy_dataset
+>>> from steervis.describe import DescribeConfig, describe
+>>> frame = load_folder(make_toy_dataset(tempfile.mkdtemp())).frame  # doctest: +SKIP
+>>> out = describe(frame, DescribeConfig(store=tempfile.mkdtemp()))  # doctest: +SKIP
+>>> print(out[0].render())  # doctest: +SKIP
+Tags:
+- ...
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Description": "steervis.describe.description",
+    "DescribeConfig": "steervis.describe.config",
+    "describe": "steervis.describe.run",
+    "Descriptions": "steervis.describe.run",
+    "DescribeSummary": "steervis.describe.run",
+    "Describer": "steervis.describe.describer",
+    "get_describer": "steervis.describe.describer",
+    "TAGGERS": "steervis.describe.describer",
+    "DescriptionStore": "steervis.describe.store",
+    "Matcher": "steervis.describe.matchers",
+    "MATCHERS": "steervis.describe.matchers",
+    "build_matcher": "steervis.describe.matchers",
+    "Captioner": "steervis.describe.captioners",
+    "build_captioner": "steervis.describe.captioners",
+    "load_vocabulary": "steervis.describe.vocab",
+    "export_descriptions": "steervis.describe.export",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'steervis.describe' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

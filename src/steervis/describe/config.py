@@ -1,0 +1,101 @@
+"""The describer's typed config; only the fields that change a description enter its cache key.
+
+>>> from steervis.describe.config import DescribeConfig
+>>> cfg = DescribeConfig(batch_size=8)
+>>> cfg.matcher, cfg.captioner
+('conse', None)
+>>> cfg.cache_key() == DescribeConfig(batch_size=64, num_workers=1).cache_key()  # speed knobs do not count
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from steervis.config import config_hash
+from steervis.errors import SteervisError
+from steervis.paths import cache_dir
+
+ENGINES = ("local", "ray")
+# Fields that only change how fast or where a description is made, never what it says.
+RUNTIME_FIELDS = ("batch_size", "num_workers", "engine", "ray_actors", "store")
+
+
+@dataclass
+class DescribeConfig:
+    """How images become descriptions.
+
+    Attributes:
+        matcher: Image-text matcher: ``conse`` (embedded, offline), ``tiny-clip`` or a CLIP hub id.
+        tagger: ``vocab`` (top-k of the tag vocabulary by the matcher) or ``imagenet`` (the embedded
+            classifier's own ImageNet top-k labels).
+        tag_vocab: ``tags`` (shipped) or a path to a text file, one tag per line.
+        attribute_vocab: ``attributes`` (shipped) or a path; empty string for no attributes.
+        tag_top_k: Tags kept per image.
+        tag_threshold: Keep a tag only if its score ≥ this × the best tag's score (relative, so it means the
+            same for matchers whose similarity scales differ).
+        attribute_top_k: Attributes kept per image.
+        attribute_threshold: Relative threshold for attributes, like ``tag_threshold``.
+        prompt_template: Wraps each vocabulary entry before text encoding (``"a photo of a {}"`` suits CLIP).
+        captioner: ``None`` (offline default: no captions), ``tiny-blip`` or an image-to-text hub id.
+        caption_prompt: Text the captioner continues (VLLaVO / BLIP: "a picture of").
+        beams: Beam width of the one deterministic caption (0 for none).
+        samples: Nucleus-sampled captions per image (VLLaVO: 10).
+        max_caption_tokens: Length limit of each caption.
+        seed: Seed for sampled captions.
+        batch_size: Images per model call.
+        num_workers: Threads decoding and preprocessing images ahead of the model.
+        engine: ``local`` or ``ray`` (Ray Data ``map_batches`` over an actor pool).
+        ray_actors: Actors in the Ray pool.
+        store: Description store folder (default ``$STEERVIS_HOME/descriptions``).
+    """
+
+    matcher: str = "conse"
+    tagger: str = "vocab"
+    tag_vocab: str = "tags"
+    attribute_vocab: str = "attributes"
+    tag_top_k: int = 5  # VLLaVO keeps the top 5 tags
+    tag_threshold: float = 0.8  # relative: drops tags far below the best one, keeps near-ties
+    attribute_top_k: int = 5
+    attribute_threshold: float = 0.8
+    prompt_template: str = "{}"  # minilm embeds bare nouns well; CLIP prefers "a photo of a {}"
+    captioner: str | None = None
+    caption_prompt: str = "a picture of"
+    beams: int = 1
+    samples: int = 10
+    max_caption_tokens: int = 30
+    seed: int = 0
+    batch_size: int = 32  # fills both cores with efficientnet-lite0; larger batches do not speed up CPU
+    num_workers: int = 2  # decoding is ~10x cheaper than the forward pass: two threads keep the model fed
+    engine: str = "local"
+    ray_actors: int = 2
+    store: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise SteervisError(f"engine must be one of {ENGINES}, not {self.engine!r}.")
+        if self.batch_size < 1 or self.num_workers < 1:
+            raise SteervisError("batch_size and num_workers must be at least 1.")
+        if "{}" not in self.prompt_template:
+            raise SteervisError(f"prompt_template {self.prompt_template!r} must contain '{{}}'.")
+
+    def store_dir(self) -> Path:
+        return Path(self.store).expanduser() if self.store else cache_dir("descriptions")
+
+    def content_fields(self) -> dict[str, Any]:
+        """The fields that decide what a description says, with vocabularies by content hash."""
+        from steervis.describe.vocab import vocabulary_hash
+
+        data = {k: v for k, v in asdict(self).items() if k not in RUNTIME_FIELDS}
+        data["tag_vocab"] = vocabulary_hash(self.tag_vocab) if self.tagger == "vocab" else None
+        data["attribute_vocab"] = vocabulary_hash(self.attribute_vocab) if self.attribute_vocab else None
+        if not self.captioner:
+            for key in ("caption_prompt", "beams", "samples", "max_caption_tokens", "seed"):
+                data.pop(key)
+        return data
+
+    def cache_key(self) -> str:
+        """The describer config hash: half of every store key (the other half is the image sha256)."""
+        return config_hash(self.content_fields())

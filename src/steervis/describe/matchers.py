@@ -1,0 +1,165 @@
+"""Image-text matchers: score any text against any image in one shared, L2-normalised space.
+
+``conse`` is the embedded offline matcher, ConSE (Norouzi et al., ICLR 2014, "Zero-shot learning by convex
+combination of semantic embeddings"): efficientnet-lite0's top-T ImageNet probabilities weight the minilm-l6
+embeddings of those class names, placing the image in the sentence-embedding space where any tag,
+attribute or class prompt is embedded too. ``tiny-clip`` and any CLIP hub id go through transformers.
+
+>>> from steervis.describe.matchers import build_matcher
+>>> m = build_matcher("conse")  # doctest: +SKIP
+>>> (m.encode_images([img]) @ m.encode_texts(["a dog", "a cat"]).T).argmax()  # doctest: +SKIP
+0
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from PIL import Image
+
+from steervis.paths import cache_dir
+from steervis.registry import Registry
+
+MATCHERS = Registry("matcher")
+# Norouzi et al. found T=10 best on ImageNet-21k: fewer loses the mixing, more adds mass of irrelevant classes.
+CONSE_TOP_T = 10
+# Vocabularies at least this long are embedded once per machine and kept on disk (tags: ~40 s on 2 cores).
+DISK_CACHE_MIN_TEXTS = 256
+
+
+@runtime_checkable
+class Matcher(Protocol):
+    """Scores texts against images: both encoders return unit-norm rows, so a dot product is a cosine."""
+
+    name: str
+
+    def encode_images(self, images: list[Image.Image]) -> np.ndarray: ...
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.clip(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12, None)
+
+
+class ConSEMatcher:
+    """ConSE over efficientnet-lite0 (ImageNet-1k) and minilm-l6 (sentence embeddings), both embedded."""
+
+    name = "conse"
+
+    def __init__(self, top_t: int = CONSE_TOP_T):
+        from steervis import zoo
+
+        self.top_t = top_t
+        self.classifier = zoo.load("efficientnet-lite0", kind="image-classifier")
+        self.text_encoder = zoo.load("minilm-l6", kind="text-encoder")
+        self.class_embeddings = cached_text_embeddings(self, self.classifier.class_names)  # [1000, 384]
+        self.provenance = {"matcher": "conse", "top_t": top_t, "image": "efficientnet-lite0", "text": "minilm-l6"}
+
+    def preprocess(self, images: list[Image.Image]) -> Any:
+        return self.classifier.preprocess(images)
+
+    def encode_pixels(self, pixels: Any, return_probs: bool = False) -> Any:
+        """Preprocessed pixels → ConSE embeddings [n, 384] (and the ImageNet probabilities [n, 1000])."""
+        import torch
+
+        probs = torch.softmax(self.classifier.forward_all(pixels)["logits"], dim=-1).numpy()
+        top = np.argpartition(-probs, self.top_t - 1, axis=1)[:, : self.top_t]
+        weights = np.take_along_axis(probs, top, axis=1)
+        weights = weights / weights.sum(axis=1, keepdims=True)  # the convex combination's 1/Z
+        emb = _normalise(np.einsum("nt,ntd->nd", weights, self.class_embeddings[top]))
+        return (emb, probs) if return_probs else emb
+
+    def encode_images(self, images: list[Image.Image]) -> np.ndarray:
+        return self.encode_pixels(self.preprocess(images))
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        """Unit-norm minilm-l6 embeddings; memoised per text by the encoder."""
+        return _normalise(self.text_encoder.encode(list(texts)))
+
+
+class CLIPMatcher:
+    """A transformers CLIP-style dual encoder (CLIP, SigLIP, tiny random CLIP in tests)."""
+
+    def __init__(self, model_id: str):
+        from steervis import zoo
+
+        bundle = zoo.load(model_id, kind="clip")
+        self.model, self.processor, self.name = bundle.model, bundle.processor, model_id
+        self._memo: dict[str, np.ndarray] = {}
+        self.provenance = {"matcher": model_id}
+
+    def preprocess(self, images: list[Image.Image]) -> Any:
+        return self.processor.image_processor(images, return_tensors="pt")["pixel_values"]
+
+    @staticmethod
+    def _features(out: Any) -> np.ndarray:
+        import torch
+
+        tensor = out if torch.is_tensor(out) else out.pooler_output  # transformers 5 wraps projected features
+        return _normalise(tensor.float().numpy())
+
+    def encode_pixels(self, pixels: Any) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return self._features(self.model.get_image_features(pixel_values=pixels))
+
+    def encode_images(self, images: list[Image.Image]) -> np.ndarray:
+        return self.encode_pixels(self.preprocess(images))
+
+    def encode_texts(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
+        import torch
+
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        max_len = getattr(self.model.config.text_config, "max_position_embeddings", 77)
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            tokens = self.processor.tokenizer(chunk, padding=True, truncation=True, max_length=max_len,
+                                              return_tensors="pt")
+            with torch.inference_mode():
+                self._memo.update(zip(chunk, self._features(self.model.get_text_features(**tokens)), strict=True))
+        if not texts:
+            return np.zeros((0, self.model.config.projection_dim), dtype=np.float32)
+        return np.stack([self._memo[t] for t in texts])
+
+
+def cached_text_embeddings(matcher: Any, texts: list[str]) -> np.ndarray:
+    """``matcher.encode_texts(texts)``, kept on disk for long lists (vocabularies, class names).
+
+    The file name hashes the matcher name and the texts, so an edited vocabulary is re-embedded.
+    """
+    if len(texts) < DISK_CACHE_MIN_TEXTS or matcher.name.startswith("tiny"):
+        return matcher.encode_texts(texts)
+    digest = hashlib.sha256("\n".join([matcher.name, *texts]).encode()).hexdigest()[:20]
+    path = cache_dir("describe", "text-embeddings") / f"{matcher.name.replace('/', '--')}-{digest}.npy"
+    if path.exists():
+        try:
+            emb = np.load(path)
+            if emb.shape[0] == len(texts):
+                return emb
+        except (OSError, ValueError):
+            pass  # a damaged cache file is recomputed below
+    emb = np.asarray(matcher.encode_texts(texts), dtype=np.float32)
+    tmp = path.with_name(path.name + f".{id(emb)}.tmp")
+    with open(tmp, "wb") as handle:
+        np.save(handle, emb)
+    tmp.replace(path)  # atomic: a killed run never leaves half an array
+    return emb
+
+
+MATCHERS.register("conse", ConSEMatcher, help="embedded ConSE: efficientnet-lite0 + minilm-l6 (offline)")
+MATCHERS.register("tiny-clip", lambda: CLIPMatcher("tiny-clip"), help="random tiny CLIP (tests)")
+
+
+@functools.lru_cache(maxsize=4)
+def build_matcher(name: str = "conse") -> Matcher:
+    """A matcher by name: ``conse``, ``tiny-clip`` or any CLIP hub id (offline: a clear error).
+
+    Built once per process and shared, so baselines that call it repeatedly pay the load once.
+    """
+    return MATCHERS.build(name) if name in MATCHERS else CLIPMatcher(name)
