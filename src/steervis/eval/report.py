@@ -29,6 +29,14 @@ th:first-child,td:first-child{text-align:left}.best{font-weight:bold;background:
 max-height:160px;overflow:auto;background:#f7f7f7;padding:4px}.bad{color:#b71c1c}.good{color:#1b5e20}
 """
 
+# After load, record what the browser actually decoded, so a headless render can check the page (screenshot.py).
+RENDER_CHECK = """window.addEventListener('load', () => {
+  const imgs = [...document.images];
+  document.body.dataset.chartWidth = document.getElementById('chart').naturalWidth;
+  document.body.dataset.brokenImages = imgs.filter(i => i.src && !i.naturalWidth).length;
+  document.body.dataset.tableRows = document.querySelectorAll('#accuracy tr').length;
+});"""
+
 
 def png_base64(fig) -> str:
     buf = io.BytesIO()
@@ -144,7 +152,7 @@ def write_report(run_dir: Path, preds: pd.DataFrame, table: pd.DataFrame, classe
         + "".join(sections)
     )
     page = f"<!doctype html><html><head><meta charset='utf-8'><title>steervis report</title>" \
-           f"<style>{STYLE}</style></head><body>{body}</body></html>"
+           f"<style>{STYLE}</style></head><body>{body}<script>{RENDER_CHECK}</script></body></html>"
     path = run_dir / "report.html"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(page, encoding="utf-8")
