@@ -1,0 +1,86 @@
+"""``steervis describe``: images → tags, attributes and captions, cached by content and resumable.
+
+Describes every image under ``--data`` (``<root>/<domain>/<class>/<image>``) once: descriptions live in the
+content-addressed store (``$STEERVIS_HOME/descriptions``), so a rerun only describes what is new, and a killed
+run resumes. Writes ``descriptions.parquet``, ``descriptions.jsonl``, ``failures.csv``, ``summary.json`` and
+the resolved ``config.yaml`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from steervis.cli import HelpFormatter, add_config_options, resolve_config
+
+EXAMPLE = """examples:
+  steervis describe --data ~/.cache/steervis/data/minidomains
+  steervis describe --data DIR --preset describe-tiny --out runs/describe-tiny
+  steervis describe --data DIR --set tag_top_k=10 --tag-vocab my_tags.txt --batch-size 64
+  steervis describe --data DIR --engine ray --set ray_actors=4
+  steervis describe --data DIR --print-config
+"""
+
+
+def run(args: argparse.Namespace) -> int:
+    from steervis.describe.config import DescribeConfig
+
+    base = {"matcher": args.matcher, "captioner": args.captioner, "tag_vocab": args.tag_vocab,
+            "attribute_vocab": args.attribute_vocab, "batch_size": args.batch_size, "engine": args.engine,
+            "store": args.store}
+    cfg = resolve_config(DescribeConfig, args, base=base)
+    if cfg is None:
+        return 0
+    if not args.data:
+        from steervis.errors import SteervisError
+
+        raise SteervisError("--data DIR is required (a <root>/<domain>/<class>/<image> folder).")
+    from steervis.config import save_config
+    from steervis.data.folder import load_folder
+    from steervis.describe.export import export_descriptions
+    from steervis.describe.run import describe
+
+    data = load_folder(args.data, domains=args.domains or None, progress=not args.quiet)
+    out = Path(args.out) if args.out else cfg.store_dir() / "exports" / f"{data.root.name}-{cfg.cache_key()}"
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, out / "config.yaml")
+    descriptions = describe(data.frame, cfg, progress=not args.quiet)
+    summary = descriptions.summary
+    paths = export_descriptions(data.frame, descriptions, out, args.components or None)
+    failures = sorted(data.skipped) + summary.failures
+    with open(out / "failures.csv", "w", encoding="utf-8") as handle:
+        handle.write("path,reason\n")
+        handle.writelines(f"{json.dumps(p)},{json.dumps(r)}\n" for p, r in failures)
+    report = {**summary.to_dict(), "failed": len(failures), "skipped_when_indexing": len(data.skipped),
+              "config_hash": cfg.cache_key(), "out": str(out)}
+    report.pop("failures")
+    (out / "summary.json").write_text(json.dumps(report, indent=2))
+    first = next((d for d in descriptions if d is not None), None)
+    if first is not None and not args.quiet:
+        print(f"example ({Path(data.frame['path'].iloc[0]).name}):\n{first.render(args.components or None)}\n")
+    print(f"{len(data.frame) + len(data.skipped)} files: {summary.described} described, {summary.cached} cached, "
+          f"{len(failures)} failed; {summary.images_per_s:.1f} images/s described; {summary.seconds:.1f} s")
+    print(f"wrote {', '.join(p.name for p in paths)}, failures.csv, summary.json, config.yaml in {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("describe", help="images → tags, attributes, captions (cached, resumable)",
+                            description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
+    parser.add_argument("--data", metavar="DIR", help="dataset folder <root>/<domain>/<class>/<image>")
+    parser.add_argument("--domains", nargs="*", metavar="D", help="only these domains (default: all)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="export folder (default: $STEERVIS_HOME/descriptions/exports/<data>-<hash>)")
+    parser.add_argument("--matcher", help="conse (offline), tiny-clip, or a CLIP hub id")
+    parser.add_argument("--captioner", help="tiny-blip or an image-to-text hub id (default: none offline)")
+    parser.add_argument("--tag-vocab", metavar="FILE", help="your own tag vocabulary, one per line")
+    parser.add_argument("--attribute-vocab", metavar="FILE", help="your own attribute vocabulary, one per line")
+    parser.add_argument("--batch-size", type=int, help="images per model call")
+    parser.add_argument("--engine", choices=["local", "ray"], help="local threads, or Ray Data actors")
+    parser.add_argument("--store", metavar="DIR", help="description store (default: $STEERVIS_HOME/descriptions)")
+    parser.add_argument("--components", nargs="*", choices=["tags", "attributes", "captions"],
+                        help="components in the exported text (default: all that exist)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_config_options(parser)
+    parser.set_defaults(func=run)
