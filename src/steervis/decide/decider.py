@@ -107,15 +107,16 @@ class Decider:
             classes: All class names offered as options.
             progress: Show a progress bar.
         """
-        self.set_classes(classes)
+        classes = check_class_names(classes)
         texts, labels = list(texts), [str(lab) for lab in labels]
         if len(texts) != len(labels):
             raise SteervisError(f"{len(texts)} descriptions but {len(labels)} labels.")
         if not texts:
             raise SteervisError("No training descriptions: the chosen domains hold no labelled images.")
-        unknown = sorted(set(labels) - set(self.classes))
+        unknown = sorted(set(labels) - set(classes))
         if unknown:
             raise SteervisError(f"Training labels not among the classes: {', '.join(unknown[:10])}.")
+        self.classes = classes  # only once the input is known to be good
         full_hash = data_hash(texts, labels)
         train = self.config.train
         if train.max_examples is not None and len(texts) > train.max_examples:
