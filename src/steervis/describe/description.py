@@ -45,16 +45,17 @@ class Description:
         """The ``Tags:\\n- ...\\nAttributes:\\n- ...\\nCaptions:\\n- ...`` block.
 
         Args:
-            components: Which of ``tags``, ``attributes``, ``captions`` to include, in this order
-                (default: every one that is non-empty).
+            components: Which of ``tags``, ``attributes``, ``captions`` to include (default: all). They
+                always appear in that canonical order, and empty ones are left out.
 
         Returns:
             The text block, without a trailing newline; empty if nothing is selected.
         """
-        chosen = [c for c in COMPONENTS if getattr(self, c)] if components is None else list(components)
-        unknown = [c for c in chosen if c not in COMPONENTS]
+        wanted = COMPONENTS if components is None else tuple(components)
+        unknown = [c for c in wanted if c not in COMPONENTS]
         if unknown:
             raise ValueError(f"Unknown description component(s) {unknown}; choose from {list(COMPONENTS)}.")
+        chosen = [c for c in COMPONENTS if c in wanted and getattr(self, c)]
         lines: list[str] = []
         for comp in chosen:
             items = getattr(self, comp)
