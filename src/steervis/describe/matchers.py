@@ -41,6 +41,22 @@ class Matcher(Protocol):
     def encode_texts(self, texts: list[str]) -> np.ndarray: ...
 
 
+def imagenet_class_texts() -> list[str]:
+    """"name: WordNet gloss" per ImageNet-1k class ("dingo: wolflike yellowish-brown wild dog of Australia").
+
+    The gloss says what a rare name is: on minidomains photos (71 images, 31 class prompts) ConSE zero-shot
+    went from 56 % with bare names to 59 % with name + gloss.
+    """
+    from steervis.zoo.embedded import imagenet_class_names, package_dir
+
+    info = package_dir("timm") / "data" / "_info"
+    glosses = dict(
+        line.split("\t", 1) for line in (info / "imagenet_synset_to_definition.txt").read_text().splitlines()
+    )
+    synsets = (info / "imagenet_synsets.txt").read_text().split()
+    return [f"{name}: {glosses[s].strip()}" for name, s in zip(imagenet_class_names(), synsets, strict=True)]
+
+
 def _normalise(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     return x / np.clip(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12, None)
@@ -57,7 +73,7 @@ class ConSEMatcher:
         self.top_t = top_t
         self.classifier = zoo.load("efficientnet-lite0", kind="image-classifier")
         self.text_encoder = zoo.load("minilm-l6", kind="text-encoder")
-        self.class_embeddings = cached_text_embeddings(self, self.classifier.class_names)  # [1000, 384]
+        self.class_embeddings = cached_text_embeddings(self, imagenet_class_texts())  # [1000, 384]
         self.provenance = {"matcher": "conse", "top_t": top_t, "image": "efficientnet-lite0", "text": "minilm-l6"}
 
     def preprocess(self, images: list[Image.Image]) -> Any:
