@@ -16,12 +16,13 @@ from steervis.cli import HelpFormatter, add_config_options, resolve_config
 EXAMPLE = """examples:
   steervis fit --data ~/.cache/steervis/data/minidomains --domains photo,clipart --out runs/pc
   steervis fit --data DIR --out runs/x --preset decide-full --set train.epochs=1
+  steervis fit --data DIR --out runs/x --describe-preset describe-vllavo   # CLIP + BLIP from the hub
   steervis fit --data DIR --out runs/x --print-config
 """
 
 
 def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | None = None,
-        describe: dict[str, Any] | None = None, progress: bool = True) -> dict[str, Any]:
+        describe: Any = None, progress: bool = True) -> dict[str, Any]:
     """Finetune on ``domains`` of the folder ``data`` and save to ``out``; returns the model card.
 
     Args:
@@ -29,7 +30,7 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
         out: Output folder (replaced atomically when it exists).
         config: A ``DecideConfig``.
         domains: Training domains (default: all).
-        describe: Describer config values (default: the describer's defaults).
+        describe: A ``DescribeConfig`` or its values (default: the describer's defaults).
         progress: Show progress bars.
     """
     from steervis.config import save_config
@@ -43,8 +44,8 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
     for domain in domains or []:
         if not (folder.frame["domain"] == domain).any():
             raise SteervisError(f"Domain {domain!r} in {folder.root} has no usable images.")
-    dcfg = describe_config(describe)
-    texts = describe_texts(dcfg, config.components)
+    dcfg = describe if describe is not None and not isinstance(describe, dict) else describe_config(describe)
+    texts = describe_texts(dcfg, config.components, progress=progress)
     clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress)
     clf.fit(folder.frame, folder.classes)
     clf.save(out, data=str(folder.root), domains=folder.domains, n_images=len(folder.frame),
@@ -68,8 +69,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.data or not args.out:
         raise SteervisError("fit needs --data DIR (the images) and --out DIR (where the adapter goes).")
+    from steervis.config import load_config
+    from steervis.describe import DescribeConfig
+
+    dcfg = load_config(DescribeConfig, preset=args.describe_preset, overrides=args.describe_overrides)
     domains = [d.strip() for d in (args.domains or "").split(",") if d.strip()]
-    card = fit(args.data, args.out, config, domains=domains, progress=not args.quiet)
+    card = fit(args.data, args.out, config, domains=domains, describe=dcfg, progress=not args.quiet)
     train = card.get("train", {})
     print(f"adapter written to {args.out}: {len(card['classes'])} classes, {card.get('n_train')} descriptions, "
           f"{train.get('steps')} steps in {train.get('seconds')} s, loss {train.get('loss_first'):.3f} → "
@@ -83,6 +88,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", help="dataset folder <root>/<domain>/<class>/<image>")
     parser.add_argument("--domains", default="", help="comma-separated training domains (default: all)")
     parser.add_argument("--out", help="output folder for the adapter and its model card")
+    parser.add_argument("--describe-preset", default="describe-offline",
+                        help="describer preset (describe-offline, describe-vllavo, describe-tiny)")
+    parser.add_argument("--describe-set", dest="describe_overrides", metavar="KEY=VALUE", action="append",
+                        default=[], help="override one describer value, e.g. --describe-set tag_top_k=10")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_config_options(parser)
     parser.set_defaults(func=run, preset="decide-quick")

@@ -91,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
 
         print(dump_config(predict_config(args.adapter, args.overrides)), end="")
         return 0
+    if Path(args.out).suffix not in (".csv", ".json"):
+        from steervis.errors import SteervisError
+
+        raise SteervisError(f"--out {args.out} must end in .csv or .json.")
     frame, config = predict(args.adapter, args.input, args.overrides)
     path = write_predictions(frame, args.out)
     save_config(config, path.with_name(path.name + ".config.yaml"))

@@ -27,27 +27,21 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".ti
 
 
 def describe_config(values: dict[str, Any] | None = None) -> Any:
-    """The describer's config from plain values (its typed config class when ``steervis.describe`` has one)."""
+    """The describer's ``DescribeConfig`` from plain values (as stored in a model card)."""
     from steervis.config import from_dict
+    from steervis.describe import DescribeConfig
 
-    try:
-        import steervis.describe as describe
-    except ImportError as err:  # pragma: no cover - describe ships with steervis
-        raise SteervisError(f"steervis.describe cannot be imported ({err}).") from None
-    cls = getattr(describe, "DescribeConfig", None)
-    return from_dict(cls, values or {}) if cls is not None else dict(values or {})
+    return from_dict(DescribeConfig, values or {})
 
 
-def describe_texts(config: Any = None, components: Sequence[str] = ("tags", "attributes", "captions")
-                   ) -> Callable[[pd.DataFrame], list[str]]:
+def describe_texts(config: Any = None, components: Sequence[str] = ("tags", "attributes", "captions"),
+                   progress: bool = True) -> Callable[[pd.DataFrame], list[str]]:
     """A ``rows → rendered descriptions`` callable over ``steervis.describe.describe`` (cached by the store)."""
 
     def texts(frame: pd.DataFrame) -> list[str]:
         import steervis.describe as describe
-
-        if not hasattr(describe, "describe"):
-            raise SteervisError("steervis.describe has no describe() yet: descriptions cannot be computed.")
-        return [d.render(list(components)) for d in describe.describe(frame, config)]
+        found = describe.describe(frame, config, progress=progress)
+        return [d.render(list(components)) if d is not None else "" for d in found]  # undecodable: empty
 
     return texts
 

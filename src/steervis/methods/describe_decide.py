@@ -4,8 +4,9 @@ Both read each row's rendered description through a ``texts`` callable (rows →
 from the describe store) and hand the strings to :class:`steervis.decide.decider.Decider`. ``DescribeDecide``
 finetunes a LoRA adapter on the training rows; ``ZeroShotLLM`` asks the base model as is (VLLaVO's ablation).
 
-Built by name: ``METHODS.build("describe-decide", context, preset="decide-quick", inference="generate")``,
-where ``context.describe_texts`` is the texts callable; every other keyword is a ``DecideConfig`` field.
+Registered in ``steervis.methods``; built by name with
+``METHODS.build("describe-decide", context, preset="decide-quick", inference="generate")``, where
+``context.describe_texts`` is the texts callable and every other keyword is a ``DecideConfig`` field.
 
 >>> import pandas as pd
 >>> from steervis.methods.describe_decide import DescribeDecide
@@ -29,7 +30,7 @@ import pandas as pd
 from steervis.config import load_config
 from steervis.decide.config import DecideConfig
 from steervis.errors import SteervisError
-from steervis.methods.base import METHODS, check_classes, check_labels
+from steervis.methods.base import check_classes, check_labels
 
 TextsFn = Callable[[pd.DataFrame], list[str]]
 DEFAULT_PRESET = "decide-quick"
@@ -41,27 +42,20 @@ def decide_config(preset: str | None = DEFAULT_PRESET, overrides: list[str] | tu
     return load_config(DecideConfig, preset=preset, base=fields, overrides=list(overrides))
 
 
-class DescribeDecide:
-    """Finetune an LM with LoRA on (description, label) pairs; predict by exact class scoring or generation.
+class _DescriptionLLM:
+    """Shared plumbing: rows → descriptions → :class:`~steervis.decide.decider.Decider`."""
 
-    Args:
-        texts: Rows → their rendered descriptions, in row order.
-        config: The decide settings (default: the ``decide-quick`` preset).
-        describe_config: The describer's config, recorded in the model card.
-        progress: Show training progress bars.
-    """
-
-    name = "describe-decide"
+    name = "description-llm"
 
     def __init__(self, texts: TextsFn, config: DecideConfig | None = None,
-                 describe_config: dict[str, Any] | None = None, progress: bool = True):
+                 describe_config: Any = None, progress: bool = True):
         self.texts = texts
         self.config = config or decide_config()
         self.describe_config = describe_config or {}
         self.progress = progress
         self.classes: list[str] = []
         self.decider: Any = None
-        self.history: list[Any] = []  # self-training round logs after adapt()
+        self.history: list[dict[str, Any]] = []  # self-training round logs after adapt()
 
     def _texts(self, frame: pd.DataFrame) -> list[str]:
         texts = list(self.texts(frame))
@@ -76,52 +70,21 @@ class DescribeDecide:
             self.decider = Decider(self.config)
         return self.decider
 
-    def fit(self, train: pd.DataFrame, classes: list[str]) -> DescribeDecide:
-        self.classes = check_classes(classes)
-        check_labels(train, self.classes)
-        self._ensure_decider().fit(self._texts(train), list(train["class"].astype(str)), self.classes,
-                                   progress=self.progress)
-        return self
-
     def predict_proba(self, items: pd.DataFrame) -> np.ndarray:
         if self.decider is None or not self.classes:
             raise SteervisError(f"{self.name} is not fitted: call fit(train, classes) first.")
         return self.decider.predict_proba(self._texts(items))
 
-    def adapt(self, source: pd.DataFrame, classes: list[str], target: pd.DataFrame) -> list[Any]:
-        """UDA: fit on ``source``, then self-train on the unlabelled ``target`` (``config.selftrain``).
-
-        Target labels, if ``target`` has a ``class`` column, are only logged per round (``self.history``).
-        """
-        from steervis.decide.selftrain import self_train
-
-        self.fit(source, classes)
-        src_texts, src_labels = self._texts(source), list(source["class"].astype(str))
-        tgt_texts = self._texts(target)
-        truth = None
-        if "class" in target and target["class"].isin(self.classes).all():
-            truth = target["class"].map({c: i for i, c in enumerate(self.classes)}).to_numpy()
-
-        def refit(keep: np.ndarray, pseudo: np.ndarray) -> None:
-            self.decider.fit(src_texts + [tgt_texts[i] for i in keep],
-                             src_labels + [self.classes[p] for p in pseudo], self.classes, progress=self.progress)
-
-        # Selection needs confidences, so rounds always score, whatever config.inference says.
-        self.history = self_train(refit, lambda: self.decider.predict_proba(tgt_texts, mode="score"),
-                                  self.config.selftrain, truth)
-        return self.history
-
     def save(self, directory: str | Path, **card: Any) -> None:
         """Write the adapter and model card; ``card`` adds entries to the card (e.g. the training domains)."""
         if self.decider is None:
             raise SteervisError(f"{self.name} is not fitted: nothing to save.")
-        rounds = [vars(r) for r in self.history]
-        self.decider.save(directory, method=self.name, describe=self.describe_config, selftrain_rounds=rounds,
-                          **card)
+        self.decider.save(directory, method=self.name, describe=self.describe_config,
+                          selftrain_rounds=self.history, **card)
 
     @classmethod
-    def load(cls, directory: str | Path, texts: TextsFn | None = None, **overrides: Any) -> DescribeDecide:
-        """Load a saved adapter folder; ``texts`` is needed to predict on frames (not on raw texts)."""
+    def load(cls, directory: str | Path, texts: TextsFn | None = None, **overrides: Any) -> Any:
+        """Load a saved folder; ``texts`` is needed to predict on frames. ``overrides``: DecideConfig fields."""
         from steervis.decide.decider import Decider
 
         decider = Decider.load(directory, **overrides)
@@ -130,20 +93,72 @@ class DescribeDecide:
         return obj
 
 
-class ZeroShotLLM(DescribeDecide):
+class DescribeDecide(_DescriptionLLM):
+    """Finetune an LM with LoRA on (description, label) pairs; predict by exact class scoring or generation.
+
+    Args:
+        texts: Rows → their rendered descriptions, in row order.
+        config: The decide settings (default: the ``decide-quick`` preset).
+        describe_config: The describer's config, recorded in the model card.
+        progress: Show training progress bars.
+    """
+
+    name = "describe-decide"
+
+    def fit(self, train: pd.DataFrame, classes: list[str]) -> DescribeDecide:
+        classes = check_classes(classes)
+        check_labels(train, classes)
+        texts, labels = self._texts(train), list(train["class"].astype(str))
+        self._ensure_decider().fit(texts, labels, classes, progress=self.progress)
+        self.classes, self._source = classes, (texts, labels)
+        return self
+
+    def adapt(self, target: pd.DataFrame, rounds: int | None = None,
+              labels: list[str] | None = None) -> list[dict[str, Any]]:
+        """UDA after :meth:`fit`: self-train on the unlabelled ``target`` rows (``config.selftrain``).
+
+        Args:
+            target: Target-domain rows; their ``class`` column, if any, is not read.
+            rounds: Self-training rounds (default ``config.selftrain.rounds``).
+            labels: Target labels, only to log accuracy per round; never used to select pseudo-labels.
+
+        Returns:
+            One dict per round (round, pseudo, pseudo_accuracy, target_accuracy); round 0 is the source model.
+        """
+        from dataclasses import asdict, replace
+
+        from steervis.decide.selftrain import self_train
+
+        if self.decider is None or not self.classes:
+            raise SteervisError("describe-decide.adapt needs fit(source, classes) first.")
+        src_texts, src_labels = self._source
+        tgt_texts = self._texts(target)
+        index = {c: i for i, c in enumerate(self.classes)}
+        truth = np.array([index[c] for c in labels]) if labels and all(c in index for c in labels) else None
+        settings = self.config.selftrain if rounds is None else replace(self.config.selftrain, rounds=rounds)
+
+        def refit(keep: np.ndarray, pseudo: np.ndarray) -> None:
+            self.decider.fit(src_texts + [tgt_texts[i] for i in keep],
+                             src_labels + [self.classes[p] for p in pseudo], self.classes, progress=self.progress)
+
+        # Selection needs confidences, so rounds always score, whatever config.inference says.
+        logs = self_train(refit, lambda: self.decider.predict_proba(tgt_texts, mode="score"), settings, truth)
+        self.history = [asdict(r) for r in logs]
+        return self.history
+
+
+class ZeroShotLLM(_DescriptionLLM):
     """The base LM, no finetuning, over the same descriptions and template (VLLaVO's zero-shot ablation)."""
 
     name = "zeroshot-llm"
 
     def fit(self, train: pd.DataFrame, classes: list[str]) -> ZeroShotLLM:
-        self.classes = check_classes(classes)
+        classes = check_classes(classes)
         if "class" in train and len(train):
-            check_labels(train, self.classes)
-        self._ensure_decider().set_classes(self.classes)
+            check_labels(train, classes)
+        self._ensure_decider().set_classes(classes)
+        self.classes = classes
         return self
-
-    def adapt(self, source: pd.DataFrame, classes: list[str], target: pd.DataFrame) -> list[Any]:
-        raise SteervisError("zeroshot-llm does not train, so it has no self-training; use describe-decide.")
 
 
 def _no_texts(frame: pd.DataFrame) -> list[str]:
@@ -160,17 +175,12 @@ def zeroshot_factory(context: Any, **options: Any) -> ZeroShotLLM:
     return _build(ZeroShotLLM, context, options)
 
 
-def _build(cls: type[DescribeDecide], context: Any, options: dict[str, Any]) -> Any:
+def _build(cls: type[_DescriptionLLM], context: Any, options: dict[str, Any]) -> Any:
     texts = getattr(context, "describe_texts", None)
     if texts is None:
         raise SteervisError(f"{cls.name} needs descriptions: the method context has no describe_texts.")
     options = dict(options)
-    progress = options.pop("progress", True)
+    progress = options.pop("progress", getattr(context, "progress", True))
     config = decide_config(options.pop("preset", DEFAULT_PRESET), options.pop("overrides", ()), **options)
-    return cls(texts, config, getattr(context, "describe_config", None), progress=progress)
-
-
-METHODS.register("describe-decide", "steervis.methods.describe_decide:factory",
-                 help="VLLaVO: LoRA-finetuned LM picks the class from the image's description")
-METHODS.register("zeroshot-llm", "steervis.methods.describe_decide:zeroshot_factory",
-                 help="the base LM picks the class from the description, no finetuning")
+    describe = getattr(context, "describe_config", None) or getattr(context, "describe_overrides", None)
+    return cls(texts, config, describe, progress=progress)

@@ -1,0 +1,73 @@
+"""`steervis fit` and `steervis predict` end to end: toy images, tiny describer, tiny LM; the files they write."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from steervis.cli import main
+from steervis.data.synthetic import make_toy_dataset
+
+FAST = ["--preset", "decide-tiny", "--describe-preset", "describe-tiny", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    return make_toy_dataset(tmp_path_factory.mktemp("toy"))
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """A private STEERVIS_HOME (description store) shared by this module's tests: describe once."""
+    with pytest.MonkeyPatch.context() as mp:
+        path = tmp_path_factory.mktemp("home")
+        mp.setenv("STEERVIS_HOME", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def fitted(toy, home, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "adapter"
+    assert main(["fit", "--data", str(toy), "--domains", "photo", "--out", str(out), *FAST]) == 0
+    return out
+
+
+def test_fit_writes_adapter_card_and_resolved_config(fitted, toy):
+    card = json.loads((fitted / "card.json").read_text())
+    assert card["classes"] == ["circle", "square", "triangle"] and card["domains"] == ["photo"]
+    assert card["base_model"] == "tiny-llama" and card["describe"]["matcher"] == "tiny-clip"
+    assert card["n_images"] == 12 and card["image_hash"] and card["train"]["steps"] >= 1
+    assert (fitted / "adapter" / "adapter_model.safetensors").exists()
+    assert "model: tiny-llama" in (fitted / "decide.yaml").read_text()
+
+
+def test_predict_folder_to_csv_and_image_to_json(fitted, toy, tmp_path):
+    csv = tmp_path / "p.csv"
+    assert main(["predict", "--adapter", str(fitted), str(toy / "sketch"), "--out", str(csv)]) == 0
+    rows = pd.read_csv(csv)
+    assert len(rows) == 12 and set(rows["label"]) <= {"circle", "square", "triangle"}
+    assert rows["description"].str.startswith("Tags:").all()
+    assert rows[["p:circle", "p:square", "p:triangle"]].sum(1).round(4).eq(1).all()
+    assert (tmp_path / "p.csv.config.yaml").exists()
+    image = next((toy / "sketch" / "square").iterdir())
+    js = tmp_path / "one.json"
+    assert main(["predict", "--adapter", str(fitted), str(image), "--out", str(js), "--set", "inference=generate"]) == 0
+    (row,) = json.loads(js.read_text())
+    assert row["label"] in row["probabilities"] and "inference: generate" in (tmp_path / "one.json.config.yaml").read_text()
+
+
+def test_bad_input_is_an_error_message_not_a_traceback(fitted, toy, tmp_path, capsys):
+    (toy / "cartoon" / "circle").mkdir(parents=True, exist_ok=True)
+    assert main(["fit", "--data", str(toy), "--domains", "cartoon", "--out", str(tmp_path / "x"), *FAST]) == 2
+    assert "cartoon" in capsys.readouterr().err
+    assert main(["fit", "--data", str(toy), "--domains", "phot", "--out", str(tmp_path / "x"), *FAST]) == 2
+    assert "phot" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()  # nothing half-written
+    assert main(["predict", "--adapter", str(tmp_path), str(toy), "--out", str(tmp_path / "p.csv")]) == 2
+    assert "not a steervis adapter" in capsys.readouterr().err
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png")
+    assert main(["predict", "--adapter", str(fitted), str(bad), "--out", str(tmp_path / "p.csv")]) == 2
+    assert "broken.png cannot be used" in capsys.readouterr().err
+    assert main(["predict", "--adapter", str(fitted), str(toy), "--out", str(tmp_path / "p.txt")]) == 2
+    assert ".csv or .json" in capsys.readouterr().err
