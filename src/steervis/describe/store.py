@@ -9,7 +9,7 @@ never yield duplicates. :meth:`DescriptionStore.compact` merges parts under a lo
 >>> import tempfile
 >>> from steervis.describe.store import DescriptionStore
 >>> store = DescriptionStore(tempfile.mkdtemp(), "abc123")
->>> store.append([{"sha256": "00ff", "status": "ok", "error": None, "description": "{}"}])
+>>> _ = store.append([{"sha256": "00ff", "status": "ok", "error": None, "description": "{}"}])
 >>> sorted(store.read())
 ['00ff']
 """
