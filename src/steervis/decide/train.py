@@ -39,7 +39,7 @@ from steervis.errors import SteervisError
 log = logging.getLogger(__name__)
 CARD_NAME = "card.json"
 ADAPTER_DIR = "adapter"
-IGNORE = -100  # label id the loss skips: prompt tokens and padding
+IGNORE = -100  # target id the loss skips: padding before shorter answers
 
 
 @dataclass
@@ -77,12 +77,12 @@ def add_lora(model: Any, settings: LoraSettings, seed: int = 0) -> Any:
     return get_peft_model(model, config)
 
 
-def encode_pairs(lm: LanguageModel, pairs: Sequence[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:
-    """``(input ids, labels)`` per pair; labels are ``IGNORE`` on the prompt so only the answer is learnt."""
+def encode_pairs(lm: LanguageModel, pairs: Sequence[tuple[str, str]]) -> list[tuple[list[int], int]]:
+    """``(prompt + answer ids, answer length)`` per pair; only the answer's tokens are learnt."""
     out = []
     for prompt, answer in pairs:
-        p, a = lm.encode_prompt(prompt), lm.encode_answer(answer)
-        out.append((p + a, [IGNORE] * len(p) + a))
+        a = lm.encode_answer(answer)
+        out.append((lm.encode_prompt(prompt) + a, len(a)))
     return out
 
 
@@ -96,15 +96,33 @@ def length_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Gener
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def _collate(examples: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, torch.Tensor]:
+def _collate(examples: list[tuple[list[int], int]], pad_id: int) -> dict[str, torch.Tensor]:
+    """Left-padded, so every answer ends at the last column and the loss needs only the last few logits."""
     width = max(len(ids) for ids, _ in examples)
     ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
-    labels = torch.full_like(ids, IGNORE)
     mask = torch.zeros_like(ids)
-    for row, (seq, lab) in enumerate(examples):
-        ids[row, : len(seq)], labels[row, : len(lab)], mask[row, : len(seq)] = (
-            torch.tensor(seq), torch.tensor(lab), 1)
-    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+    k = max(n for _, n in examples)
+    targets = torch.full((len(examples), k), IGNORE, dtype=torch.long)
+    for row, (seq, n) in enumerate(examples):
+        ids[row, width - len(seq):], mask[row, width - len(seq):] = torch.tensor(seq), 1
+        targets[row, k - n:] = torch.tensor(seq[-n:])
+    return {"input_ids": ids, "attention_mask": mask, "targets": targets}
+
+
+def answer_loss(model: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Mean cross-entropy over the answer tokens, computing vocabulary logits for the last positions only.
+
+    The LM head over every prompt position would cost more than the whole transformer for a 49k vocabulary
+    (measured: 4 s vs 16-34 s a step for smollm2, batch 8 x 130 tokens) and hold a [batch, seq, vocab] tensor.
+    """
+    targets = batch["targets"]
+    k = targets.shape[1]
+    positions = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], position_ids=positions,
+                logits_to_keep=k + 1, use_cache=False)
+    logits = out.logits[:, :-1].float()  # position t predicts token t+1: the last k tokens are the answer
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                             ignore_index=IGNORE)
 
 
 def finetune(lm: LanguageModel, pairs_for_epoch: Callable[[int], Sequence[tuple[str, str]]],
@@ -146,7 +164,7 @@ def finetune(lm: LanguageModel, pairs_for_epoch: Callable[[int], Sequence[tuple[
                     break
                 batch = {k: v.to(lm.device) for k, v in
                          _collate([examples[i] for i in batch_idx], lm.pad_id).items()}
-                loss = lm.model(**batch).loss
+                loss = answer_loss(lm.model, batch)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
                 optim.step()

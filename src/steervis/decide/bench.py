@@ -1,0 +1,59 @@
+"""Benchmark: exact class scoring vs beam-search generation on the same adapter and the same images.
+
+Descriptions come from the describe store (computed once); only the decide step is timed. Prints one JSON
+object with accuracy and images/s per mode.
+
+    python -m steervis.decide.bench --adapter runs/pc --data ~/.cache/steervis/data/minidomains \\
+        --domains sketch --limit 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+
+def compare_modes(adapter: str, data: str, domains: list[str], limit: int | None = None,
+                  seed: int = 0) -> dict[str, Any]:
+    """Accuracy and images/s of ``score`` and ``generate`` on ``domains`` of ``data`` (``limit`` images,
+    a fixed class-stratified subset)."""
+    import numpy as np
+
+    from steervis.data import load_folder
+    from steervis.decide.decider import Decider
+    from steervis.decide.frames import describe_config, describe_texts
+
+    decider = Decider.load(adapter)
+    frame = load_folder(data, domains=domains).frame
+    frame = frame[frame["class"].isin(decider.classes)].reset_index(drop=True)
+    if limit and len(frame) > limit:
+        frame = frame.sample(n=limit, random_state=seed).sort_index().reset_index(drop=True)
+    texts = describe_texts(describe_config(decider.card.get("describe")), decider.config.components,
+                           progress=False)(frame)
+    truth = np.array([decider.classes.index(c) for c in frame["class"]])
+    out: dict[str, Any] = {"adapter": adapter, "domains": domains, "images": len(frame),
+                           "classes": len(decider.classes)}
+    for mode in ("score", "generate"):
+        start = time.perf_counter()
+        pred = decider.predict_proba(texts, mode=mode).argmax(1)
+        seconds = time.perf_counter() - start
+        out[mode] = {"accuracy": round(float((pred == truth).mean()), 4), "seconds": round(seconds, 1),
+                     "images_per_s": round(len(frame) / seconds, 3)}
+    out["speedup"] = round(out["score"]["images_per_s"] / out["generate"]["images_per_s"], 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--adapter", required=True)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--domains", required=True, help="comma-separated")
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args(argv)
+    print(json.dumps(compare_modes(args.adapter, args.data, args.domains.split(","), args.limit), indent=2))
+
+
+if __name__ == "__main__":
+    main()
