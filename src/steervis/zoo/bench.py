@@ -1,6 +1,6 @@
 """Model load times, first (empty cache) and cached, each measured in a fresh Python process.
 
->>> from steervis.zoo.bench import load_times
+>>> from steervis.zoo.bench import load_times  # or: steervis bench zoo-load
 >>> load_times(["minilm-l6"])  # doctest: +SKIP
 [{'model': 'minilm-l6', 'first_s': 3.1, 'cached_s': 2.4}]
 """
@@ -40,6 +40,12 @@ def load_times(names: list[str] | None = None) -> list[dict]:
             cached = _timed_load(name, home)
         rows.append({"model": name, "first_s": round(first, 2), "cached_s": round(cached, 2)})
     return rows
+
+
+def register_bench(targets) -> None:
+    """Called by ``steervis bench`` to add this module's targets."""
+    targets.register("zoo-load", lambda models=None: load_times(models),
+                     help="embedded model load times, first (empty cache) and cached, fresh processes")
 
 
 if __name__ == "__main__":
