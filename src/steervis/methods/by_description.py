@@ -36,14 +36,22 @@ ANSWER_PREFIX = "There are several useful visual features to tell there is a {na
 MAX_DESCRIPTORS = 6
 
 
-def parse_descriptors(text: str, limit: int = MAX_DESCRIPTORS) -> list[str]:
-    """Bullet / numbered lines → short lowercase descriptors, deduplicated, without trailing punctuation."""
+def parse_descriptors(text: str, name: str = "", limit: int = MAX_DESCRIPTORS, max_words: int = 8) -> list[str]:
+    """Bullet / numbered lines → short lowercase descriptors.
+
+    Small LMs ramble, so each line is cut to a short phrase ("eyes: eyes are ..." → "eyes"; a clause ends at a
+    comma), phrases repeating the class name alone or a previous phrase's prefix are dropped.
+    """
     found: list[str] = []
     for line in text.splitlines():
-        item = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip().rstrip(".;,").strip()
-        item = re.sub(r"\*\*", "", item)
-        if 2 <= len(item) <= 80 and item.lower() not in found:
-            found.append(item.lower())
+        item = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).replace("**", "").strip().lower()
+        head, sep, _ = item.partition(":")
+        if sep and 0 < len(head.split()) <= 4:
+            item = head
+        item = " ".join(item.split(",")[0].split()[:max_words]).rstrip(".;:").strip()
+        if len(item) < 2 or item == name.lower() or any(f.startswith(item) or item.startswith(f) for f in found):
+            continue
+        found.append(item)
     return found[:limit]
 
 
@@ -66,7 +74,7 @@ def write_descriptors(context: MethodContext, lm_name: str, classes: list[str], 
             gen = lm.model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
                                     pad_token_id=lm.tokenizer.pad_token_id or lm.tokenizer.eos_token_id)
         text = "-" + lm.tokenizer.decode(gen[0, ids.input_ids.shape[1]:], skip_special_tokens=True)
-        out[name] = parse_descriptors(text) or [readable]
+        out[name] = parse_descriptors(text, readable) or [readable]
     return out
 
 
