@@ -23,7 +23,7 @@ CLASSES = ["banana", "car", "cat"]
 
 @pytest.fixture(scope="module")
 def decider():
-    return Decider(DecideConfig(train=TrainSettings(epochs=3, batch_size=6, lr=1e-3)))
+    return Decider(DecideConfig(train=TrainSettings(epochs=12, batch_size=6, lr=2e-3)))
 
 
 def test_kv_cache_scoring_equals_full_sequence_with_real_weights(decider):
