@@ -23,19 +23,23 @@ ENGINES = ("local", "ray")
 RUNTIME_FIELDS = ("batch_size", "num_workers", "engine", "ray_actors", "store")
 
 
+VOCAB_TAGGERS = ("vocab", "imagenet+vocab")  # taggers that read the tag vocabulary
+
+
 @dataclass
 class DescribeConfig:
     """How images become descriptions.
 
     Attributes:
         matcher: Image-text matcher: ``conse`` (embedded, offline), ``tiny-clip`` or a CLIP hub id.
-        tagger: ``vocab`` (top-k of the tag vocabulary by the matcher) or ``imagenet`` (the embedded
-            classifier's own ImageNet top-k labels).
+        tagger: ``vocab`` (top-k of the tag vocabulary by the matcher), ``imagenet`` (the embedded
+            classifier's own ImageNet top-k labels) or ``imagenet+vocab`` (both, ImageNet labels first).
         tag_vocab: ``tags`` (shipped) or a path to a text file, one tag per line.
         attribute_vocab: ``attributes`` (shipped) or a path; empty string for no attributes.
         tag_top_k: Tags kept per image.
         tag_threshold: Keep a tag only if its score ≥ this × the best tag's score (relative, so it means the
             same for matchers whose similarity scales differ).
+        imagenet_threshold: Relative threshold for ImageNet labels (probabilities are peaked, so it is lower).
         attribute_top_k: Attributes kept per image.
         attribute_threshold: Relative threshold for attributes, like ``tag_threshold``.
         prompt_template: Wraps each vocabulary entry before text encoding (``"a photo of a {}"`` suits CLIP).
@@ -53,11 +57,14 @@ class DescribeConfig:
     """
 
     matcher: str = "conse"
-    tagger: str = "vocab"
+    # Both taggers: offline, the classifier's own labels ("airliner") carry most of what it saw, while
+    # ConSE's vocabulary tags add words outside ImageNet's 1000 classes.
+    tagger: str = "imagenet+vocab"
     tag_vocab: str = "tags"
     attribute_vocab: str = "attributes"
     tag_top_k: int = 5  # VLLaVO keeps the top 5 tags
     tag_threshold: float = 0.8  # relative: drops tags far below the best one, keeps near-ties
+    imagenet_threshold: float = 0.1  # keep ImageNet labels within 10x of the top probability
     attribute_top_k: int = 5
     attribute_threshold: float = 0.8
     prompt_template: str = "{}"  # minilm embeds bare nouns well; CLIP prefers "a photo of a {}"
@@ -89,7 +96,7 @@ class DescribeConfig:
         from steervis.describe.vocab import vocabulary_hash
 
         data = {k: v for k, v in asdict(self).items() if k not in RUNTIME_FIELDS}
-        data["tag_vocab"] = vocabulary_hash(self.tag_vocab) if self.tagger == "vocab" else None
+        data["tag_vocab"] = vocabulary_hash(self.tag_vocab) if self.tagger in VOCAB_TAGGERS else None
         data["attribute_vocab"] = vocabulary_hash(self.attribute_vocab) if self.attribute_vocab else None
         if not self.captioner:
             for key in ("caption_prompt", "beams", "samples", "max_caption_tokens", "seed"):

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from steervis import __version__
-from steervis.describe.config import DescribeConfig
+from steervis.describe.config import VOCAB_TAGGERS, DescribeConfig
 from steervis.describe.description import Description
 from steervis.describe.matchers import build_matcher, cached_text_embeddings
 from steervis.describe.vocab import load_vocabulary
@@ -32,6 +32,8 @@ TAGGERS = Registry("tagger")
 TAGGERS.register("vocab", "steervis.describe.describer:vocab_tags", help="top-k of the tag vocabulary by the matcher")
 TAGGERS.register("imagenet", "steervis.describe.describer:imagenet_tags",
                  help="the embedded classifier's own ImageNet top-k labels (matcher conse)")
+TAGGERS.register("imagenet+vocab", "steervis.describe.describer:imagenet_and_vocab_tags",
+                 help="ImageNet top-k labels (matcher conse), then vocabulary tags")
 
 
 def top_relative(scores: np.ndarray, names: list[str], k: int, threshold: float) -> list[list[tuple[str, float]]]:
@@ -59,7 +61,18 @@ def imagenet_tags(describer: Describer, emb: np.ndarray, probs: np.ndarray | Non
         raise SteervisError("tagger 'imagenet' needs the embedded classifier: use it with matcher 'conse'.")
     cfg = describer.config
     names = describer.matcher.classifier.class_names
-    return top_relative(probs, names, cfg.tag_top_k, cfg.tag_threshold)
+    return top_relative(probs, names, cfg.tag_top_k, cfg.imagenet_threshold)
+
+
+def imagenet_and_vocab_tags(describer: Describer, emb: np.ndarray, probs: np.ndarray | None):
+    """ImageNet labels first (when the matcher has a classifier, i.e. ConSE), then vocabulary tags not named yet."""
+    if probs is None:  # a CLIP matcher: vocabulary tags only, as in VLLaVO
+        return vocab_tags(describer, emb, probs)
+    out = []
+    for first, second in zip(imagenet_tags(describer, emb, probs), vocab_tags(describer, emb, probs), strict=True):
+        seen = {name.lower() for name, _ in first}
+        out.append(first + [(n, s) for n, s in second if n.lower() not in seen])
+    return out
 
 
 class Describer:
@@ -69,7 +82,7 @@ class Describer:
         self.config = cfg = config or DescribeConfig()
         self.tagger = TAGGERS.get(cfg.tagger)
         self.matcher = build_matcher(cfg.matcher)
-        self.tags = load_vocabulary(cfg.tag_vocab) if cfg.tagger == "vocab" else []
+        self.tags = load_vocabulary(cfg.tag_vocab) if cfg.tagger in VOCAB_TAGGERS else []
         self.attributes = load_vocabulary(cfg.attribute_vocab) if cfg.attribute_vocab else []
         self.tag_embeddings = self._embed(self.tags)
         self.attribute_embeddings = self._embed(self.attributes)

@@ -74,7 +74,9 @@ class ConSEMatcher:
         self.classifier = zoo.load("efficientnet-lite0", kind="image-classifier")
         self.text_encoder = zoo.load("minilm-l6", kind="text-encoder")
         self.class_embeddings = cached_text_embeddings(self, imagenet_class_texts())  # [1000, 384]
-        self.provenance = {"matcher": "conse", "top_t": top_t, "image": "efficientnet-lite0", "text": "minilm-l6"}
+        self.provenance = {"matcher": "conse", "top_t": top_t, "image": "efficientnet-lite0", "text": "minilm-l6",
+                           "preprocess": self.classifier.preprocess_id}
+        self.version = f"t{top_t}-{self.classifier.preprocess_id}"  # names cached image embeddings
 
     def preprocess(self, images: list[Image.Image]) -> Any:
         return self.classifier.preprocess(images)

@@ -116,13 +116,14 @@ class MethodContext:
         """Pooled penultimate features of an embedded image classifier, [n, d]."""
         clf = self.model(backbone, "image-classifier")
         return self._cached(
-            f"pooled-{backbone}", frame, lambda imgs: clf.forward_all(clf.preprocess(imgs))["pooled"].numpy()
+            f"pooled-{backbone}-{clf.preprocess_id}", frame, lambda imgs: clf.forward_all(clf.preprocess(imgs))["pooled"].numpy()
         )
 
     def image_embeddings(self, frame: pd.DataFrame, matcher: str) -> np.ndarray:
         """L2-normalised matcher image embeddings (CLIP image tower, or ConSE), [n, d]."""
         m = self.matcher(matcher)
-        return self._cached(f"matcher-{matcher}", frame, lambda imgs: np.asarray(m.encode_images(imgs)))
+        feature = f"matcher-{matcher}-{getattr(m, 'version', '')}".rstrip("-")
+        return self._cached(feature, frame, lambda imgs: np.asarray(m.encode_images(imgs)))
 
     def descriptions(self, frame: pd.DataFrame) -> list[Any]:
         """One Description per row (from the content-addressed describe store)."""

@@ -20,12 +20,28 @@ IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 
-def imagenet_preprocess(images: list[Image.Image], size: int = 224, crop_pct: float = 0.875) -> torch.Tensor:
-    """Resize the short side to size/crop_pct, centre-crop ``size``, normalise: the ImageNet eval recipe."""
+def pad_to_square(img: Image.Image, fill: str = "white") -> Image.Image:
+    """Letterbox onto a square canvas, so a centre crop keeps the whole object."""
+    side = max(img.size)
+    if img.size == (side, side):
+        return img
+    canvas = Image.new("RGB", (side, side), fill)
+    canvas.paste(img, ((side - img.size[0]) // 2, (side - img.size[1]) // 2))
+    return canvas
+
+
+def imagenet_preprocess(images: list[Image.Image], size: int = 224, crop_pct: float = 0.875,
+                        pad_square: bool = True) -> torch.Tensor:
+    """(Pad to square,) resize the short side to size/crop_pct, centre-crop ``size``, normalise.
+
+    Padding is on by default: cut-outs, clip art and emoji are often elongated (an airplane, a banana) and the
+    plain ImageNet recipe would crop them away; on minidomains photos it turned "hatchet" into "banana".
+    """
     scale = int(round(size / crop_pct))
     out = np.empty((len(images), 3, size, size), dtype=np.float32)
     for i, img in enumerate(images):
         img = img.convert("RGB")
+        img = pad_to_square(img) if pad_square else img
         w, h = img.size
         r = scale / min(w, h)
         img = img.resize((max(size, round(w * r)), max(size, round(h * r))), Image.Resampling.BICUBIC)
@@ -44,9 +60,15 @@ class ImageClassifier:
     class_names: list[str]
     name: str = ""
     input_size: int = 224
+    pad_square: bool = True
+
+    @property
+    def preprocess_id(self) -> str:
+        """Names the preprocessing, so cached features from a different recipe are never mixed in."""
+        return f"{self.input_size}{'-pad' if self.pad_square else ''}"
 
     def preprocess(self, images: list[Image.Image]) -> torch.Tensor:
-        return imagenet_preprocess(images, self.input_size)
+        return imagenet_preprocess(images, self.input_size, pad_square=self.pad_square)
 
     @torch.inference_mode()
     def forward_all(self, pixels: torch.Tensor) -> dict[str, torch.Tensor]:
