@@ -139,8 +139,9 @@ def run_method(name: str, split: Split, classes: list[str], context, cfg: Evalua
         info["rounds"] = method.adapt(split.test, rounds=cfg.uda.rounds, labels=split.test["class"].tolist())
     start = time.perf_counter()
     proba = np.asarray(method.predict_proba(split.test), dtype=float)
-    info["predict_s"] = round(time.perf_counter() - start, 2)
-    info["images_per_s"] = round(len(split.test) / max(info["predict_s"], 1e-9), 2)
+    seconds = time.perf_counter() - start
+    info["predict_s"] = round(seconds, 3)
+    info["images_per_s"] = round(len(split.test) / seconds, 1) if seconds > 1e-3 else None  # None: too fast to time
     if proba.shape != (len(split.test), len(classes)):
         raise SteervisError(f"{name} returned probabilities of shape {proba.shape}, expected "
                             f"{(len(split.test), len(classes))}.")
