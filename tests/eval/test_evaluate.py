@@ -11,6 +11,7 @@ import pytest
 from steervis.cli import main
 from steervis.errors import SteervisError
 from steervis.eval import EvaluateConfig, evaluate
+from steervis.eval.harness import UDAConfig
 
 
 @pytest.fixture
@@ -94,3 +95,16 @@ def test_report_renders_in_headless_chromium(toy, tmp_path):
     assert check["broken_images"] == 0
     assert check["table_rows"] == 2  # header + one method
     assert shot.stat().st_size > 10_000
+
+
+def test_uda_logs_rounds_and_a_variant_reuses_the_fitted_adapter(toy, tmp_path):
+    options = {"describe-decide": {"preset": "decide-tiny", "also": ["generate"]}}
+    result = run(toy, tmp_path, ["describe-decide"], protocol="uda", method_options=options,
+                 uda=UDAConfig(source=["photo"], targets=["sketch"], rounds=1),
+                 describe={"matcher": "tiny-clip", "captioner": None})
+    assert list(result.table.index) == ["describe-decide", "describe-decide (generate)"]
+    info = next(iter(result.metrics["runs"].values()))
+    assert [r["round"] for r in info["rounds"]] == [0, 1]
+    assert info["variants"]["generate"]["predict_s"] > 0
+    page = (result.run_dir / "report.html").read_text()
+    assert "id='rounds'" in page and "describe-decide (generate)" in page

@@ -15,6 +15,7 @@ EXAMPLE = """examples:
   steervis evaluate --preset full                       # every domain held out, every method
   steervis evaluate --data ~/PACS --protocol dg --methods zeroshot,linear-probe
   steervis evaluate --protocol uda --set uda.source=[photo] --set uda.targets=[clipart]
+  steervis evaluate --preset full --set 'method_options={"describe-decide": {"also": [generate]}}'
   steervis evaluate --preset quick --print-config       # show the resolved config and exit
 """
 
@@ -22,6 +23,11 @@ EXAMPLE = """examples:
 def print_result(result) -> None:
     print()
     print(result.markdown)
+    for key, info in result.metrics["runs"].items():
+        for r in info.get("rounds", []):  # UDA: target accuracy per self-training round (logged, never selected on)
+            acc = r.get("target_accuracy")
+            print(f"{key} round {r['round']}: {r['pseudo']} pseudo-labels, target accuracy "
+                  f"{'n/a' if acc is None else f'{100 * acc:.1f}%'}")
     print(f"\nrun folder: {result.run_dir}")
     print(f"report:     {result.run_dir / 'report.html'}")
 

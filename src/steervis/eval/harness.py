@@ -146,7 +146,17 @@ def run_method(name: str, split: Split, classes: list[str], context, cfg: Evalua
         raise SteervisError(f"{name} returned probabilities of shape {proba.shape}, expected "
                             f"{(len(split.test), len(classes))}.")
     texts = context.describe_texts(split.test) if context._descriptions else None
-    return prediction_rows(name, split, proba, classes, texts), info
+    rows = [prediction_rows(name, split, proba, classes, texts)]
+    # Variants (e.g. describe-decide's generate mode) reuse the fitted model: same adapter, same images.
+    for suffix, predict in getattr(method, "variants", dict)().items():
+        start = time.perf_counter()
+        extra = np.asarray(predict(split.test), dtype=float)
+        seconds = time.perf_counter() - start
+        info.setdefault("variants", {})[suffix] = {
+            "predict_s": round(seconds, 3),
+            "images_per_s": round(len(split.test) / seconds, 1) if seconds > 1e-3 else None}
+        rows.append(prediction_rows(f"{name} ({suffix})", split, extra, classes, texts))
+    return pd.concat(rows, ignore_index=True), info
 
 
 def run_dir_for(cfg: EvaluateConfig) -> Path:

@@ -110,6 +110,28 @@ def table_html(table: pd.DataFrame) -> str:
     return f"<table id='accuracy'><tr><th>method</th>{head}</tr>{''.join(rows)}</table>"
 
 
+def runs_html(runs: dict[str, dict[str, Any]]) -> str:
+    """Fit and predict time per (split, method) and, for UDA, target accuracy per self-training round."""
+    rows, rounds = [], []
+    for key, info in runs.items():
+        entries = [(key, info)] + [(f"{key} ({v})", vinfo) for v, vinfo in info.get("variants", {}).items()]
+        for name, entry in entries:
+            speed = entry.get("images_per_s")
+            rows.append(f"<tr><td>{html.escape(name)}</td><td>{entry.get('fit_s', '')}</td>"
+                        f"<td>{entry.get('predict_s', '')}</td><td>{'' if speed is None else speed}</td></tr>")
+        for r in info.get("rounds", []):
+            acc = r.get("target_accuracy")
+            rounds.append(f"<tr><td>{html.escape(key)}</td><td>{r['round']}</td><td>{r.get('pseudo', '')}</td>"
+                          f"<td>{'' if acc is None else f'{100 * acc:.1f}'}</td></tr>")
+    out = ("<h2>Time</h2><table id='runs'><tr><th>split/method</th><th>fit s</th><th>predict s</th>"
+           f"<th>images/s</th></tr>{''.join(rows)}</table>")
+    if rounds:
+        out += ("<h2>Self-training rounds</h2><p>Target labels are read only to log these accuracies.</p>"
+                "<table id='rounds'><tr><th>split/method</th><th>round</th><th>pseudo-labels</th>"
+                f"<th>target accuracy %</th></tr>{''.join(rounds)}</table>")
+    return out
+
+
 def gallery_html(preds: pd.DataFrame, method: str, limit: int) -> str:
     wrong = preds[(preds["method"] == method) & (preds["pred"] != preds["class"])]
     wrong = wrong.sort_values("confidence", ascending=False).head(limit)  # the most confident mistakes first
@@ -149,7 +171,7 @@ def write_report(run_dir: Path, preds: pd.DataFrame, table: pd.DataFrame, classe
         f"<p>{metrics['n_images']} images, {len(classes)} classes, domains: "
         f"{html.escape(', '.join(metrics['domains']))}. Accuracy in % (best per column in bold).</p>"
         f"{table_html(table)}<img id='chart' alt='accuracy per split' src='data:image/png;base64,{chart}'>"
-        + "".join(sections)
+        + runs_html(metrics.get("runs", {})) + "".join(sections)
     )
     page = f"<!doctype html><html><head><meta charset='utf-8'><title>steervis report</title>" \
            f"<style>{STYLE}</style></head><body>{body}<script>{RENDER_CHECK}</script></body></html>"

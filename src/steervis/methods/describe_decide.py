@@ -48,11 +48,12 @@ class _DescriptionLLM:
     name = "description-llm"
 
     def __init__(self, texts: TextsFn, config: DecideConfig | None = None,
-                 describe_config: Any = None, progress: bool = True):
+                 describe_config: Any = None, progress: bool = True, also: list[str] | tuple[str, ...] = ()):
         self.texts = texts
         self.config = config or decide_config()
         self.describe_config = describe_config or {}
         self.progress = progress
+        self.also = _check_modes(also, self.config.inference)
         self.classes: list[str] = []
         self.decider: Any = None
         self.history: list[dict[str, Any]] = []  # self-training round logs after adapt()
@@ -74,6 +75,11 @@ class _DescriptionLLM:
         if self.decider is None or not self.classes:
             raise SteervisError(f"{self.name} is not fitted: call fit(train, classes) first.")
         return self.decider.predict_proba(self._texts(items))
+
+    def variants(self) -> dict[str, Callable[[pd.DataFrame], np.ndarray]]:
+        """Extra inference modes on the same fitted model (``also=["generate"]``), for side-by-side reports."""
+        return {mode: (lambda items, mode=mode: self.decider.predict_proba(self._texts(items), mode=mode))
+                for mode in self.also}
 
     def save(self, directory: str | Path, **card: Any) -> None:
         """Write the adapter and model card; ``card`` adds entries to the card (e.g. the training domains)."""
@@ -161,12 +167,22 @@ class ZeroShotLLM(_DescriptionLLM):
         return self
 
 
+def _check_modes(also: list[str] | tuple[str, ...], main: str) -> tuple[str, ...]:
+    from steervis.decide.config import INFERENCE_MODES
+
+    bad = [m for m in also if m not in INFERENCE_MODES]
+    if bad:
+        raise SteervisError(f"Unknown inference mode(s) {bad} in also=: choose from {list(INFERENCE_MODES)}.")
+    return tuple(m for m in dict.fromkeys(also) if m != main)
+
+
 def _no_texts(frame: pd.DataFrame) -> list[str]:
     raise SteervisError("This classifier was loaded without a description source; pass texts= to load().")
 
 
 def factory(context: Any, **options: Any) -> DescribeDecide:
-    """``describe-decide``: options are ``preset``, ``overrides`` (``["train.lr=1e-4"]``) or DecideConfig fields."""
+    """``describe-decide``: options are ``preset``, ``overrides`` (``["train.lr=1e-4"]``), ``also`` (extra
+    inference modes reported on the same adapter, e.g. ``["generate"]``) or DecideConfig fields."""
     return _build(DescribeDecide, context, options)
 
 
@@ -181,6 +197,7 @@ def _build(cls: type[_DescriptionLLM], context: Any, options: dict[str, Any]) ->
         raise SteervisError(f"{cls.name} needs descriptions: the method context has no describe_texts.")
     options = dict(options)
     progress = options.pop("progress", getattr(context, "progress", True))
+    also = options.pop("also", ())
     config = decide_config(options.pop("preset", DEFAULT_PRESET), options.pop("overrides", ()), **options)
     describe = getattr(context, "describe_config", None) or getattr(context, "describe_overrides", None)
-    return cls(texts, config, describe, progress=progress)
+    return cls(texts, config, describe, progress=progress, also=also)
