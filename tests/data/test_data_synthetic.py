@@ -67,3 +67,16 @@ def test_help_has_worked_example(argv, capsys):
     with pytest.raises(SystemExit):
         main(argv)
     assert "steervis data" in capsys.readouterr().out
+
+
+def test_cli_toy_takes_a_config_file_prints_it_and_writes_it_beside_the_output(tmp_path, capsys):
+    config = tmp_path / "toy.yaml"
+    config.write_text(f"root: {tmp_path / 'toy'}\nclasses: [star, cross]\nper_class: 2\n")
+    assert main(["data", "toy", "--config", str(config), "--set", "size=32", "--print-config"]) == 0
+    printed = capsys.readouterr().out
+    assert "size: 32" in printed and "- star" in printed
+    assert not (tmp_path / "toy").exists()  # printing the config does no work
+    assert main(["data", "toy", "--config", str(config), "--per-class", "3"]) == 0  # a flag beats the file
+    assert len(list((tmp_path / "toy" / "sketch" / "star").glob("*.png"))) == 3
+    assert "per_class: 3" in (tmp_path / "toy" / "config.yaml").read_text()
+    assert main(["data", "toy"]) == 2 and "--root" in capsys.readouterr().err

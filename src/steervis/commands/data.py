@@ -46,7 +46,7 @@ def _csv(text: str) -> list[str]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from steervis.cli import HelpFormatter
+    from steervis.cli import HelpFormatter, add_config_options
 
     parser = subparsers.add_parser(
         "data", help="build, check and summarise image datasets", description=DATA_HELP, formatter_class=HelpFormatter
@@ -56,12 +56,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     build = sub.add_parser("build", help="build a named dataset (minidomains)", description=BUILD_HELP,
                            formatter_class=HelpFormatter)
-    build.add_argument("name", choices=["minidomains"], help="dataset to build")
+    build.add_argument("name", nargs="?", choices=["minidomains"], default=None, help="dataset to build")
     build.add_argument("--root", metavar="DIR", default=None,
                        help="output folder (default: STEERVIS_HOME/data/minidomains)")
-    build.add_argument("--force", action="store_true", help="rebuild even if a complete build exists")
-    build.add_argument("--extra", action="store_true",
+    build.add_argument("--force", action="store_true", default=None, help="rebuild even if a complete build exists")
+    build.add_argument("--extra", action="store_true", default=None,
                        help="also build the mapping's extra_classes (more classes, most with at most one photo)")
+    add_config_options(build, presets=False)
     build.set_defaults(func=run_build)
 
     summary = sub.add_parser("summary", help="count table and unreadable-file report of a dataset folder",
@@ -73,22 +74,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     toy = sub.add_parser("toy", help="write the tiny generated shapes dataset", description=TOY_HELP,
                          formatter_class=HelpFormatter)
-    toy.add_argument("--root", metavar="DIR", required=True, help="output folder")
-    toy.add_argument("--domains", type=_csv, default=["photo", "sketch"], help="drawing styles, comma-separated")
-    toy.add_argument("--classes", type=_csv, default=["circle", "square", "triangle"],
-                     help="shapes (circle, square, triangle, star, diamond, cross), comma-separated")
-    toy.add_argument("--per-class", type=int, default=4, help="images per domain and class")
-    toy.add_argument("--size", type=int, default=64, help="image side in pixels")
-    toy.add_argument("--seed", type=int, default=0, help="random seed")
+    toy.add_argument("--root", metavar="DIR", help="output folder (required, here or in --config)")
+    toy.add_argument("--domains", type=_csv, help="drawing styles, comma-separated (default photo,sketch)")
+    toy.add_argument("--classes", type=_csv,
+                     help="shapes (circle, square, triangle, star, diamond, cross), comma-separated "
+                          "(default circle,square,triangle)")
+    toy.add_argument("--per-class", type=int, help="images per domain and class (default 4)")
+    toy.add_argument("--size", type=int, help="image side in pixels (default 64)")
+    toy.add_argument("--seed", type=int, help="random seed (default 0)")
+    add_config_options(toy, presets=False)
     toy.set_defaults(func=run_toy)
 
 
+def _flags(args: argparse.Namespace, *names: str) -> dict:
+    """Flags the user gave (None = not given), so a --config file is not overridden by defaults."""
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
 def run_build(args: argparse.Namespace) -> int:
+    from steervis.cli import resolve_config
+    from steervis.config import save_config
+    from steervis.data.config import BuildConfig
     from steervis.data.minidomains import build_minidomains, counts, is_complete, minidomains_root
 
-    root = args.root or minidomains_root()
-    was_complete = is_complete(root) and not args.force
-    path = build_minidomains(root=args.root, force=args.force, extra=args.extra)
+    cfg = resolve_config(BuildConfig, args, base=_flags(args, "name", "root", "force", "extra"))
+    if cfg is None:
+        return 0
+    if cfg.name != "minidomains":
+        from steervis.errors import SteervisError
+
+        raise SteervisError(f"Unknown dataset {cfg.name!r}: steervis data build knows 'minidomains'.")
+    root = cfg.root or minidomains_root()
+    was_complete = is_complete(root) and not cfg.force
+    path = build_minidomains(root=cfg.root or None, force=cfg.force, extra=cfg.extra)
+    save_config(cfg, path.with_name(path.name + ".config.yaml"))  # beside the dataset, not inside its layout
     if was_complete:
         table = counts(path)
         print(f"minidomains already built: {path} ({int(table.loc['total', 'total'])} images, "
@@ -105,14 +124,23 @@ def run_summary(args: argparse.Namespace) -> int:
 
 
 def run_toy(args: argparse.Namespace) -> int:
+    from steervis.cli import resolve_config
+    from steervis.config import save_config
+    from steervis.data.config import ToyConfig
     from steervis.data.synthetic import SHAPES, make_toy_dataset
     from steervis.errors import SteervisError
 
-    unknown = [c for c in args.classes if c not in SHAPES]
+    cfg = resolve_config(ToyConfig, args, base=_flags(args, "root", "domains", "classes", "per_class", "size", "seed"))
+    if cfg is None:
+        return 0
+    if not cfg.root:
+        raise SteervisError("steervis data toy needs an output folder: --root DIR (or root: in --config).")
+    unknown = [c for c in cfg.classes if c not in SHAPES]
     if unknown:
         raise SteervisError(f"Unknown toy shape(s) {', '.join(unknown)}; choose from {', '.join(SHAPES)}.")
-    root = make_toy_dataset(args.root, domains=tuple(args.domains), classes=tuple(args.classes),
-                            per_class=args.per_class, size=args.size, seed=args.seed)
-    total = len(args.domains) * len(args.classes) * args.per_class
-    print(f"toy dataset: {total} images ({', '.join(args.domains)} × {', '.join(args.classes)}) → {root}")
+    root = make_toy_dataset(cfg.root, domains=tuple(cfg.domains), classes=tuple(cfg.classes),
+                            per_class=cfg.per_class, size=cfg.size, seed=cfg.seed)
+    save_config(cfg, root / "config.yaml")
+    total = len(cfg.domains) * len(cfg.classes) * cfg.per_class
+    print(f"toy dataset: {total} images ({', '.join(cfg.domains)} × {', '.join(cfg.classes)}) → {root}")
     return 0
