@@ -10,8 +10,7 @@ Names are imported lazily so ``import steervis.data`` stays instant (pandas/PIL 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from steervis.lazy import lazy_exports
 
 _EXPORTS = {
     "BadImage": "steervis.data.images",
@@ -27,10 +26,4 @@ _EXPORTS = {
     "minidomains_root": "steervis.data.minidomains",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'steervis.data' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -9,8 +9,7 @@ Names are imported lazily, so ``import steervis.decide`` does not import torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from steervis.lazy import lazy_exports
 
 _EXPORTS = {
     "DecideConfig": "steervis.decide.config",
@@ -26,10 +25,4 @@ _EXPORTS = {
     "self_train": "steervis.decide.selftrain",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'steervis.decide' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -14,8 +14,7 @@ Tags:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from steervis.lazy import lazy_exports
 
 _EXPORTS = {
     "Description": "steervis.describe.description",
@@ -36,10 +35,4 @@ _EXPORTS = {
     "export_descriptions": "steervis.describe.export",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'steervis.describe' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)
