@@ -35,7 +35,12 @@ EPILOG = """examples:
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Keep the worked examples' line breaks and show every default."""
+    """Keep the worked examples' line breaks; show a default only where it says something."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, "", [], argparse.SUPPRESS) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def add_config_options(parser: argparse.ArgumentParser, presets: bool = True) -> None:
