@@ -51,3 +51,18 @@ def test_by_description_scores_classes_by_their_descriptors(tmp_path, monkeypatc
 def test_every_registered_method_builds():
     for name in METHODS.names():
         assert METHODS.get(name) is not None
+
+
+def test_description_probe_learns_the_words_and_scatters_unseen_classes():
+    from steervis.methods.description_probe import DescriptionProbe
+
+    texts = {"a": "Tags:\n- whiskers\n- fur", "b": "Tags:\n- wheels\n- road", "c": "Tags:\n- fur\n- whiskers tail",
+             "d": "Tags:\n- road\n- tyre wheels"}
+    ctx = MethodContext(progress=False)
+    ctx.describe_texts = lambda frame: [texts[k] for k in frame["key"]]
+    train = pd.DataFrame({"key": ["a", "b", "c", "d"], "class": ["cat", "car", "cat", "car"]})
+    probe = DescriptionProbe(ctx).fit(train, ["car", "cat", "dog"])
+    proba = probe.predict_proba(pd.DataFrame({"key": ["c", "d"]}))
+    assert proba.shape == (2, 3) and np.allclose(proba.sum(1), 1)
+    assert list(proba.argmax(1)) == [1, 0]
+    assert (proba[:, 2] == 0).all()  # "dog" never seen in training: probability 0, not a crash

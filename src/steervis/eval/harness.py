@@ -27,7 +27,8 @@ from steervis.eval.metrics import accuracy_table, markdown_table
 from steervis.eval.protocols import Split, dg_splits, uda_splits
 
 log = logging.getLogger(__name__)
-DEFAULT_METHODS = ["zeroshot", "linear-probe", "by-description", "zeroshot-llm", "describe-decide"]
+DEFAULT_METHODS = ["zeroshot", "linear-probe", "by-description", "description-probe", "zeroshot-llm",
+                   "describe-decide"]
 
 
 @dataclass

@@ -11,6 +11,8 @@ METHODS.register("zeroshot", "steervis.methods.zeroshot:factory", help="zero-sho
 METHODS.register("linear-probe", "steervis.methods.linear_probe:factory", help="logistic regression on features")
 METHODS.register("by-description", "steervis.methods.by_description:factory",
                  help="LLM-written class descriptors matched against images")
+METHODS.register("description-probe", "steervis.methods.description_probe:factory",
+                 help="TF-IDF of the descriptions → logistic regression (what the words alone carry)")
 METHODS.register("describe-decide", "steervis.methods.describe_decide:factory",
                  help="VLLaVO: descriptions → LoRA-tuned LLM scores each class")
 METHODS.register("zeroshot-llm", "steervis.methods.describe_decide:zeroshot_factory",
