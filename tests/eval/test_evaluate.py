@@ -108,3 +108,14 @@ def test_uda_logs_rounds_and_a_variant_reuses_the_fitted_adapter(toy, tmp_path):
     assert info["variants"]["generate"]["predict_s"] > 0
     page = (result.run_dir / "report.html").read_text()
     assert "id='rounds'" in page and "describe-decide (generate)" in page
+
+
+def test_same_config_from_scratch_gives_the_same_numbers(toy, tmp_path):
+    options = {"describe-decide": {"preset": "decide-tiny"}, "zeroshot": {"matcher": "tiny-clip"}}
+    methods = ["zeroshot", "linear-probe", "describe-decide"]
+    kw = dict(method_options=options, describe={"matcher": "tiny-clip", "captioner": None})
+    first = run(toy, tmp_path / "a", methods, **kw)
+    second = run(toy, tmp_path / "b", methods, **kw)  # a new run folder: every method refits
+    pd.testing.assert_frame_equal(first.table, second.table)
+    cols = ["method", "path", "pred", "confidence"]
+    pd.testing.assert_frame_equal(first.predictions[cols], second.predictions[cols])
