@@ -18,12 +18,14 @@ folder and renamed into place, so a killed run never leaves a half-written adapt
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -62,6 +64,14 @@ class TrainResult:
                 "loss_last": float(np.mean(tail)) if self.losses else None}
 
 
+@contextlib.contextmanager
+def _quiet_peft():
+    """peft reads a transformers property deprecated in v5; the warning is nothing a user can act on."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
+
+
 def add_lora(model: Any, settings: LoraSettings, seed: int = 0) -> Any:
     """Wrap ``model`` with a fresh, seeded LoRA adapter (peft); only the adapter is trainable."""
     from peft import LoraConfig, get_peft_model
@@ -74,7 +84,8 @@ def add_lora(model: Any, settings: LoraSettings, seed: int = 0) -> Any:
     torch.manual_seed(seed)  # LoRA's A matrices are random: the same seed gives the same adapter
     config = LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                         target_modules=list(settings.target_modules), task_type="CAUSAL_LM")
-    return get_peft_model(model, config)
+    with _quiet_peft():
+        return get_peft_model(model, config)
 
 
 def encode_pairs(lm: LanguageModel, pairs: Sequence[tuple[str, str]]) -> list[tuple[list[int], int]]:
@@ -226,4 +237,5 @@ def load_lora(model: Any, directory: str | Path) -> Any:
     """Attach the saved adapter in ``directory`` to a freshly loaded base ``model`` (inference mode)."""
     from peft import PeftModel
 
-    return PeftModel.from_pretrained(model, str(Path(directory) / ADAPTER_DIR), is_trainable=False).eval()
+    with _quiet_peft():
+        return PeftModel.from_pretrained(model, str(Path(directory) / ADAPTER_DIR), is_trainable=False).eval()
