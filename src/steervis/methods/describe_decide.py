@@ -167,9 +167,10 @@ class ZeroShotLLM(_DescriptionLLM):
         return self
 
 
-def _check_modes(also: list[str] | tuple[str, ...], main: str) -> tuple[str, ...]:
+def _check_modes(also: str | list[str] | tuple[str, ...], main: str) -> tuple[str, ...]:
     from steervis.decide.config import INFERENCE_MODES
 
+    also = [also] if isinstance(also, str) else list(also)  # `also: generate` in YAML is a plain string
     bad = [m for m in also if m not in INFERENCE_MODES]
     if bad:
         raise SteervisError(f"Unknown inference mode(s) {bad} in also=: choose from {list(INFERENCE_MODES)}.")
