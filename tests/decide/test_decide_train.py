@@ -134,3 +134,11 @@ def test_answer_loss_on_last_logits_equals_the_full_label_masked_loss():
             total += lm.model(input_ids=torch.tensor([ids]), labels=labels).loss.item() * n
             count += n
     assert abs(fast.item() - total / count) < 1e-4
+
+
+def test_gradient_checkpointing_trains_exactly_like_the_plain_loop():
+    plain = Decider(tiny_config()).fit(TEXTS, LABELS, CLASSES, progress=False)
+    checkpointed = Decider(tiny_config(gradient_checkpointing=True))
+    result = checkpointed.fit(TEXTS, LABELS, CLASSES, progress=False)
+    np.testing.assert_allclose(result.losses, plain.losses, rtol=1e-4)
+    assert not checkpointed.lm.model.is_activation_checkpointing  # switched off again for inference

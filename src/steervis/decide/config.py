@@ -43,6 +43,7 @@ class TrainSettings:
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     seed: int = 0
+    gradient_checkpointing: bool = False  # trade ~30 % step time for activation memory
     max_examples: int | None = None  # subsample the training set (class-stratified) to bound the wall time
 
 

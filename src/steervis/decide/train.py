@@ -166,6 +166,9 @@ def finetune(lm: LanguageModel, pairs_for_epoch: Callable[[int], Sequence[tuple[
     torch.manual_seed(settings.seed)  # LoRA dropout masks
     result, real_tokens, start = TrainResult(), 0, time.perf_counter()
     lm.model.train()
+    if settings.gradient_checkpointing:
+        # Recompute each layer's activations in backward instead of keeping them: memory for ~30 % more time.
+        lm.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     bar = tqdm(total=total, desc="finetune", unit="step", disable=not progress)
     try:
         for epoch in range(settings.epochs):
@@ -190,6 +193,8 @@ def finetune(lm: LanguageModel, pairs_for_epoch: Callable[[int], Sequence[tuple[
                 bar.set_postfix(loss=f"{result.losses[-1]:.3f}")
     finally:
         bar.close()
+        if settings.gradient_checkpointing:
+            lm.model.activation_checkpointing_disable()
         lm.model.eval()
     result.seconds = time.perf_counter() - start
     result.padding_fraction = 1 - real_tokens / max(1, result.tokens)
