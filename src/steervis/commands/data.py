@@ -87,8 +87,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _flags(args: argparse.Namespace, *names: str) -> dict:
-    """Flags the user gave (None = not given), so a --config file is not overridden by defaults."""
-    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    """The flags as a config layer; load_config skips None (not given), so a --config file keeps its values."""
+    return {n: getattr(args, n) for n in names}
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -43,7 +43,7 @@ class TrainSettings:
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     seed: int = 0
-    gradient_checkpointing: bool = False  # trade ~30 % step time for activation memory
+    gradient_checkpointing: bool = False  # recompute activations in backward: less memory, more step time
     max_examples: int | None = None  # subsample the training set (class-stratified) to bound the wall time
 
 

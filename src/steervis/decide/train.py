@@ -167,7 +167,7 @@ def finetune(lm: LanguageModel, pairs_for_epoch: Callable[[int], Sequence[tuple[
     result, real_tokens, start = TrainResult(), 0, time.perf_counter()
     lm.model.train()
     if settings.gradient_checkpointing:
-        # Recompute each layer's activations in backward instead of keeping them: memory for ~30 % more time.
+        # Recompute each layer's activations in backward instead of keeping them: memory for more step time.
         lm.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     bar = tqdm(total=total, desc="finetune", unit="step", disable=not progress)
     try:

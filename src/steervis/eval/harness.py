@@ -138,26 +138,28 @@ def run_method(name: str, split: Split, classes: list[str], context, cfg: Evalua
     if cfg.protocol == "uda" and hasattr(method, "adapt"):
         # Target labels go in only for logging per-round accuracy; adapt never selects on them.
         info["rounds"] = method.adapt(split.test, rounds=cfg.uda.rounds, labels=split.test["class"].tolist())
-    start = time.perf_counter()
-    proba = np.asarray(method.predict_proba(split.test), dtype=float)
-    seconds = time.perf_counter() - start
-    info["predict_s"] = round(seconds, 3)
-    info["images_per_s"] = round(len(split.test) / seconds, 1) if seconds > 1e-3 else None  # None: too fast to time
-    if proba.shape != (len(split.test), len(classes)):
-        raise SteervisError(f"{name} returned probabilities of shape {proba.shape}, expected "
-                            f"{(len(split.test), len(classes))}.")
+    proba, timing = timed_predict(name, method.predict_proba, split.test, len(classes))
+    info.update(timing)
     texts = context.describe_texts(split.test) if context._descriptions else None
     rows = [prediction_rows(name, split, proba, classes, texts)]
     # Variants (e.g. describe-decide's generate mode) reuse the fitted model: same adapter, same images.
     for suffix, predict in getattr(method, "variants", dict)().items():
-        start = time.perf_counter()
-        extra = np.asarray(predict(split.test), dtype=float)
-        seconds = time.perf_counter() - start
-        info.setdefault("variants", {})[suffix] = {
-            "predict_s": round(seconds, 3),
-            "images_per_s": round(len(split.test) / seconds, 1) if seconds > 1e-3 else None}
-        rows.append(prediction_rows(f"{name} ({suffix})", split, extra, classes, texts))
+        variant = f"{name} ({suffix})"
+        extra, info.setdefault("variants", {})[suffix] = timed_predict(variant, predict, split.test, len(classes))
+        rows.append(prediction_rows(variant, split, extra, classes, texts))
     return pd.concat(rows, ignore_index=True), info
+
+
+def timed_predict(name: str, predict, items: pd.DataFrame, n_classes: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """``predict(items)`` as a checked ``[n, k]`` array, with its seconds and images/s."""
+    start = time.perf_counter()
+    proba = np.asarray(predict(items), dtype=float)
+    seconds = time.perf_counter() - start
+    if proba.shape != (len(items), n_classes):
+        raise SteervisError(f"{name} returned probabilities of shape {proba.shape}, expected "
+                            f"{(len(items), n_classes)}.")
+    return proba, {"predict_s": round(seconds, 3),
+                   "images_per_s": round(len(items) / seconds, 1) if seconds > 1e-3 else None}  # None: too fast
 
 
 def run_dir_for(cfg: EvaluateConfig) -> Path:
