@@ -64,7 +64,7 @@ def test_bad_input_is_an_error_message_not_a_traceback(fitted, toy, tmp_path, ca
     assert "phot" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()  # nothing half-written
     assert main(["predict", "--adapter", str(tmp_path), str(toy), "--out", str(tmp_path / "p.csv")]) == 2
-    assert "not a steervis adapter" in capsys.readouterr().err
+    assert "is not a steervis model" in capsys.readouterr().err
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"not a png")
     assert main(["predict", "--adapter", str(fitted), str(bad), "--out", str(tmp_path / "p.csv")]) == 2

@@ -5,7 +5,9 @@ import pytest
 
 from steervis.decide.config import DecideConfig, TrainSettings
 from steervis.decide.decider import Decider
-from steervis.decide.lm import LanguageModel
+from steervis.lm.batch import Prompt
+from steervis.lm.model import LanguageModel
+from steervis.lm.scoring import loglik
 from steervis.zoo.embedded import smollm2_ready
 
 pytestmark = [pytest.mark.slow,
@@ -33,10 +35,10 @@ def test_kv_cache_scoring_equals_full_sequence_with_real_weights(decider):
     decider.set_classes(CLASSES)
     prompts = decider.builder.build(TEXTS[:2], CLASSES)
     answers = [decider.builder.answer(c) for c in CLASSES]
-    sums, _ = lm.loglik(prompts, answers)
+    sums, _ = loglik(lm, [Prompt(lm.encode(p)) for p in prompts], answers)
     for i, p in enumerate(prompts):
         for j, a in enumerate(answers):
-            pi, ai = lm.encode_prompt(p), lm.encode_answer(a)
+            pi, ai = lm.encode(p), lm.encode_answer(a)
             with torch.no_grad():
                 logp = torch.log_softmax(lm.model(torch.tensor([pi + ai])).logits[0].float(), -1)
             ref = sum(logp[len(pi) - 1 + t, tok].item() for t, tok in enumerate(ai))

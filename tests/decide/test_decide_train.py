@@ -8,8 +8,8 @@ import pytest
 from steervis.decide.config import DecideConfig, SelfTrainSettings, TrainSettings
 from steervis.decide.decider import Decider, stratified_subset
 from steervis.decide.selftrain import select_pseudo, self_train
-from steervis.decide.train import length_batches
 from steervis.errors import SteervisError
+from steervis.lm.train import length_batches
 
 TEXTS = ["Tags:\n- fur\n- whiskers", "Tags:\n- wheels\n- road", "Tags:\n- leaves\n- trunk", "Tags:\n- purr",
          "Tags:\n- engine\n- exhaust pipe\n- seats"]
@@ -113,27 +113,6 @@ def test_self_training_logs_rounds_and_never_selects_with_labels():
     assert logs[0].target_accuracy == 0.75 and logs[-1].target_accuracy == 1.0
     blind = self_train(lambda k, p: None, lambda: state["probs"], SelfTrainSettings(rounds=1))
     assert blind[0].pseudo == logs[1].pseudo and blind[0].target_accuracy is None
-
-
-def test_answer_loss_on_last_logits_equals_the_full_label_masked_loss():
-    import torch
-
-    from steervis import zoo
-    from steervis.decide.lm import LanguageModel
-    from steervis.decide.train import _collate, answer_loss, encode_pairs
-
-    lm = LanguageModel(zoo.load("tiny-llama", kind="causal-lm"))
-    pairs = [("Tags:\n- fur\n### Answer:", " cat"), ("a longer prompt here\n### Answer:", " ice cream"),
-             ("x\n### Answer:", " t-shirt")]
-    examples = encode_pairs(lm, pairs)
-    with torch.no_grad():
-        fast = answer_loss(lm.model, _collate(examples, lm.pad_id))
-        total, count = 0.0, 0
-        for ids, n in examples:  # reference: one unpadded row at a time, labels masked on the prompt
-            labels = torch.tensor([[-100] * (len(ids) - n) + ids[-n:]])
-            total += lm.model(input_ids=torch.tensor([ids]), labels=labels).loss.item() * n
-            count += n
-    assert abs(fast.item() - total / count) < 1e-4
 
 
 def test_gradient_checkpointing_trains_exactly_like_the_plain_loop():

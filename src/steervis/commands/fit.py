@@ -3,6 +3,10 @@
 The images are described (cached by the describe store), rendered into VLLaVO's template, and a LoRA adapter is
 trained on them. The output folder holds ``adapter/``, ``card.json`` (base model, classes, template, describe
 config, data hash, training metrics) and ``decide.yaml`` (the resolved config); ``steervis predict`` reads it.
+
+Training runs on Hugging Face accelerate, so the same command trains data-parallel on several devices:
+``accelerate launch --num_processes 4 -m steervis.cli fit ...`` (DDP; tested here with two CPU processes).
+FSDP and DeepSpeed are accelerate configs (``accelerate config``); they are untested here.
 """
 
 from __future__ import annotations
@@ -35,10 +39,11 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
     """
     from steervis.config import save_config
     from steervis.data import load_folder
-    from steervis.decide.frames import describe_config, describe_texts
-    from steervis.decide.train import read_card
     from steervis.errors import SteervisError
+    from steervis.lm.adapters import read_card
+    from steervis.lm.train import is_main_process
     from steervis.methods.describe_decide import DescribeDecide
+    from steervis.methods.texts import describe_config, describe_texts
 
     folder = load_folder(data, domains=domains or None, progress=progress)
     for domain in domains or []:
@@ -48,6 +53,8 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
     texts = describe_texts(dcfg, config.components, progress=progress)
     clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress)
     clf.fit(folder.frame, folder.classes)
+    if not is_main_process():  # under `accelerate launch`, rank 0 alone writes the adapter
+        return {"classes": folder.classes, "train": clf.decider.card.get("train", {})}
     clf.save(out, data=str(folder.root), domains=folder.domains, n_images=len(folder.frame),
              image_hash=_frame_hash(folder.frame))
     save_config(config, Path(out) / "decide.yaml")

@@ -36,9 +36,10 @@ def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None
     import pandas as pd
 
     from steervis.config import to_dict
+    from steervis.data.inputs import frame_from_input
     from steervis.decide.decider import Decider
-    from steervis.decide.frames import describe_config, describe_texts, frame_from_input
-    from steervis.decide.train import read_card
+    from steervis.lm.adapters import read_card
+    from steervis.methods.texts import describe_config, describe_texts
 
     card = read_card(adapter)
     config = predict_config(adapter, overrides)
@@ -57,7 +58,7 @@ def predict_config(adapter: str | Path, overrides: list[str] | None = None) -> A
     """The adapter's saved decide config with ``key=value`` overrides applied."""
     from steervis.config import load_config
     from steervis.decide.config import DecideConfig
-    from steervis.decide.train import read_card
+    from steervis.lm.adapters import read_card
 
     return load_config(DecideConfig, base=read_card(adapter)["decide"], overrides=overrides or [])
 

@@ -1,5 +1,7 @@
 """Decide: a (LoRA-finetuned) causal LM picks a class from a rendered image description (VLLaVO).
 
+Text only: templates and the ``Decider`` here, scoring, generation and training in :mod:`steervis.lm`.
+
 Names are imported lazily, so ``import steervis.decide`` does not import torch.
 
 >>> from steervis.decide import Decider, DecideConfig  # doctest: +SKIP
@@ -17,10 +19,7 @@ _EXPORTS = {
     "TrainSettings": "steervis.decide.config",
     "SelfTrainSettings": "steervis.decide.config",
     "PromptBuilder": "steervis.decide.template",
-    "LanguageModel": "steervis.decide.lm",
-    "snap_to_class": "steervis.decide.lm",
     "Decider": "steervis.decide.decider",
-    "finetune": "steervis.decide.train",
     "select_pseudo": "steervis.decide.selftrain",
     "self_train": "steervis.decide.selftrain",
 }

@@ -15,36 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from steervis.errors import SteervisError
+from steervis.lm.config import REDUCTIONS, LoraSettings, TrainSettings
 
 INFERENCE_MODES = ("score", "generate")
-REDUCTIONS = ("mean", "sum")
 TEMPLATES = ("vllavo", "chat")
-
-
-@dataclass
-class LoraSettings:
-    """LoRA adapter shape (peft ``LoraConfig``)."""
-
-    r: int = 8
-    alpha: int = 16
-    dropout: float = 0.05
-    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
-
-
-@dataclass
-class TrainSettings:
-    """The finetuning loop."""
-
-    epochs: int = 3
-    batch_size: int = 8
-    max_steps: int | None = None  # stop early after this many optimiser steps (the quick preset's budget)
-    lr: float = 1e-3
-    warmup: float = 0.1  # fraction of steps with a linear warm-up, as in VLLaVO
-    weight_decay: float = 0.0
-    grad_clip: float = 1.0
-    seed: int = 0
-    gradient_checkpointing: bool = False  # recompute activations in backward: less memory, more step time
-    max_examples: int | None = None  # subsample the training set (class-stratified) to bound the wall time
 
 
 @dataclass
@@ -67,7 +41,8 @@ class DecideConfig:
         template: ``vllavo`` (plain instruction text) or ``chat`` (the tokenizer's chat template).
         components: Which description parts the prompt shows (``tags``, ``attributes``, ``captions``).
         inference: ``score`` (exact class scoring over the KV cache) or ``generate`` (beam search, snapped).
-        reduction: How label token log-probs combine in ``score`` mode: ``mean`` or ``sum``.
+        reduction: How label token log-probs combine in ``score`` mode: ``mean``, ``sum`` or ``calibrated``
+            (mean divided by the class prior estimated on the training descriptions at fit time).
         max_length: Token budget for prompt + answer; longer descriptions are truncated (warned once).
         score_batch: Prompts per forward pass when scoring.
         beams: Beam count in ``generate`` mode.

@@ -1,7 +1,8 @@
 """The text-level core of describe-decide: rendered descriptions + class names in, probabilities out.
 
-``Decider`` knows nothing about images or frames: it finetunes (or not, for zero-shot) a LoRA adapter on
-(description, label) pairs, scores or generates, and saves/loads an adapter folder with its model card.
+``Decider`` knows nothing about images or frames: it renders VLLaVO's template, tokenizes it into the LM
+core's batches, finetunes (or not, for zero-shot) a LoRA adapter on (description, label) pairs, scores or
+generates through :mod:`steervis.lm`, and saves/loads an adapter folder with its model card.
 
 >>> from steervis.decide.config import DecideConfig, TrainSettings
 >>> from steervis.decide.decider import Decider
@@ -23,22 +24,22 @@ from typing import Any
 
 import numpy as np
 
+from steervis.classes import check_classes
 from steervis.config import from_dict, to_dict
 from steervis.decide.config import DecideConfig
-from steervis.decide.lm import LanguageModel, snap_to_class
 from steervis.decide.template import PromptBuilder
-from steervis.decide.train import TrainResult, add_lora, finetune, load_lora, read_card, write_adapter
 from steervis.errors import SteervisError
+from steervis.lm.adapters import add_lora, load_lora, read_card, write_adapter
+from steervis.lm.answers import snap_to_class
+from steervis.lm.batch import Example, Prompt
+from steervis.lm.generate import generate
+from steervis.lm.model import LanguageModel
+from steervis.lm.scoring import estimate_prior, score
+from steervis.lm.train import TrainResult, train
 
 log = logging.getLogger(__name__)
-CARD_VERSION = 1
-
-
-def check_class_names(classes: Sequence[str]) -> list[str]:
-    """Non-empty, unique, non-blank class names (the same rule as ``methods.base.check_classes``)."""
-    from steervis.methods.base import check_classes
-
-    return check_classes(list(classes))
+CARD_VERSION = 2  # 2: optional class prior (calibrated scoring); version-1 folders load unchanged
+PRIOR_EXAMPLES = 256  # training descriptions the class prior is averaged over: enough for 34 classes, cheap
 
 
 def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -74,7 +75,8 @@ class Decider:
         self.config = config
         self.classes: list[str] = []
         self.card: dict[str, Any] = {}
-        self.lm = self._language_model(causal_lm or self._load_base())
+        self.prior: list[float] | None = None  # class prior for calibrated scoring, from the training texts
+        self.lm = LanguageModel(causal_lm or self._load_base())
         self.builder = PromptBuilder(kind=config.template, tokenizer=self.lm.tokenizer,
                                      max_length=config.max_length, shuffle=config.shuffle_options,
                                      seed=config.train.seed)
@@ -85,20 +87,18 @@ class Decider:
 
         return zoo.load(self.config.model, kind="causal-lm")
 
-    def _language_model(self, causal_lm: Any) -> LanguageModel:
-        return LanguageModel(causal_lm, batch_size=self.config.score_batch)
-
     @property
     def finetuned(self) -> bool:
         return hasattr(self.lm.model, "peft_config")
 
     def set_classes(self, classes: Sequence[str]) -> Decider:
         """Use ``classes`` without finetuning (zero-shot)."""
-        self.classes = check_class_names(classes)
+        self.classes = check_classes(classes)
+        self.prior = None
         return self
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], classes: Sequence[str],
-            progress: bool = True) -> TrainResult:
+            progress: bool = True, checkpoint: str | Path | None = None) -> TrainResult:
         """Finetune a fresh LoRA adapter on (description, label) pairs.
 
         Args:
@@ -106,8 +106,9 @@ class Decider:
             labels: Class name of each description.
             classes: All class names offered as options.
             progress: Show a progress bar.
+            checkpoint: Folder for a resumable training checkpoint.
         """
-        classes = check_class_names(classes)
+        classes = check_classes(classes)
         texts, labels = list(texts), [str(lab) for lab in labels]
         if len(texts) != len(labels):
             raise SteervisError(f"{len(texts)} descriptions but {len(labels)} labels.")
@@ -116,29 +117,42 @@ class Decider:
         unknown = sorted(set(labels) - set(classes))
         if unknown:
             raise SteervisError(f"Training labels not among the classes: {', '.join(unknown[:10])}.")
+        if len(set(labels)) < 2:
+            log.warning("every training description has the label %r: the adapter can only learn to say it",
+                        labels[0])
         self.classes = classes  # only once the input is known to be good
         full_hash = data_hash(texts, labels)
-        train = self.config.train
-        if train.max_examples is not None and len(texts) > train.max_examples:
-            keep = stratified_subset(labels, train.max_examples, train.seed)
+        settings = self.config.train
+        if settings.max_examples is not None and len(texts) > settings.max_examples:
+            keep = stratified_subset(labels, settings.max_examples, settings.seed)
             texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
         if self.finetuned:  # a second fit starts again from the base weights, not from the last adapter
             self.lm.model = self.lm.model.unload()
-        self.lm.model = add_lora(self.lm.model, self.config.lora, seed=train.seed)
+        self.lm.model = add_lora(self.lm.model, self.config.lora, seed=settings.seed)
+        answers = {c: self.lm.encode_answer(self.builder.answer(c)) for c in self.classes}
 
-        def pairs(epoch: int) -> list[tuple[str, str]]:
+        def examples(epoch: int) -> list[Example]:
             prompts = self.builder.build(texts, self.classes, epoch=epoch)
-            return [(p, self.builder.answer(lab)) for p, lab in zip(prompts, labels, strict=True)]
+            return [Example.from_prompt_answer(self.lm.encode(p), answers[lab])
+                    for p, lab in zip(prompts, labels, strict=True)]
 
-        result = finetune(self.lm, pairs, train, progress=progress)
+        result = train(self.lm, examples, settings, progress=progress, checkpoint=checkpoint)
+        self.prior = None
+        if self.config.reduction == "calibrated":
+            sample = stratified_subset(labels, min(PRIOR_EXAMPLES, len(texts)), settings.seed)
+            self.prior = estimate_prior(self.lm, self._prompts([texts[i] for i in sample]),
+                                        self._answers(), batch_size=self.config.score_batch)
         self.card = {"data_hash": full_hash, "n_train": len(texts), "train": result.summary()}
         log.info("finetuned on %d descriptions: %s", len(texts), result.summary())
         return result
 
-    def _prompts(self, texts: Sequence[str]) -> list[str]:
+    def _prompts(self, texts: Sequence[str]) -> list[Prompt]:
         if not self.classes:
             raise SteervisError("No classes yet: call fit(...) or set_classes(...) before predicting.")
-        return self.builder.build(list(texts), self.classes)
+        return [Prompt(self.lm.encode(p)) for p in self.builder.build(list(texts), self.classes)]
+
+    def _answers(self) -> list[str]:
+        return [self.builder.answer(c) for c in self.classes]
 
     def predict_proba(self, texts: Sequence[str], mode: str | None = None) -> np.ndarray:
         """``[n, k]`` probabilities; in ``generate`` mode a one-hot row on the snapped answer."""
@@ -148,43 +162,38 @@ class Decider:
             probs = np.zeros((len(idx), len(self.classes)), dtype=np.float32)
             probs[np.arange(len(idx)), idx] = 1.0
             return probs
-        answers = [self.builder.answer(c) for c in self.classes]
-        return self.lm.score(self._prompts(texts), answers, reduction=self.config.reduction)
+        return score(self.lm, self._prompts(texts), self._answers(), reduction=self.config.reduction,
+                     prior=self.prior, batch_size=self.config.score_batch)
 
     def generate(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Beam-search answers and the class index each one snaps to."""
-        raw = self.lm.generate(self._prompts(texts), beams=self.config.beams,
-                               max_new_tokens=self.config.max_new_tokens)
+        raw = generate(self.lm, self._prompts(texts), beams=self.config.beams,
+                       max_new_tokens=self.config.max_new_tokens, batch_size=self.config.score_batch)
         return raw, np.array([snap_to_class(a, self.classes) for a in raw], dtype=int)
 
     def save(self, directory: str | Path, **extra: Any) -> Path:
-        """Write adapter + ``card.json`` (base model, classes, config, data hash, metrics, ``extra``)."""
+        """Write adapter + ``card.json`` (base model, classes, config, prior, data hash, metrics, ``extra``)."""
         if not self.classes:
             raise SteervisError("Nothing to save: the decider has no classes yet.")
         card = {"card_version": CARD_VERSION, "base_model": self.config.model, "classes": self.classes,
-                "finetuned": self.finetuned, "template": self.config.template,
+                "finetuned": self.finetuned, "template": self.config.template, "prior": self.prior,
                 "decide": to_dict(self.config), "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
                 **self.card, **extra}
-        if self.finetuned:
-            return write_adapter(directory, self.lm.model, card)
-        return write_adapter(directory, _NoAdapter(), card)
+        return write_adapter(directory, self.lm.model if self.finetuned else None, card)
 
     @classmethod
     def load(cls, directory: str | Path, **overrides: Any) -> Decider:
         """Rebuild a decider from a saved folder; ``overrides`` replace top-level config fields (e.g.
         ``inference="generate"``)."""
-        card = read_card(directory)
+        card = read_card(directory, required=("decide", "classes"))
         config = from_dict(DecideConfig, {**card["decide"], **overrides})
         dec = cls(config)
         if card.get("finetuned"):
             dec.lm.model = load_lora(dec.lm.model, directory)
         dec.set_classes(card["classes"])
-        dec.card = {k: v for k, v in card.items() if k not in ("decide", "classes")}
+        dec.prior = card.get("prior")
+        if config.reduction == "calibrated" and dec.prior is None:
+            raise SteervisError(f"{directory} was saved without a class prior, so reduction='calibrated' "
+                                "cannot be used with it: refit with reduction=calibrated.")
+        dec.card = {k: v for k, v in card.items() if k not in ("decide", "classes", "prior")}
         return dec
-
-
-class _NoAdapter:
-    """Stand-in for a zero-shot save: writes an empty adapter folder."""
-
-    def save_pretrained(self, path: Path) -> None:
-        Path(path).mkdir(parents=True, exist_ok=True)

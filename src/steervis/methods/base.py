@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from steervis.classes import check_classes  # noqa: F401  (re-exported: methods validate classes here)
 from steervis.errors import SteervisError
 from steervis.registry import Registry
 
@@ -35,20 +36,6 @@ class Classifier(Protocol):
     def predict_proba(self, items: pd.DataFrame) -> np.ndarray: ...
 
     def save(self, directory: str | Path) -> None: ...
-
-
-def check_classes(classes: list[str]) -> list[str]:
-    """Validate a class list: non-empty, no duplicates, no blanks."""
-    classes = [str(c) for c in classes]
-    if not classes:
-        raise SteervisError("The class list is empty: give at least two class names.")
-    seen: set[str] = set()
-    dupes = sorted({c for c in classes if c in seen or seen.add(c)})
-    if dupes:
-        raise SteervisError(f"Duplicate class names: {', '.join(dupes)}. Each class must appear once.")
-    if any(not c.strip() for c in classes):
-        raise SteervisError("A class name is blank.")
-    return classes
 
 
 def check_labels(train: pd.DataFrame, classes: list[str]) -> np.ndarray:

@@ -3,14 +3,12 @@
 Descriptions come from the describe store (computed once); only the decide step is timed. Prints one JSON
 object with accuracy and images/s per mode.
 
-    python -m steervis.decide.bench --adapter runs/pc --data ~/.cache/steervis/data/minidomains \\
-        --domains sketch --limit 40
+    steervis bench decide-modes --opt adapter=runs/pc --opt data=~/.cache/steervis/data/minidomains \\
+        --opt domains=sketch --opt limit=40
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from typing import Any
 
@@ -23,7 +21,7 @@ def compare_modes(adapter: str, data: str, domains: list[str], limit: int | None
 
     from steervis.data import load_folder
     from steervis.decide.decider import Decider
-    from steervis.decide.frames import describe_config, describe_texts
+    from steervis.methods.texts import describe_config, describe_texts
 
     decider = Decider.load(adapter)
     frame = load_folder(data, domains=domains).frame
@@ -45,15 +43,8 @@ def compare_modes(adapter: str, data: str, domains: list[str], limit: int | None
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--adapter", required=True)
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--domains", required=True, help="comma-separated")
-    parser.add_argument("--limit", type=int, default=None)
-    args = parser.parse_args(argv)
-    print(json.dumps(compare_modes(args.adapter, args.data, args.domains.split(","), args.limit), indent=2))
-
-
-if __name__ == "__main__":
-    main()
+def register_bench(targets: Any) -> None:
+    """Called by ``steervis bench`` to add this module's targets."""
+    targets.register("decide-modes", lambda adapter, data, domains, limit=None: compare_modes(
+        adapter, data, domains.split(",") if isinstance(domains, str) else domains, limit),
+        help="describe-decide score vs generate on one adapter: accuracy and images/s")

@@ -1,12 +1,8 @@
-"""The thin layer between image frames and the text-level decider: rows → rendered descriptions, inputs → rows.
-
-``describe_texts`` turns a describe config into the ``texts`` callable that ``DescribeDecide`` reads (through
-``steervis.describe.describe`` and ``Description.render``); ``frame_from_input`` turns what a user points
-``steervis predict`` at (an image, a folder, a manifest) into a frame with ``path`` and ``sha256``.
+"""What a user points ``steervis predict`` at (an image, a folder, a manifest) → rows with ``path`` and ``sha256``.
 
 >>> import tempfile
 >>> from steervis.data.synthetic import make_toy_dataset
->>> from steervis.decide.frames import frame_from_input
+>>> from steervis.data.inputs import frame_from_input
 >>> len(frame_from_input(make_toy_dataset(tempfile.mkdtemp())))
 24
 """
@@ -14,9 +10,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -24,26 +18,6 @@ from steervis.errors import SteervisError
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-
-
-def describe_config(values: dict[str, Any] | None = None) -> Any:
-    """The describer's ``DescribeConfig`` from plain values (as stored in a model card)."""
-    from steervis.config import from_dict
-    from steervis.describe import DescribeConfig
-
-    return from_dict(DescribeConfig, values or {})
-
-
-def describe_texts(config: Any = None, components: Sequence[str] = ("tags", "attributes", "captions"),
-                   progress: bool = True) -> Callable[[pd.DataFrame], list[str]]:
-    """A ``rows → rendered descriptions`` callable over ``steervis.describe.describe`` (cached by the store)."""
-
-    def texts(frame: pd.DataFrame) -> list[str]:
-        import steervis.describe as describe
-        found = describe.describe(frame, config, progress=progress)
-        return [d.render(list(components)) if d is not None else "" for d in found]  # undecodable: empty
-
-    return texts
 
 
 def _image_rows(paths: list[Path]) -> pd.DataFrame:

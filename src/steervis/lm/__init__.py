@@ -1,0 +1,40 @@
+"""The modality-agnostic LM core: scoring, generation and LoRA training on token (+ image) batches.
+
+decide/ (VLLaVO: descriptions → class) and vlm/ (LLaVA: image + question → answer) both build
+:class:`Prompt` / :class:`Example` batches and call the functions here. Names load lazily (no torch on import).
+
+>>> from steervis import zoo
+>>> from steervis.lm import LanguageModel, score
+>>> lm = LanguageModel(zoo.load("tiny-llama", kind="causal-lm"))
+>>> score(lm, [lm.prompt("Q: which animal barks?\\nA:")], [" cat", " dog"]).shape
+(1, 2)
+"""
+
+from __future__ import annotations
+
+from steervis.lazy import lazy_exports
+
+_EXPORTS = {
+    "Prompt": "steervis.lm.batch",
+    "Example": "steervis.lm.batch",
+    "IGNORE": "steervis.lm.batch",
+    "LoraSettings": "steervis.lm.config",
+    "TrainSettings": "steervis.lm.config",
+    "REDUCTIONS": "steervis.lm.config",
+    "LanguageModel": "steervis.lm.model",
+    "Splicer": "steervis.lm.model",
+    "score": "steervis.lm.scoring",
+    "loglik": "steervis.lm.scoring",
+    "estimate_prior": "steervis.lm.scoring",
+    "reduce_scores": "steervis.lm.scoring",
+    "generate": "steervis.lm.generate",
+    "snap_to_class": "steervis.lm.answers",
+    "train": "steervis.lm.train",
+    "TrainResult": "steervis.lm.train",
+    "add_lora": "steervis.lm.adapters",
+    "load_lora": "steervis.lm.adapters",
+    "write_adapter": "steervis.lm.adapters",
+    "read_card": "steervis.lm.adapters",
+}
+
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)
