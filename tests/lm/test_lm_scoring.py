@@ -111,3 +111,12 @@ def test_snap_to_class_and_levenshtein():
     assert snap_to_class("I think it is ice cream.", classes) == 1  # longest class named verbatim wins
     assert snap_to_class("tshirt", classes) == 3
     assert snap_to_class("", classes) in range(4)
+
+
+def test_the_three_scoring_strategies_agree(causal_lm):
+    from steervis.lm.reference import full_forward_loglik, per_class_cache_loglik
+
+    lm = LanguageModel(causal_lm)
+    ours, _ = loglik(lm, prompts_of(lm), ANSWERS, batch_size=3)
+    np.testing.assert_allclose(full_forward_loglik(lm, prompts_of(lm), ANSWERS, batch_size=5), ours, atol=1e-4)
+    np.testing.assert_allclose(per_class_cache_loglik(lm, prompts_of(lm), ANSWERS), ours, atol=1e-4)

@@ -43,8 +43,21 @@ def compare_modes(adapter: str, data: str, domains: list[str], limit: int | None
     return out
 
 
+def score_strategies(sizes: list[int] | tuple[int, ...] = (34, 345), **options: Any) -> dict[str, Any]:
+    """``steervis bench score``: minidomains' class names (34) and ImageNet names (any other size)."""
+    from steervis.data.minidomains import load_sources
+    from steervis.decide.bench import bench_score, imagenet_names
+
+    mini = sorted(load_sources())
+    spaces = {(f"minidomains_{k}" if k == len(mini) else f"imagenet_{k}"): (mini if k == len(mini) else
+                                                                          imagenet_names(k)) for k in sizes}
+    return bench_score(spaces, **options)
+
+
 def register_bench(targets: Any) -> None:
     """Called by ``steervis bench`` to add this module's targets."""
+    targets.register("score", score_strategies,
+                     help="class scoring s/prompt: full forward, per-class cache, steervis, prompt pass alone")
     targets.register("decide-modes", lambda adapter, data, domains, limit=None: compare_modes(
         adapter, data, domains.split(",") if isinstance(domains, str) else domains, limit),
         help="describe-decide score vs generate on one adapter: accuracy and images/s")
