@@ -129,12 +129,55 @@ def load_config(
         data = _merge(data, load_yaml(path))
     if base:
         data = _merge(data, {k: v for k, v in base.items() if v is not None})
-    for item in overrides:
+    return from_dict(cls, _merge(data, parse_overrides(overrides)))
+
+
+def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """``["train.lr=1e-4", "also=[generate]"]`` → nested dict; values are parsed as YAML (``1e-4`` is a float).
+
+    >>> parse_overrides(["train.lr=1e-4", "name=x"])
+    {'train': {'lr': 0.0001}, 'name': 'x'}
+    """
+    data: dict[str, Any] = {}
+    for item in items:
         if "=" not in item:
             raise SteervisError(f"Override {item!r} must look like key=value (e.g. train.lr=1e-4).")
         key, raw = item.split("=", 1)
         _set_path(data, key.strip(), yaml.safe_load(raw))
-    return from_dict(cls, data)
+    return data
+
+
+def partial_config(cls: type, name: str, extra: list[tuple[str, Any, Any]] = ()) -> type:
+    """A dataclass with every field of ``cls`` optional plus ``extra`` fields: a layer that names only what it sets.
+
+    ``None`` means "not given" (so a preset beneath keeps its value); nested configs are dicts, checked against
+    their dataclass on construction. ``given()`` returns the fields that were set, ready for ``load_config``'s
+    ``base``.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Train:
+    ...     lr: float = 1e-3
+    ...     epochs: int = 1
+    >>> Layer = partial_config(Train, "TrainLayer")
+    >>> Layer(epochs=3).given()
+    {'epochs': 3}
+    """
+    own = []
+    for f in dataclasses.fields(cls):
+        tp = _field_type(cls, f.name)
+        own.append((f.name, (dict[str, Any] if dataclasses.is_dataclass(tp) else tp) | None,
+                    dataclasses.field(default=None)))
+    names = [f.name for f in dataclasses.fields(cls)]
+
+    def given(self: Any) -> dict[str, Any]:
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+    def __post_init__(self: Any) -> None:
+        from_dict(cls, self.given(), where=f"{name}.")  # unknown nested keys and bad values fail here, early
+
+    return dataclasses.make_dataclass(name, [*extra, *own],
+                                      namespace={"given": given, "__post_init__": __post_init__})
 
 
 def dump_config(cfg: Any) -> str:

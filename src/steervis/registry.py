@@ -1,7 +1,16 @@
-"""One small registry pattern for models, backends, methods and datasets.
+"""One small registry pattern for every named thing: models, matchers, captioners, taggers, methods,
+protocols, datasets, benchmarks (and projectors, with LLaVA).
 
-Entries are factories, registered by decorator or lazily as ``"module:attr"`` strings so that importing
-steervis does not import torch-heavy modules until a name is used.
+Entries register by decorator or lazily as ``"module:attr"`` strings, so importing steervis does not import
+torch-heavy modules until a name is used. A registry may declare two rules of its own:
+
+* ``hub``: name → entry for names that are not registered but look like a Hugging Face hub id
+  (``org/name``) or a local checkpoint folder. Any other unknown name is a did-you-mean error, never a
+  silent fallthrough.
+* ``check``: called with ``(name, entry)`` when an entry is resolved (at registration for objects, at first
+  use for lazy strings): the place to check a contract.
+
+Entries may carry metadata (``register(..., kind="clip")``), read back with :meth:`Registry.meta`.
 
 >>> from steervis.registry import Registry
 >>> shapes = Registry("shape")
@@ -14,35 +23,55 @@ steervis does not import torch-heavy modules until a name is used.
 Traceback (most recent call last):
 ...
 steervis.errors.SteervisError: Unknown shape 'sqare'. Did you mean 'square'? Known: square
+>>> models = Registry("model", hub=lambda name: f"hub:{name}")
+>>> models.get("openai/clip-vit-base-patch32")
+'hub:openai/clip-vit-base-patch32'
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import os
+import re
 from collections.abc import Callable
 from typing import Any
 
 from steervis.errors import SteervisError
 
+# org/name as the hub spells it: letters, digits, '-', '_', '.'; exactly one slash.
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+
+
+def looks_like_hub_id(name: str) -> bool:
+    """``org/name`` (a Hugging Face hub id) or an existing local folder (a saved checkpoint)."""
+    return bool(HUB_ID.fullmatch(name)) or os.path.isdir(name)
+
 
 class Registry:
-    """Name → factory, with lazy ``"module:attr"`` entries and did-you-mean errors."""
+    """Name → entry, with lazy ``"module:attr"`` entries, an optional hub rule and contract check."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, hub: Callable[[str], Any] | None = None,
+                 check: Callable[[str, Any], None] | None = None):
         self.kind = kind
-        self._entries: dict[str, Callable[..., Any] | str] = {}
+        self.hub = hub
+        self.check = check
+        self._entries: dict[str, Any] = {}
         self._help: dict[str, str] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
 
-    def register(self, name: str, target: Callable[..., Any] | str | None = None, help: str = ""):
+    def register(self, name: str, target: Any = None, help: str = "", **meta: Any):
         """Register ``target`` under ``name``; without a target, returns a decorator."""
 
-        def add(obj: Callable[..., Any] | str):
+        def add(obj: Any) -> Any:
             if name in self._entries:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
+            if not isinstance(obj, str) and self.check is not None:
+                self.check(name, obj)
             self._entries[name] = obj
-            doc = help or (getattr(obj, "__doc__", None) or "").strip().splitlines()[:1]
-            self._help[name] = doc if isinstance(doc, str) else (doc[0] if doc else "")
+            lines = (getattr(obj, "__doc__", None) or "").strip().splitlines() if not isinstance(obj, str) else []
+            self._help[name] = help or (lines[0] if lines else "")
+            self._meta[name] = meta
             return obj
 
         return add if target is None else add(target)
@@ -56,17 +85,34 @@ class Registry:
     def help(self, name: str) -> str:
         return self._help.get(name, "")
 
-    def get(self, name: str) -> Callable[..., Any]:
+    def meta(self, name: str) -> dict[str, Any]:
+        return dict(self._meta.get(name, {}))
+
+    def is_hub_name(self, name: str) -> bool:
+        """Whether ``name`` is not registered but this registry's hub rule takes it."""
+        return self.hub is not None and name not in self._entries and looks_like_hub_id(name)
+
+    def get(self, name: str) -> Any:
+        if self.is_hub_name(name):
+            return self.hub(name)
         if name not in self._entries:
             close = difflib.get_close_matches(name, self._entries, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise SteervisError(f"Unknown {self.kind} {name!r}.{hint} Known: {', '.join(self.names())}")
+            hub = " (or a hub id, org/name)" if self.hub is not None else ""
+            raise SteervisError(f"Unknown {self.kind} {name!r}.{hint} Known: {', '.join(self.names())}{hub}")
         entry = self._entries[name]
         if isinstance(entry, str):
             module, attr = entry.split(":")
             entry = getattr(importlib.import_module(module), attr)
+            if self.check is not None:
+                self.check(name, entry)
             self._entries[name] = entry
         return entry
 
     def build(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self.get(name)(*args, **kwargs)
+
+    def listing(self) -> str:
+        """``name  help`` lines, one per entry: what the CLI's ``--list`` options print."""
+        width = max((len(n) for n in self._entries), default=0) + 2
+        return "\n".join(f"{name:<{width}}{self.help(name)}" for name in self.names())

@@ -8,7 +8,7 @@ import pytest
 
 from steervis.decide.config import DecideConfig, SelfTrainSettings, TrainSettings
 from steervis.errors import SteervisError
-from steervis.methods import METHODS
+from steervis.methods import build_method
 from steervis.methods.describe_decide import DescribeDecide, ZeroShotLLM, decide_config
 
 FRAME = pd.DataFrame({
@@ -79,15 +79,17 @@ def test_zeroshot_llm_needs_no_training_and_has_no_adapt():
 
 
 def test_methods_registry_builds_both_from_a_context():
-    context = SimpleNamespace(describe_texts=texts, describe_overrides={"tag_top_k": 3}, progress=False)
-    clf = METHODS.build("describe-decide", context, preset="decide-tiny", inference="generate",
-                        train={"max_steps": 1})
+    context = SimpleNamespace(describe_texts=texts, describe={"tag_top_k": 3}, progress=False)
+    clf = build_method("describe-decide", context, {"preset": "decide-tiny", "inference": "generate",
+                                                    "train": {"max_steps": 1}})
     assert isinstance(clf, DescribeDecide) and clf.config.inference == "generate"
     assert clf.config.train.max_steps == 1 and clf.config.model == "tiny-llama" and not clf.progress
-    zs = METHODS.build("zeroshot-llm", context, preset="decide-tiny", overrides=["reduction=sum"])
+    zs = build_method("zeroshot-llm", context, {"preset": "decide-tiny", "overrides": ["reduction=sum"]})
     assert isinstance(zs, ZeroShotLLM) and zs.config.reduction == "sum"
     with pytest.raises(SteervisError, match="no describe_texts"):
-        METHODS.build("describe-decide", SimpleNamespace())
+        build_method("describe-decide", SimpleNamespace())
+    with pytest.raises(SteervisError, match="Did you mean 'max_steps'"):
+        build_method("describe-decide", context, {"train": {"max_stepz": 1}})
 
 
 def test_every_decide_preset_loads():

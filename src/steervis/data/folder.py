@@ -20,7 +20,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from steervis.data.images import BadImage, open_image, sha256_file
 from steervis.data.manifest import MANIFEST_NAME
@@ -96,11 +96,16 @@ def _known_hashes(root: Path) -> dict[str, str]:
         return {}
 
 
-def _check(path: Path, known: str | None) -> tuple[str | None, str | None]:
-    """(sha256, None) for a usable image, (None, reason) otherwise."""
+def _check(path: Path, known: str | None, images: Any = None) -> tuple[str | None, str | None]:
+    """(sha256, None) for a usable image, (None, reason) otherwise; the decoded image goes into ``images``."""
     try:
-        open_image(path).close()
-        return (known or sha256_file(path)), None
+        if images is None:
+            open_image(path).close()
+            return (known or sha256_file(path)), None
+        image = images.decode(path)
+        digest = known or sha256_file(path)
+        images.put(digest, image)
+        return digest, None
     except BadImage as err:
         return None, err.reason
     except OSError as err:
@@ -113,6 +118,7 @@ def load_folder(
     classes: list[str] | tuple[str, ...] | None = None,
     workers: int | None = None,
     progress: bool = False,
+    images: Any = None,
 ) -> FolderData:
     """Index and validate ``<root>/<domain>/<class>/<image>``.
 
@@ -122,6 +128,8 @@ def load_folder(
         classes: Only these classes (default: every class found in the chosen domains).
         workers: Threads that decode images (default: CPU count, at most 16).
         progress: Show a tqdm progress bar.
+        images: A :class:`~steervis.data.decoded.DecodedImages` that keeps the decoded images for the run's
+            later steps (describe, features), so each image is decoded once.
 
     Returns:
         A :class:`FolderData`; unusable files are listed in ``skipped``, never raised.
@@ -162,7 +170,7 @@ def load_folder(
     known = _known_hashes(root)
     workers = workers or min(16, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = pool.map(lambda f: _check(f[0], known.get(f[0].relative_to(root).as_posix())), files)
+        jobs = pool.map(lambda f: _check(f[0], known.get(f[0].relative_to(root).as_posix()), images), files)
         if progress:
             from tqdm import tqdm
 

@@ -31,6 +31,7 @@ _EXPORTS = {
     "build_matcher": "steervis.describe.matchers",
     "Captioner": "steervis.describe.captioners",
     "build_captioner": "steervis.describe.captioners",
+    "CAPTIONERS": "steervis.describe.captioners",
     "load_vocabulary": "steervis.describe.vocab",
     "export_descriptions": "steervis.describe.export",
 }

@@ -11,9 +11,12 @@ nucleus-sampled ones. Offline there is no captioner; descriptions then carry tag
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
+
+from steervis.registry import Registry
 
 NUCLEUS_TOP_P = 0.9  # BLIP's sampling setting, which VLLaVO reuses
 
@@ -71,6 +74,11 @@ class HFCaptioner:
         return self.caption_pixels(self.preprocess(images), beams, samples)
 
 
+# Any image-to-text hub id (org/name) is a captioner: the declared hub rule; other unknown names are errors.
+CAPTIONERS = Registry("captioner", hub=lambda model_id: functools.partial(HFCaptioner, model_id))
+CAPTIONERS.register("tiny-blip", functools.partial(HFCaptioner, "tiny-blip"), help="random tiny BLIP (tests)")
+
+
 def build_captioner(name: str, prompt: str = "a picture of", max_new_tokens: int = 30, seed: int = 0) -> Captioner:
     """``tiny-blip`` or any image-to-text hub id (offline, a hub id fails with a clear message)."""
-    return HFCaptioner(name, prompt=prompt, max_new_tokens=max_new_tokens, seed=seed)
+    return CAPTIONERS.build(name, prompt=prompt, max_new_tokens=max_new_tokens, seed=seed)

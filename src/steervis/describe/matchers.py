@@ -3,7 +3,8 @@
 ``conse`` is the embedded offline matcher, ConSE (Norouzi et al., ICLR 2014, "Zero-shot learning by convex
 combination of semantic embeddings"): efficientnet-lite0's top-T ImageNet probabilities weight the minilm-l6
 embeddings of those class names, placing the image in the sentence-embedding space where any tag,
-attribute or class prompt is embedded too. ``tiny-clip`` and any CLIP hub id go through transformers.
+attribute or class prompt is embedded too. ``tiny-clip`` and any CLIP hub id (``MATCHERS``' declared hub
+rule: ``org/name``) go through transformers; any other unknown name is a did-you-mean error.
 
 >>> from steervis.describe.matchers import build_matcher
 >>> m = build_matcher("conse")  # doctest: +SKIP
@@ -23,7 +24,6 @@ from PIL import Image
 from steervis.paths import cache_dir
 from steervis.registry import Registry
 
-MATCHERS = Registry("matcher")
 # Norouzi et al. found T=10 best on ImageNet-21k: fewer loses the mixing, more adds mass of irrelevant classes.
 CONSE_TOP_T = 10
 # Vocabularies at least this long are embedded once per machine and kept on disk (tags: ~40 s on 2 cores).
@@ -66,6 +66,7 @@ class ConSEMatcher:
     """ConSE over efficientnet-lite0 (ImageNet-1k) and minilm-l6 (sentence embeddings), both embedded."""
 
     name = "conse"
+    disk_cache = True  # long vocabularies' text embeddings are kept on disk (see cached_text_embeddings)
 
     def __init__(self, top_t: int = CONSE_TOP_T):
         from steervis import zoo
@@ -103,11 +104,12 @@ class ConSEMatcher:
 class CLIPMatcher:
     """A transformers CLIP-style dual encoder (CLIP, SigLIP, tiny random CLIP in tests)."""
 
-    def __init__(self, model_id: str):
+    def __init__(self, model_id: str, disk_cache: bool = True):
         from steervis import zoo
 
         bundle = zoo.load(model_id, kind="clip")
         self.model, self.processor, self.name = bundle.model, bundle.processor, model_id
+        self.disk_cache = disk_cache
         self._memo: dict[str, np.ndarray] = {}
         self.provenance = {"matcher": model_id}
 
@@ -149,9 +151,10 @@ class CLIPMatcher:
 def cached_text_embeddings(matcher: Any, texts: list[str]) -> np.ndarray:
     """``matcher.encode_texts(texts)``, kept on disk for long lists (vocabularies, class names).
 
-    The file name hashes the matcher name and the texts, so an edited vocabulary is re-embedded.
+    The file name hashes the matcher name and the texts, so an edited vocabulary is re-embedded. Matchers
+    that declare ``disk_cache = False`` (random test models) are always recomputed.
     """
-    if len(texts) < DISK_CACHE_MIN_TEXTS or matcher.name.startswith("tiny"):
+    if len(texts) < DISK_CACHE_MIN_TEXTS or not getattr(matcher, "disk_cache", True):
         return matcher.encode_texts(texts)
     digest = hashlib.sha256("\n".join([matcher.name, *texts]).encode()).hexdigest()[:20]
     path = cache_dir("describe", "text-embeddings") / f"{matcher.name.replace('/', '--')}-{digest}.npy"
@@ -170,8 +173,10 @@ def cached_text_embeddings(matcher: Any, texts: list[str]) -> np.ndarray:
     return emb
 
 
+MATCHERS = Registry("matcher", hub=lambda model_id: functools.partial(CLIPMatcher, model_id))
 MATCHERS.register("conse", ConSEMatcher, help="embedded ConSE: efficientnet-lite0 + minilm-l6 (offline)")
-MATCHERS.register("tiny-clip", lambda: CLIPMatcher("tiny-clip"), help="random tiny CLIP (tests)")
+MATCHERS.register("tiny-clip", functools.partial(CLIPMatcher, "tiny-clip", disk_cache=False),
+                  help="random tiny CLIP (tests)")
 
 
 @functools.lru_cache(maxsize=4)
@@ -180,4 +185,4 @@ def build_matcher(name: str = "conse") -> Matcher:
 
     Built once per process and shared, so baselines that call it repeatedly pay the load once.
     """
-    return MATCHERS.build(name) if name in MATCHERS else CLIPMatcher(name)
+    return MATCHERS.build(name)

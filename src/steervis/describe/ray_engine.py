@@ -18,6 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from steervis.describe.config import DescribeConfig
+from steervis.describe.records import prepare_image, record_of
 from steervis.errors import SteervisError
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,9 @@ class DescribeActor:
     def __call__(self, batch: Any) -> Any:
         import pandas as pd
 
-        from steervis.describe.run import _load, record_of
-
         records, ok = [], []
         for sha, path in zip(batch["sha256"], batch["path"], strict=True):
-            prepared, error = _load(self.describer, path)
+            prepared, error = prepare_image(self.describer, path)
             if error is None:
                 ok.append((sha, prepared))
             else:

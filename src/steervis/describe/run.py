@@ -29,6 +29,7 @@ import pandas as pd
 
 from steervis.describe.config import DescribeConfig
 from steervis.describe.description import Description
+from steervis.describe.records import prepare_image, record_of
 from steervis.describe.store import DescriptionStore
 from steervis.errors import SteervisError
 
@@ -67,25 +68,8 @@ class Descriptions(list):
     summary: DescribeSummary
 
 
-def record_of(sha: str, description: Description | None, error: str | None = None) -> dict[str, Any]:
-    return {"sha256": sha, "status": "ok" if error is None else "failed", "error": error,
-            "description": description.to_json() if description is not None else None}
-
-
-def _load(describer: Any, path: str) -> tuple[dict[str, Any] | None, str | None]:
-    from steervis.data.images import BadImage, open_image
-
-    try:
-        image = open_image(path)
-    except BadImage as err:
-        return None, err.reason
-    try:
-        return describer.prepare(image), None
-    except Exception as err:  # a preprocessing bug must cost one image, never the run
-        return None, f"preprocess failed ({type(err).__name__}: {err})"
-
-
-def local_records(todo: list[tuple[str, str]], config: DescribeConfig, describer: Any) -> Iterator[list[dict]]:
+def local_records(todo: list[tuple[str, str]], config: DescribeConfig, describer: Any,
+                  images: Any = None) -> Iterator[list[dict]]:
     """Describe ``(sha256, path)`` pairs in batches; yields the store records of each batch."""
     window = config.batch_size * PREFETCH_BATCHES
     with ThreadPoolExecutor(max_workers=config.num_workers, thread_name_prefix="decode") as pool:
@@ -94,7 +78,7 @@ def local_records(todo: list[tuple[str, str]], config: DescribeConfig, describer
 
         def refill() -> None:
             while len(pending) < window and (nxt := next(items, None)) is not None:
-                pending.append((nxt[0], pool.submit(_load, describer, nxt[1])))
+                pending.append((nxt[0], pool.submit(prepare_image, describer, nxt[1], nxt[0], images)))
 
         refill()
         while pending:
@@ -120,7 +104,8 @@ def _progress(total: int, enabled: bool):
 
 
 def describe(
-    frame: pd.DataFrame, config: DescribeConfig | None = None, progress: bool = True, describer: Any = None
+    frame: pd.DataFrame, config: DescribeConfig | None = None, progress: bool = True, describer: Any = None,
+    images: Any = None,
 ) -> Descriptions:
     """Describe every row of ``frame`` (needs ``path`` and ``sha256``), reusing the store.
 
@@ -130,6 +115,8 @@ def describe(
         progress: Show a tqdm bar with images/s.
         describer: A prepared :class:`~steervis.describe.describer.Describer` to reuse (loaded on demand
             otherwise, and only if something is missing from the store).
+        images: The run's :class:`~steervis.data.decoded.DecodedImages`: images decoded earlier in the run
+            are not decoded again (local engine).
 
     Returns:
         A list aligned with ``frame``'s rows: a :class:`Description`, or ``None`` where the image could not
@@ -165,7 +152,7 @@ def describe(
 
             describer = describer or get_describer(config)
             compute_start = time.perf_counter()  # model loading is setup, not throughput
-            batches = local_records(list(todo.items()), config, describer)
+            batches = local_records(list(todo.items()), config, describer, images)
         with _progress(len(todo), progress) as bar:
             for records in batches:
                 store.append(records)

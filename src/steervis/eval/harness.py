@@ -1,6 +1,8 @@
 """The evaluation harness: every method on the same splits, sharing one cache, into one run folder.
 
-A run folder holds ``config.yaml`` (resolved), ``metrics.json``, ``predictions.parquet`` and ``report.html``.
+A run folder holds ``config.yaml`` (resolved), ``describe.yaml`` (the describer every method shared),
+``methods.yaml`` (each method's resolved options; describe-decide's resolved ``DecideConfig`` too),
+``metrics.json``, ``predictions.parquet`` and ``report.html``.
 Each (split, method) result is written as soon as it is done, so a killed run resumes where it stopped.
 
 >>> from steervis.eval import EvaluateConfig, evaluate
@@ -21,10 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from steervis.config import config_hash, save_config, to_dict
+from steervis.atomic import write_text
+from steervis.config import config_hash, from_dict, save_config, to_dict
+from steervis.describe.config import DescribeConfig
 from steervis.errors import SteervisError
 from steervis.eval.metrics import accuracy_table, markdown_table
-from steervis.eval.protocols import Split, dg_splits, uda_splits
+from steervis.eval.protocols import PROTOCOLS, Split
 
 log = logging.getLogger(__name__)
 DEFAULT_METHODS = ["zeroshot", "linear-probe", "by-description", "description-probe", "zeroshot-llm",
@@ -44,14 +48,16 @@ class EvaluateConfig:
 
     Args:
         data: dataset root in <domain>/<class>/<image> layout; "" = the minidomains benchmark.
-        protocol: "dg" (leave one domain out) or "uda" (source → target self-training).
+        protocol: a registered protocol: "dg" (leave one domain out) or "uda" (source → target self-training).
         methods: registered method names, run in this order on every split.
-        method_options: per-method keyword options, e.g. {"linear-probe": {"C": 1.0}}.
+        method_options: per-method options, e.g. {"linear-probe": {"C": 1.0}}, each checked against that
+            method's ``Options`` dataclass before anything runs.
         domains / classes: restrict the dataset ([] = everything).
         held_out: DG domains to hold out ([] = every domain).
         max_per_class: cap images per (domain, class), chosen by content hash ([] = 0 = no cap).
-        components: description parts the language methods read ([] = all that exist).
-        describe: DescribeConfig overrides for the shared describer.
+        components: description parts the language methods read ([] = all that exist); the one place this
+            is set for a run (describe-decide's adapter card records it).
+        describe: the describer every method shares (its values in YAML, e.g. {matcher: tiny-clip}).
         out: folder under which the run folder is created.
         gallery: number of mistakes shown per method in the report.
     """
@@ -66,11 +72,15 @@ class EvaluateConfig:
     max_per_class: int = 0
     uda: UDAConfig = field(default_factory=UDAConfig)
     components: list[str] = field(default_factory=list)
-    describe: dict[str, Any] = field(default_factory=dict)
+    describe: DescribeConfig = field(default_factory=DescribeConfig)
     seed: int = 0
     out: str = "runs"
     name: str = ""
     gallery: int = 12
+
+    def __post_init__(self) -> None:
+        if isinstance(self.describe, dict):  # EvaluateConfig(describe={"matcher": ...}) from Python
+            self.describe = from_dict(DescribeConfig, self.describe, where="describe.")
 
 
 @dataclass
@@ -90,12 +100,12 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def load_dataset(cfg: EvaluateConfig) -> tuple[pd.DataFrame, list[str]]:
-    """The items of the run (deterministic subset) and the sorted class list."""
+def load_dataset(cfg: EvaluateConfig, images: Any = None) -> tuple[pd.DataFrame, list[str]]:
+    """The items of the run (deterministic subset) and the sorted class list; ``images`` keeps the decoded ones."""
     from steervis.data import load_folder, minidomains_root
 
     root = Path(cfg.data).expanduser() if cfg.data else minidomains_root()
-    data = load_folder(root, domains=cfg.domains or None, classes=cfg.classes or None)
+    data = load_folder(root, domains=cfg.domains or None, classes=cfg.classes or None, images=images)
     for path, reason in data.skipped:
         log.warning("skipped %s: %s", path, reason)
     frame = data.frame
@@ -106,10 +116,21 @@ def load_dataset(cfg: EvaluateConfig) -> tuple[pd.DataFrame, list[str]]:
     return frame, sorted(frame["class"].unique())
 
 
-def build_context(cfg: EvaluateConfig):
+def build_context(cfg: EvaluateConfig, progress: bool = True, images: Any = None):
+    from steervis.data.decoded import DecodedImages
     from steervis.methods.context import MethodContext
 
-    return MethodContext(describe_overrides=dict(cfg.describe), components=tuple(cfg.components) or None)
+    return MethodContext(describe=cfg.describe, components=tuple(cfg.components) or None, progress=progress,
+                         images=images if images is not None else DecodedImages())
+
+
+def resolve_methods(cfg: EvaluateConfig) -> dict[str, Any]:
+    """Every method's ``Options``, checked before any work: a misspelt method, option or value fails here."""
+    from steervis.methods import METHODS, method_options
+
+    for name in cfg.method_options:
+        METHODS.get(name)  # did-you-mean on a misspelt method name in method_options
+    return {name: method_options(name, cfg.method_options.get(name)) for name in cfg.methods}
 
 
 def prediction_rows(method: str, split: Split, proba: np.ndarray, classes: list[str],
@@ -125,25 +146,29 @@ def prediction_rows(method: str, split: Split, proba: np.ndarray, classes: list[
     })
 
 
-def run_method(name: str, split: Split, classes: list[str], context, cfg: EvaluateConfig) -> tuple[pd.DataFrame, dict]:
+def run_method(name: str, split: Split, classes: list[str], context, cfg: EvaluateConfig,
+               options: Any = None) -> tuple[pd.DataFrame, dict]:
     """Fit one method on the split's train part and predict its test part; UDA methods may adapt first."""
-    from steervis.methods import METHODS
+    from steervis.methods import build_method, has_capability
 
     seed_everything(cfg.seed)
-    method = METHODS.build(name, context, **cfg.method_options.get(name, {}))
+    method = build_method(name, context, options if options is not None else cfg.method_options.get(name))
     start = time.perf_counter()
     method.fit(split.train, classes)
     fit_s = time.perf_counter() - start
     info: dict[str, Any] = {"fit_s": round(fit_s, 2)}
-    if cfg.protocol == "uda" and hasattr(method, "adapt"):
+    if PROTOCOLS.meta(cfg.protocol).get("adapt") and has_capability(method, "adapt"):
         # Target labels go in only for logging per-round accuracy; adapt never selects on them.
         info["rounds"] = method.adapt(split.test, rounds=cfg.uda.rounds, labels=split.test["class"].tolist())
     proba, timing = timed_predict(name, method.predict_proba, split.test, len(classes))
     info.update(timing)
-    texts = context.describe_texts(split.test) if context._descriptions else None
+    texts = context.describe_texts(split.test) if context.has_descriptions() else None
     rows = [prediction_rows(name, split, proba, classes, texts)]
+    if getattr(method, "config", None) is not None:  # the resolved DecideConfig, for the run folder
+        info["resolved"] = to_dict(method.config)
     # Variants (e.g. describe-decide's generate mode) reuse the fitted model: same adapter, same images.
-    for suffix, predict in getattr(method, "variants", dict)().items():
+    variants = method.variants() if has_capability(method, "variants") else {}
+    for suffix, predict in variants.items():
         variant = f"{name} ({suffix})"
         extra, info.setdefault("variants", {})[suffix] = timed_predict(variant, predict, split.test, len(classes))
         rows.append(prediction_rows(variant, split, extra, classes, texts))
@@ -170,23 +195,20 @@ def run_dir_for(cfg: EvaluateConfig) -> Path:
 def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
     """Run every method on every split of the protocol; write metrics, predictions and the report."""
     from steervis.eval.report import write_report
-    from steervis.methods import METHODS
 
-    for name in cfg.methods:
-        METHODS.get(name)  # fail on a misspelt method before any work
-    frame, classes = load_dataset(cfg)
-    if cfg.protocol == "dg":
-        splits = dg_splits(frame, cfg.held_out)
-    elif cfg.protocol == "uda":
-        splits = uda_splits(frame, cfg.uda.source, cfg.uda.targets)
-    else:
-        raise SteervisError(f"Unknown protocol {cfg.protocol!r}: use dg or uda.")
+    protocol = PROTOCOLS.get(cfg.protocol)  # a misspelt protocol, method or option fails before any work
+    options = resolve_methods(cfg)
+    from steervis.data.decoded import DecodedImages
+
+    images = DecodedImages()  # decoded once by the folder check, reused by describe and features
+    frame, classes = load_dataset(cfg, images)
+    splits = protocol(frame, cfg)
     run_dir = run_dir_for(cfg)
     parts = run_dir / "parts"
     parts.mkdir(parents=True, exist_ok=True)
     save_config(cfg, run_dir / "config.yaml")
-    context = build_context(cfg)
-    context.progress = progress
+    save_config(cfg.describe, run_dir / "describe.yaml")
+    context = build_context(cfg, progress, images)
     frames, infos = [], {}
     for split in splits:
         for name in cfg.methods:
@@ -197,12 +219,13 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
                 infos[(split.name, name)] = json.loads(meta.read_text())
                 continue
             log.info("%s: %s (train %d, test %d)", split.name, name, len(split.train), len(split.test))
-            rows, info = run_method(name, split, classes, context, cfg)
+            rows, info = run_method(name, split, classes, context, cfg, options[name])
             rows.to_parquet(part.with_suffix(".tmp"), index=False)
             part.with_suffix(".tmp").replace(part)
             meta.write_text(json.dumps(info))
             frames.append(rows)
             infos[(split.name, name)] = info
+    write_methods_yaml(run_dir / "methods.yaml", options, infos)
     preds = pd.concat(frames, ignore_index=True)
     table = accuracy_table(preds)
     metrics = {
@@ -217,3 +240,14 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
     markdown = markdown_table(table)
     write_report(run_dir, preds, table, classes, metrics, gallery=cfg.gallery)
     return RunResult(run_dir=run_dir, table=table, predictions=preds, markdown=markdown, metrics=metrics)
+
+
+def write_methods_yaml(path: Path, options: dict[str, Any], infos: dict[tuple[str, str], dict]) -> None:
+    """Each method's resolved options, and the config it resolved them to (e.g. a DecideConfig), if any."""
+    import yaml
+
+    out: dict[str, Any] = {name: {"options": to_dict(opts)} for name, opts in options.items()}
+    for (_, name), info in infos.items():
+        if "resolved" in info:
+            out[name]["resolved"] = info["resolved"]
+    write_text(path, yaml.safe_dump(out, sort_keys=False, allow_unicode=True))

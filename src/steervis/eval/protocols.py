@@ -1,5 +1,8 @@
 """Evaluation protocols: leave-one-domain-out (DG) and source → target adaptation (UDA) splits.
 
+Each protocol registers in ``PROTOCOLS`` as a function ``(frame, config) → splits``; its ``adapt`` metadata
+says whether methods that declare the ``adapt`` capability self-train on each unlabelled test domain.
+
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"domain": ["a", "a", "b", "c"], "class": ["x", "y", "x", "y"]})
 >>> [(s.name, len(s.train), len(s.test)) for s in dg_splits(frame)]
@@ -9,10 +12,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from steervis.errors import SteervisError
+from steervis.registry import Registry
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PROTOCOLS = Registry("protocol")
 
 
 @dataclass
@@ -54,3 +62,14 @@ def uda_splits(frame: pd.DataFrame, source: list[str], targets: list[str]) -> li
     train = frame[frame["domain"].isin(source)].reset_index(drop=True)
     return [Split(f"{'+'.join(source)}→{t}", train, frame[frame["domain"] == t].reset_index(drop=True))
             for t in targets]
+
+
+@PROTOCOLS.register("dg", help="leave one domain out: train on the others, test on each held-out domain", adapt=False)
+def dg(frame: pd.DataFrame, config: Any) -> list[Split]:
+    return dg_splits(frame, config.held_out)
+
+
+@PROTOCOLS.register("uda", help="labelled source domains → each unlabelled target; adapt-capable methods "
+                    "self-train on it", adapt=True)
+def uda(frame: pd.DataFrame, config: Any) -> list[Split]:
+    return uda_splits(frame, config.uda.source, config.uda.targets)

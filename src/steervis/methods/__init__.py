@@ -1,21 +1,35 @@
 """One Classifier per method: zero-shot matcher, linear probe, classification by description, describe-decide.
 
+Each entry is the method's class; the registry checks its contract (fit, predict_proba, save, load, an
+``Options`` dataclass, declared capabilities) when the class is first resolved.
+
 >>> from steervis.methods import METHODS
 >>> sorted(METHODS.names())[:3]
-['by-description', 'describe-decide', 'linear-probe']
+['by-description', 'describe-decide', 'description-probe']
 """
 
-from steervis.methods.base import METHODS, Classifier, check_classes, check_labels
+from steervis.methods.base import (
+    METHODS,
+    Classifier,
+    Method,
+    build_method,
+    check_classes,
+    check_labels,
+    has_capability,
+    method_options,
+)
 
-METHODS.register("zeroshot", "steervis.methods.zeroshot:factory", help="zero-shot matcher, prompt ensemble")
-METHODS.register("linear-probe", "steervis.methods.linear_probe:factory", help="logistic regression on features")
-METHODS.register("by-description", "steervis.methods.by_description:factory",
+METHODS.register("zeroshot", "steervis.methods.zeroshot:ZeroShot", help="zero-shot matcher, prompt ensemble")
+METHODS.register("linear-probe", "steervis.methods.linear_probe:LinearProbe",
+                 help="logistic regression on features")
+METHODS.register("by-description", "steervis.methods.by_description:ByDescription",
                  help="LLM-written class descriptors matched against images")
-METHODS.register("description-probe", "steervis.methods.description_probe:factory",
+METHODS.register("description-probe", "steervis.methods.description_probe:DescriptionProbe",
                  help="TF-IDF of the descriptions → logistic regression (what the words alone carry)")
-METHODS.register("describe-decide", "steervis.methods.describe_decide:factory",
+METHODS.register("describe-decide", "steervis.methods.describe_decide:DescribeDecide",
                  help="VLLaVO: descriptions → LoRA-tuned LLM scores each class")
-METHODS.register("zeroshot-llm", "steervis.methods.describe_decide:zeroshot_factory",
+METHODS.register("zeroshot-llm", "steervis.methods.describe_decide:ZeroShotLLM",
                  help="descriptions → base LLM (no finetuning) scores each class")
 
-__all__ = ["METHODS", "Classifier", "check_classes", "check_labels"]
+__all__ = ["METHODS", "Classifier", "Method", "build_method", "check_classes", "check_labels", "has_capability",
+           "method_options"]

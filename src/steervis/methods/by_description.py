@@ -11,10 +11,11 @@ your own.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,9 +24,8 @@ from tqdm.auto import tqdm
 
 from steervis.config import config_hash
 from steervis.errors import SteervisError
-from steervis.methods.base import check_classes
-from steervis.methods.context import MethodContext
-from steervis.methods.zeroshot import softmax
+from steervis.methods.base import Method, check_classes
+from steervis.numeric import softmax
 from steervis.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def parse_descriptors(text: str, name: str = "", limit: int = MAX_DESCRIPTORS, m
     return found[:limit]
 
 
-def write_descriptors(context: MethodContext, lm_name: str, classes: list[str], max_new_tokens: int = 64) -> dict:
+def write_descriptors(context: Any, lm_name: str, classes: list[str], max_new_tokens: int = 64) -> dict:
     """Ask the language model for each class's visual descriptors (greedy, so the cache is reproducible)."""
     import torch
 
@@ -78,16 +78,23 @@ def write_descriptors(context: MethodContext, lm_name: str, classes: list[str], 
     return out
 
 
-class ByDescription:
+@dataclass
+class ByDescriptionOptions:
+    matcher: str = "conse"
+    lm: str = "smollm2-135m-instruct"  # writes the descriptors (cached per LM and prompt)
+    descriptors: str | None = None  # a YAML file of your own descriptors, one list per class
+    temperature: float = 0.01  # CLIP's logit scale 100
+
+
+class ByDescription(Method):
     """Average image–descriptor similarity per class, softmaxed with CLIP's temperature."""
 
     name = "by-description"
+    Options = ByDescriptionOptions
 
-    def __init__(self, context: MethodContext, matcher: str = "conse", lm: str = "smollm2-135m-instruct",
-                 descriptors: str | None = None, temperature: float = 0.01):
-        self.context, self.matcher, self.lm, self.descriptors_file = context, matcher, lm, descriptors
-        self.temperature = temperature
-        self.classes: list[str] = []
+    def __init__(self, context: Any = None, options: ByDescriptionOptions | None = None, **values: Any):
+        super().__init__(context, options, **values)
+        self.descriptors_file = self.options.descriptors
         self.descriptors: dict[str, list[str]] = {}
 
     def _cache_file(self) -> Path:
@@ -126,13 +133,10 @@ class ByDescription:
             scores[:, k] = (images @ texts.T).mean(axis=1)
         return softmax(scores / self.temperature)
 
-    def save(self, directory: str | Path) -> None:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+    def save(self, directory: str | Path) -> Path:
+        directory = super().save(directory)
         (directory / "descriptors.yaml").write_text(yaml.safe_dump(self.descriptors, allow_unicode=True))
-        state = {"method": self.name, "matcher": self.matcher, "lm": self.lm, "classes": self.classes}
-        (directory / "method.json").write_text(json.dumps(state, indent=2))
+        return directory
 
-
-def factory(context: MethodContext, **options) -> ByDescription:
-    return ByDescription(context, **options)
+    def _load_state(self, directory: Path) -> None:
+        self.descriptors = yaml.safe_load((directory / "descriptors.yaml").read_text())

@@ -1,7 +1,8 @@
 """What methods in one run share: descriptions, image features and loaded models, each computed once.
 
 Image features are cached on disk by content (image sha256) per feature name, so a second run of the same
-command, or a second method asking for the same features, costs a file read.
+command, or a second method asking for the same features, costs a file read. Decoded images come from the
+run's :class:`~steervis.data.decoded.DecodedImages`, shared with the folder check and the describer.
 
 >>> from steervis.methods.context import MethodContext
 >>> ctx = MethodContext()
@@ -14,50 +15,17 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from steervis.data.decoded import DecodedImages
+from steervis.data.features import FeatureStore
 from steervis.paths import cache_dir
 
 log = logging.getLogger(__name__)
-
-
-class FeatureStore:
-    """sha256 → vector for one feature name, persisted as one .npz rewritten atomically after each batch."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.vectors: dict[str, np.ndarray] = {}
-        if path.exists():
-            with np.load(path) as data:
-                self.vectors = dict(zip(data["keys"].tolist(), data["values"], strict=True))
-
-    def missing(self, keys: list[str]) -> list[str]:
-        return [k for k in dict.fromkeys(keys) if k not in self.vectors]
-
-    def add(self, keys: list[str], values: np.ndarray) -> None:
-        self.vectors.update(zip(keys, values, strict=True))
-
-    def flush(self) -> None:
-        keys = sorted(self.vectors)
-        tmp = self.path.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.array(keys), values=np.stack([self.vectors[k] for k in keys]))
-        tmp.replace(self.path)  # atomic: a killed run keeps the previous complete file
-
-    def get(self, keys: list[str]) -> np.ndarray:
-        return np.stack([self.vectors[k] for k in keys])
-
-
-def load_images(paths: list[str], workers: int = 4) -> list[Any]:
-    """Decode images in threads (PIL releases the GIL while decoding) so the model does not wait."""
-    from steervis.data import open_image
-
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(open_image, paths))
 
 
 @dataclass
@@ -65,19 +33,28 @@ class MethodContext:
     """Shared, cached resources for the methods of one run.
 
     Args:
-        describe_overrides: DescribeConfig values for every description in the run ({}: defaults).
-        components: which description parts methods read (tags, attributes, captions).
+        describe: the ``DescribeConfig`` of every description in the run (None: defaults), or its values.
+        components: which description parts methods read (tags, attributes, captions; None: all).
         batch_size: images per forward pass when computing features.
+        images: the run's decoded images, shared with the folder check and the describer.
     """
 
-    describe_overrides: dict[str, Any] = field(default_factory=dict)
+    describe: Any = None
     components: tuple[str, ...] | None = None
     batch_size: int = 32
     progress: bool = True
+    images: DecodedImages = field(default_factory=DecodedImages, repr=False)
     _models: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _matchers: dict[str, Any] = field(default_factory=dict, repr=False)
     _stores: dict[str, FeatureStore] = field(default_factory=dict, repr=False)
     _descriptions: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        from steervis.config import from_dict
+        from steervis.describe.config import DescribeConfig
+
+        if not isinstance(self.describe, DescribeConfig):
+            self.describe = from_dict(DescribeConfig, self.describe or {}, where="describe.")
 
     # ---- models -------------------------------------------------------------------------------------
     def model(self, name: str, kind: str) -> Any:
@@ -106,11 +83,16 @@ class MethodContext:
             bar = tqdm(total=len(todo), desc=f"features {feature}", unit="img", disable=not self.progress)
             for start in range(0, len(todo), self.batch_size):
                 chunk = todo.iloc[start : start + self.batch_size]
-                store.add(chunk["sha256"].tolist(), compute(load_images(chunk["path"].tolist())))
+                store.add(chunk["sha256"].tolist(), compute(self._images(chunk)))
                 bar.update(len(chunk))
             bar.close()
             store.flush()
         return store.get(frame["sha256"].tolist())
+
+    def _images(self, chunk: pd.DataFrame, workers: int = 4) -> list[Any]:
+        """Decoded images of ``chunk`` from the run's cache; misses decode in threads (PIL releases the GIL)."""
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(self.images.get, chunk["sha256"].tolist(), chunk["path"].tolist()))
 
     def image_features(self, frame: pd.DataFrame, backbone: str = "efficientnet-lite0") -> np.ndarray:
         """Pooled penultimate features of an embedded image classifier, [n, d]."""
@@ -127,14 +109,17 @@ class MethodContext:
 
     def descriptions(self, frame: pd.DataFrame) -> list[Any]:
         """One Description per row (from the content-addressed describe store)."""
-        from steervis.config import from_dict
-        from steervis.describe import DescribeConfig, describe
+        from steervis.describe import describe
 
         missing = frame[~frame["sha256"].isin(self._descriptions)].drop_duplicates("sha256")
         if len(missing):
-            found = describe(missing, from_dict(DescribeConfig, self.describe_overrides), progress=self.progress)
+            found = describe(missing, self.describe, progress=self.progress, images=self.images)
             self._descriptions.update(zip(missing["sha256"], found, strict=True))
         return [self._descriptions[s] for s in frame["sha256"]]
+
+    def has_descriptions(self) -> bool:
+        """Whether any method of the run has read descriptions (the report then shows them)."""
+        return bool(self._descriptions)
 
     def describe_texts(self, frame: pd.DataFrame) -> list[str]:
         """Rendered description text per row; a failed description renders as an empty block."""

@@ -5,8 +5,9 @@ from the describe store) and hand the strings to :class:`steervis.decide.decider
 finetunes a LoRA adapter on the training rows; ``ZeroShotLLM`` asks the base model as is (VLLaVO's ablation).
 
 Registered in ``steervis.methods``; built by name with
-``METHODS.build("describe-decide", context, preset="decide-quick", inference="generate")``, where
-``context.describe_texts`` is the texts callable and every other keyword is a ``DecideConfig`` field.
+``build_method("describe-decide", context, {"preset": "decide-quick", "inference": "generate"})``, where
+``context.describe_texts`` is the texts callable and every other key is a ``DecideConfig`` field (the options
+dataclass ``DescribeDecideOptions`` is derived from ``DecideConfig``, so the two never disagree).
 
 >>> import pandas as pd
 >>> from steervis.methods.describe_decide import DescribeDecide
@@ -21,19 +22,30 @@ Registered in ``steervis.methods``; built by name with
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from steervis.config import load_config
+from steervis.config import load_config, partial_config
 from steervis.decide.config import DecideConfig
 from steervis.errors import SteervisError
 from steervis.methods.base import check_classes, check_labels
 
 TextsFn = Callable[[pd.DataFrame], list[str]]
 DEFAULT_PRESET = "decide-quick"
+ALL_COMPONENTS = ["tags", "attributes", "captions"]
+
+# method_options of describe-decide / zeroshot-llm: any DecideConfig field (None = the preset's value), plus
+# the preset, key=value overrides, extra inference modes reported on the same adapter, and progress bars.
+DescribeDecideOptions = partial_config(DecideConfig, "DescribeDecideOptions", extra=[
+    ("preset", str, field(default=DEFAULT_PRESET)),
+    ("overrides", list[str], field(default_factory=list)),
+    ("also", list[str], field(default_factory=list)),
+    ("progress", bool | None, field(default=None)),
+])
 
 
 def decide_config(preset: str | None = DEFAULT_PRESET, overrides: list[str] | tuple[str, ...] = (),
@@ -46,6 +58,8 @@ class _DescriptionLLM:
     """Shared plumbing: rows → descriptions → :class:`~steervis.decide.decider.Decider`."""
 
     name = "description-llm"
+    Options = DescribeDecideOptions
+    capabilities = frozenset({"variants"})
 
     def __init__(self, texts: TextsFn, config: DecideConfig | None = None,
                  describe_config: Any = None, progress: bool = True, also: list[str] | tuple[str, ...] = ()):
@@ -89,10 +103,30 @@ class _DescriptionLLM:
                           selftrain_rounds=self.history, **card)
 
     @classmethod
-    def load(cls, directory: str | Path, texts: TextsFn | None = None, **overrides: Any) -> Any:
-        """Load a saved folder; ``texts`` is needed to predict on frames. ``overrides``: DecideConfig fields."""
+    def create(cls, context: Any, options: Any) -> Any:
+        """Built from a run's context: its ``describe_texts`` are the descriptions, its ``components`` the parts."""
+        texts = getattr(context, "describe_texts", None)
+        if texts is None:
+            raise SteervisError(f"{cls.name} needs descriptions: the method context has no describe_texts.")
+        progress = options.progress if options.progress is not None else getattr(context, "progress", True)
+        config = decide_config(options.preset, options.overrides, **options.given())
+        if hasattr(context, "components"):
+            # One source: the run's `components` render every description; the card records what was read.
+            if options.components is not None:
+                raise SteervisError(f"method_options.{cls.name}.components: set `components` once, at the top "
+                                    "of the evaluate config (every description-reading method uses it).")
+            config.components = list(context.components or ALL_COMPONENTS)
+        describe = getattr(context, "describe", None)
+        return cls(texts, config, describe, progress=progress, also=options.also)
+
+    @classmethod
+    def load(cls, directory: str | Path, context: Any = None, texts: TextsFn | None = None,
+             **overrides: Any) -> Any:
+        """Load a saved folder; ``texts`` (or ``context.describe_texts``) is needed to predict on frames.
+        ``overrides``: DecideConfig fields."""
         from steervis.decide.decider import Decider
 
+        texts = texts or getattr(context, "describe_texts", None)
         decider = Decider.load(directory, **overrides)
         obj = cls(texts or _no_texts, decider.config, decider.card.get("describe"), progress=False)
         obj.decider, obj.classes = decider, decider.classes
@@ -110,6 +144,7 @@ class DescribeDecide(_DescriptionLLM):
     """
 
     name = "describe-decide"
+    capabilities = frozenset({"adapt", "variants"})
 
     def fit(self, train: pd.DataFrame, classes: list[str]) -> DescribeDecide:
         classes = check_classes(classes)
@@ -179,26 +214,3 @@ def _check_modes(also: str | list[str] | tuple[str, ...], main: str) -> tuple[st
 
 def _no_texts(frame: pd.DataFrame) -> list[str]:
     raise SteervisError("This classifier was loaded without a description source; pass texts= to load().")
-
-
-def factory(context: Any, **options: Any) -> DescribeDecide:
-    """``describe-decide``: options are ``preset``, ``overrides`` (``["train.lr=1e-4"]``), ``also`` (extra
-    inference modes reported on the same adapter, e.g. ``["generate"]``) or DecideConfig fields."""
-    return _build(DescribeDecide, context, options)
-
-
-def zeroshot_factory(context: Any, **options: Any) -> ZeroShotLLM:
-    """``zeroshot-llm``: same options as ``describe-decide``; training settings are unused."""
-    return _build(ZeroShotLLM, context, options)
-
-
-def _build(cls: type[_DescriptionLLM], context: Any, options: dict[str, Any]) -> Any:
-    texts = getattr(context, "describe_texts", None)
-    if texts is None:
-        raise SteervisError(f"{cls.name} needs descriptions: the method context has no describe_texts.")
-    options = dict(options)
-    progress = options.pop("progress", getattr(context, "progress", True))
-    also = options.pop("also", ())
-    config = decide_config(options.pop("preset", DEFAULT_PRESET), options.pop("overrides", ()), **options)
-    describe = getattr(context, "describe_config", None) or getattr(context, "describe_overrides", None)
-    return cls(texts, config, describe, progress=progress, also=also)

@@ -5,28 +5,31 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from steervis.methods.base import check_classes, check_labels
-from steervis.methods.context import MethodContext
+from steervis.methods.base import Method, check_classes, check_labels
 
 
-class LinearProbe:
+@dataclass
+class LinearProbeOptions:
+    backbone: str = "efficientnet-lite0"
+    feature: str = "pooled"
+    # C=0.1: with ~10-30 images per class and 1280-d features, strong regularisation generalises across styles.
+    C: float = 0.1  # noqa: N815 (sklearn's name)
+    matcher: str | None = None  # a matcher's image embeddings instead of the backbone's features
+    seed: int = 0
+
+
+class LinearProbe(Method):
     """Standardised frozen features → L2-regularised multinomial logistic regression (scikit-learn)."""
 
     name = "linear-probe"
-
-    def __init__(self, context: MethodContext, backbone: str = "efficientnet-lite0", feature: str = "pooled",
-                 C: float = 0.1, matcher: str | None = None, seed: int = 0):  # noqa: N803 (sklearn's name)
-        # C=0.1: with ~10-30 images per class and 1280-d features, strong regularisation generalises across styles.
-        self.context, self.backbone, self.feature, self.C, self.matcher, self.seed = (
-            context, backbone, feature, C, matcher, seed)
-        self.classes: list[str] = []
-        self.model = None
+    Options = LinearProbeOptions
+    model = None
 
     def _features(self, items: pd.DataFrame) -> np.ndarray:
         if self.matcher:  # CLIP (or ConSE) image embeddings instead of classifier features
@@ -51,16 +54,25 @@ class LinearProbe:
         proba[:, self.model.classes_] = self.model.predict_proba(self._features(items))
         return proba
 
-    def save(self, directory: str | Path) -> None:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+    def save(self, directory: str | Path) -> Path:
+        directory = super().save(directory)
         scaler, logreg = self.model[0], self.model[1]
         np.savez(directory / "linear_probe.npz", mean=scaler.mean_, scale=scaler.scale_, coef=logreg.coef_,
                  intercept=logreg.intercept_, seen=logreg.classes_)
-        state = {"method": self.name, "backbone": self.backbone, "matcher": self.matcher, "C": self.C,
-                 "classes": self.classes}
-        (directory / "method.json").write_text(json.dumps(state, indent=2))
+        return directory
+
+    def _load_state(self, directory: Path) -> None:
+        self.model = fitted_pipeline(np.load(directory / "linear_probe.npz"), self.C, self.seed)
 
 
-def factory(context: MethodContext, **options) -> LinearProbe:
-    return LinearProbe(context, **options)
+def fitted_pipeline(arrays: dict[str, np.ndarray], C: float, seed: int) -> object:  # noqa: N803
+    """The scaler + logistic regression pipeline rebuilt from its saved arrays (no pickle)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    scaler, logreg = StandardScaler(), LogisticRegression(C=C, max_iter=2000, random_state=seed)
+    scaler.mean_, scaler.scale_, scaler.var_ = arrays["mean"], arrays["scale"], arrays["scale"] ** 2
+    logreg.coef_, logreg.intercept_, logreg.classes_ = arrays["coef"], arrays["intercept"], arrays["seen"]
+    scaler.n_features_in_ = logreg.n_features_in_ = arrays["mean"].shape[0]
+    return make_pipeline(scaler, logreg)

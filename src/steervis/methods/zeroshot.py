@@ -8,14 +8,13 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from steervis.methods.base import check_classes
-from steervis.methods.context import MethodContext
+from steervis.methods.base import Method, check_classes
+from steervis.numeric import softmax
 
 # Styles that appear across the benchmark's domains; averaging over them is CLIP's prompt-ensembling recipe.
 TEMPLATES = (
@@ -30,12 +29,6 @@ TEMPLATES = (
 )
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    logits = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(logits)
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
 def class_embeddings(matcher, classes: list[str], templates: tuple[str, ...]) -> np.ndarray:
     """Mean of each class's prompt embeddings, renormalised: [k, d]."""
     prompts = [t.format(c) for c in classes for t in templates]
@@ -43,15 +36,18 @@ def class_embeddings(matcher, classes: list[str], templates: tuple[str, ...]) ->
     return emb / np.linalg.norm(emb, axis=1, keepdims=True)
 
 
-class ZeroShot:
+@dataclass
+class ZeroShotOptions:
+    matcher: str = "conse"
+    templates: tuple[str, ...] = TEMPLATES
+    temperature: float = 0.01  # CLIP's learned logit scale is 100 = 1/0.01
+
+
+class ZeroShot(Method):
     """Cosine similarity between image and class-prompt embeddings, softmaxed with CLIP's temperature."""
 
     name = "zeroshot"
-
-    def __init__(self, context: MethodContext, matcher: str = "conse", templates: tuple[str, ...] = TEMPLATES,
-                 temperature: float = 0.01):  # CLIP's learned logit scale is 100 = 1/0.01
-        self.context, self.matcher, self.templates, self.temperature = context, matcher, tuple(templates), temperature
-        self.classes: list[str] = []
+    Options = ZeroShotOptions
 
     def fit(self, train: pd.DataFrame | None, classes: list[str]) -> ZeroShot:
         self.classes = check_classes(classes)  # zero-shot: the training images are never looked at
@@ -61,13 +57,3 @@ class ZeroShot:
         images = self.context.image_embeddings(items, self.matcher)
         texts = class_embeddings(self.context.matcher(self.matcher), self.classes, self.templates)
         return softmax(images @ texts.T / self.temperature)
-
-    def save(self, directory: str | Path) -> None:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        state = {"method": self.name, "matcher": self.matcher, "templates": self.templates,
-                 "temperature": self.temperature, "classes": self.classes}
-        (Path(directory) / "method.json").write_text(json.dumps(state, indent=2))
-
-
-def factory(context: MethodContext, **options) -> ZeroShot:
-    return ZeroShot(context, **options)

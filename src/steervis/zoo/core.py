@@ -1,7 +1,8 @@
 """The model zoo's core: one registry of named models (embedded and tiny), and hub-id loading per kind.
 
-A name in the registry loads its packaged weights (or a tiny random-init config); any other string is a
-Hugging Face hub id, loaded with the normal ``from_pretrained`` of the requested kind. Offline, a hub id
+A name in the registry loads its packaged weights (or a tiny random-init config). ``MODELS`` declares its hub
+rule: a name that looks like a hub id (``org/name``, or a local checkpoint folder) loads with the normal
+``from_pretrained`` of the requested kind; any other unknown name is a did-you-mean error. Offline, a hub id
 fails with one sentence naming the embedded alternative.
 
 >>> from steervis.zoo import load
@@ -45,17 +46,25 @@ class ModelEntry:
     prepare: Callable[[], Any] | None = None  # one-time work that makes later loads fast
 
 
-MODELS = Registry("model")
+HUB_KIND = "hub"  # the kind of a hub-id entry: it loads as whatever kind the caller asks for
+
+
+def hub_entry(model_id: str) -> ModelEntry:
+    """The entry of a hub id (``MODELS``' hub rule); ``load`` picks the loader of the requested kind."""
+    return ModelEntry(model_id, HUB_KIND, "Hugging Face hub", load=lambda: None, is_cached=lambda: False)
+
+
+MODELS = Registry("model", hub=hub_entry)
 HUB_LOADERS = Registry("model kind")
 
 
 def register_model(entry: ModelEntry) -> ModelEntry:
-    MODELS.register(entry.name, lambda: entry, help=f"{entry.kind}: {entry.source}")
+    MODELS.register(entry.name, entry, help=f"{entry.kind}: {entry.source}", kind=entry.kind)
     return entry
 
 
 def entry(name: str) -> ModelEntry:
-    return MODELS.get(name)()
+    return MODELS.get(name)
 
 
 @functools.cache
@@ -97,15 +106,13 @@ def load_from_hub(model_id: str, kind: str, loader: Callable[..., Any]) -> Any:
 
 
 def load(name: str, kind: str) -> Any:
-    """Load ``name`` as a model of ``kind``: a registered name, else a hub id through that kind's loader."""
-    if name in MODELS:
-        found = entry(name)
-        if found.kind != kind:
-            raise SteervisError(f"{name!r} is a {found.kind} model, but a {kind} model is needed here.")
-        return found.load()
-    if "/" not in name and not os.path.isdir(name):
-        MODELS.get(name)  # raises the did-you-mean error for a misspelt embedded name
-    return load_from_hub(name, kind, HUB_LOADERS.get(kind))
+    """Load ``name`` as a model of ``kind``: a registered name, or a hub id through that kind's loader."""
+    found = entry(name)  # a misspelt embedded name is a did-you-mean error here
+    if found.kind == HUB_KIND:
+        return load_from_hub(name, kind, HUB_LOADERS.get(kind))
+    if found.kind != kind:
+        raise SteervisError(f"{name!r} is a {found.kind} model, but a {kind} model is needed here.")
+    return found.load()
 
 
 def list_models() -> list[dict[str, Any]]:
