@@ -1,19 +1,16 @@
 """``steervis bench TARGET``: timed measurements of one part of steervis, printed as JSON.
 
-Targets come from modules named ``steervis.<package>.bench`` that define ``register_bench(targets)`` and add
-functions to the registry there (so a package adds a benchmark without touching this file). A target is a
-plain function taking keyword options and returning a JSON-able dict; ``--opt key=value`` passes an option.
+Targets are the entries of ``steervis.eval.benchmarks.BENCHMARKS``. A target is a plain function taking keyword
+options and returning a JSON-able dict; ``--opt key=value`` passes an option, parsed exactly as ``--set``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 from pathlib import Path
 
-from steervis.cli import HelpFormatter
-from steervis.registry import Registry
+from steervis.commands._options import HelpFormatter
 
 EXAMPLE = """examples:
   steervis bench --list
@@ -22,36 +19,17 @@ EXAMPLE = """examples:
 """
 
 
-def bench_targets() -> Registry:
-    """Every ``steervis.<package>.bench`` module's targets (their modules import nothing heavy at import)."""
-    import steervis
-
-    targets = Registry("bench target")
-    for path in sorted(Path(steervis.__file__).parent.glob("*/bench.py")):
-        module = importlib.import_module(f"steervis.{path.parent.name}.bench")
-        if hasattr(module, "register_bench"):
-            module.register_bench(targets)
-    return targets
-
-
 def run(args: argparse.Namespace) -> int:
-    import yaml
-
+    from steervis.config import parse_overrides
     from steervis.errors import SteervisError
+    from steervis.eval.benchmarks import BENCHMARKS
 
-    targets = bench_targets()
     if args.list or not args.target:
-        for name in targets.names():
-            print(f"{name:<16} {targets.help(name)}")
+        print(BENCHMARKS.listing())
         return 0
-    options = {}
-    for item in args.opt:
-        if "=" not in item:
-            raise SteervisError(f"--opt {item!r} must look like key=value (e.g. limit=64).")
-        key, raw = item.split("=", 1)
-        options[key.strip()] = yaml.safe_load(raw)
+    target = BENCHMARKS.get(args.target)
     try:
-        result = targets.build(args.target, **options)
+        result = target(**parse_overrides(args.opt))
     except TypeError as err:
         raise SteervisError(f"bench {args.target}: {err}") from None
     text = json.dumps(result, indent=2)

@@ -41,12 +41,13 @@ example:
 """
 
 
-def _csv(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+BUILD_FLAGS = ["root", "force", "extra"]  # BuildConfig fields that are also flags (name is positional)
+TOY_FLAGS = ["root", "domains", "classes", "per_class", "size", "seed"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from steervis.cli import HelpFormatter, add_config_options
+    from steervis.commands._options import HelpFormatter, add_config_options, add_field_flags, field_docs
+    from steervis.data.config import BuildConfig, ToyConfig
 
     parser = subparsers.add_parser(
         "data", help="build, check and summarise image datasets", description=DATA_HELP, formatter_class=HelpFormatter
@@ -56,12 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     build = sub.add_parser("build", help="build a named dataset (minidomains)", description=BUILD_HELP,
                            formatter_class=HelpFormatter)
-    build.add_argument("name", nargs="?", choices=["minidomains"], default=None, help="dataset to build")
-    build.add_argument("--root", metavar="DIR", default=None,
-                       help="output folder (default: STEERVIS_HOME/data/minidomains)")
-    build.add_argument("--force", action="store_true", default=None, help="rebuild even if a complete build exists")
-    build.add_argument("--extra", action="store_true", default=None,
-                       help="also build the mapping's extra_classes (more classes, most with at most one photo)")
+    build.add_argument("name", nargs="?", default=None, help=field_docs(BuildConfig)["name"])
+    add_field_flags(build, BuildConfig, BUILD_FLAGS)
+    build.add_argument("--list", action="store_true", help="list the datasets steervis can build")
     add_config_options(build, presets=False)
     build.set_defaults(func=run_build)
 
@@ -74,44 +72,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     toy = sub.add_parser("toy", help="write the tiny generated shapes dataset", description=TOY_HELP,
                          formatter_class=HelpFormatter)
-    toy.add_argument("--root", metavar="DIR", help="output folder (required, here or in --config)")
-    toy.add_argument("--domains", type=_csv, help="drawing styles, comma-separated (default photo,sketch)")
-    toy.add_argument("--classes", type=_csv,
-                     help="shapes (circle, square, triangle, star, diamond, cross), comma-separated "
-                          "(default circle,square,triangle)")
-    toy.add_argument("--per-class", type=int, help="images per domain and class (default 4)")
-    toy.add_argument("--size", type=int, help="image side in pixels (default 64)")
-    toy.add_argument("--seed", type=int, help="random seed (default 0)")
+    add_field_flags(toy, ToyConfig, TOY_FLAGS)
     add_config_options(toy, presets=False)
     toy.set_defaults(func=run_toy)
 
 
-def _flags(args: argparse.Namespace, *names: str) -> dict:
-    """The flags as a config layer; load_config skips None (not given), so a --config file keeps its values."""
-    return {n: getattr(args, n) for n in names}
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from steervis.cli import resolve_config
+    from steervis.commands._options import field_values, resolve_config
     from steervis.config import save_config
     from steervis.data.config import BuildConfig
-    from steervis.data.minidomains import build_minidomains, counts, is_complete, minidomains_root
+    from steervis.data.datasets import DATASETS
 
-    cfg = resolve_config(BuildConfig, args, base=_flags(args, "name", "root", "force", "extra"))
+    if args.list:
+        print(DATASETS.listing())
+        return 0
+    base = {"name": args.name, **field_values(args, BuildConfig, BUILD_FLAGS)}
+    cfg = resolve_config(BuildConfig, args, base=base)
     if cfg is None:
         return 0
-    if cfg.name != "minidomains":
-        from steervis.errors import SteervisError
-
-        raise SteervisError(f"Unknown dataset {cfg.name!r}: steervis data build knows 'minidomains'.")
-    root = cfg.root or minidomains_root()
-    was_complete = is_complete(root) and not cfg.force
-    path = build_minidomains(root=cfg.root or None, force=cfg.force, extra=cfg.extra)
+    dataset = DATASETS.build(cfg.name)  # did-you-mean on a misspelt name
+    root = cfg.root or dataset.default_root()
+    was_complete = dataset.is_complete(root) and not cfg.force
+    path = dataset.build(root=cfg.root or None, force=cfg.force, extra=cfg.extra)
     save_config(cfg, path.with_name(path.name + ".config.yaml"))  # beside the dataset, not inside its layout
     if was_complete:
-        table = counts(path)
-        print(f"minidomains already built: {path} ({int(table.loc['total', 'total'])} images, "
-              f"{table.shape[0] - 1} classes; --force rebuilds)")
+        print(f"{cfg.name} already built: {path} ({dataset.summary(path)}; --force rebuilds)")
     return 0
 
 
@@ -124,13 +113,13 @@ def run_summary(args: argparse.Namespace) -> int:
 
 
 def run_toy(args: argparse.Namespace) -> int:
-    from steervis.cli import resolve_config
+    from steervis.commands._options import field_values, resolve_config
     from steervis.config import save_config
     from steervis.data.config import ToyConfig
     from steervis.data.synthetic import SHAPES, make_toy_dataset
     from steervis.errors import SteervisError
 
-    cfg = resolve_config(ToyConfig, args, base=_flags(args, "root", "domains", "classes", "per_class", "size", "seed"))
+    cfg = resolve_config(ToyConfig, args, base=field_values(args, ToyConfig, TOY_FLAGS))
     if cfg is None:
         return 0
     if not cfg.root:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from steervis.cli import HelpFormatter, add_config_options, resolve_config
+from steervis.commands._options import HelpFormatter, add_config_options, resolve_config
 
 EXAMPLE = """examples:
   steervis demo                          # = steervis evaluate --preset quick (what `make demo` runs)

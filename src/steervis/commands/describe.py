@@ -12,8 +12,16 @@ import argparse
 import json
 from pathlib import Path
 
-from steervis.cli import HelpFormatter, add_config_options, resolve_config
+from steervis.commands._options import (
+    HelpFormatter,
+    add_config_options,
+    add_field_flags,
+    field_values,
+    resolve_config,
+)
 
+# DescribeConfig fields that are also flags (every other field: --set key=value).
+FLAGS = ["matcher", "captioner", "tag_vocab", "attribute_vocab", "batch_size", "engine", "store"]
 EXAMPLE = """examples:
   steervis describe --data ~/.cache/steervis/data/minidomains
   steervis describe --data DIR --preset describe-tiny --out runs/describe-tiny
@@ -26,10 +34,7 @@ EXAMPLE = """examples:
 def run(args: argparse.Namespace) -> int:
     from steervis.describe.config import DescribeConfig
 
-    base = {"matcher": args.matcher, "captioner": args.captioner, "tag_vocab": args.tag_vocab,
-            "attribute_vocab": args.attribute_vocab, "batch_size": args.batch_size, "engine": args.engine,
-            "store": args.store}
-    cfg = resolve_config(DescribeConfig, args, base=base)
+    cfg = resolve_config(DescribeConfig, args, base=field_values(args, DescribeConfig, FLAGS))
     if cfg is None:
         return 0
     if not args.data:
@@ -66,19 +71,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from steervis.describe.config import DescribeConfig
+
     parser = sub.add_parser("describe", help="images → tags, attributes, captions (cached, resumable)",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     parser.add_argument("--data", metavar="DIR", help="dataset folder <root>/<domain>/<class>/<image>")
     parser.add_argument("--domains", nargs="*", metavar="D", help="only these domains (default: all)")
     parser.add_argument("--out", metavar="DIR",
                         help="export folder (default: $STEERVIS_HOME/descriptions/exports/<data>-<hash>)")
-    parser.add_argument("--matcher", help="conse (offline), tiny-clip, or a CLIP hub id")
-    parser.add_argument("--captioner", help="tiny-blip or an image-to-text hub id (default: none offline)")
-    parser.add_argument("--tag-vocab", metavar="FILE", help="your own tag vocabulary, one per line")
-    parser.add_argument("--attribute-vocab", metavar="FILE", help="your own attribute vocabulary, one per line")
-    parser.add_argument("--batch-size", type=int, help="images per model call")
-    parser.add_argument("--engine", choices=["local", "ray"], help="local threads, or Ray Data actors")
-    parser.add_argument("--store", metavar="DIR", help="description store (default: $STEERVIS_HOME/descriptions)")
+    add_field_flags(parser, DescribeConfig, FLAGS)
     parser.add_argument("--components", nargs="*", choices=["tags", "attributes", "captions"],
                         help="components in the exported text (default: all that exist)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import argparse
 
-from steervis.cli import HelpFormatter, add_config_options, resolve_config
+from steervis.commands._options import (
+    HelpFormatter,
+    add_config_options,
+    add_field_flags,
+    field_values,
+    resolve_config,
+)
 
+FLAGS = ["data", "protocol", "methods", "out"]  # EvaluateConfig fields that are also flags
 EXAMPLE = """examples:
   steervis evaluate --preset quick                      # what `make demo` runs
   steervis evaluate --preset full                       # every domain held out, every method
@@ -35,9 +42,7 @@ def print_result(result) -> None:
 def run(args: argparse.Namespace) -> int:
     from steervis.eval import EvaluateConfig, evaluate
 
-    base = {"data": args.data, "protocol": args.protocol, "out": args.out,
-            "methods": args.methods.split(",") if args.methods else None}
-    cfg = resolve_config(EvaluateConfig, args, base=base)
+    cfg = resolve_config(EvaluateConfig, args, base=field_values(args, EvaluateConfig, FLAGS))
     if cfg is None:
         return 0
     print_result(evaluate(cfg))
@@ -45,20 +50,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from steervis.eval.config import EvaluateConfig
+
     parser = sub.add_parser("evaluate", help="compare methods on a multi-domain dataset (DG or UDA) + report",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    parser.add_argument("--data", help="dataset root (<domain>/<class>/<image>); default: minidomains")
-    parser.add_argument("--protocol", choices=["dg", "uda"], help="leave-one-domain-out or self-training UDA")
-    parser.add_argument("--methods", help="comma-separated method names (see `steervis evaluate --list-methods`)")
-    parser.add_argument("--out", help="folder for run folders (default: runs)")
+    add_field_flags(parser, EvaluateConfig, FLAGS)
     parser.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
+    parser.add_argument("--list-protocols", action="store_true", help="list the registered protocols and exit")
     add_config_options(parser)
-    parser.set_defaults(func=lambda a: list_methods() if a.list_methods else run(a))
+    parser.set_defaults(func=lambda a: list_methods() if a.list_methods else
+                        list_protocols() if a.list_protocols else run(a))
 
 
 def list_methods() -> int:
     from steervis.methods import METHODS
 
-    for name in METHODS.names():
-        print(f"{name:<18} {METHODS.help(name)}")
+    print(METHODS.listing())
+    return 0
+
+
+def list_protocols() -> int:
+    from steervis.eval.protocols import PROTOCOLS
+
+    print(PROTOCOLS.listing())
     return 0

@@ -12,10 +12,8 @@ FSDP and DeepSpeed are accelerate configs (``accelerate config``); they are unte
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
 
-from steervis.cli import HelpFormatter, add_config_options, resolve_config
+from steervis.commands._options import HelpFormatter, add_config_options, resolve_config
 
 EXAMPLE = """examples:
   steervis fit --data ~/.cache/steervis/data/minidomains --domains photo,clipart --out runs/pc
@@ -23,48 +21,6 @@ EXAMPLE = """examples:
   steervis fit --data DIR --out runs/x --describe-preset describe-vllavo   # CLIP + BLIP from the hub
   steervis fit --data DIR --out runs/x --print-config
 """
-
-
-def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | None = None,
-        describe: Any = None, progress: bool = True) -> dict[str, Any]:
-    """Finetune on ``domains`` of the folder ``data`` and save to ``out``; returns the model card.
-
-    Args:
-        data: ``<root>/<domain>/<class>/<image>`` folder.
-        out: Output folder (replaced atomically when it exists).
-        config: A ``DecideConfig``.
-        domains: Training domains (default: all).
-        describe: A ``DescribeConfig`` or its values (default: the describer's defaults).
-        progress: Show progress bars.
-    """
-    from steervis.config import save_config
-    from steervis.data import load_folder
-    from steervis.errors import SteervisError
-    from steervis.lm.adapters import read_card
-    from steervis.lm.train import is_main_process
-    from steervis.methods.describe_decide import DescribeDecide
-    from steervis.methods.texts import describe_config, describe_texts
-
-    folder = load_folder(data, domains=domains or None, progress=progress)
-    for domain in domains or []:
-        if not (folder.frame["domain"] == domain).any():
-            raise SteervisError(f"Domain {domain!r} in {folder.root} has no usable images.")
-    dcfg = describe if describe is not None and not isinstance(describe, dict) else describe_config(describe)
-    texts = describe_texts(dcfg, config.components, progress=progress)
-    clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress)
-    clf.fit(folder.frame, folder.classes)
-    if not is_main_process():  # under `accelerate launch`, rank 0 alone writes the adapter
-        return {"classes": folder.classes, "train": clf.decider.card.get("train", {})}
-    clf.save(out, data=str(folder.root), domains=folder.domains, n_images=len(folder.frame),
-             image_hash=_frame_hash(folder.frame))
-    save_config(config, Path(out) / "decide.yaml")
-    return read_card(out)
-
-
-def _frame_hash(frame: Any) -> str:
-    import hashlib
-
-    return hashlib.sha256("\n".join(sorted(frame["sha256"] + frame["class"])).encode()).hexdigest()[:16]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
     dcfg = load_config(DescribeConfig, preset=args.describe_preset, overrides=args.describe_overrides)
     domains = [d.strip() for d in (args.domains or "").split(",") if d.strip()]
+    from steervis.methods.finetune import fit
+
     card = fit(args.data, args.out, config, domains=domains, describe=dcfg, progress=not args.quiet)
     train = card.get("train", {})
     print(f"adapter written to {args.out}: {len(card['classes'])} classes, {card.get('n_train')} descriptions, "

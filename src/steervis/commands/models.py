@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from steervis.cli import HelpFormatter
+from steervis.commands._options import HelpFormatter
 
 EXAMPLE = """example:
   steervis models            # table of names, kinds, sources, cached?

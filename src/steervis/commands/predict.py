@@ -9,11 +9,9 @@ the model read. The resolved config is written beside it (``<out>.config.yaml``)
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-from typing import Any
 
-from steervis.cli import HelpFormatter
+from steervis.commands._options import HelpFormatter
 
 EXAMPLE = """examples:
   steervis predict --adapter runs/pc photo.png --out preds.json
@@ -22,70 +20,9 @@ EXAMPLE = """examples:
 """
 
 
-def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None = None) -> Any:
-    """Predictions for ``target`` (image | folder | manifest) as a DataFrame, plus the config used.
-
-    Args:
-        adapter: Folder written by ``steervis fit``.
-        target: Image file, folder of images, or manifest (parquet/CSV with a ``path`` column).
-        overrides: ``key=value`` changes to the saved decide config (e.g. ``inference=generate``).
-
-    Returns:
-        ``(frame, config)``; frame columns ``path, label, confidence, description, p:<class>...``.
-    """
-    import pandas as pd
-
-    from steervis.config import to_dict
-    from steervis.data.inputs import frame_from_input
-    from steervis.decide.decider import Decider
-    from steervis.lm.adapters import read_card
-    from steervis.methods.texts import describe_config, describe_texts
-
-    card = read_card(adapter)
-    config = predict_config(adapter, overrides)
-    decider = Decider.load(adapter, **to_dict(config))
-    frame = frame_from_input(target)
-    texts = describe_texts(describe_config(card.get("describe")), config.components)(frame)
-    probs = decider.predict_proba(texts)
-    out = pd.DataFrame({"path": frame["path"], "label": [decider.classes[i] for i in probs.argmax(1)],
-                        "confidence": probs.max(1), "description": texts})
-    for j, name in enumerate(decider.classes):
-        out[f"p:{name}"] = probs[:, j]
-    return out, config
-
-
-def predict_config(adapter: str | Path, overrides: list[str] | None = None) -> Any:
-    """The adapter's saved decide config with ``key=value`` overrides applied."""
-    from steervis.config import load_config
-    from steervis.decide.config import DecideConfig
-    from steervis.lm.adapters import read_card
-
-    return load_config(DecideConfig, base=read_card(adapter)["decide"], overrides=overrides or [])
-
-
-def write_predictions(frame: Any, path: str | Path) -> Path:
-    """CSV or JSON by suffix, written atomically; JSON rows carry a ``probabilities`` mapping."""
-    from steervis.errors import SteervisError
-
-    path = Path(path)
-    if path.suffix not in (".csv", ".json"):
-        raise SteervisError(f"--out {path} must end in .csv or .json.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if path.suffix == ".csv":
-        frame.to_csv(tmp, index=False)
-    else:
-        prob_cols = [c for c in frame.columns if c.startswith("p:")]
-        rows = [{"path": r["path"], "label": r["label"], "confidence": float(r["confidence"]),
-                 "probabilities": {c[2:]: float(r[c]) for c in prob_cols}, "description": r["description"]}
-                for r in frame.to_dict("records")]
-        tmp.write_text(json.dumps(rows, indent=2))
-    tmp.replace(path)
-    return path
-
-
 def run(args: argparse.Namespace) -> int:
     from steervis.config import save_config
+    from steervis.methods.finetune import predict, predict_config, write_predictions
 
     if args.print_config:
         from steervis.config import dump_config

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from steervis.cli import HelpFormatter
+from steervis.commands._options import HelpFormatter
 
 EXAMPLE = """example:
   steervis setup                 # what `make demo` and `make test` run; a second run takes seconds

@@ -1,4 +1,5 @@
-"""Typed configs of the ``steervis data`` actions (``--config``, ``--set``, ``--print-config``).
+"""Typed configs of the ``steervis data`` actions (``--config``, ``--set``, ``--print-config``); the verbs'
+flags are derived from these fields and their docstrings.
 
 >>> from steervis.config import load_config
 >>> load_config(ToyConfig, overrides=["per_class=8"]).per_class
@@ -12,17 +13,33 @@ from dataclasses import dataclass, field
 
 @dataclass
 class BuildConfig:
-    """``steervis data build``: which dataset, where, and whether to start over."""
+    """``steervis data build``: which dataset, where, and whether to start over.
+
+    Attributes:
+        name: dataset to build (see `steervis data build --list`).
+        root: output folder (default: the dataset's folder under STEERVIS_HOME/data).
+        force: rebuild even if a complete build exists.
+        extra: also build the mapping's extra_classes (more classes, most with at most one photo).
+    """
 
     name: str = "minidomains"
-    root: str = ""  # "" = STEERVIS_HOME/data/minidomains
+    root: str = ""  # "" = the dataset's default folder
     force: bool = False
-    extra: bool = False  # also the mapping's extra_classes (more classes, most with at most one photo)
+    extra: bool = False
 
 
 @dataclass
 class ToyConfig:
-    """``steervis data toy``: the tiny generated shapes set (classes = shapes, domains = drawing styles)."""
+    """``steervis data toy``: the tiny generated shapes set (classes = shapes, domains = drawing styles).
+
+    Attributes:
+        root: output folder (required, here or in --config).
+        domains: drawing styles, comma-separated.
+        classes: shapes (circle, square, triangle, star, diamond, cross), comma-separated.
+        per_class: images per domain and class.
+        size: image side in pixels.
+        seed: random seed.
+    """
 
     root: str = ""
     domains: list[str] = field(default_factory=lambda: ["photo", "sketch"])

@@ -102,8 +102,3 @@ def bench_describe(data: str | None = None, limit: int | None = None, batch_size
         "targets": {"cold_vs_raw >= 0.8": cold_ips / raw >= 0.8, "warm_speedup >= 20": cold_wall /
                     warm.summary.seconds >= 20},
     }
-
-
-def register_bench(targets: Any) -> None:
-    """Called by ``steervis bench`` to add this module's targets."""
-    targets.register("describe", bench_describe, help="describe images/s vs raw efficientnet-lite0 forward")

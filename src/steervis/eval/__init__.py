@@ -1,10 +1,21 @@
 """Protocols (DG, UDA), metrics and the HTML report; ``evaluate`` runs them all.
 
+Names are imported lazily, so ``from steervis.eval import EvaluateConfig`` does not import pandas.
+
 >>> from steervis.eval import EvaluateConfig
 >>> EvaluateConfig().protocol
 'dg'
 """
 
-from steervis.eval.harness import EvaluateConfig, RunResult, UDAConfig, evaluate
+from __future__ import annotations
 
-__all__ = ["EvaluateConfig", "RunResult", "UDAConfig", "evaluate"]
+from steervis.lazy import lazy_exports
+
+_EXPORTS = {
+    "EvaluateConfig": "steervis.eval.config",
+    "UDAConfig": "steervis.eval.config",
+    "RunResult": "steervis.eval.harness",
+    "evaluate": "steervis.eval.harness",
+}
+
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -16,7 +16,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,63 +24,13 @@ import numpy as np
 import pandas as pd
 
 from steervis.atomic import write_text
-from steervis.config import config_hash, from_dict, save_config, to_dict
-from steervis.describe.config import DescribeConfig
+from steervis.config import config_hash, save_config, to_dict
 from steervis.errors import SteervisError
+from steervis.eval.config import EvaluateConfig, UDAConfig  # noqa: F401  (re-exported)
 from steervis.eval.metrics import accuracy_table, markdown_table
 from steervis.eval.protocols import PROTOCOLS, Split
 
 log = logging.getLogger(__name__)
-DEFAULT_METHODS = ["zeroshot", "linear-probe", "by-description", "description-probe", "zeroshot-llm",
-                   "describe-decide"]
-
-
-@dataclass
-class UDAConfig:
-    source: list[str] = field(default_factory=list)
-    targets: list[str] = field(default_factory=list)
-    rounds: int = 3  # VLLaVO's self-training rounds
-
-
-@dataclass
-class EvaluateConfig:
-    """What ``steervis evaluate`` runs.
-
-    Args:
-        data: dataset root in <domain>/<class>/<image> layout; "" = the minidomains benchmark.
-        protocol: a registered protocol: "dg" (leave one domain out) or "uda" (source → target self-training).
-        methods: registered method names, run in this order on every split.
-        method_options: per-method options, e.g. {"linear-probe": {"C": 1.0}}, each checked against that
-            method's ``Options`` dataclass before anything runs.
-        domains / classes: restrict the dataset ([] = everything).
-        held_out: DG domains to hold out ([] = every domain).
-        max_per_class: cap images per (domain, class), chosen by content hash ([] = 0 = no cap).
-        components: description parts the language methods read ([] = all that exist); the one place this
-            is set for a run (describe-decide's adapter card records it).
-        describe: the describer every method shares (its values in YAML, e.g. {matcher: tiny-clip}).
-        out: folder under which the run folder is created.
-        gallery: number of mistakes shown per method in the report.
-    """
-
-    data: str = ""
-    protocol: str = "dg"
-    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS))
-    method_options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    domains: list[str] = field(default_factory=list)
-    classes: list[str] = field(default_factory=list)
-    held_out: list[str] = field(default_factory=list)
-    max_per_class: int = 0
-    uda: UDAConfig = field(default_factory=UDAConfig)
-    components: list[str] = field(default_factory=list)
-    describe: DescribeConfig = field(default_factory=DescribeConfig)
-    seed: int = 0
-    out: str = "runs"
-    name: str = ""
-    gallery: int = 12
-
-    def __post_init__(self) -> None:
-        if isinstance(self.describe, dict):  # EvaluateConfig(describe={"matcher": ...}) from Python
-            self.describe = from_dict(DescribeConfig, self.describe, where="describe.")
 
 
 @dataclass

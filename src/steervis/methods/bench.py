@@ -54,10 +54,6 @@ def score_strategies(sizes: list[int] | tuple[int, ...] = (34, 345), **options: 
     return bench_score(spaces, **options)
 
 
-def register_bench(targets: Any) -> None:
-    """Called by ``steervis bench`` to add this module's targets."""
-    targets.register("score", score_strategies,
-                     help="class scoring s/prompt: full forward, per-class cache, steervis, prompt pass alone")
-    targets.register("decide-modes", lambda adapter, data, domains, limit=None: compare_modes(
-        adapter, data, domains.split(",") if isinstance(domains, str) else domains, limit),
-        help="describe-decide score vs generate on one adapter: accuracy and images/s")
+def decide_modes(adapter: str, data: str, domains: str | list[str], limit: int | None = None) -> dict[str, Any]:
+    """``steervis bench decide-modes``: ``domains`` may be comma-separated."""
+    return compare_modes(adapter, data, domains.split(",") if isinstance(domains, str) else domains, limit)

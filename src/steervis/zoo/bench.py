@@ -42,10 +42,9 @@ def load_times(names: list[str] | None = None) -> list[dict]:
     return rows
 
 
-def register_bench(targets) -> None:
-    """Called by ``steervis bench`` to add this module's targets."""
-    targets.register("zoo-load", lambda models=None: load_times(models),
-                     help="embedded model load times, first (empty cache) and cached, fresh processes")
+def zoo_load(models: list[str] | None = None) -> list[dict]:
+    """``steervis bench zoo-load --opt models=[minilm-l6]``."""
+    return load_times(models)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,24 @@
+"""Every ``steervis bench`` target, by name: one declarative registry of lazy ``"module:attr"`` entries.
+
+A target is a plain function taking keyword options and returning a JSON-able dict. It lives with what it
+measures (``describe/bench.py``, ``zoo/bench.py``, ``methods/bench.py``); this list, on the eval floor above all
+of them, is the one place that names them, so ``steervis bench --list`` shows every benchmark.
+
+>>> from steervis.eval.benchmarks import BENCHMARKS
+>>> BENCHMARKS.names()
+['decide-modes', 'describe', 'score', 'zoo-load']
+"""
+
+from __future__ import annotations
+
+from steervis.registry import Registry
+
+BENCHMARKS = Registry("benchmark")
+BENCHMARKS.register("describe", "steervis.describe.bench:bench_describe",
+                    help="describe images/s vs raw efficientnet-lite0 forward")
+BENCHMARKS.register("zoo-load", "steervis.zoo.bench:zoo_load",
+                    help="embedded model load times, first (empty cache) and cached, fresh processes")
+BENCHMARKS.register("score", "steervis.methods.bench:score_strategies",
+                    help="class scoring s/prompt: full forward, per-class cache, steervis, prompt pass alone")
+BENCHMARKS.register("decide-modes", "steervis.methods.bench:decide_modes",
+                    help="describe-decide score vs generate on one adapter: accuracy and images/s")

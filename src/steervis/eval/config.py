@@ -1,0 +1,66 @@
+"""The typed config of ``steervis evaluate`` (light to import: the CLI derives its flags from it).
+
+>>> from steervis.config import load_config
+>>> cfg = load_config(EvaluateConfig, preset="quick", overrides=["describe.matcher=tiny-clip"])
+>>> cfg.protocol, cfg.held_out, cfg.describe.matcher
+('dg', ['photo', 'sketch'], 'tiny-clip')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from steervis.config import from_dict
+from steervis.describe.config import DescribeConfig
+
+DEFAULT_METHODS = ["zeroshot", "linear-probe", "by-description", "description-probe", "zeroshot-llm",
+                   "describe-decide"]
+
+
+@dataclass
+class UDAConfig:
+    source: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    rounds: int = 3  # VLLaVO's self-training rounds
+
+
+@dataclass
+class EvaluateConfig:
+    """What ``steervis evaluate`` runs.
+
+    Args:
+        data: dataset root in <domain>/<class>/<image> layout; "" = the minidomains benchmark.
+        protocol: a registered protocol: "dg" (leave one domain out) or "uda" (source → target self-training).
+        methods: registered method names, run in this order on every split.
+        method_options: per-method options, e.g. {"linear-probe": {"C": 1.0}}, each checked against that
+            method's ``Options`` dataclass before anything runs.
+        domains / classes: restrict the dataset ([] = everything).
+        held_out: DG domains to hold out ([] = every domain).
+        max_per_class: cap images per (domain, class), chosen by content hash ([] = 0 = no cap).
+        components: description parts the language methods read ([] = all that exist); the one place this
+            is set for a run (describe-decide's adapter card records it).
+        describe: the describer every method shares (its values in YAML, e.g. {matcher: tiny-clip}).
+        out: folder under which the run folder is created.
+        gallery: number of mistakes shown per method in the report.
+    """
+
+    data: str = ""
+    protocol: str = "dg"
+    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS))
+    method_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    domains: list[str] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    held_out: list[str] = field(default_factory=list)
+    max_per_class: int = 0
+    uda: UDAConfig = field(default_factory=UDAConfig)
+    components: list[str] = field(default_factory=list)
+    describe: DescribeConfig = field(default_factory=DescribeConfig)
+    seed: int = 0
+    out: str = "runs"
+    name: str = ""
+    gallery: int = 12
+
+    def __post_init__(self) -> None:
+        if isinstance(self.describe, dict):  # EvaluateConfig(describe={"matcher": ...}) from Python
+            self.describe = from_dict(DescribeConfig, self.describe, where="describe.")

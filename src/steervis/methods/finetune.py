@@ -1,0 +1,121 @@
+"""describe-decide as library functions: finetune on a folder into an adapter, predict with it, write results.
+
+The ``steervis fit`` and ``steervis predict`` verbs are thin wrappers over these, so a notebook does the same.
+
+>>> from steervis.methods.finetune import fit, predict, write_predictions
+>>> card = fit("~/.cache/steervis/data/minidomains", "runs/pc", decide_config("decide-quick"),
+...            domains=["photo", "clipart"])  # doctest: +SKIP
+>>> frame, config = predict("runs/pc", "photo.png")  # doctest: +SKIP
+>>> write_predictions(frame, "preds.json")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | None = None,
+        describe: Any = None, progress: bool = True) -> dict[str, Any]:
+    """Finetune on ``domains`` of the folder ``data`` and save to ``out``; returns the model card.
+
+    Args:
+        data: ``<root>/<domain>/<class>/<image>`` folder.
+        out: Output folder (replaced atomically when it exists).
+        config: A ``DecideConfig``.
+        domains: Training domains (default: all).
+        describe: A ``DescribeConfig`` or its values (default: the describer's defaults).
+        progress: Show progress bars.
+    """
+    from steervis.config import save_config
+    from steervis.data import load_folder
+    from steervis.errors import SteervisError
+    from steervis.lm.adapters import read_card
+    from steervis.lm.train import is_main_process
+    from steervis.methods.describe_decide import DescribeDecide
+    from steervis.methods.texts import describe_config, describe_texts
+
+    folder = load_folder(data, domains=domains or None, progress=progress)
+    for domain in domains or []:
+        if not (folder.frame["domain"] == domain).any():
+            raise SteervisError(f"Domain {domain!r} in {folder.root} has no usable images.")
+    dcfg = describe if describe is not None and not isinstance(describe, dict) else describe_config(describe)
+    texts = describe_texts(dcfg, config.components, progress=progress)
+    clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress)
+    clf.fit(folder.frame, folder.classes)
+    if not is_main_process():  # under `accelerate launch`, rank 0 alone writes the adapter
+        return {"classes": folder.classes, "train": clf.decider.card.get("train", {})}
+    clf.save(out, data=str(folder.root), domains=folder.domains, n_images=len(folder.frame),
+             image_hash=frame_hash(folder.frame))
+    save_config(config, Path(out) / "decide.yaml")
+    return read_card(out)
+
+
+def frame_hash(frame: Any) -> str:
+    """The training images' identity for the card: sha256 over sorted (image sha256 + class)."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(sorted(frame["sha256"] + frame["class"])).encode()).hexdigest()[:16]
+
+
+def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None = None) -> Any:
+    """Predictions for ``target`` (image | folder | manifest) as a DataFrame, plus the config used.
+
+    Args:
+        adapter: Folder written by ``steervis fit``.
+        target: Image file, folder of images, or manifest (parquet/CSV with a ``path`` column).
+        overrides: ``key=value`` changes to the saved decide config (e.g. ``inference=generate``).
+
+    Returns:
+        ``(frame, config)``; frame columns ``path, label, confidence, description, p:<class>...``.
+    """
+    import pandas as pd
+
+    from steervis.config import to_dict
+    from steervis.data.inputs import frame_from_input
+    from steervis.decide.decider import Decider
+    from steervis.lm.adapters import read_card
+    from steervis.methods.texts import describe_config, describe_texts
+
+    card = read_card(adapter)
+    config = predict_config(adapter, overrides)
+    decider = Decider.load(adapter, **to_dict(config))
+    frame = frame_from_input(target)
+    texts = describe_texts(describe_config(card.get("describe")), config.components)(frame)
+    probs = decider.predict_proba(texts)
+    out = pd.DataFrame({"path": frame["path"], "label": [decider.classes[i] for i in probs.argmax(1)],
+                        "confidence": probs.max(1), "description": texts})
+    for j, name in enumerate(decider.classes):
+        out[f"p:{name}"] = probs[:, j]
+    return out, config
+
+
+def predict_config(adapter: str | Path, overrides: list[str] | None = None) -> Any:
+    """The adapter's saved decide config with ``key=value`` overrides applied."""
+    from steervis.config import load_config
+    from steervis.decide.config import DecideConfig
+    from steervis.lm.adapters import read_card
+
+    return load_config(DecideConfig, base=read_card(adapter)["decide"], overrides=overrides or [])
+
+
+def write_predictions(frame: Any, path: str | Path) -> Path:
+    """CSV or JSON by suffix, written atomically; JSON rows carry a ``probabilities`` mapping."""
+    from steervis.errors import SteervisError
+
+    path = Path(path)
+    if path.suffix not in (".csv", ".json"):
+        raise SteervisError(f"--out {path} must end in .csv or .json.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if path.suffix == ".csv":
+        frame.to_csv(tmp, index=False)
+    else:
+        prob_cols = [c for c in frame.columns if c.startswith("p:")]
+        rows = [{"path": r["path"], "label": r["label"], "confidence": float(r["confidence"]),
+                 "probabilities": {c[2:]: float(r[c]) for c in prob_cols}, "description": r["description"]}
+                for r in frame.to_dict("records")]
+        tmp.write_text(json.dumps(rows, indent=2))
+    tmp.replace(path)
+    return path
