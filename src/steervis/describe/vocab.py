@@ -86,13 +86,10 @@ def build_tag_vocabulary(out: str | Path | None = None) -> list[str]:
     Returns:
         The sorted tag list.
     """
-    from steervis.zoo.embedded import minilm_dir, package_dir
+    from steervis.packages import synset_table
+    from steervis.zoo.embedded import minilm_dir
 
-    info = package_dir("timm") / "data" / "_info"
-    lemmas = dict(line.split("\t", 1) for line in (info / "imagenet_synset_to_lemma.txt").read_text().splitlines())
-    glosses = dict(
-        line.split("\t", 1) for line in (info / "imagenet_synset_to_definition.txt").read_text().splitlines()
-    )
+    lemmas, glosses = synset_table("lemma"), synset_table("definition")
     rank = {w.strip(): i for i, w in enumerate((minilm_dir() / "vocab.txt").read_text().splitlines())}
     tags: set[str] = set(ALWAYS)
     for synset, names in lemmas.items():

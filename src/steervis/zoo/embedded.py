@@ -13,12 +13,12 @@ into a safetensors copy in the cache so later loads take seconds).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import logging
 import os
 from pathlib import Path
 
 from steervis.errors import SteervisError
+from steervis.packages import imagenet_synsets, package_dir, synset_table
 from steervis.paths import cache_dir
 from steervis.zoo.bundles import CausalLM, ImageClassifier, TextEncoder
 from steervis.zoo.core import ModelEntry, register_model
@@ -27,24 +27,11 @@ log = logging.getLogger(__name__)
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def package_dir(package: str) -> Path:
-    """Folder of an installed package, found without importing it (some asset packages import heavy deps)."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise SteervisError(f"The package {package!r} is not installed; run `make install` (or pip install it).")
-    return Path(spec.submodule_search_locations[0])
-
-
 @functools.cache
 def imagenet_class_names() -> list[str]:
-    """The 1000 ImageNet-1k class descriptions ("Egyptian cat"), from the synset files timm ships.
-
-    Read as data files: importing timm needs torchvision, which has no CPU wheel for this torch on PyPI.
-    """
-    info = package_dir("timm") / "data" / "_info"
-    lemmas = dict(line.split("\t", 1) for line in (info / "imagenet_synset_to_lemma.txt").read_text().splitlines())
-    synsets = (info / "imagenet_synsets.txt").read_text().split()
-    return [lemmas[s].split(",")[0].strip() for s in synsets]
+    """The 1000 ImageNet-1k class descriptions ("Egyptian cat"), from the synset files timm ships."""
+    lemmas = synset_table("lemma")
+    return [lemmas[s].split(",")[0].strip() for s in imagenet_synsets()]
 
 
 def load_efficientnet_lite0() -> ImageClassifier:

@@ -1,0 +1,102 @@
+"""Imports go down, never up: every import in src/steervis, walked with ``ast``.
+
+Floors, lowest first (a module may import its own floor and the floors below it):
+
+    0  steervis, errors, paths, registry, config, lazy, atomic, classes, numeric, packages
+    1  zoo, data
+    2  lm, describe
+    3  decide, retrieval, vlm
+    4  methods
+    5  eval
+    6  commands
+    7  cli
+
+Also: decide/ reads text only (never describe/ or data/), and no two modules import each other. An import
+is any ``import`` / ``from ... import`` (module level or inside a function) and any registry or lazy-export
+string naming a steervis module (``"steervis.describe.run"``, ``"steervis.methods.zeroshot:ZeroShot"``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+FLOORS = {
+    0: ["steervis", "errors", "paths", "registry", "config", "lazy", "atomic", "classes", "numeric", "packages"],
+    1: ["zoo", "data"],
+    2: ["lm", "describe"],
+    3: ["decide", "retrieval", "vlm"],
+    4: ["methods"],
+    5: ["eval"],
+    6: ["commands"],
+    7: ["cli"],
+}
+FLOOR_OF = {part: floor for floor, parts in FLOORS.items() for part in parts}
+TEXT_ONLY = {"decide": {"describe", "data"}}  # package → packages it must never import
+TARGET = re.compile(r"^(steervis(?:\.\w+)*)(?::\w+)?$")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted((SRC / "steervis").rglob("*.py"))}
+
+
+def floor(module: str) -> int:
+    parts = module.split(".")
+    key = parts[1] if len(parts) > 1 else "steervis"
+    assert key in FLOOR_OF, f"{module} is on no floor: add its package to FLOORS (and to this docstring)"
+    return FLOOR_OF[key]
+
+
+def imports(path: Path) -> set[str]:
+    """Every steervis module the file imports, at any depth, plus registry / lazy-export strings."""
+    tree = ast.parse(path.read_text())
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                  and node.body and isinstance(node.body[0], ast.Expr)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in MODULES}
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            match = TARGET.match(node.value)
+            if match and match.group(1) in MODULES:
+                found.add(match.group(1))
+    return {m for m in found if m in MODULES}
+
+
+GRAPH = {name: imports(path) for name, path in MODULES.items()}
+
+
+def test_every_import_goes_down_or_stays_on_its_floor():
+    upward = [f"{src} (floor {floor(src)}) imports {dst} (floor {floor(dst)})"
+              for src, targets in GRAPH.items() for dst in sorted(targets) if floor(dst) > floor(src)]
+    assert not upward, "\n".join(upward)
+
+
+def test_decide_reads_text_only():
+    bad = [f"{src} imports {dst}" for src, targets in GRAPH.items() for dst in targets
+           for pkg, banned in TEXT_ONLY.items()
+           if src.startswith(f"steervis.{pkg}") and dst.split(".")[1:2] and dst.split(".")[1] in banned]
+    assert not bad, "\n".join(bad)
+
+
+def test_no_two_modules_import_each_other():
+    mutual = sorted({tuple(sorted((a, b))) for a, targets in GRAPH.items() for b in targets
+                     if a in GRAPH.get(b, ()) and a != b and not (a == "steervis" or b == "steervis")})
+    packages_and_members = [(a, b) for a, b in mutual if not (b.startswith(a + ".") or a.startswith(b + "."))]
+    assert not packages_and_members, packages_and_members
+
+
+def test_the_walker_sees_function_level_imports_and_registry_strings():
+    assert "steervis.methods.zeroshot" in GRAPH["steervis.methods"]  # a "module:attr" registry string
+    assert "steervis.describe.run" in GRAPH["steervis.describe"]  # a lazy-export string
+    assert "steervis.methods.finetune" in GRAPH["steervis.commands.fit"]  # imported inside run()
