@@ -38,8 +38,9 @@ browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q chromium >/dev/null 2>&1; } \
 		|| echo "chromium not installed (apt-get install chromium): the report-render test will skip"
 
+# Everything CI can afford: the fast tests, the doctests (tests/core/test_doctests.py) and the slow ones.
 test: cache browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 lint: install
 	$(BIN)/ruff check src tests
