@@ -42,15 +42,17 @@ def run(args: argparse.Namespace) -> int:
 
         raise SteervisError("--data DIR is required (a <root>/<domain>/<class>/<image> folder).")
     from steervis.config import save_config
+    from steervis.data.decoded import DecodedImages
     from steervis.data.folder import load_folder
     from steervis.describe.export import export_descriptions
     from steervis.describe.run import describe
 
-    data = load_folder(args.data, domains=args.domains or None, progress=not args.quiet)
+    images = DecodedImages()  # the folder check decodes each image once; describe reuses it
+    data = load_folder(args.data, domains=args.domains or None, progress=not args.quiet, images=images)
     out = Path(args.out) if args.out else cfg.store_dir() / "exports" / f"{data.root.name}-{cfg.cache_key()}"
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out / "config.yaml")
-    descriptions = describe(data.frame, cfg, progress=not args.quiet)
+    descriptions = describe(data.frame, cfg, progress=not args.quiet, images=images)
     summary = descriptions.summary
     paths = export_descriptions(data.frame, descriptions, out, args.components or None)
     failures = sorted(data.skipped) + summary.failures

@@ -116,7 +116,7 @@ class Describer:
             return []
         pixels = torch.cat([it["matcher"] for it in items])
         probs = None
-        if hasattr(self.matcher, "top_t"):  # ConSE also hands back ImageNet probabilities for the second tagger
+        if getattr(self.matcher, "class_probs", False):  # declared by the matcher (ConSE: ImageNet probabilities)
             emb, probs = self.matcher.encode_pixels(pixels, return_probs=True)
         else:
             emb = self.matcher.encode_pixels(pixels)

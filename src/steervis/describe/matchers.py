@@ -64,6 +64,7 @@ class ConSEMatcher:
     """ConSE over efficientnet-lite0 (ImageNet-1k) and minilm-l6 (sentence embeddings), both embedded."""
 
     name = "conse"
+    class_probs = True  # encode_pixels(..., return_probs=True) also gives ImageNet probabilities (imagenet tagger)
     disk_cache = True  # long vocabularies' text embeddings are kept on disk (see cached_text_embeddings)
 
     def __init__(self, top_t: int = CONSE_TOP_T):
@@ -101,6 +102,8 @@ class ConSEMatcher:
 
 class CLIPMatcher:
     """A transformers CLIP-style dual encoder (CLIP, SigLIP, tiny random CLIP in tests)."""
+
+    class_probs = False  # no classifier head: the imagenet tagger is not available
 
     def __init__(self, model_id: str, disk_cache: bool = True):
         from steervis import zoo

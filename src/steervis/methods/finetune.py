@@ -36,12 +36,15 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
     from steervis.methods.describe_decide import DescribeDecide
     from steervis.methods.texts import describe_config, describe_texts
 
-    folder = load_folder(data, domains=domains or None, progress=progress)
+    from steervis.data.decoded import DecodedImages
+
+    images = DecodedImages()  # decoded once by the folder check, reused by describe
+    folder = load_folder(data, domains=domains or None, progress=progress, images=images)
     for domain in domains or []:
         if not (folder.frame["domain"] == domain).any():
             raise SteervisError(f"Domain {domain!r} in {folder.root} has no usable images.")
     dcfg = describe if describe is not None and not isinstance(describe, dict) else describe_config(describe)
-    texts = describe_texts(dcfg, config.components, progress=progress)
+    texts = describe_texts(dcfg, config.components, progress=progress, images=images)
     clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress)
     clf.fit(folder.frame, folder.classes)
     if not is_main_process():  # under `accelerate launch`, rank 0 alone writes the adapter

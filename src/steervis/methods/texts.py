@@ -29,12 +29,13 @@ def describe_config(values: dict[str, Any] | None = None) -> Any:
 
 
 def describe_texts(config: Any = None, components: Sequence[str] = ("tags", "attributes", "captions"),
-                   progress: bool = True) -> Callable[[pd.DataFrame], list[str]]:
-    """A ``rows → rendered descriptions`` callable over ``steervis.describe.describe`` (cached by the store)."""
+                   progress: bool = True, images: Any = None) -> Callable[[pd.DataFrame], list[str]]:
+    """A ``rows → rendered descriptions`` callable over ``steervis.describe.describe`` (cached by the store);
+    ``images`` is the run's :class:`~steervis.data.decoded.DecodedImages`, if it has one."""
 
     def texts(frame: pd.DataFrame) -> list[str]:
         import steervis.describe as describe
-        found = describe.describe(frame, config, progress=progress)
+        found = describe.describe(frame, config, progress=progress, images=images)
         return [d.render(list(components)) if d is not None else "" for d in found]  # undecodable: empty
 
     return texts
