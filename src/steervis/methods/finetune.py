@@ -30,13 +30,12 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
     """
     from steervis.config import save_config
     from steervis.data import load_folder
+    from steervis.data.decoded import DecodedImages
     from steervis.errors import SteervisError
     from steervis.lm.adapters import read_card
     from steervis.lm.train import is_main_process
     from steervis.methods.describe_decide import DescribeDecide
     from steervis.methods.texts import describe_config, describe_texts
-
-    from steervis.data.decoded import DecodedImages
 
     images = DecodedImages()  # decoded once by the folder check, reused by describe
     folder = load_folder(data, domains=domains or None, progress=progress, images=images)
