@@ -48,3 +48,72 @@ def test_config_layers_and_overrides(tmp_path):
 def test_unknown_config_key_is_a_clear_error(tmp_path):
     with pytest.raises(SteervisError, match="Did you mean 'train.lr'|Unknown config key"):
         load_config(Run, overrides=["train.lrr=1"])
+
+
+def test_hub_rule_takes_only_hub_shaped_names():
+    reg = Registry("matcher", hub=lambda name: ("hub", name))
+    reg.register("conse", "json:dumps")
+    assert reg.get("openai/clip-vit-base-patch32") == ("hub", "openai/clip-vit-base-patch32")
+    with pytest.raises(SteervisError, match="Unknown matcher 'conze'. Did you mean 'conse'"):
+        reg.get("conze")  # not a hub id: an error, never a silent fallthrough
+    with pytest.raises(SteervisError, match="Unknown matcher 'clip'"):
+        reg.get("clip")
+
+
+def test_the_check_runs_when_an_entry_resolves():
+    seen = []
+    reg = Registry("thing", check=lambda name, obj: seen.append(name))
+    reg.register("now", lambda: 1)
+    reg.register("later", "json:dumps")
+    assert seen == ["now"]
+    reg.get("later")
+    assert seen == ["now", "later"]
+
+
+def test_matchers_and_captioners_declare_their_hub_rule():
+    from steervis.describe.captioners import CAPTIONERS
+    from steervis.describe.matchers import MATCHERS
+
+    assert MATCHERS.is_hub_name("openai/clip-vit-large-patch14") and not MATCHERS.is_hub_name("tiny-clop")
+    assert CAPTIONERS.is_hub_name("Salesforce/blip-image-captioning-large")
+    with pytest.raises(SteervisError, match="Did you mean 'tiny-clip'"):
+        MATCHERS.get("tiny-clop")
+
+
+def test_protocols_datasets_and_benchmarks_are_registries():
+    from steervis.data.datasets import DATASETS
+    from steervis.eval.benchmarks import BENCHMARKS
+    from steervis.eval.protocols import PROTOCOLS
+
+    assert PROTOCOLS.names() == ["dg", "uda"] and PROTOCOLS.meta("uda")["adapt"]
+    assert "minidomains" in DATASETS
+    for name in BENCHMARKS.names():
+        assert callable(BENCHMARKS.get(name)), name
+    with pytest.raises(SteervisError, match="Did you mean 'uda'"):
+        PROTOCOLS.get("udа")  # a Cyrillic 'а': looks right, is not
+
+
+def test_method_options_are_checked_before_any_work(tmp_path):
+    from steervis.eval import EvaluateConfig, evaluate
+
+    cfg = EvaluateConfig(data=str(tmp_path / "nowhere"), methods=["zeroshot"],
+                         method_options={"zeroshot": {"matchr": "conse"}})
+    with pytest.raises(SteervisError, match="Did you mean 'matcher'"):
+        evaluate(cfg)  # fails on the option, before the (missing) data folder is even looked at
+    cfg = EvaluateConfig(methods=["zeroshot"], method_options={"zeroshot-lm": {}})
+    with pytest.raises(SteervisError, match="Did you mean 'zeroshot-llm'"):
+        evaluate(cfg)
+
+
+def test_flags_are_derived_from_the_dataclass():
+    import argparse
+
+    from steervis.commands._options import add_field_flags, field_values
+    from steervis.describe.config import DescribeConfig
+
+    parser = argparse.ArgumentParser()
+    add_field_flags(parser, DescribeConfig, ["matcher", "batch_size", "captioner"])
+    args = parser.parse_args(["--batch-size", "8", "--matcher", "tiny-clip"])
+    assert field_values(args, DescribeConfig, ["matcher", "batch_size", "captioner"]) == {
+        "matcher": "tiny-clip", "batch_size": 8, "captioner": None}
+    assert "Image-text matcher" in parser.format_help()

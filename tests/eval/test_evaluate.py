@@ -38,7 +38,8 @@ def run(toy, tmp_path, methods, **kw):
 def test_evaluate_writes_every_file_and_a_report_naming_every_method(toy, tmp_path):
     methods = ["linear-probe", "zeroshot"]
     result = run(toy, tmp_path, methods, method_options={"zeroshot": {"matcher": "tiny-clip"}})
-    for name in ("config.yaml", "metrics.json", "predictions.parquet", "report.html", "accuracy.png"):
+    for name in ("config.yaml", "describe.yaml", "methods.yaml", "metrics.json", "predictions.parquet",
+                 "report.html", "accuracy.png"):
         assert (result.run_dir / name).stat().st_size > 0, name
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
     assert set(metrics["accuracy"]) == set(methods)
@@ -108,6 +109,11 @@ def test_uda_logs_rounds_and_a_variant_reuses_the_fitted_adapter(toy, tmp_path):
     assert info["variants"]["generate"]["predict_s"] > 0
     page = (result.run_dir / "report.html").read_text()
     assert "id='rounds'" in page and "describe-decide (generate)" in page
+    import yaml
+
+    resolved = yaml.safe_load((result.run_dir / "methods.yaml").read_text())["describe-decide"]
+    assert resolved["options"]["also"] == ["generate"] and resolved["resolved"]["model"] == "tiny-llama"
+    assert yaml.safe_load((result.run_dir / "describe.yaml").read_text())["matcher"] == "tiny-clip"
 
 
 def test_same_config_from_scratch_gives_the_same_numbers(toy, tmp_path):
