@@ -80,7 +80,12 @@ def resolve_methods(cfg: EvaluateConfig) -> dict[str, Any]:
 
     for name in cfg.method_options:
         METHODS.get(name)  # did-you-mean on a misspelt method name in method_options
-    return {name: method_options(name, cfg.method_options.get(name)) for name in cfg.methods}
+    resolved = {name: method_options(name, cfg.method_options.get(name)) for name in cfg.methods}
+    for name, opts in resolved.items():
+        if getattr(opts, "components", None) is not None:  # one source: the run's `components`
+            raise SteervisError(f"method_options.{name}.components: set `components` once, at the top of the "
+                                "evaluate config (every description-reading method uses it).")
+    return resolved
 
 
 def prediction_rows(method: str, split: Split, proba: np.ndarray, classes: list[str],
