@@ -4,7 +4,7 @@ Sources and their words: see :mod:`steervis.data.pool_sources`; what is excluded
 :mod:`steervis.data.pool_exclude`. Output, like minidomains: normalised PNGs (RGB on white, longest side
 ≤ 256 px) under ``<root>/<source>/<shard>/<id>.png``, ``manifest.parquet`` (path, text, title, description,
 keywords, source, licence, sha256, phash, concept, origin, ...), ``counts.csv`` (files and concepts per
-source, exclusions) and ``excluded.csv``; contact sheets go to ``STEERVIS_HOME/data/pool-contact``.
+source, exclusions) and ``excluded.csv``; contact sheets go to ``STEERVIS_HOME/data/pool-contact`` (see :func:`contact_dir`).
 
 The build is deterministic (same packages and evaluation folders → byte-identical manifest), atomic (it
 works in ``<root>.partial-<recipe>``, writes the manifest last and renames) and resumable (images finished
@@ -59,9 +59,12 @@ def pool_root() -> Path:
     return cache_dir("data") / "pool"
 
 
-def contact_dir() -> Path:
-    """Where the per-source contact sheets go: ``STEERVIS_HOME/data/pool-contact``."""
-    return cache_dir("data", "pool-contact")
+def contact_dir(root: Path | None = None) -> Path:
+    """Where the per-source contact sheets go: ``STEERVIS_HOME/data/pool-contact`` for the default pool,
+    ``<root>.contact`` beside any other root (never inside the pool's layout)."""
+    if root is None or Path(root) == pool_root():
+        return cache_dir("data", "pool-contact")
+    return Path(root).with_name(f"{Path(root).name}.contact")
 
 
 def _request(max_items: int | None, exclude: Iterable[str | Path]) -> dict:
@@ -144,17 +147,13 @@ def eval_mapping() -> dict:
     return load_sources(extra=True)
 
 
-def interleave(cands: list[ps.Candidate]) -> list[ps.Candidate]:
-    """Sources taken in turn, each in a fixed pseudo-random order: any prefix is a source-balanced sample."""
+def source_queues(cands: list[ps.Candidate]) -> list[list[ps.Candidate]]:
+    """One queue per source (sorted by name), each in a fixed pseudo-random order (sha1 of source/id)."""
     by_source: dict[str, list[ps.Candidate]] = defaultdict(list)
     for cand in cands:
         by_source[cand.source].append(cand)
-    queues = [sorted(v, key=lambda c: hashlib.sha1(f"{c.source}/{c.id}".encode()).hexdigest())
-              for _, v in sorted(by_source.items())]
-    out = []
-    for i in range(max((len(q) for q in queues), default=0)):
-        out += [q[i] for q in queues if i < len(q)]
-    return out
+    return [sorted(v, key=lambda c: hashlib.sha1(f"{c.source}/{c.id}".encode()).hexdigest())
+            for _, v in sorted(by_source.items())]
 
 
 def _vector(path: str) -> PILImage.Image:
@@ -260,7 +259,7 @@ def build_pool(
         ev.add_mapping(eval_mapping())
         for folder in folders:
             add_folder(ev, folder, progress)
-        cands = interleave(collect_candidates(trees))
+        queues = source_queues(collect_candidates(trees))
         recipe = hashlib.sha256(f"{BUILD_VERSION}/{MAX_SIDE}/{VECTOR_RENDER}".encode()).hexdigest()[:12]
         staging = root.with_name(f"{root.name}.partial-{recipe}")
         for stale in root.parent.glob(f"{root.name}.partial-*"):
@@ -268,7 +267,7 @@ def build_pool(
                 shutil.rmtree(stale, ignore_errors=True)
         staging.mkdir(parents=True, exist_ok=True)
         (staging / MANIFEST_NAME).unlink(missing_ok=True)
-        rows, excluded, stats, concepts = _run(cands, staging, ev, trees.get("symbola"), max_items, progress)
+        rows, excluded, stats, concepts = _run(queues, staging, ev, trees.get("symbola"), max_items, progress)
         _prune(staging, {r["path"] for r in rows})
         table = counts_table(stats, concepts)
         table.to_csv(staging / "counts.csv", index=False, lineterminator="\n")
@@ -276,7 +275,7 @@ def build_pool(
         (staging / BUILD_INFO).write_text(json.dumps(request, indent=1) + "\n")
         write_manifest(staging, rows, columns=COLUMNS, sort_by=("path",))  # last write: marks it complete
         _swap_in(staging, root)
-    sheets = contact_sheets(root, contact_dir())
+    sheets = contact_sheets(root, contact_dir(root))
     if progress:
         print(f"pool: {len(rows)} pairs, {table.iloc[-1]['concepts']} concepts → {root}")
         print(table.to_string(index=False))
@@ -284,20 +283,24 @@ def build_pool(
     return root
 
 
-def _run(cands: list[ps.Candidate], staging: Path, ev: EvalSet, font: Path | None, max_items: int | None,
+def _run(queues: list[list[ps.Candidate]], staging: Path, ev: EvalSet, font: Path | None, max_items: int | None,
          progress: bool) -> tuple[list[dict], list[dict], dict, dict]:
-    """Exclude, render, hash and keep candidates in order; stops at ``max_items`` kept pairs."""
+    """Exclude, render, hash and keep candidates, the sources taking turns to add one kept pair each.
+
+    Taking turns makes any ``max_items`` prefix source-balanced; it stops at ``max_items`` kept pairs.
+    """
+    from collections import deque
+
     from tqdm import tqdm
 
     rows, excluded = [], []
     stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     concepts: dict[str, set[str]] = defaultdict(set)
     seen: set[str] = set()
-    bar = tqdm(total=max_items or len(cands), desc="build pool", unit="pair" if max_items else "item",
+    bar = tqdm(total=max_items or sum(map(len, queues)), desc="build pool", unit="pair" if max_items else "item",
                disable=not progress, smoothing=0.05)
-    for cand in cands:
-        if max_items and len(rows) >= max_items:
-            break
+
+    def keep(cand: ps.Candidate) -> bool:
         stat = stats[cand.source]
         stat["examined"] += 1
         bar.update(0 if max_items else 1)
@@ -305,33 +308,40 @@ def _run(cands: list[ps.Candidate], staging: Path, ev: EvalSet, font: Path | Non
         if reason:
             stat["excluded_origin"] += 1
             excluded.append({"source": cand.source, "origin": cand.origin, "by": "origin", "reason": reason})
-            continue
+            return False
         try:
             img, digest = _make(cand, staging, font)
-        except BadImage as err:
-            stat["failed"] += 1
-            log.info("pool: skipped %s/%s: %s", cand.source, cand.origin, err.reason)
-            continue
         except Exception as err:  # one broken source file costs one pair, not the build
             stat["failed"] += 1
-            log.info("pool: skipped %s/%s: %s: %s", cand.source, cand.origin, type(err).__name__, err)
-            continue
+            log.info("pool: skipped %s/%s: %s", cand.source, cand.origin,
+                     err.reason if isinstance(err, BadImage) else f"{type(err).__name__}: {err}")
+            return False
         h = hashes(img)
         dist, near = ev.nearest(h)
         if dist <= PHASH_MAX_DISTANCE:
             stat["excluded_phash"] += 1
             excluded.append({"source": cand.source, "origin": cand.origin, "by": "phash",
                              "reason": f"distance {dist} to {near}"})
-            continue
+            return False
         digest = digest or write_png(img, staging / cand.rel)
         if digest in seen:  # the same pixels under another name (Open Clip Art repeats files across folders)
             stat["duplicate"] += 1
-            continue
+            return False
         seen.add(digest)
         stat["files"] += 1
         concepts[cand.source].add(cand.concept)
         rows.append(_row(cand, digest, h))
         bar.update(1 if max_items else 0)
+        return True
+
+    pending = [deque(q) for q in queues]
+    while any(pending):
+        for queue in pending:
+            if max_items and len(rows) >= max_items:
+                bar.close()
+                return rows, excluded, stats, concepts
+            while queue and not keep(queue.popleft()):
+                pass
     bar.close()
     return rows, excluded, stats, concepts
 
