@@ -368,6 +368,8 @@ def test_cli_builds_a_pool_with_an_extra_exclude_folder(fake, tmp_path, capsys):
     assert main(args) == 0 and "already built" in capsys.readouterr().out
     assert (fake["root"].with_name("pool.config.yaml")).is_file()
     assert main(["data", "build", "pool", "--root", str(fake["root"]), "--exclude", str(tmp_path / "nope")]) == 2
+    assert main(["data", "build", "pool", "--root", str(fake["root"]), "--max-items", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- the real pool (slow)

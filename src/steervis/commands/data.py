@@ -133,8 +133,8 @@ def _build_pool(cfg) -> int:
     from steervis.data.pool import build_pool, is_current, pool_root
 
     root = cfg.root or pool_root()
-    was_current = is_current(root, cfg.max_items or None, cfg.exclude) and not cfg.force
-    path = build_pool(root=cfg.root or None, max_items=cfg.max_items or None, exclude=cfg.exclude, force=cfg.force)
+    was_current = is_current(root, cfg.max_items, cfg.exclude) and not cfg.force
+    path = build_pool(root=cfg.root or None, max_items=cfg.max_items, exclude=cfg.exclude, force=cfg.force)
     save_config(cfg, path.with_name(path.name + ".config.yaml"))  # beside the pool, not inside its layout
     if was_current:
         print((path / "counts.csv").read_text().rstrip())

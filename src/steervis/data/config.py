@@ -18,7 +18,7 @@ class BuildConfig:
     root: str = ""  # "" = STEERVIS_HOME/data/<name>
     force: bool = False
     extra: bool = False  # also the mapping's extra_classes (more classes, most with at most one photo)
-    max_items: int = 0  # pool only: 0 = every pair; N = a deterministic source-balanced sample of N pairs
+    max_items: int | None = None  # pool only: None = every pair; N = a deterministic source-balanced sample
     exclude: list[str] = field(default_factory=list)  # pool only: more evaluation folders to keep out
 
 

@@ -247,6 +247,9 @@ def build_pool(
     exclude = [Path(e).expanduser().resolve() for e in exclude]
     if max_items is not None and max_items < 1:
         raise SteervisError(f"--max-items must be at least 1 (got {max_items}).")
+    missing = [str(e) for e in exclude if not e.is_dir()]
+    if missing:  # checked before anything slow runs
+        raise SteervisError(f"--exclude folder(s) {', '.join(missing)} do not exist.")
     request = _request(max_items, exclude)
     if is_current(root, max_items, exclude) and not force:
         return root
