@@ -1,6 +1,7 @@
-"""``steervis data``: build the minidomains benchmark, summarise any dataset folder, write the toy set.
+"""``steervis data``: build the minidomains benchmark or the knowledge pool, summarise a folder, write the toy set.
 
     steervis data build minidomains
+    steervis data build pool --max-items 500
     steervis data summary --data ~/.cache/steervis/data/minidomains
     steervis data toy --root /tmp/toy
 """
@@ -13,6 +14,7 @@ DATA_HELP = """Image datasets in the <root>/<domain>/<class>/<image> layout (PAC
 
 examples:
   steervis data build minidomains                 # fetch packages, build STEERVIS_HOME/data/minidomains
+  steervis data build pool                        # image-text pairs for training, no evaluation image in it
   steervis data summary --data DIR                # count table + files that could not be read
   steervis data toy --root /tmp/toy               # tiny generated shapes set for quick experiments
 """
@@ -22,8 +24,13 @@ BUILD_HELP = """Assemble minidomains (photo, clipart, cartoon, sketch) from Debi
 Downloads ~300 MB once into STEERVIS_HOME/downloads. Idempotent: a finished build returns at once; an
 interrupted one resumes. Writes one contact sheet per domain to STEERVIS_HOME/data/minidomains-contact.
 
-example:
+pool: image-text pairs (Open Clip Art, Tux Paint, Twemoji, OpenMoji, Symbola) with their words, for training.
+Never holds an item an evaluation folder uses (minidomains always; --exclude adds yours), nor a near-duplicate
+of one by perceptual hash. Writes STEERVIS_HOME/data/pool with manifest.parquet, counts.csv, excluded.csv.
+
+examples:
   steervis data build minidomains --root /data/minidomains
+  steervis data build pool --max-items 500 --exclude ~/datasets/pacs   # a quick, source-balanced pool
 """
 
 SUMMARY_HELP = """Check every image of a <root>/<domain>/<class>/<image> folder and print counts per class and domain.
@@ -54,14 +61,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="data_verb", metavar="ACTION")
     parser.set_defaults(func=lambda args: parser.print_help())
 
-    build = sub.add_parser("build", help="build a named dataset (minidomains)", description=BUILD_HELP,
+    build = sub.add_parser("build", help="build a named dataset (minidomains, pool)", description=BUILD_HELP,
                            formatter_class=HelpFormatter)
-    build.add_argument("name", nargs="?", choices=["minidomains"], default=None, help="dataset to build")
+    build.add_argument("name", nargs="?", choices=["minidomains", "pool"], default=None, help="dataset to build")
     build.add_argument("--root", metavar="DIR", default=None,
-                       help="output folder (default: STEERVIS_HOME/data/minidomains)")
+                       help="output folder (default: STEERVIS_HOME/data/<name>)")
     build.add_argument("--force", action="store_true", default=None, help="rebuild even if a complete build exists")
     build.add_argument("--extra", action="store_true", default=None,
                        help="also build the mapping's extra_classes (more classes, most with at most one photo)")
+    build.add_argument("--max-items", type=int, default=None, metavar="N",
+                       help="pool: keep N pairs, a deterministic sample taking the sources in turn")
+    build.add_argument("--exclude", action="append", default=None, metavar="DIR",
+                       help="pool: also keep out this evaluation folder's images and near-duplicates (repeatable)")
     add_config_options(build, presets=False)
     build.set_defaults(func=run_build)
 
@@ -97,13 +108,15 @@ def run_build(args: argparse.Namespace) -> int:
     from steervis.data.config import BuildConfig
     from steervis.data.minidomains import build_minidomains, counts, is_complete, minidomains_root
 
-    cfg = resolve_config(BuildConfig, args, base=_flags(args, "name", "root", "force", "extra"))
+    cfg = resolve_config(BuildConfig, args, base=_flags(args, "name", "root", "force", "extra", "max_items", "exclude"))
     if cfg is None:
         return 0
+    if cfg.name == "pool":
+        return _build_pool(cfg)
     if cfg.name != "minidomains":
         from steervis.errors import SteervisError
 
-        raise SteervisError(f"Unknown dataset {cfg.name!r}: steervis data build knows 'minidomains'.")
+        raise SteervisError(f"Unknown dataset {cfg.name!r}: steervis data build knows 'minidomains' and 'pool'.")
     root = cfg.root or minidomains_root()
     was_complete = is_complete(root) and not cfg.force
     path = build_minidomains(root=cfg.root or None, force=cfg.force, extra=cfg.extra)
@@ -112,6 +125,20 @@ def run_build(args: argparse.Namespace) -> int:
         table = counts(path)
         print(f"minidomains already built: {path} ({int(table.loc['total', 'total'])} images, "
               f"{table.shape[0] - 1} classes; --force rebuilds)")
+    return 0
+
+
+def _build_pool(cfg) -> int:
+    from steervis.config import save_config
+    from steervis.data.pool import build_pool, is_current, pool_root
+
+    root = cfg.root or pool_root()
+    was_current = is_current(root, cfg.max_items, cfg.exclude) and not cfg.force
+    path = build_pool(root=cfg.root or None, max_items=cfg.max_items, exclude=cfg.exclude, force=cfg.force)
+    save_config(cfg, path.with_name(path.name + ".config.yaml"))  # beside the pool, not inside its layout
+    if was_current:
+        print((path / "counts.csv").read_text().rstrip())
+        print(f"pool already built: {path} (--force rebuilds)")
     return 0
 
 

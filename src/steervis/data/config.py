@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 
 @dataclass
 class BuildConfig:
-    """``steervis data build``: which dataset, where, and whether to start over."""
+    """``steervis data build``: which dataset (minidomains or pool), where, and whether to start over."""
 
     name: str = "minidomains"
-    root: str = ""  # "" = STEERVIS_HOME/data/minidomains
+    root: str = ""  # "" = STEERVIS_HOME/data/<name>
     force: bool = False
     extra: bool = False  # also the mapping's extra_classes (more classes, most with at most one photo)
+    max_items: int | None = None  # pool only: None = every pair; N = a deterministic source-balanced sample
+    exclude: list[str] = field(default_factory=list)  # pool only: more evaluation folders to keep out
 
 
 @dataclass
