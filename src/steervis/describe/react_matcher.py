@@ -56,7 +56,8 @@ class ReactMatcher:
         self.head.load_state_dict(state)
         self.head.eval()
         self.name = name
-        self.class_embeddings = self.base.class_embeddings
+        self.class_embeddings, self.classifier, self.top_t = (self.base.class_embeddings, self.base.classifier,
+                                                              self.base.top_t)
         self.version = f"{self.base.version}-{self.card.get('pool_hash', '')}-{self.card.get('head_hash', '')}"  # names cached embeddings
         self.provenance = {"matcher": name, "base": "conse", "pool_hash": self.card.get("pool_hash"),
                            "head": self.card.get("settings")}
@@ -65,10 +66,12 @@ class ReactMatcher:
         return self.base.preprocess(images)
 
     @torch.inference_mode()
-    def encode_pixels(self, pixels: Any) -> np.ndarray:
+    def encode_pixels(self, pixels: Any, return_probs: bool = False) -> Any:
+        """Customized embeddings (and, like ConSE, the ImageNet probabilities for the imagenet tagger)."""
         out = self.base.classifier.forward_all(pixels)
-        base = torch.as_tensor(self.base.embed_logits(out["logits"]))
-        return self.head(base, out["pooled"]).numpy()
+        base, probs = self.base.embed_logits(out["logits"], return_probs=True)
+        emb = self.head(torch.as_tensor(base), out["pooled"]).numpy()
+        return (emb, probs) if return_probs else emb
 
     def encode_images(self, images: list[Any]) -> np.ndarray:
         return self.encode_pixels(self.preprocess(images))
