@@ -2,7 +2,7 @@
 
 Floors, lowest first (a module may import its own floor and the floors below it):
 
-    0  steervis, errors, paths, registry, config, lazy, atomic, classes, numeric, packages
+    0  steervis, errors, paths, registry, config, lazy, atomic, classes, numeric, packages, partstore, stats
     1  zoo, data
     2  lm, describe
     3  decide, retrieval, vlm
@@ -24,7 +24,8 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 FLOORS = {
-    0: ["steervis", "errors", "paths", "registry", "config", "lazy", "atomic", "classes", "numeric", "packages"],
+    0: ["steervis", "errors", "paths", "registry", "config", "lazy", "atomic", "classes", "numeric", "packages",
+        "partstore", "stats"],
     1: ["zoo", "data"],
     2: ["lm", "describe"],
     3: ["decide", "retrieval", "vlm"],

@@ -120,3 +120,21 @@ def test_the_three_scoring_strategies_agree(causal_lm):
     ours, _ = loglik(lm, prompts_of(lm), ANSWERS, batch_size=3)
     np.testing.assert_allclose(full_forward_loglik(lm, prompts_of(lm), ANSWERS, batch_size=5), ours, atol=1e-4)
     np.testing.assert_allclose(per_class_cache_loglik(lm, prompts_of(lm), ANSWERS), ours, atol=1e-4)
+
+
+def test_batched_generation_with_a_lora_adapter_loaded_equals_one_at_a_time(causal_lm):
+    import copy
+
+    from steervis.lm.adapters import add_lora
+    from steervis.lm.config import LoraSettings
+
+    lm = LanguageModel(copy.deepcopy(causal_lm))
+    lm.model = add_lora(lm.model, LoraSettings(), seed=0)
+    with torch.no_grad():
+        for name, p in lm.model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.05)  # an adapter that changes the answers (larger makes argmax chaotic)
+    batched = generate(lm, prompts_of(lm), max_new_tokens=5, batch_size=4)
+    alone = [generate(lm, [p], max_new_tokens=5)[0] for p in prompts_of(lm)]
+    assert batched == alone
+    assert batched != generate(LanguageModel(causal_lm), prompts_of(lm), max_new_tokens=5)

@@ -113,7 +113,8 @@ def add_field_flags(parser: argparse.ArgumentParser, cls: type, names: list[str]
         if tp is bool:
             parser.add_argument(flag, dest=name, action="store_true", default=None, help=text)
         elif typing.get_origin(tp) in (list, tuple):
-            parser.add_argument(flag, dest=name, type=_csv, default=None, metavar="A,B", help=text)
+            # Repeatable and comma-separated alike: --exclude a --exclude b == --exclude a,b.
+            parser.add_argument(flag, dest=name, type=_csv, action="extend", default=None, metavar="A,B", help=text)
         else:
             parser.add_argument(flag, dest=name, type=tp if tp in (int, float) else str, default=None, help=text)
 

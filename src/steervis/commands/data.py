@@ -1,6 +1,7 @@
-"""``steervis data``: build the minidomains benchmark, summarise any dataset folder, write the toy set.
+"""``steervis data``: build the minidomains benchmark or the knowledge pool, summarise a folder, write the toy set.
 
     steervis data build minidomains
+    steervis data build pool --max-items 500
     steervis data summary --data ~/.cache/steervis/data/minidomains
     steervis data toy --root /tmp/toy
 """
@@ -13,6 +14,7 @@ DATA_HELP = """Image datasets in the <root>/<domain>/<class>/<image> layout (PAC
 
 examples:
   steervis data build minidomains                 # fetch packages, build STEERVIS_HOME/data/minidomains
+  steervis data build pool                        # image-text pairs for training, no evaluation image in it
   steervis data summary --data DIR                # count table + files that could not be read
   steervis data toy --root /tmp/toy               # tiny generated shapes set for quick experiments
 """
@@ -22,8 +24,13 @@ BUILD_HELP = """Assemble minidomains (photo, clipart, cartoon, sketch) from Debi
 Downloads ~300 MB once into STEERVIS_HOME/downloads. Idempotent: a finished build returns at once; an
 interrupted one resumes. Writes one contact sheet per domain to STEERVIS_HOME/data/minidomains-contact.
 
-example:
+pool: image-text pairs (Open Clip Art, Tux Paint, Twemoji, OpenMoji, Symbola) with their words, for training.
+Never holds an item an evaluation folder uses (minidomains always; --exclude adds yours), nor a near-duplicate
+of one by perceptual hash. Writes STEERVIS_HOME/data/pool with manifest.parquet, counts.csv, excluded.csv.
+
+examples:
   steervis data build minidomains --root /data/minidomains
+  steervis data build pool --max-items 500 --exclude ~/datasets/pacs   # a quick, source-balanced pool
 """
 
 SUMMARY_HELP = """Check every image of a <root>/<domain>/<class>/<image> folder and print counts per class and domain.
@@ -41,7 +48,7 @@ example:
 """
 
 
-BUILD_FLAGS = ["root", "force", "extra"]  # BuildConfig fields that are also flags (name is positional)
+BUILD_FLAGS = ["root", "force", "extra", "max_items", "exclude"]  # BuildConfig fields that are flags too
 TOY_FLAGS = ["root", "domains", "classes", "per_class", "size", "seed"]
 
 
@@ -55,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="data_verb", metavar="ACTION")
     parser.set_defaults(func=lambda args: parser.print_help())
 
-    build = sub.add_parser("build", help="build a named dataset (minidomains)", description=BUILD_HELP,
+    build = sub.add_parser("build", help="build a named dataset (minidomains, pool)", description=BUILD_HELP,
                            formatter_class=HelpFormatter)
     build.add_argument("name", nargs="?", default=None, help=field_docs(BuildConfig)["name"])
     add_field_flags(build, BuildConfig, BUILD_FLAGS)
@@ -95,12 +102,16 @@ def run_build(args: argparse.Namespace) -> int:
     if cfg is None:
         return 0
     dataset = DATASETS.build(cfg.name)  # did-you-mean on a misspelt name
-    root = cfg.root or dataset.default_root()
-    was_complete = dataset.is_complete(root) and not cfg.force
-    path = dataset.build(root=cfg.root or None, force=cfg.force, extra=cfg.extra)
+    was_complete = dataset.is_complete(cfg) and not cfg.force
+    path = dataset.build(cfg)
     save_config(cfg, path.with_name(path.name + ".config.yaml"))  # beside the dataset, not inside its layout
     if was_complete:
-        print(f"{cfg.name} already built: {path} ({dataset.summary(path)}; --force rebuilds)")
+        summary = dataset.summary(path)
+        if "\n" in summary:  # a table (the pool's counts): above the line, not inside it
+            print(summary)
+            print(f"{cfg.name} already built: {path} (--force rebuilds)")
+        else:
+            print(f"{cfg.name} already built: {path} ({summary}; --force rebuilds)")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Image data: one loader for any ``<root>/<domain>/<class>/<image>`` folder, the minidomains benchmark, toys.
+"""Image data: one loader for any ``<root>/<domain>/<class>/<image>`` folder, minidomains, the pool, toys.
 
 Names are imported lazily so ``import steervis.data`` stays instant (pandas/PIL load on first use).
 
@@ -26,6 +26,8 @@ _EXPORTS = {
     "make_toy_dataset": "steervis.data.synthetic",
     "build_minidomains": "steervis.data.minidomains",
     "minidomains_root": "steervis.data.minidomains",
+    "build_pool": "steervis.data.pool",
+    "pool_root": "steervis.data.pool",
 }
 
 __getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -13,19 +13,23 @@ from dataclasses import dataclass, field
 
 @dataclass
 class BuildConfig:
-    """``steervis data build``: which dataset, where, and whether to start over.
+    """``steervis data build``: which dataset (minidomains or pool), where, and whether to start over.
 
     Attributes:
         name: dataset to build (see `steervis data build --list`).
-        root: output folder (default: the dataset's folder under STEERVIS_HOME/data).
+        root: output folder (default: STEERVIS_HOME/data/<name>).
         force: rebuild even if a complete build exists.
-        extra: also build the mapping's extra_classes (more classes, most with at most one photo).
+        extra: minidomains: also build the mapping's extra_classes (more classes, most with at most one photo).
+        max_items: pool: keep N pairs, a deterministic sample taking the sources in turn.
+        exclude: pool: also keep out these evaluation folders' images and near-duplicates (repeatable).
     """
 
     name: str = "minidomains"
     root: str = ""  # "" = the dataset's default folder
     force: bool = False
     extra: bool = False
+    max_items: int | None = None  # None = every pair
+    exclude: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -1,15 +1,15 @@
 """Datasets steervis can build, by name: one registry, so ``steervis data build NAME`` has no string ``if``.
 
-A builder is a :class:`Builder`: ``build(root, force, extra) → folder``, its default folder, and whether a
-finished build is already there. The knowledge pool registers here when it exists.
+A builder is a :class:`Builder`: ``build(config) → folder`` (a ``BuildConfig``), its default folder, whether a
+finished build matching the config is already there, and a summary of a built folder.
 
 >>> from steervis.data.datasets import DATASETS
 >>> DATASETS.names()
-['minidomains']
+['minidomains', 'pool']
 >>> DATASETS.get("minidomain")
 Traceback (most recent call last):
 ...
-steervis.errors.SteervisError: Unknown dataset 'minidomain'. Did you mean 'minidomains'? Known: minidomains
+steervis.errors.SteervisError: Unknown dataset 'minidomain'. Did you mean 'minidomains'? Known: minidomains, pool
 """
 
 from __future__ import annotations
@@ -17,17 +17,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from steervis.registry import Registry
 
 
 @dataclass(frozen=True)
 class Builder:
-    """How to build one dataset and tell whether it is built."""
+    """How to build one dataset (from a ``BuildConfig``) and tell whether it is built."""
 
-    build: Callable[..., Path]
+    build: Callable[[Any], Path]
     default_root: Callable[[], Path]
-    is_complete: Callable[[str | Path], bool]
+    is_complete: Callable[[Any], bool]
     summary: Callable[[Path], str]
 
 
@@ -39,9 +40,22 @@ def minidomains() -> Builder:
         table = md.counts(path)
         return f"{int(table.loc['total', 'total'])} images, {table.shape[0] - 1} classes"
 
-    return Builder(md.build_minidomains, md.minidomains_root, md.is_complete, summary)
+    return Builder(lambda cfg: md.build_minidomains(root=cfg.root or None, force=cfg.force, extra=cfg.extra),
+                   md.minidomains_root, lambda cfg: md.is_complete(cfg.root or md.minidomains_root()), summary)
+
+
+def pool() -> Builder:
+    """Image-text pairs for training (Open Clip Art, Tux Paint, emoji sets), never an evaluation image."""
+    from steervis.data import pool as pl
+
+    return Builder(
+        lambda cfg: pl.build_pool(root=cfg.root or None, max_items=cfg.max_items, exclude=cfg.exclude,
+                                  force=cfg.force),
+        pl.pool_root, lambda cfg: pl.is_current(cfg.root or pl.pool_root(), cfg.max_items, cfg.exclude),
+        lambda path: (path / "counts.csv").read_text().rstrip())
 
 
 DATASETS = Registry("dataset")
 DATASETS.register("minidomains", minidomains, help=(minidomains.__doc__ or "").strip())
+DATASETS.register("pool", pool, help=(pool.__doc__ or "").strip())
 

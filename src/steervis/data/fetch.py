@@ -57,7 +57,7 @@ def download_deb(package: str, downloads: Path | None = None) -> Path:
             if os.geteuid() != 0:
                 raise SteervisError(
                     f"apt-get cannot find {package}: the package lists are empty. Run `{APT_UPDATE_HINT}` "
-                    "once, then rerun `steervis data build minidomains`."
+                    "once, then rerun the `steervis data build` command."
                 )
             log.info("package lists are empty; running apt-get update")
             update = _run(["apt-get", "update"], tmp)

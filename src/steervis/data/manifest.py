@@ -27,15 +27,16 @@ MANIFEST_NAME = "manifest.parquet"
 COLUMNS = ("path", "domain", "class", "source", "licence", "sha256", "origin")
 
 
-def write_manifest(root: str | Path, rows: Iterable[dict[str, Any]]) -> Path:
-    """Write ``<root>/manifest.parquet`` from dict rows with :data:`COLUMNS` keys; returns its path."""
+def write_manifest(root: str | Path, rows: Iterable[dict[str, Any]], columns: tuple[str, ...] = COLUMNS,
+                   sort_by: tuple[str, ...] = ("domain", "class", "path")) -> Path:
+    """Write ``<root>/manifest.parquet`` from dict rows (string columns ``columns``, rows sorted by ``sort_by``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     root = Path(root)
-    ordered = sorted(rows, key=lambda r: (r["domain"], r["class"], r["path"]))
-    schema = pa.schema([(name, pa.string()) for name in COLUMNS])
-    table = pa.Table.from_pydict({c: [str(r.get(c, "")) for r in ordered] for c in COLUMNS}, schema=schema)
+    ordered = sorted(rows, key=lambda r: tuple(r[k] for k in sort_by))
+    schema = pa.schema([(name, pa.string()) for name in columns])
+    table = pa.Table.from_pydict({c: [str(r.get(c, "")) for r in ordered] for c in columns}, schema=schema)
     path = root / MANIFEST_NAME
     tmp = root / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
     # Fixed writer settings: the bytes depend only on the rows (no pandas index metadata, no statistics drift).

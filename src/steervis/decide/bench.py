@@ -57,9 +57,9 @@ def imagenet_names(k: int, seed: int = 0) -> list[str]:
     raise ValueError(f"only {len(names)} distinct names")
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+def _timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
     start = time.perf_counter()
-    out = fn()
+    out = fn(*args, **kwargs)
     return out, time.perf_counter() - start
 
 
@@ -89,10 +89,10 @@ def bench_score(label_spaces: dict[str, list[str]], model: str = "smollm2-135m-i
         # The peers are slow at 345 classes: time them on fewer prompts (the per-prompt cost is what counts).
         n_a = prompts if k <= 64 else 1
         n_b = prompts if k <= 64 else min(2, prompts)
-        (ours, _), t_c = _timed(lambda: loglik(lm, batch, answers, batch_size=batch_size))
-        _, t_d = _timed(lambda: _prompt_passes(lm, batch, batch_size))
-        a, t_a = _timed(lambda: full_forward_loglik(lm, batch[:n_a], answers, batch_size=batch_size))
-        b, t_b = _timed(lambda: per_class_cache_loglik(lm, batch[:n_b], answers))
+        (ours, _), t_c = _timed(loglik, lm, batch, answers, batch_size=batch_size)
+        _, t_d = _timed(_prompt_passes, lm, batch, batch_size)
+        a, t_a = _timed(full_forward_loglik, lm, batch[:n_a], answers, batch_size=batch_size)
+        b, t_b = _timed(per_class_cache_loglik, lm, batch[:n_b], answers)
         row = {"classes": k, "label_space": space, "prompt_tokens": round(float(np.mean([len(p.ids) for p in batch])), 1),
                "answer_tokens": int(sum(len(lm.encode_answer(a_)) for a_ in answers)),
                "s_per_prompt": {"a_full_forward": t_a / n_a, "b_per_class_cache": t_b / n_b,

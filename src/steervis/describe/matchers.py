@@ -83,9 +83,14 @@ class ConSEMatcher:
 
     def encode_pixels(self, pixels: Any, return_probs: bool = False) -> Any:
         """Preprocessed pixels → ConSE embeddings [n, 384] (and the ImageNet probabilities [n, 1000])."""
+        logits = self.classifier.forward_all(pixels)["logits"]
+        return self.embed_logits(logits, return_probs)
+
+    def embed_logits(self, logits: Any, return_probs: bool = False) -> Any:
+        """ImageNet logits [n, 1000] → ConSE embeddings (REACT's head reuses the same backbone pass)."""
         import torch
 
-        probs = torch.softmax(self.classifier.forward_all(pixels)["logits"], dim=-1).numpy()
+        probs = torch.softmax(logits, dim=-1).numpy()
         top = np.argpartition(-probs, self.top_t - 1, axis=1)[:, : self.top_t]
         weights = np.take_along_axis(probs, top, axis=1)
         weights = weights / weights.sum(axis=1, keepdims=True)  # the convex combination's 1/Z

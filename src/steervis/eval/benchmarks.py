@@ -6,7 +6,7 @@ of them, is the one place that names them, so ``steervis bench --list`` shows ev
 
 >>> from steervis.eval.benchmarks import BENCHMARKS
 >>> BENCHMARKS.names()
-['decide-modes', 'describe', 'score', 'zoo-load']
+['decide-modes', 'describe', 'react-zeroshot', 'score', 'zoo-load']
 """
 
 from __future__ import annotations
@@ -20,5 +20,7 @@ BENCHMARKS.register("zoo-load", "steervis.zoo.bench:zoo_load",
                     help="embedded model load times, first (empty cache) and cached, fresh processes")
 BENCHMARKS.register("score", "steervis.methods.bench:score_strategies",
                     help="class scoring s/prompt: full forward, per-class cache, steervis, prompt pass alone")
+BENCHMARKS.register("react-zeroshot", "steervis.methods.bench:react_zeroshot",
+                    help="zero-shot accuracy per domain: conse vs react-pool vs react, 95 % intervals")
 BENCHMARKS.register("decide-modes", "steervis.methods.bench:decide_modes",
                     help="describe-decide score vs generate on one adapter: accuracy and images/s")

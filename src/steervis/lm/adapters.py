@@ -54,7 +54,8 @@ def add_lora(model: Any, settings: LoraSettings, seed: int = 0) -> Any:
     config = LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
                         target_modules=list(settings.target_modules), task_type="CAUSAL_LM")
     with quiet_peft():
-        return get_peft_model(model, config)
+        # eval mode: new LoRA dropout layers start in training mode, and would make inference random
+        return get_peft_model(model, config).eval()
 
 
 def _jsonable(obj: Any) -> Any:

@@ -57,3 +57,45 @@ def score_strategies(sizes: list[int] | tuple[int, ...] = (34, 345), **options: 
 def decide_modes(adapter: str, data: str, domains: str | list[str], limit: int | None = None) -> dict[str, Any]:
     """``steervis bench decide-modes``: ``domains`` may be comma-separated."""
     return compare_modes(adapter, data, domains.split(",") if isinstance(domains, str) else domains, limit)
+
+
+def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None) -> dict[str, Any]:
+    """``steervis bench react-zeroshot``: zero-shot accuracy per domain of conse, react-pool and react, on the
+    same images in one run, with 95 % intervals and paired differences against conse."""
+    import numpy as np
+
+    from steervis.data import load_folder, minidomains_root
+    from steervis.describe.matchers import ConSEMatcher
+    from steervis.describe.react_matcher import ReactMatcher
+    from steervis.methods.zeroshot import TEMPLATES, class_embeddings
+    from steervis.retrieval.customize import react_for, react_pool_dir
+    from steervis.retrieval.features import image_features
+    from steervis.retrieval.react import apply_head
+    from steervis.stats import accuracy_ci, paired_difference_ci
+
+    frame = load_folder(data or minidomains_root()).frame
+    classes = sorted(frame["class"].unique())
+    conse = ConSEMatcher()
+    feats = image_features(conse, frame["path"].tolist(), frame["sha256"].tolist())
+    texts = class_embeddings(conse, classes, TEMPLATES)  # the text side is locked: one set for all three
+    heads = {"conse": None, "react-pool": ReactMatcher(react_pool_dir()).head,
+             "react": ReactMatcher(react_for(classes, k=k, mode=mode), name="react").head}
+    truth = frame["class"].map({c: i for i, c in enumerate(classes)}).to_numpy()
+    correct = {name: (apply_head(head, feats.base, feats.pooled) @ texts.T).argmax(1) == truth
+               for name, head in heads.items()}
+    out: dict[str, Any] = {"classes": len(classes), "images": len(frame), "k": k, "mode": mode, "domains": {}}
+    for domain in sorted(frame["domain"].unique()):
+        rows = (frame["domain"] == domain).to_numpy()
+        out["domains"][domain] = {name: _pct(accuracy_ci(c[rows])) for name, c in correct.items()}
+        for name in ("react-pool", "react"):
+            out["domains"][domain][f"{name} - conse"] = _pct(paired_difference_ci(correct[name][rows],
+                                                                                  correct["conse"][rows]))
+    domains = sorted(out["domains"])
+    out["mean_over_domains"] = {name: round(100 * float(np.mean([correct[name][(frame["domain"] == d).to_numpy()]
+                                                                   .mean() for d in domains])), 1)
+                                for name in correct}
+    return out
+
+
+def _pct(triple: tuple[float, float, float]) -> list[float]:
+    return [round(100 * v, 1) for v in triple]

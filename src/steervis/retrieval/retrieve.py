@@ -1,0 +1,116 @@
+"""REACT's retrieval: the pool pairs most relevant to a task's class names, text-to-text or text-to-image.
+
+Queries are class names in a template ensemble, embedded by the matcher's locked text tower. ``t2t`` searches
+the pool's texts (REACT found it retrieves the cleaner pairs), ``t2i`` the pool's base image embeddings.
+Each class keeps its ``k`` best distinct pairs (best score over its templates). Indexes are built once per pool
+and kind, cached under ``STEERVIS_HOME/retrieval``.
+
+>>> from steervis.retrieval.retrieve import names_class
+>>> names_class("a drawing of a full moon. keywords: moon, night", "moon"), names_class("a moonlit sky", "moon")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from steervis.errors import SteervisError
+from steervis.paths import cache_dir
+
+TEMPLATES = ("a photo of a {}.", "a drawing of a {}.", "an emoji of a {}.", "a sketch of a {}.", "{}")
+MODES = ("t2t", "t2i")
+
+
+def pool_manifest(root: str | Path | None = None) -> tuple[pd.DataFrame, str]:
+    """The pool's rows with absolute paths, and the manifest's hash (names what was trained on)."""
+    root = Path(root) if root else cache_dir("data") / "pool"
+    path = root / "manifest.parquet"
+    if not path.exists():
+        raise SteervisError(f"No knowledge pool at {root}: build it with `steervis data build pool`.")
+    frame = pd.read_parquet(path)
+    frame["path"] = [str(root / p) for p in frame["path"]]
+    return frame, hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def names_class(text: str, cls: str) -> bool:
+    """Whether a pair's text names the class as a whole word or phrase (retrieval precision's test)."""
+    return re.search(rf"(?<!\w){re.escape(cls.lower())}s?(?!\w)", text.lower()) is not None
+
+
+def check_class_words(classes: Sequence[str]) -> list[str]:
+    classes = [str(c).strip() for c in classes if str(c).strip()]
+    if not classes:
+        raise SteervisError("The class list is empty: give class names, e.g. --classes dog,cat,car.")
+    return list(dict.fromkeys(classes))
+
+
+def pool_index(matcher: Any, frame: pd.DataFrame, pool_hash: str, mode: str, progress: bool = True) -> Any:
+    """The pool's HNSW index for ``mode`` (ids are row numbers of ``frame``), built once and cached."""
+    from steervis.retrieval.features import image_features, text_features
+    from steervis.retrieval.index import VectorIndex
+
+    if mode not in MODES:
+        raise SteervisError(f"Unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}.")
+    folder = cache_dir("retrieval") / f"{mode}-{matcher.name}-{pool_hash}"
+    if (folder / "meta.json").exists():
+        return VectorIndex.load(folder)
+    if mode == "t2t":
+        vectors = text_features(matcher, frame["text"].tolist(), progress)
+    else:
+        vectors = image_features(matcher, frame["path"].tolist(), frame["sha256"].tolist(), progress).base
+    index = VectorIndex.build(vectors, [str(i) for i in range(len(frame))], kind="hnsw")
+    index.save(folder)
+    return index
+
+
+def retrieve(classes: Sequence[str], k: int = 50, mode: str = "t2t", matcher: Any = None,
+             pool: tuple[pd.DataFrame, str] | None = None, progress: bool = True) -> pd.DataFrame:
+    """Per class, its ``k`` best pool pairs: columns class, rank, score, names_class and the pool's columns."""
+
+    classes = check_class_words(classes)
+    if k < 1:
+        raise SteervisError(f"k={k}: retrieve at least one pair per class.")
+    if matcher is None:
+        from steervis.describe.matchers import ConSEMatcher
+
+        matcher = ConSEMatcher()
+    frame, pool_hash = pool or pool_manifest()
+    index = pool_index(matcher, frame, pool_hash, mode, progress)
+    queries = matcher.encode_texts([t.format(c) for c in classes for t in TEMPLATES])
+    # Ask each template for more than k: the templates' lists overlap, and k distinct pairs must remain.
+    scores, ids = index.search(queries, min(len(frame), 3 * k))
+    rows = []
+    for ci, cls in enumerate(classes):
+        best: dict[int, float] = {}
+        for ti in range(len(TEMPLATES)):
+            q = ci * len(TEMPLATES) + ti
+            for score, row in zip(scores[q], ids[q], strict=False):
+                best[int(row)] = max(best.get(int(row), -1.0), float(score))
+        for rank, (row, score) in enumerate(sorted(best.items(), key=lambda x: -x[1])[:k]):
+            rows.append({"class": cls, "rank": rank, "score": score, "pool_row": row})
+    out = pd.DataFrame(rows).merge(frame.reset_index(names="pool_row"), on="pool_row")
+    out["names_class"] = [names_class(t, c) for t, c in zip(out["text"], out["class"], strict=True)]
+    return out.sort_values(["class", "rank"]).reset_index(drop=True)
+
+
+def timed_queries(classes: Sequence[str], repeats: int = 3, **options: Any) -> dict[str, float]:
+    """Wall time of one retrieval call after the index is built (for RESULTS.md)."""
+    retrieve(classes, **options)  # builds / loads the index
+    start = time.perf_counter()
+    for _ in range(repeats):
+        retrieve(classes, progress=False, **options)
+    return {"seconds_per_call": (time.perf_counter() - start) / repeats, "classes": len(classes)}
+
+
+def precision(pairs: pd.DataFrame) -> pd.Series:
+    """Fraction of retrieved pairs per class whose text names the class."""
+    return pairs.groupby("class")["names_class"].mean()
+
+
