@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from steervis.describe.react_matcher import GatedResidualHead
+from steervis.describe.gated_head import GatedResidualHead
 from steervis.errors import SteervisError
 from steervis.partstore import PartStore
 from steervis.retrieval.index import VectorIndex, recall_at_k

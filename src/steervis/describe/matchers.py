@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
 
+from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 from steervis.registry import Registry
 
@@ -179,10 +182,81 @@ def cached_text_embeddings(matcher: Any, texts: list[str]) -> np.ndarray:
     return emb
 
 
+# --- REACT: ConSE plus a gated head trained by steervis.retrieval (this floor only loads it) ---
+
+
+def react_pool_dir() -> Path:
+    """Where ``steervis react build-pool`` saves the pool-customized matcher."""
+    from steervis.paths import cache_dir
+
+    return cache_dir("models") / "react-pool"
+
+
+def react_pool() -> ReactMatcher:
+    """The ``react-pool`` matcher (a clear error until it is built)."""
+    return ReactMatcher(react_pool_dir(), name="react-pool")
+
+
+class ReactMatcher:
+    """The base ConSE matcher with a trained gated head on its image side; its text side is ConSE's, locked."""
+
+    class_probs = True  # the frozen classifier still gives ImageNet probabilities (imagenet tagger)
+    disk_cache = True
+
+    def __init__(self, directory: str | Path, name: str = "react-pool"):
+        from safetensors.torch import load_file
+
+        from steervis.describe.gated_head import GatedResidualHead
+
+        directory = Path(directory)
+        if not (directory / "card.json").exists():
+            raise SteervisError(f"The {name} matcher is not built ({directory} is empty): run "
+                                "`steervis react build-pool` (after `steervis data build pool`), or use conse.")
+        self.card = json.loads((directory / "card.json").read_text())
+        self.base = ConSEMatcher()
+        state = load_file(str(directory / "head.safetensors"))
+        hidden = state["mlp.1.weight"].shape[0]
+        self.head = GatedResidualHead(state["mlp.1.weight"].shape[1], state["mlp.3.weight"].shape[0], hidden)
+        self.head.load_state_dict(state)
+        self.head.eval()
+        self.name = name
+        self.class_embeddings, self.classifier, self.top_t = (self.base.class_embeddings, self.base.classifier,
+                                                              self.base.top_t)
+        self.version = f"{self.base.version}-{self.card.get('pool_hash', '')}-{self.card.get('head_hash', '')}"  # names cached embeddings
+        self.provenance = {"matcher": name, "base": "conse", "pool_hash": self.card.get("pool_hash"),
+                           "head": self.card.get("settings")}
+
+    def preprocess(self, images: list[Any]) -> Any:
+        return self.base.preprocess(images)
+
+    def encode_pixels(self, pixels: Any, return_probs: bool = False) -> Any:
+        """Customized embeddings (and, like ConSE, the ImageNet probabilities for the imagenet tagger)."""
+        import torch
+
+        with torch.inference_mode():
+            return self._encode(pixels, return_probs)
+
+    def _encode(self, pixels: Any, return_probs: bool) -> Any:
+        import torch
+
+        out = self.base.classifier.forward_all(pixels)
+        base, probs = self.base.embed_logits(out["logits"], return_probs=True)
+        emb = self.head(torch.as_tensor(base), out["pooled"]).numpy()
+        return (emb, probs) if return_probs else emb
+
+    def encode_images(self, images: list[Any]) -> np.ndarray:
+        return self.encode_pixels(self.preprocess(images))
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        return self.base.encode_texts(texts)
+
+
 MATCHERS = Registry("matcher", hub=lambda model_id: functools.partial(CLIPMatcher, model_id))
 MATCHERS.register("conse", ConSEMatcher, help="embedded ConSE: efficientnet-lite0 + minilm-l6 (offline)")
 MATCHERS.register("tiny-clip", functools.partial(CLIPMatcher, "tiny-clip", disk_cache=False),
                   help="random tiny CLIP (tests)")
+MATCHERS.register("react-pool", react_pool,
+                  help="ConSE + a REACT gated head trained on the knowledge pool (`steervis react build-pool`)")
 
 
 @functools.lru_cache(maxsize=4)

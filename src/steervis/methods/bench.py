@@ -65,8 +65,7 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None) -> d
     import numpy as np
 
     from steervis.data import load_folder, minidomains_root
-    from steervis.describe.matchers import ConSEMatcher
-    from steervis.describe.react_matcher import ReactMatcher
+    from steervis.describe.matchers import ConSEMatcher, ReactMatcher
     from steervis.methods.zeroshot import TEMPLATES, class_embeddings
     from steervis.retrieval.customize import react_for, react_pool_dir
     from steervis.retrieval.features import image_features

@@ -51,7 +51,7 @@ class React(Method):
         self._matcher: Any = None
 
     def fit(self, train: pd.DataFrame | None, classes: list[str]) -> React:
-        from steervis.describe.react_matcher import ReactMatcher
+        from steervis.describe.matchers import ReactMatcher
         from steervis.retrieval.customize import react_for
 
         self.classes = check_classes(classes)  # the training images are never looked at: only the names
@@ -77,7 +77,7 @@ class React(Method):
         return directory
 
     def _load_state(self, directory: Path) -> None:
-        from steervis.describe.react_matcher import ReactMatcher
+        from steervis.describe.matchers import ReactMatcher
 
         self.directory = Path(json.loads((directory / "head.json").read_text())["head"])
         self._matcher = ReactMatcher(self.directory, name="react")

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from steervis.describe.matchers import react_pool_dir
 from steervis.paths import cache_dir
 from steervis.retrieval.react import (
     ReactSettings,
@@ -38,7 +39,7 @@ from steervis.retrieval.retrieve import pool_manifest  # noqa: F401  (re-exporte
 
 log = logging.getLogger(__name__)
 HELD_OUT = 0.1  # concepts kept out of training for model selection
-GRID = {"epochs": [5, 15], "hidden": [256, 1024], "temperature": [0.03, 0.07]}  # 8 configurations
+GRID = {"epochs": [5], "hidden": [256, 1024], "temperature": [0.03, 0.07]}  # 4 configurations (15-epoch ones cost 10+ min each on shared cores)
 
 
 def concept_split(frame: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -99,10 +100,6 @@ def save_head(directory: Path, head: Any, card: dict[str, Any]) -> Path:
         card = {**card, "head_hash": hashlib.sha256((tmp / "head.safetensors").read_bytes()).hexdigest()[:16]}
         (tmp / "card.json").write_text(json.dumps(card, indent=2))
     return directory
-
-
-def react_pool_dir() -> Path:
-    return cache_dir("models") / "react-pool"
 
 
 def build_react_pool(root: str | Path | None = None, settings: ReactSettings | None = None, select: bool = True,

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from steervis.describe.react_matcher import GatedResidualHead
+from steervis.describe.gated_head import GatedResidualHead
 from steervis.errors import SteervisError
 
 log = logging.getLogger(__name__)
