@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -98,15 +97,6 @@ def retrieve(classes: Sequence[str], k: int = 50, mode: str = "t2t", matcher: An
     out = pd.DataFrame(rows).merge(frame.reset_index(names="pool_row"), on="pool_row")
     out["names_class"] = [names_class(t, c) for t, c in zip(out["text"], out["class"], strict=True)]
     return out.sort_values(["class", "rank"]).reset_index(drop=True)
-
-
-def timed_queries(classes: Sequence[str], repeats: int = 3, **options: Any) -> dict[str, float]:
-    """Wall time of one retrieval call after the index is built (for RESULTS.md)."""
-    retrieve(classes, **options)  # builds / loads the index
-    start = time.perf_counter()
-    for _ in range(repeats):
-        retrieve(classes, progress=False, **options)
-    return {"seconds_per_call": (time.perf_counter() - start) / repeats, "classes": len(classes)}
 
 
 def precision(pairs: pd.DataFrame) -> pd.Series:
