@@ -247,3 +247,26 @@ class _LazyTower:
 
             self._tower = EfficientNetTower(self.spec)
         return self._tower.encode(images)
+
+
+def trained_dir(stage: int) -> Path:
+    """Where ``steervis vlm train --stage N`` saves by default: ``STEERVIS_HOME/models/vlm/stageN``."""
+    from steervis.paths import cache_dir
+
+    return cache_dir("models", "vlm") / f"stage{stage}"
+
+
+def open_vlm(name: str | Path | None = None) -> VLM:
+    """A VLM by name: a saved folder, ``stage1`` / ``stage2`` (trained here), or a Llava (``tiny-llava``, a hub
+    id); ``None``: the latest stage trained here."""
+    if name is None:
+        for stage in (2, 1):
+            if (trained_dir(stage) / "card.json").exists():
+                return VLM.load(trained_dir(stage))
+        raise SteervisError("No LLaVA is trained here yet: run `steervis vlm train --stage 1` (then --stage 2), "
+                            "or pass --model tiny-llava / a hub Llava id.")
+    if str(name) in ("stage1", "stage2"):
+        return VLM.load(trained_dir(int(str(name)[-1])))
+    if Path(name).is_dir():
+        return VLM.load(name)
+    return VLM.from_llava(str(name))
