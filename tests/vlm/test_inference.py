@@ -80,3 +80,13 @@ def test_bad_inputs_are_one_sentence(tiny_vlm, tmp_path):
     tiny_vlm.config.max_prompt_tokens = 64
     with pytest.raises(SteervisError, match="reads at most 64"):
         tiny_vlm.chat("word " * 80, torch.zeros(16, 320))
+
+
+def test_llava_captioner_follows_the_captioner_contract():
+    from steervis.describe.captioners import Captioner
+    from steervis.vlm.captioner import LlavaCaptioner
+
+    cap = LlavaCaptioner(model="tiny-llava", max_new_tokens=3)
+    assert isinstance(cap, Captioner)
+    out = cap.caption([Image.new("RGB", (32, 32), "green")] * 2, beams=1, samples=2)
+    assert [len(c) for c in out] == [3, 3]
