@@ -90,3 +90,10 @@ def test_llava_captioner_follows_the_captioner_contract():
     assert isinstance(cap, Captioner)
     out = cap.caption([Image.new("RGB", (32, 32), "green")] * 2, beams=1, samples=2)
     assert [len(c) for c in out] == [3, 3]
+
+
+def test_easy_vqa_evaluation_runs_on_the_test_split(tiny_vlm):
+    from steervis.vlm.evaluate import easy_vqa_accuracy
+
+    result = easy_vqa_accuracy(tiny_vlm, images=2, text_only=True)
+    assert result["questions"] == 6 and 0 <= result["scored"] <= 1 and result["text_only"]
