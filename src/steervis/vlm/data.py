@@ -85,7 +85,8 @@ def caption_items(frame) -> list[Item]:
 
 def classify_items(frame, question: str) -> list[Item]:
     """Stage 2: the classification question → the short name (items without a usable name are skipped)."""
-    return [Item(r.sha256, r.path, [(f"<image>\n{question}", r.name)]) for r in frame.itertuples() if r.name]
+    return [Item(r.sha256, r.path, [(f"<image>\n{question}", r.name)]) for r in frame.itertuples()
+            if isinstance(r.name, str)]  # pandas stores a missing name as NaN
 
 
 def describe_items(frame, question: str) -> list[Item]:
