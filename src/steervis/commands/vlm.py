@@ -1,0 +1,95 @@
+"""``steervis vlm``: train steervis' LLaVA (stage 1: projector on pool captions; stage 2: projector + LoRA on
+instructions and easy-vqa) and measure it on easy-vqa's test split.
+
+Training is resumable: a killed run started again with the same arguments continues from its last checkpoint
+(``<out>.checkpoint``). Models go to ``STEERVIS_HOME/models/vlm/stage1|stage2`` unless ``--out`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from steervis.cli import HelpFormatter
+
+EXAMPLE = """examples:
+  steervis vlm train --stage 1                           # projector on 3000 pool captions (~10 min)
+  steervis vlm train --stage 2 --set vqa_images=300      # projector + LoRA, from the stage-1 model
+  steervis vlm train --stage 1 --set pool_items=200 --set max_steps=5 --out /tmp/s1   # a smoke run
+  steervis vlm eval --model stage2 --images 100          # easy-vqa greedy exact match (test split)
+  steervis vlm eval --model stage2 --text-only           # the same questions without the image
+"""
+
+
+def _settings(args: argparse.Namespace):
+    import yaml
+
+    from steervis.errors import SteervisError
+    from steervis.vlm.train import StageSettings
+
+    values = {"stage": args.stage}
+    for item in args.overrides:
+        if "=" not in item:
+            raise SteervisError(f"--set {item!r} must look like key=value (e.g. pool_items=500).")
+        key, raw = item.split("=", 1)
+        values[key.strip()] = yaml.safe_load(raw)
+    try:
+        return StageSettings(**values)
+    except TypeError as err:
+        raise SteervisError(f"--set: {err}") from None
+
+
+def train(args: argparse.Namespace) -> int:
+    import torch
+
+    from steervis.vlm.model import VLM, VLMConfig, open_vlm, trained_dir
+    from steervis.vlm.train import build_items, train_stage
+
+    torch.set_num_threads(args.threads) if args.threads else None
+    settings = _settings(args)
+    out = Path(args.out) if args.out else trained_dir(settings.stage)
+    if settings.stage == 1:
+        vlm = VLM.create(VLMConfig(lm=args.lm, projector=args.projector), seed=settings.seed)
+    else:
+        vlm = open_vlm(args.init or "stage1")
+    items = build_items(settings)
+    _, result = train_stage(vlm, items, settings, out=out, progress=not args.quiet)
+    summary = result.summary()
+    print(json.dumps({"stage": settings.stage, "out": str(out), "conversations": len(items), **summary}, indent=2))
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from steervis.vlm.evaluate import easy_vqa_accuracy
+    from steervis.vlm.model import open_vlm
+
+    result = easy_vqa_accuracy(open_vlm(args.model), images=args.images, text_only=args.text_only)
+    text = json.dumps({"model": str(args.model or "latest"), **result}, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("vlm", help="train steervis' LLaVA (two stages) and measure it on easy-vqa",
+                            description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
+    verbs = parser.add_subparsers(dest="vlm_verb", metavar="ACTION", required=True)
+    tr = verbs.add_parser("train", help="train stage 1 or 2 (resumable)", formatter_class=HelpFormatter)
+    tr.add_argument("--stage", type=int, choices=[1, 2], required=True)
+    tr.add_argument("--init", metavar="DIR", help="stage 2 starts from this stage-1 model (default: stage1)")
+    tr.add_argument("--out", metavar="DIR", help="where to save (default: $STEERVIS_HOME/models/vlm/stageN)")
+    tr.add_argument("--lm", default="smollm2-135m-instruct", help="stage 1: the causal LM (name or hub id)")
+    tr.add_argument("--projector", default="mlp2x_gelu", help="stage 1: linear, mlp2x_gelu or mlpNx_gelu")
+    tr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="a StageSettings value, e.g. pool_items=500, vqa_images=300, max_steps=50")
+    tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    tr.add_argument("--quiet", action="store_true", help="no progress bars")
+    tr.set_defaults(func=train)
+    ev = verbs.add_parser("eval", help="easy-vqa greedy exact match on the test split", formatter_class=HelpFormatter)
+    ev.add_argument("--model", help="a saved folder, stage1, stage2, tiny-llava or a hub Llava id (default: latest)")
+    ev.add_argument("--images", type=int, default=100, help="test images (3 questions each)")
+    ev.add_argument("--text-only", action="store_true", help="ask without the image (the language-prior baseline)")
+    ev.add_argument("--out", metavar="FILE.json", help="also write the result here")
+    ev.set_defaults(func=evaluate)

@@ -1,0 +1,33 @@
+"""The ``llava`` captioner for describe: steervis' own LLaVA writes the captions VLLaVO gets from BLIP.
+
+It follows describe's ``Captioner`` contract: per image, one greedy (or beam) caption, then ``samples``
+sampled ones, each sampling call seeded. The model is the latest one trained here (stage 2, else stage 1)
+unless ``model`` names a saved folder, ``tiny-llava`` or a hub Llava id.
+
+>>> from steervis.vlm.captioner import LlavaCaptioner
+>>> cap = LlavaCaptioner(model="tiny-llava")  # doctest: +SKIP
+>>> cap.caption([image], beams=1, samples=2)  # doctest: +SKIP
+[['a drawing of a dog.', '...', '...']]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LlavaCaptioner:
+    """Images → captions by a :class:`~steervis.vlm.model.VLM` (``prompt`` is BLIP's text prefix, unused here:
+    the model's own caption template decides how it is asked)."""
+
+    def __init__(self, model: str | None = None, prompt: str = "", max_new_tokens: int = 30, seed: int = 0):
+        from steervis.vlm.model import open_vlm
+
+        self.vlm = open_vlm(model)
+        self.max_new_tokens, self.seed = max_new_tokens, seed
+        self.name = "llava" if model is None else f"llava:{model}"
+        self.provenance = {"captioner": self.name, "template": self.vlm.config.caption_template,
+                           "card_stages": sorted(self.vlm.card.get("stages", {}))}
+
+    def caption(self, images: list[Any], beams: int = 1, samples: int = 10) -> list[list[str]]:
+        return self.vlm.caption(images, beams=beams, samples=samples, max_new_tokens=self.max_new_tokens,
+                                seed=self.seed)
