@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from steervis.cli import HelpFormatter
+from steervis.commands._options import HelpFormatter
 
 EXAMPLE = """examples:
   steervis chat --image photo.png

@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from steervis.cli import HelpFormatter
+from steervis.commands._options import HelpFormatter
 
 EXAMPLE = """examples:
   steervis vlm train --stage 1                           # projector on 3000 pool captions (~10 min)
