@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     image = open_image(args.image) if args.image else None  # a non-image fails here, in one sentence
     vlm = open_vlm(args.model)
+    visual = vlm.visual([image])[0] if image is not None else None  # the tower runs once per conversation
     history: list[tuple[str, str]] = []
     interactive = sys.stdin.isatty()
     while True:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"you> {question}")
         print("vlm> ", end="", flush=True)
         clock = [time.perf_counter()]
-        answer = vlm.chat(question, image, history=history, max_new_tokens=args.max_new_tokens,
+        answer = vlm.chat(question, visual, history=history, max_new_tokens=args.max_new_tokens,
                           streamer=_streamer(vlm.lm.tokenizer, clock))
         if args.timing and len(clock) == 2:
             print(f"[first token after {clock[1] - clock[0]:.2f} s]", file=sys.stderr, flush=True)

@@ -64,7 +64,8 @@ def evaluate(args: argparse.Namespace) -> int:
     from steervis.vlm.evaluate import easy_vqa_accuracy
     from steervis.vlm.model import open_vlm
 
-    result = easy_vqa_accuracy(open_vlm(args.model), images=args.images, text_only=args.text_only)
+    result = easy_vqa_accuracy(open_vlm(args.model), images=args.images, text_only=args.text_only,
+                               **({"suffix": ""} if args.no_format_prompt else {}))
     text = json.dumps({"model": str(args.model or "latest"), **result}, indent=2)
     print(text)
     if args.out:
@@ -91,5 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--model", help="a saved folder, stage1, stage2, tiny-llava or a hub Llava id (default: latest)")
     ev.add_argument("--images", type=int, default=100, help="test images (3 questions each)")
     ev.add_argument("--text-only", action="store_true", help="ask without the image (the language-prior baseline)")
+    ev.add_argument("--no-format-prompt", action="store_true",
+                    help="ask without LLaVA-1.5's 'Answer the question using a single word or phrase.'")
     ev.add_argument("--out", metavar="FILE.json", help="also write the result here")
     ev.set_defaults(func=evaluate)

@@ -6,8 +6,8 @@ turns items into the LM core's :class:`~steervis.lm.batch.Example` with cached v
 - Stage 1 (:func:`caption_items`): LLaVA's plain format, ``<image>\\n`` → the pool item's caption sentence.
 - Stage 2 (:func:`classify_items`): VLMClassifier's ``<image>\\nWhat type of object is in the photo?`` → the
   item's short name; :func:`describe_items`: ``Describe the image briefly.`` → its caption (so chat captions
-  name things); :func:`vqa_items`: easy-vqa's questions of one image packed into one conversation, the first
-  one with LLaVA-1.5's "Answer the question using a single word or phrase.".
+  name things); :func:`vqa_items`: easy-vqa's questions of one image packed into one conversation, each
+  with LLaVA-1.5's "Answer the question using a single word or phrase.".
 
 The pool never holds a minidomains image (its build excludes them and their near-duplicates), so nothing
 here trains on an evaluation image; easy-vqa's test split is only read by evaluation.
@@ -124,10 +124,10 @@ def vqa_items(n_images: int, suffix: str, seed: int = 0) -> list[Item]:
     chosen = np.random.default_rng(seed).permutation(ids)[:n_images]
     items = []
     for i in chosen:
-        turns = list(per_image[int(i)][:EASY_VQA_MAX_TURNS])
-        # The format prompt on the first question only: later turns keep answering in kind, and the ~11
-        # tokens it costs per turn are a third of a packed conversation's compute.
-        turns[0] = (f"<image>\n{turns[0][0]}\n{suffix}", turns[0][1])
+        # The format prompt after every question, as LLaVA-1.5: with it on the first turn only, yes/no
+        # questions (almost never first in easy-vqa) were never seen with it, and scored 21 % (docs/RESULTS.md).
+        turns = [(f"{q}\n{suffix}", a) for q, a in per_image[int(i)][:EASY_VQA_MAX_TURNS]]
+        turns[0] = (f"<image>\n{turns[0][0]}", turns[0][1])
         items.append(Item(sha256_file(paths[int(i)]), paths[int(i)], turns))
     return items
 

@@ -33,7 +33,8 @@ def easy_vqa_answers() -> list[str]:
 
 
 def easy_vqa_accuracy(vlm: Any, images: int = 100, text_only: bool = False, seed: int = 0,
-                      batch_size: int = 16, features: Any = None, scored: bool = True) -> dict[str, Any]:
+                      batch_size: int = 16, features: Any = None, scored: bool = True,
+                      suffix: str = SHORT_ANSWER) -> dict[str, Any]:
     """Greedy exact-match accuracy on easy-vqa's *test* split (seeded images, a few questions each).
 
     Also reported: ``relaxed`` (the answer names the gold answer and no other of easy-vqa's 13 answers: credit
@@ -45,6 +46,7 @@ def easy_vqa_accuracy(vlm: Any, images: int = 100, text_only: bool = False, seed
         images: Test images to ask about.
         text_only: Ask without the image (the language prior's baseline).
         features: A feature cache for steervis' own tower (default: the tower's cache).
+        suffix: The response-format prompt after each question ("": none).
     """
     from steervis.data.images import sha256_file
     from steervis.vlm.data import easy_vqa_paths, easy_vqa_questions
@@ -68,7 +70,7 @@ def easy_vqa_accuracy(vlm: Any, images: int = 100, text_only: bool = False, seed
             features = FeatureCache(EfficientNetTower(TowerSpec(vlm.config.tower, vlm.config.layer, vlm.config.grid)))
         visuals = features.features([sha256_file(paths[i]) for i, _, _ in rows], [paths[i] for i, _, _ in rows])
     clock = time.perf_counter()
-    answers = vlm.ask(visuals, [f"{q}\n{SHORT_ANSWER}" for _, q, _ in rows], max_new_tokens=8,
+    answers = vlm.ask(visuals, [f"{q}\n{suffix}".strip() for _, q, _ in rows], max_new_tokens=8,
                       batch_size=batch_size)
     seconds = time.perf_counter() - clock
     right = [normalise(a) == gold for a, (_, _, gold) in zip(answers, rows, strict=True)]
@@ -79,7 +81,7 @@ def easy_vqa_accuracy(vlm: Any, images: int = 100, text_only: bool = False, seed
     if scored:
         from steervis.lm.scoring import score
 
-        prompts = vlm.prompts([f"{q}\n{SHORT_ANSWER}" for _, q, _ in rows], visuals)
+        prompts = vlm.prompts([f"{q}\n{suffix}".strip() for _, q, _ in rows], visuals)
         probs = score(vlm.lm, prompts, options, reduction="sum", batch_size=batch_size)
         closed = float(np.mean([options[int(k)] == gold for k, (_, _, gold) in zip(probs.argmax(1), rows,
                                                                                      strict=True)]))
@@ -91,7 +93,7 @@ def easy_vqa_accuracy(vlm: Any, images: int = 100, text_only: bool = False, seed
         kinds_right[kind] += ok
     return {"accuracy": float(np.mean(right)), "relaxed": float(np.mean(relaxed)), "scored": closed,
             "questions": len(rows), "images": len(chosen),
-            "text_only": text_only, "seconds": round(seconds, 1),
+            "text_only": text_only, "format_prompt": bool(suffix), "seconds": round(seconds, 1),
             "by_kind": {k: round(kinds_right[k] / kinds[k], 4) for k in sorted(kinds)},
             "examples": [{"question": q, "gold": g, "answer": a} for (_, q, g), a in zip(rows[:8], answers[:8],
                                                                                       strict=True)]}
