@@ -1,6 +1,8 @@
-"""Per-image vectors kept on disk by content: sha256 → vector, one ``.npz`` per feature name.
+"""Per-image vectors kept on disk by content: sha256 → vector, one append-only store per feature name.
 
 Features of images belong with the images (this floor), so any method, describer or tool can share them.
+The storage is :class:`~steervis.partstore.PartStore` (each batch a new part file): the same mechanism the
+knowledge pool's features use, so a store is never rewritten whole and two runs adding at once lose nothing.
 
 >>> import tempfile, pathlib, numpy as np
 >>> store = FeatureStore(pathlib.Path(tempfile.mkdtemp()) / "f.npz")
@@ -15,30 +17,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
+from steervis.partstore import PartStore
 
 
-class FeatureStore:
-    """sha256 → vector for one feature name, persisted as one .npz rewritten atomically after each batch."""
+class FeatureStore(PartStore):
+    """sha256 → vector for one feature name, in the part folder named after ``path`` (its suffix dropped)."""
 
     def __init__(self, path: Path):
-        self.path = path
-        self.vectors: dict[str, np.ndarray] = {}
-        if path.exists():
-            with np.load(path) as data:
-                self.vectors = dict(zip(data["keys"].tolist(), data["values"], strict=True))
-
-    def missing(self, keys: list[str]) -> list[str]:
-        return [k for k in dict.fromkeys(keys) if k not in self.vectors]
-
-    def add(self, keys: list[str], values: np.ndarray) -> None:
-        self.vectors.update(zip(keys, values, strict=True))
+        self.path = Path(path)
+        super().__init__(self.path.with_suffix(""))
 
     def flush(self) -> None:
-        keys = sorted(self.vectors)
-        tmp = self.path.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.array(keys), values=np.stack([self.vectors[k] for k in keys]))
-        tmp.replace(self.path)  # atomic: a killed run keeps the previous complete file
-
-    def get(self, keys: list[str]) -> np.ndarray:
-        return np.stack([self.vectors[k] for k in keys])
+        """Nothing left to write: every :meth:`add` is already a complete part on disk."""
