@@ -1,0 +1,112 @@
+"""Textual domain shift: which words each domain's descriptions use, and how far a held-out domain's words sit
+from those of the domains a model trained on (VLLaVO's "next check 3").
+
+A description's words are its items per component: each tag, each attribute, each caption word. Per domain
+they form a frequency distribution; the shift of a held-out domain is the Jensen–Shannon divergence (base 2,
+so 0 = same words, 1 = no word in common) between its distribution and the pooled one of the other domains.
+
+>>> import pandas as pd
+>>> from steervis.describe.description import Description
+>>> frame = pd.DataFrame({"domain": ["photo", "photo", "sketch"]})
+>>> descs = [Description(tags=[("dog", 1.0)]), Description(tags=[("dog", 1.0)]), Description(tags=[("hook", 1.0)])]
+>>> top_items(frame, descs, "tags", k=1)["sketch"]
+[('hook', 1)]
+>>> round(held_out_divergence(frame, descs, "tags")["sketch"], 3)
+1.0
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from steervis.describe.description import COMPONENTS
+
+_WORD = re.compile(r"[a-z][a-z'-]+")  # caption words: lower-case letters, no numbers or punctuation
+
+
+def items(description: Any, component: str) -> list[str]:
+    """The words a description carries in one component (tags and attributes whole, captions word by word)."""
+    if description is None:
+        return []
+    if component == "captions":
+        return [w for caption in description.captions for w in _WORD.findall(caption.lower())]
+    return [str(entry[0]) for entry in getattr(description, component)]
+
+
+def counts_by_domain(frame: pd.DataFrame, descriptions: list[Any], component: str) -> dict[str, Counter]:
+    """Per domain, how often each item occurs in ``component``."""
+    out: dict[str, Counter] = {}
+    for domain, description in zip(frame["domain"], descriptions, strict=True):
+        out.setdefault(domain, Counter()).update(items(description, component))
+    return out
+
+
+def top_items(frame: pd.DataFrame, descriptions: list[Any], component: str = "tags",
+              k: int = 8) -> dict[str, list[tuple[str, int]]]:
+    """The ``k`` most frequent items of ``component`` per domain."""
+    return {d: c.most_common(k) for d, c in sorted(counts_by_domain(frame, descriptions, component).items())}
+
+
+def js_divergence(a: Counter, b: Counter) -> float:
+    """Jensen–Shannon divergence (base 2, in [0, 1]) between two word-count distributions."""
+    from scipy.spatial.distance import jensenshannon
+
+    vocab = sorted(set(a) | set(b))
+    if not vocab or not sum(a.values()) or not sum(b.values()):
+        return float("nan")
+    p = np.array([a[w] for w in vocab], dtype=np.float64)
+    q = np.array([b[w] for w in vocab], dtype=np.float64)
+    return float(jensenshannon(p, q, base=2) ** 2)  # scipy returns the distance: the divergence's square root
+
+
+def held_out_divergence(frame: pd.DataFrame, descriptions: list[Any], component: str) -> dict[str, float]:
+    """Per domain: JS divergence between its words and the pooled words of every other domain."""
+    counts = counts_by_domain(frame, descriptions, component)
+    out = {}
+    for domain in sorted(counts):
+        rest = Counter()
+        for other, c in counts.items():
+            if other != domain:
+                rest.update(c)
+        out[domain] = js_divergence(counts[domain], rest)
+    return out
+
+
+def class_naming_rate(frame: pd.DataFrame, descriptions: list[Any], component: str) -> dict[str, float]:
+    """Per domain: the share of images whose ``component`` names their own class (a word-boundary match)."""
+    hits: dict[str, list[bool]] = {}
+    for domain, cls, description in zip(frame["domain"], frame["class"], descriptions, strict=True):
+        text = " ".join(items(description, component)).lower()
+        name = str(cls).replace("_", " ").lower()
+        hits.setdefault(domain, []).append(bool(re.search(rf"\b{re.escape(name)}s?\b", text)))
+    return {d: float(np.mean(v)) for d, v in sorted(hits.items())}
+
+
+def text_shift(frame: pd.DataFrame, descriptions: list[Any], k: int = 8) -> dict[str, Any]:
+    """Top items, held-out divergence and class-naming rate per domain, for every component that has words."""
+    out: dict[str, Any] = {}
+    for component in COMPONENTS:
+        if not any(items(d, component) for d in descriptions):
+            continue
+        out[component] = {"top": top_items(frame, descriptions, component, k),
+                          "js_to_other_domains": held_out_divergence(frame, descriptions, component),
+                          "names_class": class_naming_rate(frame, descriptions, component)}
+    return out
+
+
+def bench_text_shift(data: str | None = None, k: int = 8, **describe: Any) -> dict[str, Any]:
+    """``steervis bench text-shift``: describe a dataset (minidomains by default) with ``describe`` settings
+    (e.g. ``--opt matcher=react-pool --opt tagger=vocab``) and report its textual domain shift."""
+    from steervis.data import load_folder, minidomains_root
+    from steervis.methods.context import MethodContext
+
+    frame = load_folder(data or minidomains_root()).frame
+    context = MethodContext(describe=describe)
+    descriptions = context.descriptions(frame)
+    return {"describe": {key: getattr(context.describe, key) for key in ("matcher", "tagger", "captioner")},
+            "images": len(frame), **text_shift(frame, descriptions, k)}

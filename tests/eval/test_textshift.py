@@ -1,0 +1,37 @@
+"""The textual-shift study counts the words it is given and measures their divergence exactly."""
+
+from collections import Counter
+
+import pandas as pd
+import pytest
+
+from steervis.describe.description import Description
+from steervis.eval.textshift import class_naming_rate, held_out_divergence, js_divergence, text_shift, top_items
+
+
+def _descs():
+    frame = pd.DataFrame({"domain": ["photo", "photo", "sketch", "sketch"], "class": ["dog", "cat", "dog", "cat"]})
+    descs = [Description(tags=[("dog", 1.0), ("puppy", 0.9)], captions=["A dog on grass."]),
+             Description(tags=[("cat", 1.0)], captions=["a cat"]),
+             Description(tags=[("hook", 1.0), ("dog", 0.5)], captions=["a drawing"]),
+             None]  # a failed description carries no words
+    return frame, descs
+
+
+def test_js_divergence_bounds_and_symmetry():
+    a, b = Counter({"dog": 2, "cat": 2}), Counter({"dog": 1, "hook": 3})
+    assert js_divergence(a, a) == pytest.approx(0.0, abs=1e-12)
+    assert js_divergence(Counter({"x": 1}), Counter({"y": 1})) == pytest.approx(1.0)
+    assert js_divergence(a, b) == pytest.approx(js_divergence(b, a))
+    assert 0 < js_divergence(a, b) < 1
+
+
+def test_top_items_divergence_and_naming_per_domain():
+    frame, descs = _descs()
+    assert top_items(frame, descs, "tags", k=1) == {"photo": [("dog", 1)], "sketch": [("hook", 1)]}
+    div = held_out_divergence(frame, descs, "tags")
+    assert set(div) == {"photo", "sketch"} and div["photo"] == pytest.approx(div["sketch"])  # two domains: symmetric
+    assert class_naming_rate(frame, descs, "tags") == {"photo": 1.0, "sketch": 0.5}
+    shift = text_shift(frame, descs)
+    assert set(shift) == {"tags", "captions"}  # no attributes anywhere: no row
+    assert shift["captions"]["top"]["photo"][0] == ("dog", 1) or ("a", 2) not in shift["captions"]["top"]["photo"]
