@@ -24,6 +24,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,6 +58,41 @@ BUILD_INFO = "build.json"
 def pool_root() -> Path:
     """Default location: ``STEERVIS_HOME/data/pool``."""
     return cache_dir("data") / "pool"
+
+
+@dataclass
+class Pool:
+    """A built knowledge pool: its rows (``path`` absolute) and its manifest's hash (names what was trained on).
+
+    >>> pool = Pool.load()  # doctest: +SKIP
+    >>> len(pool), pool.frame.columns[:3].tolist()  # doctest: +SKIP
+    (18771, ['path', 'text', 'title'])
+    """
+
+    root: Path
+    frame: pd.DataFrame
+    hash: str
+
+    @classmethod
+    def load(cls, root: str | Path | None = None) -> Pool:
+        import pandas as pd
+
+        root = Path(root).expanduser() if root else pool_root()
+        path = root / MANIFEST_NAME
+        if not path.is_file():
+            raise SteervisError(f"No knowledge pool at {root}: build it with `steervis data build pool` "
+                                "(`--max-items 500` for a quick one).")
+        frame = pd.read_parquet(path)
+        frame["path"] = [str(root / p) for p in frame["path"]]
+        return cls(root, frame, hashlib.sha256(path.read_bytes()).hexdigest()[:16])
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def sources(self) -> list[dict]:
+        """Per source: files and licence (what a model card names)."""
+        table = self.frame.groupby("source").agg(files=("path", "size"), licence=("licence", "first"))
+        return [{"source": s, "files": int(r.files), "licence": r.licence} for s, r in table.iterrows()]
 
 
 def contact_dir(root: Path | None = None) -> Path:
