@@ -116,3 +116,13 @@ def test_a_customization_killed_with_sigkill_resumes_and_ends_as_an_uninterrupte
     np.testing.assert_allclose(losses, whole_losses, rtol=1e-5)
     for key, value in whole.state_dict().items():
         torch.testing.assert_close(resumed.state_dict()[key], value)
+
+
+def test_cli_customizes_for_class_names_and_says_what_it_wrote(toy_pool, capsys):
+    from steervis.cli import main
+
+    assert main(["react", "customize", "--classes", "circle,square", "--base", "tiny-clip", "--k", "3",
+                 "--quiet"]) == 0
+    assert "react (tiny-clip) for 2 classes written to" in capsys.readouterr().out
+    assert main(["react", "customize", "--classes", "zzz", "--base", "tiny-clip", "--quiet"]) == 2  # one sentence, exit 2
+    assert "No pool text names any of the classes (zzz)" in capsys.readouterr().err
