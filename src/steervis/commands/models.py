@@ -1,4 +1,4 @@
-"""``steervis models``: what the zoo can load and what is ready offline."""
+"""``steervis models``: what the zoo can load, what is ready offline, and the customized matchers with their cards."""
 
 from __future__ import annotations
 
@@ -6,14 +6,47 @@ import argparse
 
 from steervis.commands._options import HelpFormatter
 
-EXAMPLE = """example:
-  steervis models            # table of names, kinds, sources, cached?
+EXAMPLE = """examples:
+  steervis models                    # table of names, kinds, sources, cached? + customized matchers
+  steervis models --card react-pool  # a customized matcher's model card (base, pool, licences, versions, metrics)
 """
+
+
+def show_card(which: str) -> int:
+    import json
+
+    from steervis.errors import SteervisError
+    from steervis.retrieval.customize import customized_models
+
+    rows = customized_models()
+    found = [r for r in rows if which in (r["name"], r["path"]) or r["path"].endswith(f"/{which}")]
+    if not found:
+        known = ", ".join(r["path"].rsplit("/", 1)[-1] for r in rows) or "none built yet"
+        raise SteervisError(f"No customized matcher {which!r}; known: {known}.")
+    print(json.dumps(found[0]["card"], indent=2))
+    return 0
+
+
+def print_customized() -> None:
+    from steervis.retrieval.customize import customized_models
+
+    rows = customized_models()
+    print("\ncustomized matchers (model cards: steervis models --card ID):")
+    if not rows:
+        print("  none yet: `steervis react build-pool`, or `steervis evaluate --methods react`")
+    for r in rows:
+        loss = f"{r['final_loss']:.3f}" if r["final_loss"] is not None else "-"
+        what = f"{r['classes']} classes" if r["classes"] else "whole pool"
+        print(f"  {r['path'].rsplit('/', 1)[-1]:<18} {r['name']:<11} base {r['base']:<12} {r['pairs']:>6} pairs "
+              f"({what}), pool {r['pool_hash']}, final loss {loss}")
 
 
 def run(args: argparse.Namespace) -> int:
     from steervis import zoo
     from steervis.describe import CAPTIONERS, MATCHERS, TAGGERS
+
+    if args.card:
+        return show_card(args.card)
 
     rows = zoo.list_models()
     print(f"{'name':<24} {'kind':<17} {'cached':<7} source")
@@ -21,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{row['name']:<24} {row['kind']:<17} {'yes' if row['cached'] else 'no':<7} {row['source']}")
     for registry in (MATCHERS, TAGGERS, CAPTIONERS):  # what the describer can be built from, by name
         print(f"\n{registry.kind}s:\n" + "\n".join("  " + line for line in registry.listing().splitlines()))
+    print_customized()
     print("\nAny Hugging Face hub id also loads (e.g. openai/clip-vit-large-patch14) when the hub is reachable "
           f"or the weights are in the HF cache; hub reachable now: {'yes' if zoo.hub_reachable() else 'no'}.")
     return 0
@@ -29,4 +63,6 @@ def run(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("models", help="list the models steervis can load and which are cached",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
+    parser.add_argument("--card", metavar="ID", help="print the model card of a customized matcher "
+                        "(react-pool, or the id listed under customized matchers)")
     parser.set_defaults(func=run)

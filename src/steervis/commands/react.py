@@ -14,6 +14,7 @@ from steervis.commands._options import HelpFormatter
 EXAMPLE = """examples:
   steervis data build pool && steervis react build-pool     # ~45 min cold on 2 cores, resumable
   steervis retrieve --classes dog,cat,guitar --k 50 --mode t2t --out runs/retrieved.parquet
+  steervis react customize --classes dog,cat,guitar --base conse-lite2   # REACT proper for these classes
   steervis describe --data DIR --matcher react-pool         # descriptions from the customized matcher
 """
 
@@ -27,6 +28,19 @@ def run_build(args: argparse.Namespace) -> int:
     card = json.loads((out / "card.json").read_text())
     print(f"react-pool written to {out}: {card['pairs']} pairs, {card['concepts']} concepts, gate "
           f"{card['gate']:.3f}, settings {card['settings']}")
+    return 0
+
+
+def run_customize(args: argparse.Namespace) -> int:
+    import json
+
+    from steervis.retrieval.customize import react_for
+
+    classes = [c.strip() for c in (args.classes or "").split(",")]
+    out = react_for(classes, k=args.k, mode=args.mode, base=args.base, root=args.pool, progress=not args.quiet)
+    card = json.loads((out / "card.json").read_text())
+    print(f"react ({card['base']}) for {len(card['classes'])} classes written to {out}: {card['pairs']} pairs, "
+          f"retrieval precision {100 * card['retrieval_precision']:.1f} %, final loss {card['losses'][-1]:.3f}")
     return 0
 
 
@@ -61,6 +75,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--no-select", action="store_true", help="skip model selection; use the defaults")
     build.add_argument("--quiet", action="store_true", help="no progress bars")
     build.set_defaults(func=run_build)
+    custom = verbs.add_parser("customize", help="REACT for a task: retrieve pairs for the class names, customize",
+                              description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
+    custom.add_argument("--classes", required=True, help="comma-separated class names")
+    custom.add_argument("--base", default="conse", help="conse, conse-lite2, tiny-clip or a CLIP hub id")
+    custom.add_argument("--k", type=int, default=50, help="pairs retrieved per class")
+    custom.add_argument("--mode", choices=["t2t", "t2i"], default="t2t", help="text-to-text or text-to-image")
+    custom.add_argument("--pool", metavar="DIR", help="the knowledge pool (default: the built one in the cache)")
+    custom.add_argument("--quiet", action="store_true", help="no progress bars")
+    custom.set_defaults(func=run_customize)
 
     retrieve = sub.add_parser("retrieve", help="pool pairs REACT retrieves for class names",
                               description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)

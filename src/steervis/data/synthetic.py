@@ -111,3 +111,25 @@ def make_toy_dataset(
                              "licence": "CC0-1.0", "sha256": digest, "origin": f"{cls} seed={seed}"})
     write_manifest(root, rows)
     return root
+
+
+def make_toy_pool(root: str | Path, per_shape: int = 6, size: int = 64, seed: int = 1) -> Path:
+    """A tiny knowledge pool in the real pool's layout: every shape in three styles, each with a caption.
+
+    Texts name the shape ("a sketch of a circle"), so REACT can retrieve for shape class names; the seed
+    differs from :func:`make_toy_dataset`'s default, so no pool image is an evaluation image.
+    """
+    root = Path(root)
+    rows = []
+    for shape in SHAPES:
+        for i in range(per_shape):
+            style = ("photo", "sketch", "dashed")[i % 3]
+            rng = random.Random(int.from_bytes(hashlib.sha256(f"pool/{seed}/{shape}/{i}".encode()).digest()[:8], "big"))
+            rel = f"toy/{shape}_{i:03d}.png"
+            digest = write_png(_draw(shape, style, size, rng), root / rel)
+            rows.append({"path": rel, "text": f"a {'drawing' if style == 'dashed' else style} of a {shape}",
+                         "source": "toy", "licence": "CC0-1.0", "sha256": digest, "concept": shape,
+                         "origin": f"{shape}/{i}"})
+    write_manifest(root, rows, columns=("path", "text", "source", "licence", "sha256", "concept", "origin"),
+                   sort_by=("path",))
+    return root

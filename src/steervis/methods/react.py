@@ -1,5 +1,6 @@
 """``react``: REACT as a harness method. Customize the matcher on pool pairs retrieved for the class names
-(never on the task's images), then classify zero-shot with it.
+(never on the task's images), then classify zero-shot with it. ``base`` picks what is customized (``conse``,
+``conse-lite2``, ``tiny-clip`` or a CLIP hub id: :data:`steervis.retrieval.bases.REACT_BASES`).
 
 >>> from steervis.methods.react import React
 >>> React.name
@@ -9,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,17 @@ class ReactOptions:
         k: Pairs retrieved per class.
         mode: ``t2t`` (text-to-text) or ``t2i`` (text-to-image) retrieval.
         temperature: Softmax temperature over cosines (CLIP's 0.01).
+        base: The matcher customized (a name of ``REACT_BASES`` or a CLIP hub id).
+        pool: The knowledge pool's folder (default: the built one in ``STEERVIS_HOME/data/pool``).
+        epochs: Training epochs (default: react-pool's model selection's choice, else 10).
     """
 
     k: int = 50
     mode: str = "t2t"
     temperature: float = 0.01
+    base: str = "conse"
+    pool: str | None = None
+    epochs: int | None = None
 
 
 class React(Method):
@@ -51,23 +58,24 @@ class React(Method):
         self._matcher: Any = None
 
     def fit(self, train: pd.DataFrame | None, classes: list[str]) -> React:
-        from steervis.describe.matchers import ReactMatcher
-        from steervis.retrieval.customize import react_for
+        from steervis.describe.matchers import load_customized
+        from steervis.retrieval.customize import default_settings, react_for
 
         self.classes = check_classes(classes)  # the training images are never looked at: only the names
-        self.directory = react_for(self.classes, k=self.k, mode=self.mode, progress=self.progress)
-        self._matcher = ReactMatcher(self.directory, name="react")
+        settings = default_settings()
+        if self.epochs is not None:
+            settings = replace(settings, epochs=self.epochs)
+        self.directory = react_for(self.classes, k=self.k, mode=self.mode, settings=settings,
+                                   progress=self.progress, base=self.base, root=self.pool)
+        self._matcher = load_customized(self.directory, name="react")
         return self
 
     def predict_proba(self, items: pd.DataFrame) -> np.ndarray:
-        from steervis.retrieval.features import image_features
-        from steervis.retrieval.react import apply_head
+        from steervis.retrieval.bases import REACT_BASES
 
         if self._matcher is None:
             raise SteervisError("react is not fitted: call fit(train, classes) first.")
-        feats = image_features(self._matcher.base, items["path"].tolist(), items["sha256"].tolist(),
-                               progress=self.progress)
-        images = apply_head(self._matcher.head, feats.base, feats.pooled)
+        images = REACT_BASES.build(self.base).embed(self._matcher, items, progress=self.progress)
         texts = class_embeddings(self._matcher, self.classes, TEMPLATES)
         return softmax(images @ texts.T / self.temperature)
 
@@ -77,7 +85,7 @@ class React(Method):
         return directory
 
     def _load_state(self, directory: Path) -> None:
-        from steervis.describe.matchers import ReactMatcher
+        from steervis.describe.matchers import load_customized
 
         self.directory = Path(json.loads((directory / "head.json").read_text())["head"])
-        self._matcher = ReactMatcher(self.directory, name="react")
+        self._matcher = load_customized(self.directory, name="react")

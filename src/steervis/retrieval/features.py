@@ -73,7 +73,8 @@ def text_features(matcher: Any, texts: Sequence[str], progress: bool = True) -> 
     """The locked text tower's unit-norm embeddings of ``texts``, computed once per distinct text."""
     from tqdm.auto import tqdm
 
-    store = PartStore(cache_dir("features", f"text-{matcher.name}"))
+    name = getattr(matcher, "text_name", matcher.name)  # a locked text tower shared by several matchers
+    store = PartStore(cache_dir("features", f"text-{name.replace('/', '--')}"))
     keys = [text_key(t) for t in texts]
     missing = set(store.missing(keys))
     todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k in missing))
@@ -84,3 +85,26 @@ def text_features(matcher: Any, texts: Sequence[str], progress: bool = True) -> 
         bar.update(len(chunk))
     bar.close()
     return store.get(keys).astype(np.float32)
+
+
+def image_embeddings(matcher: Any, paths: Sequence[str], keys: Sequence[str], progress: bool = True) -> np.ndarray:
+    """The matcher's unit-norm image embeddings, computed once per image content.
+
+    ConSE-style matchers (one backbone pass gives logits and pooled features) use :func:`image_features`;
+    any other matcher (a CLIP) is encoded in batches into its own store.
+    """
+    if hasattr(matcher, "embed_logits"):
+        return image_features(matcher, paths, keys, progress).base
+    from tqdm.auto import tqdm
+
+    if not getattr(matcher, "disk_cache", True):  # random test models: never cached
+        return np.concatenate([matcher.encode_images(_decode(paths[i : i + BATCH]))
+                               for i in range(0, len(paths), BATCH)]).astype(np.float32)
+    name = getattr(matcher, "version", matcher.name).replace("/", "--")
+    store = PartStore(cache_dir("features", f"images-{name}"))
+    first = {k: i for i, k in reversed(list(enumerate(keys)))}
+    todo = sorted(first[k] for k in store.missing(keys))
+    for start in tqdm(range(0, len(todo), BATCH), desc="image embeddings", disable=not progress or not todo):
+        chunk = todo[start : start + BATCH]
+        store.add([keys[i] for i in chunk], matcher.encode_images(_decode([paths[i] for i in chunk])))
+    return store.get(list(keys)).astype(np.float32)

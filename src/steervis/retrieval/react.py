@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -64,20 +65,25 @@ def contrastive_loss(images: torch.Tensor, texts: torch.Tensor, text_ids: np.nda
 
 
 def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_ids: np.ndarray,
-              settings: ReactSettings, progress: bool = True) -> tuple[GatedResidualHead, list[float]]:
-    """Train a gated head on pairs (image i ↔ text i); returns the head and the mean loss per epoch."""
+              settings: ReactSettings, progress: bool = True,
+              checkpoint: str | Path | None = None) -> tuple[GatedResidualHead, list[float]]:
+    """Train a gated head on pairs (image i ↔ text i); returns the head and the mean loss per epoch.
+
+    With ``checkpoint`` (a file path), the head, optimizer and losses are saved atomically after every epoch
+    and a rerun after a kill resumes from the last finished epoch, ending where an uninterrupted run would.
+    """
     from tqdm.auto import tqdm
 
     if len(base) < 2:
         raise SteervisError(f"REACT needs at least two image–text pairs to contrast; got {len(base)}.")
     torch.manual_seed(settings.seed)
-    rng = np.random.default_rng(settings.seed)
     head = GatedResidualHead(pooled.shape[1], base.shape[1], settings.hidden)
     optim = torch.optim.AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    losses = load_checkpoint(checkpoint, head, optim)
     b, f, t = (torch.as_tensor(x, dtype=torch.float32) for x in (base, pooled, text_emb))
     text_ids = np.asarray(text_ids)
-    losses = []
-    for _ in tqdm(range(settings.epochs), desc="react", unit="epoch", disable=not progress):
+    for epoch in tqdm(range(len(losses), settings.epochs), desc="react", unit="epoch", disable=not progress):
+        rng = np.random.default_rng([settings.seed, epoch])  # per epoch, so a resumed run sees the same batches
         order, total = rng.permutation(len(b)), []
         for start in range(0, len(order), settings.batch_size):
             idx = order[start : start + settings.batch_size]
@@ -89,7 +95,34 @@ def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_i
             optim.step()
             total.append(loss.item())
         losses.append(float(np.mean(total)))
+        save_checkpoint(checkpoint, head, optim, losses)
     return head.eval(), losses
+
+
+def save_checkpoint(path: str | Path | None, module: torch.nn.Module, optim: Any, losses: list[float]) -> None:
+    """Trainable state after an epoch, written atomically (a kill leaves the previous epoch's file whole)."""
+    if path is None:
+        return
+    from steervis.atomic import atomic_path
+
+    trainable = {k: v for k, v in module.state_dict().items() if not k.startswith("clip.")}
+    with atomic_path(path) as tmp:
+        torch.save({"module": trainable, "optim": optim.state_dict(), "losses": losses}, tmp)
+
+
+def load_checkpoint(path: str | Path | None, module: torch.nn.Module, optim: Any) -> list[float]:
+    """The losses of the epochs a checkpoint holds (its state loaded into ``module``/``optim``), else []."""
+    if path is None or not Path(path).exists():
+        return []
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        module.load_state_dict(state["module"], strict=False)
+        optim.load_state_dict(state["optim"])
+    except (OSError, RuntimeError, KeyError, ValueError) as err:
+        log.warning("checkpoint %s unreadable (%s): training from the start", path, type(err).__name__)
+        return []
+    log.info("resuming from %s after epoch %d", path, len(state["losses"]))
+    return list(state["losses"])
 
 
 @torch.inference_mode()

