@@ -18,6 +18,10 @@ TINY = {
     "by-description": {"matcher": "tiny-clip", "lm": "tiny-llama"},
     "describe-decide": {"preset": "decide-tiny"},
     "zeroshot-llm": {"preset": "decide-tiny"},
+    "vlm-generate": {"model": "tiny-llava", "max_new_tokens": 3},
+    "vlm-generate-closed": {"model": "tiny-llava", "max_new_tokens": 3},
+    "vlm-score": {"model": "tiny-llava", "reduction": "calibrated"},
+    "vlm-finetuned": {"model": "tiny-vlm", "max_steps": 2, "train_batch_size": 4, "lora_r": 2},
 }
 
 
