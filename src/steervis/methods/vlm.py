@@ -31,6 +31,7 @@ import pandas as pd
 
 from steervis.errors import SteervisError
 from steervis.methods.base import Method, check_classes, check_labels
+from steervis.vlm.model import closed_question
 
 DEFAULT_MODEL = "stage2"
 EXAMPLES_SHOWN = 12  # generated answers kept in the diagnostics, to read what the model said
@@ -45,11 +46,6 @@ def image_inputs(vlm: Any, frame: pd.DataFrame, context: Any) -> list[Any]:
                                                 progress=getattr(context, "progress", False))
     images = [context.images.get(s, p) for s, p in zip(frame["sha256"], frame["path"], strict=True)]
     return vlm.visual(images)
-
-
-def closed_question(classes: list[str], question: str, suffix: str) -> str:
-    """The open question, the options listed, then the response-format prompt."""
-    return f"{question} Choose one of: {', '.join(classes)}.\n{suffix}".rstrip()
 
 
 @dataclass

@@ -35,6 +35,15 @@ SHORT_ANSWER = "Answer the question using a single word or phrase."  # LLaVA-1.5
 PROJECTOR_FILE = "projector"
 
 
+def closed_question(classes: Sequence[str], question: str = CLASSIFY_QUESTION, suffix: str = SHORT_ANSWER) -> str:
+    """The question with every option listed, then the response-format prompt (seed 003's closed form).
+
+    >>> closed_question(["cat", "dog"]).splitlines()
+    ['What type of object is in the photo? Choose one of: cat, dog.', 'Answer the question using a single word or phrase.']
+    """
+    return f"{question} Choose one of: {', '.join(classes)}.\n{suffix}".rstrip()
+
+
 @dataclass
 class VLMConfig:
     """What a steervis LLaVA is made of (stored in its card; ``VLM.load`` rebuilds it from this)."""
