@@ -30,3 +30,19 @@ def test_image_mode_bench_on_the_tiny_hub_llava():
     assert out["mode"] == "image" and row["classes"] == 3 and row["prompts_timed"]["a"] == 3
     assert row["max_abs_diff"]["a_vs_c"] < 1e-4 and row["max_abs_diff"]["b_vs_c"] < 1e-4
     assert set(row["s_per_prompt"]) == {"a_full_forward", "b_per_class_cache", "c_steervis", "d_prompt_pass"}
+
+
+def test_subset_scores_equal_scoring_the_subset_alone(tiny_vlm):
+    """The sweep's shortcut: restricting a full scoring to a subset is scoring that subset."""
+    import torch
+
+    from steervis.lm.scoring import loglik, reduce_scores
+
+    torch.manual_seed(0)
+    images = [torch.randn(16, 320) for _ in range(3)]
+    prompts = tiny_vlm.prompts(["What type of object is in the photo?"] * 3, images)
+    classes = ["cat", "dog", "red car", "cat food", "tree"]
+    sums, lengths = loglik(tiny_vlm.lm, prompts, classes)
+    subset = [1, 3, 4]
+    np.testing.assert_allclose(reduce_scores(sums[:, subset], lengths[subset]),
+                               tiny_vlm.score(images, [classes[i] for i in subset]), atol=1e-5)
