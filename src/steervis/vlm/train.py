@@ -39,6 +39,7 @@ class StageSettings:
     pool_items: int = 3000  # stage 1: caption pairs; stage 2: pool items for classification instructions
     describe_items: int = 300  # stage 2: caption instructions, so chat captions still name the object
     vqa_images: int = 300  # stage 2: easy-vqa train images, ~10 questions each packed into one conversation
+    engine_items: int = 0  # stage 2: pool items the data engine writes instructions for (off until it is measured)
     epochs: int = 1
     batch_size: int = 16
     lr: float | None = None  # None: 1e-3 in stage 1 (LLaVA-1.5), 3e-4 in stage 2 (LoRA on a short budget)
@@ -70,6 +71,13 @@ def build_items(settings: StageSettings, pool_root: str | Path | None = None) ->
     items = data.classify_items(frame, CLASSIFY_QUESTION) + data.describe_items(described, CAPTION_QUESTION)
     if settings.vqa_images:
         items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=settings.seed)
+    if settings.engine_items:
+        from steervis.vlm.engine import EngineSettings, engine_frame, write_instructions
+
+        written, stats = write_instructions(engine_frame(settings.engine_items, settings.seed, pool_root),
+                                            EngineSettings(seed=settings.seed), progress=True)
+        log.info("data engine: %d conversations (%s)", len(written), stats)
+        items += written
     return items
 
 
