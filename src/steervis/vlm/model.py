@@ -277,6 +277,30 @@ def trained_dir(stage: int) -> Path:
     return cache_dir("models", "vlm") / f"stage{stage}"
 
 
+def trained_models() -> list[dict[str, Any]]:
+    """The VLMs trained here (``stage1``, ``stage2``), each summarised from its card; unreadable cards say so."""
+    from steervis.lm.adapters import read_card
+
+    rows = []
+    for stage in (1, 2):
+        folder = trained_dir(stage)
+        if not (folder / "card.json").exists():
+            continue
+        try:
+            card = read_card(folder, required=("vlm",))
+        except SteervisError as err:
+            rows.append({"name": f"stage{stage}", "path": str(folder), "error": str(err)})
+            continue
+        runs = card.get("stages", {})
+        last = runs.get(str(stage), {})
+        rows.append({"name": f"stage{stage}", "path": str(folder), "lm": card.get("lm", ""),
+                     "vision_tower": card.get("vision_tower", ""), "projector": card["vlm"].get("projector", ""),
+                     "stages": sorted(runs), "conversations": last.get("data", {}).get("conversations"),
+                     "steps": last.get("training", {}).get("steps"),
+                     "loss_last": last.get("training", {}).get("loss_last")})
+    return rows
+
+
 TINY = "tiny-vlm"  # steervis' own LLaVA on tiny-llama with a fresh, seeded projector: for tests
 
 
@@ -296,6 +320,9 @@ def open_vlm(name: str | Path | None = None) -> VLM:
         return VLM.load(trained_dir(int(str(name)[-1])))
     if str(name) == TINY:
         return VLM.create(VLMConfig(lm="tiny-llama"))
-    if Path(name).is_dir():
-        return VLM.load(name)
+    if Path(name).expanduser().is_dir():
+        return VLM.load(Path(name).expanduser())
+    if str(name).startswith((".", "/", "~")) or Path(name).suffix:
+        raise SteervisError(f"{name} is not a folder holding a saved VLM: give one written by `steervis vlm train`, "
+                            "stage1, stage2, tiny-llava or a hub Llava id.")
     return VLM.from_llava(str(name))
