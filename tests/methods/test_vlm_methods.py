@@ -66,3 +66,16 @@ def test_closed_generation_lists_the_options_and_a_several_class_answer_is_no_an
     assert proba[0].tolist() == [0, 1, 0, 0]
     assert np.allclose(proba[1], 0.25) and np.allclose(proba[2], 0.25)  # several named; nothing named, no snap
     assert method.diagnostics()["several_rate"] == round(1 / 3, 4)
+
+
+def test_the_harness_keeps_a_methods_diagnostics_in_its_run_info():
+    from steervis.eval.config import EvaluateConfig
+    from steervis.eval.harness import run_method
+    from steervis.eval.protocols import Split
+
+    context = Context(ScriptedVLM(["cat and dog", "dog"]))
+    context.has_descriptions = lambda: False
+    test = _items(2).assign(domain="d", **{"class": ["cat", "dog"]})
+    rows, info = run_method("vlm-generate-closed", Split("d", test.iloc[:0], test), CLASSES, context,
+                            EvaluateConfig(), {"snap": False})
+    assert info["diagnostics"]["named_several"] == 1 and rows["pred"].tolist()[1] == "dog"
