@@ -4,8 +4,8 @@ Floors, lowest first (a module may import its own floor and the floors below it)
 
     0  steervis, errors, paths, registry, config, lazy, atomic, classes, numeric, packages, partstore, stats
     1  zoo, data
-    2  lm, describe
-    3  decide, retrieval, vlm
+    2  lm, describe, vlm (beside describe: its ``llava`` captioner reads a VLM; vlm never imports describe)
+    3  decide, retrieval
     4  methods
     5  eval
     6  commands
@@ -27,8 +27,8 @@ FLOORS = {
     0: ["steervis", "errors", "paths", "registry", "config", "lazy", "atomic", "classes", "numeric", "packages",
         "partstore", "stats"],
     1: ["zoo", "data"],
-    2: ["lm", "describe"],
-    3: ["decide", "retrieval", "vlm"],
+    2: ["lm", "describe", "vlm"],
+    3: ["decide", "retrieval"],
     4: ["methods"],
     5: ["eval"],
     6: ["commands"],

@@ -19,6 +19,10 @@ TINY = {
     "describe-decide": {"preset": "decide-tiny"},
     "zeroshot-llm": {"preset": "decide-tiny"},
     "react": {"base": "tiny-clip", "k": 4, "epochs": 2},
+    "vlm-generate": {"model": "tiny-llava", "max_new_tokens": 3},
+    "vlm-generate-closed": {"model": "tiny-llava", "max_new_tokens": 3},
+    "vlm-score": {"model": "tiny-llava", "reduction": "calibrated"},
+    "vlm-finetuned": {"model": "tiny-vlm", "max_steps": 2, "train_batch_size": 4, "lora_r": 2},
 }
 NEEDS = {"react": "toy_pool"}  # fixtures a method needs beyond the toy set (react: a knowledge pool)
 

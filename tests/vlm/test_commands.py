@@ -25,3 +25,26 @@ def test_commands_refuse_bad_input_in_one_sentence(tmp_path, capsys):
     assert main(["caption", str(tmp_path / "missing.png"), "--model", "tiny-llava"]) == 2
     err = capsys.readouterr().err
     assert err.count("steervis: error:") == 3 and "Traceback" not in err
+
+
+def test_no_image_an_over_long_prompt_and_a_wrong_model_are_one_sentence(tmp_path, capsys, monkeypatch):
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_info:  # no image at all: argparse's one-line usage error
+        main(["caption"])
+    assert exit_info.value.code == 2
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    assert main(["caption", str(empty), "--model", "tiny-llava"]) == 2
+    (tmp_path / "folder").mkdir()
+    assert main(["caption", str(tmp_path / "folder"), "--model", "tiny-llava"]) == 2
+    image = tmp_path / "red.png"
+    Image.new("RGB", (32, 32), "red").save(image)
+    monkeypatch.setattr("sys.stdin", io.StringIO("why " * 3000 + "\n"))
+    assert main(["chat", "--image", str(image), "--model", "tiny-llava"]) == 2
+    assert main(["vlm", "eval", "--model", str(tmp_path / "no-such-model")]) == 2
+    assert main(["vlm", "train", "--stage", "2", "--init", str(tmp_path / "nothing"), "--set", "max_steps=1"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("steervis: error:") == 5
+    assert "the following arguments are required" in err and "tokens; this model reads at most 2048" in err
+    assert all(len(line) < 300 for line in err.splitlines())

@@ -52,6 +52,17 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'name':<24} {'kind':<17} {'cached':<7} source")
     for row in rows:
         print(f"{row['name']:<24} {row['kind']:<17} {'yes' if row['cached'] else 'no':<7} {row['source']}")
+    from steervis.vlm.model import trained_models
+
+    print("\nVLMs trained here (`steervis vlm train`; use as --model stageN):")
+    for row in trained_models() or [{"name": "none yet", "path": "run `steervis vlm train --stage 1`"}]:
+        if "lm" not in row:
+            print(f"  {row['name']:<10} {row.get('error', row['path'])}")
+            continue
+        loss = f"{row['loss_last']:.2f}" if isinstance(row["loss_last"], float) else "?"
+        print(f"  {row['name']:<10} {row['lm']} + {row['vision_tower']} ({row['projector']}), stages "
+              f"{'+'.join(row['stages'])}, {row['conversations']} conversations, {row['steps']} steps, "
+              f"last loss {loss}  {row['path']}")
     for registry in (MATCHERS, TAGGERS, CAPTIONERS):  # what the describer can be built from, by name
         print(f"\n{registry.kind}s:\n" + "\n".join("  " + line for line in registry.listing().splitlines()))
     print_customized()

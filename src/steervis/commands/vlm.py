@@ -17,6 +17,8 @@ EXAMPLE = """examples:
   steervis vlm train --stage 1                           # projector on 3000 pool captions (~10 min)
   steervis vlm train --stage 2 --set vqa_images=300      # projector + LoRA, from the stage-1 model
   steervis vlm train --stage 1 --set pool_items=200 --set max_steps=5 --out /tmp/s1   # a smoke run
+  steervis vlm engine --items 200                        # the embedded LM writes instructions from pool texts
+  steervis vlm train --stage 2 --set engine_items=200    # stage 2 with the engine's grounded conversations
   steervis vlm eval --model stage2 --images 100          # easy-vqa greedy exact match (test split)
   steervis vlm eval --model stage2 --text-only           # the same questions without the image
 """
@@ -60,6 +62,22 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+def engine(args: argparse.Namespace) -> int:
+    from steervis.vlm.engine import EngineSettings, engine_frame, write_instructions
+
+    settings = EngineSettings(lm=args.lm, max_new_tokens=args.max_new_tokens, min_overlap=args.min_overlap,
+                              batch_size=args.batch_size, seed=args.seed)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    items, stats = write_instructions(engine_frame(args.items, args.seed), settings, progress=not args.quiet)
+    shown = [{"path": it.path, "turns": it.turns} for it in items[: args.show]]
+    print(json.dumps({"pool_items": args.items, "conversations": len(items), "store": settings.id,
+                      "kinds": stats, "examples": shown}, indent=2, ensure_ascii=False))
+    return 0
+
+
 def evaluate(args: argparse.Namespace) -> int:
     from steervis.vlm.evaluate import easy_vqa_accuracy
     from steervis.vlm.model import open_vlm
@@ -88,6 +106,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     tr.add_argument("--quiet", action="store_true", help="no progress bars")
     tr.set_defaults(func=train)
+    en = verbs.add_parser("engine", help="the data engine: the embedded LM writes stage-2 instructions from pool "
+                          "texts (cached; stage 2 reads them with --set engine_items=N)", formatter_class=HelpFormatter)
+    en.add_argument("--items", type=int, default=200, help="pool items to write for (three kinds each)")
+    en.add_argument("--lm", default="smollm2-135m-instruct", help="the writer (a causal LM name or hub id)")
+    en.add_argument("--max-new-tokens", type=int, default=64, help="longest answer")
+    en.add_argument("--min-overlap", type=float, default=0.5, help="share of an answer's content words the text "
+                    "must contain (else it is dropped)")
+    en.add_argument("--batch-size", type=int, default=8, help="prompts per generation batch")
+    en.add_argument("--seed", type=int, default=0, help="the same seed as stage 2's, so it reuses these answers")
+    en.add_argument("--show", type=int, default=5, help="example conversations printed")
+    en.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    en.add_argument("--quiet", action="store_true", help="no progress bar")
+    en.set_defaults(func=engine)
     ev = verbs.add_parser("eval", help="easy-vqa greedy exact match on the test split", formatter_class=HelpFormatter)
     ev.add_argument("--model", help="a saved folder, stage1, stage2, tiny-llava or a hub Llava id (default: latest)")
     ev.add_argument("--images", type=int, default=100, help="test images (3 questions each)")

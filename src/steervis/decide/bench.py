@@ -1,11 +1,8 @@
 """``steervis bench score``: exact class scoring against the peers' strategies, on VLLaVO prompts.
 
-Four strategies on the same prompts, one table:
-
-* (a) ``full-forward``: one full forward per (prompt, class), batched, as lm-evaluation-harness / lmms-eval;
-* (b) ``per-class-cache``: the prompt once, each class alone over a copy of its KV cache, as VLMClassifier;
-* (c) ``steervis``: the prompt once, all classes as one prefix tree over the cache (:mod:`steervis.lm.scoring`);
-* (d) ``prompt-pass``: steervis' prompt pass alone, same batch size: the floor (c) cannot beat.
+Four strategies on the same prompts, one table (timed by :func:`steervis.lm.bench.time_strategies`): (a) a full
+forward per (prompt, class), (b) a per-class copy of the prompt's KV cache, (c) steervis' prefix tree over one
+cache, (d) the prompt pass alone. The image mode (``--opt mode=image``) is :mod:`steervis.vlm.bench`.
 
 Label spaces are given by the caller (``steervis bench score`` passes minidomains' 34 classes and 345 ImageNet
 names, DomainNet's size), VLLaVO's template listing every option.
@@ -16,8 +13,6 @@ names, DomainNet's size), VLLaVO's template listing every option.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -57,12 +52,6 @@ def imagenet_names(k: int, seed: int = 0) -> list[str]:
     raise ValueError(f"only {len(names)} distinct names")
 
 
-def _timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    start = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - start
-
-
 def bench_score(label_spaces: dict[str, list[str]], model: str = "smollm2-135m-instruct", prompts: int = 8,
                 batch_size: int = 8, threads: int | None = None) -> dict[str, Any]:
     """Seconds per prompt of strategies a-d for each named label space, and the largest score difference."""
@@ -71,53 +60,16 @@ def bench_score(label_spaces: dict[str, list[str]], model: str = "smollm2-135m-i
     from steervis import zoo
     from steervis.decide.template import PromptBuilder
     from steervis.lm.batch import Prompt
+    from steervis.lm.bench import time_strategies
     from steervis.lm.model import LanguageModel
-    from steervis.lm.reference import full_forward_loglik, per_class_cache_loglik
-    from steervis.lm.scoring import loglik
 
     if threads:
         torch.set_num_threads(threads)
     lm = LanguageModel(zoo.load(model, kind="causal-lm"))
     result: dict[str, Any] = {"model": model, "batch_size": batch_size, "torch_threads": torch.get_num_threads()}
     for space, classes in label_spaces.items():
-        k = len(classes)
         builder = PromptBuilder(kind="vllavo", tokenizer=lm.tokenizer, max_length=4096, seed=0)
         texts = (DESCRIPTIONS * (prompts // len(DESCRIPTIONS) + 1))[:prompts]
         batch = [Prompt(lm.encode(p)) for p in builder.build(texts, classes)]
-        answers = [builder.answer(c) for c in classes]
-        loglik(lm, batch[:1], answers)  # warm-up: allocator, thread pools
-        # The peers are slow at 345 classes: time them on fewer prompts (the per-prompt cost is what counts).
-        n_a = prompts if k <= 64 else 1
-        n_b = prompts if k <= 64 else min(2, prompts)
-        (ours, _), t_c = _timed(loglik, lm, batch, answers, batch_size=batch_size)
-        _, t_d = _timed(_prompt_passes, lm, batch, batch_size)
-        a, t_a = _timed(full_forward_loglik, lm, batch[:n_a], answers, batch_size=batch_size)
-        b, t_b = _timed(per_class_cache_loglik, lm, batch[:n_b], answers)
-        row = {"classes": k, "label_space": space, "prompt_tokens": round(float(np.mean([len(p.ids) for p in batch])), 1),
-               "answer_tokens": int(sum(len(lm.encode_answer(a_)) for a_ in answers)),
-               "s_per_prompt": {"a_full_forward": t_a / n_a, "b_per_class_cache": t_b / n_b,
-                                "c_steervis": t_c / prompts, "d_prompt_pass": t_d / prompts},
-               "prompts_timed": {"a": n_a, "b": n_b, "c": prompts, "d": prompts},
-               "max_abs_diff": {"a_vs_c": float(np.abs(a - ours[:n_a]).max()),
-                                "b_vs_c": float(np.abs(b - ours[:n_b]).max())}}
-        s = row["s_per_prompt"]
-        row["c_speed_vs_d"] = s["d_prompt_pass"] / s["c_steervis"]
-        row["c_speedup_vs_a"] = s["a_full_forward"] / s["c_steervis"]
-        row["c_speedup_vs_b"] = s["b_per_class_cache"] / s["c_steervis"]
-        result[space] = {key: _round(v) for key, v in row.items()}
+        result[space] = time_strategies(lm, batch, [builder.answer(c) for c in classes], batch_size, space)
     return result
-
-
-def _prompt_passes(lm: Any, batch: list[Any], batch_size: int) -> None:
-    import torch
-
-    with torch.inference_mode():
-        for start in range(0, len(batch), batch_size):
-            _, last, _ = lm.prompt_pass(batch[start : start + batch_size], cache=True)
-            lm.head_logprobs(last)
-
-
-def _round(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _round(v) for k, v in value.items()}
-    return float(f"{value:.4g}") if isinstance(value, float) else value  # significant digits: diffs are ~1e-6

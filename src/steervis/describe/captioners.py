@@ -1,4 +1,5 @@
-"""Captioners: any transformers image-to-text model by hub id (BLIP, GIT) or ``tiny-blip`` for tests.
+"""Captioners: any transformers image-to-text model by hub id (BLIP, GIT), ``tiny-blip`` for tests, and ``llava``:
+steervis' own LLaVA (``steervis.vlm.captioner``), the offline captioner once it is trained.
 
 VLLaVO's recipe is the default: continue the prompt "a picture of" with one beam-search caption, then 10
 nucleus-sampled ones. Offline there is no captioner; descriptions then carry tags and attributes only.
@@ -77,6 +78,11 @@ class HFCaptioner:
 # Any image-to-text hub id (org/name) is a captioner: the declared hub rule; other unknown names are errors.
 CAPTIONERS = Registry("captioner", hub=lambda model_id: functools.partial(HFCaptioner, model_id))
 CAPTIONERS.register("tiny-blip", functools.partial(HFCaptioner, "tiny-blip"), help="random tiny BLIP (tests)")
+# steervis' own LLaVA (vlm/ sits beside describe and never imports it): one greedy caption + sampled ones.
+CAPTIONERS.register("llava", "steervis.vlm.captioner:LlavaCaptioner",
+                    help="steervis' LLaVA, latest trained here (`steervis vlm train`), greedy + sampled captions")
+CAPTIONERS.register("tiny-llava", "steervis.vlm.captioner:tiny_llava_captioner",
+                    help="the random tiny Llava through the same captioner (tests)")
 
 
 def build_captioner(name: str, prompt: str = "a picture of", max_new_tokens: int = 30, seed: int = 0) -> Captioner:

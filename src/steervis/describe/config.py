@@ -43,7 +43,8 @@ class DescribeConfig:
         attribute_top_k: Attributes kept per image.
         attribute_threshold: Relative threshold for attributes, like ``tag_threshold``.
         prompt_template: Wraps each vocabulary entry before text encoding (``"a photo of a {}"`` suits CLIP).
-        captioner: ``None`` (offline default: no captions), ``tiny-blip`` or an image-to-text hub id.
+        captioner: ``None`` (offline default: no captions), ``llava`` (steervis' LLaVA, once trained here),
+            ``tiny-blip`` / ``tiny-llava`` (tests) or an image-to-text hub id.
         caption_prompt: Text the captioner continues (VLLaVO / BLIP: "a picture of").
         beams: Beam width of the one deterministic caption (0 for none).
         samples: Nucleus-sampled captions per image (VLLaVO: 10).

@@ -6,7 +6,7 @@ of them, is the one place that names them, so ``steervis bench --list`` shows ev
 
 >>> from steervis.eval.benchmarks import BENCHMARKS
 >>> BENCHMARKS.names()
-['decide-modes', 'describe', 'react-zeroshot', 'retrieval', 'score', 'text-shift', 'zoo-load']
+['decide-modes', 'describe', 'react-zeroshot', 'retrieval', 'score', 'text-shift', 'vlm-probe', 'vlm-sweep', 'zoo-load']
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ BENCHMARKS.register("describe", "steervis.describe.bench:bench_describe",
 BENCHMARKS.register("zoo-load", "steervis.zoo.bench:zoo_load",
                     help="embedded model load times, first (empty cache) and cached, fresh processes")
 BENCHMARKS.register("score", "steervis.methods.bench:score_strategies",
-                    help="class scoring s/prompt: full forward, per-class cache, steervis, prompt pass alone")
+                    help="class scoring s/prompt: full forward, per-class cache, steervis, prompt pass alone "
+                         "(--opt mode=image: an image prefix through the VLM)")
 BENCHMARKS.register("react-zeroshot", "steervis.methods.bench:react_zeroshot",
                     help="zero-shot accuracy per domain: conse vs react-pool vs react, 95 % intervals")
 BENCHMARKS.register("decide-modes", "steervis.methods.bench:decide_modes",
@@ -28,3 +29,7 @@ BENCHMARKS.register("retrieval", "steervis.retrieval.bench:bench_retrieval",
                     help="pool index build, query latency, HNSW recall and retrieval precision per class")
 BENCHMARKS.register("text-shift", "steervis.eval.textshift:bench_text_shift",
                     help="words of the descriptions per domain: top items, JS divergence to the other domains")
+BENCHMARKS.register("vlm-sweep", "steervis.methods.vlm_bench:vlm_sweep",
+                    help="label-space sweep 2-34 classes: vlm-score vs the matcher's zero-shot, same images, 95 % CI")
+BENCHMARKS.register("vlm-probe", "steervis.methods.vlm_bench:vlm_probe",
+                    help="DG linear probes: the VLM's last hidden state vs its vision input vs efficientnet pooled")

@@ -117,6 +117,8 @@ def run_method(name: str, split: Split, classes: list[str], context, cfg: Evalua
         info["rounds"] = method.adapt(split.test, rounds=cfg.uda.rounds, labels=split.test["class"].tolist())
     proba, timing = timed_predict(name, method.predict_proba, split.test, len(classes))
     info.update(timing)
+    if has_capability(method, "diagnostics"):  # e.g. how often a VLM's answer named several classes
+        info["diagnostics"] = method.diagnostics()
     texts = context.describe_texts(split.test) if context.has_descriptions() else None
     rows = [prediction_rows(name, split, proba, classes, texts)]
     if getattr(method, "config", None) is not None:  # the resolved DecideConfig, for the run folder

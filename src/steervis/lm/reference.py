@@ -5,7 +5,9 @@
 * :func:`per_class_cache_loglik`: the prompt once, then one candidate at a time over a copy of its KV cache,
   as VLMClassifier (seed 003's code) does.
 
-Both return summed log-probs ``[n, k]``; the tests hold steervis' prefix-tree scoring to them within 1e-4.
+Both return summed log-probs ``[n, k]``; the tests hold steervis' prefix-tree scoring to them within 1e-4. Both
+feed the model ``inputs_embeds`` built by the LM's splicer, so a prompt with an image works: the full forward
+re-encodes the image for every candidate (as lmms-eval does), the per-class cache encodes it once.
 
 >>> from steervis import zoo
 >>> from steervis.lm.model import LanguageModel
@@ -40,7 +42,9 @@ def full_forward_loglik(lm, prompts: Sequence[Prompt], answers: Sequence[str], b
         mask = torch.zeros_like(ids)
         for row, seq in enumerate(seqs):
             ids[row, : len(seq)], mask[row, : len(seq)] = torch.tensor(seq), 1
-        logp = torch.log_softmax(lm.model(input_ids=ids, attention_mask=mask).logits.float(), dim=-1)
+        embeds = lm.embed(ids, [prompts[i].image for i, _, _, _ in chunk])
+        logp = torch.log_softmax(lm.model(inputs_embeds=embeds, attention_mask=mask.to(lm.device)).logits.float(),
+                                 dim=-1)
         for row, (i, j, p, a) in enumerate(chunk):
             positions = torch.arange(len(p) - 1, len(p) - 1 + len(a))
             out[i, j] = logp[row, positions, torch.tensor(a)].sum().item()
@@ -54,7 +58,7 @@ def per_class_cache_loglik(lm, prompts: Sequence[Prompt], answers: Sequence[str]
     out = np.zeros((len(prompts), len(answers)), dtype=np.float64)
     for i, prompt in enumerate(prompts):
         ids = torch.tensor([prompt.ids])
-        first = lm.model(input_ids=ids, use_cache=True)
+        first = lm.model(inputs_embeds=lm.embed(ids, [prompt.image]), use_cache=True)
         last = torch.log_softmax(first.logits[0, -1].float(), dim=-1)
         for j, a in enumerate(answer_ids):
             total = last[a[0]].item()

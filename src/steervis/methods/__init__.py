@@ -1,4 +1,5 @@
-"""One Classifier per method: zero-shot matcher, linear probe, classification by description, describe-decide.
+"""One Classifier per method: zero-shot matcher, linear probe, classification by description, describe-decide,
+and seed 003's VLM classifiers (vlm-generate, vlm-generate-closed, vlm-score, vlm-finetuned).
 
 Each entry is the method's class; the registry checks its contract (fit, predict_proba, save, load, an
 ``Options`` dataclass, declared capabilities) when the class is first resolved.
@@ -32,6 +33,14 @@ METHODS.register("react", "steervis.methods.react:React",
                  help="REACT: customize the matcher on pool pairs retrieved for the class names, then zero-shot")
 METHODS.register("zeroshot-llm", "steervis.methods.describe_decide:ZeroShotLLM",
                  help="descriptions → base LLM (no finetuning) scores each class")
+METHODS.register("vlm-generate", "steervis.methods.vlm:VLMGenerate",
+                 help="VLM, open question, the answer mapped to the class it names (seed 003)")
+METHODS.register("vlm-generate-closed", "steervis.methods.vlm:VLMGenerateClosed",
+                 help="VLM, the classes listed in the question; naming several is wrong")
+METHODS.register("vlm-score", "steervis.methods.vlm:VLMScore",
+                 help="VLM, image + question once, every class name scored over the cache")
+METHODS.register("vlm-finetuned", "steervis.methods.vlm:VLMFinetuned",
+                 help="VLM (stage 2) + a short LoRA run on the training images' classes, then vlm-score")
 
 __all__ = ["METHODS", "Classifier", "Method", "build_method", "check_classes", "check_labels", "has_capability",
            "method_options"]

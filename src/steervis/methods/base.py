@@ -4,7 +4,7 @@ A method sees items as a pandas DataFrame with (at least) ``path``, ``domain``, 
 labelled, ``class``. Methods register their class in ``METHODS``; the registry checks the contract
 (``fit``, ``predict_proba``, ``save``, ``load``) when the class is resolved, and that the optional
 capabilities it declares (``adapt``: UDA self-training; ``variants``: extra inference modes on the same fitted
-model) exist. Each method declares its options as a dataclass (``Options``); ``method_options.<name>`` is
+model; ``diagnostics``: facts about its last predictions, kept in metrics.json) exist. Each method declares its options as a dataclass (``Options``); ``method_options.<name>`` is
 validated against it, with did-you-mean errors, before any method runs.
 
 >>> from steervis.methods import METHODS, method_options
@@ -32,7 +32,8 @@ from steervis.errors import SteervisError
 from steervis.registry import Registry
 
 CONTRACT = ("fit", "predict_proba", "save", "load")
-CAPABILITIES = ("adapt", "variants")  # optional; a method declares the ones it has in `capabilities`
+# optional; a method declares the ones it has in `capabilities` (diagnostics: a dict about its last predictions)
+CAPABILITIES = ("adapt", "variants", "diagnostics")
 
 
 @runtime_checkable

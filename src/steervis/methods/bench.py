@@ -43,15 +43,31 @@ def compare_modes(adapter: str, data: str, domains: list[str], limit: int | None
     return out
 
 
-def score_strategies(sizes: list[int] | tuple[int, ...] = (34, 345), **options: Any) -> dict[str, Any]:
-    """``steervis bench score``: minidomains' class names (34) and ImageNet names (any other size)."""
+def score_strategies(sizes: list[int] | tuple[int, ...] = (34, 345), mode: str = "text", data: str | None = None,
+                     seed: int = 0, **options: Any) -> dict[str, Any]:
+    """``steervis bench score``: minidomains' class names (34) and ImageNet names (any other size).
+
+    ``mode=text``: VLLaVO prompts on a causal LM (``model``, default smollm2-135m-instruct); ``mode=image``: an
+    image (seeded minidomains images, or the folder ``data``) + the question listing the options, through a
+    VLM (``model``, default stage2).
+    """
     from steervis.data.minidomains import load_sources
     from steervis.decide.bench import bench_score, imagenet_names
+    from steervis.errors import SteervisError
 
     mini = sorted(load_sources())
     spaces = {(f"minidomains_{k}" if k == len(mini) else f"imagenet_{k}"): (mini if k == len(mini) else
                                                                           imagenet_names(k)) for k in sizes}
-    return bench_score(spaces, **options)
+    if mode == "text":
+        return bench_score(spaces, **options)
+    if mode != "image":
+        raise SteervisError(f"bench score: mode must be text or image, not {mode!r}.")
+    from steervis.data import load_folder, minidomains_root
+    from steervis.vlm.bench import bench_score_images
+
+    frame = load_folder(data or minidomains_root(), progress=False).frame
+    paths = frame.sample(n=min(len(frame), options.get("prompts", 8)), random_state=seed)["path"].tolist()
+    return bench_score_images(spaces, paths, **options)
 
 
 def decide_modes(adapter: str, data: str, domains: str | list[str], limit: int | None = None) -> dict[str, Any]:

@@ -48,6 +48,7 @@ class MethodContext:
     _matchers: dict[str, Any] = field(default_factory=dict, repr=False)
     _stores: dict[str, FeatureStore] = field(default_factory=dict, repr=False)
     _descriptions: dict[str, Any] = field(default_factory=dict, repr=False)
+    _vlms: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         from steervis.config import from_dict
@@ -70,6 +71,14 @@ class MethodContext:
         if name not in self._matchers:
             self._matchers[name] = build_matcher(name)
         return self._matchers[name]
+
+    def vlm(self, name: str) -> Any:
+        """A vision-language model by name (``steervis.vlm.model.open_vlm``), loaded once per run."""
+        from steervis.vlm.model import open_vlm
+
+        if name not in self._vlms:
+            self._vlms[name] = open_vlm(name)
+        return self._vlms[name]
 
     # ---- cached per-image quantities -----------------------------------------------------------------
     def _cached(self, feature: str, frame: pd.DataFrame, compute: Callable[[list[Any]], np.ndarray]) -> np.ndarray:

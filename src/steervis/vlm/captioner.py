@@ -1,8 +1,11 @@
 """The ``llava`` captioner for describe: steervis' own LLaVA writes the captions VLLaVO gets from BLIP.
 
-It follows describe's ``Captioner`` contract: per image, one greedy (or beam) caption, then ``samples``
-sampled ones, each sampling call seeded. The model is the latest one trained here (stage 2, else stage 1)
-unless ``model`` names a saved folder, ``tiny-llava`` or a hub Llava id.
+It follows describe's ``Captioner`` contract (``caption``; and ``preprocess`` / ``caption_pixels``, which the
+describer calls from its decoding threads and its batches): per image, one greedy (or beam) caption, then
+``samples`` sampled ones, each sampling call seeded. The model is the latest one trained here (stage 2, else
+stage 1) unless ``model`` names a saved folder, ``stage1`` / ``stage2``, ``tiny-llava`` or a hub Llava id.
+Registered in describe's ``CAPTIONERS`` as ``llava`` (latest trained) and ``tiny-llava`` (random, tests):
+``steervis describe --set captioner=llava``.
 
 >>> from steervis.vlm.captioner import LlavaCaptioner
 >>> cap = LlavaCaptioner(model="tiny-llava")  # doctest: +SKIP
@@ -28,6 +31,21 @@ class LlavaCaptioner:
         self.provenance = {"captioner": self.name, "template": self.vlm.config.caption_template,
                            "card_stages": sorted(self.vlm.card.get("stages", {}))}
 
+    def preprocess(self, images: list[Any]) -> Any:
+        """What the model's splicer reads, stacked: tower tokens ``[n, t, d]`` or pixels ``[n, 3, h, w]``."""
+        import torch
+
+        return torch.stack(self.vlm.visual(list(images)))
+
+    def caption_pixels(self, pixels: Any, beams: int, samples: int) -> list[list[str]]:
+        """Captions of :meth:`preprocess` outputs (concatenated over a batch)."""
+        return self.caption(list(pixels), beams=beams, samples=samples)
+
     def caption(self, images: list[Any], beams: int = 1, samples: int = 10) -> list[list[str]]:
         return self.vlm.caption(images, beams=beams, samples=samples, max_new_tokens=self.max_new_tokens,
                                 seed=self.seed)
+
+
+def tiny_llava_captioner(**options: Any) -> LlavaCaptioner:
+    """The captioner on the random ``tiny-llava`` (tests)."""
+    return LlavaCaptioner(model="tiny-llava", **options)

@@ -35,6 +35,15 @@ SHORT_ANSWER = "Answer the question using a single word or phrase."  # LLaVA-1.5
 PROJECTOR_FILE = "projector"
 
 
+def closed_question(classes: Sequence[str], question: str = CLASSIFY_QUESTION, suffix: str = SHORT_ANSWER) -> str:
+    """The question with every option listed, then the response-format prompt (seed 003's closed form).
+
+    >>> closed_question(["cat", "dog"]).splitlines()
+    ['What type of object is in the photo? Choose one of: cat, dog.', 'Answer the question using a single word or phrase.']
+    """
+    return f"{question} Choose one of: {', '.join(classes)}.\n{suffix}".rstrip()
+
+
 @dataclass
 class VLMConfig:
     """What a steervis LLaVA is made of (stored in its card; ``VLM.load`` rebuilds it from this)."""
@@ -224,6 +233,18 @@ class VLM:
                 out[i].append(text.strip())
         return out
 
+    @torch.inference_mode()
+    def last_hidden(self, images: Sequence[Any], question: str = CLASSIFY_QUESTION,
+                    batch_size: int = 8) -> np.ndarray:
+        """The LM's last-layer hidden state at the last prompt position (image + question, before the answer):
+        ``[n, hidden]``, what seed 003 probes."""
+        prompts = self.prompts([question] * len(images), images)
+        out = []
+        for start in range(0, len(prompts), batch_size):
+            _, last, _ = self.lm.prompt_pass(prompts[start : start + batch_size], cache=False)
+            out.append(last.float().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+
     def score(self, images: Sequence[Any], classes: Sequence[str], question: str = CLASSIFY_QUESTION,
               reduction: str = "mean", prior: Sequence[float] | None = None, batch_size: int = 8) -> np.ndarray:
         """Probabilities over ``classes`` per image: the image and question once, every class over the cache."""
@@ -256,9 +277,36 @@ def trained_dir(stage: int) -> Path:
     return cache_dir("models", "vlm") / f"stage{stage}"
 
 
+def trained_models() -> list[dict[str, Any]]:
+    """The VLMs trained here (``stage1``, ``stage2``), each summarised from its card; unreadable cards say so."""
+    from steervis.lm.adapters import read_card
+
+    rows = []
+    for stage in (1, 2):
+        folder = trained_dir(stage)
+        if not (folder / "card.json").exists():
+            continue
+        try:
+            card = read_card(folder, required=("vlm",))
+        except SteervisError as err:
+            rows.append({"name": f"stage{stage}", "path": str(folder), "error": str(err)})
+            continue
+        runs = card.get("stages", {})
+        last = runs.get(str(stage), {})
+        rows.append({"name": f"stage{stage}", "path": str(folder), "lm": card.get("lm", ""),
+                     "vision_tower": card.get("vision_tower", ""), "projector": card["vlm"].get("projector", ""),
+                     "stages": sorted(runs), "conversations": last.get("data", {}).get("conversations"),
+                     "steps": last.get("training", {}).get("steps"),
+                     "loss_last": last.get("training", {}).get("loss_last")})
+    return rows
+
+
+TINY = "tiny-vlm"  # steervis' own LLaVA on tiny-llama with a fresh, seeded projector: for tests
+
+
 def open_vlm(name: str | Path | None = None) -> VLM:
-    """A VLM by name: a saved folder, ``stage1`` / ``stage2`` (trained here), or a Llava (``tiny-llava``, a hub
-    id); ``None``: the latest stage trained here."""
+    """A VLM by name: a saved folder, ``stage1`` / ``stage2`` (trained here), ``tiny-vlm`` (untrained, tests), or
+    a Llava (``tiny-llava``, a hub id); ``None``: the latest stage trained here."""
     if name is None:
         for stage in (2, 1):
             if (trained_dir(stage) / "card.json").exists():
@@ -266,7 +314,15 @@ def open_vlm(name: str | Path | None = None) -> VLM:
         raise SteervisError("No LLaVA is trained here yet: run `steervis vlm train --stage 1` (then --stage 2), "
                             "or pass --model tiny-llava / a hub Llava id.")
     if str(name) in ("stage1", "stage2"):
+        if not (trained_dir(int(str(name)[-1])) / "card.json").exists():
+            raise SteervisError(f"No {name} model is trained here: run `steervis vlm train --stage {str(name)[-1]}`, "
+                                "or pass a saved folder, tiny-llava or a hub Llava id.")
         return VLM.load(trained_dir(int(str(name)[-1])))
-    if Path(name).is_dir():
-        return VLM.load(name)
+    if str(name) == TINY:
+        return VLM.create(VLMConfig(lm="tiny-llama"))
+    if Path(name).expanduser().is_dir():
+        return VLM.load(Path(name).expanduser())
+    if str(name).startswith((".", "/", "~")) or Path(name).suffix:
+        raise SteervisError(f"{name} is not a folder holding a saved VLM: give one written by `steervis vlm train`, "
+                            "stage1, stage2, tiny-llava or a hub Llava id.")
     return VLM.from_llava(str(name))

@@ -39,6 +39,7 @@ class StageSettings:
     pool_items: int = 3000  # stage 1: caption pairs; stage 2: pool items for classification instructions
     describe_items: int = 300  # stage 2: caption instructions, so chat captions still name the object
     vqa_images: int = 300  # stage 2: easy-vqa train images, ~10 questions each packed into one conversation
+    engine_items: int = 0  # stage 2: pool items the data engine writes instructions for (off until it is measured)
     epochs: int = 1
     batch_size: int = 16
     lr: float | None = None  # None: 1e-3 in stage 1 (LLaVA-1.5), 3e-4 in stage 2 (LoRA on a short budget)
@@ -70,6 +71,13 @@ def build_items(settings: StageSettings, pool_root: str | Path | None = None) ->
     items = data.classify_items(frame, CLASSIFY_QUESTION) + data.describe_items(described, CAPTION_QUESTION)
     if settings.vqa_images:
         items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=settings.seed)
+    if settings.engine_items:
+        from steervis.vlm.engine import EngineSettings, engine_frame, write_instructions
+
+        written, stats = write_instructions(engine_frame(settings.engine_items, settings.seed, pool_root),
+                                            EngineSettings(seed=settings.seed), progress=True)
+        log.info("data engine: %d conversations (%s)", len(written), stats)
+        items += written
     return items
 
 
@@ -81,8 +89,16 @@ def items_hash(items: Sequence[Item]) -> str:
     return digest.hexdigest()[:16]
 
 
+def continue_lora(model: Any) -> None:
+    """Make a loaded (inference-mode) LoRA adapter trainable again: training goes on from its weights."""
+    for name, param in model.named_parameters():
+        if "lora_" in name:
+            param.requires_grad_(True)
+
+
 def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: str | Path | None = None,
-                features: Any = None, checkpoint: str | Path | None = None, progress: bool = True) -> tuple[VLM, Any]:
+                features: Any = None, checkpoint: str | Path | None = None, progress: bool = True,
+                label: str | None = None) -> tuple[VLM, Any]:
     """Train one stage in place, save to ``out`` (if given); returns ``(vlm, TrainResult)``.
 
     Args:
@@ -92,6 +108,7 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
         out: Folder for the trained model.
         features: A :class:`~steervis.vlm.tower.FeatureCache` (default: the tower's cache in STEERVIS_HOME).
         checkpoint: Folder for resumable trainer state (default: ``<out>.checkpoint``).
+        label: Key of this run in the card's ``stages`` (default: the stage number).
     """
     from steervis.lm.adapters import add_lora
     from steervis.lm.train import train
@@ -112,6 +129,8 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     feature_seconds = time.perf_counter() - clock
     if settings.stage == 2 and not hasattr(vlm.lm.model, "peft_config"):
         vlm.lm.model = add_lora(vlm.lm.model, settings.lora, seed=settings.seed)
+    elif settings.stage == 2:
+        continue_lora(vlm.lm.model)
     if checkpoint is None and out is not None:
         checkpoint = Path(str(out) + ".checkpoint")
     if checkpoint is not None:
@@ -123,7 +142,7 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     summary = {**result.summary(), "feature_seconds": round(feature_seconds, 1),
                "answer_tokens": sum(e.answer_tokens for e in examples)}
     stages = dict(vlm.card.get("stages", {}))
-    stages[str(settings.stage)] = {"settings": asdict(settings), "data": {"conversations": len(items),
+    stages[label or str(settings.stage)] = {"settings": asdict(settings), "data": {"conversations": len(items),
                                    "hash": items_hash(items)}, "training": summary, "losses": result.losses}
     vlm.card["stages"] = stages
     if out is not None:
