@@ -6,7 +6,13 @@ import pandas as pd
 import pytest
 
 from steervis.describe.description import Description
-from steervis.eval.textshift import class_naming_rate, held_out_divergence, js_divergence, text_shift, top_items
+from steervis.eval.textshift import (
+    class_naming_rate,
+    held_out_divergence,
+    js_divergence,
+    text_shift,
+    top_items,
+)
 
 
 def _descs():
