@@ -192,6 +192,35 @@ def react_pool_dir() -> Path:
     return cache_dir("models") / "react-pool"
 
 
+def file_identity(*paths: Path) -> str:
+    """A short hash of files' bytes, memoised on (path, size, mtime) so a call per cache key costs one stat."""
+    stats = []
+    for path in paths:
+        st = path.stat() if path.exists() else None
+        stats.append((str(path), st.st_size if st else -1, st.st_mtime_ns if st else -1))
+    return _hash_files(tuple(stats))
+
+
+@functools.lru_cache(maxsize=32)
+def _hash_files(stats: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for path, size, _ in stats:
+        digest.update(Path(path).read_bytes() if size >= 0 else b"absent")
+    return digest.hexdigest()[:16]
+
+
+def react_pool_identity() -> str:
+    """What the ``react-pool`` matcher is: its head weights and card, so a rebuilt head is a new describer."""
+    directory = react_pool_dir()
+    return f"react-pool@{file_identity(directory / 'card.json', directory / 'head.safetensors')}"
+
+
+def matcher_identity(name: str) -> str:
+    """The matcher's name, plus the hash of its weights for matchers trained here (declared ``identity``)."""
+    identity = MATCHERS.meta(name).get("identity") if name in MATCHERS else None
+    return identity() if identity else name
+
+
 def react_pool() -> ReactMatcher:
     """The ``react-pool`` matcher (a clear error until it is built)."""
     return ReactMatcher(react_pool_dir(), name="react-pool")
@@ -255,7 +284,7 @@ MATCHERS = Registry("matcher", hub=lambda model_id: functools.partial(CLIPMatche
 MATCHERS.register("conse", ConSEMatcher, help="embedded ConSE: efficientnet-lite0 + minilm-l6 (offline)")
 MATCHERS.register("tiny-clip", functools.partial(CLIPMatcher, "tiny-clip", disk_cache=False),
                   help="random tiny CLIP (tests)")
-MATCHERS.register("react-pool", react_pool,
+MATCHERS.register("react-pool", react_pool, identity=react_pool_identity,
                   help="ConSE + a REACT gated head trained on the knowledge pool (`steervis react build-pool`)")
 
 
