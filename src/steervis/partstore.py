@@ -25,7 +25,6 @@ import numpy as np
 from steervis.atomic import DAMAGED, atomic_path, set_aside
 
 
-
 class PartStore:
     """Vectors keyed by string (an image's sha256, a text's hash) in ``directory/part-*.npz``."""
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from steervis.config import from_dict
-from steervis.errors import SteervisError
 from steervis.describe.config import DescribeConfig
+from steervis.errors import SteervisError
 
 DEFAULT_METHODS = ["zeroshot", "linear-probe", "by-description", "description-probe", "zeroshot-llm",
                    "describe-decide"]
