@@ -67,15 +67,22 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     tmp.mkdir()
     try:
         yield tmp
-        if path.exists():
-            old = _sibling(path, "old")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        replace_dir(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def replace_dir(staging: str | Path, path: str | Path) -> Path:
+    """Put the finished folder ``staging`` at ``path``, moving an old ``path`` aside first and removing it after."""
+    staging, path = Path(staging), Path(path)
+    if path.exists():
+        old = _sibling(path, "old")
+        os.replace(path, old)
+        os.replace(staging, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, path)
+    return path
 
 
 def set_aside(path: str | Path, err: BaseException | str, what: str = "cache file") -> Path:

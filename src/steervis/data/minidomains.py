@@ -276,11 +276,9 @@ def _lock(root: Path):
 
 
 def _swap_in(staging: Path, root: Path) -> None:
-    old = root.with_name(f"{root.name}.old-{os.getpid()}")
-    if root.exists():
-        root.rename(old)
-    staging.rename(root)
-    shutil.rmtree(old, ignore_errors=True)
+    from steervis.atomic import replace_dir
+
+    replace_dir(staging, root)
 
 
 def counts(root: str | Path | None = None) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from PIL import Image
 
+from steervis.atomic import DAMAGED, atomic_path, set_aside
 from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 from steervis.registry import Registry
@@ -170,15 +171,14 @@ def cached_text_embeddings(matcher: Any, texts: list[str]) -> np.ndarray:
     if path.exists():
         try:
             emb = np.load(path)
-            if emb.shape[0] == len(texts):
-                return emb
-        except (OSError, ValueError):
-            pass  # a damaged cache file is recomputed below
+            if emb.shape[0] != len(texts):
+                raise ValueError(f"{emb.shape[0]} rows for {len(texts)} texts")
+            return emb
+        except DAMAGED as err:
+            set_aside(path, err, "text-embedding cache")  # recomputed below
     emb = np.asarray(matcher.encode_texts(texts), dtype=np.float32)
-    tmp = path.with_name(path.name + f".{id(emb)}.tmp")
-    with open(tmp, "wb") as handle:
-        np.save(handle, emb)
-    tmp.replace(path)  # atomic: a killed run never leaves half an array
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, emb)  # atomic: a killed run never leaves half an array
     return emb
 
 
