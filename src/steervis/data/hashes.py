@@ -53,8 +53,7 @@ class HashCache:
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = self._open()
-            self._local.db = db
+            db = self._local.db = self._open()
         return db
 
     def _open(self) -> sqlite3.Connection:
@@ -63,29 +62,41 @@ class HashCache:
                 db = sqlite3.connect(self.file, timeout=BUSY_TIMEOUT_S, isolation_level=None)
                 db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER,"
                            " inode INTEGER, sha256 TEXT)")
+                self._local.inode = self.file.stat().st_ino
                 return db
+            except sqlite3.OperationalError:
+                raise
             except sqlite3.DatabaseError as err:  # not a database (truncated, overwritten): start afresh
                 if attempt:
                     raise
                 set_aside(self.file, err, "hash cache")
         raise AssertionError("unreachable")
 
+    def _query(self, sql: str, args: tuple) -> list[tuple]:
+        """Run one statement; a damaged database is set aside (once, by whoever finds it) and rebuilt."""
+        try:
+            return self._db().execute(sql, args).fetchall()
+        except sqlite3.OperationalError as err:  # busy or read-only: hashing still works, only memory is lost
+            log.debug("hash cache unavailable (%s)", err)
+            return []
+        except sqlite3.DatabaseError as err:  # "database disk image is malformed"
+            with contextlib.suppress(OSError):
+                if self.file.stat().st_ino == getattr(self._local, "inode", None):  # not yet replaced by another
+                    set_aside(self.file, err, "hash cache")
+            self._local.db = None
+            return []
+
     def sha256(self, path: str | Path, claimed: str | None = None) -> str:
         """The sha256 of ``path``'s current bytes; ``claimed`` (e.g. a manifest's) is checked, never trusted."""
         path = Path(path).resolve()
         key = _stat_key(path)
-        with contextlib.suppress(sqlite3.Error):
-            row = self._db().execute("SELECT size, mtime, inode, sha256 FROM files WHERE path = ?",
-                                     (str(path),)).fetchone()
-            if row is not None and tuple(row[:3]) == key:
-                return row[3]
+        rows = self._query("SELECT size, mtime, inode, sha256 FROM files WHERE path = ?", (str(path),))
+        if rows and tuple(rows[0][:3]) == key:
+            return rows[0][3]
         digest = sha256_file(path)
         if claimed and claimed != digest:
             log.info("%s changed since its manifest was written: using its current content", path)
-        try:
-            self._db().execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", (str(path), *key, digest))
-        except sqlite3.Error as err:  # busy or read-only: the hash is right, it is only not remembered
-            log.debug("hash cache not updated (%s)", err)
+        self._query("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", (str(path), *key, digest))
         return digest
 
 

@@ -6,7 +6,7 @@ of them, is the one place that names them, so ``steervis bench --list`` shows ev
 
 >>> from steervis.eval.benchmarks import BENCHMARKS
 >>> BENCHMARKS.names()
-['decide-modes', 'describe', 'react-zeroshot', 'retrieval', 'score', 'zoo-load']
+['decide-modes', 'describe', 'react-zeroshot', 'reliability', 'retrieval', 'score', 'zoo-load']
 """
 
 from __future__ import annotations
@@ -26,3 +26,5 @@ BENCHMARKS.register("decide-modes", "steervis.methods.bench:decide_modes",
                     help="describe-decide score vs generate on one adapter: accuracy and images/s")
 BENCHMARKS.register("retrieval", "steervis.retrieval.bench:bench_retrieval",
                     help="pool index build, query latency, HNSW recall and retrieval precision per class")
+BENCHMARKS.register("reliability", "steervis.eval.reliability:bench_reliability",
+                    help="every bad input and kill -9 point in subprocesses → docs/RELIABILITY.md (tiny models)")
