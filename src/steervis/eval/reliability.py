@@ -110,8 +110,8 @@ def seen_line(proc: Any) -> str:
     for line in err:
         if line.startswith(("WARNING", "ERROR")):
             return line
-    out = [ln.strip() for ln in (proc.stdout or "").splitlines() if ln.strip()]
-    return "(stdout) " + out[0] if out else "(nothing)"
+    out = [ln.strip() for ln in (proc.stdout or "").splitlines() if ln.strip() and not ln.startswith("|")]
+    return "(stdout) " + out[0] if out else "(nothing)"  # tables skipped: the line after says where it went
 
 
 def refused(proc: Any, absent: Path | None = None) -> Outcome:
@@ -162,7 +162,8 @@ def write_markdown(rows: list[tuple[str, Case, Outcome]], path: Path, seconds: f
     for group in groups:
         lines += [f"## {group}", "", "| input | what the user sees | exit | result |", "|---|---|---|---|"]
         for _, case, out in (r for r in rows if r[1].group == group):
-            cells = [case.title, f"`{out.seen}`" if out.seen else "", str(out.code), out.result]
+            seen = out.seen.replace("`", "'")  # a backtick inside would end the code span
+            cells = [case.title, f"`{seen}`" if seen else "", str(out.code), out.result]
             lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
         lines.append("")
     return write_text(path, "\n".join(lines))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -230,8 +231,9 @@ def _damaged_cache(name: str, title: str, pattern: str, first: Callable[[Workspa
 _damaged_cache("description-part", "truncated description store part (`describe` again)",
                "home/descriptions/*/part-*.parquet",
                lambda ws: ["describe", "--data", ws.toy(), "--quiet", "--preset", "describe-tiny"])
-_damaged_cache("feature-part", "truncated image-feature part (`evaluate` again)", "home/features/*/part-*.npz",
-               lambda ws: _evaluate(ws, methods="linear-probe"))
+_damaged_cache("feature-part", "truncated image-feature part (`evaluate` into a new run folder)",
+               "home/features/*/part-*.npz", lambda ws: _evaluate(ws, methods="linear-probe"),
+               lambda ws: _evaluate(ws, methods="linear-probe", out="runs-again"))
 _damaged_cache("run-part", "truncated evaluate run part (`evaluate` again)", "runs/*/parts/*.parquet",
                lambda ws: _evaluate(ws))
 _damaged_cache("hash-cache", "overwritten file-hash cache (`describe` again)", "home/hashes/files.sqlite",
@@ -258,14 +260,14 @@ def _two_describes(ws: Workspace) -> Outcome:
 def _two_evaluates(ws: Workspace) -> Outcome:
     sub = ws.fresh("race-features")
     procs = [sub.start(*_evaluate(sub, out=f"runs-{i}", methods="linear-probe")) for i in range(2)]
-    for p in procs:
-        p.communicate()
+    outs = [p.communicate() for p in procs]
     from steervis.partstore import PartStore
 
     stores = [PartStore(d) for d in sorted((sub.home / "features").glob("*")) if d.is_dir()]
     rows = [len(s) for s in stores]
     ok = rows and all(n == 24 for n in rows)
-    return Outcome("", max(p.returncode for p in procs), f"feature rows per store {rows}: none lost" if ok
+    seen = seen_line(subprocess.CompletedProcess([], procs[0].returncode, *outs[0]))
+    return Outcome(seen, max(p.returncode for p in procs), f"feature rows per store {rows}: none lost" if ok
                    else f"ROWS {rows} (24 images)")
 
 
