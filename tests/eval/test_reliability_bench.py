@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 
 from steervis.eval.benchmarks import BENCHMARKS
-from steervis.eval.reliability import CASES, Outcome, bench_reliability, seen_line
+from steervis.eval.reliability import CASES, Outcome, seen_line
+from steervis.eval.reliability_cases import bench_reliability
 
 
 def test_every_issue_11_row_is_registered():

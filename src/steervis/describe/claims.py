@@ -88,8 +88,9 @@ class WorkClaims:
         The claim is ``None`` when every image still missing is held by another live run: wait and ask again.
         """
         with self._locked():
-            fresh = self.store.refresh(set(todo))
+            # Claims first, then the store: a claim released in between had its records written before.
             held = self.held_by_others()
+            fresh = self.store.refresh(set(todo))
             free = [s for s in todo if s not in fresh and s not in held][:limit]
             if not free:
                 return fresh, None

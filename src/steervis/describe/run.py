@@ -2,6 +2,7 @@
 
 Only images missing from the store are computed. Decoding and preprocessing run in worker threads ahead of
 the model; each finished batch is appended to the store at once, so a killed run resumes where it stopped.
+Two runs on one store split the work through claims (:mod:`steervis.describe.claims`): no image twice.
 Rows whose image cannot be decoded come back as ``None`` (the store records the reason, ``summary``
 counts them).
 

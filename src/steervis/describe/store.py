@@ -75,16 +75,19 @@ class DescriptionStore:
         return self.dir / name
 
     def _read_parts(self, parts: list[Path]) -> list[pd.DataFrame]:
-        frames = []
+        frames, vanished = [], False
         for part in parts:
             try:
                 frames.append(pd.read_parquet(part, columns=COLUMNS))
             except FileNotFoundError:  # a concurrent compaction removed it: its rows live on in the merged part
+                vanished = True
                 continue
             except DAMAGED as err:  # truncated or overwritten (ArrowInvalid is a ValueError): its rows are redone
                 set_aside(part, err, "description part")
                 continue
             self._seen.add(part.name)
+        if vanished:  # the merged part is written before the old ones go: one more look finds it
+            frames += self._read_parts([p for p in self.parts() if p.name not in self._seen])
         return frames
 
     def refresh(self, shas: set[str] | None = None) -> dict[str, dict[str, Any]]:

@@ -26,5 +26,5 @@ BENCHMARKS.register("decide-modes", "steervis.methods.bench:decide_modes",
                     help="describe-decide score vs generate on one adapter: accuracy and images/s")
 BENCHMARKS.register("retrieval", "steervis.retrieval.bench:bench_retrieval",
                     help="pool index build, query latency, HNSW recall and retrieval precision per class")
-BENCHMARKS.register("reliability", "steervis.eval.reliability:bench_reliability",
+BENCHMARKS.register("reliability", "steervis.eval.reliability_cases:bench_reliability",
                     help="every bad input and kill -9 point in subprocesses → docs/RELIABILITY.md (tiny models)")

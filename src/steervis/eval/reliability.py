@@ -7,6 +7,8 @@ became of their data. A later issue adds its verbs' rows with ``CASES.register(n
 
     steervis bench reliability                       # all rows → docs/RELIABILITY.md (a few minutes, tiny models)
     steervis bench reliability --opt only=kill       # rows whose name contains "kill"
+
+The rows of issue 11 and the bench entry point live in ``steervis.eval.reliability_cases``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ TINY_DESCRIBE = ["describe.matcher=tiny-clip", "describe.captioner=null"]
 TINY_EVALUATE = ["--set", 'method_options={"zeroshot": {"matcher": "tiny-clip"}}',
                  *[x for s in TINY_DESCRIBE for x in ("--set", s)]]
 GROUPS = ["bad input", "stale result", "damaged cache", "concurrency", "kill -9"]  # table order
+ENTRY = "import sys; from steervis.cli import main; sys.exit(main())"
 # Seconds a kill point may take to arrive before the row is reported as "finished before the kill point".
 KILL_WAIT_S = 300
 
@@ -80,7 +82,8 @@ class Workspace:
         return path if path.exists() else make_toy_dataset(path, **{"per_class": 4, "size": 32, **kw})
 
     def argv(self, args: list[str]) -> list[str]:
-        return [sys.executable, "-m", "steervis.cli", *map(str, args)]
+        # The CLI as a user runs it, in another process: a program started, not a module imported from below.
+        return [sys.executable, "-c", ENTRY, *map(str, args)]
 
     def steervis(self, *args: Any, timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run(self.argv(list(args)), env=self.env, capture_output=True, text=True, timeout=timeout,
@@ -167,34 +170,3 @@ def write_markdown(rows: list[tuple[str, Case, Outcome]], path: Path, seconds: f
             lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
         lines.append("")
     return write_text(path, "\n".join(lines))
-
-
-def bench_reliability(out: str = "docs/RELIABILITY.md", only: str = "", keep: bool = False) -> dict[str, Any]:
-    """Run every registered case (or those whose name contains ``only``); write the table to ``out``."""
-    import steervis.eval.reliability_cases  # noqa: F401  (registers the rows)
-
-    start = time.perf_counter()
-    root = Path(tempfile.mkdtemp(prefix="steervis-reliability-"))
-    ws = Workspace(root)
-    rows = []
-    for name in CASES.names():
-        if only and only not in name:
-            continue
-        case = CASES.get(name)
-        t0 = time.perf_counter()
-        try:
-            outcome = case.run(ws)
-        except Exception as err:  # a broken case is a row that says so, not a lost table
-            outcome = Outcome(f"case failed: {type(err).__name__}: {err}"[:300], None, "CASE ERROR")
-        outcome.seen = outcome.seen.replace(str(root), "<tmp>")  # the same table on every machine
-        print(f"[{time.perf_counter() - t0:5.1f} s] {name}: {outcome.code} {outcome.result}", file=sys.stderr,
-              flush=True)
-        rows.append((name, case, outcome))
-    path = write_markdown(rows, Path(out), time.perf_counter() - start)
-    if not keep:
-        import shutil
-
-        shutil.rmtree(root, ignore_errors=True)
-    return {"out": str(path), "rows": [{"name": n, "input": c.title, "seen": o.seen, "exit": o.code,
-                                        "result": o.result} for n, c, o in rows],
-            "seconds": round(time.perf_counter() - start, 1)}

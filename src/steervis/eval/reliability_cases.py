@@ -10,8 +10,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -26,6 +30,7 @@ from steervis.eval.reliability import (
     refused,
     resumed,
     seen_line,
+    write_markdown,
 )
 
 
@@ -331,3 +336,30 @@ def _kill_evaluate(ws: Workspace) -> Outcome:
         equal = False
     return resumed(killed, rerun, equal, "predictions")
 
+
+# ---- the bench entry point ---------------------------------------------------------------------------
+def bench_reliability(out: str = "docs/RELIABILITY.md", only: str = "", keep: bool = False) -> dict[str, Any]:
+    """Run every registered case (or those whose name contains ``only``); write the table to ``out``."""
+    start = time.perf_counter()
+    root = Path(tempfile.mkdtemp(prefix="steervis-reliability-"))
+    ws = Workspace(root)
+    rows = []
+    for name in CASES.names():
+        if only and only not in name:
+            continue
+        case = CASES.get(name)
+        t0 = time.perf_counter()
+        try:
+            outcome = case.run(ws)
+        except Exception as err:  # a broken case is a row that says so, not a lost table
+            outcome = Outcome(f"case failed: {type(err).__name__}: {err}"[:300], None, "CASE ERROR")
+        outcome.seen = outcome.seen.replace(str(root), "<tmp>")  # the same table on every machine
+        print(f"[{time.perf_counter() - t0:5.1f} s] {name}: {outcome.code} {outcome.result}", file=sys.stderr,
+              flush=True)
+        rows.append((name, case, outcome))
+    path = write_markdown(rows, Path(out), time.perf_counter() - start)
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return {"out": str(path), "rows": [{"name": n, "input": c.title, "seen": o.seen, "exit": o.code,
+                                        "result": o.result} for n, c, o in rows],
+            "seconds": round(time.perf_counter() - start, 1)}
