@@ -60,6 +60,7 @@ class HashCache:
         for attempt in range(2):
             try:
                 db = sqlite3.connect(self.file, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+                db.execute("PRAGMA synchronous=OFF")  # a cache: a lost write costs one rehash, not an fsync per file
                 db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER,"
                            " inode INTEGER, sha256 TEXT)")
                 self._local.inode = self.file.stat().st_ino
