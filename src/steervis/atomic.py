@@ -13,11 +13,16 @@ one) and renames it into place; a killed process leaves only a hidden temporary 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+# Exceptions a damaged cache file raises on reading (numpy, zip, parquet/arrow, json, yaml, safetensors).
+DAMAGED = (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError)
 
 
 def _sibling(path: Path, tag: str) -> Path:
@@ -62,12 +67,33 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     tmp.mkdir()
     try:
         yield tmp
-        if path.exists():
-            old = _sibling(path, "old")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        replace_dir(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def replace_dir(staging: str | Path, path: str | Path) -> Path:
+    """Put the finished folder ``staging`` at ``path``, moving an old ``path`` aside first and removing it after."""
+    staging, path = Path(staging), Path(path)
+    if path.exists():
+        old = _sibling(path, "old")
+        os.replace(path, old)
+        os.replace(staging, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, path)
+    return path
+
+
+def set_aside(path: str | Path, err: BaseException | str, what: str = "cache file") -> Path:
+    """Rename a damaged ``path`` to ``<name>.corrupt`` (kept for a post-mortem) and say so in one line.
+
+    The caller then recomputes what it held; nothing is deleted, and the next run no longer trips on it.
+    """
+    path = Path(path)
+    aside = path.with_name(path.name + ".corrupt")
+    with contextlib.suppress(FileNotFoundError):  # another process set it aside first
+        os.replace(path, aside)
+    reason = err if isinstance(err, str) else type(err).__name__
+    log.warning("%s %s is damaged (%s): set aside as %s, recomputing what it held", what, path, reason, aside.name)
+    return aside

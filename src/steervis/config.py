@@ -44,23 +44,86 @@ def _field_type(cls: type, name: str) -> Any:
     return typing.get_type_hints(cls)[name]
 
 
-def _coerce(tp: Any, value: Any, where: str) -> Any:
-    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
-        return from_dict(tp, value, where)
+def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        return None if value is None else _coerce(inner[0], value, where)
-    if origin in (list, tuple) and isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]  # "a,b" on the command line
-    if origin is tuple and isinstance(value, list):
-        return tuple(value)
-    if tp is float and isinstance(value, int | str) and not isinstance(value, bool):
-        return float(value)
-    if tp is int and isinstance(value, str):
-        return int(value)
-    if tp is str and value is not None and not isinstance(value, str):
-        return str(value)
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin in (list, tuple):
+        return "a list"
+    if origin is dict or tp is dict or dataclasses.is_dataclass(tp):
+        return "a mapping (e.g. {key: value})"
+    return {int: "a whole number", float: "a number", bool: "true or false", str: "a string",
+            type(None): "null"}.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _bad(tp: Any, value: Any, where: str) -> SteervisError:
+    return SteervisError(f"Config value {where.rstrip('.')}={value!r} must be {_type_name(tp)}.")
+
+
+def _coerce(tp: Any, value: Any, where: str) -> Any:
+    """``value`` as the field type ``tp``; a value of another kind is one sentence, never a later traceback."""
+    if tp is Any or isinstance(tp, typing.TypeVar):
+        return value
+    if dataclasses.is_dataclass(tp):
+        if isinstance(value, dict):
+            return from_dict(tp, value, where)
+        if isinstance(value, tp):
+            return value
+        raise _bad(tp, value, where)
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        for inner in (a for a in typing.get_args(tp) if a is not type(None)):
+            try:
+                return _coerce(inner, value, where)
+            except SteervisError:
+                continue
+        raise _bad(tp, value, where)
+    if origin in (list, tuple):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]  # "a,b" on the command line
+        if not isinstance(value, list | tuple):
+            raise _bad(tp, value, where)
+        args = typing.get_args(tp)
+        item = args[0] if args and (origin is list or (len(args) == 2 and args[1] is Ellipsis)) else Any
+        items = [_coerce(item, v, where) for v in value]
+        return tuple(items) if origin is tuple else items
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise _bad(tp, value, where)
+        args = typing.get_args(tp)
+        return {k: _coerce(args[1], v, f"{where}{k}.") for k, v in value.items()} if args else value
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise _bad(tp, value, where)
+    if tp is int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str):
+            try:
+                value = int(value)
+            except ValueError:
+                raise _bad(tp, value, where) from None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise _bad(tp, value, where)
+    if tp is float:
+        if isinstance(value, str):
+            try:
+                return float(value)  # YAML reads 1e-4 as a string
+            except ValueError:
+                raise _bad(tp, value, where) from None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise _bad(tp, value, where)
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)  # a domain or class named "2017"
+        raise _bad(tp, value, where)
     return value
 
 
@@ -95,8 +158,12 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise SteervisError(f"Config file {path} does not exist.")
+    if not path.is_file():
+        raise SteervisError(f"Config file {path} is a folder: give a YAML file (see --print-config).")
     try:
         data = yaml.safe_load(path.read_text()) or {}
+    except UnicodeDecodeError:
+        raise SteervisError(f"Config file {path} is not text: give a YAML file.") from None
     except yaml.YAMLError as err:
         raise SteervisError(f"Config file {path} is not valid YAML: {err}") from None
     if not isinstance(data, dict):
@@ -185,9 +252,6 @@ def dump_config(cfg: Any) -> str:
 
 def save_config(cfg: Any, path: str | Path) -> Path:
     """Write the resolved config beside a run's outputs (atomically)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(dump_config(cfg))
-    tmp.replace(path)
-    return path
+    from steervis.atomic import write_text
+
+    return write_text(path, dump_config(cfg))

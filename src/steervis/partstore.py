@@ -14,7 +14,6 @@ set aside with a warning and its rows are simply computed again.
 
 from __future__ import annotations
 
-import logging
 import os
 import uuid
 import zipfile
@@ -23,9 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from steervis.atomic import atomic_path
-
-log = logging.getLogger(__name__)
+from steervis.atomic import DAMAGED, atomic_path, set_aside
 
 
 class PartStore:
@@ -46,11 +43,8 @@ class PartStore:
             try:
                 with np.load(part) as data:
                     self.vectors.update(zip(data["keys"].tolist(), data["values"], strict=True))
-            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-                aside = part.with_name(part.name + ".damaged")
-                os.replace(part, aside)
-                log.warning("feature part %s is damaged (%s): set aside as %s; its rows will be recomputed",
-                            part, type(err).__name__, aside.name)
+            except (*DAMAGED, zipfile.BadZipFile) as err:
+                set_aside(part, err, "feature part")
                 continue
             self._seen.add(part.name)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -61,13 +62,22 @@ def test_bad_files_are_skipped_with_reasons(toy):
     assert "skipped 4 file(s)" in report and "zero-byte" in report
 
 
-def test_manifest_hashes_are_reused_not_recomputed(toy):
+def test_a_manifest_hash_is_checked_and_unchanged_files_are_not_rehashed(toy, tmp_home, monkeypatch):
+    from steervis.data import hashes
+    from steervis.data.images import sha256_file
+
     manifest = read_manifest(toy)
-    manifest.loc[0, "sha256"] = "f" * 64
+    manifest.loc[0, "sha256"] = "f" * 64  # the manifest claims other bytes (an image edited since)
     write_manifest(toy, manifest.to_dict("records"))
-    data = load_folder(toy)
-    rel = manifest.loc[0, "path"]
-    assert data.frame.set_index("path").loc[str((toy / rel).resolve()), "sha256"] == "f" * 64
+    path = str((toy / manifest.loc[0, "path"]).resolve())
+    assert load_folder(toy).frame.set_index("path").loc[path, "sha256"] == sha256_file(path)
+    calls = []
+    monkeypatch.setattr(hashes, "sha256_file", lambda p: calls.append(p) or sha256_file(p))
+    load_folder(toy)
+    assert calls == []  # size, mtime and inode unchanged: the remembered hash, no read
+    Path(path).write_bytes(Path(path).read_bytes() + b"\0")  # edited in place
+    assert load_folder(toy).frame.set_index("path").loc[path, "sha256"] == sha256_file(path)
+    assert calls == [Path(path)]
 
 
 def test_manifest_rows_for_missing_files_are_not_listed(toy):

@@ -71,3 +71,43 @@ def test_bad_input_is_an_error_message_not_a_traceback(fitted, toy, tmp_path, ca
     assert "broken.png cannot be used" in capsys.readouterr().err
     assert main(["predict", "--adapter", str(fitted), str(toy), "--out", str(tmp_path / "p.txt")]) == 2
     assert ".csv or .json" in capsys.readouterr().err
+
+
+def test_fit_on_one_class_and_out_that_is_a_file_are_refused_before_training(toy, home, tmp_path, capsys):
+    one = tmp_path / "one"
+    (one / "photo").mkdir(parents=True)
+    (one / "photo" / "circle").symlink_to(toy / "photo" / "circle", target_is_directory=True)
+    assert main(["fit", "--data", str(one), "--out", str(tmp_path / "a"), *FAST]) == 2
+    assert "one class, 'circle'" in capsys.readouterr().err and not (tmp_path / "a").exists()
+    (tmp_path / "file").write_text("x")
+    assert main(["fit", "--data", str(toy), "--out", str(tmp_path / "file"), *FAST]) == 2
+    assert "is a file" in capsys.readouterr().err and (tmp_path / "file").read_text() == "x"
+
+
+@pytest.mark.parametrize("damage", ["bad-json", "empty-card", "no-adapter", "truncated-weights"])
+def test_predict_with_a_damaged_adapter_folder_is_one_sentence(fitted, toy, tmp_path, capsys, damage):
+    import shutil
+
+    folder = tmp_path / "m"
+    shutil.copytree(fitted, folder)
+    if damage == "bad-json":
+        (folder / "card.json").write_text("{not json")
+    elif damage == "empty-card":
+        (folder / "card.json").write_text("{}")
+    elif damage == "no-adapter":
+        shutil.rmtree(folder / "adapter")
+    else:
+        weights = folder / "adapter" / "adapter_model.safetensors"
+        weights.write_bytes(weights.read_bytes()[:100])
+    assert main(["predict", "--adapter", str(folder), str(toy / "sketch"), "--out", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("steervis: error:") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_predict_on_a_manifest_skips_unusable_rows_and_says_so(fitted, toy, tmp_path, capsys):
+    (toy / "notes.png").write_text("not an image")
+    pd.DataFrame({"path": ["sketch/circle/circle_000.png", "notes.png", "gone.png", "../../../etc/passwd"]}) \
+        .to_csv(toy / "list.csv", index=False)
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--adapter", str(fitted), str(toy / "list.csv"), "--out", str(out)]) == 0
+    assert len(pd.read_csv(out)) == 1 and "skipped 3 input(s)" in capsys.readouterr().out

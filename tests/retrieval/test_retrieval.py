@@ -41,7 +41,7 @@ def test_part_store_appends_and_sets_a_damaged_part_aside(tmp_path):
     part = sorted(tmp_path.glob("part-*.npz"))[0]
     part.write_bytes(part.read_bytes()[:20])
     healed = PartStore(tmp_path)
-    assert len(healed.missing(["a", "b"])) == 1 and list(tmp_path.glob("*.damaged"))
+    assert len(healed.missing(["a", "b"])) == 1 and list(tmp_path.glob("*.corrupt"))
 
 
 def test_the_gated_head_starts_as_the_base_and_training_opens_the_gate():

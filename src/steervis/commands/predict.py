@@ -9,7 +9,6 @@ the model read. The resolved config is written beside it (``<out>.config.yaml``)
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from steervis.commands._options import HelpFormatter
 
@@ -22,23 +21,22 @@ EXAMPLE = """examples:
 
 def run(args: argparse.Namespace) -> int:
     from steervis.config import save_config
-    from steervis.methods.finetune import predict, predict_config, write_predictions
+    from steervis.methods.finetune import check_out_file, predict, predict_config, write_predictions
 
     if args.print_config:
         from steervis.config import dump_config
 
         print(dump_config(predict_config(args.adapter, args.overrides)), end="")
         return 0
-    if Path(args.out).suffix not in (".csv", ".json"):
-        from steervis.errors import SteervisError
-
-        raise SteervisError(f"--out {args.out} must end in .csv or .json.")
+    check_out_file(args.out)
     frame, config = predict(args.adapter, args.input, args.overrides)
     path = write_predictions(frame, args.out)
     save_config(config, path.with_name(path.name + ".config.yaml"))
     counts = frame["label"].value_counts().head(5)
     print(f"{len(frame)} predictions written to {path}; most frequent: "
           + ", ".join(f"{k} ({v})" for k, v in counts.items()))
+    if frame.attrs.get("skipped"):
+        print(f"skipped {len(frame.attrs['skipped'])} input(s) that are not usable images (reasons above)")
     return 0
 
 

@@ -77,11 +77,10 @@ def download_deb(package: str, downloads: Path | None = None) -> Path:
 
 
 def _finish(tree: Path, tmp: Path) -> Path:
+    from steervis.atomic import replace_dir
+
     (tmp / STAMP).write_text("ok\n")
-    if tree.exists():
-        shutil.rmtree(tree)
-    tmp.rename(tree)
-    return tree
+    return replace_dir(tmp, tree)
 
 
 def deb_tree(package: str, downloads: Path | None = None) -> Path:

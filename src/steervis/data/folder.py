@@ -1,7 +1,8 @@
 """Read any ``<root>/<domain>/<class>/<image>`` folder: PACS, Office-Home, VLCS, DomainNet, minidomains.
 
 Every image is opened and decoded once; broken files land in ``skipped`` with a reason instead of crashing.
-When ``<root>/manifest.parquet`` exists its sha256s are reused rather than rehashing every file.
+Every sha256 comes from the hash cache (:mod:`steervis.data.hashes`): a file whose size and mtime are unchanged
+is not hashed again, and an image edited after ``manifest.parquet`` was written gets its new hash.
 
 >>> from steervis.data.synthetic import make_toy_dataset
 >>> from steervis.data.folder import load_folder
@@ -22,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from steervis.data.images import BadImage, open_image, sha256_file
+from steervis.data.hashes import HashCache, walk_files
+from steervis.data.images import BadImage, open_image
 from steervis.data.manifest import MANIFEST_NAME
 from steervis.errors import SteervisError
 
@@ -96,14 +98,17 @@ def _known_hashes(root: Path) -> dict[str, str]:
         return {}
 
 
-def _check(path: Path, known: str | None, images: Any = None) -> tuple[str | None, str | None]:
-    """(sha256, None) for a usable image, (None, reason) otherwise; the decoded image goes into ``images``."""
+def _check(path: Path, known: str | None, hashes: HashCache, images: Any = None) -> tuple[str | None, str | None]:
+    """(sha256, None) for a usable image, (None, reason) otherwise; the decoded image goes into ``images``.
+
+    The manifest's ``known`` sha256 is only a claim: the hash cache checks it against the file as it is now.
+    """
     try:
         if images is None:
             open_image(path).close()
-            return (known or sha256_file(path)), None
+            return hashes.sha256(path, known), None
         image = images.decode(path)
-        digest = known or sha256_file(path)
+        digest = hashes.sha256(path, known)
         images.put(digest, image)
         return digest, None
     except BadImage as err:
@@ -156,7 +161,7 @@ def load_folder(
             present_classes.add(cls)
             if classes and cls not in classes:
                 continue
-            for path in sorted((root / domain / cls).rglob("*")):
+            for path in walk_files(root / domain / cls):  # symlinked sub-folders count, like symlinked classes
                 if path.is_file() and not path.name.startswith(".") and path.name not in IGNORED_NAMES:
                     files.append((path, domain, cls))
     if classes:
@@ -168,9 +173,10 @@ def load_folder(
         )
 
     known = _known_hashes(root)
+    hashes = HashCache()
     workers = workers or min(16, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = pool.map(lambda f: _check(f[0], known.get(f[0].relative_to(root).as_posix()), images), files)
+        jobs = pool.map(lambda f: _check(f[0], known.get(f[0].relative_to(root).as_posix()), hashes, images), files)
         if progress:
             from tqdm import tqdm
 

@@ -152,10 +152,8 @@ def png_bytes(img: PILImage.Image) -> bytes:
 
 def write_png(img: PILImage.Image, path: str | Path) -> str:
     """Write ``img`` as a deterministic PNG atomically (temp file + rename); returns its sha256."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from steervis.atomic import write_bytes
+
     data = png_bytes(img)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    write_bytes(path, data)
     return hashlib.sha256(data).hexdigest()

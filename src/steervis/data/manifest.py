@@ -14,10 +14,11 @@ same data twice gives byte-identical files; written atomically, so its presence 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from steervis.atomic import atomic_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,13 +39,12 @@ def write_manifest(root: str | Path, rows: Iterable[dict[str, Any]], columns: tu
     schema = pa.schema([(name, pa.string()) for name in columns])
     table = pa.Table.from_pydict({c: [str(r.get(c, "")) for r in ordered] for c in columns}, schema=schema)
     path = root / MANIFEST_NAME
-    tmp = root / f".{MANIFEST_NAME}.{os.getpid()}.tmp"
-    # Fixed writer settings: the bytes depend only on the rows (no pandas index metadata, no statistics drift).
-    pq.write_table(
-        table, tmp, compression="zstd", compression_level=3, use_dictionary=False,
-        write_statistics=False, version="2.6", store_schema=False,
-    )
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        # Fixed writer settings: the bytes depend only on the rows (no pandas index metadata, no statistics drift).
+        pq.write_table(
+            table, tmp, compression="zstd", compression_level=3, use_dictionary=False,
+            write_statistics=False, version="2.6", store_schema=False,
+        )
     return path
 
 

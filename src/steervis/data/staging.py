@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,9 +60,7 @@ def prune(staging: Path, wanted: set[str]) -> None:
 
 
 def swap_in(staging: Path, root: Path) -> None:
-    """Rename the finished ``staging`` folder to ``root`` (the old build, if any, removed after)."""
-    old = root.with_name(f"{root.name}.old-{os.getpid()}")
-    if root.exists():
-        root.rename(old)
-    staging.rename(root)
-    shutil.rmtree(old, ignore_errors=True)
+    """Put the finished ``staging`` folder at ``root`` (the old build, if any, removed after)."""
+    from steervis.atomic import replace_dir
+
+    replace_dir(staging, root)

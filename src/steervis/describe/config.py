@@ -94,9 +94,13 @@ class DescribeConfig:
 
     def content_fields(self) -> dict[str, Any]:
         """The fields that decide what a description says, with vocabularies by content hash."""
+        from steervis.describe.matchers import matcher_identity
         from steervis.describe.vocab import vocabulary_hash
 
         data = {k: v for k, v in asdict(self).items() if k not in RUNTIME_FIELDS}
+        identity = matcher_identity(self.matcher)
+        if identity != self.matcher:  # a matcher trained here (react-pool): its weights are part of the key
+            data["matcher_identity"] = identity
         data["tag_vocab"] = vocabulary_hash(self.tag_vocab) if self.tagger in VOCAB_TAGGERS else None
         data["attribute_vocab"] = vocabulary_hash(self.attribute_vocab) if self.attribute_vocab else None
         if not self.captioner:

@@ -12,11 +12,11 @@ components as lists. Rows that failed are left out (the CLI lists them in ``fail
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
+from steervis.atomic import atomic_path
 from steervis.describe.description import Description
 
 
@@ -38,9 +38,8 @@ def descriptions_frame(frame: pd.DataFrame, descriptions: list[Description | Non
 
 
 def _atomic(path: Path, write) -> Path:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        write(tmp)
     return path
 
 

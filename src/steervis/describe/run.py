@@ -2,6 +2,7 @@
 
 Only images missing from the store are computed. Decoding and preprocessing run in worker threads ahead of
 the model; each finished batch is appended to the store at once, so a killed run resumes where it stopped.
+Two runs on one store split the work through claims (:mod:`steervis.describe.claims`): no image twice.
 Rows whose image cannot be decoded come back as ``None`` (the store records the reason, ``summary``
 counts them).
 
@@ -27,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from steervis.describe.claims import WorkClaims
 from steervis.describe.config import DescribeConfig
 from steervis.describe.description import Description
 from steervis.describe.records import prepare_image, record_of
@@ -36,6 +38,10 @@ from steervis.errors import SteervisError
 log = logging.getLogger(__name__)
 # Images decoded ahead of the model, in batches: enough to hide a slow file, small enough to bound memory.
 PREFETCH_BATCHES = 3
+# Batches per claim: large enough that the prefetch pipeline rarely restarts, small enough that two runs share.
+CLAIM_BATCHES = 16
+# Seconds between looks while another run describes the last images this one needs.
+WAIT_S = 0.5
 
 
 @dataclass
@@ -97,6 +103,15 @@ def local_records(todo: list[tuple[str, str]], config: DescribeConfig, describer
             yield records
 
 
+def _records(config: DescribeConfig, todo: list[tuple[str, str]], describer: Any,
+             images: Any) -> Iterator[list[dict]]:
+    if config.engine == "ray":
+        from steervis.describe.ray_engine import ray_records
+
+        return ray_records(todo, config)
+    return local_records(todo, config, describer, images)
+
+
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
@@ -143,22 +158,32 @@ def describe(
     summary = DescribeSummary(total=len(frame), cached=sum(1 for s in shas if s in before))
     if todo:
         compute_start = time.perf_counter()
-        if config.engine == "ray":
-            from steervis.describe.ray_engine import ray_records
-
-            batches = ray_records(list(todo.items()), config)
-        else:
-            from steervis.describe.describer import get_describer
-
-            describer = describer or get_describer(config)
-            compute_start = time.perf_counter()  # model loading is setup, not throughput
-            batches = local_records(list(todo.items()), config, describer, images)
+        claims = WorkClaims(store)
+        # Ray describes everything it claims in one dataset; locally, a claim is a few batches of work.
+        limit = len(todo) if config.engine == "ray" else config.batch_size * CLAIM_BATCHES
         with _progress(len(todo), progress) as bar:
-            for records in batches:
-                store.append(records)
-                found.update({r["sha256"]: r for r in records})
-                summary.described += sum(r["status"] == "ok" for r in records)
-                bar.update(len(records))
+            while todo:
+                fresh, claim = claims.next_chunk(list(todo), limit)
+                for sha in fresh:  # finished by another run on this store meanwhile
+                    found[sha] = fresh[sha]
+                    bar.update(todo.pop(sha, None) is not None)
+                if claim is None:
+                    if todo:
+                        time.sleep(WAIT_S)  # the rest is held by another live run: wait for its records
+                    continue
+                with claim:
+                    if describer is None and config.engine != "ray":
+                        from steervis.describe.describer import get_describer
+
+                        describer = get_describer(config)
+                        compute_start = time.perf_counter()  # model loading is setup, not throughput
+                    for records in _records(config, [(s, todo[s]) for s in claim.shas], describer, images):
+                        store.append(records)
+                        found.update({r["sha256"]: r for r in records})
+                        summary.described += sum(r["status"] == "ok" for r in records)
+                        for r in records:
+                            todo.pop(r["sha256"], None)
+                        bar.update(len(records))
         summary.compute_seconds = time.perf_counter() - compute_start
         store.compact()
     out = Descriptions()

@@ -6,7 +6,8 @@ of them, is the one place that names them, so ``steervis bench --list`` shows ev
 
 >>> from steervis.eval.benchmarks import BENCHMARKS
 >>> BENCHMARKS.names()
-['decide-modes', 'describe', 'react-zeroshot', 'retrieval', 'score', 'text-shift', 'vlm-probe', 'vlm-sweep', 'zoo-load']
+['decide-modes', 'describe', 'react-zeroshot', 'reliability', 'retrieval', 'score', 'text-shift', 'vlm-probe',
+ 'vlm-sweep', 'zoo-load']
 """
 
 from __future__ import annotations
@@ -33,3 +34,5 @@ BENCHMARKS.register("vlm-sweep", "steervis.methods.vlm_bench:vlm_sweep",
                     help="label-space sweep 2-34 classes: vlm-score vs the matcher's zero-shot, same images, 95 % CI")
 BENCHMARKS.register("vlm-probe", "steervis.methods.vlm_bench:vlm_probe",
                     help="DG linear probes: the VLM's last hidden state vs its vision input vs efficientnet pooled")
+BENCHMARKS.register("reliability", "steervis.eval.reliability_cases:bench_reliability",
+                    help="every bad input and kill -9 point in subprocesses → docs/RELIABILITY.md (tiny models)")

@@ -13,6 +13,7 @@ from typing import Any
 
 from steervis.config import from_dict
 from steervis.describe.config import DescribeConfig
+from steervis.errors import SteervisError
 
 DEFAULT_METHODS = ["zeroshot", "linear-probe", "by-description", "description-probe", "zeroshot-llm",
                    "describe-decide"]
@@ -62,5 +63,7 @@ class EvaluateConfig:
     gallery: int = 12
 
     def __post_init__(self) -> None:
+        if not self.methods:  # `--methods ''` must not quietly mean "every method" or "nothing"
+            raise SteervisError("methods is empty: name at least one method (`steervis evaluate --list-methods`).")
         if isinstance(self.describe, dict):  # EvaluateConfig(describe={"matcher": ...}) from Python
             self.describe = from_dict(DescribeConfig, self.describe, where="describe.")

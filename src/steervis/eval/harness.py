@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from steervis.atomic import write_text
+from steervis.atomic import DAMAGED, atomic_path, set_aside, write_text
 from steervis.config import config_hash, save_config, to_dict
 from steervis.errors import SteervisError
 from steervis.eval.config import EvaluateConfig, UDAConfig  # noqa: F401  (re-exported)
 from steervis.eval.metrics import accuracy_table, markdown_table
-from steervis.eval.protocols import PROTOCOLS, Split
+from steervis.eval.protocols import PROTOCOLS, Split, check_splits
 
 log = logging.getLogger(__name__)
 
@@ -149,17 +149,62 @@ def run_dir_for(cfg: EvaluateConfig) -> Path:
     return Path(cfg.out) / (cfg.name or f"{cfg.protocol}-{config_hash(cfg, 10)}")
 
 
+def frame_digest(frame: pd.DataFrame, columns: list[str]) -> str:
+    """The identity of a split's rows: a hash over their (sorted) content, not their count or run name."""
+    rows = sorted("\t".join(map(str, r)) for r in frame[columns].itertuples(index=False))
+    return config_hash(rows)
+
+
+def part_key(cfg: EvaluateConfig, split: Split, name: str, options: Any, classes: list[str]) -> str:
+    """Everything one (split, method) result depends on: a changed setting or image recomputes just that part."""
+    from steervis.describe.matchers import matcher_identity
+
+    opts = to_dict(options) if options is not None and hasattr(options, "__dataclass_fields__") else options
+    matcher = getattr(options, "matcher", None)
+    return config_hash({
+        "method": name, "options": opts, "classes": classes, "seed": cfg.seed, "components": cfg.components,
+        "describe": cfg.describe.content_fields(),
+        "matcher": matcher_identity(matcher) if isinstance(matcher, str) else None,
+        "rounds": cfg.uda.rounds if PROTOCOLS.meta(cfg.protocol).get("adapt") else None,
+        "train": frame_digest(split.train, ["sha256", "class"]),
+        "test": frame_digest(split.test, ["path", "sha256", "domain", "class"]),
+    })
+
+
+def part_paths(parts: Path, split: Split, name: str, key: str) -> tuple[Path, Path]:
+    stem = f"{split.name}__{name}".replace("/", "-").replace("→", "-to-")
+    return parts / f"{stem}-{key}.parquet", parts / f"{stem}-{key}.json"
+
+
+def read_part(part: Path, meta: Path) -> tuple[pd.DataFrame, dict] | None:
+    """A finished part and its info, or ``None`` (absent, or damaged: set aside and recomputed)."""
+    if not (part.exists() and meta.exists()):
+        return None
+    try:
+        rows = pd.read_parquet(part)
+    except DAMAGED as err:  # pyarrow's ArrowInvalid is a ValueError
+        set_aside(part, err, "run part")
+        return None
+    try:
+        return rows, json.loads(meta.read_text())
+    except DAMAGED as err:  # JSONDecodeError is a ValueError
+        set_aside(meta, err, "run part")
+        return None
+
+
 def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
     """Run every method on every split of the protocol; write metrics, predictions and the report."""
     from steervis.eval.report import write_report
 
     protocol = PROTOCOLS.get(cfg.protocol)  # a misspelt protocol, method or option fails before any work
+    if Path(cfg.out).exists() and not Path(cfg.out).is_dir():
+        raise SteervisError(f"out {cfg.out} is a file: give a folder for the run folders (or remove the file).")
     options = resolve_methods(cfg)
     from steervis.data.decoded import DecodedImages
 
     images = DecodedImages()  # decoded once by the folder check, reused by describe and features
     frame, classes = load_dataset(cfg, images)
-    splits = protocol(frame, cfg)
+    splits = check_splits(protocol(frame, cfg))
     run_dir = run_dir_for(cfg)
     parts = run_dir / "parts"
     parts.mkdir(parents=True, exist_ok=True)
@@ -169,17 +214,17 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
     frames, infos = [], {}
     for split in splits:
         for name in cfg.methods:
-            key = f"{split.name}__{name}".replace("/", "-").replace("→", "-to-")
-            part, meta = parts / f"{key}.parquet", parts / f"{key}.json"
-            if part.exists() and meta.exists():
-                frames.append(pd.read_parquet(part))
-                infos[(split.name, name)] = json.loads(meta.read_text())
+            part, meta = part_paths(parts, split, name, part_key(cfg, split, name, options[name], classes))
+            found = read_part(part, meta)
+            if found is not None:
+                frames.append(found[0])
+                infos[(split.name, name)] = found[1]
                 continue
             log.info("%s: %s (train %d, test %d)", split.name, name, len(split.train), len(split.test))
             rows, info = run_method(name, split, classes, context, cfg, options[name])
-            rows.to_parquet(part.with_suffix(".tmp"), index=False)
-            part.with_suffix(".tmp").replace(part)
-            meta.write_text(json.dumps(info))
+            with atomic_path(part) as tmp:
+                rows.to_parquet(tmp, index=False)
+            write_text(meta, json.dumps(info))  # written last: its presence marks a finished part
             frames.append(rows)
             infos[(split.name, name)] = info
     write_methods_yaml(run_dir / "methods.yaml", options, infos)
@@ -192,8 +237,9 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
         "runs": {f"{s}/{m}": info for (s, m), info in infos.items()},
         "config": to_dict(cfg),
     }
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
-    preds.to_parquet(run_dir / "predictions.parquet", index=False)
+    write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2, ensure_ascii=False))
+    with atomic_path(run_dir / "predictions.parquet") as tmp:
+        preds.to_parquet(tmp, index=False)
     markdown = markdown_table(table)
     write_report(run_dir, preds, table, classes, metrics, gallery=cfg.gallery)
     return RunResult(run_dir=run_dir, table=table, predictions=preds, markdown=markdown, metrics=metrics)

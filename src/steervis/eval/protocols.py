@@ -64,6 +64,19 @@ def uda_splits(frame: pd.DataFrame, source: list[str], targets: list[str]) -> li
             for t in targets]
 
 
+def check_splits(splits: list[Split]) -> list[Split]:
+    """Every split trains on at least two classes: one class is nothing to learn (and a scikit-learn traceback)."""
+    for split in splits:
+        train_classes = sorted(split.train["class"].unique())
+        if len(train_classes) < 2:
+            domains = ", ".join(sorted(split.train["domain"].unique())) or "none"
+            raise SteervisError(
+                f"Split {split.name!r}: the training domains ({domains}) hold "
+                f"{'one class, ' + repr(train_classes[0]) if train_classes else 'no images'}; training needs at "
+                "least two classes. Hold out another domain, or add class folders to the training domains.")
+    return splits
+
+
 @PROTOCOLS.register("dg", help="leave one domain out: train on the others, test on each held-out domain", adapt=False)
 def dg(frame: pd.DataFrame, config: Any) -> list[Split]:
     return dg_splits(frame, config.held_out)

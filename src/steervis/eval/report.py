@@ -176,7 +176,6 @@ def write_report(run_dir: Path, preds: pd.DataFrame, table: pd.DataFrame, classe
     page = f"<!doctype html><html><head><meta charset='utf-8'><title>steervis report</title>" \
            f"<style>{STYLE}</style></head><body>{body}<script>{RENDER_CHECK}</script></body></html>"
     path = run_dir / "report.html"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from steervis.atomic import write_text
+
+    return write_text(path, page)

@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 
+from steervis.atomic import DAMAGED, set_aside, write_text
 from steervis.config import config_hash
 from steervis.errors import SteervisError
 from steervis.methods.base import Method, check_classes
@@ -112,13 +113,11 @@ class ByDescription(Method):
                 raise SteervisError(f"{path} has no descriptors for: {', '.join(missing)}.")
         else:
             path = self._cache_file()
-            known = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+            known = read_descriptor_cache(path)
             missing = [c for c in self.classes if not known.get(c)]
             if missing:
                 known.update(write_descriptors(self.context, self.lm, missing))
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(yaml.safe_dump(dict(sorted(known.items())), sort_keys=False, allow_unicode=True))
-                tmp.replace(path)
+                write_text(path, yaml.safe_dump(dict(sorted(known.items())), sort_keys=False, allow_unicode=True))
                 log.info("Descriptors cached in %s (edit it, or pass descriptors=FILE.yaml)", path)
         self.descriptors = {c: list(known[c]) for c in self.classes}
         return self
@@ -140,3 +139,17 @@ class ByDescription(Method):
 
     def _load_state(self, directory: Path) -> None:
         self.descriptors = yaml.safe_load((directory / "descriptors.yaml").read_text())
+
+
+def read_descriptor_cache(path: Path) -> dict[str, list[str]]:
+    """The cached class → descriptors mapping; a damaged file is set aside (the LM writes them again)."""
+    if not path.exists():
+        return {}
+    try:
+        known = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(known, dict):
+            raise ValueError("not a mapping")
+        return known
+    except (*DAMAGED, yaml.YAMLError) as err:
+        set_aside(path, err, "descriptor cache")
+        return {}

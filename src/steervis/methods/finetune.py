@@ -37,11 +37,15 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
     from steervis.methods.describe_decide import DescribeDecide
     from steervis.methods.texts import describe_config, describe_texts
 
+    check_out_dir(out)
     images = DecodedImages()  # decoded once by the folder check, reused by describe
     folder = load_folder(data, domains=domains or None, progress=progress, images=images)
     for domain in domains or []:
         if not (folder.frame["domain"] == domain).any():
             raise SteervisError(f"Domain {domain!r} in {folder.root} has no usable images.")
+    if len(folder.classes) < 2:  # an adapter that can only ever say one label is never what was meant
+        raise SteervisError(f"The training images in {folder.root} ({', '.join(folder.domains)}) hold one class, "
+                            f"{folder.classes[0]!r}: a classifier needs at least two class folders.")
     dcfg = describe if describe is not None and not isinstance(describe, dict) else describe_config(describe)
     texts = describe_texts(dcfg, config.components, progress=progress, images=images)
     clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress)
@@ -90,6 +94,7 @@ def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None
                         "confidence": probs.max(1), "description": texts})
     for j, name in enumerate(decider.classes):
         out[f"p:{name}"] = probs[:, j]
+    out.attrs["skipped"] = frame.attrs.get("skipped", [])  # (path, reason) of inputs that were not images
     return out, config
 
 
@@ -99,25 +104,48 @@ def predict_config(adapter: str | Path, overrides: list[str] | None = None) -> A
     from steervis.decide.config import DecideConfig
     from steervis.lm.adapters import read_card
 
-    return load_config(DecideConfig, base=read_card(adapter)["decide"], overrides=overrides or [])
+    return load_config(DecideConfig, base=read_card(adapter, required=("decide",))["decide"],
+                       overrides=overrides or [])
 
 
 def write_predictions(frame: Any, path: str | Path) -> Path:
     """CSV or JSON by suffix, written atomically; JSON rows carry a ``probabilities`` mapping."""
+
+    from steervis.atomic import atomic_path
+
+    path = Path(path)
+    check_out_file(path)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            prob_cols = [c for c in frame.columns if c.startswith("p:")]
+            rows = [{"path": r["path"], "label": r["label"], "confidence": float(r["confidence"]),
+                     "probabilities": {c[2:]: float(r[c]) for c in prob_cols}, "description": r["description"]}
+                    for r in frame.to_dict("records")]
+            tmp.write_text(json.dumps(rows, indent=2))
+    return path
+
+
+def check_out_file(path: str | Path) -> None:
+    """``--out`` of predict: a .csv or .json file path, not a folder (checked before any work)."""
     from steervis.errors import SteervisError
 
     path = Path(path)
     if path.suffix not in (".csv", ".json"):
         raise SteervisError(f"--out {path} must end in .csv or .json.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if path.suffix == ".csv":
-        frame.to_csv(tmp, index=False)
-    else:
-        prob_cols = [c for c in frame.columns if c.startswith("p:")]
-        rows = [{"path": r["path"], "label": r["label"], "confidence": float(r["confidence"]),
-                 "probabilities": {c[2:]: float(r[c]) for c in prob_cols}, "description": r["description"]}
-                for r in frame.to_dict("records")]
-        tmp.write_text(json.dumps(rows, indent=2))
-    tmp.replace(path)
-    return path
+    if path.is_dir():
+        raise SteervisError(f"--out {path} is a folder: give a file name ending in .csv or .json.")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise SteervisError(f"--out {path}: {path.parent} is a file, not a folder.")
+
+
+def check_out_dir(path: str | Path) -> None:
+    """``--out`` of fit: a folder to (re)write, not an existing file (checked before training, not after)."""
+    from steervis.errors import SteervisError
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise SteervisError(f"--out {path} is a file: give a folder path for the adapter (or remove the file).")
+    if any(p.exists() and not p.is_dir() for p in path.parents):
+        raise SteervisError(f"--out {path}: a parent of it is a file, not a folder.")

@@ -23,14 +23,15 @@ from typing import Any
 from steervis.errors import SteervisError
 from steervis.registry import Registry
 
-# Kinds a model can be loaded as; the embedded default shown when a hub id is out of reach.
+# Kinds a model can be loaded as; what to use instead when a hub id is out of reach (a whole sentence's advice).
 EMBEDDED_DEFAULT = {
-    "image-classifier": "efficientnet-lite0",
-    "text-encoder": "minilm-l6",
-    "causal-lm": "smollm2-135m-instruct",
-    "clip": "conse (the embedded matcher: efficientnet-lite0 + minilm-l6)",
-    "captioner": "none offline (descriptions then carry tags and attributes only)",
-    "vlm": "tiny-llava (random weights, for tests only)",
+    "image-classifier": "Use the embedded efficientnet-lite0 instead",
+    "text-encoder": "Use the embedded minilm-l6 instead",
+    "causal-lm": "Use the embedded smollm2-135m-instruct instead",
+    "clip": "Use the embedded conse matcher (efficientnet-lite0 + minilm-l6) instead",
+    "captioner": "Offline, describe without a captioner (captioner: null; descriptions then carry tags and "
+                 "attributes only)",
+    "vlm": "Use tiny-llava (random weights, for tests only) instead",
 }
 
 
@@ -100,7 +101,7 @@ def load_from_hub(model_id: str, kind: str, loader: Callable[..., Any]) -> Any:
     except (OSError, ValueError) as err:
         raise SteervisError(
             f"Model {model_id!r} is not available: its weights are not in the local Hugging Face cache and the hub "
-            f"cannot be reached. Use the embedded {EMBEDDED_DEFAULT.get(kind, kind)} instead "
+            f"cannot be reached. {EMBEDDED_DEFAULT.get(kind, 'Use an embedded model instead')} "
             f"(`steervis models` lists what works offline). [{type(err).__name__}]"
         ) from None
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import warnings
 from pathlib import Path
 
@@ -125,10 +124,9 @@ def prepare_smollm2() -> Path:
     tmp = smollm2_dir().with_name("smollm2-135m-instruct.partial")
     fresh.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
-    final = smollm2_dir()
-    final.rmdir() if final.exists() and not any(final.iterdir()) else None
-    os.replace(tmp, final)  # atomic: a killed run leaves only the .partial folder
-    return final
+    from steervis.atomic import replace_dir
+
+    return replace_dir(tmp, smollm2_dir())  # atomic: a killed run leaves only the .partial folder
 
 
 @functools.cache

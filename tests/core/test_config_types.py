@@ -1,0 +1,58 @@
+"""`--set` and `--config` values are checked against the dataclass field types: one sentence, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from steervis.cli import main
+from steervis.config import load_config
+from steervis.errors import SteervisError
+from steervis.eval.config import EvaluateConfig
+
+
+@pytest.mark.parametrize("override, words", [
+    ("max_per_class=2.5", "whole number"),
+    ("seed=[1,2]", "whole number"),
+    ("method_options=5", "mapping"),
+    ("uda=5", "mapping"),
+    ("uda.rounds=many", "whole number"),
+    ("describe.tag_threshold=high", "number"),
+    ("methods={a: 1}", "list"),
+    ("gallery=true", "whole number"),
+])
+def test_a_value_of_the_wrong_type_is_one_sentence(override, words):
+    with pytest.raises(SteervisError, match=words) as err:
+        load_config(EvaluateConfig, overrides=[override])
+    assert "\n" not in str(err.value) and override.split("=")[0] in str(err.value)
+
+
+def test_values_of_the_right_type_still_convert():
+    cfg = load_config(EvaluateConfig, overrides=["max_per_class=3", "describe.tag_threshold=1e-4", "seed=2.0",
+                                                 "held_out=photo,sketch", "describe.captioner=null"])
+    assert cfg.max_per_class == 3 and cfg.describe.tag_threshold == 1e-4 and cfg.seed == 2
+    assert cfg.held_out == ["photo", "sketch"] and cfg.describe.captioner is None
+
+
+def test_cli_bad_set_and_a_folder_as_config_exit_2_with_a_sentence(tmp_path, capsys):
+    assert main(["evaluate", "--set", "max_per_class=2.5", "--print-config"]) == 2
+    assert "max_per_class=2.5 must be a whole number" in capsys.readouterr().err
+    assert main(["evaluate", "--config", str(tmp_path), "--print-config"]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["demo", "--set", "max_per_class=3", "--print-config"]) == 0
+    assert "max_per_class: 3" in capsys.readouterr().out
+
+
+def test_empty_methods_is_refused_not_read_as_every_method():
+    with pytest.raises(SteervisError, match="methods is empty"):
+        load_config(EvaluateConfig, base={"methods": []})
+
+
+def test_the_offline_captioner_advice_reads_as_a_sentence(monkeypatch):
+    from steervis.zoo import core
+
+    def unavailable(model_id, **kw):
+        raise OSError("not cached")
+
+    with pytest.raises(SteervisError) as err:
+        core.load_from_hub("org/blip", "captioner", unavailable)
+    assert "Use the embedded none" not in str(err.value) and "without a captioner" in str(err.value)
