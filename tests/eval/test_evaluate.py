@@ -125,3 +125,27 @@ def test_same_config_from_scratch_gives_the_same_numbers(toy, tmp_path):
     pd.testing.assert_frame_equal(first.table, second.table)
     cols = ["method", "path", "pred", "confidence"]
     pd.testing.assert_frame_equal(first.predictions[cols], second.predictions[cols])
+
+
+def test_labelled_variants_read_their_own_describer_and_components(toy, tmp_path):
+    """`METHOD@LABEL` rows: one run compares describers / description parts; each variant reads its own texts."""
+    tiny = {"matcher": "tiny-clip", "tagger": "vocab", "attribute_vocab": ""}
+    result = run(toy, tmp_path, ["description-probe", "description-probe@tags", "description-probe@other"],
+                 describe=tiny, method_options={
+                     "description-probe@tags": {"components": ["tags"]},
+                     "description-probe@other": {"describe": {"tag_top_k": 1}}})
+    preds = pd.read_parquet(result.run_dir / "predictions.parquet")
+    assert set(preds["method"]) == {"description-probe", "description-probe@tags", "description-probe@other"}
+    texts = {m: g.sort_values("path")["description"].tolist() for m, g in preds.groupby("method")}
+    assert all(t.count("\n- ") <= 1 for t in texts["description-probe@other"])  # top-1 tag, nothing else
+    assert texts["description-probe@other"] != texts["description-probe"]
+    assert all("Attributes" not in t for t in texts["description-probe@tags"])
+    methods_yaml = (result.run_dir / "methods.yaml").read_text()
+    assert "tag_top_k: 1" in methods_yaml and "method: description-probe" in methods_yaml
+
+
+def test_a_variant_key_on_a_plain_method_or_a_bad_describer_value_is_refused(toy, tmp_path):
+    with pytest.raises(SteervisError, match="tag_top_kk"):
+        run(toy, tmp_path, ["description-probe@x"], method_options={"description-probe@x": {"describe": {"tag_top_kk": 1}}})
+    with pytest.raises(SteervisError):
+        run(toy, tmp_path, ["description-probe@x"], method_options={"descripton-probe@x": {}})

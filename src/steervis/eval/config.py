@@ -33,7 +33,10 @@ class EvaluateConfig:
     Args:
         data: dataset root in <domain>/<class>/<image> layout; "" = the minidomains benchmark.
         protocol: a registered protocol: "dg" (leave one domain out) or "uda" (source → target self-training).
-        methods: registered method names, run in this order on every split.
+        methods: registered method names, run in this order on every split. ``METHOD@LABEL`` is a labelled
+            variant: its own row, its ``method_options`` entry on top of METHOD's, and that entry may also set
+            ``describe`` (overrides of the run's describer) and ``components``, e.g.
+            ``describe-decide@react-pool: {describe: {matcher: react-pool}}``.
         method_options: per-method options, e.g. {"linear-probe": {"C": 1.0}}, each checked against that
             method's ``Options`` dataclass before anything runs.
         domains / classes: restrict the dataset ([] = everything).

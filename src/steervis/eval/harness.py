@@ -74,17 +74,50 @@ def build_context(cfg: EvaluateConfig, progress: bool = True, images: Any = None
                          images=images if images is not None else DecodedImages())
 
 
-def resolve_methods(cfg: EvaluateConfig) -> dict[str, Any]:
+@dataclass
+class MethodRun:
+    """One row of the table: a registered method, its checked options and the descriptions it reads.
+
+    ``label`` is the entry of ``methods``: a method name, or ``METHOD@LABEL`` for a labelled variant whose
+    ``method_options`` entry may also set ``describe`` (overrides of the run's describer) and ``components``,
+    so one run compares describers or description parts side by side (e.g. ``describe-decide@react-pool``).
+    """
+
+    label: str
+    method: str
+    options: Any
+    describe: Any
+    components: tuple[str, ...] | None
+
+
+VARIANT_KEYS = ("describe", "components")  # harness keys a labelled variant may set beside its method's options
+
+
+def resolve_methods(cfg: EvaluateConfig) -> dict[str, MethodRun]:
     """Every method's ``Options``, checked before any work: a misspelt method, option or value fails here."""
+    from steervis.config import from_dict
+    from steervis.describe.config import DescribeConfig
     from steervis.methods import METHODS, method_options
 
     for name in cfg.method_options:
-        METHODS.get(name)  # did-you-mean on a misspelt method name in method_options
-    resolved = {name: method_options(name, cfg.method_options.get(name)) for name in cfg.methods}
-    for name, opts in resolved.items():
-        if getattr(opts, "components", None) is not None:  # one source: the run's `components`
-            raise SteervisError(f"method_options.{name}.components: set `components` once, at the top of the "
-                                "evaluate config (every description-reading method uses it).")
+        METHODS.get(name.partition("@")[0])  # did-you-mean on a misspelt method name in method_options
+    resolved: dict[str, MethodRun] = {}
+    for label in cfg.methods:
+        method, _, variant = label.partition("@")
+        values = dict(cfg.method_options.get(method, {}))  # a variant starts from its method's options
+        extra = dict(cfg.method_options.get(label, {})) if variant else {}
+        harness = {key: extra.pop(key) for key in VARIANT_KEYS if key in extra}
+        values.update(extra)
+        opts = method_options(method, values)
+        if getattr(opts, "components", None) is not None:  # one source: the run's (or the variant's) components
+            raise SteervisError(f"method_options.{label}.components: set `components` at the top of the "
+                                "evaluate config, or for a labelled variant METHOD@LABEL in its method_options.")
+        describe = cfg.describe
+        if "describe" in harness:
+            describe = from_dict(DescribeConfig, {**to_dict(cfg.describe), **harness["describe"]},
+                                 where=f"method_options.{label}.describe.")
+        components = tuple(harness.get("components", cfg.components)) or None
+        resolved[label] = MethodRun(label, method, opts, describe, components)
     return resolved
 
 
@@ -102,12 +135,16 @@ def prediction_rows(method: str, split: Split, proba: np.ndarray, classes: list[
 
 
 def run_method(name: str, split: Split, classes: list[str], context, cfg: EvaluateConfig,
-               options: Any = None) -> tuple[pd.DataFrame, dict]:
-    """Fit one method on the split's train part and predict its test part; UDA methods may adapt first."""
+               options: Any = None, method_name: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """Fit one method on the split's train part and predict its test part; UDA methods may adapt first.
+
+    ``name`` labels the rows; ``method_name`` is the registered method when ``name`` is a labelled variant."""
     from steervis.methods import build_method, has_capability
 
     seed_everything(cfg.seed)
-    method = build_method(name, context, options if options is not None else cfg.method_options.get(name))
+    method_name = method_name or name
+    method = build_method(method_name, context,
+                          options if options is not None else cfg.method_options.get(method_name))
     start = time.perf_counter()
     method.fit(split.train, classes)
     fit_s = time.perf_counter() - start
@@ -155,15 +192,16 @@ def frame_digest(frame: pd.DataFrame, columns: list[str]) -> str:
     return config_hash(rows)
 
 
-def part_key(cfg: EvaluateConfig, split: Split, name: str, options: Any, classes: list[str]) -> str:
+def part_key(cfg: EvaluateConfig, split: Split, run: MethodRun, classes: list[str]) -> str:
     """Everything one (split, method) result depends on: a changed setting or image recomputes just that part."""
     from steervis.describe.matchers import matcher_identity
 
+    options = run.options
     opts = to_dict(options) if options is not None and hasattr(options, "__dataclass_fields__") else options
     matcher = getattr(options, "matcher", None)
     return config_hash({
-        "method": name, "options": opts, "classes": classes, "seed": cfg.seed, "components": cfg.components,
-        "describe": cfg.describe.content_fields(),
+        "method": run.method, "options": opts, "classes": classes, "seed": cfg.seed,
+        "components": list(run.components or ()), "describe": run.describe.content_fields(),
         "matcher": matcher_identity(matcher) if isinstance(matcher, str) else None,
         "rounds": cfg.uda.rounds if PROTOCOLS.meta(cfg.protocol).get("adapt") else None,
         "train": frame_digest(split.train, ["sha256", "class"]),
@@ -211,17 +249,22 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
     save_config(cfg, run_dir / "config.yaml")
     save_config(cfg.describe, run_dir / "describe.yaml")
     context = build_context(cfg, progress, images)
+    contexts: dict[Any, Any] = {}  # one per (describer, components): variants share models and features
     frames, infos = [], {}
     for split in splits:
         for name in cfg.methods:
-            part, meta = part_paths(parts, split, name, part_key(cfg, split, name, options[name], classes))
+            run = options[name]
+            part, meta = part_paths(parts, split, name, part_key(cfg, split, run, classes))
             found = read_part(part, meta)
             if found is not None:
                 frames.append(found[0])
                 infos[(split.name, name)] = found[1]
                 continue
             log.info("%s: %s (train %d, test %d)", split.name, name, len(split.train), len(split.test))
-            rows, info = run_method(name, split, classes, context, cfg, options[name])
+            key = (run.describe.cache_key(), run.components)
+            if key not in contexts:
+                contexts[key] = context.derive(run.describe, run.components)
+            rows, info = run_method(name, split, classes, contexts[key], cfg, run.options, run.method)
             with atomic_path(part) as tmp:
                 rows.to_parquet(tmp, index=False)
             write_text(meta, json.dumps(info))  # written last: its presence marks a finished part
@@ -249,7 +292,13 @@ def write_methods_yaml(path: Path, options: dict[str, Any], infos: dict[tuple[st
     """Each method's resolved options, and the config it resolved them to (e.g. a DecideConfig), if any."""
     import yaml
 
-    out: dict[str, Any] = {name: {"options": to_dict(opts)} for name, opts in options.items()}
+    out: dict[str, Any] = {}
+    for name, run in options.items():
+        out[name] = {"method": run.method, "options": to_dict(run.options)} if run.method != name else \
+            {"options": to_dict(run.options)}
+        if run.describe is not None and name != run.method:
+            out[name]["describe"] = to_dict(run.describe)
+            out[name]["components"] = list(run.components or ())
     for (_, name), info in infos.items():
         if "resolved" in info:
             out[name]["resolved"] = info["resolved"]
