@@ -5,9 +5,8 @@ measures (``describe/bench.py``, ``zoo/bench.py``, ``methods/bench.py``); this l
 of them, is the one place that names them, so ``steervis bench --list`` shows every benchmark.
 
 >>> from steervis.eval.benchmarks import BENCHMARKS
->>> BENCHMARKS.names()
-['decide-modes', 'describe', 'react-zeroshot', 'reliability', 'retrieval', 'score', 'text-shift', 'vlm-probe',
- 'vlm-sweep', 'zoo-load']
+>>> len(BENCHMARKS.names()), BENCHMARKS.names()[:3]
+(10, ['decide-modes', 'describe', 'react-zeroshot'])
 """
 
 from __future__ import annotations
