@@ -23,6 +23,9 @@ EXAMPLE = """examples:
   steervis evaluate --data ~/PACS --protocol dg --methods zeroshot,linear-probe
   steervis evaluate --protocol uda --set uda.source=[photo] --set uda.targets=[clipart]
   steervis evaluate --preset full --set 'method_options={"describe-decide": {"also": [generate]}}'
+  steervis evaluate --preset rematch                    # every describer beside every baseline (METHOD@LABEL rows)
+  steervis evaluate --methods description-probe,description-probe@react \
+      --set 'method_options={"description-probe@react": {"describe": {"matcher": "react-pool"}}}'
   steervis evaluate --preset quick --print-config       # show the resolved config and exit
 """
 
