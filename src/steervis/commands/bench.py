@@ -28,14 +28,20 @@ def run(args: argparse.Namespace) -> int:
         print(BENCHMARKS.listing())
         return 0
     target = BENCHMARKS.get(args.target)
+    out = Path(args.out).expanduser() if args.out else None
+    if out is not None and out.is_dir():  # checked first: a bench can run for an hour before it writes
+        raise SteervisError(f"--out {out} is a folder: give a file name, e.g. {out / (args.target + '.json')}.")
     try:
         result = target(**parse_overrides(args.opt))
     except TypeError as err:
         raise SteervisError(f"bench {args.target}: {err}") from None
     text = json.dumps(result, indent=2)
     print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    if out is not None:
+        from steervis.atomic import write_text
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text(out, text + "\n")
     return 0
 
 
