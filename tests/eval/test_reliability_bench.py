@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 from steervis.eval.benchmarks import BENCHMARKS
-from steervis.eval.reliability import CASES, Outcome, seen_line
+from steervis.eval.reliability import CASES, Outcome, refused, seen_line
 from steervis.eval.reliability_cases import bench_reliability
 
 
@@ -18,6 +18,42 @@ def test_every_issue_11_row_is_registered():
     assert "reliability" in BENCHMARKS.names()
 
 
+def test_the_pool_react_and_llava_rows_are_registered():
+    names = CASES.names()
+    for name in ["input-retrieve-empty-classes", "input-retrieve-unknown-classes", "input-retrieve-no-pool",
+                 "input-react-empty-classes", "input-react-unknown-classes", "input-react-no-pool",
+                 "kill-pool-build", "kill-react-customize", "input-caption-no-image", "input-caption-non-image",
+                 "input-chat-non-image", "input-chat-long-prompt", "kill-vlm-stage1", "kill-vlm-stage2"]:
+        assert name in names, name
+
+
+def test_same_tensors_compares_every_safetensors_file_bit_for_bit(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    from steervis.eval.reliability_cases_react import same_tensors
+
+    for name, bump in [("a", 0.0), ("b", 0.0), ("c", 1e-7)]:
+        (tmp_path / name / "adapter").mkdir(parents=True)
+        save_file({"w": torch.ones(3)}, str(tmp_path / name / "projector.safetensors"))
+        save_file({"w": torch.zeros(2) + bump}, str(tmp_path / name / "adapter" / "adapter_model.safetensors"))
+    assert same_tensors(tmp_path / "a", tmp_path / "b")
+    assert not same_tensors(tmp_path / "a", tmp_path / "c")  # a nested file differs
+    (tmp_path / "b" / "adapter" / "adapter_model.safetensors").unlink()
+    assert not same_tensors(tmp_path / "a", tmp_path / "b")  # a file missing
+    (tmp_path / "empty").mkdir()
+    assert not same_tensors(tmp_path / "empty", tmp_path / "empty")  # nothing saved is not "equal"
+
+
+def test_trained_line_says_where_a_rerun_resumed():
+    from steervis.eval.reliability_cases_vlm import trained_line
+
+    line = trained_line('{"stage": 2, "out": "/x", "resumed_from": 3, "steps": 72, "loss_last": 1.0}')
+    assert line == "(stdout) stage 2 resumed at step 3, ran to step 72, saved to /x"
+    assert "started at step 0" in trained_line('{"stage": 1, "out": "/x", "resumed_from": 0, "steps": 5}')
+    assert trained_line("{") == ""
+
+
 def test_seen_line_prefers_the_error_then_a_traceback_then_a_warning():
     def proc(err, out=""):
         return subprocess.CompletedProcess([], 2, out, err)
@@ -26,6 +62,9 @@ def test_seen_line_prefers_the_error_then_a_traceback_then_a_warning():
     assert seen_line(proc("Traceback (most recent call last):\n  ...\nValueError: boom\n")).endswith("boom")
     assert seen_line(proc("INFO a\nWARNING b\n")) == "WARNING b"
     assert seen_line(proc("", "done\n")) == "(stdout) done"
+    usage = "usage: steervis caption [-h] PATH\nsteervis caption: error: the following arguments are required: PATH\n"
+    assert seen_line(proc(usage)).startswith("steervis caption: error:")  # argparse's usage error
+    assert refused(proc(usage)).result == "one sentence, no traceback"
 
 
 def test_a_row_runs_in_a_subprocess_and_lands_in_the_markdown(tmp_path):

@@ -58,7 +58,8 @@ def train(args: argparse.Namespace) -> int:
     items = build_items(settings)
     _, result = train_stage(vlm, items, settings, out=out, progress=not args.quiet)
     summary = result.summary()
-    print(json.dumps({"stage": settings.stage, "out": str(out), "conversations": len(items), **summary}, indent=2))
+    print(json.dumps({"stage": settings.stage, "out": str(out), "conversations": len(items),
+                      "resumed_from": result.resumed_from, **summary}, indent=2))  # a rerun after a kill says so
     return 0
 
 

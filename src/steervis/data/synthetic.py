@@ -128,8 +128,8 @@ def make_toy_pool(root: str | Path, per_shape: int = 6, size: int = 64, seed: in
             rel = f"toy/{shape}_{i:03d}.png"
             digest = write_png(_draw(shape, style, size, rng), root / rel)
             rows.append({"path": rel, "text": f"a {'drawing' if style == 'dashed' else style} of a {shape}",
-                         "source": "toy", "licence": "CC0-1.0", "sha256": digest, "concept": shape,
+                         "lang": "en", "source": "toy", "licence": "CC0-1.0", "sha256": digest, "concept": shape,
                          "origin": f"{shape}/{i}"})
-    write_manifest(root, rows, columns=("path", "text", "source", "licence", "sha256", "concept", "origin"),
+    write_manifest(root, rows, columns=("path", "text", "lang", "source", "licence", "sha256", "concept", "origin"),
                    sort_by=("path",))
     return root

@@ -8,7 +8,8 @@ became of their data. A later issue adds its verbs' rows with ``CASES.register(n
     steervis bench reliability                       # all rows → docs/RELIABILITY.md (a few minutes, tiny models)
     steervis bench reliability --opt only=kill       # rows whose name contains "kill"
 
-The rows of issue 11 and the bench entry point live in ``steervis.eval.reliability_cases``.
+The rows of issue 11 and the bench entry point live in ``steervis.eval.reliability_cases``; the pool and REACT's
+rows in ``reliability_cases_react``, steervis' LLaVA's in ``reliability_cases_vlm``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ GROUPS = ["bad input", "stale result", "damaged cache", "concurrency", "kill -9"
 ENTRY = "import sys; from steervis.cli import main; sys.exit(main())"
 # Seconds a kill point may take to arrive before the row is reported as "finished before the kill point".
 KILL_WAIT_S = 300
+# steervis' own errors ("steervis: error: ...") and argparse's usage errors ("steervis caption: error: ...").
+ERROR_LINE = re.compile(r"steervis( [\w-]+)*: error: ")
 
 
 @dataclass
@@ -106,7 +109,7 @@ def seen_line(proc: Any) -> str:
     """The line a user notices: an error, else a traceback's last line, else the first warning, else stdout."""
     err = [ln.strip() for ln in re.split(r"[\r\n]", proc.stderr or "") if ln.strip()]
     for line in err:
-        if line.startswith("steervis:"):
+        if line.startswith("steervis:") or ERROR_LINE.match(line):
             return line
     if any(line.startswith("Traceback") for line in err):
         return "Traceback … " + err[-1]
@@ -120,7 +123,7 @@ def seen_line(proc: Any) -> str:
 def refused(proc: Any, absent: Path | None = None) -> Outcome:
     """The verdict for a bad input: one sentence and exit 2, nothing half-written."""
     seen = seen_line(proc)
-    ok = proc.returncode == 2 and seen.startswith("steervis: error:") and "Traceback" not in (proc.stderr or "")
+    ok = proc.returncode == 2 and bool(ERROR_LINE.match(seen)) and "Traceback" not in (proc.stderr or "")
     result = "one sentence, no traceback" if ok else "NOT A SENTENCE"
     if absent is not None:
         result += ", nothing written" if not absent.exists() else f", BUT {absent.name} WAS WRITTEN"

@@ -337,6 +337,10 @@ def _kill_evaluate(ws: Workspace) -> Outcome:
     return resumed(killed, rerun, equal, "predictions")
 
 
+# The rows of later issues register themselves on import: the pool and REACT (12), steervis' LLaVA (13).
+from steervis.eval import reliability_cases_react, reliability_cases_vlm  # noqa: E402, F401
+
+
 # ---- the bench entry point ---------------------------------------------------------------------------
 def bench_reliability(out: str = "docs/RELIABILITY.md", only: str = "", keep: bool = False) -> dict[str, Any]:
     """Run every registered case (or those whose name contains ``only``); write the table to ``out``."""
