@@ -64,6 +64,30 @@ def contrastive_loss(images: torch.Tensor, texts: torch.Tensor, text_ids: np.nda
     return 0.5 * (-(target * logits.log_softmax(1)).sum(1).mean() - (target * logits.log_softmax(0).T).sum(1).mean())
 
 
+def train_epochs(n: int, batch_loss: Any, settings: ReactSettings, optim: torch.optim.Optimizer,
+                 losses: list[float], save: Any, desc: str, progress: bool = True) -> list[float]:
+    """The customization loop every REACT base shares: epochs ``len(losses)`` .. ``settings.epochs`` over ``n``
+    pairs in seeded random batches (``batch_loss(indices)`` → loss), the mean loss appended and ``save()``
+    called after each epoch, so a run resumed from its checkpoint sees the batches an uninterrupted one does."""
+    from tqdm.auto import tqdm
+
+    for epoch in tqdm(range(len(losses), settings.epochs), desc=desc, unit="epoch", disable=not progress):
+        rng = np.random.default_rng([settings.seed, epoch])  # per epoch, so a resumed run sees the same batches
+        order, total = rng.permutation(n), []
+        for start in range(0, n, settings.batch_size):
+            idx = order[start : start + settings.batch_size]
+            if len(idx) < 2:  # a contrastive batch needs a negative
+                continue
+            loss = batch_loss(idx)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            optim.step()
+            total.append(loss.item())
+        losses.append(float(np.mean(total)))
+        save()
+    return losses
+
+
 def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_ids: np.ndarray,
               settings: ReactSettings, progress: bool = True,
               checkpoint: str | Path | None = None) -> tuple[GatedResidualHead, list[float]]:
@@ -72,8 +96,6 @@ def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_i
     With ``checkpoint`` (a file path), the head, optimizer and losses are saved atomically after every epoch
     and a rerun after a kill resumes from the last finished epoch, ending where an uninterrupted run would.
     """
-    from tqdm.auto import tqdm
-
     if len(base) < 2:
         raise SteervisError(f"REACT needs at least two image–text pairs to contrast; got {len(base)}.")
     torch.manual_seed(settings.seed)
@@ -82,20 +104,12 @@ def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_i
     losses = load_checkpoint(checkpoint, head, optim)
     b, f, t = (torch.as_tensor(x, dtype=torch.float32) for x in (base, pooled, text_emb))
     text_ids = np.asarray(text_ids)
-    for epoch in tqdm(range(len(losses), settings.epochs), desc="react", unit="epoch", disable=not progress):
-        rng = np.random.default_rng([settings.seed, epoch])  # per epoch, so a resumed run sees the same batches
-        order, total = rng.permutation(len(b)), []
-        for start in range(0, len(order), settings.batch_size):
-            idx = order[start : start + settings.batch_size]
-            if len(idx) < 2:
-                continue
-            loss = contrastive_loss(head(b[idx], f[idx]), t[idx], text_ids[idx], settings.temperature)
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            optim.step()
-            total.append(loss.item())
-        losses.append(float(np.mean(total)))
-        save_checkpoint(checkpoint, head, optim, losses)
+
+    def batch_loss(idx: np.ndarray) -> torch.Tensor:
+        return contrastive_loss(head(b[idx], f[idx]), t[idx], text_ids[idx], settings.temperature)
+
+    train_epochs(len(b), batch_loss, settings, optim, losses, lambda: save_checkpoint(checkpoint, head, optim, losses),
+                 "react", progress)
     return head.eval(), losses
 
 

@@ -19,7 +19,13 @@ import torch
 
 from steervis.describe.gated_clip import EVERY, GatedCLIP
 from steervis.errors import SteervisError
-from steervis.retrieval.react import ReactSettings, contrastive_loss, load_checkpoint, save_checkpoint
+from steervis.retrieval.react import (
+    ReactSettings,
+    contrastive_loss,
+    load_checkpoint,
+    save_checkpoint,
+    train_epochs,
+)
 
 
 def _unit(x: Any) -> torch.Tensor:
@@ -31,8 +37,6 @@ def customize_clip(base: str, paths: Sequence[str], texts: Sequence[str], text_i
                    settings: ReactSettings, progress: bool = True, every: int = EVERY,
                    checkpoint: str | Path | None = None) -> tuple[GatedCLIP, list[float]]:
     """Gated blocks in ``base``'s image tower trained on pairs (image ``paths[i]`` ↔ ``texts[i]``)."""
-    from tqdm.auto import tqdm
-
     from steervis import zoo
     from steervis.data import open_image
 
@@ -50,21 +54,13 @@ def customize_clip(base: str, paths: Sequence[str], texts: Sequence[str], text_i
         text_emb = _unit(model.get_text_features(**tokens)).clone()
     text_ids = np.asarray(text_ids)
     model.train()
-    for epoch in tqdm(range(len(losses), settings.epochs), desc="react (clip)", unit="epoch", disable=not progress):
-        rng = np.random.default_rng([settings.seed, epoch])  # per epoch, so a resumed run sees the same batches
-        order, total = rng.permutation(len(paths)), []
-        for start in range(0, len(order), settings.batch_size):
-            idx = order[start : start + settings.batch_size]
-            if len(idx) < 2:
-                continue
-            pixels = bundle.processor.image_processor([open_image(paths[i]) for i in idx],
-                                                      return_tensors="pt")["pixel_values"]
-            images = _unit(model.get_image_features(pixel_values=pixels))
-            loss = contrastive_loss(images, text_emb[idx], text_ids[idx], settings.temperature)
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            optim.step()
-            total.append(loss.item())
-        losses.append(float(np.mean(total)))
-        save_checkpoint(checkpoint, model, optim, losses)
+
+    def batch_loss(idx: np.ndarray) -> torch.Tensor:
+        pixels = bundle.processor.image_processor([open_image(paths[i]) for i in idx],
+                                                  return_tensors="pt")["pixel_values"]
+        images = _unit(model.get_image_features(pixel_values=pixels))
+        return contrastive_loss(images, text_emb[idx], text_ids[idx], settings.temperature)
+
+    train_epochs(len(paths), batch_loss, settings, optim, losses,
+                 lambda: save_checkpoint(checkpoint, model, optim, losses), "react (clip)", progress)
     return model.eval(), losses
