@@ -41,3 +41,11 @@ def test_top_items_divergence_and_naming_per_domain():
     shift = text_shift(frame, descs)
     assert set(shift) == {"tags", "captions"}  # no attributes anywhere: no row
     assert shift["captions"]["top"]["photo"][0] == ("dog", 1) or ("a", 2) not in shift["captions"]["top"]["photo"]
+
+
+def test_plot_draws_one_panel_per_component(tmp_path):
+    from steervis.eval.textshift import plot_text_shift
+
+    frame, descs = _descs()
+    path = plot_text_shift(text_shift(frame, descs), tmp_path / "shift.png", title="toy")
+    assert path.stat().st_size > 1000 and path.read_bytes()[:4] == b"\x89PNG"

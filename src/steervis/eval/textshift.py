@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -99,14 +100,44 @@ def text_shift(frame: pd.DataFrame, descriptions: list[Any], k: int = 8) -> dict
     return out
 
 
-def bench_text_shift(data: str | None = None, k: int = 8, **describe: Any) -> dict[str, Any]:
+def plot_text_shift(shift: dict[str, Any], path: str | Path, title: str = "") -> Path:
+    """Bars per domain: JS divergence to the other domains and the class-naming rate, one panel per component."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers and CI
+    import matplotlib.pyplot as plt
+
+    components = [c for c in COMPONENTS if c in shift]
+    fig, axes = plt.subplots(1, len(components), figsize=(4.2 * len(components), 3.2), squeeze=False)
+    for ax, component in zip(axes[0], components, strict=True):
+        domains = list(shift[component]["js_to_other_domains"])
+        x = np.arange(len(domains))
+        ax.bar(x - 0.2, [shift[component]["js_to_other_domains"][d] for d in domains], 0.4, label="JS to other domains")
+        ax.bar(x + 0.2, [shift[component]["names_class"][d] for d in domains], 0.4, label="names its class")
+        ax.set_xticks(x, domains)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{title} {component}".strip())
+    axes[0][0].legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", **describe: Any) -> dict[str, Any]:
     """``steervis bench text-shift``: describe a dataset (minidomains by default) with ``describe`` settings
-    (e.g. ``--opt matcher=react-pool --opt tagger=vocab``) and report its textual domain shift."""
+    (e.g. ``--opt matcher=react-pool --opt tagger=vocab``) and report its textual domain shift; ``plot`` names
+    a PNG to draw it in."""
     from steervis.data import load_folder, minidomains_root
     from steervis.methods.context import MethodContext
 
     frame = load_folder(data or minidomains_root()).frame
     context = MethodContext(describe=describe)
     descriptions = context.descriptions(frame)
-    return {"describe": {key: getattr(context.describe, key) for key in ("matcher", "tagger", "captioner")},
-            "images": len(frame), **text_shift(frame, descriptions, k)}
+    shift = text_shift(frame, descriptions, k)
+    used = {key: getattr(context.describe, key) for key in ("matcher", "tagger", "captioner")}
+    if plot:
+        plot_text_shift(shift, plot, title=used["matcher"])
+    return {"describe": used, "images": len(frame), **shift, **({"plot": plot} if plot else {})}
