@@ -89,3 +89,14 @@ def test_t2t_retrieval_returns_pairs_that_name_the_class(tmp_home):
     with pytest.raises(SteervisError, match="class list is empty"):
         retrieve([" "], matcher=WordMatcher(), pool=(frame, "h"))
     assert names_class("Dogs at play", "dog") and not names_class("hotdog", "dog")
+
+
+def test_demo_describes_with_the_best_built_describer(tmp_home):
+    from steervis.describe.matchers import best_built_describer, react_pool_dir
+
+    name, settings, missing = best_built_describer()
+    assert (name, settings) == ("conse", {}) and missing and missing[0].startswith("react-pool")
+    react_pool_dir().mkdir(parents=True)
+    (react_pool_dir() / "card.json").write_text("{}")
+    name, settings, missing = best_built_describer()
+    assert name == "react-pool" and settings["matcher"] == "react-pool" and not missing

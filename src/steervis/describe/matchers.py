@@ -230,6 +230,24 @@ def react_pool() -> ReactMatcher:
     return ReactMatcher(react_pool_dir(), name="react-pool")
 
 
+# Describers in the order the rematch measured them (docs/RESULTS.md, "VLLaVO rematched"): the first one built
+# is what `steervis demo` describes with. Each: (name, describe settings, how to build it).
+DESCRIBERS = (
+    ("react-pool", {"matcher": "react-pool", "tagger": "vocab"}, "`steervis react build-pool`"),
+    ("conse", {}, "embedded"),
+)
+
+
+def best_built_describer() -> tuple[str, dict[str, Any], list[str]]:
+    """The best describer whose models are built here, its describe settings, and the better ones not built."""
+    missing = []
+    for name, settings, how in DESCRIBERS:
+        if name != "react-pool" or (react_pool_dir() / "card.json").exists():
+            return name, dict(settings), missing
+        missing.append(f"{name} ({how})")
+    raise AssertionError("conse is always built")  # unreachable: the embedded describer is the last entry
+
+
 class ReactMatcher:
     """The base ConSE matcher with a trained gated head on its image side; its text side is ConSE's, locked."""
 
