@@ -18,15 +18,36 @@ BOOTSTRAP = 2000  # resamples: the 2.5 / 97.5 percentiles move by < 0.5 point at
 SEED = 0
 
 
+def bootstrap_means(values: np.ndarray, resamples: int = BOOTSTRAP) -> np.ndarray:
+    """Means of ``resamples`` resamples (with replacement) of ``values``; the same draws for the same length."""
+    values = np.asarray(values, dtype=np.float64)
+    rng = np.random.default_rng(SEED)
+    return values[rng.integers(0, values.size, (resamples, values.size))].mean(axis=1)
+
+
+def interval(means: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The percentile interval of bootstrap means."""
+    tail = (1 - level) / 2
+    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+
+
 def accuracy_ci(correct: np.ndarray, level: float = 0.95, resamples: int = BOOTSTRAP) -> tuple[float, float, float]:
     """Mean of a 0/1 vector and its bootstrap interval."""
     correct = np.asarray(correct, dtype=np.float64)
     if correct.size == 0:
         return float("nan"), float("nan"), float("nan")
-    rng = np.random.default_rng(SEED)
-    means = correct[rng.integers(0, correct.size, (resamples, correct.size))].mean(axis=1)
-    tail = (1 - level) / 2
-    return float(correct.mean()), float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+    return (float(correct.mean()), *interval(bootstrap_means(correct, resamples), level))
+
+
+def mean_of_groups_ci(groups: list[np.ndarray], level: float = 0.95,
+                      resamples: int = BOOTSTRAP) -> tuple[float, float, float]:
+    """The mean over groups of each group's mean (e.g. accuracy averaged over held-out domains), with an
+    interval from resampling every group independently (each domain's images are their own draw)."""
+    groups = [np.asarray(g, dtype=np.float64) for g in groups if len(g)]
+    if not groups:
+        return float("nan"), float("nan"), float("nan")
+    means = np.mean([bootstrap_means(g, resamples) for g in groups], axis=0)
+    return (float(np.mean([g.mean() for g in groups])), *interval(means, level))
 
 
 def paired_difference_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95,

@@ -149,3 +149,15 @@ def test_a_variant_key_on_a_plain_method_or_a_bad_describer_value_is_refused(toy
         run(toy, tmp_path, ["description-probe@x"], method_options={"description-probe@x": {"describe": {"tag_top_kk": 1}}})
     with pytest.raises(SteervisError):
         run(toy, tmp_path, ["description-probe@x"], method_options={"descripton-probe@x": {}})
+
+
+def test_intervals_bracket_every_accuracy_and_the_mean():
+    from steervis.eval.metrics import interval_table, markdown_interval_table
+
+    preds = pd.DataFrame({"method": ["m"] * 8, "split": ["a"] * 4 + ["b"] * 4,
+                          "class": ["x"] * 8, "pred": ["x", "x", "y", "x", "y", "y", "x", "y"]})
+    table = interval_table(preds)["m"]
+    assert table["a"][0] == 0.75 and table["b"][0] == 0.25 and table["mean"][0] == 0.5
+    for acc, low, high in table.values():
+        assert low <= acc <= high
+    assert "50.0 [" in markdown_interval_table({"m": table})

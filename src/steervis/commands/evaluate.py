@@ -40,6 +40,7 @@ def print_result(result) -> None:
                   f"{'n/a' if acc is None else f'{100 * acc:.1f}%'}")
     print(f"\nrun folder: {result.run_dir}")
     print(f"report:     {result.run_dir / 'report.html'}")
+    print(f"intervals:  {result.run_dir / 'accuracy_ci95.md'} (95 % bootstrap, per domain and for the mean)")
 
 
 def run(args: argparse.Namespace) -> int:

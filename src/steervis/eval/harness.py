@@ -27,7 +27,7 @@ from steervis.atomic import DAMAGED, atomic_path, set_aside, write_text
 from steervis.config import config_hash, save_config, to_dict
 from steervis.errors import SteervisError
 from steervis.eval.config import EvaluateConfig, UDAConfig  # noqa: F401  (re-exported)
-from steervis.eval.metrics import accuracy_table, markdown_table
+from steervis.eval.metrics import accuracy_table, interval_table, markdown_interval_table, markdown_table
 from steervis.eval.protocols import PROTOCOLS, Split, check_splits
 
 log = logging.getLogger(__name__)
@@ -273,10 +273,12 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
     write_methods_yaml(run_dir / "methods.yaml", options, infos)
     preds = pd.concat(frames, ignore_index=True)
     table = accuracy_table(preds)
+    intervals = interval_table(preds)
     metrics = {
         "protocol": cfg.protocol, "classes": classes, "n_images": int(len(frame)),
         "domains": sorted(frame["domain"].unique()),
         "accuracy": {m: {k: float(v) for k, v in row.items()} for m, row in table.iterrows()},
+        "accuracy_ci95": intervals,
         "runs": {f"{s}/{m}": info for (s, m), info in infos.items()},
         "config": to_dict(cfg),
     }
@@ -284,6 +286,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
     with atomic_path(run_dir / "predictions.parquet") as tmp:
         preds.to_parquet(tmp, index=False)
     markdown = markdown_table(table)
+    write_text(run_dir / "accuracy_ci95.md", markdown_interval_table(intervals) + "\n")  # the table with 95 % intervals
     write_report(run_dir, preds, table, classes, metrics, gallery=cfg.gallery)
     return RunResult(run_dir=run_dir, table=table, predictions=preds, markdown=markdown, metrics=metrics)
 
