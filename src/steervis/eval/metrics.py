@@ -30,8 +30,8 @@ def interval_table(preds: pd.DataFrame) -> dict[str, dict[str, list[float]]]:
     correct = preds.assign(correct=(preds["pred"] == preds["class"]).astype(float))
     for method, rows in correct.groupby("method", sort=False):
         groups = {split: g["correct"].to_numpy() for split, g in rows.groupby("split", sort=False)}
-        out[method] = {split: [round(v, 4) for v in accuracy_ci(g)] for split, g in groups.items()}
-        out[method]["mean"] = [round(v, 4) for v in mean_of_groups_ci(list(groups.values()))]
+        out[method] = {split: [round(v, 6) for v in accuracy_ci(g)] for split, g in groups.items()}
+        out[method]["mean"] = [round(v, 6) for v in mean_of_groups_ci(list(groups.values()))]
     return out
 
 
