@@ -38,3 +38,19 @@ def test_bad_values_are_explained():
         DescribeConfig(engine="spark")
     with pytest.raises(SteervisError, match="prompt_template"):
         DescribeConfig(prompt_template="a photo")
+
+
+def test_the_llava_captioner_key_follows_the_trained_weights(tmp_home):
+    from steervis.describe.config import DescribeConfig
+    from steervis.paths import cache_dir
+
+    cfg = DescribeConfig(captioner="llava")
+    untrained = cfg.cache_key()
+    stage = cache_dir("models", "vlm") / "stage2"
+    stage.mkdir(parents=True)
+    (stage / "card.json").write_text("{}")
+    (stage / "projector.safetensors").write_bytes(b"one")
+    first = cfg.cache_key()
+    (stage / "projector.safetensors").write_bytes(b"two!")  # retrained: other bytes (and size)
+    assert len({untrained, first, cfg.cache_key()}) == 3
+    assert DescribeConfig().cache_key() == DescribeConfig().cache_key()  # no captioner: unaffected

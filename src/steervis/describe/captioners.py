@@ -79,7 +79,20 @@ class HFCaptioner:
 CAPTIONERS = Registry("captioner", hub=lambda model_id: functools.partial(HFCaptioner, model_id))
 CAPTIONERS.register("tiny-blip", functools.partial(HFCaptioner, "tiny-blip"), help="random tiny BLIP (tests)")
 # steervis' own LLaVA (vlm/ sits beside describe and never imports it): one greedy caption + sampled ones.
-CAPTIONERS.register("llava", "steervis.vlm.captioner:LlavaCaptioner",
+def llava_identity() -> str:
+    """What ``llava`` is now: the latest trained VLM's files by content, so a retrained model is a new describer."""
+    from steervis.describe.matchers import file_identity
+    from steervis.paths import cache_dir
+
+    for stage in ("stage2", "stage1"):  # the order LlavaCaptioner picks the model in
+        folder = cache_dir("models", "vlm") / stage
+        if (folder / "card.json").exists():
+            files = sorted(p for p in folder.rglob("*") if p.is_file() and "checkpoint" not in p.as_posix())
+            return f"llava@{stage}@{file_identity(*files)}"
+    return "llava"
+
+
+CAPTIONERS.register("llava", "steervis.vlm.captioner:LlavaCaptioner", identity=llava_identity,
                     help="steervis' LLaVA, latest trained here (`steervis vlm train`), greedy + sampled captions")
 CAPTIONERS.register("tiny-llava", "steervis.vlm.captioner:tiny_llava_captioner",
                     help="the random tiny Llava through the same captioner (tests)")

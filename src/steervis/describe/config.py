@@ -94,6 +94,7 @@ class DescribeConfig:
 
     def content_fields(self) -> dict[str, Any]:
         """The fields that decide what a description says, with vocabularies by content hash."""
+        from steervis.describe.captioners import CAPTIONERS
         from steervis.describe.matchers import matcher_identity
         from steervis.describe.vocab import vocabulary_hash
 
@@ -103,6 +104,8 @@ class DescribeConfig:
             data["matcher_identity"] = identity
         data["tag_vocab"] = vocabulary_hash(self.tag_vocab) if self.tagger in VOCAB_TAGGERS else None
         data["attribute_vocab"] = vocabulary_hash(self.attribute_vocab) if self.attribute_vocab else None
+        if self.captioner in CAPTIONERS and CAPTIONERS.meta(self.captioner).get("identity"):
+            data["captioner_identity"] = CAPTIONERS.meta(self.captioner)["identity"]()  # trained here: by weights
         if not self.captioner:
             for key in ("caption_prompt", "beams", "samples", "max_caption_tokens", "seed"):
                 data.pop(key)
