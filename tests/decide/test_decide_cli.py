@@ -85,20 +85,12 @@ def test_fit_on_one_class_and_out_that_is_a_file_are_refused_before_training(toy
 
 
 @pytest.mark.parametrize("damage", ["bad-json", "empty-card", "no-adapter", "truncated-weights"])
-def test_predict_with_a_damaged_adapter_folder_is_one_sentence(fitted, toy, tmp_path, capsys, damage):
+def test_predict_with_a_damaged_adapter_folder_is_one_sentence(fitted, toy, tmp_path, capsys, damage, damage_adapter):
     import shutil
 
     folder = tmp_path / "m"
     shutil.copytree(fitted, folder)
-    if damage == "bad-json":
-        (folder / "card.json").write_text("{not json")
-    elif damage == "empty-card":
-        (folder / "card.json").write_text("{}")
-    elif damage == "no-adapter":
-        shutil.rmtree(folder / "adapter")
-    else:
-        weights = folder / "adapter" / "adapter_model.safetensors"
-        weights.write_bytes(weights.read_bytes()[:100])
+    damage_adapter(folder, damage)
     assert main(["predict", "--adapter", str(folder), str(toy / "sketch"), "--out", str(tmp_path / "p.csv")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("steervis: error:") and err.count("\n") == 1 and "Traceback" not in err

@@ -2,7 +2,6 @@
 the calibrated reduction keeps its prior with the model."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -44,18 +43,10 @@ def test_an_adapter_saved_by_the_old_code_loads_and_predicts_the_same(fitted, tm
 
 
 @pytest.mark.parametrize("damage", ["bad-json", "empty-card", "no-adapter", "truncated-weights"])
-def test_a_damaged_model_folder_is_one_sentence(fitted, tmp_path, damage):
+def test_a_damaged_model_folder_is_one_sentence(fitted, tmp_path, damage, damage_adapter):
     folder = tmp_path / "m"
     fitted.save(folder)
-    if damage == "bad-json":
-        (folder / "card.json").write_text("{not json")
-    elif damage == "empty-card":
-        (folder / "card.json").write_text("{}")
-    elif damage == "no-adapter":
-        shutil.rmtree(folder / "adapter")
-    else:
-        weights = next((folder / "adapter").glob("*.safetensors"))
-        weights.write_bytes(weights.read_bytes()[:100])
+    damage_adapter(folder, damage)
     with pytest.raises(SteervisError) as err:
         Decider.load(folder)
     assert "\n" not in str(err.value) and ("refit" in str(err.value) or "steervis fit" in str(err.value))
