@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+
 def damage_folder(folder: Path, damage: str) -> None:
     if damage == "bad-json":
         (folder / "card.json").write_text("{not json")
