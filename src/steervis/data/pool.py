@@ -143,7 +143,7 @@ def collect_candidates(trees: dict[str, Path]) -> list[ps.Candidate]:
     for source in ("twemoji", "openmoji", "openmoji-black"):
         cands += ps.emoji_svgs(source, trees[source], words)
     cands += ps.symbola(trees["symbola"], words)
-    reserved = {c.source for c in cands if any(v in c.source for v in ps.RESERVED_VENDORS)}
+    reserved = {f"{c.source} ({vendor})" for c in cands if (vendor := ps.reserved_vendor(c))}
     if reserved:  # evaluation-only vendors must never enter the pool
         raise SteervisError(f"Reserved evaluation sources reached the pool: {sorted(reserved)}")
     return cands

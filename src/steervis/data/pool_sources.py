@@ -34,8 +34,6 @@ SOURCES: dict[str, tuple[str, str, str]] = {
 # Blocks of pictures among Symbola's symbols (misc symbols, dingbats, pictographs, emoticons, transport, cards,
 # tiles, chess); box drawing, braille, maths and musical notation are Unicode "So" too but show no thing.
 PICTOGRAPHIC_BLOCKS = ((0x2600, 0x27BF), (0x1F000, 0x1F0FF), (0x1F300, 0x1F6FF), (0x1F900, 0x1FAFF))
-# Reserved for evaluation (ASSETS.md): a source whose name contains one of these never enters the pool.
-RESERVED_VENDORS = ("google", "apple", "noto", "samsung", "facebook", "joypixels", "microsoft", "whatsapp")
 
 
 @dataclass(frozen=True)
@@ -63,6 +61,17 @@ class Candidate:
         """Output path: ``<source>/<shard>/<id>.png``, 256 shards keep folders small."""
         shard = hashlib.sha1(self.id.encode()).hexdigest()[:2]
         return f"{self.source}/{shard}/{self.id}.png"
+
+
+# Reserved for evaluation (ASSETS.md): a candidate from one of these never enters the pool.
+RESERVED_VENDORS = ("google", "apple", "noto", "samsung", "facebook", "joypixels", "microsoft", "whatsapp")
+
+
+def reserved_vendor(cand: Candidate) -> str | None:
+    """The reserved vendor a candidate comes from, if any: by its source, its package and, for emoji, its file
+    path (a package that vendors another set shows there; Open Clip Art paths are left out: "apple" is a fruit)."""
+    where = [cand.source, cand.package] + ([cand.src] if cand.kind == "emoji" else [])
+    return next((v for v in RESERVED_VENDORS for w in where if v in w.lower()), None)
 
 
 def _slug(rel: str) -> str:
