@@ -12,7 +12,7 @@ import argparse
 from steervis.commands._options import HelpFormatter
 
 EXAMPLE = """examples:
-  steervis data build pool && steervis react build-pool     # ~45 min cold on 2 cores, resumable
+  steervis data build pool && steervis react build-pool     # ~1 h cold on 2 cores, resumable
   steervis retrieve --classes dog,cat,guitar --k 50 --mode t2t --out runs/retrieved.parquet
   steervis react customize --classes dog,cat,guitar --base conse-lite2   # REACT proper for these classes
   steervis describe --data DIR --matcher react-pool         # descriptions from the customized matcher
@@ -36,8 +36,7 @@ def run_customize(args: argparse.Namespace) -> int:
 
     from steervis.retrieval.customize import react_for
 
-    classes = [c.strip() for c in (args.classes or "").split(",")]
-    out = react_for(classes, k=args.k, mode=args.mode, base=args.base, root=args.pool, progress=not args.quiet)
+    out = react_for(_classes(args), k=args.k, mode=args.mode, base=args.base, root=args.pool, progress=not args.quiet)
     card = json.loads((out / "card.json").read_text())
     print(f"react ({card['base']}) for {len(card['classes'])} classes written to {out}: {card['pairs']} pairs, "
           f"retrieval precision {100 * card['retrieval_precision']:.1f} %, final loss {card['losses'][-1]:.3f}")
@@ -49,8 +48,7 @@ def run_retrieve(args: argparse.Namespace) -> int:
 
     from steervis.retrieval.retrieve import precision, retrieve
 
-    classes = [c.strip() for c in (args.classes or "").split(",")]
-    pairs = retrieve(classes, k=args.k, mode=args.mode, progress=not args.quiet)
+    pairs = retrieve(_classes(args), k=args.k, mode=args.mode, progress=not args.quiet)
     if args.out:
         from steervis.atomic import atomic_path
 
@@ -62,6 +60,19 @@ def run_retrieve(args: argparse.Namespace) -> int:
         print(f"{cls:<20} precision {100 * value:5.1f} %   e.g. {top[0][:60]!r}")
     print(f"{len(pairs)} pairs" + (f" written to {args.out}" if args.out else ""))
     return 0
+
+
+def _classes(args: argparse.Namespace) -> list[str]:
+    return [c.strip() for c in (args.classes or "").split(",")]  # empty names are refused downstream, in one sentence
+
+
+def _add_query_options(parser: argparse.ArgumentParser) -> None:
+    """What both verbs that retrieve for a task take: its class names, pairs per class, retrieval mode."""
+    parser.add_argument("--classes", required=True, help="comma-separated class names")
+    parser.add_argument("--k", type=int, default=50, help="pairs retrieved per class")
+    parser.add_argument("--mode", choices=["t2t", "t2i"], default="t2t",
+                        help="text-to-text (pool texts) or text-to-image (pool images)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,20 +88,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.set_defaults(func=run_build)
     custom = verbs.add_parser("customize", help="REACT for a task: retrieve pairs for the class names, customize",
                               description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    custom.add_argument("--classes", required=True, help="comma-separated class names")
+    _add_query_options(custom)
     custom.add_argument("--base", default="conse", help="conse, conse-lite2, tiny-clip or a CLIP hub id")
-    custom.add_argument("--k", type=int, default=50, help="pairs retrieved per class")
-    custom.add_argument("--mode", choices=["t2t", "t2i"], default="t2t", help="text-to-text or text-to-image")
     custom.add_argument("--pool", metavar="DIR", help="the knowledge pool (default: the built one in the cache)")
-    custom.add_argument("--quiet", action="store_true", help="no progress bars")
     custom.set_defaults(func=run_customize)
 
     retrieve = sub.add_parser("retrieve", help="pool pairs REACT retrieves for class names",
                               description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    retrieve.add_argument("--classes", required=True, help="comma-separated class names")
-    retrieve.add_argument("--k", type=int, default=50, help="pairs per class")
-    retrieve.add_argument("--mode", choices=["t2t", "t2i"], default="t2t",
-                          help="text-to-text (pool texts) or text-to-image (pool images)")
+    _add_query_options(retrieve)
     retrieve.add_argument("--out", metavar="FILE.parquet", help="write the retrieved pairs here")
-    retrieve.add_argument("--quiet", action="store_true", help="no progress bars")
     retrieve.set_defaults(func=run_retrieve)
