@@ -58,18 +58,12 @@ class MethodContext:
         if not isinstance(self.describe, DescribeConfig):
             self.describe = from_dict(DescribeConfig, self.describe or {}, where="describe.")
 
-    def derive(self, describe: Any = None, components: tuple[str, ...] | None = None) -> MethodContext:
-        """A context for another describer or other description parts, sharing models, features and images.
-
-        Itself when nothing differs; otherwise a sibling with its own descriptions (they depend on both)."""
-        from steervis.describe.config import DescribeConfig
-
-        describe = describe if isinstance(describe, DescribeConfig) or describe is None else \
-            DescribeConfig(**describe)
-        if (describe is None or describe.cache_key() == self.describe.cache_key()) and components == self.components:
+    def derive(self, describe: Any, components: tuple[str, ...] | None = None) -> MethodContext:
+        """A context for another describer (a ``DescribeConfig``) or other description parts, sharing models,
+        features and images. Itself when nothing differs; otherwise a sibling with its own descriptions."""
+        if describe.cache_key() == self.describe.cache_key() and components == self.components:
             return self
-        return dataclasses.replace(self, describe=describe or self.describe, components=components,
-                                   _descriptions={})
+        return dataclasses.replace(self, describe=describe, components=components, _descriptions={})
 
     # ---- models -------------------------------------------------------------------------------------
     def model(self, name: str, kind: str) -> Any:
