@@ -96,3 +96,28 @@ def test_killed_training_resumes_to_the_uninterrupted_weights(tmp_path):
         if a.requires_grad:
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
     assert not (tmp_path / "trainer-state.pt").exists()  # finished: nothing left to resume
+
+
+def test_a_checkpoint_of_another_run_is_set_aside_not_resumed(tmp_path):
+    settings = TrainSettings(epochs=3, batch_size=2, lr=5e-3, checkpoint_every=2)
+
+    class Killed(Exception):
+        pass
+
+    lm = tiny_lm()
+
+    def dying(epoch):
+        if epoch == 2:
+            raise Killed
+        return examples(lm)
+
+    with pytest.raises(Killed):
+        train(lm, dying, settings, progress=False, checkpoint=tmp_path)
+    other = TrainSettings(epochs=3, batch_size=2, lr=1e-3, checkpoint_every=2)  # a changed setting
+    fresh_lm = tiny_lm()
+    result = train(fresh_lm, lambda e: examples(fresh_lm), other, progress=False, checkpoint=tmp_path)
+    assert result.resumed_from == 0
+    assert (tmp_path / "trainer-state.pt.stale").exists()
+    reference_lm = tiny_lm()
+    reference = train(reference_lm, lambda e: examples(reference_lm), other, progress=False)
+    np.testing.assert_allclose(result.losses, reference.losses, rtol=1e-5)

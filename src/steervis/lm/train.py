@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -99,21 +100,22 @@ class _Trainable(torch.nn.Module):
     def forward(self, batch: dict[str, Any], denominator: float) -> torch.Tensor:
         """Summed cross-entropy over this batch's answer tokens, divided by ``denominator``.
 
-        Vocabulary logits are computed from the first answer column on only: the LM head over every prompt
-        position costs more than the transformer for a 49k vocabulary (measured for smollm2, batch 8 × 130
-        tokens: 4 s vs 16-34 s a step) and would hold a [batch, seq, vocab] tensor.
+        Vocabulary logits are computed at the positions that predict an answer token only (a boolean
+        ``logits_to_keep`` mask): the LM head over every prompt position costs more than the transformer for a
+        49k vocabulary (measured for smollm2, batch 8 × 130 tokens: 4 s vs 16-34 s a step), and in packed
+        conversations, whose answers start early, a [batch, seq, vocab] float tensor and its copies in backward
+        were most of stage 2's 9.7 GB peak.
         """
         lm = self.lm[0]
         targets = batch["targets"]
-        answer_cols = (targets != IGNORE).any(0).nonzero()
-        keep = targets.shape[1] - int(answer_cols[0]) + 1
+        predicts = torch.zeros_like(targets, dtype=torch.bool)
+        predicts[:, :-1] = targets[:, 1:] != IGNORE  # position t predicts token t+1
         out = self.model(inputs_embeds=lm.embed(batch["input_ids"], batch["images"]),
                          attention_mask=batch["attention_mask"], position_ids=batch["position_ids"],
-                         logits_to_keep=keep, use_cache=False)
-        logits = out.logits[:, :-1].float()  # position t predicts token t+1
-        labels = targets[:, targets.shape[1] - keep + 1:]
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                                                 ignore_index=IGNORE, reduction="sum")
+                         logits_to_keep=predicts, use_cache=False)
+        logits = out.logits.reshape(-1, out.logits.shape[-1]).float()  # [answer tokens, vocab]
+        labels = targets[:, 1:][predicts[:, :-1]]
+        loss = torch.nn.functional.cross_entropy(logits, labels, reduction="sum")
         return loss / denominator
 
 
@@ -137,15 +139,35 @@ def _trainable_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _save_checkpoint(path: Path, module: torch.nn.Module, optim: Any, sched: Any, result: TrainResult,
-                     epoch_rng: dict[str, Any], epoch: int) -> None:
+                     epoch_rng: dict[str, Any], epoch: int, fingerprint: str | None) -> None:
     from steervis.atomic import atomic_path
 
     state = {"step": result.steps, "epoch": epoch, "trainable": _trainable_state(module),
              "optim": optim.state_dict(), "sched": sched.state_dict(), "losses": result.losses,
              "examples_seen": result.examples_seen, "tokens": result.tokens, "shard": result.shard,
-             "torch_rng": torch.get_rng_state(), "np_rng": epoch_rng}
+             "torch_rng": torch.get_rng_state(), "np_rng": epoch_rng,
+             "fingerprint": fingerprint}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
+
+
+def run_fingerprint(examples: Sequence[Example], settings: TrainSettings, module: torch.nn.Module) -> str:
+    """Names one training run: its settings, its first epoch's tokens, targets and images, and which
+    parameters learn. A checkpoint left by a run with another fingerprint is never resumed from."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True, default=str).encode())
+    for name, param in module.named_parameters():
+        if param.requires_grad:
+            digest.update(f"{name}{tuple(param.shape)}".encode())
+    for e in examples:
+        digest.update(np.asarray(e.ids, dtype=np.int64).tobytes())
+        digest.update(np.asarray(e.targets, dtype=np.int64).tobytes())
+        if torch.is_tensor(e.image):
+            digest.update(e.image.detach().to(torch.float32).numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], settings: TrainSettings,
@@ -183,8 +205,15 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
     result = TrainResult(processes=world)
     state_path = Path(checkpoint) / CHECKPOINT_FILE if checkpoint is not None else None
     start_epoch = 0
+    fingerprint = run_fingerprint(first, settings, module) if state_path is not None else None
     if state_path is not None and state_path.exists():
         state = torch.load(state_path, weights_only=False)
+        if state.get("fingerprint") != fingerprint:
+            stale = state_path.with_name(state_path.name + ".stale")
+            os.replace(state_path, stale)  # kept, not deleted: the other run may still want it
+            log.warning("%s belongs to another run (other settings or data): set aside as %s; training "
+                        "starts from step 0.", state_path, stale.name)
+    if state_path is not None and state_path.exists():
         with torch.no_grad():
             named = dict(module.named_parameters())
             for name, value in state["trainable"].items():
@@ -238,7 +267,7 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
                 bar.update(1)
                 bar.set_postfix(loss=f"{result.losses[-1]:.3f}")
                 if state_path is not None and result.steps % settings.checkpoint_every == 0 and acc.is_main_process:
-                    _save_checkpoint(state_path, module, optim, sched, result, epoch_rng, epoch)
+                    _save_checkpoint(state_path, module, optim, sched, result, epoch_rng, epoch, fingerprint)
     finally:
         bar.close()
         if settings.gradient_checkpointing:
