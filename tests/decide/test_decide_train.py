@@ -111,8 +111,21 @@ def test_self_training_logs_rounds_and_never_selects_with_labels():
     logs = self_train(refit, lambda: state["probs"], SelfTrainSettings(rounds=2, fraction=0.5), truth)
     assert [lg.round for lg in logs] == [0, 1, 2] and len(calls) == 2
     assert logs[0].target_accuracy == 0.75 and logs[-1].target_accuracy == 1.0
+    assert logs[0].pseudo == 3 and logs[0].pseudo_accuracy == 1.0 and logs[0].pseudo_recall == 0.75
+    assert logs[0].classes_covered == 2 and logs[0].changed is None
+    assert logs[1].changed == 0.25  # item 3 lost its pseudo-label: one of four
     blind = self_train(lambda k, p: None, lambda: state["probs"], SelfTrainSettings(rounds=1))
     assert blind[0].pseudo == logs[1].pseudo and blind[0].target_accuracy is None
+
+
+def test_self_training_stops_early_once_pseudo_labels_settle():
+    probs = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7]])
+    calls = []
+    logs = self_train(lambda k, p: calls.append(k), lambda: probs, SelfTrainSettings(rounds=5, min_change=0.02))
+    assert len(calls) == 1 and [lg.round for lg in logs] == [0, 1]  # round 1 repeats round 0: stop
+    assert logs[-1].changed == 0.0 and logs[-1].stopped_early
+    never = self_train(lambda k, p: calls.append(k), lambda: probs, SelfTrainSettings(rounds=3, min_change=0.0))
+    assert len(never) == 4  # min_change=0 runs every round
 
 
 def test_gradient_checkpointing_trains_exactly_like_the_plain_loop():

@@ -108,7 +108,7 @@ def test_uda_logs_rounds_and_a_variant_reuses_the_fitted_adapter(toy, tmp_path):
     assert [r["round"] for r in info["rounds"]] == [0, 1]
     assert info["variants"]["generate"]["predict_s"] > 0
     page = (result.run_dir / "report.html").read_text()
-    assert "id='rounds'" in page and "describe-decide (generate)" in page
+    assert "id='rounds'" in page and "id='rounds-chart'" in page and "describe-decide (generate)" in page
     import yaml
 
     resolved = yaml.safe_load((result.run_dir / "methods.yaml").read_text())["describe-decide"]

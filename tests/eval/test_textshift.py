@@ -49,3 +49,27 @@ def test_plot_draws_one_panel_per_component(tmp_path):
     frame, descs = _descs()
     path = plot_text_shift(text_shift(frame, descs), tmp_path / "shift.png", title="toy")
     assert path.stat().st_size > 1000 and path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_shift_is_set_beside_a_runs_accuracy_per_held_out_domain(tmp_path):
+    import json
+
+    from steervis.errors import SteervisError
+    from steervis.eval.textshift import plot_shift_vs_accuracy, run_accuracy, shift_vs_accuracy
+
+    frame = pd.DataFrame({"domain": ["a", "a", "b", "b", "c", "c"], "class": ["dog"] * 6})
+    descs = [Description(tags=[("dog", 1.0)]), Description(tags=[("dog", 1.0)]),  # a: the common word only
+             Description(tags=[("dog", 1.0), ("ink", 1.0)]), Description(tags=[("dog", 1.0)]),
+             Description(tags=[("hook", 1.0)]), Description(tags=[("mask", 1.0)])]  # c: nothing in common
+    (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": {"m": {"a": 0.8, "b": 0.6, "c": 0.1,
+                                                                          "mean": 0.5}}}))
+    accuracy = run_accuracy(tmp_path, "m")
+    assert accuracy == pytest.approx({"a": 80.0, "b": 60.0, "c": 10.0})  # in %; the mean is not a domain
+    relation = shift_vs_accuracy(text_shift(frame, descs), accuracy)["tags"]
+    assert relation["points"]["c"]["js"] > relation["points"]["a"]["js"]
+    assert relation["pearson_r"] < -0.9  # the further a domain's words, the lower its accuracy, here by design
+    assert plot_shift_vs_accuracy({"tags": relation}, tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(SteervisError, match="has no method"):
+        run_accuracy(tmp_path, "other")
+    with pytest.raises(SteervisError, match="finished"):
+        run_accuracy(tmp_path / "nowhere", "m")

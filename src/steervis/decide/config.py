@@ -30,6 +30,7 @@ class SelfTrainSettings:
     fraction: float = 0.5
     threshold: float = 0.9
     class_balanced: bool = True  # quotas per predicted class so one easy class cannot fill the pseudo set
+    min_change: float = 0.02  # stop early once fewer than this share of target pseudo-labels change in a round
 
 
 @dataclass

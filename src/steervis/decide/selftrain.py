@@ -29,12 +29,20 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RoundLog:
-    """One self-training round: how many pseudo-labels were kept and, if labels exist, how good things were."""
+    """One self-training round: the pseudo-labels it chose and, if target labels exist, how good they were.
+
+    ``changed`` is the share of target items whose pseudo-label (a class, or none) differs from the previous
+    round's. Precision: kept pseudo-labels that are right; recall: target items that got a right one.
+    """
 
     round: int
     pseudo: int
-    pseudo_accuracy: float | None = None  # of the kept pseudo-labels (logged only)
+    changed: float | None = None  # None in round 0: nothing to compare with
+    classes_covered: int = 0  # distinct classes among the kept pseudo-labels
+    pseudo_accuracy: float | None = None  # precision of the kept pseudo-labels (logged only)
+    pseudo_recall: float | None = None  # right pseudo-labels / target items (logged only)
     target_accuracy: float | None = None  # of the model that produced them (logged only)
+    stopped_early: bool = False  # this round's pseudo-labels barely changed: no further refit
 
 
 def select_pseudo(probs: np.ndarray, settings: SelfTrainSettings) -> np.ndarray:
@@ -63,28 +71,42 @@ def select_pseudo(probs: np.ndarray, settings: SelfTrainSettings) -> np.ndarray:
 
 def self_train(refit: Callable[[np.ndarray, np.ndarray], None], predict: Callable[[], np.ndarray],
                settings: SelfTrainSettings, target_labels: np.ndarray | None = None) -> list[RoundLog]:
-    """Run ``settings.rounds`` rounds of predict → select → refit.
+    """Run up to ``settings.rounds`` rounds of predict → select → refit, stopping early when they settle.
 
     Args:
         refit: ``(target indices, pseudo-label indices)`` → retrain on source plus those target items.
         predict: ``() -> probs [n_target, k]`` with the current model.
-        settings: Rounds and selection rule.
+        settings: Rounds, selection rule and the early-stop share ``min_change``.
         target_labels: Class indices of the target, for logging only.
 
     Returns:
         One log per round; round 0 is the source-only model, the last row is the final model.
     """
     logs: list[RoundLog] = []
+    previous: np.ndarray | None = None
     for r in range(settings.rounds + 1):
         probs = predict()
         pred = probs.argmax(1)
-        keep = select_pseudo(probs, settings) if r < settings.rounds else np.zeros(0, dtype=int)
-        entry = RoundLog(round=r, pseudo=int(len(keep)))
+        keep = select_pseudo(probs, settings)
+        assigned = np.full(len(pred), -1)  # the pseudo-label of every target item, -1 where none is kept
+        assigned[keep] = pred[keep]
+        entry = RoundLog(round=r, pseudo=int(len(keep)), classes_covered=int(len(np.unique(pred[keep]))))
+        if previous is not None:
+            entry.changed = float((assigned != previous).mean())
         if target_labels is not None:
+            right = int((pred[keep] == target_labels[keep]).sum())
             entry.target_accuracy = float((pred == target_labels).mean())
-            entry.pseudo_accuracy = float((pred[keep] == target_labels[keep]).mean()) if len(keep) else None
+            entry.pseudo_accuracy = right / len(keep) if len(keep) else None
+            entry.pseudo_recall = right / len(pred)
+        last = r == settings.rounds
+        if not last and entry.changed is not None and entry.changed < settings.min_change:
+            entry.stopped_early, last = True, True
+        if last:  # the final model: its pseudo-labels are reported but never trained on
+            logs.append(entry)
+            log.info("self-training round %d (final): %s", r, entry)
+            break
         logs.append(entry)
         log.info("self-training round %d: %s", r, entry)
-        if r < settings.rounds:
-            refit(keep, pred[keep])
+        refit(keep, pred[keep])
+        previous = assigned
     return logs

@@ -110,25 +110,63 @@ def table_html(table: pd.DataFrame) -> str:
     return f"<table id='accuracy'><tr><th>method</th>{head}</tr>{''.join(rows)}</table>"
 
 
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f}"
+
+
+def rounds_chart(curves: dict[str, list[dict[str, Any]]]):
+    """Target accuracy and pseudo-label precision per self-training round, one line per split/method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
+    for name, rounds in curves.items():
+        xs = [r["round"] for r in rounds]
+        axes[0].plot(xs, [100 * (r.get("target_accuracy") or 0) for r in rounds], marker="o", label=name)
+        axes[1].plot(xs, [100 * (r.get("pseudo_accuracy") or 0) for r in rounds], marker="o", label=name)
+    for ax, title in zip(axes, ("target accuracy %", "pseudo-label precision %"), strict=True):
+        ax.set_title(title)
+        ax.set_xlabel("self-training round")
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def runs_html(runs: dict[str, dict[str, Any]]) -> str:
-    """Fit and predict time per (split, method) and, for UDA, target accuracy per self-training round."""
-    rows, rounds = [], []
+    """Fit and predict time per (split, method) and, for UDA, every self-training round with a chart."""
+    rows, rounds, curves = [], [], {}
     for key, info in runs.items():
         entries = [(key, info)] + [(f"{key} ({v})", vinfo) for v, vinfo in info.get("variants", {}).items()]
         for name, entry in entries:
             speed = entry.get("images_per_s")
             rows.append(f"<tr><td>{html.escape(name)}</td><td>{entry.get('fit_s', '')}</td>"
                         f"<td>{entry.get('predict_s', '')}</td><td>{'' if speed is None else speed}</td></tr>")
+        if info.get("rounds"):
+            curves[key] = info["rounds"]
         for r in info.get("rounds", []):
-            acc = r.get("target_accuracy")
-            rounds.append(f"<tr><td>{html.escape(key)}</td><td>{r['round']}</td><td>{r.get('pseudo', '')}</td>"
-                          f"<td>{'' if acc is None else f'{100 * acc:.1f}'}</td></tr>")
+            stop = " (stopped: settled)" if r.get("stopped_early") else ""
+            rounds.append(f"<tr><td>{html.escape(key)}</td><td>{r['round']}{stop}</td><td>{r.get('pseudo', '')}</td>"
+                          f"<td>{_pct(r.get('changed'))}</td><td>{r.get('classes_covered', '')}</td>"
+                          f"<td>{_pct(r.get('pseudo_accuracy'))}</td><td>{_pct(r.get('pseudo_recall'))}</td>"
+                          f"<td>{_pct(r.get('target_accuracy'))}</td></tr>")
     out = ("<h2>Time</h2><table id='runs'><tr><th>split/method</th><th>fit s</th><th>predict s</th>"
            f"<th>images/s</th></tr>{''.join(rows)}</table>")
     if rounds:
-        out += ("<h2>Self-training rounds</h2><p>Target labels are read only to log these accuracies.</p>"
+        import matplotlib.pyplot as plt
+
+        fig = rounds_chart(curves)
+        chart = png_base64(fig)
+        plt.close(fig)
+        out += ("<h2>Self-training rounds</h2><p>Target labels are read only to log these numbers. Changed: "
+                "share of target items whose pseudo-label differs from the previous round's; precision: kept "
+                "pseudo-labels that are right; recall: target items with a right pseudo-label.</p>"
                 "<table id='rounds'><tr><th>split/method</th><th>round</th><th>pseudo-labels</th>"
-                f"<th>target accuracy %</th></tr>{''.join(rounds)}</table>")
+                "<th>changed %</th><th>classes covered</th><th>precision %</th><th>recall %</th>"
+                f"<th>target accuracy %</th></tr>{''.join(rounds)}</table>"
+                f"<img id='rounds-chart' alt='self-training rounds' src='data:image/png;base64,{chart}'>")
     return out
 
 

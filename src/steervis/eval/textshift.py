@@ -126,10 +126,73 @@ def plot_text_shift(shift: dict[str, Any], path: str | Path, title: str = "") ->
     return path
 
 
-def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", **describe: Any) -> dict[str, Any]:
+def run_accuracy(run: str | Path, method: str) -> dict[str, float]:
+    """Per held-out domain, ``method``'s accuracy (%) in a finished ``steervis evaluate`` run folder."""
+    import json
+
+    from steervis.errors import SteervisError
+
+    path = Path(run) / "metrics.json"
+    if not path.is_file():
+        raise SteervisError(f"{path} does not exist: give the folder of a finished `steervis evaluate` run.")
+    accuracy = json.loads(path.read_text())["accuracy"]
+    if method not in accuracy:
+        raise SteervisError(f"{run} has no method {method!r}: it has {', '.join(accuracy)}.")
+    return {d: 100 * float(v) for d, v in accuracy[method].items() if d != "mean"}  # metrics.json holds fractions
+
+
+def shift_vs_accuracy(shift: dict[str, Any], accuracy: dict[str, float]) -> dict[str, Any]:
+    """Per component: each held-out domain's JS divergence (and class-naming rate) beside the accuracy on it,
+    with Pearson's r of each against accuracy.
+
+    With four domains r is a description, not a test: one domain moves it a lot (say so when quoting it)."""
+
+    def pearson(x: np.ndarray, y: np.ndarray) -> float | None:
+        return float(np.corrcoef(x, y)[0, 1]) if len(x) > 2 and x.std() > 0 and y.std() > 0 else None
+
+    out = {}
+    for component, numbers in shift.items():
+        domains = [d for d in numbers["js_to_other_domains"] if d in accuracy]
+        js = np.array([numbers["js_to_other_domains"][d] for d in domains])
+        named = np.array([numbers["names_class"][d] for d in domains])
+        acc = np.array([accuracy[d] for d in domains])
+        out[component] = {"points": {d: {"js": round(float(j), 4), "names_class": round(float(n), 4),
+                                         "accuracy": round(float(a), 1)}
+                                     for d, j, n, a in zip(domains, js, named, acc, strict=True)},
+                          "pearson_r": pearson(js, acc), "pearson_r_names_class": pearson(named, acc)}
+    return out
+
+
+def plot_shift_vs_accuracy(relation: dict[str, Any], path: str | Path, title: str = "") -> Path:
+    """Scatter per component: JS divergence of a held-out domain's words (x) against the accuracy on it (y)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(relation), figsize=(4.2 * len(relation), 3.2), squeeze=False)
+    for ax, (component, numbers) in zip(axes[0], relation.items(), strict=True):
+        for domain, point in numbers["points"].items():
+            ax.scatter(point["js"], point["accuracy"])
+            ax.annotate(domain, (point["js"], point["accuracy"]), fontsize=8)
+        r = numbers["pearson_r"]
+        ax.set_title(f"{title} {component}" + ("" if r is None else f" (r = {r:.2f})"))
+        ax.set_xlabel("JS to the training domains' words")
+        ax.set_ylabel("accuracy %")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: str = "",
+                     method: str = "describe-decide", **describe: Any) -> dict[str, Any]:
     """``steervis bench text-shift``: describe a dataset (minidomains by default) with ``describe`` settings
     (e.g. ``--opt matcher=react-pool --opt tagger=vocab``) and report its textual domain shift; ``plot`` names
-    a PNG to draw it in."""
+    a PNG to draw it in. With ``run`` (a finished DG ``steervis evaluate`` folder), each held-out domain's
+    divergence is set beside ``method``'s accuracy on it (``<plot>-accuracy.png`` draws that)."""
     from steervis.data import load_folder, minidomains_root
     from steervis.methods.context import MethodContext
 
@@ -138,6 +201,11 @@ def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", **desc
     descriptions = context.descriptions(frame)
     shift = text_shift(frame, descriptions, k)
     used = {key: getattr(context.describe, key) for key in ("matcher", "tagger", "captioner")}
+    relation = shift_vs_accuracy(shift, run_accuracy(run, method)) if run else None
     if plot:
         plot_text_shift(shift, plot, title=used["matcher"])
-    return {"describe": used, "images": len(frame), **shift, **({"plot": plot} if plot else {})}
+        if relation:
+            plot_shift_vs_accuracy(relation, Path(plot).with_name(Path(plot).stem + "-accuracy.png"),
+                                   title=method)
+    extra = {"vs_accuracy": {"run": str(run), "method": method, **relation}} if relation else {}
+    return {"describe": used, "images": len(frame), **shift, **extra, **({"plot": plot} if plot else {})}
