@@ -7,13 +7,22 @@ import pytest
 import torch
 from PIL import Image
 
-from steervis.vlm.tower import TowerSpec
+from steervis.vlm.tower import TOWERS, TowerSpec
 
 
 class FakeTower:
     """Visual tokens from pixel statistics: deterministic, informative (colour), and instant."""
 
-    spec = TowerSpec(name="fake", grid=4)
+    layers = ("blocks",)
+    model_help = ""
+    preprocess = "4px"
+
+    def __init__(self, spec=None):
+        self.spec = spec or TowerSpec(name="fake", grid=4)
+
+    @staticmethod
+    def dim(spec):
+        return 320  # efficientnet-lite0's width, so tests can hand the VLM torch.randn(16, 320) features
 
     def encode(self, images):
         out = []
@@ -23,6 +32,9 @@ class FakeTower:
             out.append(cells.repeat(1, self.spec.dim // 3 + 1)[:, : self.spec.dim])
         return torch.stack(out)
 
+
+if "fake" not in TOWERS:  # registered like any tower, so a saved tiny VLM (tower "fake") loads again
+    TOWERS.register("fake", FakeTower, help="pixel statistics (tests)")
 
 COLOURS = {"red": (220, 20, 20), "blue": (20, 20, 220), "green": (20, 200, 20)}
 

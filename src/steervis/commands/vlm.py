@@ -17,6 +17,7 @@ EXAMPLE = """examples:
   steervis vlm train --stage 1                           # projector on 3000 pool captions (~10 min)
   steervis vlm train --stage 2 --set vqa_images=300      # projector + LoRA, from the stage-1 model
   steervis vlm train --stage 1 --set pool_items=200 --set max_steps=5 --out /tmp/s1   # a smoke run
+  steervis vlm train --stage 1 --tower clip:openai/clip-vit-large-patch14-336   # LLaVA's tower (from the hub)
   steervis vlm engine --items 200                        # the embedded LM writes instructions from pool texts
   steervis vlm train --stage 2 --set engine_items=200    # stage 2 with the engine's grounded conversations
   steervis vlm eval --model stage2 --images 100          # easy-vqa greedy exact match (test split)
@@ -52,7 +53,7 @@ def train(args: argparse.Namespace) -> int:
     settings = _settings(args)
     out = Path(args.out) if args.out else trained_dir(settings.stage)
     if settings.stage == 1:
-        vlm = VLM.create(VLMConfig(lm=args.lm, projector=args.projector), seed=settings.seed)
+        vlm = VLM.create(VLMConfig(lm=args.lm, tower=args.tower, projector=args.projector), seed=settings.seed)
     else:
         vlm = open_vlm(args.init or "stage1")
     items = build_items(settings)
@@ -101,6 +102,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--init", metavar="DIR", help="stage 2 starts from this stage-1 model (default: stage1)")
     tr.add_argument("--out", metavar="DIR", help="where to save (default: $STEERVIS_HOME/models/vlm/stageN)")
     tr.add_argument("--lm", default="smollm2-135m-instruct", help="stage 1: the causal LM (name or hub id)")
+    tr.add_argument("--tower", default="efficientnet-lite0",
+                    help="stage 1: the vision tower: efficientnet-lite0, clip:<hub id> or timm:<model name>")
     tr.add_argument("--projector", default="mlp2x_gelu", help="stage 1: linear, mlp2x_gelu or mlpNx_gelu")
     tr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                     help="a StageSettings value, e.g. pool_items=500, vqa_images=300, max_steps=50")

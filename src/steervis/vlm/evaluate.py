@@ -65,9 +65,9 @@ def easy_vqa_accuracy(vlm: Any, images: int = 100, text_only: bool = False, seed
         visuals = [paths[i] for i, _, _ in rows]
     else:
         if features is None:
-            from steervis.vlm.tower import EfficientNetTower, FeatureCache, TowerSpec
+            from steervis.vlm.tower import FeatureCache
 
-            features = FeatureCache(EfficientNetTower(TowerSpec(vlm.config.tower, vlm.config.layer, vlm.config.grid)))
+            features = FeatureCache(vlm.tower)
         visuals = features.features([sha256_file(paths[i]) for i, _, _ in rows], [paths[i] for i, _, _ in rows])
     clock = time.perf_counter()
     answers = vlm.ask(visuals, [f"{q}\n{suffix}".strip() for _, q, _ in rows], max_new_tokens=8,

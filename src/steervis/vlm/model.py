@@ -1,9 +1,10 @@
 """steervis' LLaVA: vision tower → projector → causal LM, on the LM core; or a transformers Llava checkpoint.
 
-A :class:`VLM` turns images into the objects its splicer reads (cached efficientnet-lite0 tokens for steervis'
-own model, pixel tensors for a hub Llava), writes prompts with a conversation template, and leaves scoring,
-generation and training to :mod:`steervis.lm`. Saved as a folder: ``card.json`` (config, data, metrics),
-``projector.safetensors`` and ``adapter/`` (LoRA, once stage 2 ran).
+A :class:`VLM` turns images into the objects its splicer reads (cached tower tokens for steervis' own model:
+efficientnet-lite0, a CLIP or a timm model, see :mod:`steervis.vlm.tower`; pixel tensors for a hub Llava), writes
+prompts with a conversation template, and leaves scoring, generation and training to :mod:`steervis.lm`. Saved
+as a folder: ``card.json`` (config, data, metrics), ``projector.safetensors`` and ``adapter/`` (LoRA, once stage 2
+ran).
 
 >>> from steervis.vlm import VLM, VLMConfig
 >>> vlm = VLM.create(VLMConfig(lm="tiny-llama"))  # doctest: +SKIP
@@ -16,7 +17,7 @@ generation and training to :mod:`steervis.lm`. Saved as a folder: ``card.json`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,8 @@ class VLMConfig:
     """What a steervis LLaVA is made of (stored in its card; ``VLM.load`` rebuilds it from this)."""
 
     lm: str = "smollm2-135m-instruct"
-    tower: str = "efficientnet-lite0"
-    layer: str = "blocks"  # the last MBConv block, before conv_head: LLaVA's "penultimate layer" (see tower.py)
+    tower: str = "efficientnet-lite0"  # or clip:<hub id or tiny-clip>, timm:<model name> (see tower.py)
+    layer: str = ""  # "": the tower's default, LLaVA-like (efficientnet-lite0: last MBConv block; CLIP: penultimate)
     grid: int = 4  # 4×4 = 16 visual tokens
     projector: str = "mlp2x_gelu"  # LLaVA-1.5's projector
     template: str = "chatml"
@@ -90,6 +91,7 @@ class VLM:
         if config.hub:
             return cls.from_llava(config.hub, config)
         spec = TowerSpec(config.tower, config.layer, config.grid)
+        config = replace(config, layer=spec.layer)  # the card records the layer the default resolved to
         causal = zoo.load(config.lm, kind="causal-lm")
         for param in causal.model.parameters():
             param.requires_grad_(False)  # the LM is frozen; stage 2 trains LoRA on top
@@ -257,16 +259,16 @@ class VLM:
 
 
 class _LazyTower:
-    """Loads efficientnet-lite0 on first use: training from cached features never needs it."""
+    """Loads the tower on first use: training from cached features never needs it."""
 
     def __init__(self, spec: Any):
         self.spec, self._tower = spec, None
 
     def encode(self, images: Sequence[Any]) -> torch.Tensor:
         if self._tower is None:
-            from steervis.vlm.tower import EfficientNetTower
+            from steervis.vlm.tower import build_tower
 
-            self._tower = EfficientNetTower(self.spec)
+            self._tower = build_tower(self.spec)
         return self._tower.encode(images)
 
 

@@ -119,10 +119,9 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     if not items:
         raise SteervisError("No training conversations: the pool sample and easy-vqa gave nothing.")
     if features is None:
-        from steervis.vlm.tower import EfficientNetTower, FeatureCache, TowerSpec
+        from steervis.vlm.tower import FeatureCache
 
-        spec = TowerSpec(vlm.config.tower, vlm.config.layer, vlm.config.grid)
-        features = FeatureCache(EfficientNetTower(spec))
+        features = FeatureCache(vlm.tower)
     tpl = "plain" if settings.stage == 1 else vlm.config.template
     clock = time.perf_counter()
     examples = to_examples(items, vlm, tpl, features, progress=progress)

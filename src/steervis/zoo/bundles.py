@@ -20,7 +20,7 @@ IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 
-def pad_to_square(img: Image.Image, fill: str = "white") -> Image.Image:
+def pad_to_square(img: Image.Image, fill: str | tuple[int, ...] = "white") -> Image.Image:
     """Letterbox onto a square canvas, so a centre crop keeps the whole object."""
     side = max(img.size)
     if img.size == (side, side):

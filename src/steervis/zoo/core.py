@@ -32,6 +32,7 @@ EMBEDDED_DEFAULT = {
     "captioner": "Offline, describe without a captioner (captioner: null; descriptions then carry tags and "
                  "attributes only)",
     "vlm": "Use tiny-llava (random weights, for tests only) instead",
+    "vision-tower": "Use the embedded efficientnet-lite0 tower instead",
 }
 
 
