@@ -33,5 +33,7 @@ BENCHMARKS.register("vlm-sweep", "steervis.methods.vlm_bench:vlm_sweep",
                     help="label-space sweep 2-34 classes: vlm-score vs the matcher's zero-shot, same images, 95 % CI")
 BENCHMARKS.register("vlm-probe", "steervis.methods.vlm_bench:vlm_probe",
                     help="DG linear probes: the VLM's last hidden state vs its vision input vs efficientnet pooled")
+BENCHMARKS.register("vlm-captions", "steervis.eval.vlm_captions:vlm_captions",
+                    help="captions of N images per domain (HTML page) and how often they name the class")
 BENCHMARKS.register("reliability", "steervis.eval.reliability_cases:bench_reliability",
                     help="every bad input and kill -9 point in subprocesses → docs/RELIABILITY.md (tiny models)")
