@@ -19,11 +19,10 @@ from steervis.commands._options import (
 FLAGS = ["data", "protocol", "methods", "out"]  # EvaluateConfig fields that are also flags
 EXAMPLE = """examples:
   steervis evaluate --preset quick                      # what `make demo` runs
-  steervis evaluate --preset full                       # every domain held out, every method
   steervis evaluate --data ~/PACS --protocol dg --methods zeroshot,linear-probe
   steervis evaluate --protocol uda --set uda.source=[photo] --set uda.targets=[clipart]
   steervis evaluate --preset full --set 'method_options={"describe-decide": {"also": [generate]}}'
-  steervis evaluate --preset rematch                    # every describer beside every baseline (METHOD@LABEL rows)
+  steervis evaluate --preset full                       # every describer, baseline and VLM (METHOD@LABEL rows)
   steervis evaluate --methods description-probe,description-probe@react \
       --set 'method_options={"description-probe@react": {"describe": {"matcher": "react-pool"}}}'
   steervis evaluate --preset quick --print-config       # show the resolved config and exit
