@@ -103,3 +103,34 @@ def test_unknown_describe_key_fails_before_anything_runs(toy, tmp_path, capsys):
     code = main(["evaluate", "--data", str(toy), "--methods", "zeroshot", "--out", str(tmp_path / "r"),
                  "--set", "describe.matchr=tiny-clip"])
     assert code == 2 and "describe.matchr" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_a_retrained_vlm_is_a_new_part_key(toy, tmp_path):
+    """vlm methods name their model (stage2, a folder): its files' bytes, not its name, key the result."""
+    import time
+
+    from steervis.data import load_folder
+    from steervis.eval.harness import part_key, resolve_methods
+    from steervis.eval.protocols import PROTOCOLS
+    from steervis.vlm.model import vlm_identity
+
+    model = tmp_path / "my-vlm"
+    model.mkdir()
+    (model / "card.json").write_text("{}")
+    (model / "projector.safetensors").write_bytes(b"first weights")
+    cfg = EvaluateConfig(data=str(toy), methods=["vlm-score", "zeroshot"], out=str(tmp_path / "runs"),
+                         method_options={"vlm-score": {"model": str(model)}, **ZS})
+    frame = load_folder(toy, progress=False).frame
+    split = PROTOCOLS.get(cfg.protocol)(frame, cfg)[0]
+    classes = sorted(frame["class"].unique())
+
+    def keys():
+        return {label: part_key(cfg, split, r, classes) for label, r in resolve_methods(cfg).items()}
+
+    before = keys()
+    time.sleep(0.01)
+    (model / "projector.safetensors").write_bytes(b"retrained weights")  # same folder name, new model
+    after = keys()
+    assert after["vlm-score"] != before["vlm-score"] and after["zeroshot"] == before["zeroshot"]
+    assert vlm_identity("smollm2-135m-instruct") == "smollm2-135m-instruct"  # plain names stay themselves
+    assert vlm_identity(str(model)).startswith(str(model) + "@")

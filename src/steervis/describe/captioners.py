@@ -81,14 +81,12 @@ CAPTIONERS.register("tiny-blip", functools.partial(HFCaptioner, "tiny-blip"), he
 # steervis' own LLaVA (vlm/ sits beside describe and never imports it): one greedy caption + sampled ones.
 def llava_identity() -> str:
     """What ``llava`` is now: the latest trained VLM's files by content, so a retrained model is a new describer."""
-    from steervis.describe.matchers import file_identity
     from steervis.paths import cache_dir
+    from steervis.vlm.model import vlm_identity
 
     for stage in ("stage2", "stage1"):  # the order LlavaCaptioner picks the model in
-        folder = cache_dir("models", "vlm") / stage
-        if (folder / "card.json").exists():
-            files = sorted(p for p in folder.rglob("*") if p.is_file() and "checkpoint" not in p.as_posix())
-            return f"llava@{stage}@{file_identity(*files)}"
+        if (cache_dir("models", "vlm") / stage / "card.json").exists():
+            return f"llava@{vlm_identity(stage)}"
     return "llava"
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from steervis.atomic import DAMAGED, atomic_path, set_aside
+from steervis.data.hashes import file_identity
 from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 from steervis.registry import Registry
@@ -194,23 +195,6 @@ def react_pool_dir() -> Path:
     from steervis.paths import cache_dir
 
     return cache_dir("models") / "react-pool"
-
-
-def file_identity(*paths: Path) -> str:
-    """A short hash of files' bytes, memoised on (path, size, mtime) so a call per cache key costs one stat."""
-    stats = []
-    for path in paths:
-        st = path.stat() if path.exists() else None
-        stats.append((str(path), st.st_size if st else -1, st.st_mtime_ns if st else -1))
-    return _hash_files(tuple(stats))
-
-
-@functools.lru_cache(maxsize=32)
-def _hash_files(stats: tuple[tuple[str, int, int], ...]) -> str:
-    digest = hashlib.sha256()
-    for path, size, _ in stats:
-        digest.update(Path(path).read_bytes() if size >= 0 else b"absent")
-    return digest.hexdigest()[:16]
 
 
 def react_pool_identity() -> str:

@@ -195,11 +195,16 @@ def frame_digest(frame: pd.DataFrame, columns: list[str]) -> str:
 def part_key(cfg: EvaluateConfig, split: Split, run: MethodRun, classes: list[str]) -> str:
     """Everything one (split, method) result depends on: a changed setting or image recomputes just that part."""
     from steervis.describe.matchers import matcher_identity
+    from steervis.vlm.model import vlm_identity
 
     options = run.options
     opts = to_dict(options) if options is not None and hasattr(options, "__dataclass_fields__") else options
-    matcher = getattr(options, "matcher", None)
+    matcher, model = getattr(options, "matcher", None), getattr(options, "model", None)
+    # A model trained here (a VLM stage, a saved folder) enters by the hash of its files; a plain name (a zoo
+    # LM, a hub id) is already in the options, so keys of such runs stay what they were.
+    trained = {"model": vlm_identity(model)} if isinstance(model, str) and vlm_identity(model) != model else {}
     return config_hash({
+        **trained,
         "method": run.method, "options": opts, "classes": classes, "seed": cfg.seed,
         "components": list(run.components or ()), "describe": run.describe.content_fields(),
         "matcher": matcher_identity(matcher) if isinstance(matcher, str) else None,

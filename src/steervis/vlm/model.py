@@ -306,6 +306,18 @@ def trained_models() -> list[dict[str, Any]]:
 TINY = "tiny-vlm"  # steervis' own LLaVA on tiny-llama with a fresh, seeded projector: for tests
 
 
+def vlm_identity(name: str) -> str:
+    """``name``, plus the hash of the model's files when it is one trained here (``stage1``, ``stage2``, a saved
+    folder): every cache keyed on it treats a retrained model as a new model. Other names come back unchanged."""
+    from steervis.data.hashes import file_identity
+
+    folder = trained_dir(int(name[-1])) if name in ("stage1", "stage2") else Path(name).expanduser()
+    if not (folder / "card.json").is_file():
+        return name
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and "checkpoint" not in p.as_posix())
+    return f"{name}@{file_identity(*files)}"
+
+
 def open_vlm(name: str | Path | None = None) -> VLM:
     """A VLM by name: a saved folder, ``stage1`` / ``stage2`` (trained here), ``tiny-vlm`` (untrained, tests), or
     a Llava (``tiny-llava``, a hub id); ``None``: the latest stage trained here."""
