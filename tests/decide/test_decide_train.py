@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from steervis.decide.config import DecideConfig, SelfTrainSettings, TrainSettings
 from steervis.decide.decider import Decider, stratified_subset
@@ -134,3 +135,16 @@ def test_gradient_checkpointing_trains_exactly_like_the_plain_loop():
     result = checkpointed.fit(TEXTS, LABELS, CLASSES, progress=False)
     np.testing.assert_allclose(result.losses, plain.losses, rtol=1e-4)
     assert not checkpointed.lm.model.is_activation_checkpointing  # switched off again for inference
+
+
+def test_continue_steps_trains_the_current_adapter_on():
+    dec = Decider(tiny_config())
+    dec.fit(TEXTS, LABELS, CLASSES, progress=False)
+    before = {n: p.detach().clone() for n, p in dec.lm.model.named_parameters() if "lora_" in n}
+    result = dec.fit(TEXTS, LABELS, CLASSES, progress=False, continue_steps=2)
+    assert result.steps == 2  # the short budget, not the full one
+    after = {n: p for n, p in dec.lm.model.named_parameters() if "lora_" in n}
+    assert set(after) == set(before)  # the same adapter (no second LoRA stacked on an unloaded model)
+    assert any(not torch.equal(before[n], after[n]) for n in before)  # ... and it moved on from its weights
+    fresh = Decider(tiny_config(max_steps=2)).fit(TEXTS, LABELS, CLASSES, progress=False)
+    assert result.losses[0] < fresh.losses[0]  # it starts where the first fit ended, not from scratch

@@ -31,6 +31,9 @@ class SelfTrainSettings:
     threshold: float = 0.9
     class_balanced: bool = True  # quotas per predicted class so one easy class cannot fill the pseudo set
     min_change: float = 0.02  # stop early once fewer than this share of target pseudo-labels change in a round
+    # None: every round fits a fresh adapter with the full budget (VLLaVO); N: the current adapter trains on for
+    # N more steps on source + pseudo-labels (five rounds of full fits do not fit two CPU cores).
+    refit_steps: int | None = None
 
 
 @dataclass

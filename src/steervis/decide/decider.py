@@ -19,6 +19,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from steervis.config import from_dict, to_dict
 from steervis.decide.config import DecideConfig
 from steervis.decide.template import PromptBuilder
 from steervis.errors import SteervisError
-from steervis.lm.adapters import add_lora, load_lora, read_card, write_adapter
+from steervis.lm.adapters import add_lora, continue_lora, load_lora, read_card, write_adapter
 from steervis.lm.answers import snap_to_class
 from steervis.lm.batch import Example, Prompt
 from steervis.lm.generate import generate
@@ -98,7 +99,8 @@ class Decider:
         return self
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], classes: Sequence[str],
-            progress: bool = True, checkpoint: str | Path | None = None) -> TrainResult:
+            progress: bool = True, checkpoint: str | Path | None = None,
+            continue_steps: int | None = None) -> TrainResult:
         """Finetune a fresh LoRA adapter on (description, label) pairs.
 
         Args:
@@ -107,6 +109,8 @@ class Decider:
             classes: All class names offered as options.
             progress: Show a progress bar.
             checkpoint: Folder for a resumable training checkpoint.
+            continue_steps: Keep training the current adapter for this many steps instead of fitting a fresh
+                one with the full budget (self-training rounds on a small compute budget).
         """
         classes = check_classes(classes)
         texts, labels = list(texts), [str(lab) for lab in labels]
@@ -126,9 +130,13 @@ class Decider:
         if settings.max_examples is not None and len(texts) > settings.max_examples:
             keep = stratified_subset(labels, settings.max_examples, settings.seed)
             texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
-        if self.finetuned:  # a second fit starts again from the base weights, not from the last adapter
-            self.lm.model = self.lm.model.unload()
-        self.lm.model = add_lora(self.lm.model, self.config.lora, seed=settings.seed)
+        if continue_steps is not None and self.finetuned:
+            continue_lora(self.lm.model)
+            settings = replace(settings, max_steps=continue_steps)
+        else:
+            if self.finetuned:  # a second fit starts again from the base weights, not from the last adapter
+                self.lm.model = self.lm.model.unload()
+            self.lm.model = add_lora(self.lm.model, self.config.lora, seed=settings.seed)
         answers = {c: self.lm.encode_answer(self.builder.answer(c)) for c in self.classes}
 
         def examples(epoch: int) -> list[Example]:

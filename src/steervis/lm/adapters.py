@@ -58,6 +58,13 @@ def add_lora(model: Any, settings: LoraSettings, seed: int = 0) -> Any:
         return get_peft_model(model, config).eval()
 
 
+def continue_lora(model: Any) -> None:
+    """Make a loaded (inference-mode) LoRA adapter trainable again: training goes on from its weights."""
+    for name, param in model.named_parameters():
+        if "lora_" in name:
+            param.requires_grad_(True)
+
+
 def _jsonable(obj: Any) -> Any:
     if hasattr(obj, "__dataclass_fields__"):
         return asdict(obj)

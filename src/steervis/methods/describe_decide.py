@@ -180,7 +180,8 @@ class DescribeDecide(_DescriptionLLM):
 
         def refit(keep: np.ndarray, pseudo: np.ndarray) -> None:
             self.decider.fit(src_texts + [tgt_texts[i] for i in keep],
-                             src_labels + [self.classes[p] for p in pseudo], self.classes, progress=self.progress)
+                             src_labels + [self.classes[p] for p in pseudo], self.classes, progress=self.progress,
+                             continue_steps=settings.refit_steps)
 
         # Selection needs confidences, so rounds always score, whatever config.inference says.
         logs = self_train(refit, lambda: self.decider.predict_proba(tgt_texts, mode="score"), settings, truth)

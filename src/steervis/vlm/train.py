@@ -89,13 +89,6 @@ def items_hash(items: Sequence[Item]) -> str:
     return digest.hexdigest()[:16]
 
 
-def continue_lora(model: Any) -> None:
-    """Make a loaded (inference-mode) LoRA adapter trainable again: training goes on from its weights."""
-    for name, param in model.named_parameters():
-        if "lora_" in name:
-            param.requires_grad_(True)
-
-
 def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: str | Path | None = None,
                 features: Any = None, checkpoint: str | Path | None = None, progress: bool = True,
                 label: str | None = None) -> tuple[VLM, Any]:
@@ -110,7 +103,7 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
         checkpoint: Folder for resumable trainer state (default: ``<out>.checkpoint``).
         label: Key of this run in the card's ``stages`` (default: the stage number).
     """
-    from steervis.lm.adapters import add_lora
+    from steervis.lm.adapters import add_lora, continue_lora
     from steervis.lm.train import train
     from steervis.vlm.data import to_examples
 
