@@ -43,6 +43,16 @@ def test_tree_scoring_equals_naive_full_sequence_scoring(causal_lm, batch_size, 
     assert lm.encode_answer(" cat")[-1] == lm.tokenizer.eos_token_id
 
 
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_tree_scoring_on_a_sliding_window_model_equals_naive_scoring(batch_size):
+    """Gemma 3's sliding layers: the prompts outgrow tiny-gemma3's 4-token window, so a cache that drops old keys
+    or a mask without the window would both show here."""
+    lm = LanguageModel(zoo.load("tiny-gemma3", kind="causal-lm"))
+    sums, _ = loglik(lm, prompts_of(lm), ANSWERS, batch_size=batch_size)
+    reference = np.array([[naive_loglik(lm, p, a) for a in ANSWERS] for p in PROMPTS])
+    np.testing.assert_allclose(sums, reference, atol=1e-4)
+
+
 def test_candidate_tree_shares_prefixes_and_skips_last_tokens():
     tree = CandidateTree.build([[5, 6, 9], [5, 6, 7, 9], [8, 9], [4]])
     assert tree.tokens == [5, 6, 7, 8]  # prefixes (5), (5,6), (5,6,7), (8); final tokens never fed
