@@ -45,6 +45,7 @@ class StageSettings:
     lr: float | None = None  # None: 1e-3 in stage 1 (LLaVA-1.5), 3e-4 in stage 2 (LoRA on a short budget)
     max_steps: int | None = None
     checkpoint_every: int = 20  # steps between resumable checkpoints (a stage-2 step is ~10-20 s here)
+    gradient_checkpointing: bool = False  # recompute activations in backward: bounds stage 2's 13.6 GB peak
     seed: int = 0
     lora: LoraSettings = field(default_factory=lambda: LoraSettings(r=16, alpha=32, target_modules=list(STAGE2_LORA)))
 
@@ -57,7 +58,8 @@ class StageSettings:
     def train_settings(self) -> TrainSettings:
         lr = self.lr if self.lr is not None else (1e-3 if self.stage == 1 else 3e-4)
         return TrainSettings(epochs=self.epochs, batch_size=self.batch_size, lr=lr, max_steps=self.max_steps,
-                             seed=self.seed, warmup=0.03, checkpoint_every=self.checkpoint_every)
+                             seed=self.seed, warmup=0.03, checkpoint_every=self.checkpoint_every,
+                             gradient_checkpointing=self.gradient_checkpointing)
 
 
 def build_items(settings: StageSettings, pool_root: str | Path | None = None) -> list[Item]:
