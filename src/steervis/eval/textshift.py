@@ -118,6 +118,12 @@ def plot_text_shift(shift: dict[str, Any], path: str | Path, title: str = "") ->
         ax.set_ylim(0, 1)
         ax.set_title(f"{title} {component}".strip())
     axes[0][0].legend(loc="upper left", fontsize=8)
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,12 +185,7 @@ def plot_shift_vs_accuracy(relation: dict[str, Any], path: str | Path, title: st
         ax.set_title(f"{title} {component}" + ("" if r is None else f" (r = {r:.2f})"))
         ax.set_xlabel("JS to the training domains' words")
         ax.set_ylabel("accuracy %")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: str = "",
