@@ -61,7 +61,7 @@ def test_bad_input_is_one_clear_sentence():
 
 
 def test_uda_adapt_logs_rounds_without_selecting_on_labels():
-    config = tiny(selftrain=SelfTrainSettings(rounds=2, fraction=0.5))
+    config = tiny(selftrain=SelfTrainSettings(rounds=2, fraction=0.5, min_change=0.0))
     clf = DescribeDecide(texts, config, progress=False).fit(FRAME[:4], CLASSES)
     target = FRAME[4:]
     logs = clf.adapt(target, labels=list(target["class"]))

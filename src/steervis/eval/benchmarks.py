@@ -6,7 +6,7 @@ of them, is the one place that names them, so ``steervis bench --list`` shows ev
 
 >>> from steervis.eval.benchmarks import BENCHMARKS
 >>> len(BENCHMARKS.names()), BENCHMARKS.names()[:3]
-(10, ['decide-modes', 'describe', 'react-zeroshot'])
+(11, ['decide-modes', 'describe', 'react-zeroshot'])
 """
 
 from __future__ import annotations
