@@ -202,7 +202,8 @@ def part_key(cfg: EvaluateConfig, split: Split, run: MethodRun, classes: list[st
     matcher, model = getattr(options, "matcher", None), getattr(options, "model", None)
     # A model trained here (a VLM stage, a saved folder) enters by the hash of its files; a plain name (a zoo
     # LM, a hub id) is already in the options, so keys of such runs stay what they were.
-    trained = {"model": vlm_identity(model)} if isinstance(model, str) and vlm_identity(model) != model else {}
+    identity = vlm_identity(model) if isinstance(model, str) else model
+    trained = {"model": identity} if identity != model else {}
     return config_hash({
         **trained,
         "method": run.method, "options": opts, "classes": classes, "seed": cfg.seed,

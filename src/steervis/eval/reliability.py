@@ -60,6 +60,16 @@ class Case:
     group: str = "bad input"
 
 
+def case(name: str, title: str, group: str = "bad input") -> Callable:
+    """Register the decorated ``fn(workspace) -> Outcome`` as a row of the table."""
+
+    def add(fn: Callable[[Workspace], Outcome]) -> Callable:
+        CASES.register(name, Case(title, fn, group), help=title)
+        return fn
+
+    return add
+
+
 class Workspace:
     """A private STEERVIS_HOME, a root for datasets and runs, and the steervis CLI in subprocesses."""
 

@@ -23,23 +23,15 @@ from steervis.eval.reliability import (
     CASES,
     FAST_FIT,
     TINY_EVALUATE,
-    Case,
     Outcome,
     Workspace,
+    case,
     kill_at,
     refused,
     resumed,
     seen_line,
     write_markdown,
 )
-
-
-def case(name: str, title: str, group: str = "bad input") -> Callable:
-    def add(fn: Callable[[Workspace], Outcome]) -> Callable:
-        CASES.register(name, Case(title, fn, group), help=title)
-        return fn
-
-    return add
 
 
 def _evaluate(ws: Workspace, *extra: object, data: Path | None = None, out: str = "runs",
@@ -351,16 +343,16 @@ def bench_reliability(out: str = "docs/RELIABILITY.md", only: str = "", keep: bo
     for name in CASES.names():
         if only and only not in name:
             continue
-        case = CASES.get(name)
+        entry = CASES.get(name)
         t0 = time.perf_counter()
         try:
-            outcome = case.run(ws)
+            outcome = entry.run(ws)
         except Exception as err:  # a broken case is a row that says so, not a lost table
             outcome = Outcome(f"case failed: {type(err).__name__}: {err}"[:300], None, "CASE ERROR")
         outcome.seen = outcome.seen.replace(str(root), "<tmp>")  # the same table on every machine
         print(f"[{time.perf_counter() - t0:5.1f} s] {name}: {outcome.code} {outcome.result}", file=sys.stderr,
               flush=True)
-        rows.append((name, case, outcome))
+        rows.append((name, entry, outcome))
     path = write_markdown(rows, Path(out), time.perf_counter() - start)
     if not keep:
         shutil.rmtree(root, ignore_errors=True)

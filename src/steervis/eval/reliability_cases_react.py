@@ -12,19 +12,11 @@ import json
 import shutil
 from pathlib import Path
 
-from steervis.eval.reliability import CASES, Case, Outcome, Workspace, kill_at, refused, resumed, seen_line
+from steervis.eval.reliability import Outcome, Workspace, case, kill_at, refused, resumed, seen_line
 
 # The packages `steervis data build pool` unpacks, under STEERVIS_HOME/downloads/unpacked.
 POOL_TREES = ("fonts-symbola", "npm-openmoji", "openclipart-png", "openclipart-svg", "tuxpaint-stamps-default")
 TINY_REACT = ["--base", "tiny-clip", "--k", "4", "--quiet"]
-
-
-def _add(name: str, title: str, group: str = "bad input"):
-    def add(fn):
-        CASES.register(name, Case(title, fn, group), help=title)
-        return fn
-
-    return add
 
 
 def toy_pool(ws: Workspace) -> Path:
@@ -53,12 +45,12 @@ def same_tensors(a: Path, b: Path) -> bool:
 def _bad_classes(verb: list[str], slug: str) -> None:
     shown = " ".join(verb)
 
-    @_add(f"input-{slug}-empty-classes", f"`steervis {shown} --classes ','` (an empty class list)")
+    @case(f"input-{slug}-empty-classes", f"`steervis {shown} --classes ','` (an empty class list)")
     def empty(ws: Workspace) -> Outcome:
         toy_pool(ws)
         return refused(ws.steervis(*verb, "--classes", ",", *(TINY_REACT if verb[0] == "react" else ["--quiet"])))
 
-    @_add(f"input-{slug}-unknown-classes", f"`steervis {shown} --classes xyzzy,qwfp` (words no pool text names)")
+    @case(f"input-{slug}-unknown-classes", f"`steervis {shown} --classes xyzzy,qwfp` (words no pool text names)")
     def unknown(ws: Workspace) -> Outcome:
         toy_pool(ws)
         args = TINY_REACT if verb[0] == "react" else ["--quiet"]
@@ -68,7 +60,7 @@ def _bad_classes(verb: list[str], slug: str) -> None:
             outcome.result += ", no model trained" if not made else ", BUT A MODEL WAS TRAINED ON UNRELATED PAIRS"
         return outcome
 
-    @_add(f"input-{slug}-no-pool", f"`steervis {shown} --classes circle` before any pool is built")
+    @case(f"input-{slug}-no-pool", f"`steervis {shown} --classes circle` before any pool is built")
     def no_pool(ws: Workspace) -> Outcome:
         sub = ws.fresh(f"no-pool-{slug}")
         args = TINY_REACT if verb[0] == "react" else ["--quiet"]
@@ -79,7 +71,7 @@ _bad_classes(["retrieve"], "retrieve")
 _bad_classes(["react", "customize"], "react")
 
 
-@_add("input-retrieve-some-unknown", "`steervis retrieve --classes circle,xyzzy` (one word no pool text names)")
+@case("input-retrieve-some-unknown", "`steervis retrieve --classes circle,xyzzy` (one word no pool text names)")
 def _some_unknown(ws: Workspace) -> Outcome:
     toy_pool(ws)
     out = ws.root / "retrieved-some.parquet"
@@ -110,7 +102,7 @@ def link_pool_packages(ws: Workspace) -> bool:
     return True
 
 
-@_add("kill-pool-build", "kill -9 `steervis data build pool --max-items 120` after 30 finished images",
+@case("kill-pool-build", "kill -9 `steervis data build pool --max-items 120` after 30 finished images",
       group="kill -9")
 def _kill_pool_build(ws: Workspace) -> Outcome:
     sub, clean = ws.fresh("kill-pool"), ws.fresh("kill-pool-clean")
@@ -139,7 +131,7 @@ def _kill_pool_build(ws: Workspace) -> Outcome:
     return outcome
 
 
-@_add("kill-react-customize", "kill -9 `steervis react customize --base tiny-clip` after its first epoch's "
+@case("kill-react-customize", "kill -9 `steervis react customize --base tiny-clip` after its first epoch's "
       "checkpoint", group="kill -9")
 def _kill_react(ws: Workspace) -> Outcome:
     def args() -> list:

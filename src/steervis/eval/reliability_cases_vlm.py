@@ -13,21 +13,13 @@ from pathlib import Path
 
 from PIL import Image
 
-from steervis.eval.reliability import CASES, Case, Outcome, Workspace, kill_at, refused, resumed, seen_line
+from steervis.eval.reliability import Outcome, Workspace, case, kill_at, refused, resumed, seen_line
 from steervis.eval.reliability_cases_react import same_tensors, toy_pool
 
 TINY_LLAVA = ["--model", "tiny-llava"]
 # 18 toy-pool conversations, batches of 2: 9 steps an epoch, a checkpoint every 3 steps; a few seconds in all.
 TRAIN = ["--lm", "tiny-llama", "--quiet", "--threads", "1", "--set", "pool_items=18", "--set", "describe_items=6",
          "--set", "vqa_images=0", "--set", "batch_size=2", "--set", "epochs=6", "--set", "checkpoint_every=3"]
-
-
-def _add(name: str, title: str, group: str = "bad input"):
-    def add(fn):
-        CASES.register(name, Case(title, fn, group), help=title)
-        return fn
-
-    return add
 
 
 def _red(ws: Workspace) -> Path:
@@ -44,40 +36,40 @@ def _chat(ws: Workspace, stdin: str, *args: object) -> subprocess.CompletedProce
 
 
 # ---- bad input ------------------------------------------------------------------------------------------
-@_add("input-caption-no-image", "`steervis caption` with no image")
+@case("input-caption-no-image", "`steervis caption` with no image")
 def _caption_nothing(ws: Workspace) -> Outcome:
     return refused(ws.steervis("caption", *TINY_LLAVA))
 
 
-@_add("input-caption-missing", "`steervis caption missing.png` (no such file)")
+@case("input-caption-missing", "`steervis caption missing.png` (no such file)")
 def _caption_missing(ws: Workspace) -> Outcome:
     return refused(ws.steervis("caption", ws.root / "missing.png", *TINY_LLAVA))
 
 
-@_add("input-caption-non-image", "`steervis caption notes.png` (a text file named .png)")
+@case("input-caption-non-image", "`steervis caption notes.png` (a text file named .png)")
 def _caption_text(ws: Workspace) -> Outcome:
     (ws.root / "notes.png").write_text("not an image")
     return refused(ws.steervis("caption", ws.root / "notes.png", *TINY_LLAVA))
 
 
-@_add("input-caption-empty-folder", "`steervis caption <a folder with no image>`")
+@case("input-caption-empty-folder", "`steervis caption <a folder with no image>`")
 def _caption_folder(ws: Workspace) -> Outcome:
     (ws.root / "no-images").mkdir(exist_ok=True)
     return refused(ws.steervis("caption", ws.root / "no-images", *TINY_LLAVA))
 
 
-@_add("input-chat-missing-image", "`steervis chat --image missing.png`")
+@case("input-chat-missing-image", "`steervis chat --image missing.png`")
 def _chat_missing(ws: Workspace) -> Outcome:
     return refused(_chat(ws, "what is it?\n", "--image", ws.root / "missing.png", *TINY_LLAVA))
 
 
-@_add("input-chat-non-image", "`steervis chat --image notes.png` (a text file named .png)")
+@case("input-chat-non-image", "`steervis chat --image notes.png` (a text file named .png)")
 def _chat_text(ws: Workspace) -> Outcome:
     (ws.root / "notes.png").write_text("not an image")
     return refused(_chat(ws, "what is it?\n", "--image", ws.root / "notes.png", *TINY_LLAVA))
 
 
-@_add("input-chat-no-image", "`steervis chat` with no `--image` (by design a text-only conversation)")
+@case("input-chat-no-image", "`steervis chat` with no `--image` (by design a text-only conversation)")
 def _chat_no_image(ws: Workspace) -> Outcome:
     proc = _chat(ws, "hello\n", *TINY_LLAVA, "--max-new-tokens", "3")
     ok = proc.returncode == 0 and "vlm> " in proc.stdout and "Traceback" not in proc.stderr
@@ -85,7 +77,7 @@ def _chat_no_image(ws: Workspace) -> Outcome:
                    else "NEITHER AN ANSWER NOR ONE SENTENCE")
 
 
-@_add("input-chat-long-prompt", "`steervis chat --image red.png`, a 3000-word question")
+@case("input-chat-long-prompt", "`steervis chat --image red.png`, a 3000-word question")
 def _chat_long(ws: Workspace) -> Outcome:
     return refused(_chat(ws, "why " * 3000 + "\n", "--image", _red(ws), *TINY_LLAVA))
 
@@ -141,13 +133,13 @@ def trained_line(stdout: str) -> str:
         return ""
 
 
-@_add("kill-vlm-stage1", "kill -9 `steervis vlm train --stage 1` (tiny-llama) after its first checkpoint",
+@case("kill-vlm-stage1", "kill -9 `steervis vlm train --stage 1` (tiny-llama) after its first checkpoint",
       group="kill -9")
 def _kill_stage1(ws: Workspace) -> Outcome:
     return _kill_stage(ws, 1)
 
 
-@_add("kill-vlm-stage2", "kill -9 `steervis vlm train --stage 2` (tiny-llama + LoRA) after its first checkpoint",
+@case("kill-vlm-stage2", "kill -9 `steervis vlm train --stage 2` (tiny-llama + LoRA) after its first checkpoint",
       group="kill -9")
 def _kill_stage2(ws: Workspace) -> Outcome:
     return _kill_stage(ws, 2)
