@@ -144,6 +144,25 @@ def test_labelled_variants_read_their_own_describer_and_components(toy, tmp_path
     assert "tag_top_k: 1" in methods_yaml and "method: description-probe" in methods_yaml
 
 
+def test_class_tags_variant_reads_the_runs_class_names_first(toy, tmp_path):
+    """`class_tags` in a variant's describer: the harness fills in the task's classes, which lead its tags."""
+    tiny = {"matcher": "tiny-clip", "tagger": "vocab", "attribute_vocab": ""}
+    result = run(toy, tmp_path, ["description-probe", "description-probe@classes"], describe=tiny,
+                 method_options={"description-probe@classes": {"describe": {"class_tags": 1}}})
+    preds = pd.read_parquet(result.run_dir / "predictions.parquet")
+    classes = set(result.metrics["classes"])
+    with_classes = preds[preds["method"] == "description-probe@classes"]["description"]
+    assert all(text.split("\n")[1][2:] in classes for text in with_classes)  # the first tag is a class name
+    import yaml
+
+    recorded = yaml.safe_load((result.run_dir / "methods.yaml").read_text())["description-probe@classes"]
+    assert set(recorded["describe"]["classes"]) == classes  # methods.yaml says which classes were ranked
+    parts = sorted(p.name for p in (result.run_dir / "parts").glob("*.parquet"))
+    again = run(toy, tmp_path, ["description-probe", "description-probe@classes"], describe=tiny,
+                method_options={"description-probe@classes": {"describe": {"class_tags": 1}}})
+    assert sorted(p.name for p in (again.run_dir / "parts").glob("*.parquet")) == parts  # resumed, same keys
+
+
 def test_a_variant_key_on_a_plain_method_or_a_bad_describer_value_is_refused(toy, tmp_path):
     with pytest.raises(SteervisError, match="tag_top_kk"):
         run(toy, tmp_path, ["description-probe@x"], method_options={"description-probe@x": {"describe": {"tag_top_kk": 1}}})

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     images = DecodedImages()  # the folder check decodes each image once; describe reuses it
     data = load_folder(args.data, domains=args.domains or None, progress=not args.quiet, images=images)
+    cfg = cfg.for_task(data.classes)  # class_tags rank this folder's classes unless --set classes=... names them
     out = Path(args.out) if args.out else cfg.store_dir() / "exports" / f"{data.root.name}-{cfg.cache_key()}"
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out / "config.yaml")

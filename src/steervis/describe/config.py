@@ -10,7 +10,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,11 @@ class DescribeConfig:
         tag_vocab: ``tags`` (shipped) or a path to a text file, one tag per line.
         attribute_vocab: ``attributes`` (shipped) or a path; empty string for no attributes.
         tag_top_k: Tags kept per image.
+        class_tags: How many of the task's class names, ranked by the matcher, lead the tags (0: none).
+            LENS's setting for classification: the tag vocabulary is the label set, so the decider reads the
+            matcher's own ranking of the classes beside the open-vocabulary words.
+        classes: The task's class names for ``class_tags`` (filled from the data by ``evaluate``, ``fit`` and
+            ``describe`` when empty); they are part of the cache key only when ``class_tags`` is set.
         tag_threshold: Keep a tag only if its score ≥ this × the best tag's score (relative, so it means the
             same for matchers whose similarity scales differ).
         imagenet_threshold: Relative threshold for ImageNet labels (probabilities are peaked, so it is lower).
@@ -64,6 +69,8 @@ class DescribeConfig:
     tag_vocab: str = "tags"
     attribute_vocab: str = "attributes"
     tag_top_k: int = 5  # VLLaVO keeps the top 5 tags
+    class_tags: int = 0  # off by default: a description then depends on the image alone, never on the task
+    classes: list[str] = field(default_factory=list)
     tag_threshold: float = 0.8  # relative: drops tags far below the best one, keeps near-ties
     imagenet_threshold: float = 0.1  # keep ImageNet labels within 10x of the top probability
     attribute_top_k: int = 5
@@ -86,8 +93,16 @@ class DescribeConfig:
             raise SteervisError(f"engine must be one of {ENGINES}, not {self.engine!r}.")
         if self.batch_size < 1 or self.num_workers < 1:
             raise SteervisError("batch_size and num_workers must be at least 1.")
+        if self.class_tags < 0:
+            raise SteervisError(f"class_tags must be 0 (off) or a positive count, not {self.class_tags}.")
         if "{}" not in self.prompt_template:
             raise SteervisError(f"prompt_template {self.prompt_template!r} must contain '{{}}'.")
+
+    def for_task(self, classes: list[str]) -> DescribeConfig:
+        """This config with the task's ``classes`` filled in where ``class_tags`` needs them and none are set."""
+        if self.class_tags and not self.classes:
+            return replace(self, classes=sorted(str(c) for c in classes))
+        return self
 
     def store_dir(self) -> Path:
         return Path(self.store).expanduser() if self.store else cache_dir("descriptions")
@@ -106,6 +121,11 @@ class DescribeConfig:
         data["attribute_vocab"] = vocabulary_hash(self.attribute_vocab) if self.attribute_vocab else None
         if self.captioner in CAPTIONERS and CAPTIONERS.meta(self.captioner).get("identity"):
             data["captioner_identity"] = CAPTIONERS.meta(self.captioner)["identity"]()  # trained here: by weights
+        if not self.class_tags:  # keys of configs without class tags are what they were before the field existed
+            data.pop("class_tags")
+            data.pop("classes")
+        else:
+            data["classes"] = sorted(data["classes"])  # a set of names: their order does not change a description
         if not self.captioner:
             for key in ("caption_prompt", "beams", "samples", "max_caption_tokens", "seed"):
                 data.pop(key)

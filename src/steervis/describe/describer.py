@@ -75,6 +75,19 @@ def imagenet_and_vocab_tags(describer: Describer, emb: np.ndarray, probs: np.nda
     return out
 
 
+def with_class_tags(describer: Describer, emb: np.ndarray,
+                    tags: list[list[tuple[str, float]]]) -> list[list[tuple[str, float]]]:
+    """The matcher's top ``class_tags`` class names first (always that many: their order is the signal), then
+    the tagger's tags that do not repeat one."""
+    ranked = top_relative(emb @ describer.class_embeddings.T, describer.class_names, describer.config.class_tags,
+                          threshold=-np.inf)
+    out = []
+    for first, rest in zip(ranked, tags, strict=True):
+        seen = {name.lower() for name, _ in first}
+        out.append(first + [(n, s) for n, s in rest if n.lower() not in seen])
+    return out
+
+
 class Describer:
     """Everything that turns a batch of images into :class:`Description` objects for one config."""
 
@@ -86,6 +99,12 @@ class Describer:
         self.attributes = load_vocabulary(cfg.attribute_vocab) if cfg.attribute_vocab else []
         self.tag_embeddings = self._embed(self.tags)
         self.attribute_embeddings = self._embed(self.attributes)
+        if cfg.class_tags and not cfg.classes:
+            raise SteervisError("class_tags needs the task's class names: set describe.classes (evaluate, fit and "
+                                "describe --data fill them from the data).")
+        # Folder names are identifiers ("hot_air_balloon"); the matcher reads them as words.
+        self.class_names = [c.replace("_", " ") for c in cfg.classes] if cfg.class_tags else []
+        self.class_embeddings = self._embed(self.class_names)
         self.captioner = None
         if cfg.captioner:
             from steervis.describe.captioners import build_captioner
@@ -121,6 +140,8 @@ class Describer:
         else:
             emb = self.matcher.encode_pixels(pixels)
         tags = self.tagger(self, emb, probs)
+        if self.class_names:
+            tags = with_class_tags(self, emb, tags)
         attrs = (top_relative(emb @ self.attribute_embeddings.T, self.attributes, self.config.attribute_top_k,
                               self.config.attribute_threshold) if self.attributes else [[] for _ in items])
         captions: list[list[str]] = [[] for _ in items]

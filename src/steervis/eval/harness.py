@@ -66,11 +66,11 @@ def load_dataset(cfg: EvaluateConfig, images: Any = None) -> tuple[pd.DataFrame,
     return frame, sorted(frame["class"].unique())
 
 
-def build_context(cfg: EvaluateConfig, progress: bool = True, images: Any = None):
+def build_context(cfg: EvaluateConfig, progress: bool = True, images: Any = None, classes: list[str] = ()):
     from steervis.data.decoded import DecodedImages
     from steervis.methods.context import MethodContext
 
-    return MethodContext(describe=cfg.describe, components=tuple(cfg.components) or None, progress=progress,
+    return MethodContext(describe=cfg.describe.for_task(list(classes)), components=tuple(cfg.components) or None, progress=progress,
                          images=images if images is not None else DecodedImages())
 
 
@@ -248,13 +248,15 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
 
     images = DecodedImages()  # decoded once by the folder check, reused by describe and features
     frame, classes = load_dataset(cfg, images)
+    for run in options.values():  # describers with class tags read this task's class names
+        run.describe = run.describe.for_task(classes)
     splits = check_splits(protocol(frame, cfg))
     run_dir = run_dir_for(cfg)
     parts = run_dir / "parts"
     parts.mkdir(parents=True, exist_ok=True)
     save_config(cfg, run_dir / "config.yaml")
-    save_config(cfg.describe, run_dir / "describe.yaml")
-    context = build_context(cfg, progress, images)
+    context = build_context(cfg, progress, images, classes)
+    save_config(context.describe, run_dir / "describe.yaml")
     contexts: dict[Any, Any] = {}  # one per (describer, components): variants share models and features
     frames, infos = [], {}
     for split in splits:

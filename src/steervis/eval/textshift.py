@@ -197,11 +197,13 @@ def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: s
     from steervis.data import load_folder, minidomains_root
     from steervis.methods.context import MethodContext
 
-    frame = load_folder(data or minidomains_root()).frame
+    folder = load_folder(data or minidomains_root())
+    frame = folder.frame
     context = MethodContext(describe=describe)
+    context.describe = context.describe.for_task(folder.classes)  # class_tags rank the dataset's classes
     descriptions = context.descriptions(frame)
     shift = text_shift(frame, descriptions, k)
-    used = {key: getattr(context.describe, key) for key in ("matcher", "tagger", "captioner")}
+    used = {key: getattr(context.describe, key) for key in ("matcher", "tagger", "class_tags", "captioner")}
     relation = shift_vs_accuracy(shift, run_accuracy(run, method)) if run else None
     if plot:
         plot_text_shift(shift, plot, title=used["matcher"])
