@@ -103,3 +103,15 @@ def test_predict_on_a_manifest_skips_unusable_rows_and_says_so(fitted, toy, tmp_
     out = tmp_path / "p.csv"
     assert main(["predict", "--adapter", str(fitted), str(toy / "list.csv"), "--out", str(out)]) == 0
     assert len(pd.read_csv(out)) == 1 and "skipped 3 input(s)" in capsys.readouterr().out
+
+
+def test_fit_with_class_tags_records_the_classes_and_predict_reads_them(toy, home, tmp_path):
+    out = tmp_path / "classes"
+    assert main(["fit", "--data", str(toy), "--domains", "photo", "--out", str(out), *FAST,
+                 "--describe-set", "class_tags=1"]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["describe"]["class_tags"] == 1 and card["describe"]["classes"] == ["circle", "square", "triangle"]
+    csv = tmp_path / "p.csv"
+    assert main(["predict", "--adapter", str(out), str(toy / "sketch"), "--out", str(csv)]) == 0
+    first_tags = pd.read_csv(csv)["description"].str.split("\n").str[1].str[2:]
+    assert first_tags.isin(["circle", "square", "triangle"]).all()  # the same class tags as in training

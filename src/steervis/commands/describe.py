@@ -27,6 +27,7 @@ EXAMPLE = """examples:
   steervis describe --data DIR --preset describe-tiny --out runs/describe-tiny
   steervis describe --data DIR --set tag_top_k=10 --tag-vocab my_tags.txt --batch-size 64
   steervis describe --data DIR --engine ray --set ray_actors=4
+  steervis describe --data DIR --set class_tags=3     # the matcher's top 3 of the folder's classes lead the tags
   steervis describe --data DIR --print-config
 """
 
