@@ -19,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from steervis.stats import paired_difference_ci
+
 
 def leading_tags(description: str, n: int) -> list[str]:
     """The first ``n`` tags of a rendered description (none if it has no ``Tags:`` block first)."""
@@ -52,6 +54,8 @@ def follow_class_tags(preds: pd.DataFrame, n: int = 3) -> dict[str, dict[str, An
             "accuracy": pct(right),
             "accuracy_when_first_right": pct(right[first]),
             "accuracy_when_first_wrong": pct(right[~first]),
+            # the method against answering the first class tag, on the same images: [difference, low, high]
+            "minus_first_tag_ci95": [round(100 * v, 1) for v in paired_difference_ci(right.to_numpy(), first.to_numpy())],
         }
 
     out = {str(domain): summary(group) for domain, group in preds.groupby("domain", sort=True)}
