@@ -68,10 +68,16 @@ def imagenet_and_vocab_tags(describer: Describer, emb: np.ndarray, probs: np.nda
     """ImageNet labels first (when the matcher has a classifier, i.e. ConSE), then vocabulary tags not named yet."""
     if probs is None:  # a CLIP matcher: vocabulary tags only, as in VLLaVO
         return vocab_tags(describer, emb, probs)
+    return lead_with(imagenet_tags(describer, emb, probs), vocab_tags(describer, emb, probs))
+
+
+def lead_with(first: list[list[tuple[str, float]]],
+              rest: list[list[tuple[str, float]]]) -> list[list[tuple[str, float]]]:
+    """Per image, the ``first`` tags, then the ``rest`` that do not repeat one of them (case-insensitive)."""
     out = []
-    for first, second in zip(imagenet_tags(describer, emb, probs), vocab_tags(describer, emb, probs), strict=True):
-        seen = {name.lower() for name, _ in first}
-        out.append(first + [(n, s) for n, s in second if n.lower() not in seen])
+    for lead, more in zip(first, rest, strict=True):
+        seen = {name.lower() for name, _ in lead}
+        out.append(lead + [(n, s) for n, s in more if n.lower() not in seen])
     return out
 
 
@@ -81,11 +87,7 @@ def with_class_tags(describer: Describer, emb: np.ndarray,
     the tagger's tags that do not repeat one."""
     ranked = top_relative(emb @ describer.class_embeddings.T, describer.class_names, describer.config.class_tags,
                           threshold=-np.inf)
-    out = []
-    for first, rest in zip(ranked, tags, strict=True):
-        seen = {name.lower() for name, _ in first}
-        out.append(first + [(n, s) for n, s in rest if n.lower() not in seen])
-    return out
+    return lead_with(ranked, tags)
 
 
 class Describer:

@@ -35,6 +35,11 @@ def leading_tags(description: str, n: int) -> list[str]:
     return out[:n]
 
 
+def pct(mask: pd.Series) -> float | None:
+    """Share of true values in %, one decimal (None for no rows)."""
+    return round(100 * float(mask.mean()), 1) if len(mask) else None
+
+
 def follow_class_tags(preds: pd.DataFrame, n: int = 3) -> dict[str, dict[str, Any]]:
     """Per domain (and ``all``), the class tags' quality beside what the method answered, in %."""
 
@@ -44,7 +49,6 @@ def follow_class_tags(preds: pd.DataFrame, n: int = 3) -> dict[str, dict[str, An
         answers = [p.replace("_", " ") for p in frame["pred"]]
         first = pd.Series([bool(t) and t[0] == c for t, c in zip(tags, names, strict=True)], index=frame.index)
         right = frame["pred"] == frame["class"]
-        pct = lambda mask: round(100 * float(mask.mean()), 1) if len(mask) else None  # noqa: E731
         return {
             "images": len(frame),
             "first_tag_right": pct(first),
