@@ -49,3 +49,29 @@ def test_class_tags_without_classes_or_negative_are_explained(tmp_home, tmp_path
     toy = make_toy_dataset(tmp_path / "toy", classes=("circle", "square"), per_class=1, size=40)
     with pytest.raises(SteervisError, match="needs the task's class names"):
         describe(load_folder(toy).frame, config(class_tags=2), progress=False)
+
+
+def test_styles_prompts_rank_class_tags_as_zero_shot_does(tmp_home, tmp_path):
+    from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
+
+    toy = make_toy_dataset(tmp_path / "toy", classes=("circle", "square"), per_class=2, size=40)
+    frame = load_folder(toy).frame
+    single = describe(frame, config(class_tags=3, classes=CLASSES), progress=False)
+    styles = describe(frame, config(class_tags=3, classes=CLASSES, class_prompts="styles"), progress=False)
+    matcher = build_matcher("tiny-clip")
+    names = [c.replace("_", " ") for c in CLASSES]
+    sims = matcher.encode_images(list(frame["path"])) @ class_embeddings(names, STYLE_TEMPLATES,
+                                                                         matcher.encode_texts).T
+    for d, row in zip(styles, sims, strict=True):
+        assert [t for t, _ in d.tags[:3]] == [names[j] for j in np.argsort(-row)[:3]]
+    # the random tiny tower ranks differently under the ensemble on at least one image, so the field is not inert
+    assert [d.tags[:3] for d in single] != [d.tags[:3] for d in styles]
+
+
+def test_class_prompts_key_and_errors():
+    on = config(class_tags=2, classes=CLASSES)
+    assert config(class_tags=2, classes=CLASSES, class_prompts="template").cache_key() == on.cache_key()
+    assert config(class_tags=2, classes=CLASSES, class_prompts="styles").cache_key() != on.cache_key()
+    assert config(class_prompts="styles").cache_key() == config().cache_key()  # no class tags: nothing to rank
+    with pytest.raises(SteervisError, match="Unknown class prompt set 'style'. Did you mean 'styles'"):
+        config(class_tags=2, class_prompts="style")

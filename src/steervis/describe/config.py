@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from steervis.config import config_hash
+from steervis.describe.prompts import CLASS_PROMPTS
 from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 
@@ -42,6 +43,9 @@ class DescribeConfig:
             matcher's own ranking of the classes beside the open-vocabulary words.
         classes: The task's class names for ``class_tags`` (filled from the data by ``evaluate``, ``fit`` and
             ``describe`` when empty); they are part of the cache key only when ``class_tags`` is set.
+        class_prompts: How class names are embedded to rank them (``steervis.describe.prompts``): ``template``
+            (``prompt_template`` alone) or ``styles`` (the mean over zero-shot's 8 style templates, so the first
+            class tag is the zero-shot answer of the same matcher).
         tag_threshold: Keep a tag only if its score ≥ this × the best tag's score (relative, so it means the
             same for matchers whose similarity scales differ).
         imagenet_threshold: Relative threshold for ImageNet labels (probabilities are peaked, so it is lower).
@@ -71,6 +75,7 @@ class DescribeConfig:
     tag_top_k: int = 5  # VLLaVO keeps the top 5 tags
     class_tags: int = 0  # off by default: a description then depends on the image alone, never on the task
     classes: list[str] = field(default_factory=list)
+    class_prompts: str = "template"  # "styles" ranks class tags as zero-shot matches (8-template ensemble)
     tag_threshold: float = 0.8  # relative: drops tags far below the best one, keeps near-ties
     imagenet_threshold: float = 0.1  # keep ImageNet labels within 10x of the top probability
     attribute_top_k: int = 5
@@ -95,6 +100,8 @@ class DescribeConfig:
             raise SteervisError("batch_size and num_workers must be at least 1.")
         if self.class_tags < 0:
             raise SteervisError(f"class_tags must be 0 (off) or a positive count, not {self.class_tags}.")
+        if self.class_prompts not in CLASS_PROMPTS:
+            CLASS_PROMPTS.get(self.class_prompts)  # raises the did-you-mean error
         if "{}" not in self.prompt_template:
             raise SteervisError(f"prompt_template {self.prompt_template!r} must contain '{{}}'.")
 
@@ -126,6 +133,8 @@ class DescribeConfig:
             data.pop("classes")
         else:
             data["classes"] = sorted(data["classes"])  # a set of names: their order does not change a description
+        if not self.class_tags or self.class_prompts == "template":  # keys from before the field stay valid
+            data.pop("class_prompts")
         if not self.captioner:
             for key in ("caption_prompt", "beams", "samples", "max_caption_tokens", "seed"):
                 data.pop(key)

@@ -24,6 +24,7 @@ from steervis import __version__
 from steervis.describe.config import VOCAB_TAGGERS, DescribeConfig
 from steervis.describe.description import Description
 from steervis.describe.matchers import build_matcher, cached_text_embeddings
+from steervis.describe.prompts import CLASS_PROMPTS, class_embeddings
 from steervis.describe.vocab import load_vocabulary
 from steervis.errors import SteervisError
 from steervis.registry import Registry
@@ -106,7 +107,9 @@ class Describer:
                                 "describe --data fill them from the data).")
         # Folder names are identifiers ("hot_air_balloon"); the matcher reads them as words.
         self.class_names = [c.replace("_", " ") for c in cfg.classes] if cfg.class_tags else []
-        self.class_embeddings = self._embed(self.class_names)
+        templates = CLASS_PROMPTS.get(cfg.class_prompts)  # () names the describer's own prompt_template
+        self.class_embeddings = (class_embeddings(self.class_names, templates, self._encode)
+                                 if templates and self.class_names else self._embed(self.class_names))
         self.captioner = None
         if cfg.captioner:
             from steervis.describe.captioners import build_captioner
@@ -120,7 +123,10 @@ class Describer:
 
     def _embed(self, entries: list[str]) -> np.ndarray:
         texts = [self.config.prompt_template.format(e) for e in entries]
-        return cached_text_embeddings(self.matcher, texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        return self._encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return cached_text_embeddings(self.matcher, texts)
 
     def prepare(self, image: Image.Image) -> dict[str, Any]:
         """Per-image model inputs (thread-safe; runs in the decoding workers)."""

@@ -84,7 +84,7 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
 
     from steervis.data import load_folder, minidomains_root
     from steervis.describe.matchers import ReactMatcher, load_customized
-    from steervis.methods.zeroshot import TEMPLATES, class_embeddings
+    from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
     from steervis.retrieval.bases import REACT_BASES
     from steervis.retrieval.customize import react_for, react_pool_dir
     from steervis.retrieval.features import image_embeddings
@@ -99,7 +99,7 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
     correct: dict[str, np.ndarray] = {}
 
     def score(name: str, matcher: Any, images: np.ndarray) -> None:
-        texts = class_embeddings(matcher, classes, TEMPLATES)  # a locked text side: the base's texts
+        texts = class_embeddings(classes, STYLE_TEMPLATES, matcher.encode_texts)  # a locked text side: the base's texts
         correct[name] = (images @ texts.T).argmax(1) == truth
 
     for name in bases:

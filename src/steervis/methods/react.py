@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from steervis.classes import check_classes
+from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
 from steervis.errors import SteervisError
 from steervis.methods.base import Method
-from steervis.methods.zeroshot import TEMPLATES, class_embeddings
 from steervis.numeric import softmax
 
 
@@ -76,7 +76,7 @@ class React(Method):
         if self._matcher is None:
             raise SteervisError("react is not fitted: call fit(train, classes) first.")
         images = REACT_BASES.build(self.base).embed(self._matcher, items, progress=self.progress)
-        texts = class_embeddings(self._matcher, self.classes, TEMPLATES)
+        texts = class_embeddings(self.classes, STYLE_TEMPLATES, self._matcher.encode_texts)
         return softmax(images @ texts.T / self.temperature)
 
     def save(self, directory: str | Path) -> Path:

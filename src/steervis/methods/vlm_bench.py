@@ -56,7 +56,7 @@ def vlm_sweep(model: str = "stage2", matcher: str = "conse", sizes: list[int] | 
     from steervis.lm.scoring import loglik, reduce_scores
     from steervis.methods.context import MethodContext
     from steervis.methods.vlm import image_inputs
-    from steervis.methods.zeroshot import TEMPLATES, class_embeddings
+    from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
     from steervis.vlm.model import CLASSIFY_QUESTION
 
     frame = _frame(data, limit, seed)
@@ -68,7 +68,7 @@ def vlm_sweep(model: str = "stage2", matcher: str = "conse", sizes: list[int] | 
     vlm = ctx.vlm(model)
     prompts = vlm.prompts([question or CLASSIFY_QUESTION] * len(frame), image_inputs(vlm, frame, ctx))
     sums, lengths = loglik(vlm.lm, prompts, classes, batch_size=batch_size)  # every class once per image
-    sims = ctx.image_embeddings(frame, matcher) @ class_embeddings(ctx.matcher(matcher), classes, TEMPLATES).T
+    sims = ctx.image_embeddings(frame, matcher) @ class_embeddings(classes, STYLE_TEMPLATES, ctx.matcher(matcher).encode_texts).T
     truth = frame["class"].map({c: i for i, c in enumerate(classes)}).to_numpy()
     out: dict[str, Any] = {"model": str(model), "matcher": matcher, "reduction": reduction, "images": len(frame),
                            "draws": draws, "sizes": {}}
