@@ -52,11 +52,11 @@ def vlm_sweep(model: str = "stage2", matcher: str = "conse", sizes: list[int] | 
               draws: int = 5, reduction: str = "mean", data: str | None = None, limit: int | None = None,
               seed: int = 0, batch_size: int = 8, question: str | None = None) -> dict[str, Any]:
     """``steervis bench vlm-sweep``: vlm-score vs the matcher's zero-shot per label-space size, same images."""
+    from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
     from steervis.errors import SteervisError
     from steervis.lm.scoring import loglik, reduce_scores
     from steervis.methods.context import MethodContext
     from steervis.methods.vlm import image_inputs
-    from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
     from steervis.vlm.model import CLASSIFY_QUESTION
 
     frame = _frame(data, limit, seed)

@@ -17,6 +17,7 @@ from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
 from steervis.methods.base import Method, check_classes
 from steervis.numeric import softmax
 
+
 @dataclass
 class ZeroShotOptions:
     matcher: str = "conse"
