@@ -6,7 +6,7 @@ of them, is the one place that names them, so ``steervis bench --list`` shows ev
 
 >>> from steervis.eval.benchmarks import BENCHMARKS
 >>> len(BENCHMARKS.names()), BENCHMARKS.names()[:3]
-(12, ['class-tags', 'decide-modes', 'describe'])
+(13, ['class-tags', 'decide-modes', 'describe'])
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ BENCHMARKS.register("text-shift", "steervis.eval.textshift:bench_text_shift",
                     help="words of the descriptions per domain: top items, JS divergence to the other domains")
 BENCHMARKS.register("class-tags", "steervis.eval.classtags:bench_class_tags",
                     help="does the decider follow the class tags? first-tag accuracy vs the answers, per domain")
+BENCHMARKS.register("paired", "steervis.eval.paired:bench_paired",
+                    help="method a minus method b on the same images of a run: per domain and DG mean, 95 % CI")
 BENCHMARKS.register("vlm-sweep", "steervis.methods.vlm_bench:vlm_sweep",
                     help="label-space sweep 2-34 classes: vlm-score vs the matcher's zero-shot, same images, 95 % CI")
 BENCHMARKS.register("vlm-probe", "steervis.methods.vlm_bench:vlm_probe",
