@@ -100,8 +100,7 @@ class DescribeConfig:
             raise SteervisError("batch_size and num_workers must be at least 1.")
         if self.class_tags < 0:
             raise SteervisError(f"class_tags must be 0 (off) or a positive count, not {self.class_tags}.")
-        if self.class_prompts not in CLASS_PROMPTS:
-            CLASS_PROMPTS.get(self.class_prompts)  # raises the did-you-mean error
+        CLASS_PROMPTS.get(self.class_prompts)  # an unknown name is a did-you-mean error
         if "{}" not in self.prompt_template:
             raise SteervisError(f"prompt_template {self.prompt_template!r} must contain '{{}}'.")
 

@@ -14,11 +14,11 @@ class tags are read back from the rendered text the run stored beside each predi
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from steervis.eval.paired import points, run_predictions
 from steervis.stats import paired_difference_ci
 
 
@@ -59,7 +59,7 @@ def follow_class_tags(preds: pd.DataFrame, n: int = 3) -> dict[str, dict[str, An
             "accuracy_when_first_right": pct(right[first]),
             "accuracy_when_first_wrong": pct(right[~first]),
             # the method against answering the first class tag, on the same images: [difference, low, high]
-            "minus_first_tag_ci95": [round(100 * v, 1) for v in paired_difference_ci(right.to_numpy(), first.to_numpy())],
+            "minus_first_tag_ci95": points(paired_difference_ci(right.to_numpy(), first.to_numpy())),
         }
 
     out = {str(domain): summary(group) for domain, group in preds.groupby("domain", sort=True)}
@@ -72,10 +72,7 @@ def bench_class_tags(run: str = "", method: str = "describe-decide@react-pool-cl
     finished ``steervis evaluate`` run folder whose describer had ``class_tags`` = ``n``."""
     from steervis.errors import SteervisError
 
-    path = Path(run) / "predictions.parquet"
-    if not run or not path.is_file():
-        raise SteervisError(f"--opt run=DIR must name a finished `steervis evaluate` run folder ({path} is missing).")
-    preds = pd.read_parquet(path)
+    preds = run_predictions(run)
     chosen = preds[preds["method"] == method]
     if chosen.empty:
         raise SteervisError(f"{run} has no predictions of {method!r}: it has {', '.join(sorted(preds['method'].unique()))}.")

@@ -54,15 +54,20 @@ def paired_differences(preds: pd.DataFrame, a: str, b: str) -> dict[str, Any]:
     }
 
 
-def bench_paired(run: str = "", a: str = "", b: str = "") -> dict[str, Any]:
-    """``steervis bench paired --opt run=runs/full --opt a=METHOD --opt b=OTHER[,OTHER...]``: ``a`` minus each
-    ``b`` on the same images of a finished run, per held-out domain and for the DG mean, with 95 % intervals."""
+def run_predictions(run: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """The predictions of a finished ``steervis evaluate`` run folder (what the ``--opt run=DIR`` benches read)."""
     path = Path(run) / "predictions.parquet"
     if not run or not path.is_file():
         raise SteervisError(f"--opt run=DIR must name a finished `steervis evaluate` run folder ({path} is missing).")
+    return pd.read_parquet(path, columns=columns)
+
+
+def bench_paired(run: str = "", a: str = "", b: str = "") -> dict[str, Any]:
+    """``steervis bench paired --opt run=runs/full --opt a=METHOD --opt b=OTHER[,OTHER...]``: ``a`` minus each
+    ``b`` on the same images of a finished run, per held-out domain and for the DG mean, with 95 % intervals."""
     others = [o.strip() for o in b.split(",") if o.strip()] if isinstance(b, str) else [str(o) for o in b]
     if not a or not others:
         raise SteervisError("Name the two sides: --opt a=METHOD --opt b=OTHER (several OTHERs comma-separated).")
-    preds = pd.read_parquet(path, columns=["method", *KEY, "class", "pred"])
+    preds = run_predictions(run, columns=["method", *KEY, "class", "pred"])
     return {"run": str(run), "pairs": [paired_differences(preds, a, other) for other in others],
             "bootstrap": "paired; the mean resamples each domain's images on their own", "level": 0.95}
