@@ -78,13 +78,20 @@ class Pool:
         import pandas as pd
 
         root = Path(root).expanduser() if root else pool_root()
+        digest = cls.manifest_hash(root)
+        frame = pd.read_parquet(root / MANIFEST_NAME)
+        frame["path"] = [str(root / p) for p in frame["path"]]
+        return cls(root, frame, digest)
+
+    @staticmethod
+    def manifest_hash(root: str | Path | None = None) -> str:
+        """The built pool's manifest hash without reading its rows (names a pool in cache keys)."""
+        root = Path(root).expanduser() if root else pool_root()
         path = root / MANIFEST_NAME
         if not path.is_file():
             raise SteervisError(f"No knowledge pool at {root}: build it with `steervis data build pool` "
                                 "(`--max-items 500` for a quick one).")
-        frame = pd.read_parquet(path)
-        frame["path"] = [str(root / p) for p in frame["path"]]
-        return cls(root, frame, hashlib.sha256(path.read_bytes()).hexdigest()[:16])
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
     def __len__(self) -> int:
         return len(self.frame)

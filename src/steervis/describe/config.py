@@ -52,6 +52,9 @@ class DescribeConfig:
         attribute_top_k: Attributes kept per image.
         attribute_threshold: Relative threshold for attributes, like ``tag_threshold``.
         prompt_template: Wraps each vocabulary entry before text encoding (``"a photo of a {}"`` suits CLIP).
+        pool_captions: Captions retrieved from the knowledge pool (``steervis.describe.neighbours``): the texts
+            of the image's nearest pool images by the matcher's image embedding, nearest first, distinct (0: none).
+            They come after the captioner's own captions.
         captioner: ``None`` (offline default: no captions), ``llava`` (steervis' LLaVA, once trained here),
             ``tiny-blip`` / ``tiny-llava`` (tests) or an image-to-text hub id.
         caption_prompt: Text the captioner continues (VLLaVO / BLIP: "a picture of").
@@ -81,6 +84,7 @@ class DescribeConfig:
     attribute_top_k: int = 5
     attribute_threshold: float = 0.8
     prompt_template: str = "{}"  # minilm embeds bare nouns well; CLIP prefers "a photo of a {}"
+    pool_captions: int = 0  # off by default: needs a built pool (`steervis data build pool`)
     captioner: str | None = None
     caption_prompt: str = "a picture of"
     beams: int = 1
@@ -98,6 +102,8 @@ class DescribeConfig:
             raise SteervisError(f"engine must be one of {ENGINES}, not {self.engine!r}.")
         if self.batch_size < 1 or self.num_workers < 1:
             raise SteervisError("batch_size and num_workers must be at least 1.")
+        if self.pool_captions < 0:
+            raise SteervisError(f"pool_captions must be 0 (off) or a positive count, not {self.pool_captions}.")
         if self.class_tags < 0:
             raise SteervisError(f"class_tags must be 0 (off) or a positive count, not {self.class_tags}.")
         CLASS_PROMPTS.get(self.class_prompts)  # an unknown name is a did-you-mean error
@@ -134,6 +140,12 @@ class DescribeConfig:
             data["classes"] = sorted(data["classes"])  # a set of names: their order does not change a description
         if not self.class_tags or self.class_prompts == "template":  # keys from before the field stay valid
             data.pop("class_prompts")
+        if self.pool_captions:  # a rebuilt pool lends other texts: a new describer
+            from steervis.data.pool import Pool
+
+            data["pool_hash"] = Pool.manifest_hash()
+        else:  # keys from before the field stay valid
+            data.pop("pool_captions")
         if not self.captioner:
             for key in ("caption_prompt", "beams", "samples", "max_caption_tokens", "seed"):
                 data.pop(key)

@@ -115,11 +115,18 @@ class Describer:
             from steervis.describe.captioners import build_captioner
 
             self.captioner = build_captioner(cfg.captioner, cfg.caption_prompt, cfg.max_caption_tokens, cfg.seed)
+        self.neighbours = None
+        if cfg.pool_captions:
+            from steervis.describe.neighbours import PoolNeighbours
+
+            self.neighbours = PoolNeighbours(self.matcher)
         self.provenance = {
             "steervis": __version__, "config_hash": cfg.cache_key(), **self.matcher.provenance,
             "tagger": cfg.tagger, "captioner": cfg.captioner or "none (no captioner configured: tags and "
             "attributes only)",
         }
+        if self.neighbours is not None:
+            self.provenance["pool_captions"] = {"k": cfg.pool_captions, "pool_hash": self.neighbours.hash}
 
     def _embed(self, entries: list[str]) -> np.ndarray:
         texts = [self.config.prompt_template.format(e) for e in entries]
@@ -156,6 +163,9 @@ class Describer:
         if self.captioner is not None:
             cap_pixels = torch.cat([it["captioner"] for it in items])
             captions = self.captioner.caption_pixels(cap_pixels, self.config.beams, self.config.samples)
+        if self.neighbours is not None:
+            captions = [own + lent for own, lent in
+                        zip(captions, self.neighbours.captions(emb, self.config.pool_captions), strict=True)]
         return [
             Description(tags=t, attributes=a, captions=c, provenance=dict(self.provenance))
             for t, a, c in zip(tags, attrs, captions, strict=True)

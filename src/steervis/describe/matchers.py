@@ -273,12 +273,18 @@ class ReactMatcher:
             return self._encode(pixels, return_probs)
 
     def _encode(self, pixels: Any, return_probs: bool) -> Any:
-        import torch
 
         out = self.base.classifier.forward_all(pixels)
         base, probs = self.base.embed_logits(out["logits"], return_probs=True)
-        emb = self.head(torch.as_tensor(base), out["pooled"]).numpy()
+        emb = self.embed_features(base, out["pooled"])
         return (emb, probs) if return_probs else emb
+
+    def embed_features(self, base: Any, pooled: Any) -> np.ndarray:
+        """Customized embeddings from the base's ConSE embeddings and pooled backbone features (cached ones too)."""
+        import torch
+
+        with torch.inference_mode():
+            return self.head(torch.as_tensor(base), torch.as_tensor(pooled)).numpy()
 
     def encode_images(self, images: list[Any]) -> np.ndarray:
         return self.encode_pixels(self.preprocess(images))

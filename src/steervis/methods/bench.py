@@ -83,11 +83,11 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
     import numpy as np
 
     from steervis.data import load_folder, minidomains_root
+    from steervis.describe.features import image_embeddings
     from steervis.describe.matchers import ReactMatcher, load_customized
     from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
     from steervis.retrieval.bases import REACT_BASES
     from steervis.retrieval.customize import react_for, react_pool_dir
-    from steervis.retrieval.features import image_embeddings
     from steervis.stats import accuracy_ci, paired_difference_ci
 
     bases = [b.strip() for b in bases.split(",")] if isinstance(bases, str) else list(bases)

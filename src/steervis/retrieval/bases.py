@@ -30,7 +30,7 @@ from steervis.retrieval.react import ReactSettings
 
 def pair_arrays(matcher: Any, frame: pd.DataFrame, progress: bool) -> dict[str, np.ndarray]:
     """ConSE embeddings, pooled features and locked text embeddings of pool rows (+ each row's text id)."""
-    from steervis.retrieval.features import image_features, text_features
+    from steervis.describe.features import image_features, text_features
 
     feats = image_features(matcher, frame["path"].tolist(), frame["sha256"].tolist(), progress=progress)
     texts = frame["text"].tolist()
@@ -71,7 +71,7 @@ class ConseBase:
 
     def embed(self, matcher: Any, items: pd.DataFrame, progress: bool = True) -> np.ndarray:
         """The customized matcher's image embeddings of ``items`` (features from the store, then the head)."""
-        from steervis.retrieval.features import image_features
+        from steervis.describe.features import image_features
         from steervis.retrieval.react import apply_head
 
         feats = image_features(matcher.base, items["path"].tolist(), items["sha256"].tolist(), progress=progress)
@@ -109,7 +109,7 @@ class ClipBase:
         return directory / self.weights
 
     def embed(self, matcher: Any, items: pd.DataFrame, progress: bool = True) -> np.ndarray:
-        from steervis.retrieval.features import image_embeddings
+        from steervis.describe.features import image_embeddings
 
         return image_embeddings(matcher, items["path"].tolist(), items["sha256"].tolist(), progress)
 

@@ -13,8 +13,8 @@ def bench_retrieval(classes: str | list[str] | None = None, k: int = 50) -> dict
     """For t2t and t2i over the pool: HNSW build seconds, ms per query (HNSW and exact), recall@k of HNSW
     against exact search, and the precision of the retrieved pairs per class (the text names the class)."""
     from steervis.data.minidomains import load_sources
+    from steervis.describe.features import image_features, text_features
     from steervis.describe.matchers import ConSEMatcher
-    from steervis.retrieval.features import image_features, text_features
     from steervis.retrieval.index import VectorIndex, recall_at_k
     from steervis.retrieval.retrieve import pool_manifest, precision, retrieve
 

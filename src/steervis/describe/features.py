@@ -5,7 +5,7 @@ For each image, one efficientnet-lite0 pass gives both what REACT's base matcher
 embedded by the matcher's (locked) text tower. Both stores are :class:`~steervis.partstore.PartStore`, keyed by
 content (image sha256, text hash), so a pool that grows is never recomputed or rewritten whole.
 
->>> from steervis.retrieval.features import text_key
+>>> from steervis.describe.features import text_key
 >>> text_key("a dog")
 '7dbdf68ac0bb3482a281e267'
 """
@@ -95,6 +95,9 @@ def image_embeddings(matcher: Any, paths: Sequence[str], keys: Sequence[str], pr
     """
     if hasattr(matcher, "embed_logits"):
         return image_features(matcher, paths, keys, progress).base
+    if hasattr(matcher, "embed_features"):  # a head over ConSE (react-pool): its base's cached features, headed
+        feats = image_features(matcher.base, paths, keys, progress)
+        return matcher.embed_features(feats.base, feats.pooled)
     from tqdm.auto import tqdm
 
     if not getattr(matcher, "disk_cache", True):  # random test models: never cached
