@@ -203,7 +203,8 @@ def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: s
     context.describe = context.describe.for_task(folder.classes)  # class_tags rank the dataset's classes
     descriptions = context.descriptions(frame)
     shift = text_shift(frame, descriptions, k)
-    used = {key: getattr(context.describe, key) for key in ("matcher", "tagger", "class_tags", "captioner")}
+    used = {key: getattr(context.describe, key)
+            for key in ("matcher", "tagger", "class_tags", "class_prompts", "pool_captions", "captioner")}
     relation = shift_vs_accuracy(shift, run_accuracy(run, method)) if run else None
     if plot:
         plot_text_shift(shift, plot, title=used["matcher"])
