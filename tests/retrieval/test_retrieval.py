@@ -100,3 +100,4 @@ def test_demo_describes_with_the_best_built_describer(tmp_home):
     (react_pool_dir() / "card.json").write_text("{}")
     name, settings, missing = best_built_describer()
     assert name == "react-pool" and settings["matcher"] == "react-pool" and not missing
+    assert settings["pool_captions"] and settings["class_prompts"] == "styles"  # the best row of the DG table

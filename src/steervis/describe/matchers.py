@@ -217,7 +217,10 @@ def react_pool() -> ReactMatcher:
 # Describers in the order the rematch measured them (docs/RESULTS.md, "VLLaVO rematched"): the first one built
 # is what `steervis demo` describes with. Each: (name, describe settings, how to build it).
 DESCRIBERS = (
-    ("react-pool", {"matcher": "react-pool", "tagger": "vocab"}, "`steervis react build-pool`"),
+    # react-pool's best describer (session 20): zero-shot-ranked class tags, vocabulary tags, attributes and 5 pool
+    # captions; the pool it needs is the one react-pool was trained on, so it is built whenever react-pool is.
+    ("react-pool", {"matcher": "react-pool", "tagger": "vocab", "class_tags": 3, "class_prompts": "styles",
+                    "pool_captions": 5}, "`steervis react build-pool`"),
     ("conse", {}, "embedded"),
 )
 
