@@ -6,8 +6,9 @@ import argparse
 
 from steervis.commands._options import HelpFormatter, add_config_options, resolve_config
 
-EXAMPLE = """The language methods read the best describer that is built (react-pool once `steervis react build-pool`
-has run, else the embedded ConSE); the first line says which. `--set describe.matcher=conse` picks one.
+EXAMPLE = """The language methods read the best describer that is built (react-pool, with its class tags and 5 captions
+retrieved from the pool, once `steervis react build-pool` has run; else the embedded ConSE); the first line says
+which. `--set describe.matcher=conse` picks one.
 
 examples:
   steervis demo                          # = steervis evaluate --preset quick (what `make demo` runs)
