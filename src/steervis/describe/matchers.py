@@ -276,7 +276,6 @@ class ReactMatcher:
             return self._encode(pixels, return_probs)
 
     def _encode(self, pixels: Any, return_probs: bool) -> Any:
-
         out = self.base.classifier.forward_all(pixels)
         base, probs = self.base.embed_logits(out["logits"], return_probs=True)
         emb = self.embed_features(base, out["pooled"])

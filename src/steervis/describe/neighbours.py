@@ -5,7 +5,8 @@ minidomains captions). The pool holds ~19k human-written image-text pairs, so th
 the matcher's image space lend their texts as captions ("a drawing of a duck"): the
 retrieval-augmented captioning of kNN captioners (SmallCap, "Retrieval-augmented image captioning") with the
 pool REACT customizes on. The pool never holds an evaluation image or a near-duplicate of one (its build
-excludes them by perceptual hash), so a neighbour is never the image itself.
+excludes them by perceptual hash), so an evaluation image never lends itself its own text. (A pool image
+described this way would: its nearest neighbour is itself.)
 
 >>> caption_of("a drawing of a duck. a yellow duck. keywords: bird, animal")
 'a drawing of a duck'
