@@ -41,15 +41,16 @@ def test_captions_are_the_nearest_pool_texts_in_order_and_distinct(toy_pool, tmp
 
 
 def test_pool_captions_follow_the_captioners_own_and_are_first_sentences():
+    from steervis.describe.index import VectorIndex
     from steervis.describe.neighbours import caption_of, nearest_texts
 
     assert caption_of("an emoji of a goat. keywords: animal, farm") == "an emoji of a goat"
     assert caption_of("a drawing of a mustang airplane") == "a drawing of a mustang airplane"
-    pool = np.eye(4, dtype=np.float32)
+    index = VectorIndex.build(np.eye(4, dtype=np.float32), ["a", "b", "c", "d"], kind="exact")
     queries = np.array([[0.1, 0.2, 0.9, 0.3]], np.float32)
-    assert nearest_texts(queries, pool, ["a", "b", "c", "d"], k=2) == [["c", "d"]]
-    assert nearest_texts(queries, pool, ["a", "b", "c", "d"], k=0) == [[]]
-    assert nearest_texts(queries, pool, ["a", "b", "c", "d"], k=10) == [["c", "d", "b", "a"]]  # at most the pool
+    assert nearest_texts(index, queries, k=2) == [["c", "d"]]
+    assert nearest_texts(index, queries, k=0) == [[]]
+    assert nearest_texts(index, queries, k=10) == [["c", "d", "b", "a"]]  # at most the pool
 
 
 def test_the_key_names_the_pool_and_old_keys_stay_valid(toy_pool):

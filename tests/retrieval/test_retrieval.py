@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from steervis.describe.gated_head import GatedResidualHead
+from steervis.describe.index import VectorIndex, recall_at_k
 from steervis.errors import SteervisError
 from steervis.partstore import PartStore
-from steervis.retrieval.index import VectorIndex, recall_at_k
 from steervis.retrieval.react import ReactSettings, apply_head, contrastive_loss, customize
 from steervis.retrieval.retrieve import names_class, retrieve
 

@@ -11,17 +11,19 @@ described this way would: its nearest neighbour is itself.)
 >>> caption_of("a drawing of a duck. a yellow duck. keywords: bird, animal")
 'a drawing of a duck'
 >>> import numpy as np
->>> pool = np.eye(3, dtype=np.float32)
->>> nearest_texts(np.array([[0.9, 0.1, 0.0]], np.float32), pool, ["a cat", "a dog", "a cat"], k=2)
+>>> from steervis.describe.index import VectorIndex
+>>> index = VectorIndex.build(np.eye(3, dtype=np.float32), ["a cat", "a dog", "a cat"], kind="exact")
+>>> nearest_texts(index, np.array([[0.9, 0.1, 0.0]], np.float32), k=2)
 [['a cat', 'a dog']]
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from steervis.describe.index import VectorIndex
 
 # Neighbours searched per caption kept: near-identical pool texts (one emoji in several vendors' sets) are
 # dropped, so more rows are read than captions returned.
@@ -37,25 +39,16 @@ def caption_of(text: str) -> str:
     return text.split(". ", 1)[0].strip().rstrip(".")
 
 
-def nearest_texts(queries: np.ndarray, pool: np.ndarray, texts: Sequence[str], k: int) -> list[list[str]]:
-    """Per query row, the ``k`` distinct texts of its most similar ``pool`` rows (cosine: rows are unit-norm).
-
-    Exact search: at the pool's size (~19k × 384) one matrix product per batch is milliseconds, and exact.
-    """
+def nearest_texts(index: VectorIndex, queries: np.ndarray, k: int) -> list[list[str]]:
+    """Per query row, the ``k`` distinct texts (the ``index``'s ids) of its most similar rows, nearest first."""
     if k <= 0:
         return [[] for _ in range(len(queries))]
-    scores = queries @ pool.T
-    width = min(k * SEARCH_FACTOR, scores.shape[1])
-    top = np.argpartition(-scores, width - 1, axis=1)[:, :width]
-    out = []
-    for row, cand in zip(scores, top, strict=True):
-        cand = cand[np.argsort(-row[cand], kind="stable")]
-        out.append(list(dict.fromkeys(texts[j] for j in cand))[:k])
-    return out
+    _, texts = index.search(queries, k * SEARCH_FACTOR)
+    return [list(dict.fromkeys(row))[:k] for row in texts]
 
 
 class PoolNeighbours:
-    """The pool's image embeddings by one matcher (cached per image content) and their texts."""
+    """The pool's image embeddings by one matcher (cached per image content), indexed by their captions."""
 
     def __init__(self, matcher: Any, progress: bool = True):
         from steervis.data.pool import Pool
@@ -63,10 +56,10 @@ class PoolNeighbours:
 
         pool = Pool.load()
         self.hash = pool.hash
-        self.texts = [caption_of(t) for t in pool.frame["text"].astype(str)]
         emb = image_embeddings(matcher, pool.frame["path"].tolist(), pool.frame["sha256"].tolist(), progress)
-        self.embeddings = emb / np.clip(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12, None)
+        # Exact search: at the pool's size (~19k × 384) a flat inner-product scan is milliseconds per batch.
+        self.index = VectorIndex.build(emb, [caption_of(t) for t in pool.frame["text"].astype(str)], kind="exact")
 
     def captions(self, image_embeddings: np.ndarray, k: int) -> list[list[str]]:
-        return nearest_texts(np.asarray(image_embeddings, np.float32), self.embeddings, self.texts, k)
+        return nearest_texts(self.index, image_embeddings, k)
 

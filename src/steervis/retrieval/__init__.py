@@ -12,8 +12,8 @@ from __future__ import annotations
 from steervis.lazy import lazy_exports
 
 _EXPORTS = {
-    "VectorIndex": "steervis.retrieval.index",
-    "recall_at_k": "steervis.retrieval.index",
+    "VectorIndex": "steervis.describe.index",
+    "recall_at_k": "steervis.describe.index",
     "retrieve": "steervis.retrieval.retrieve",
     "pool_index": "steervis.retrieval.retrieve",
     "REACT_BASES": "steervis.retrieval.bases",

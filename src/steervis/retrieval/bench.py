@@ -14,8 +14,8 @@ def bench_retrieval(classes: str | list[str] | None = None, k: int = 50) -> dict
     against exact search, and the precision of the retrieved pairs per class (the text names the class)."""
     from steervis.data.minidomains import load_sources
     from steervis.describe.features import image_features, text_features
+    from steervis.describe.index import VectorIndex, recall_at_k
     from steervis.describe.matchers import ConSEMatcher
-    from steervis.retrieval.index import VectorIndex, recall_at_k
     from steervis.retrieval.retrieve import pool_manifest, precision, retrieve
 
     if isinstance(classes, str):

@@ -71,7 +71,7 @@ def check_known(classes: Sequence[str], texts: Sequence[str]) -> list[str]:
 def pool_index(matcher: Any, frame: pd.DataFrame, pool_hash: str, mode: str, progress: bool = True) -> Any:
     """The pool's HNSW index for ``mode`` (ids are row numbers of ``frame``), built once and cached."""
     from steervis.describe.features import image_embeddings, text_features
-    from steervis.retrieval.index import VectorIndex
+    from steervis.describe.index import VectorIndex
 
     if mode not in MODES:
         raise SteervisError(f"Unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}.")
