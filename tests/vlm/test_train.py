@@ -64,6 +64,7 @@ def test_a_killed_stage2_resumes_to_the_uninterrupted_weights(colour_images, tmp
     resumed, result = train_stage(make_vlm(), items, settings, features=cache, checkpoint=tmp_path / "ckpt",
                                   progress=False)
     assert result.resumed_from == 4
+    assert not (tmp_path / "ckpt").exists()  # finished: no state and no empty folder left behind
     want, got = trainables(ref), trainables(resumed)
     assert want.keys() == got.keys() and any(k.startswith("projector.") for k in got)
     for name, value in got.items():

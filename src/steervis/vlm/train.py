@@ -13,6 +13,8 @@ holds the data (counts and a hash), the settings and the training summary.
 
 from __future__ import annotations
 
+import contextlib
+
 import hashlib
 import json
 import logging
@@ -142,4 +144,7 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     if out is not None:
         vlm.save(out)
         log.info("stage %d saved to %s", settings.stage, out)
+    if checkpoint is not None:
+        with contextlib.suppress(OSError):  # finished: the trainer removed its state; drop the folder if empty
+            Path(checkpoint).rmdir()
     return vlm, result
