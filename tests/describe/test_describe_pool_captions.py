@@ -40,12 +40,35 @@ def test_captions_are_the_nearest_pool_texts_in_order_and_distinct(toy_pool, tmp
     assert "Captions:\n- a " in out[0].render()
 
 
+def test_without_style_words_the_captions_say_what_not_how_and_are_distinct_again(toy_pool, tmp_path):
+    import re
+
+    from steervis.data.pool import Pool
+
+    toy = make_toy_dataset(tmp_path / "toy", classes=("circle", "square"), per_class=2, size=40)
+    frame = load_folder(toy).frame
+    out = describe(frame, config(pool_captions=3, pool_caption_style=False), progress=False)
+
+    matcher = build_matcher("tiny-clip")
+    pool = Pool.load().frame
+    unstyled = [re.sub(r"^(an emoji|a line-art emoji|a black glyph|a drawing|a photo) of ", "", t) for t in pool["text"]]
+    assert unstyled != list(pool["text"])  # the toy pool has "a drawing of ..." texts
+    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
+    sims = unit(matcher.encode_images(list(frame["path"]))) @ unit(matcher.encode_images(list(pool["path"]))).T
+    for d, row in zip(out, sims, strict=True):
+        # "a drawing of a circle" and "a circle" are one caption once the style words go
+        assert d.captions == list(dict.fromkeys(unstyled[j] for j in np.argsort(-row, kind="stable")))[:3]
+    assert out[0].provenance["pool_captions"]["style_words"] is False
+
+
 def test_pool_captions_follow_the_captioners_own_and_are_first_sentences():
     from steervis.describe.index import VectorIndex
     from steervis.describe.neighbours import caption_of, nearest_texts
 
     assert caption_of("an emoji of a goat. keywords: animal, farm") == "an emoji of a goat"
     assert caption_of("a drawing of a mustang airplane") == "a drawing of a mustang airplane"
+    assert caption_of("a line-art emoji of a goat. keywords: animal", keep_style=False) == "a goat"
+    assert caption_of("a drawing titled “murcia”. a simple map", keep_style=False) == "“murcia”"
     index = VectorIndex.build(np.eye(4, dtype=np.float32), ["a", "b", "c", "d"], kind="exact")
     queries = np.array([[0.1, 0.2, 0.9, 0.3]], np.float32)
     assert nearest_texts(index, queries, k=2) == [["c", "d"]]
@@ -60,6 +83,9 @@ def test_the_key_names_the_pool_and_old_keys_stay_valid(toy_pool):
     assert "pool_captions" not in plain.content_fields() and "pool_hash" not in plain.content_fields()
     on = config(pool_captions=3)
     assert on.cache_key() not in {plain.cache_key(), config(pool_captions=5).cache_key()}
+    assert "pool_caption_style" not in on.content_fields()  # the default keeps session 20's keys
+    assert config(pool_captions=3, pool_caption_style=False).cache_key() != on.cache_key()
+    assert config(pool_caption_style=False).cache_key() == plain.cache_key()  # no captions: nothing to strip
     before = on.cache_key()
     manifest = toy_pool / MANIFEST_NAME
     manifest.write_bytes(manifest.read_bytes() + b"\n")  # a rebuilt pool: other bytes

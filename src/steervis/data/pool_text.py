@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -225,6 +226,21 @@ def compose_text(style: str, name: str, description: str = "", keywords: list[st
     if kws:
         parts.append("keywords: " + ", ".join(kws))
     return ". ".join(parts)
+
+
+def strip_style(head: str, styles: Iterable[str]) -> str:
+    """:func:`compose_text`'s head without its style words: what is shown, not how it is drawn.
+
+    >>> strip_style("an emoji of a goat", ["an emoji of", "a drawing of"])
+    'a goat'
+    >>> strip_style("a drawing titled “murcia”", ["a drawing of"])
+    '“murcia”'
+    """
+    for style in sorted(styles, key=len, reverse=True):  # the longest first: no style is cut half-way
+        for lead in (f"{style} ", f"{style.rsplit(' ', 1)[0]} titled "):
+            if head.startswith(lead) and len(head) > len(lead):
+                return head[len(lead):]
+    return head
 
 
 def category_words(folder: str) -> list[str]:

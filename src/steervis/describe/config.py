@@ -55,6 +55,9 @@ class DescribeConfig:
         pool_captions: Captions retrieved from the knowledge pool (``steervis.describe.neighbours``): the texts
             of the image's nearest pool images by the matcher's image embedding, nearest first, distinct (0: none).
             They come after the captioner's own captions.
+        pool_caption_style: Keep the pool text's style words ("an emoji of a goat"); ``False`` strips them
+            ("a goat"), so a caption says what is shown, not how it is drawn (a domain cue the decider cannot use
+            across styles).
         captioner: ``None`` (offline default: no captions), ``llava`` (steervis' LLaVA, once trained here),
             ``tiny-blip`` / ``tiny-llava`` (tests) or an image-to-text hub id.
         caption_prompt: Text the captioner continues (VLLaVO / BLIP: "a picture of").
@@ -85,6 +88,7 @@ class DescribeConfig:
     attribute_threshold: float = 0.8
     prompt_template: str = "{}"  # minilm embeds bare nouns well; CLIP prefers "a photo of a {}"
     pool_captions: int = 0  # off by default: needs a built pool (`steervis data build pool`)
+    pool_caption_style: bool = True  # the pool texts as written (the captions measured in session 20)
     captioner: str | None = None
     caption_prompt: str = "a picture of"
     beams: int = 1
@@ -146,6 +150,8 @@ class DescribeConfig:
             data["pool_hash"] = Pool.manifest_hash()
         else:  # keys from before the field stay valid
             data.pop("pool_captions")
+        if not self.pool_captions or self.pool_caption_style:  # keys from before the field stay valid
+            data.pop("pool_caption_style")
         if not self.captioner:
             for key in ("caption_prompt", "beams", "samples", "max_caption_tokens", "seed"):
                 data.pop(key)

@@ -119,14 +119,15 @@ class Describer:
         if cfg.pool_captions:
             from steervis.describe.neighbours import PoolNeighbours
 
-            self.neighbours = PoolNeighbours(self.matcher)
+            self.neighbours = PoolNeighbours(self.matcher, keep_style=cfg.pool_caption_style)
         self.provenance = {
             "steervis": __version__, "config_hash": cfg.cache_key(), **self.matcher.provenance,
             "tagger": cfg.tagger, "captioner": cfg.captioner or "none (no captioner configured: tags and "
             "attributes only)",
         }
         if self.neighbours is not None:
-            self.provenance["pool_captions"] = {"k": cfg.pool_captions, "pool_hash": self.neighbours.hash}
+            self.provenance["pool_captions"] = {"k": cfg.pool_captions, "pool_hash": self.neighbours.hash,
+                                                "style_words": cfg.pool_caption_style}
 
     def _embed(self, entries: list[str]) -> np.ndarray:
         texts = [self.config.prompt_template.format(e) for e in entries]

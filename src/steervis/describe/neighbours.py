@@ -10,6 +10,8 @@ described this way would: its nearest neighbour is itself.)
 
 >>> caption_of("a drawing of a duck. a yellow duck. keywords: bird, animal")
 'a drawing of a duck'
+>>> caption_of("a drawing of a duck. a yellow duck", keep_style=False)
+'a duck'
 >>> import numpy as np
 >>> from steervis.describe.index import VectorIndex
 >>> index = VectorIndex.build(np.eye(3, dtype=np.float32), ["a cat", "a dog", "a cat"], kind="exact")
@@ -23,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from steervis.data.pool_sources import STYLES
+from steervis.data.pool_text import strip_style
 from steervis.describe.index import VectorIndex
 
 # Neighbours searched per caption kept: near-identical pool texts (one emoji in several vendors' sets) are
@@ -30,13 +34,15 @@ from steervis.describe.index import VectorIndex
 SEARCH_FACTOR = 4
 
 
-def caption_of(text: str) -> str:
+def caption_of(text: str, keep_style: bool = True) -> str:
     """A pool text's first sentence: its caption, without the description and keyword list that follow.
 
     Keyword lists run to 15 words per item; five neighbours' lists would triple a description's tokens (and
-    the decider's fit time) for words the captions mostly already say.
+    the decider's fit time) for words the captions mostly already say. ``keep_style=False`` also drops the
+    source's style words: "an emoji of a goat" → "a goat".
     """
-    return text.split(". ", 1)[0].strip().rstrip(".")
+    head = text.split(". ", 1)[0].strip().rstrip(".")
+    return head if keep_style else strip_style(head, STYLES)
 
 
 def nearest_texts(index: VectorIndex, queries: np.ndarray, k: int) -> list[list[str]]:
@@ -50,7 +56,7 @@ def nearest_texts(index: VectorIndex, queries: np.ndarray, k: int) -> list[list[
 class PoolNeighbours:
     """The pool's image embeddings by one matcher (cached per image content), indexed by their captions."""
 
-    def __init__(self, matcher: Any, progress: bool = True):
+    def __init__(self, matcher: Any, progress: bool = True, keep_style: bool = True):
         from steervis.data.pool import Pool
         from steervis.describe.features import image_embeddings
 
@@ -58,7 +64,8 @@ class PoolNeighbours:
         self.hash = pool.hash
         emb = image_embeddings(matcher, pool.frame["path"].tolist(), pool.frame["sha256"].tolist(), progress)
         # Exact search: at the pool's size (~19k × 384) a flat inner-product scan is milliseconds per batch.
-        self.index = VectorIndex.build(emb, [caption_of(t) for t in pool.frame["text"].astype(str)], kind="exact")
+        captions = [caption_of(t, keep_style) for t in pool.frame["text"].astype(str)]
+        self.index = VectorIndex.build(emb, captions, kind="exact")
 
     def captions(self, image_embeddings: np.ndarray, k: int) -> list[list[str]]:
         return nearest_texts(self.index, image_embeddings, k)

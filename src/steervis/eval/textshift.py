@@ -204,7 +204,8 @@ def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: s
     descriptions = context.descriptions(frame)
     shift = text_shift(frame, descriptions, k)
     used = {key: getattr(context.describe, key)
-            for key in ("matcher", "tagger", "class_tags", "class_prompts", "pool_captions", "captioner")}
+            for key in ("matcher", "tagger", "class_tags", "class_prompts", "pool_captions", "pool_caption_style",
+                        "captioner")}
     relation = shift_vs_accuracy(shift, run_accuracy(run, method)) if run else None
     if plot:
         plot_text_shift(shift, plot, title=used["matcher"])

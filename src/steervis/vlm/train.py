@@ -14,7 +14,6 @@ holds the data (counts and a hash), the settings and the training summary.
 from __future__ import annotations
 
 import contextlib
-
 import hashlib
 import json
 import logging
