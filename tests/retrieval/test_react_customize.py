@@ -126,3 +126,34 @@ def test_cli_customizes_for_class_names_and_says_what_it_wrote(toy_pool, capsys)
     assert "react (tiny-clip) for 2 classes written to" in capsys.readouterr().out
     assert main(["react", "customize", "--classes", "zzz", "--base", "tiny-clip", "--quiet"]) == 2  # one sentence, exit 2
     assert "No pool text names any of the classes (zzz)" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # the embedded ConSE, a REACT head trained on the toy pool: ~1 min
+def test_the_react_matcher_is_customized_for_the_task_and_keyed_by_its_weights(toy_pool, tmp_path):
+    import shutil
+    from dataclasses import replace
+    from pathlib import Path
+
+    from PIL import Image
+
+    from steervis.describe import DescribeConfig
+    from steervis.describe.describer import Describer
+    from steervis.describe.matchers import build_matcher, is_customized
+    from steervis.retrieval.customize import describe_for_task, react_for
+
+    with pytest.raises(SteervisError, match="customized for the task's class names"):
+        build_matcher("react")  # the describe floor cannot know the task: a sentence, never a hub lookup
+    classes = ["star", "circle"]
+    cfg = describe_for_task(DescribeConfig(matcher="react", tagger="vocab"), classes, progress=False)
+    assert is_customized(cfg.matcher)
+    assert Path(cfg.matcher) == react_for(sorted(classes), progress=False)  # the react method's own model
+    fields = cfg.content_fields()
+    assert fields["matcher"] == "customized" and fields["matcher_identity"].startswith("customized-head@")
+    moved = shutil.copytree(cfg.matcher, tmp_path / "moved")
+    assert replace(cfg, matcher=str(moved)).cache_key() == cfg.cache_key()  # where it is stored is not content
+    (moved / "head.safetensors").write_bytes(b"other weights")
+    assert replace(cfg, matcher=str(moved)).cache_key() != cfg.cache_key()  # other weights: another describer
+    plain = describe_for_task(DescribeConfig(matcher="conse"), classes)
+    assert plain == DescribeConfig(matcher="conse")  # nothing else is resolved
+    described = Describer(cfg).describe_images([Image.new("RGB", (64, 64), "white")])
+    assert described[0].provenance["matcher"] == "react" and described[0].tags

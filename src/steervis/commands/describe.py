@@ -47,10 +47,11 @@ def run(args: argparse.Namespace) -> int:
     from steervis.data.folder import load_folder
     from steervis.describe.export import export_descriptions
     from steervis.describe.run import describe
+    from steervis.retrieval.customize import describe_for_task
 
     images = DecodedImages()  # the folder check decodes each image once; describe reuses it
     data = load_folder(args.data, domains=args.domains or None, progress=not args.quiet, images=images)
-    cfg = cfg.for_task(data.classes)  # class_tags rank this folder's classes unless --set classes=... names them
+    cfg = describe_for_task(cfg, data.classes, not args.quiet)  # class tags and react: this folder's classes
     out = Path(args.out) if args.out else cfg.store_dir() / "exports" / f"{data.root.name}-{cfg.cache_key()}"
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out / "config.yaml")

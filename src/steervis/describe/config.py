@@ -32,7 +32,9 @@ class DescribeConfig:
     """How images become descriptions.
 
     Attributes:
-        matcher: Image-text matcher: ``conse`` (embedded, offline), ``tiny-clip`` or a CLIP hub id.
+        matcher: Image-text matcher: ``conse`` (embedded, offline), ``react-pool`` (customized on the whole
+            pool), ``react`` (customized for the task's class names; resolved to its folder where the task is
+            known), the folder of a customized matcher, ``tiny-clip`` or a CLIP hub id.
         tagger: ``vocab`` (top-k of the tag vocabulary by the matcher), ``imagenet`` (the embedded
             classifier's own ImageNet top-k labels) or ``imagenet+vocab`` (both, ImageNet labels first).
         tag_vocab: ``tags`` (shipped) or a path to a text file, one tag per line.
@@ -133,6 +135,8 @@ class DescribeConfig:
         identity = matcher_identity(self.matcher)
         if identity != self.matcher:  # a matcher trained here (react-pool): its weights are part of the key
             data["matcher_identity"] = identity
+            if identity.startswith("customized-"):  # a folder: where it is stored never changes a description
+                data["matcher"] = "customized"
         data["tag_vocab"] = vocabulary_hash(self.tag_vocab) if self.tagger in VOCAB_TAGGERS else None
         data["attribute_vocab"] = vocabulary_hash(self.attribute_vocab) if self.attribute_vocab else None
         if self.captioner in CAPTIONERS and CAPTIONERS.meta(self.captioner).get("identity"):

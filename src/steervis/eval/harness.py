@@ -69,8 +69,10 @@ def load_dataset(cfg: EvaluateConfig, images: Any = None) -> tuple[pd.DataFrame,
 def build_context(cfg: EvaluateConfig, progress: bool = True, images: Any = None, classes: list[str] = ()):
     from steervis.data.decoded import DecodedImages
     from steervis.methods.context import MethodContext
+    from steervis.retrieval.customize import describe_for_task
 
-    return MethodContext(describe=cfg.describe.for_task(list(classes)), components=tuple(cfg.components) or None, progress=progress,
+    return MethodContext(describe=describe_for_task(cfg.describe, list(classes), progress),
+                         components=tuple(cfg.components) or None, progress=progress,
                          images=images if images is not None else DecodedImages())
 
 
@@ -248,8 +250,10 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
 
     images = DecodedImages()  # decoded once by the folder check, reused by describe and features
     frame, classes = load_dataset(cfg, images)
-    for run in options.values():  # describers with class tags read this task's class names
-        run.describe = run.describe.for_task(classes)
+    from steervis.retrieval.customize import describe_for_task
+
+    for run in options.values():  # class tags and the react matcher read this task's class names
+        run.describe = describe_for_task(run.describe, classes, progress)
     splits = check_splits(protocol(frame, cfg))
     run_dir = run_dir_for(cfg)
     parts = run_dir / "parts"

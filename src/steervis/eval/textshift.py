@@ -196,11 +196,12 @@ def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: s
     divergence is set beside ``method``'s accuracy on it (``<plot>-accuracy.png`` draws that)."""
     from steervis.data import load_folder, minidomains_root
     from steervis.methods.context import MethodContext
+    from steervis.retrieval.customize import describe_for_task
 
     folder = load_folder(data or minidomains_root())
     frame = folder.frame
     context = MethodContext(describe=describe)
-    context.describe = context.describe.for_task(folder.classes)  # class_tags rank the dataset's classes
+    context.describe = describe_for_task(context.describe, folder.classes)  # class tags, react: these classes
     descriptions = context.descriptions(frame)
     shift = text_shift(frame, descriptions, k)
     used = {key: getattr(context.describe, key)

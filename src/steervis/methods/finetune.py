@@ -47,7 +47,10 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
         raise SteervisError(f"The training images in {folder.root} ({', '.join(folder.domains)}) hold one class, "
                             f"{folder.classes[0]!r}: a classifier needs at least two class folders.")
     dcfg = describe if describe is not None and not isinstance(describe, dict) else describe_config(describe)
-    dcfg = dcfg.for_task(folder.classes)  # the card keeps them: predict describes with the same class tags
+    from steervis.retrieval.customize import describe_for_task
+
+    # The card keeps the classes (and react's folder): predict describes with the same class tags and matcher.
+    dcfg = describe_for_task(dcfg, folder.classes, progress)
     texts = describe_texts(dcfg, config.components, progress=progress, images=images)
     clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress)
     clf.fit(folder.frame, folder.classes)

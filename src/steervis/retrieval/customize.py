@@ -209,6 +209,15 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     return out
 
 
+def describe_for_task(describe: Any, classes: list[str], progress: bool = True) -> Any:
+    """``describe.for_task(classes)``, with matcher ``react`` resolved to REACT customized for these class names
+    (trained here on first use, as the ``react`` method trains it: same key, so the two share one model)."""
+    describe = describe.for_task(classes)
+    if describe.matcher == "react":
+        describe = replace(describe, matcher=str(react_for(list(classes), progress=progress)))
+    return describe
+
+
 def default_settings() -> ReactSettings:
     """The settings react-pool's model selection chose (on the pool's held-out split), else the defaults."""
     card = react_pool_dir() / "card.json"
