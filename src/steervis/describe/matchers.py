@@ -363,7 +363,7 @@ MATCHERS.register("tiny-clip", functools.partial(CLIPMatcher, "tiny-clip", disk_
                   help="random tiny CLIP (tests)")
 MATCHERS.register("react-pool", react_pool, identity=react_pool_identity,
                   help="ConSE + a REACT gated head trained on the knowledge pool (`steervis react build-pool`)")
-MATCHERS.register("react", task_react, per_task=True,
+MATCHERS.register("react", task_react,
                   help="ConSE + a REACT head trained on pool pairs retrieved for the task's class names")
 
 
