@@ -45,3 +45,16 @@ def test_unpaired_runs_and_missing_methods_are_explained(tmp_path):
         bench_paired(run=str(tmp_path), a="a", b="c")
     out = bench_paired(run=str(tmp_path), a="a", b="b,a")
     assert [p["b"] for p in out["pairs"]] == ["b", "a"] and out["pairs"][1]["mean"] == [0.0, 0.0, 0.0]
+
+
+def test_methods_of_two_runs_are_paired_and_a_method_in_both_is_refused(tmp_path):
+    preds = predictions([1, 1, 0], [0, 1, 0], ["x", "x", "x"])
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+    preds[preds["method"] == "a"].to_parquet(tmp_path / "one" / "predictions.parquet")
+    preds[preds["method"] == "b"].to_parquet(tmp_path / "two" / "predictions.parquet")
+    out = bench_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
+    assert out["pairs"][0] == paired_differences(preds, "a", "b") and out["pairs"][0]["domains"]["x"][0] == 33.3
+    preds.to_parquet(tmp_path / "two" / "predictions.parquet")  # now the second run has a as well
+    with pytest.raises(SteervisError, match="'a' is in both"):
+        bench_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")

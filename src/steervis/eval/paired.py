@@ -64,10 +64,24 @@ def run_predictions(run: str, columns: list[str] | None = None) -> pd.DataFrame:
 
 def bench_paired(run: str = "", a: str = "", b: str = "") -> dict[str, Any]:
     """``steervis bench paired --opt run=runs/full --opt a=METHOD --opt b=OTHER[,OTHER...]``: ``a`` minus each
-    ``b`` on the same images of a finished run, per held-out domain and for the DG mean, with 95 % intervals."""
+    ``b`` on the same images of a finished run, per held-out domain and for the DG mean, with 95 % intervals.
+    ``run=DIR,DIR...`` pairs methods of several runs on the same data (an ablation run against the full one)."""
     others = [o.strip() for o in b.split(",") if o.strip()] if isinstance(b, str) else [str(o) for o in b]
     if not a or not others:
         raise SteervisError("Name the two sides: --opt a=METHOD --opt b=OTHER (several OTHERs comma-separated).")
-    preds = run_predictions(run, columns=["method", *KEY, "class", "pred"])
+    preds = runs_predictions(run, columns=["method", *KEY, "class", "pred"])
     return {"run": str(run), "pairs": [paired_differences(preds, a, other) for other in others],
             "bootstrap": "paired; the mean resamples each domain's images on their own", "level": 0.95}
+
+
+def runs_predictions(runs: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """The predictions of one or more run folders (``DIR,DIR...``); a method may come from only one of them."""
+    folders = [r.strip() for r in str(runs).split(",") if r.strip()] or [""]
+    frames = [run_predictions(folder, columns) for folder in folders]
+    seen: dict[str, str] = {}
+    for folder, frame in zip(folders, frames, strict=True):
+        for method in frame["method"].unique():
+            if method in seen:
+                raise SteervisError(f"{method!r} is in both {seen[method]} and {folder}: name one run of it.")
+            seen[method] = folder
+    return pd.concat(frames, ignore_index=True)
