@@ -41,7 +41,7 @@ class PartStore:
             if part.name in self._seen:
                 continue
             try:
-                with np.load(part) as data:
+                with np.load(part, allow_pickle=False) as data:
                     self.vectors.update(zip(data["keys"].tolist(), data["values"], strict=True))
             except (*DAMAGED, zipfile.BadZipFile) as err:
                 set_aside(part, err, "feature part")

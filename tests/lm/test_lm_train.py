@@ -9,7 +9,7 @@ from steervis.lm.adapters import add_lora
 from steervis.lm.batch import IGNORE, Example, collate_examples
 from steervis.lm.config import LoraSettings, TrainSettings
 from steervis.lm.model import LanguageModel
-from steervis.lm.train import _Trainable, shard, train
+from steervis.lm.train import CHECKPOINT_FILE, _Trainable, shard, train
 
 
 def tiny_lm(seed: int = 0) -> LanguageModel:
@@ -87,7 +87,7 @@ def test_killed_training_resumes_to_the_uninterrupted_weights(tmp_path):
 
     with pytest.raises(Killed):
         train(lm, dying, settings, progress=False, checkpoint=tmp_path)
-    assert (tmp_path / "trainer-state.pt").exists()
+    assert (tmp_path / CHECKPOINT_FILE).exists()
     resumed_lm = tiny_lm()
     resumed = train(resumed_lm, lambda e: examples(resumed_lm), settings, progress=False, checkpoint=tmp_path)
     assert resumed.resumed_from == 6
@@ -95,7 +95,7 @@ def test_killed_training_resumes_to_the_uninterrupted_weights(tmp_path):
     for (name, a), (_, b) in zip(full_lm.model.named_parameters(), resumed_lm.model.named_parameters(), strict=True):
         if a.requires_grad:
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
-    assert not (tmp_path / "trainer-state.pt").exists()  # finished: nothing left to resume
+    assert not list(tmp_path.iterdir())  # finished: nothing left to resume
 
 
 def test_a_checkpoint_of_another_run_is_set_aside_not_resumed(tmp_path):
@@ -117,7 +117,7 @@ def test_a_checkpoint_of_another_run_is_set_aside_not_resumed(tmp_path):
     fresh_lm = tiny_lm()
     result = train(fresh_lm, lambda e: examples(fresh_lm), other, progress=False, checkpoint=tmp_path)
     assert result.resumed_from == 0
-    assert (tmp_path / "trainer-state.pt.stale").exists()
+    assert (tmp_path / f"{CHECKPOINT_FILE}.stale").exists()
     reference_lm = tiny_lm()
     reference = train(reference_lm, lambda e: examples(reference_lm), other, progress=False)
     np.testing.assert_allclose(result.losses, reference.losses, rtol=1e-5)

@@ -49,7 +49,7 @@ def test_a_killed_stage2_resumes_to_the_uninterrupted_weights(colour_images, tmp
             f"projector.{n}": p.detach().clone() for n, p in vlm.lm.splicer.projector.named_parameters()}
 
     ref, _ = train_stage(make_vlm(), items, settings, features=cache, progress=False)
-    save, calls = core._save_checkpoint, []
+    save, calls = core.save_checkpoint, []
 
     def killed_after_four(*args, **kwargs):
         save(*args, **kwargs)
@@ -57,10 +57,10 @@ def test_a_killed_stage2_resumes_to_the_uninterrupted_weights(colour_images, tmp
         if len(calls) == 4:
             raise KeyboardInterrupt  # as a kill right after the 4th checkpoint
 
-    monkeypatch.setattr(core, "_save_checkpoint", killed_after_four)
+    monkeypatch.setattr(core, "save_checkpoint", killed_after_four)
     with pytest.raises(KeyboardInterrupt):
         train_stage(make_vlm(), items, settings, features=cache, checkpoint=tmp_path / "ckpt", progress=False)
-    monkeypatch.setattr(core, "_save_checkpoint", save)
+    monkeypatch.setattr(core, "save_checkpoint", save)
     resumed, result = train_stage(make_vlm(), items, settings, features=cache, checkpoint=tmp_path / "ckpt",
                                   progress=False)
     assert result.resumed_from == 4

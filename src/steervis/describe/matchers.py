@@ -175,7 +175,7 @@ def cached_text_embeddings(matcher: Any, texts: list[str]) -> np.ndarray:
     path = cache_dir("describe", "text-embeddings") / f"{name.replace('/', '--')}-{digest}.npy"
     if path.exists():
         try:
-            emb = np.load(path)
+            emb = np.load(path, allow_pickle=False)
             if emb.shape[0] != len(texts):
                 raise ValueError(f"{emb.shape[0]} rows for {len(texts)} texts")
             return emb
@@ -232,7 +232,7 @@ def react_pool() -> ReactMatcher:
 # Describers in the order the rematch measured them (docs/RESULTS.md, "VLLaVO rematched"): the first one built
 # is what `steervis demo` describes with. Each: (name, describe settings, how to build it).
 DESCRIBERS = (
-    # react-pool's best describer (session 20): zero-shot-ranked class tags, vocabulary tags, attributes and 5 pool
+    # react-pool's best describer: zero-shot-ranked class tags, vocabulary tags, attributes and 5 pool
     # captions; the pool it needs is the one react-pool was trained on, so it is built whenever react-pool is.
     ("react-pool", {"matcher": "react-pool", "tagger": "vocab", "class_tags": 3, "class_prompts": "styles",
                     "pool_captions": 5}, "`steervis react build-pool`"),

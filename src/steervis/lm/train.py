@@ -9,7 +9,8 @@ share of the batch's answer tokens, so DDP on N processes follows the single-pro
 
 A run with ``checkpoint=DIR`` saves the trainable weights, optimiser, schedule and RNG state every
 ``checkpoint_every`` steps (atomically); started again with the same arguments it resumes where it stopped
-and ends with the weights an uninterrupted run ends with.
+and ends with the weights an uninterrupted run ends with. The state is tensors in safetensors and the rest in
+JSON: nothing read back is ever unpickled, so a file planted in DIR cannot run code.
 
 >>> from steervis import zoo
 >>> from steervis.lm.adapters import add_lora
@@ -26,9 +27,9 @@ and ends with the weights an uninterrupted run ends with.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,10 +41,18 @@ import torch
 
 from steervis.errors import SteervisError
 from steervis.lm.batch import IGNORE, Example, collate_examples
+from steervis.lm.checkpoint import (
+    CHECKPOINT_FILE,
+    LEGACY_CHECKPOINT,
+    read_checkpoint,
+    remove_checkpoint,
+    resume,
+    save_checkpoint,
+    warn_legacy,
+)
 from steervis.lm.config import TrainSettings
 
 log = logging.getLogger(__name__)
-CHECKPOINT_FILE = "trainer-state.pt"
 
 
 @dataclass
@@ -134,28 +143,10 @@ def is_main_process() -> bool:
     return PartialState().is_main_process
 
 
-def _trainable_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {n: p.detach().clone() for n, p in module.named_parameters() if p.requires_grad}
-
-
-def _save_checkpoint(path: Path, module: torch.nn.Module, optim: Any, sched: Any, result: TrainResult,
-                     epoch_rng: dict[str, Any], epoch: int, fingerprint: str | None) -> None:
-    from steervis.atomic import atomic_path
-
-    state = {"step": result.steps, "epoch": epoch, "trainable": _trainable_state(module),
-             "optim": optim.state_dict(), "sched": sched.state_dict(), "losses": result.losses,
-             "examples_seen": result.examples_seen, "tokens": result.tokens, "shard": result.shard,
-             "torch_rng": torch.get_rng_state(), "np_rng": epoch_rng,
-             "fingerprint": fingerprint}
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
 def run_fingerprint(examples: Sequence[Example], settings: TrainSettings, module: torch.nn.Module) -> str:
     """Names one training run: its settings, its first epoch's tokens, targets and images, and which
     parameters learn. A checkpoint left by a run with another fingerprint is never resumed from."""
     import hashlib
-    import json
     from dataclasses import asdict
 
     digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True, default=str).encode())
@@ -205,26 +196,14 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
     result = TrainResult(processes=world)
     state_path = Path(checkpoint) / CHECKPOINT_FILE if checkpoint is not None else None
     start_epoch = 0
-    fingerprint = run_fingerprint(first, settings, module) if state_path is not None else None
-    if state_path is not None and state_path.exists():
-        state = torch.load(state_path, weights_only=False)
-        if state.get("fingerprint") != fingerprint:
-            stale = state_path.with_name(state_path.name + ".stale")
-            os.replace(state_path, stale)  # kept, not deleted: the other run may still want it
-            log.warning("%s belongs to another run (other settings or data): set aside as %s; training "
-                        "starts from step 0.", state_path, stale.name)
-    if state_path is not None and state_path.exists():
-        with torch.no_grad():
-            named = dict(module.named_parameters())
-            for name, value in state["trainable"].items():
-                named[name].copy_(value)
-        optim.load_state_dict(state["optim"])
-        sched.load_state_dict(state["sched"])
-        torch.set_rng_state(state["torch_rng"])
-        rng.bit_generator.state = state["np_rng"]
-        result.losses, result.steps, result.resumed_from = list(state["losses"]), state["step"], state["step"]
-        result.examples_seen, result.tokens, result.shard = state["examples_seen"], state["tokens"], state["shard"]
-        start_epoch = state["epoch"]
+    state, fingerprint = None, None
+    if state_path is not None:
+        fingerprint = run_fingerprint(first, settings, module)
+        state = read_checkpoint(state_path, fingerprint, {n: p.shape for n, p in module.named_parameters()
+                                                          if p.requires_grad})
+        warn_legacy(state_path.with_name(LEGACY_CHECKPOINT), resuming=state is not None)
+    if state is not None:
+        start_epoch = resume(state, module, optim, sched, rng, result)
         log.info("resuming training at step %d of %d from %s", result.steps, total, state_path)
     wrapped, optim = acc.prepare(module, optim)
     real_tokens, clock = 0, time.perf_counter()
@@ -267,7 +246,7 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
                 bar.update(1)
                 bar.set_postfix(loss=f"{result.losses[-1]:.3f}")
                 if state_path is not None and result.steps % settings.checkpoint_every == 0 and acc.is_main_process:
-                    _save_checkpoint(state_path, module, optim, sched, result, epoch_rng, epoch, fingerprint)
+                    save_checkpoint(state_path, module, optim, sched, result, epoch_rng, epoch, fingerprint)
     finally:
         bar.close()
         if settings.gradient_checkpointing:
@@ -275,7 +254,7 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
         lm.model.eval()
         acc.free_memory()
     if state_path is not None and acc.is_main_process:
-        state_path.unlink(missing_ok=True)  # finished: the caller saves the model itself
+        remove_checkpoint(state_path)  # finished: the caller saves the model itself
     result.seconds = time.perf_counter() - clock
     result.padding_fraction = 1 - real_tokens / max(1, result.tokens)
     return result

@@ -62,7 +62,7 @@ class DescriptionProbe(Method):
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
 
-        arrays = np.load(directory / "description_probe.npz")
+        arrays = np.load(directory / "description_probe.npz", allow_pickle=False)
         tfidf = _vectorizer()
         tfidf.vocabulary_ = json.loads((directory / "vocabulary.json").read_text())
         tfidf.idf_ = arrays["idf"]

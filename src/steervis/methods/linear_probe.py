@@ -62,7 +62,7 @@ class LinearProbe(Method):
         return directory
 
     def _load_state(self, directory: Path) -> None:
-        self.model = fitted_pipeline(np.load(directory / "linear_probe.npz"), self.C, self.seed)
+        self.model = fitted_pipeline(np.load(directory / "linear_probe.npz", allow_pickle=False), self.C, self.seed)
 
 
 def fitted_pipeline(arrays: dict[str, np.ndarray], C: float, seed: int) -> object:  # noqa: N803

@@ -25,6 +25,7 @@ zero-shot on minidomains), which is why the base stays and only a residual is le
 from __future__ import annotations
 
 import logging
+import pickle
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -129,10 +130,11 @@ def load_checkpoint(path: str | Path | None, module: torch.nn.Module, optim: Any
     if path is None or not Path(path).exists():
         return []
     try:
+        # weights_only: a planted pickle runs no code, it raises UnpicklingError and training starts over.
         state = torch.load(path, map_location="cpu", weights_only=True)
         module.load_state_dict(state["module"], strict=False)
         optim.load_state_dict(state["optim"])
-    except (OSError, RuntimeError, KeyError, ValueError) as err:
+    except (OSError, RuntimeError, KeyError, ValueError, pickle.UnpicklingError) as err:
         log.warning("checkpoint %s unreadable (%s): training from the start", path, type(err).__name__)
         return []
     log.info("resuming from %s after epoch %d", path, len(state["losses"]))
