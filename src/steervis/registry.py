@@ -39,13 +39,41 @@ from typing import Any
 
 from steervis.errors import SteervisError
 
-# org/name as the hub spells it: letters, digits, '-', '_', '.'; exactly one slash.
-HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+# org/name as the hub spells it: ASCII letters, digits, '-', '_', '.'; exactly one slash; neither part starts
+# with '.', and the id does not end in '.'. Dots inside are fine (llava-hf/llava-1.5-7b-hf): never a file suffix.
+HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_-][A-Za-z0-9_.-]*(?<!\.)")
+
+
+def is_hub_id(name: str) -> bool:
+    """Whether ``name`` is spelt as a Hugging Face hub id, ``org/name`` (its grammar; whether it exists is the
+    hub's business).
+
+    >>> [is_hub_id(n) for n in ("llava-hf/llava-1.5-7b-hf", "openai/clip-vit-base-patch32", "tiny-clip")]
+    [True, True, False]
+    >>> [is_hub_id(n) for n in ("./x.pt", "/abs/model", "~/x", "a/b/c", "model.safetensors", "org/name.")]
+    [False, False, False, False, False, False]
+    """
+    return bool(HUB_ID.fullmatch(name))
+
+
+def looks_like_path(name: str) -> bool:
+    """Whether ``name`` reads as a local path, not a registered name or a hub id: it starts with '.', '/' or '~',
+    has more than one slash or a backslash, exists on disk, or is one bare name with a dot in it (a file name:
+    no registered name has a dot, and a hub id has a slash).
+
+    >>> [looks_like_path(n) for n in ("./x.pt", "/abs", "~/x", "runs/a/b", "model.safetensors")]
+    [True, True, True, True, True]
+    >>> [looks_like_path(n) for n in ("llava-hf/llava-1.5-7b-hf", "tiny-llava")]
+    [False, False]
+    """
+    bare_file = "/" not in name and "." in name
+    return (name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name or bare_file
+            or os.path.exists(os.path.expanduser(name)))
 
 
 def looks_like_hub_id(name: str) -> bool:
     """``org/name`` (a Hugging Face hub id) or an existing local folder (a saved checkpoint)."""
-    return bool(HUB_ID.fullmatch(name)) or os.path.isdir(name)
+    return is_hub_id(name) or os.path.isdir(name)
 
 
 class Registry:

@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import re
 import types
 import typing
+from pathlib import Path
 from typing import Any, TypeVar
 
 from steervis.config import dump_config, load_config
@@ -59,6 +61,27 @@ def add_config_options(parser: argparse.ArgumentParser, presets: bool = True) ->
         help="override one config value, e.g. --set train.lr=1e-4 (repeatable)",
     )
     parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+
+
+def add_follow_links(parser: argparse.ArgumentParser) -> None:
+    """``--follow-links`` of the verbs that read a ``--data`` folder (evaluate derives it from its config)."""
+    parser.add_argument("--follow-links", action="store_true",
+                        help="also read symlinks in --data that lead outside it; links that stay inside it are "
+                        "always followed (a link out can pull held-out or foreign images into training)")
+
+
+def check_json_out(path: str | None, example: str = "result") -> Path | None:
+    """``--out FILE.json`` of a verb that prints a JSON result, checked before the work (which may be long)."""
+    from steervis.errors import SteervisError
+
+    if not path:
+        return None
+    out = Path(path).expanduser()
+    if out.is_dir():
+        raise SteervisError(f"--out {out} is a folder: give a file name, e.g. {out / (example + '.json')}.")
+    if out.suffix.lower() != ".json":  # the result is JSON; another suffix would misname what is in the file
+        raise SteervisError(f"--out {out} must end in .json (the result is JSON), e.g. {out.with_suffix('.json')}.")
+    return out
 
 
 def resolve_config(cls: type[T], args: argparse.Namespace, base: dict[str, Any] | None = None) -> T | None:
@@ -122,3 +145,76 @@ def add_field_flags(parser: argparse.ArgumentParser, cls: type, names: list[str]
 def field_values(args: argparse.Namespace, cls: type, names: list[str]) -> dict[str, Any]:
     """The derived flags as a config layer (``None`` = not given; ``load_config`` skips it)."""
     return {name: getattr(args, name) for name in names}
+
+
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    """The numbers a value may take, and how to say so in one sentence; called with a string, an argparse ``type``.
+
+    >>> POSITIVE_INT("8")
+    8
+    >>> POSITIVE_INT("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: 0 is out of range: give a whole number of at least 1.
+    >>> Bounds(0, 1, low_open=True, integer=False).describe()
+    'a number above 0 and at most 1'
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # low itself is out, e.g. top-p in (0, 1]
+    integer: bool = True
+
+    def describe(self) -> str:
+        noun = "a whole number" if self.integer else "a number"
+        if self.low is not None and self.high is not None and not self.low_open:
+            return f"{noun} from {self.low:g} to {self.high:g}"
+        low = None if self.low is None else (f"above {self.low:g}" if self.low_open else f"of at least {self.low:g}")
+        high = None if self.high is None else f"{'and' if low else 'of'} at most {self.high:g}"
+        return " ".join(part for part in (noun, low, high) if part)
+
+    def __contains__(self, value: object) -> bool:
+        kinds = int if self.integer else int | float
+        if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
+            return False  # a bool is an int to Python, never to a user; nan slips past every comparison
+        below = self.low is not None and (value <= self.low if self.low_open else value < self.low)
+        return not below and not (self.high is not None and value > self.high)
+
+    def problem(self, value: object) -> str | None:
+        """``None`` if ``value`` is allowed, else what is wrong with it and what to give, in one sentence."""
+        if value in self:
+            return None
+        wrong_kind = isinstance(value, bool) or not isinstance(value, int | float if not self.integer else int)
+        return f"{value!r} is {'not ' + self.describe() if wrong_kind else 'out of range: give ' + self.describe()}."
+
+    def __call__(self, text: str) -> int | float:
+        try:
+            value: int | float = int(text) if self.integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole' if self.integer else 'a'} number: give "
+                                             f"{self.describe()}.") from None
+        problem = self.problem(value)
+        if problem is not None:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+
+POSITIVE_INT = Bounds(1)  # counts of things that must happen at least once: batch sizes, images, tokens, k
+NON_NEGATIVE_INT = Bounds(0)  # counts that may be zero: extra samples, examples shown
+FRACTION = Bounds(0, 1, integer=False)  # shares and probabilities, both ends included
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type=`` for a whole number of at least 1."""
+    return int(POSITIVE_INT(text))
+
+
+def non_negative_int(text: str) -> int:
+    """argparse ``type=`` for a whole number of at least 0."""
+    return int(NON_NEGATIVE_INT(text))
+
+
+def fraction(text: str) -> float:
+    """argparse ``type=`` for a number from 0 to 1."""
+    return float(FRACTION(text))

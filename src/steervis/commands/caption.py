@@ -1,43 +1,79 @@
 """``steervis caption PATH...``: captions of images (or every image in a folder) by steervis' LLaVA.
 
 One greedy caption per image, plus ``--samples`` sampled ones (VLLaVO's recipe with BLIP). The model is the
-latest one trained here (``steervis vlm train``) unless ``--model`` names a saved folder or a Llava.
+latest one trained here (``steervis vlm train``) unless ``--model`` names a saved folder or a Llava. A file that
+is no usable image (empty, truncated, not an image) is skipped with a one-line warning, as describe and predict
+skip it; only when no input is usable does the command fail.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
+from typing import Any
 
-from steervis.commands._options import HelpFormatter
+from steervis.commands._options import HelpFormatter, non_negative_int, positive_int
 
 EXAMPLE = """examples:
   steervis caption photo.png
   steervis caption ~/.cache/steervis/data/minidomains/photo/dog --samples 2
   steervis caption x.png --model tiny-llava
 """
-SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
+log = logging.getLogger(__name__)
+
+
+def _image_paths(given: list[str], limit: int) -> list[Path]:
+    """Files as given, and up to ``limit`` images (by suffix) from each folder, searched recursively."""
+    from steervis.data.inputs import IMAGE_SUFFIXES
+    from steervis.errors import SteervisError
+
+    paths: list[Path] = []
+    for path in map(Path, given):
+        if path.is_dir():
+            paths += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+        elif path.exists():
+            paths.append(path)
+        else:
+            raise SteervisError(f"{path} does not exist: give image files or folders.")
+    if not paths:
+        raise SteervisError(f"No images to caption: the folders hold no {', '.join(sorted(IMAGE_SUFFIXES))} files.")
+    return paths
+
+
+def _opened(chunk: list[Path], skipped: list[tuple[Path, str]]) -> list[tuple[Path, Any]]:
+    """The chunk's images, decoded; each file that is no usable image is skipped with a warning (as describe and
+    predict skip them), so one bad file costs itself, not the run."""
+    from steervis.data.images import BadImage, open_image
+
+    opened = []
+    for path in chunk:
+        try:
+            opened.append((path, open_image(path)))
+        except BadImage as err:
+            log.warning("skipping %s: %s", path, err.reason)
+            skipped.append((path, err.reason))
+    return opened
 
 
 def run(args: argparse.Namespace) -> int:
     from steervis.errors import SteervisError
     from steervis.vlm.model import open_vlm
 
-    paths: list[Path] = []
-    for given in map(Path, args.paths):
-        if given.is_dir():
-            paths += sorted(p for p in given.rglob("*") if p.suffix.lower() in SUFFIXES)[: args.limit]
-        elif given.exists():
-            paths.append(given)
-        else:
-            raise SteervisError(f"{given} does not exist: give image files or folders.")
-    if not paths:
-        raise SteervisError("No images to caption: the folders hold no .png/.jpg files.")
+    paths = _image_paths(args.paths, args.limit)
     vlm = open_vlm(args.model)
+    skipped: list[tuple[Path, str]] = []
     for start in range(0, len(paths), args.batch_size):
-        chunk = paths[start : start + args.batch_size]
-        for path, captions in zip(chunk, vlm.caption(chunk, beams=1, samples=args.samples), strict=True):
-            print(f"{path}\t" + " | ".join(captions))
+        opened = _opened(paths[start : start + args.batch_size], skipped)
+        if not opened:
+            continue
+        captions = vlm.caption([img for _, img in opened], beams=1, samples=args.samples)
+        for (path, _), texts in zip(opened, captions, strict=True):
+            print(f"{path}\t" + " | ".join(texts))
+    if len(skipped) == len(paths):
+        path, reason = skipped[0]
+        lead = f"None of the {len(paths)} inputs is a usable image; e.g. " if len(paths) > 1 else ""
+        raise SteervisError(f"{lead}{path} cannot be used: {reason}.")
     return 0
 
 
@@ -46,7 +82,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                             epilog=EXAMPLE, formatter_class=HelpFormatter)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     parser.add_argument("--model", help="saved folder, stage1, stage2, tiny-llava or a hub Llava (default: latest)")
-    parser.add_argument("--samples", type=int, default=0, help="sampled captions after the greedy one")
-    parser.add_argument("--limit", type=int, default=50, help="at most this many images per folder")
-    parser.add_argument("--batch-size", type=int, default=8, help="images per generation batch")
+    parser.add_argument("--samples", type=non_negative_int, default=0,
+                        help="sampled captions after the greedy one (0: the greedy caption only)")
+    parser.add_argument("--limit", type=positive_int, default=50,
+                        help="at most this many images per folder (files named on the command line always count)")
+    parser.add_argument("--batch-size", type=positive_int, default=8,
+                        help="images per generation batch (larger: faster, more memory)")
     parser.set_defaults(func=run)

@@ -8,15 +8,18 @@ Each line read from standard input is one question; an empty line or ``/quit`` e
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
+from typing import Any
 
-from steervis.commands._options import HelpFormatter
+from steervis.commands._options import HelpFormatter, positive_int
 
 EXAMPLE = """examples:
   steervis chat --image photo.png
   printf 'What is in the photo?\\nWhat colour is it?\\n' | steervis chat --image photo.png --timing
 """
+log = logging.getLogger(__name__)
 
 
 def _streamer(tokenizer, clock: list[float]):
@@ -38,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     image = open_image(args.image) if args.image else None  # a non-image fails here, in one sentence
     vlm = open_vlm(args.model)
     visual = vlm.visual([image])[0] if image is not None else None  # the tower runs once per conversation
+    _warn_past_context(vlm, args.max_new_tokens)
     history: list[tuple[str, str]] = []
     interactive = sys.stdin.isatty()
     while True:
@@ -54,11 +58,34 @@ def run(args: argparse.Namespace) -> int:
             print(f"you> {question}")
         print("vlm> ", end="", flush=True)
         clock = [time.perf_counter()]
-        answer = vlm.chat(question, visual, history=history, max_new_tokens=args.max_new_tokens,
-                          streamer=_streamer(vlm.lm.tokenizer, clock))
+        answer, history = _answer(vlm, question, visual, history, args.max_new_tokens,
+                                  _streamer(vlm.lm.tokenizer, clock))
         if args.timing and len(clock) == 2:
             print(f"[first token after {clock[1] - clock[0]:.2f} s]", file=sys.stderr, flush=True)
-        history.append((question, answer))
+        history = [*history, (question, answer)]
+
+
+def _answer(vlm: Any, question: str, visual: Any, history: list[tuple[str, str]], max_new_tokens: int,
+            streamer: Any) -> tuple[str, list[tuple[str, str]]]:
+    """The answer and the history it followed: a conversation grown past the model's context forgets its earlier
+    turns (one warning line, as after /reset) rather than ending; a question too long on its own is refused."""
+    from steervis.vlm.model import PromptTooLong
+
+    try:
+        return vlm.chat(question, visual, history=history, max_new_tokens=max_new_tokens, streamer=streamer), history
+    except PromptTooLong:
+        if not history:
+            raise
+    log.warning("The conversation outgrew the model's context: its earlier turns are forgotten, as after /reset.")
+    return vlm.chat(question, visual, max_new_tokens=max_new_tokens, streamer=streamer), []
+
+
+def _warn_past_context(vlm: Any, max_new_tokens: int) -> None:
+    """One line when no answer can be as long as asked: each answer ends where the model's context does."""
+    context = vlm.context_tokens()
+    if context is not None and max_new_tokens >= context:
+        log.warning("--max-new-tokens %d is beyond this model's %d-token context: each answer stops where the "
+                    "context ends (%d tokens less the conversation so far).", max_new_tokens, context, context)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,6 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     parser.add_argument("--image", metavar="FILE", help="the image to talk about (none: text-only chat)")
     parser.add_argument("--model", help="saved folder, stage1, stage2, tiny-llava or a hub Llava (default: latest)")
-    parser.add_argument("--max-new-tokens", type=int, default=96, help="longest answer")
+    parser.add_argument("--max-new-tokens", type=positive_int, default=96,
+                        help="longest answer, in tokens; an answer also stops where the model's context ends")
     parser.add_argument("--timing", action="store_true", help="print first-token latency to stderr")
     parser.set_defaults(func=run)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from steervis.errors import SteervisError
+
 
 @dataclass
 class BuildConfig:
@@ -31,6 +33,11 @@ class BuildConfig:
     max_items: int | None = None  # None = every pair
     exclude: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if self.max_items is not None and (not isinstance(self.max_items, int) or self.max_items < 1):
+            raise SteervisError(f"max_items must be a whole number of at least 1 (or left out for every pair), "
+                                f"not {self.max_items}.")
+
 
 @dataclass
 class ToyConfig:
@@ -51,3 +58,9 @@ class ToyConfig:
     per_class: int = 4
     size: int = 64
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.per_class, int) and self.per_class < 1:
+            raise SteervisError(f"per_class must be at least 1, not {self.per_class}.")
+        if isinstance(self.size, int) and self.size < 16:  # below 16 px the shapes' outlines merge into blobs
+            raise SteervisError(f"size must be at least 16 pixels, not {self.size}.")

@@ -25,8 +25,10 @@ import numpy as np
 import torch
 
 from steervis.errors import SteervisError
+from steervis.lm.adapters import CARD_NAME
 from steervis.lm.batch import Prompt
 from steervis.lm.model import LanguageModel
+from steervis.registry import looks_like_path
 from steervis.vlm.conversation import IMAGE, encode_turns, template
 from steervis.vlm.splice import LlavaSplicer, ProjectorSplicer, llava_image_tokens
 
@@ -34,6 +36,10 @@ CLASSIFY_QUESTION = "What type of object is in the photo?"  # VLMClassifier's op
 CAPTION_QUESTION = "Describe the image briefly."
 SHORT_ANSWER = "Answer the question using a single word or phrase."  # LLaVA-1.5's response-format prompt
 PROJECTOR_FILE = "projector"
+
+
+class PromptTooLong(SteervisError):
+    """A prompt (a question, or a conversation grown turn by turn) that leaves the model no room to answer."""
 
 
 def closed_question(classes: Sequence[str], question: str = CLASSIFY_QUESTION, suffix: str = SHORT_ANSWER) -> str:
@@ -147,7 +153,7 @@ class VLM:
         card = {**self.card, **facts, "kind": "vlm", "vlm": asdict(self.config), "lm": self.config.lm,
                 "vision_tower": f"{self.config.tower}:{self.config.layer}:{self.config.grid}x{self.config.grid}"}
         tensors = {} if self.config.hub else {PROJECTOR_FILE: self.lm.splicer.projector.state_dict()}
-        return write_adapter(directory, peft, card, tensors=tensors)
+        return write_adapter(directory, peft, card, tensors=tensors, kind="vlm")
 
     # --- inputs -------------------------------------------------------------------------------------------------
     def visual(self, images: Sequence[Any]) -> list[Any]:
@@ -188,7 +194,7 @@ class VLM:
         ids, _ = encode_turns(self.lm.tokenizer, template(tpl or self.config.template), turns,
                               self.image_tokens, self.image_id)
         if len(ids) > self.config.max_prompt_tokens:
-            raise SteervisError(f"The prompt has {len(ids)} tokens; this model reads at most "
+            raise PromptTooLong(f"The prompt has {len(ids)} tokens; this model reads at most "
                                 f"{self.config.max_prompt_tokens}. Shorten it or start a new conversation.")
         return Prompt(ids, image)
 
@@ -213,7 +219,26 @@ class VLM:
 
         visual = self.visual([image])[0] if image is not None else None
         prompt = self.conversation([*history, (message, None)], visual)
-        return generate(self.lm, [prompt], max_new_tokens=max_new_tokens, batch_size=1, streamer=streamer)[0].strip()
+        budget = min(max_new_tokens, self.room(prompt))  # past its context a model writes noise, forever
+        return generate(self.lm, [prompt], max_new_tokens=budget, batch_size=1, streamer=streamer)[0].strip()
+
+    def context_tokens(self) -> int | None:
+        """How many tokens the LM reads at most, prompt and answer together (its position embeddings; a Llava's
+        text model's); ``None`` if its config does not say."""
+        config = self.lm.model.config
+        config = getattr(config, "text_config", None) or config
+        length = getattr(config, "max_position_embeddings", None)
+        return int(length) if length else None
+
+    def room(self, prompt: Prompt) -> int:
+        """Tokens an answer may still take after ``prompt`` before the context is full."""
+        context = self.context_tokens()
+        if context is None:
+            return 1 << 30  # a config without a context length: the caller's budget alone decides
+        if len(prompt.ids) >= context:
+            raise PromptTooLong(f"The conversation has {len(prompt.ids)} tokens and fills this model's "
+                                f"{context}-token context: start a new one (/reset in chat).")
+        return context - len(prompt.ids)
 
     def caption(self, images: Sequence[Any], beams: int = 1, samples: int = 0, max_new_tokens: int = 30,
                 seed: int = 0) -> list[list[str]]:
@@ -293,14 +318,22 @@ def trained_models() -> list[dict[str, Any]]:
         except SteervisError as err:
             rows.append({"name": f"stage{stage}", "path": str(folder), "error": str(err)})
             continue
-        runs = card.get("stages", {})
-        last = runs.get(str(stage), {})
-        rows.append({"name": f"stage{stage}", "path": str(folder), "lm": card.get("lm", ""),
-                     "vision_tower": card.get("vision_tower", ""), "projector": card["vlm"].get("projector", ""),
-                     "stages": sorted(runs), "conversations": last.get("data", {}).get("conversations"),
-                     "steps": last.get("training", {}).get("steps"),
-                     "loss_last": last.get("training", {}).get("loss_last")})
+        try:
+            rows.append(_trained_row(card, stage, folder))
+        except (AttributeError, TypeError):  # JSON of another shape: listed as damaged, the other stage still shown
+            rows.append({"name": f"stage{stage}", "path": str(folder),
+                         "error": f"{folder / 'card.json'} is not a VLM card (unexpected fields): retrain it."})
     return rows
+
+
+def _trained_row(card: dict[str, Any], stage: int, folder: Path) -> dict[str, Any]:
+    runs = card.get("stages", {})
+    last = runs.get(str(stage), {})
+    return {"name": f"stage{stage}", "path": str(folder), "lm": card.get("lm", ""),
+            "vision_tower": card.get("vision_tower", ""), "projector": card["vlm"].get("projector", ""),
+            "stages": sorted(map(str, runs)), "conversations": last.get("data", {}).get("conversations"),
+            "steps": last.get("training", {}).get("steps"),
+            "loss_last": last.get("training", {}).get("loss_last")}
 
 
 TINY = "tiny-vlm"  # steervis' own LLaVA on tiny-llama with a fresh, seeded projector: for tests
@@ -334,9 +367,17 @@ def open_vlm(name: str | Path | None = None) -> VLM:
         return VLM.load(trained_dir(int(str(name)[-1])))
     if str(name) == TINY:
         return VLM.create(VLMConfig(lm="tiny-llama"))
-    if Path(name).expanduser().is_dir():
-        return VLM.load(Path(name).expanduser())
-    if str(name).startswith((".", "/", "~")) or Path(name).suffix:
-        raise SteervisError(f"{name} is not a folder holding a saved VLM: give one written by `steervis vlm train`, "
-                            "stage1, stage2, tiny-llava or a hub Llava id.")
-    return VLM.from_llava(str(name))
+    folder = Path(name).expanduser()
+    if (folder / CARD_NAME).is_file():  # a saved VLM is marked by its card, wherever it lives
+        return VLM.load(folder)
+    if looks_like_path(str(name)):
+        raise SteervisError(f"{name} {_not_a_vlm(folder)}: give a folder written by `steervis vlm train`, stage1, "
+                            "stage2, tiny-llava or a hub Llava id (org/name).")
+    return VLM.from_llava(str(name))  # a hub id by its grammar (dots and all), or a zoo name: did-you-mean
+
+
+def _not_a_vlm(folder: Path) -> str:
+    """Why a path is no saved VLM, in a few words."""
+    if not folder.exists():
+        return "does not exist"
+    return f"holds no saved VLM (no {CARD_NAME})" if folder.is_dir() else "is a file, not a folder holding a saved VLM"
