@@ -12,8 +12,8 @@ def predictions(right_a, right_b, domains):
     rows = []
     for method, right in (("a", right_a), ("b", right_b)):
         for i, (ok, domain) in enumerate(zip(right, domains, strict=True)):
-            rows.append({"method": method, "domain": domain, "path": f"{domain}/{i}.png", "class": "cat",
-                         "pred": "cat" if ok else "dog"})
+            rows.append({"method": method, "domain": domain, "path": f"{domain}/{i}.png", "sha256": f"{domain}{i}",
+                         "class": "cat", "pred": "cat" if ok else "dog"})
     return pd.DataFrame(rows)
 
 
@@ -58,3 +58,43 @@ def test_methods_of_two_runs_are_paired_and_a_method_in_both_is_refused(tmp_path
     preds.to_parquet(tmp_path / "two" / "predictions.parquet")  # now the second run has a as well
     with pytest.raises(SteervisError, match="'a' is in both"):
         bench_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
+
+
+def test_runs_are_paired_by_image_content_not_by_path(tmp_path):
+    preds = predictions([1, 1, 0], [0, 1, 0], ["x", "x", "x"])
+    moved = preds.assign(path=preds["path"].str.replace("x/", "elsewhere/"))  # the same images, other paths
+    for folder, frame in (("one", preds[preds["method"] == "a"]), ("two", moved[moved["method"] == "b"])):
+        (tmp_path / folder).mkdir()
+        frame.to_parquet(tmp_path / folder / "predictions.parquet")
+    out = bench_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
+    assert out["pairs"][0] == paired_differences(preds, "a", "b")
+
+
+def test_runs_that_saw_other_images_under_the_same_paths_are_refused(tmp_path):
+    preds = predictions([1, 1, 0], [0, 1, 0], ["x", "x", "x"])
+    other = preds.copy()
+    other.loc[other["path"] == "x/2.png", "sha256"] = "edited"  # same path, other bytes in the second run
+    for folder, frame in (("one", preds[preds["method"] == "a"]), ("two", other[other["method"] == "b"])):
+        (tmp_path / folder).mkdir()
+        frame.to_parquet(tmp_path / folder / "predictions.parquet")
+    with pytest.raises(SteervisError, match=r"not tested on the same images: 1 of a's 3 test images are not "
+                                            r"among b's and 1 of b's 3 not among a's") as err:
+        bench_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
+    assert "\n" not in str(err.value)
+
+
+def test_copies_of_one_image_pair_with_the_copies_and_relabelled_images_are_refused():
+    preds = predictions([1, 0], [1, 1], ["x", "x"])
+    preds["sha256"] = "same"  # one image twice in the domain (a copied file)
+    out = paired_differences(preds, "a", "b")
+    assert out["images"] == {"x": 2} and out["domains"]["x"][0] == -50.0
+    relabelled = predictions([1, 0], [1, 1], ["x", "x"])
+    relabelled.loc[relabelled["method"] == "b", "class"] = "dog"
+    with pytest.raises(SteervisError, match="are labelled differently"):
+        paired_differences(relabelled, "a", "b")
+
+
+def test_a_run_written_before_sha256_was_stored_is_refused_with_the_way_out(tmp_path):
+    predictions([1], [1], ["x"]).drop(columns="sha256").to_parquet(tmp_path / "predictions.parquet")
+    with pytest.raises(SteervisError, match="before runs recorded each image's sha256.*rerun the same"):
+        bench_paired(run=str(tmp_path), a="a", b="b")

@@ -53,7 +53,13 @@ TOY_FLAGS = ["root", "domains", "classes", "per_class", "size", "seed"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from steervis.commands._options import HelpFormatter, add_config_options, add_field_flags, field_docs
+    from steervis.commands._options import (
+        HelpFormatter,
+        add_config_options,
+        add_field_flags,
+        add_follow_links,
+        field_docs,
+    )
     from steervis.data.config import BuildConfig, ToyConfig
 
     parser = subparsers.add_parser(
@@ -75,6 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     summary.add_argument("--data", metavar="DIR", required=True, help="dataset folder <root>/<domain>/<class>/...")
     summary.add_argument("--domains", type=_csv, default=None, help="only these domains, comma-separated")
     summary.add_argument("--classes", type=_csv, default=None, help="only these classes, comma-separated")
+    add_follow_links(summary)
     summary.set_defaults(func=run_summary)
 
     toy = sub.add_parser("toy", help="write the tiny generated shapes dataset", description=TOY_HELP,
@@ -118,7 +125,8 @@ def run_build(args: argparse.Namespace) -> int:
 def run_summary(args: argparse.Namespace) -> int:
     from steervis.data.folder import load_folder, summary_text
 
-    data = load_folder(args.data, domains=args.domains, classes=args.classes, progress=True)
+    data = load_folder(args.data, domains=args.domains, classes=args.classes, progress=True,
+                       follow_links=args.follow_links)
     print(summary_text(data))
     return 0
 

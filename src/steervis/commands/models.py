@@ -19,12 +19,27 @@ def show_card(which: str) -> int:
     from steervis.retrieval.customize import customized_models
 
     rows = customized_models()
-    found = [r for r in rows if which in (r["name"], r["path"]) or r["path"].endswith(f"/{which}")]
+    found = [r for r in rows if which in (r.get("name"), r["path"]) or r["path"].endswith(f"/{which}")]
     if not found:
         known = ", ".join(r["path"].rsplit("/", 1)[-1] for r in rows) or "none built yet"
         raise SteervisError(f"No customized matcher {which!r}; known: {known}.")
+    if "error" in found[0]:
+        raise SteervisError(found[0]["error"])
     print(json.dumps(found[0]["card"], indent=2))
     return 0
+
+
+def customized_line(row: dict) -> str:
+    """One customized matcher as a listing line; a damaged card is listed with the reason, naming its path."""
+    ident = row["path"].rsplit("/", 1)[-1]
+    if "error" in row:
+        return f"  {ident:<18} DAMAGED: {row['error']}"
+    loss = row["final_loss"]
+    loss = f"{loss:.3f}" if isinstance(loss, (int, float)) else "-"
+    what = f"{row['classes']} classes" if row["classes"] else "whole pool"
+    # str(): a hand-edited card may hold null or a number where a name belongs; it is listed as it is
+    return (f"  {ident:<18} {str(row['name']):<11} base {str(row['base']):<12} {str(row['pairs']):>6} pairs "
+            f"({what}), pool {row['pool_hash']}, final loss {loss}")
 
 
 def print_customized() -> None:
@@ -35,10 +50,7 @@ def print_customized() -> None:
     if not rows:
         print("  none yet: `steervis react build-pool`, or `steervis evaluate --methods react`")
     for r in rows:
-        loss = f"{r['final_loss']:.3f}" if r["final_loss"] is not None else "-"
-        what = f"{r['classes']} classes" if r["classes"] else "whole pool"
-        print(f"  {r['path'].rsplit('/', 1)[-1]:<18} {r['name']:<11} base {r['base']:<12} {r['pairs']:>6} pairs "
-              f"({what}), pool {r['pool_hash']}, final loss {loss}")
+        print(customized_line(r))
 
 
 def run(args: argparse.Namespace) -> int:

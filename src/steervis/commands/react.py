@@ -8,12 +8,15 @@ and by-description then use by name. ``retrieve`` shows what REACT retrieves for
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
-from steervis.commands._options import HelpFormatter
+from steervis.commands._options import HelpFormatter, positive_int
 
 EXAMPLE = """examples:
   steervis data build pool && steervis react build-pool     # ~1 h cold on 2 cores, resumable
   steervis retrieve --classes dog,cat,guitar --k 50 --mode t2t --out runs/retrieved.parquet
+  steervis retrieve --classes dog,cat --out retrieved.csv     # .parquet, .csv or .json: the suffix picks
   steervis react customize --classes dog,cat,guitar --base conse-lite2   # REACT proper for these classes
   steervis describe --data DIR --matcher react-pool         # descriptions from the customized matcher
 """
@@ -44,22 +47,50 @@ def run_customize(args: argparse.Namespace) -> int:
 
 
 def run_retrieve(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from steervis.retrieval.retrieve import precision, retrieve
 
+    out = check_table_out(args.out) if args.out else None  # before the retrieval: a wrong name costs nothing
     pairs = retrieve(_classes(args), k=args.k, mode=args.mode, progress=not args.quiet)
-    if args.out:
-        from steervis.atomic import atomic_path
-
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(args.out) as tmp:
-            pairs.drop(columns=["phash", "phash_ink"], errors="ignore").to_parquet(tmp)
+    if out is not None:
+        write_table(pairs.drop(columns=["phash", "phash_ink"], errors="ignore"), out)
     for cls, value in precision(pairs).items():
         top = pairs[pairs["class"] == cls]["text"].head(2).tolist()
         print(f"{cls:<20} precision {100 * value:5.1f} %   e.g. {top[0][:60]!r}")
-    print(f"{len(pairs)} pairs" + (f" written to {args.out}" if args.out else ""))
+    print(f"{len(pairs)} pairs" + (f" written to {out}" if out else ""))
     return 0
+
+
+TABLE_SUFFIXES = (".parquet", ".csv", ".json")  # the --out suffix picks the format
+
+
+def check_table_out(path: str) -> Path:
+    """``--out`` of a verb that writes a table: a file whose suffix names its format, not a folder."""
+    from steervis.errors import SteervisError
+
+    out = Path(path).expanduser()
+    if out.suffix.lower() not in TABLE_SUFFIXES:
+        raise SteervisError(f"--out {out} must end in .parquet, .csv or .json: the suffix picks the format.")
+    if out.is_dir():
+        raise SteervisError(f"--out {out} is a folder: give a file name, e.g. {out / ('pairs' + out.suffix)}.")
+    if any(p.exists() and not p.is_dir() for p in out.parents):
+        raise SteervisError(f"--out {out}: a parent of it is a file, not a folder.")
+    return out
+
+
+def write_table(frame: Any, out: Path) -> Path:
+    """``frame`` as Parquet, CSV or JSON records by ``out``'s suffix, written atomically."""
+    from steervis.atomic import atomic_path
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    with atomic_path(out) as tmp:
+        if suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        elif suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_json(tmp, orient="records", indent=2, force_ascii=False)
+    return out
 
 
 def _classes(args: argparse.Namespace) -> list[str]:
@@ -69,7 +100,7 @@ def _classes(args: argparse.Namespace) -> list[str]:
 def _add_query_options(parser: argparse.ArgumentParser) -> None:
     """What both verbs that retrieve for a task take: its class names, pairs per class, retrieval mode."""
     parser.add_argument("--classes", required=True, help="comma-separated class names")
-    parser.add_argument("--k", type=int, default=50, help="pairs retrieved per class")
+    parser.add_argument("--k", type=positive_int, default=50, help="pairs retrieved per class")
     parser.add_argument("--mode", choices=["t2t", "t2i"], default="t2t",
                         help="text-to-text (pool texts) or text-to-image (pool images)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -96,5 +127,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     retrieve = sub.add_parser("retrieve", help="pool pairs REACT retrieves for class names",
                               description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     _add_query_options(retrieve)
-    retrieve.add_argument("--out", metavar="FILE.parquet", help="write the retrieved pairs here")
+    retrieve.add_argument("--out", metavar="FILE", help="write the retrieved pairs here: FILE.parquet, FILE.csv "
+                          "or FILE.json (records); the suffix picks the format")
     retrieve.set_defaults(func=run_retrieve)

@@ -1,6 +1,9 @@
 """Read any ``<root>/<domain>/<class>/<image>`` folder: PACS, Office-Home, VLCS, DomainNet, minidomains.
 
 Every image is opened and decoded once; broken files land in ``skipped`` with a reason instead of crashing.
+Symlinks are followed while they stay inside the dataset folder; one that leads outside it is skipped with a
+reason (and one warning) unless ``follow_links``: a link can pull another dataset's, or the held-out, images in.
+The same bytes under two classes, or in two domains, are reported in one warning line each.
 Every sha256 comes from the hash cache (:mod:`steervis.data.hashes`): a file whose size and mtime are unchanged
 is not hashed again, and an image edited after ``manifest.parquet`` was written gets its new hash.
 
@@ -17,13 +20,14 @@ is not hashed again, and an image edited after ``manifest.parquet`` was written 
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from steervis.data.hashes import HashCache, walk_files
+from steervis.data.hashes import HashCache
 from steervis.data.images import BadImage, open_image
 from steervis.data.manifest import MANIFEST_NAME
 from steervis.errors import SteervisError
@@ -31,8 +35,10 @@ from steervis.errors import SteervisError
 if TYPE_CHECKING:
     import pandas as pd
 
+log = logging.getLogger(__name__)
 # Operating-system litter that is never an image and not worth reporting.
 IGNORED_NAMES = {"Thumbs.db", "desktop.ini", MANIFEST_NAME}
+FOLLOW_HINT = "pass --follow-links (follow_links=True) to read what they lead to"
 
 
 @dataclass
@@ -85,6 +91,60 @@ def _subdirs(path: Path) -> list[str]:
     return sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def _outside(path: Path, root: Path) -> str | None:
+    """Where ``path`` really is, if that is outside ``root`` (``root`` is resolved); ``None`` inside it."""
+    real = Path(os.path.realpath(path))
+    return None if real.is_relative_to(root) else str(real)
+
+
+def walk_dataset(start: Path, root: Path, follow_links: bool) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Every file under ``start`` (a class folder of ``root``) and ``(link, target)`` for each symlink not
+    followed because it leads outside ``root``. Each real folder is read once, so a link loop ends."""
+    files: list[Path] = []
+    refused: list[tuple[str, str]] = []
+
+    def allowed(path: Path) -> bool:
+        target = None if follow_links else _outside(path, root)
+        if target is not None:
+            refused.append((str(path), target))
+        return target is None
+
+    if not allowed(start):  # a domain or class folder that is itself a link out of the dataset
+        return files, refused
+    seen: set[str] = set()
+    for folder, dirs, names in os.walk(start, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(folder, d))
+                         or allowed(Path(folder) / d))
+        files += [Path(folder) / n for n in sorted(names)
+                  if not os.path.islink(os.path.join(folder, n)) or allowed(Path(folder) / n)]
+    return files, refused
+
+
+def warn_duplicates(frame: pd.DataFrame, root: Path) -> dict[str, int]:
+    """One warning line per kind of duplicate (the same sha256 under two classes, or in two domains), naming
+    how many images and an example pair; returns the counts."""
+    counts = {}
+    for column, what, why in [
+        ("class", "under two classes", "one of each pair carries the wrong label"),
+        ("domain", "in two domains", "holding out either domain would test on training images, which "
+         "`steervis evaluate` refuses"),
+    ]:
+        spread = frame.groupby("sha256")[column].nunique()
+        twice = spread[spread > 1].index
+        counts[column] = len(twice)
+        if len(twice):
+            pair = frame[frame["sha256"] == twice[0]].drop_duplicates(column)["path"].head(2)
+            a, b = (Path(p).relative_to(root).as_posix() if Path(p).is_relative_to(root) else p for p in pair)
+            log.warning("%d image(s) in %s appear %s with the same bytes, e.g. %s and %s: %s; remove the copies "
+                        "(or the symlink that duplicates a folder).", len(twice), root, what, a, b, why)
+    return counts
+
+
 def _known_hashes(root: Path) -> dict[str, str]:
     """Relative path → sha256 from the manifest, if there is a readable one."""
     if not (root / MANIFEST_NAME).exists():
@@ -124,6 +184,7 @@ def load_folder(
     workers: int | None = None,
     progress: bool = False,
     images: Any = None,
+    follow_links: bool = False,
 ) -> FolderData:
     """Index and validate ``<root>/<domain>/<class>/<image>``.
 
@@ -135,6 +196,7 @@ def load_folder(
         progress: Show a tqdm progress bar.
         images: A :class:`~steervis.data.decoded.DecodedImages` that keeps the decoded images for the run's
             later steps (describe, features), so each image is decoded once.
+        follow_links: Also follow symlinks that lead outside ``root`` (those inside it are always followed).
 
     Returns:
         A :class:`FolderData`; unusable files are listed in ``skipped``, never raised.
@@ -155,21 +217,27 @@ def load_folder(
         _did_you_mean("domain", list(domains), present_domains, root)
     chosen_domains = list(domains) if domains else present_domains
     files: list[tuple[Path, str, str]] = []
+    outside: list[tuple[str, str]] = []
     present_classes: set[str] = set()
     for domain in chosen_domains:
         for cls in _subdirs(root / domain):
             present_classes.add(cls)
             if classes and cls not in classes:
                 continue
-            for path in walk_files(root / domain / cls):  # symlinked sub-folders count, like symlinked classes
-                if path.is_file() and not path.name.startswith(".") and path.name not in IGNORED_NAMES:
-                    files.append((path, domain, cls))
+            found, refused = walk_dataset(root / domain / cls, root, follow_links)
+            outside += refused
+            files += [(path, domain, cls) for path in found
+                      if path.is_file() and not path.name.startswith(".") and path.name not in IGNORED_NAMES]
     if classes:
         _did_you_mean("class", list(classes), sorted(present_classes), root)
+    if outside:
+        log.warning("%d symlink(s) under %s lead outside it and were not followed, e.g. %s → %s; %s.",
+                    len(outside), root, *outside[0], FOLLOW_HINT)
     if not files:
+        links = f"; {len(outside)} symlink(s) leading outside it were not followed ({FOLLOW_HINT})" if outside else ""
         raise SteervisError(
             f"No images found in {root}. Expected the layout <root>/<domain>/<class>/<image> "
-            f"(domains found: {', '.join(present_domains) or 'none'})."
+            f"(domains found: {', '.join(present_domains) or 'none'}){links}."
         )
 
     known = _known_hashes(root)
@@ -183,7 +251,8 @@ def load_folder(
             jobs = tqdm(jobs, total=len(files), desc=f"checking {root.name}", unit="img")
         results = list(jobs)
 
-    rows, skipped = [], []
+    rows = []
+    skipped = [(link, f"a symlink to {target}, outside the dataset folder; {FOLLOW_HINT}") for link, target in outside]
     for (path, domain, cls), (digest, reason) in zip(files, results, strict=True):
         if reason is None:
             rows.append({"path": str(path), "domain": domain, "class": cls, "sha256": digest})
@@ -194,6 +263,7 @@ def load_folder(
         raise SteervisError(f"None of the {len(files)} files under {root} is a readable image; see e.g. "
                             f"{skipped[0][0]}: {skipped[0][1]}")
     frame = frame.sort_values(["domain", "class", "path"], kind="stable").reset_index(drop=True)
+    warn_duplicates(frame, root)
     return FolderData(
         frame=frame,
         skipped=sorted(skipped),

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PureWindowsPath
 from typing import Any
 
 from steervis.config import from_dict
@@ -46,6 +47,10 @@ class EvaluateConfig:
             is set for a run (describe-decide's adapter card records it).
         describe: the describer every method shares (its values in YAML, e.g. {matcher: tiny-clip}).
         out: folder under which the run folder is created.
+        name: the run folder's name inside ``out``: a plain folder name, no path separators or ``..``
+            ("" = <protocol>-<config hash>, so the same config resumes the same folder).
+        follow_links: also read symlinks in the data folder that lead outside it (links that stay inside it
+            are always followed).
         gallery: number of mistakes shown per method in the report.
     """
 
@@ -64,9 +69,35 @@ class EvaluateConfig:
     out: str = "runs"
     name: str = ""
     gallery: int = 12
+    follow_links: bool = False
 
     def __post_init__(self) -> None:
         if not self.methods:  # `--methods ''` must not quietly mean "every method" or "nothing"
             raise SteervisError("methods is empty: name at least one method (`steervis evaluate --list-methods`).")
+        check_run_name(self.name)
         if isinstance(self.describe, dict):  # EvaluateConfig(describe={"matcher": ...}) from Python
             self.describe = from_dict(DescribeConfig, self.describe, where="describe.")
+
+
+def check_run_name(name: str) -> None:
+    """A run name names one folder inside ``out``: ``../x``, ``a/b`` or ``/tmp/x`` would write elsewhere."""
+    if not isinstance(name, str) or name == "":  # "" is the default: a name derived from the config
+        return
+    why = _not_a_folder_name(name)
+    if why:
+        raise SteervisError(f"Run name {name!r} must be a plain folder name inside --out ({why}): e.g. "
+                            "--set name=ablation-1, and choose where runs go with --out.")
+
+
+def _not_a_folder_name(name: str) -> str:
+    """Why ``name`` is not one folder name ("" if it is)."""
+    separators = [sep for sep in ("/", "\\") if sep in name]
+    if separators:
+        return f"it contains {separators[0]!r}, a path separator"
+    if not name.strip():
+        return "it is blank"
+    if name.strip() in (".", ".."):
+        return "it names the --out folder itself or its parent"
+    if PureWindowsPath(name).drive:  # "C:x" is relative to drive C's working folder on Windows
+        return "it names a drive"
+    return ""

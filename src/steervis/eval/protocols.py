@@ -65,7 +65,8 @@ def uda_splits(frame: pd.DataFrame, source: list[str], targets: list[str]) -> li
 
 
 def check_splits(splits: list[Split]) -> list[Split]:
-    """Every split trains on at least two classes: one class is nothing to learn (and a scikit-learn traceback)."""
+    """Every split trains on at least two classes (one class is nothing to learn, and a scikit-learn traceback)
+    and never on one of its test images (the same bytes in a training domain, e.g. through a copied folder)."""
     for split in splits:
         train_classes = sorted(split.train["class"].unique())
         if len(train_classes) < 2:
@@ -74,7 +75,28 @@ def check_splits(splits: list[Split]) -> list[Split]:
                 f"Split {split.name!r}: the training domains ({domains}) hold "
                 f"{'one class, ' + repr(train_classes[0]) if train_classes else 'no images'}; training needs at "
                 "least two classes. Hold out another domain, or add class folders to the training domains.")
+        check_no_leak(split)
     return splits
+
+
+def check_no_leak(split: Split) -> None:
+    """Refuse a split whose test images (by sha256) are also among its training images."""
+    if "sha256" not in split.test or "sha256" not in split.train:  # hand-made frames without hashes
+        return
+    leaked = split.test[split.test["sha256"].isin(set(split.train["sha256"]))]
+    if leaked.empty:
+        return
+    test = leaked.iloc[0]
+    train = split.train[split.train["sha256"] == test["sha256"]].iloc[0]
+    raise SteervisError(
+        f"Split {split.name!r} would test on {len(leaked)} image(s) it also trains on (the same bytes in a "
+        f"training domain), e.g. {_short(test['path'])} is also {_short(train['path'])}: remove the copies (or the "
+        "symlink that duplicates a folder) from one of the domains.")
+
+
+def _short(path: str) -> str:
+    """``domain/class/name`` of an image path: enough to find it, short enough for one sentence."""
+    return "/".join(str(path).replace("\\", "/").split("/")[-3:])
 
 
 @PROTOCOLS.register("dg", help="leave one domain out: train on the others, test on each held-out domain", adapt=False)

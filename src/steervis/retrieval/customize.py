@@ -227,15 +227,23 @@ def default_settings() -> ReactSettings:
 
 
 def customized_models() -> list[dict[str, Any]]:
-    """Every customized matcher in the cache, from its model card (what ``steervis models`` lists)."""
+    """Every customized matcher in the cache, from its model card (what ``steervis models`` lists); a card that
+    cannot be read is a row with ``error`` (a sentence naming its path), so one damaged folder hides no other."""
     dirs = [react_pool_dir(), *sorted(cache_dir("models", "react").glob("*"))]
-    rows = []
-    for directory in dirs:
-        card_file = directory / "card.json"
-        if not card_file.is_file():
-            continue
+    return [card_row(d) for d in dirs if (d / "card.json").is_file()]
+
+
+def card_row(directory: Path) -> dict[str, Any]:
+    """One customized matcher's summary from ``directory/card.json``, or ``{"path", "error"}`` if it is damaged."""
+    card_file = directory / "card.json"
+    rebuild = "rebuild it (`steervis react build-pool`, or `steervis react customize` for a task's matcher)"
+    try:
         card = json.loads(card_file.read_text())
-        rows.append({"name": card.get("name"), "base": card.get("base"), "pairs": card.get("pairs"),
-                     "pool_hash": card.get("pool_hash"), "final_loss": (card.get("losses") or [None])[-1],
-                     "classes": len(card.get("classes", [])) or None, "path": str(directory), "card": card})
-    return rows
+    except (OSError, ValueError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return {"path": str(directory), "error": f"{card_file} is damaged ({type(err).__name__}): {rebuild}."}
+    losses = card.get("losses") if isinstance(card, dict) else None
+    if not isinstance(card, dict) or not isinstance(losses or [], list) or not isinstance(card.get("classes", []), list):
+        return {"path": str(directory), "error": f"{card_file} is not a model card (unexpected fields): {rebuild}."}
+    return {"name": card.get("name"), "base": card.get("base"), "pairs": card.get("pairs"),
+            "pool_hash": card.get("pool_hash"), "final_loss": (losses or [None])[-1],
+            "classes": len(card.get("classes", [])) or None, "path": str(directory), "card": card}

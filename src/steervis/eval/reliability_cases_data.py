@@ -1,0 +1,131 @@
+"""The rows of ``steervis bench reliability`` for results that were wrong without a word about the data.
+
+A paired difference between runs that saw other images, a run name that leads out of ``--out``, a symlinked
+folder that pulls images into training (from inside the dataset or from outside it), ``retrieve --out`` writing
+another format than its suffix names, and one damaged model card hiding the ``steervis models`` listing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from steervis.eval.reliability import TINY_EVALUATE, Outcome, Workspace, case, refused, seen_line
+from steervis.eval.reliability_cases_react import toy_pool
+
+
+def _evaluate(ws: Workspace, data: Path, out: Path, methods: str, *extra: str) -> list:
+    return ["evaluate", "--data", data, "--out", out, "--methods", methods, *TINY_EVALUATE, *extra]
+
+
+def _edited_copy(ws: Workspace, name: str) -> Path:
+    """The toy dataset again with one image's pixels changed: the same paths, one other image."""
+    from PIL import Image
+
+    data = ws.root / name
+    if not data.exists():
+        shutil.copytree(ws.toy(), data)
+        image = sorted((data / "sketch" / "circle").glob("*.png"))[0]
+        with Image.open(image) as img:
+            edited = img.convert("RGB")
+        edited.putpixel((0, 0), (255, 0, 0) if edited.getpixel((0, 0)) != (255, 0, 0) else (0, 0, 255))
+        edited.save(image)
+    return data
+
+
+@case("input-paired-other-images", "`steervis bench paired --opt run=A,B` on runs whose images differ "
+      "(same paths, one image edited)")
+def _paired_other_images(ws: Workspace) -> Outcome:
+    runs = ws.root / "runs-paired"
+    ws.steervis(*_evaluate(ws, ws.toy(), runs, "zeroshot", "--set", "name=a"))
+    ws.steervis(*_evaluate(ws, _edited_copy(ws, "toy-edited"), runs, "zeroshot@other", "--set", "name=b"))
+    proc = ws.steervis("bench", "paired", "--opt", f"run={runs / 'a'},{runs / 'b'}", "--opt", "a=zeroshot",
+                       "--opt", "b=zeroshot@other")
+    outcome = refused(proc)
+    outcome.result += ", the count of differing images named" if "1 of zeroshot's" in proc.stderr else \
+        ", BUT NO COUNT OF DIFFERING IMAGES"
+    return outcome
+
+
+@case("input-run-name-escapes", "`steervis evaluate --set name=../../escaped` (a run name leading out of --out)")
+def _run_name_escapes(ws: Workspace) -> Outcome:
+    outside = ws.root / "name-escape"  # where ../../escaped would land: still inside the workspace
+    proc = ws.steervis(*_evaluate(ws, ws.toy(), outside / "a" / "runs", "zeroshot", "--set", "name=../../escaped"))
+    return refused(proc, absent=outside)
+
+
+@case("input-data-link-into-training", "`steervis evaluate` on a dataset whose photo/star folder is a symlink "
+      "to sketch/circle (held-out images in training, under the wrong label)")
+def _link_into_training(ws: Workspace) -> Outcome:
+    data = ws.root / "toy-linked-inside"
+    if not data.exists():
+        shutil.copytree(ws.toy(), data)
+        (data / "photo" / "star").symlink_to("../sketch/circle", target_is_directory=True)
+    out = ws.root / "runs-linked-inside"
+    proc = ws.steervis(*_evaluate(ws, data, out, "zeroshot"))
+    outcome = refused(proc, absent=out)
+    warned = "under two classes" in proc.stderr and "in two domains" in proc.stderr
+    outcome.result += ", the copies reported in a warning" if warned else ", BUT NO WARNING ABOUT THE COPIES"
+    return outcome
+
+
+@case("input-data-link-outside", "`steervis data summary` on a dataset with a class folder symlinked to "
+      "images outside it, then with `--follow-links`")
+def _link_outside(ws: Workspace) -> Outcome:
+    data = ws.root / "toy-linked-outside"
+    if not data.exists():
+        shutil.copytree(ws.toy(), data)
+        (data / "photo" / "star").symlink_to(ws.toy() / "sketch" / "circle", target_is_directory=True)
+    plain = ws.steervis("data", "summary", "--data", data)
+    followed = ws.steervis("data", "summary", "--data", data, "--follow-links")
+    counts = [_images(p.stdout) for p in (plain, followed)]
+    ok = plain.returncode == 0 and "--follow-links" in plain.stderr and counts == [24, 28]
+    return Outcome(seen_line(plain), plain.returncode,
+                   f"not followed ({counts[0]} images), said in one warning; --follow-links reads it "
+                   f"({counts[1]} images)" if ok else f"IMAGES {counts} (24 without the link, 28 with it)")
+
+
+def _images(stdout: str) -> int | None:
+    first = stdout.splitlines()[0] if stdout.strip() else ""
+    words = first.split(": ", 1)[-1].split()
+    return int(words[0]) if words and words[0].isdigit() else None
+
+
+@case("input-retrieve-out-csv", "`steervis retrieve --out pairs.csv`")
+def _retrieve_csv(ws: Workspace) -> Outcome:
+    toy_pool(ws)
+    out = ws.root / "retrieved.csv"
+    proc = ws.steervis("retrieve", "--classes", "circle", "--k", "3", "--quiet", "--out", out)
+    try:
+        rows = len(pd.read_csv(out)) if proc.returncode == 0 else -1
+    except (OSError, ValueError, UnicodeDecodeError):  # Parquet bytes under a .csv name
+        rows = -1
+    return Outcome(seen_line(proc), proc.returncode, f"a CSV file of {rows} pairs" if rows > 0
+                   else "NOT A READABLE CSV FILE" if proc.returncode == 0 else refused(proc).result)
+
+
+@case("input-retrieve-out-suffix", "`steervis retrieve --out pairs.txt` (a suffix that names no table format)")
+def _retrieve_suffix(ws: Workspace) -> Outcome:
+    out = ws.root / "retrieved.txt"
+    return refused(ws.steervis("retrieve", "--classes", "circle", "--quiet", "--out", out), absent=out)
+
+
+@case("input-models-damaged-card", "`steervis models` with one customized matcher's card.json damaged")
+def _models_damaged_card(ws: Workspace) -> Outcome:
+    sub = ws.fresh("models-damaged")
+    react = sub.home / "models" / "react"
+    for name, text in [("broken", "{not json"), ("good", json.dumps(
+            {"name": "react", "base": "conse", "pairs": 4, "losses": [0.5], "classes": ["a", "b"], "pool_hash": "p"}))]:
+        (react / name).mkdir(parents=True, exist_ok=True)
+        (react / name / "card.json").write_text(text)
+    proc = sub.steervis("models")
+    lines = proc.stdout.splitlines()
+    damaged = next((line.strip() for line in lines if line.strip().startswith("broken")), "")
+    listed = any(line.split()[:2] == ["good", "react"] for line in lines)
+    ok = proc.returncode == 0 and "broken/card.json" in damaged and listed
+    seen = f"(stdout) {damaged}".replace(str(sub.home), "$STEERVIS_HOME") if damaged else seen_line(proc)
+    return Outcome(seen, proc.returncode, "listed around it: the damaged entry named with its path and reason, "
+                   "the rest listed" if ok else "THE LISTING BROKE OR HID THE DAMAGED ENTRY")
