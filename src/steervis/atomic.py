@@ -55,8 +55,13 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield an empty temporary folder; on success it replaces the folder ``path`` (old one removed)."""
+def atomic_dir(path: str | Path, kind: str = "folder", config_hash: str = "") -> Iterator[Path]:
+    """Yield an empty temporary folder; on success it is stamped and replaces the folder ``path``.
+
+    An existing ``path`` is replaced only when steervis wrote it (see :func:`steervis.outputs.may_replace`).
+    """
+    from steervis.outputs import write_stamp
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not path.is_dir():
@@ -67,14 +72,25 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     tmp.mkdir()
     try:
         yield tmp
+        write_stamp(tmp, kind, config_hash)  # last: a folder without it was never finished
         replace_dir(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def replace_dir(staging: str | Path, path: str | Path) -> Path:
-    """Put the finished folder ``staging`` at ``path``, moving an old ``path`` aside first and removing it after."""
+    """Put the finished folder ``staging`` at ``path``, moving an old ``path`` aside first and removing it after.
+
+    The old folder is removed only when steervis wrote it; a folder of the user's own is refused, never deleted.
+    """
+    from steervis.outputs import foreign_files, may_replace
+
     staging, path = Path(staging), Path(path)
+    if not may_replace(path):
+        from steervis.errors import SteervisError
+
+        raise SteervisError(f"{path} holds files steervis did not write ({foreign_files(path)}): it is left as "
+                            "it is; give a new or empty folder.")
     if path.exists():
         old = _sibling(path, "old")
         os.replace(path, old)

@@ -22,7 +22,12 @@ from dataclasses import is_dataclass
 from steervis import commands
 from steervis.commands._options import HelpFormatter
 from steervis.errors import SteervisError
+from steervis.outputs import check_writable, os_error_sentence
 
+READ_ONLY_VERBS = {"models"}  # verbs that only look: they work on a read-only cache
+# Free space the cache needs for any verb that writes to it: descriptions, features and prepared models of a
+# task come to tens of MB; a verb refuses a nearly full disk up front instead of failing after its compute.
+CACHE_SPACE = 64 << 20
 EPILOG = """examples:
   steervis setup                                  # prepare embedded models + build minidomains (idempotent)
   steervis models                                 # what can be loaded, what is cached
@@ -58,16 +63,26 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        if args.verb not in READ_ONLY_VERBS:
+            check_cache()
         result = args.func(args)
-    except SteervisError as err:
+    except (SteervisError, OSError) as err:  # an OSError here is the disk's or the OS's: one sentence too
         if args.verbose or os.environ.get("STEERVIS_TRACEBACK"):
             raise
-        print(f"steervis: error: {err}", file=sys.stderr)
+        print(f"steervis: error: {err if isinstance(err, SteervisError) else os_error_sentence(err)}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("steervis: interrupted; finished work is kept, rerun the same command to resume.", file=sys.stderr)
         return 130
     return int(result or 0) if not is_dataclass(result) else 0
+
+
+def check_cache() -> None:
+    """Before any compute: the cache (``STEERVIS_HOME``) must be writable and have room."""
+    from steervis.paths import home_path
+
+    check_writable(home_path(), CACHE_SPACE, "the cache (STEERVIS_HOME)")
 
 
 if __name__ == "__main__":

@@ -11,9 +11,14 @@ import os
 from pathlib import Path
 
 
+def home_path() -> Path:
+    """Where the cache root is, without creating it."""
+    return Path(os.environ.get("STEERVIS_HOME", Path.home() / ".cache" / "steervis")).expanduser()
+
+
 def steervis_home() -> Path:
     """The cache root; created on first use."""
-    root = Path(os.environ.get("STEERVIS_HOME", Path.home() / ".cache" / "steervis")).expanduser()
+    root = home_path()
     root.mkdir(parents=True, exist_ok=True)
     return root
 

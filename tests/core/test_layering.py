@@ -2,7 +2,8 @@
 
 Floors, lowest first (a module may import its own floor and the floors below it):
 
-    0  steervis, errors, paths, registry, config, lazy, atomic, classes, numeric, packages, partstore, stats
+    0  steervis, errors, paths, registry, config, lazy, atomic, outputs, classes, numeric, packages, partstore,
+       stats
     1  zoo, data
     2  lm, describe, vlm (beside describe: its ``llava`` captioner reads a VLM; vlm never imports describe)
     3  decide, retrieval
@@ -24,8 +25,8 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 FLOORS = {
-    0: ["steervis", "errors", "paths", "registry", "config", "lazy", "atomic", "classes", "numeric", "packages",
-        "partstore", "stats"],
+    0: ["steervis", "errors", "paths", "registry", "config", "lazy", "atomic", "outputs", "classes", "numeric",
+        "packages", "partstore", "stats"],
     1: ["zoo", "data"],
     2: ["lm", "describe", "vlm"],
     3: ["decide", "retrieval"],

@@ -83,7 +83,7 @@ def test_the_key_names_the_pool_and_old_keys_stay_valid(toy_pool):
     assert "pool_captions" not in plain.content_fields() and "pool_hash" not in plain.content_fields()
     on = config(pool_captions=3)
     assert on.cache_key() not in {plain.cache_key(), config(pool_captions=5).cache_key()}
-    assert "pool_caption_style" not in on.content_fields()  # the default keeps session 20's keys
+    assert "pool_caption_style" not in on.content_fields()  # the default keeps the keys of descriptions stored before the option
     assert config(pool_captions=3, pool_caption_style=False).cache_key() != on.cache_key()
     assert config(pool_caption_style=False).cache_key() == plain.cache_key()  # no captions: nothing to strip
     before = on.cache_key()

@@ -3,7 +3,8 @@
 Describes every image under ``--data`` (``<root>/<domain>/<class>/<image>``) once: descriptions live in the
 content-addressed store (``$STEERVIS_HOME/descriptions``), so a rerun only describes what is new, and a killed
 run resumes. Writes ``descriptions.parquet``, ``descriptions.jsonl``, ``failures.csv``, ``summary.json`` and
-the resolved ``config.yaml`` into ``--out``.
+the resolved ``config.yaml`` into ``--out``, all at once: a new or empty folder, or (``--overwrite``) an earlier
+export; never a folder holding other files.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from steervis.commands._options import (
     HelpFormatter,
     add_config_options,
     add_field_flags,
+    add_follow_links,
     field_values,
     resolve_config,
 )
@@ -42,6 +45,22 @@ def run(args: argparse.Namespace) -> int:
         from steervis.errors import SteervisError
 
         raise SteervisError("--data DIR is required (a <root>/<domain>/<class>/<image> folder).")
+    from steervis.outputs import check_out_dir, check_writable, output_lock
+
+    if args.out:  # the default export folder lies in the cache, which steervis owns
+        check_out_dir(args.out, overwrite=args.overwrite, inputs=[args.data], kind="descriptions export")
+        check_writable(args.out, EXPORT_SPACE, "the descriptions export")
+        with output_lock(args.out):
+            return describe_into(args, cfg)
+    return describe_into(args, cfg)
+
+
+# Room an export needs: descriptions are ~1 KB of text an image in two formats; 16 MB covers ~8k images.
+EXPORT_SPACE = 16 << 20
+
+
+def describe_into(args: argparse.Namespace, cfg: Any) -> int:
+    from steervis.atomic import atomic_dir
     from steervis.config import save_config
     from steervis.data.decoded import DecodedImages
     from steervis.data.folder import load_folder
@@ -50,22 +69,23 @@ def run(args: argparse.Namespace) -> int:
     from steervis.retrieval.customize import describe_for_task
 
     images = DecodedImages()  # the folder check decodes each image once; describe reuses it
-    data = load_folder(args.data, domains=args.domains or None, progress=not args.quiet, images=images)
+    data = load_folder(args.data, domains=args.domains or None, progress=not args.quiet, images=images,
+                       follow_links=args.follow_links)
     cfg = describe_for_task(cfg, data.classes, not args.quiet)  # class tags and react: this folder's classes
     out = Path(args.out) if args.out else cfg.store_dir() / "exports" / f"{data.root.name}-{cfg.cache_key()}"
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, out / "config.yaml")
     descriptions = describe(data.frame, cfg, progress=not args.quiet, images=images)
     summary = descriptions.summary
-    paths = export_descriptions(data.frame, descriptions, out, args.components or None)
     failures = sorted(data.skipped) + summary.failures
-    with open(out / "failures.csv", "w", encoding="utf-8") as handle:
-        handle.write("path,reason\n")
-        handle.writelines(f"{json.dumps(p)},{json.dumps(r)}\n" for p, r in failures)
     report = {**summary.to_dict(), "failed": len(failures), "skipped_when_indexing": len(data.skipped),
               "config_hash": cfg.cache_key(), "out": str(out)}
     report.pop("failures")
-    (out / "summary.json").write_text(json.dumps(report, indent=2))
+    with atomic_dir(out, kind="descriptions export", config_hash=cfg.cache_key()) as staging:  # all files at once
+        save_config(cfg, staging / "config.yaml")
+        paths = export_descriptions(data.frame, descriptions, staging, args.components or None)
+        with open(staging / "failures.csv", "w", encoding="utf-8") as handle:
+            handle.write("path,reason\n")
+            handle.writelines(f"{json.dumps(p)},{json.dumps(r)}\n" for p, r in failures)
+        (staging / "summary.json").write_text(json.dumps(report, indent=2))
     first = next((d for d in descriptions if d is not None), None)
     if first is not None and not args.quiet:
         print(f"example ({Path(data.frame['path'].iloc[0]).name}):\n{first.render(args.components or None)}\n")
@@ -82,8 +102,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     parser.add_argument("--data", metavar="DIR", help="dataset folder <root>/<domain>/<class>/<image>")
     parser.add_argument("--domains", nargs="*", metavar="D", help="only these domains (default: all)")
+    add_follow_links(parser)
     parser.add_argument("--out", metavar="DIR",
-                        help="export folder (default: $STEERVIS_HOME/descriptions/exports/<data>-<hash>)")
+                        help="export folder, new or empty (default: $STEERVIS_HOME/descriptions/exports/<data>-<hash>)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an earlier `steervis describe` export "
+                        "at --out (only a steervis export)")
     add_field_flags(parser, DescribeConfig, FLAGS)
     parser.add_argument("--components", nargs="*", choices=["tags", "attributes", "captions"],
                         help="components in the exported text (default: all that exist)")

@@ -16,7 +16,7 @@ from steervis.commands._options import (
     resolve_config,
 )
 
-FLAGS = ["data", "protocol", "methods", "out"]  # EvaluateConfig fields that are also flags
+FLAGS = ["data", "protocol", "methods", "out", "follow_links"]  # EvaluateConfig fields that are also flags
 EXAMPLE = """examples:
   steervis evaluate --preset quick                      # what `make demo` runs
   steervis evaluate --data ~/PACS --protocol dg --methods zeroshot,linear-probe

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 
-from steervis.commands._options import HelpFormatter, add_config_options, resolve_config
+from steervis.commands._options import HelpFormatter, add_config_options, add_follow_links, resolve_config
 
 EXAMPLE = """examples:
   steervis fit --data ~/.cache/steervis/data/minidomains --domains photo,clipart --out runs/pc
   steervis fit --data DIR --out runs/x --preset decide-full --set train.epochs=1
   steervis fit --data DIR --out runs/x --describe-preset describe-vllavo   # CLIP + BLIP from the hub
+  steervis fit --data DIR --out runs/x --overwrite    # refit into the same folder
   steervis fit --data DIR --out runs/x --print-config
 """
 
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     domains = [d.strip() for d in (args.domains or "").split(",") if d.strip()]
     from steervis.methods.finetune import fit
 
-    card = fit(args.data, args.out, config, domains=domains, describe=dcfg, progress=not args.quiet)
+    card = fit(args.data, args.out, config, domains=domains, describe=dcfg, progress=not args.quiet,
+               overwrite=args.overwrite, follow_links=args.follow_links)
     train = card.get("train", {})
     print(f"adapter written to {args.out}: {len(card['classes'])} classes, {card.get('n_train')} descriptions, "
           f"{train.get('steps')} steps in {train.get('seconds')} s, loss {train.get('loss_first'):.3f} → "
@@ -52,7 +54,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     parser.add_argument("--data", help="dataset folder <root>/<domain>/<class>/<image>")
     parser.add_argument("--domains", default="", help="comma-separated training domains (default: all)")
-    parser.add_argument("--out", help="output folder for the adapter and its model card")
+    add_follow_links(parser)
+    parser.add_argument("--out", help="output folder for the adapter and its model card: new or empty (a folder "
+                        "holding other files is refused, never replaced)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a previous `steervis fit` output at --out (only a steervis output)")
     parser.add_argument("--describe-preset", default="describe-offline",
                         help="describer preset (describe-offline, describe-vllavo, describe-tiny)")
     parser.add_argument("--describe-set", dest="describe_overrides", metavar="KEY=VALUE", action="append",

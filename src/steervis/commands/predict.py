@@ -3,7 +3,9 @@
 Each image is described with the describer config recorded in the adapter's card, the description is put into
 the same template, and the LM scores every class (or generates, with ``--set inference=generate``). Writes CSV
 or JSON (by the ``--out`` suffix): path, label, confidence, the probability of every class, and the description
-the model read. The resolved config is written beside it (``<out>.config.yaml``).
+the model read. The resolved config is written beside it (``<out>.config.yaml``), last, naming the sha256 of
+the predictions it goes with: predictions without it were interrupted. A second predict into the same ``--out``
+is refused while the first runs.
 """
 
 from __future__ import annotations
@@ -19,9 +21,13 @@ EXAMPLE = """examples:
 """
 
 
+# Room for the predictions file: a few hundred bytes a row; 16 MB covers tens of thousands of images.
+PREDICT_SPACE = 16 << 20
+
+
 def run(args: argparse.Namespace) -> int:
-    from steervis.config import save_config
-    from steervis.methods.finetune import check_out_file, predict, predict_config, write_predictions
+    from steervis.methods.finetune import check_out_file, predict_config
+    from steervis.outputs import check_writable, output_lock
 
     if args.print_config:
         from steervis.config import dump_config
@@ -29,9 +35,26 @@ def run(args: argparse.Namespace) -> int:
         print(dump_config(predict_config(args.adapter, args.overrides)), end="")
         return 0
     check_out_file(args.out)
+    check_writable(args.out, PREDICT_SPACE, "the predictions")
+    with output_lock(args.out):
+        return predict_and_write(args)
+
+
+def predict_and_write(args: argparse.Namespace) -> int:
+    import hashlib
+    from pathlib import Path
+
+    from steervis.atomic import write_text
+    from steervis.config import dump_config
+    from steervis.methods.finetune import predict, write_predictions
+
     frame, config = predict(args.adapter, args.input, args.overrides)
-    path = write_predictions(frame, args.out)
-    save_config(config, path.with_name(path.name + ".config.yaml"))
+    path = Path(args.out)
+    beside = path.with_name(path.name + ".config.yaml")
+    beside.unlink(missing_ok=True)  # a stale config never sits beside new predictions, even after a kill
+    write_predictions(frame, path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    write_text(beside, f"# predictions: {path.name} sha256 {digest}\n{dump_config(config)}")
     counts = frame["label"].value_counts().head(5)
     print(f"{len(frame)} predictions written to {path}; most frequent: "
           + ", ".join(f"{k} ({v})" for k, v in counts.items()))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
-from steervis.commands._options import HelpFormatter
+from steervis.commands._options import HelpFormatter, fraction, non_negative_int, positive_int
 
 EXAMPLE = """examples:
   steervis vlm train --stage 1                           # projector on 3000 pool captions (~10 min)
@@ -43,15 +44,33 @@ def _settings(args: argparse.Namespace):
         raise SteervisError(f"--set: {err}") from None
 
 
+# Room a trained stage needs: a 135M LM's LoRA adapter, the projector and the trainer's checkpoint (weights
+# plus Adam's two moments) stay under 200 MB; 256 MB refuses a full disk before hours of training.
+TRAIN_SPACE = 256 << 20
+
+
 def train(args: argparse.Namespace) -> int:
+    from steervis.outputs import check_out_dir, check_writable, output_lock
+    from steervis.vlm.model import trained_dir
+
+    settings = _settings(args)
+    if args.out:  # the default folder lies in the cache, which steervis owns; a folder the user named is checked
+        check_out_dir(args.out, overwrite=args.overwrite, kind="vlm")
+    out = Path(args.out) if args.out else trained_dir(settings.stage)
+    check_writable(out, TRAIN_SPACE, "the trained model")
+    with output_lock(out):
+        if args.out:
+            check_out_dir(args.out, overwrite=args.overwrite, kind="vlm")  # a writer may have finished meanwhile
+        return train_into(args, settings, out)
+
+
+def train_into(args: argparse.Namespace, settings: Any, out: Path) -> int:
     import torch
 
-    from steervis.vlm.model import VLM, VLMConfig, open_vlm, trained_dir
+    from steervis.vlm.model import VLM, VLMConfig, open_vlm
     from steervis.vlm.train import build_items, train_stage
 
     torch.set_num_threads(args.threads) if args.threads else None
-    settings = _settings(args)
-    out = Path(args.out) if args.out else trained_dir(settings.stage)
     if settings.stage == 1:
         vlm = VLM.create(VLMConfig(lm=args.lm, tower=args.tower, projector=args.projector), seed=settings.seed)
     else:
@@ -81,15 +100,20 @@ def engine(args: argparse.Namespace) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    from steervis.commands._options import check_json_out
     from steervis.vlm.evaluate import easy_vqa_accuracy
     from steervis.vlm.model import open_vlm
 
+    out = check_json_out(args.out, "easy-vqa")  # before the model is loaded and asked
     result = easy_vqa_accuracy(open_vlm(args.model), images=args.images, text_only=args.text_only,
                                **({"suffix": ""} if args.no_format_prompt else {}))
     text = json.dumps({"model": str(args.model or "latest"), **result}, indent=2)
     print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    if out is not None:
+        from steervis.atomic import write_text
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text(out, text + "\n")
     return 0
 
 
@@ -100,32 +124,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr = verbs.add_parser("train", help="train stage 1 or 2 (resumable)", formatter_class=HelpFormatter)
     tr.add_argument("--stage", type=int, choices=[1, 2], required=True)
     tr.add_argument("--init", metavar="DIR", help="stage 2 starts from this stage-1 model (default: stage1)")
-    tr.add_argument("--out", metavar="DIR", help="where to save (default: $STEERVIS_HOME/models/vlm/stageN)")
+    tr.add_argument("--out", metavar="DIR", help="where to save (default: $STEERVIS_HOME/models/vlm/stageN); "
+                    "new or empty, never a folder holding other files")
+    tr.add_argument("--overwrite", action="store_true", help="replace a previous `vlm train` output at --out")
     tr.add_argument("--lm", default="smollm2-135m-instruct", help="stage 1: the causal LM (name or hub id)")
     tr.add_argument("--tower", default="efficientnet-lite0",
                     help="stage 1: the vision tower: efficientnet-lite0, clip:<hub id> or timm:<model name>")
     tr.add_argument("--projector", default="mlp2x_gelu", help="stage 1: linear, mlp2x_gelu or mlpNx_gelu")
     tr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                     help="a StageSettings value, e.g. pool_items=500, vqa_images=300, max_steps=50")
-    tr.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    tr.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
     tr.add_argument("--quiet", action="store_true", help="no progress bars")
     tr.set_defaults(func=train)
     en = verbs.add_parser("engine", help="the data engine: the embedded LM writes stage-2 instructions from pool "
                           "texts (cached; stage 2 reads them with --set engine_items=N)", formatter_class=HelpFormatter)
-    en.add_argument("--items", type=int, default=200, help="pool items to write for (three kinds each)")
+    en.add_argument("--items", type=positive_int, default=200, help="pool items to write for (three kinds each)")
     en.add_argument("--lm", default="smollm2-135m-instruct", help="the writer (a causal LM name or hub id)")
-    en.add_argument("--max-new-tokens", type=int, default=64, help="longest answer")
-    en.add_argument("--min-overlap", type=float, default=0.5, help="share of an answer's content words the text "
+    en.add_argument("--max-new-tokens", type=positive_int, default=64, help="longest answer, in tokens")
+    en.add_argument("--min-overlap", type=fraction, default=0.5, help="share of an answer's content words the text "
                     "must contain (else it is dropped)")
-    en.add_argument("--batch-size", type=int, default=8, help="prompts per generation batch")
+    en.add_argument("--batch-size", type=positive_int, default=8, help="prompts per generation batch")
     en.add_argument("--seed", type=int, default=0, help="the same seed as stage 2's, so it reuses these answers")
-    en.add_argument("--show", type=int, default=5, help="example conversations printed")
-    en.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    en.add_argument("--show", type=non_negative_int, default=5, help="example conversations printed (0: none)")
+    en.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
     en.add_argument("--quiet", action="store_true", help="no progress bar")
     en.set_defaults(func=engine)
     ev = verbs.add_parser("eval", help="easy-vqa greedy exact match on the test split", formatter_class=HelpFormatter)
     ev.add_argument("--model", help="a saved folder, stage1, stage2, tiny-llava or a hub Llava id (default: latest)")
-    ev.add_argument("--images", type=int, default=100, help="test images (3 questions each)")
+    ev.add_argument("--images", type=positive_int, default=100,
+                    help="test images, 3 questions each (more than the test split holds: all of it)")
     ev.add_argument("--text-only", action="store_true", help="ask without the image (the language-prior baseline)")
     ev.add_argument("--no-format-prompt", action="store_true",
                     help="ask without LLaVA-1.5's 'Answer the question using a single word or phrase.'")

@@ -2,7 +2,7 @@
 
 A builder takes :func:`build_lock`, works in :func:`staging_dir` (files an interrupted run finished there are
 reused when the recipe is the same; other recipes' leftovers are removed), removes what it does not list
-(:func:`prune`), writes its manifest last and :func:`swap_in` renames the folder into place.
+(:func:`prune`), writes its manifest last and :func:`swap_in` stamps the folder and renames it into place.
 
 >>> import tempfile, pathlib
 >>> root = pathlib.Path(tempfile.mkdtemp()) / "built"
@@ -11,8 +11,8 @@ reused when the recipe is the same; other recipes' leftovers are removed), remov
 ...     _ = (staging / "keep.txt").write_text("x"); _ = (staging / "stale.txt").write_text("y")
 ...     prune(staging, {"keep.txt"})
 ...     swap_in(staging, root)
->>> sorted(p.name for p in root.iterdir())
-['keep.txt']
+>>> sorted(p.name for p in root.iterdir())  # the stamp lets a later rebuild replace it
+['.steervis.json', 'keep.txt']
 """
 
 from __future__ import annotations
@@ -60,7 +60,10 @@ def prune(staging: Path, wanted: set[str]) -> None:
 
 
 def swap_in(staging: Path, root: Path) -> None:
-    """Put the finished ``staging`` folder at ``root`` (the old build, if any, removed after)."""
+    """Put the finished ``staging`` folder at ``root`` (the old build, if any, removed after), stamped as a
+    steervis dataset so a later rebuild may replace it."""
     from steervis.atomic import replace_dir
+    from steervis.outputs import write_stamp
 
+    write_stamp(staging, "dataset")
     replace_dir(staging, root)

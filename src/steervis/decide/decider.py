@@ -179,15 +179,17 @@ class Decider:
                        max_new_tokens=self.config.max_new_tokens, batch_size=self.config.score_batch)
         return raw, np.array([snap_to_class(a, self.classes) for a in raw], dtype=int)
 
-    def save(self, directory: str | Path, **extra: Any) -> Path:
-        """Write adapter + ``card.json`` (base model, classes, config, prior, data hash, metrics, ``extra``)."""
+    def save(self, directory: str | Path, texts: dict[str, str] | None = None, **extra: Any) -> Path:
+        """Write adapter + ``card.json`` (base model, classes, config, prior, data hash, metrics, ``extra``) and
+        ``texts`` (file name → text), all in one swap."""
         if not self.classes:
             raise SteervisError("Nothing to save: the decider has no classes yet.")
         card = {"card_version": CARD_VERSION, "base_model": self.config.model, "classes": self.classes,
                 "finetuned": self.finetuned, "template": self.config.template, "prior": self.prior,
                 "decide": to_dict(self.config), "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
                 **self.card, **extra}
-        return write_adapter(directory, self.lm.model if self.finetuned else None, card)
+        return write_adapter(directory, self.lm.model if self.finetuned else None, card, texts=texts,
+                             kind="adapter")
 
     @classmethod
     def load(cls, directory: str | Path, **overrides: Any) -> Decider:

@@ -90,7 +90,7 @@ class DescribeConfig:
     attribute_threshold: float = 0.8
     prompt_template: str = "{}"  # minilm embeds bare nouns well; CLIP prefers "a photo of a {}"
     pool_captions: int = 0  # off by default: needs a built pool (`steervis data build pool`)
-    pool_caption_style: bool = True  # the pool texts as written (the captions measured in session 20)
+    pool_caption_style: bool = True  # the pool texts as written (the captions the reported describers read)
     captioner: str | None = None
     caption_prompt: str = "a picture of"
     beams: int = 1

@@ -3,7 +3,9 @@
 A run folder holds ``config.yaml`` (resolved), ``describe.yaml`` (the describer every method shared),
 ``methods.yaml`` (each method's resolved options; describe-decide's resolved ``DecideConfig`` too),
 ``metrics.json``, ``predictions.parquet`` and ``report.html``.
-Each (split, method) result is written as soon as it is done, so a killed run resumes where it stopped.
+Each (split, method) result is written to ``parts/`` as soon as it is done, so a killed run resumes where it
+stopped; the result files are published together, with the completion stamp last (``steervis.outputs``), while
+the run folder's lock keeps a second writer out.
 
 >>> from steervis.eval import EvaluateConfig, evaluate
 >>> result = evaluate(EvaluateConfig(data="toy", methods=["zeroshot"]))  # doctest: +SKIP
@@ -12,10 +14,14 @@ Each (split, method) result is written as soon as it is done, so a killed run re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import random
+import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from steervis.atomic import DAMAGED, atomic_path, set_aside, write_text
+from steervis.atomic import DAMAGED, atomic_dir, atomic_path, set_aside, write_text
 from steervis.config import config_hash, save_config, to_dict
 from steervis.errors import SteervisError
 from steervis.eval.config import EvaluateConfig, UDAConfig  # noqa: F401  (re-exported)
 from steervis.eval.metrics import accuracy_table, interval_table, markdown_interval_table, markdown_table
 from steervis.eval.protocols import PROTOCOLS, Split, check_splits
+from steervis.outputs import check_writable, output_lock
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +62,8 @@ def load_dataset(cfg: EvaluateConfig, images: Any = None) -> tuple[pd.DataFrame,
     from steervis.data import load_folder, minidomains_root
 
     root = Path(cfg.data).expanduser() if cfg.data else minidomains_root()
-    data = load_folder(root, domains=cfg.domains or None, classes=cfg.classes or None, images=images)
+    data = load_folder(root, domains=cfg.domains or None, classes=cfg.classes or None, images=images,
+                       follow_links=cfg.follow_links)
     for path, reason in data.skipped:
         log.warning("skipped %s: %s", path, reason)
     frame = data.frame
@@ -128,12 +136,21 @@ def prediction_rows(method: str, split: Split, proba: np.ndarray, classes: list[
     order = np.argsort(-proba, axis=1)[:, :3]
     return pd.DataFrame({
         "method": method, "split": split.name, "path": split.test["path"].to_numpy(),
+        "sha256": split.test["sha256"].to_numpy(),  # what `bench paired` pairs on: the image, not its path
         "domain": split.test["domain"].to_numpy(), "class": split.test["class"].to_numpy(),
         "pred": [classes[i] for i in proba.argmax(axis=1)],
         "confidence": proba.max(axis=1),
         "top3": [json.dumps([[classes[j], round(float(p[j]), 4)] for j in o]) for p, o in zip(proba, order, strict=True)],
         "description": texts if texts is not None else [""] * len(split.test),
     })
+
+
+def with_sha256(rows: pd.DataFrame, split: Split) -> pd.DataFrame:
+    """A part written before predictions carried each image's sha256 gets it from its split (the part's key
+    fixes path → sha256), so a rerun rewrites predictions.parquet with it and recomputes nothing."""
+    if "sha256" in rows:
+        return rows
+    return rows.assign(sha256=rows["path"].map(dict(zip(split.test["path"], split.test["sha256"], strict=True))))
 
 
 def run_method(name: str, split: Split, classes: list[str], context, cfg: EvaluateConfig,
@@ -240,12 +257,19 @@ def read_part(part: Path, meta: Path) -> tuple[pd.DataFrame, dict] | None:
 
 def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
     """Run every method on every split of the protocol; write metrics, predictions and the report."""
-    from steervis.eval.report import write_report
-
     protocol = PROTOCOLS.get(cfg.protocol)  # a misspelt protocol, method or option fails before any work
     if Path(cfg.out).exists() and not Path(cfg.out).is_dir():
         raise SteervisError(f"out {cfg.out} is a file: give a folder for the run folders (or remove the file).")
     options = resolve_methods(cfg)
+    run_dir = run_dir_for(cfg)
+    check_run_dir(run_dir)
+    check_writable(run_dir, RUN_SPACE, "the run folder")
+    with output_lock(run_dir):  # one writer per run folder, from the data check to the published report
+        return run_locked(cfg, run_dir, protocol, options, progress)
+
+
+def run_locked(cfg: EvaluateConfig, run_dir: Path, protocol: Any, options: dict[str, MethodRun],
+               progress: bool) -> RunResult:
     from steervis.data.decoded import DecodedImages
 
     images = DecodedImages()  # decoded once by the folder check, reused by describe and features
@@ -255,12 +279,34 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
     for run in options.values():  # class tags and the react matcher read this task's class names
         run.describe = describe_for_task(run.describe, classes, progress)
     splits = check_splits(protocol(frame, cfg))
-    run_dir = run_dir_for(cfg)
+    return run_splits(cfg, run_dir, splits, frame, classes, options, images, progress)
+
+
+# Room a run folder needs beyond its parts: predictions, metrics and a report with inline charts are a few MB
+# for thousands of images; 32 MB refuses a full disk before the methods run, not after.
+RUN_SPACE = 32 << 20
+
+
+def check_run_dir(run_dir: Path) -> None:
+    """A run folder is resumed and republished by steervis; a folder of the user's own by that name is refused."""
+    from steervis.outputs import foreign_files, written_by_steervis
+
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not written_by_steervis(run_dir):
+        raise SteervisError(f"Run folder {run_dir} holds files steervis did not write ({foreign_files(run_dir)}): "
+                            "give another --out or run name.")
+
+
+def run_splits(cfg: EvaluateConfig, run_dir: Path, splits: list[Split], frame: pd.DataFrame, classes: list[str],
+               options: dict[str, MethodRun], images: Any, progress: bool) -> RunResult:
+    """Each (split, method) part computed or read back, then the run folder's results published at once."""
+    from steervis.eval.report import write_report
+    from steervis.outputs import STAMP, write_stamp
+
     parts = run_dir / "parts"
     parts.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, run_dir / "config.yaml")
+    if not (run_dir / STAMP).exists():  # claims the folder, so a rerun after a kill may resume it
+        write_stamp(run_dir, "run", config_hash(cfg), state="started")
     context = build_context(cfg, progress, images, classes)
-    save_config(context.describe, run_dir / "describe.yaml")
     contexts: dict[Any, Any] = {}  # one per (describer, components): variants share models and features
     frames, infos = [], {}
     for split in splits:
@@ -269,7 +315,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
             part, meta = part_paths(parts, split, name, part_key(cfg, split, run, classes))
             found = read_part(part, meta)
             if found is not None:
-                frames.append(found[0])
+                frames.append(with_sha256(found[0], split))
                 infos[(split.name, name)] = found[1]
                 continue
             log.info("%s: %s (train %d, test %d)", split.name, name, len(split.train), len(split.test))
@@ -282,7 +328,6 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
             write_text(meta, json.dumps(info))  # written last: its presence marks a finished part
             frames.append(rows)
             infos[(split.name, name)] = info
-    write_methods_yaml(run_dir / "methods.yaml", options, infos)
     preds = pd.concat(frames, ignore_index=True)
     table = accuracy_table(preds)
     intervals = interval_table(preds)
@@ -294,13 +339,38 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
         "runs": {f"{s}/{m}": info for (s, m), info in infos.items()},
         "config": to_dict(cfg),
     }
-    write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2, ensure_ascii=False))
-    with atomic_path(run_dir / "predictions.parquet") as tmp:
-        preds.to_parquet(tmp, index=False)
-    markdown = markdown_table(table)
-    write_text(run_dir / "accuracy_ci95.md", markdown_interval_table(intervals) + "\n")  # the table with 95 % intervals
-    write_report(run_dir, preds, table, classes, metrics, gallery=cfg.gallery)
-    return RunResult(run_dir=run_dir, table=table, predictions=preds, markdown=markdown, metrics=metrics)
+    with staged_run(run_dir, config_hash(cfg)) as staging:  # every result file from this run, swapped in at once
+        save_config(cfg, staging / "config.yaml")
+        save_config(context.describe, staging / "describe.yaml")
+        write_methods_yaml(staging / "methods.yaml", options, infos)
+        write_text(staging / "metrics.json", json.dumps(metrics, indent=2, ensure_ascii=False))
+        preds.to_parquet(staging / "predictions.parquet", index=False)
+        write_text(staging / "accuracy_ci95.md", markdown_interval_table(intervals) + "\n")  # with 95 % intervals
+        write_report(staging, preds, table, classes, metrics, gallery=cfg.gallery)
+    return RunResult(run_dir=run_dir, table=table, predictions=preds, markdown=markdown_table(table),
+                     metrics=metrics)
+
+
+@contextlib.contextmanager
+def staged_run(run_dir: Path, cfg_hash: str) -> Iterator[Path]:
+    """A staging folder for a run's results; on success the run's parts join it and it replaces ``run_dir``.
+
+    Readers see the old complete folder or the new one, never config from one run beside predictions of
+    another. Parts are hard-linked, not copied: they are immutable once written, so both folders share them.
+    """
+    with atomic_dir(run_dir, kind="run", config_hash=cfg_hash) as staging:
+        yield staging
+        link_tree(run_dir / "parts", staging / "parts")
+
+
+def link_tree(src: Path, dst: Path) -> None:
+    dst.mkdir(parents=True, exist_ok=True)
+    for path in src.iterdir() if src.is_dir() else []:
+        if path.is_file() and not path.name.startswith("."):  # a writer's hidden temporary is not a part
+            try:
+                os.link(path, dst / path.name)
+            except OSError:  # a file system without hard links
+                shutil.copy2(path, dst / path.name)
 
 
 def write_methods_yaml(path: Path, options: dict[str, Any], infos: dict[tuple[str, str], dict]) -> None:

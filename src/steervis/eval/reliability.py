@@ -3,12 +3,12 @@
 Each row is a :class:`Case` registered in ``CASES``: a function that performs the input in a throwaway
 :class:`Workspace` (its own ``STEERVIS_HOME``, a synthetic dataset, tiny random models) by running the ``steervis``
 CLI in subprocesses, and returns what the user saw (the first telling line of stderr), the exit code, and what
-became of their data. A later issue adds its verbs' rows with ``CASES.register(name, Case(...))``.
+became of their data. A module adds its verbs' rows with ``CASES.register(name, Case(...))``.
 
     steervis bench reliability                       # all rows → docs/RELIABILITY.md (a few minutes, tiny models)
     steervis bench reliability --opt only=kill       # rows whose name contains "kill"
 
-The rows of issue 11 and the bench entry point live in ``steervis.eval.reliability_cases``; the pool and REACT's
+The first rows and the bench entry point live in ``steervis.eval.reliability_cases``; the pool and REACT's
 rows in ``reliability_cases_react``, steervis' LLaVA's in ``reliability_cases_vlm``.
 """
 

@@ -1,4 +1,4 @@
-"""The rows of ``steervis bench reliability`` (issue 11): bad inputs, damaged caches, stale results, races, kill -9.
+"""The rows of ``steervis bench reliability`` : bad inputs, damaged caches, stale results, races, kill -9.
 
 Each function performs one input in the :class:`~steervis.eval.reliability.Workspace` and returns its
 :class:`~steervis.eval.reliability.Outcome`; ``@case`` registers it in ``CASES``. Add rows here or in a module of
@@ -329,8 +329,16 @@ def _kill_evaluate(ws: Workspace) -> Outcome:
     return resumed(killed, rerun, equal, "predictions")
 
 
-# The rows of later issues register themselves on import: the pool and REACT (12), steervis' LLaVA (13).
-from steervis.eval import reliability_cases_react, reliability_cases_vlm  # noqa: E402, F401
+# The rows of other modules register themselves on import: datasets and run names, CLI values, outputs and
+# disks, the pool and REACT, the trainer's checkpoint, steervis' LLaVA.
+from steervis.eval import (  # noqa: E402, F401
+    reliability_cases_data,
+    reliability_cases_numbers,
+    reliability_cases_outputs,
+    reliability_cases_react,
+    reliability_cases_safety_ckpt,
+    reliability_cases_vlm,
+)
 
 
 # ---- the bench entry point ---------------------------------------------------------------------------

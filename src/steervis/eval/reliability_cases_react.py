@@ -1,4 +1,4 @@
-"""The rows of ``steervis bench reliability`` for the knowledge pool and REACT (issue 12).
+"""The rows of ``steervis bench reliability`` for the knowledge pool and REACT.
 
 Bad input to ``steervis retrieve`` and ``steervis react customize`` (an empty class list, class words no pool text
 names, no pool built), and kill -9 during ``steervis data build pool`` and ``steervis react customize``. The pool

@@ -1,4 +1,4 @@
-"""The rows of ``steervis bench reliability`` for steervis' LLaVA (issue 13).
+"""The rows of ``steervis bench reliability`` for steervis' LLaVA.
 
 Bad input to ``steervis chat`` and ``steervis caption`` (no image, a missing file, a non-image, an over-long
 prompt) on ``tiny-llava`` (random weights), and kill -9 during ``steervis vlm train --stage 1`` and ``--stage 2``

@@ -137,7 +137,9 @@ def run_accuracy(run: str | Path, method: str) -> dict[str, float]:
     import json
 
     from steervis.errors import SteervisError
+    from steervis.outputs import require_finished
 
+    require_finished(run)
     path = Path(run) / "metrics.json"
     if not path.is_file():
         raise SteervisError(f"{path} does not exist: give the folder of a finished `steervis evaluate` run.")

@@ -1,5 +1,5 @@
 """Captions of a trained VLM on a labelled dataset: an HTML page of images and their captions, and per domain
-the rate at which a caption names the image's class (issue 13's check that stage 2 learnt object identity).
+the rate at which a caption names the image's class (the check that stage 2 learnt object identity).
 
     steervis bench vlm-captions --opt model=stage2 --opt per_domain=20 --opt report=runs/captions.html
 

@@ -74,18 +74,23 @@ def _jsonable(obj: Any) -> Any:
 
 
 def write_adapter(directory: str | Path, model: Any, card: dict[str, Any],
-                  tensors: dict[str, dict[str, torch.Tensor]] | None = None) -> Path:
-    """Save the LoRA adapter (``model=None``: none), the card and extra safetensors files, all or nothing.
+                  tensors: dict[str, dict[str, torch.Tensor]] | None = None,
+                  texts: dict[str, str] | None = None, kind: str = "model") -> Path:
+    """Save the LoRA adapter (``model=None``: none), the card and extra files, all or nothing.
 
     Args:
-        directory: Target folder; replaced as a whole if it exists.
+        directory: Target folder; replaced as a whole if it exists (only when steervis wrote it).
         model: A peft model, or ``None`` for a model without an adapter (zero-shot).
         card: JSON-able facts about the model.
         tensors: ``file stem -> state dict`` written as ``<stem>.safetensors`` (e.g. a projector).
+        texts: ``file name -> text`` written beside the card (e.g. the resolved config), in the same swap.
+        kind: What the folder is, for its completion stamp and for messages (``adapter``, ``vlm``).
     """
     from safetensors.torch import save_file
 
-    with atomic_dir(directory) as tmp:
+    with atomic_dir(directory, kind=kind) as tmp:
+        for name, text in (texts or {}).items():
+            (tmp / name).write_text(text)
         (tmp / ADAPTER_DIR).mkdir()
         if model is not None:
             model.save_pretrained(tmp / ADAPTER_DIR)

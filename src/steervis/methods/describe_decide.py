@@ -95,11 +95,12 @@ class _DescriptionLLM:
         return {mode: (lambda items, mode=mode: self.decider.predict_proba(self._texts(items), mode=mode))
                 for mode in self.also}
 
-    def save(self, directory: str | Path, **card: Any) -> None:
-        """Write the adapter and model card; ``card`` adds entries to the card (e.g. the training domains)."""
+    def save(self, directory: str | Path, texts: dict[str, str] | None = None, **card: Any) -> None:
+        """Write the adapter and model card; ``card`` adds entries to the card (e.g. the training domains),
+        ``texts`` files beside it (e.g. the resolved config)."""
         if self.decider is None:
             raise SteervisError(f"{self.name} is not fitted: nothing to save.")
-        self.decider.save(directory, method=self.name, describe=self.describe_config,
+        self.decider.save(directory, texts=texts, method=self.name, describe=self.describe_config,
                           selftrain_rounds=self.history, **card)
 
     @classmethod

@@ -15,20 +15,42 @@ import json
 from pathlib import Path
 from typing import Any
 
+# Room the adapter needs on disk: a LoRA adapter of a small LM and its card are a few MB; a 7B decider's
+# rank-8 adapter is ~40 MB, so 64 MB refuses a full disk before the training that would end in ENOSPC.
+FIT_SPACE = 64 << 20
+
 
 def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | None = None,
-        describe: Any = None, progress: bool = True) -> dict[str, Any]:
+        describe: Any = None, progress: bool = True, overwrite: bool = False,
+        follow_links: bool = False) -> dict[str, Any]:
     """Finetune on ``domains`` of the folder ``data`` and save to ``out``; returns the model card.
 
     Args:
         data: ``<root>/<domain>/<class>/<image>`` folder.
-        out: Output folder (replaced atomically when it exists).
+        out: Output folder, written atomically. It must be new, empty, or (with ``overwrite``) a previous
+            steervis output; a folder of the user's own, or one that holds or lies inside ``data``, is refused.
         config: A ``DecideConfig``.
         domains: Training domains (default: all).
         describe: A ``DescribeConfig`` or its values (default: the describer's defaults).
         progress: Show progress bars.
+        overwrite: Replace a previous steervis output at ``out``.
+        follow_links: Also read symlinks in ``data`` that lead outside it (those inside it are always followed).
     """
-    from steervis.config import save_config
+    from steervis.lm.train import is_main_process
+    from steervis.outputs import check_out_dir, check_writable, output_lock
+
+    check_out_dir(out, overwrite=overwrite, inputs=[data], kind="adapter")
+    check_writable(out, FIT_SPACE, "the adapter")
+    if not is_main_process():  # under `accelerate launch`, rank 0 alone writes, so rank 0 alone holds the lock
+        return _fit(data, out, config, domains, describe, progress, follow_links)
+    with output_lock(out):
+        check_out_dir(out, overwrite=overwrite, inputs=[data], kind="adapter")  # a writer may have finished
+        return _fit(data, out, config, domains, describe, progress, follow_links)
+
+
+def _fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | None, describe: Any,
+         progress: bool, follow_links: bool = False) -> dict[str, Any]:
+    from steervis.config import dump_config
     from steervis.data import load_folder
     from steervis.data.decoded import DecodedImages
     from steervis.errors import SteervisError
@@ -37,9 +59,8 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
     from steervis.methods.describe_decide import DescribeDecide
     from steervis.methods.texts import describe_config, describe_texts
 
-    check_out_dir(out)
     images = DecodedImages()  # decoded once by the folder check, reused by describe
-    folder = load_folder(data, domains=domains or None, progress=progress, images=images)
+    folder = load_folder(data, domains=domains or None, progress=progress, images=images, follow_links=follow_links)
     for domain in domains or []:
         if not (folder.frame["domain"] == domain).any():
             raise SteervisError(f"Domain {domain!r} in {folder.root} has no usable images.")
@@ -56,9 +77,8 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
     clf.fit(folder.frame, folder.classes)
     if not is_main_process():  # under `accelerate launch`, rank 0 alone writes the adapter
         return {"classes": folder.classes, "train": clf.decider.card.get("train", {})}
-    clf.save(out, data=str(folder.root), domains=folder.domains, n_images=len(folder.frame),
-             image_hash=frame_hash(folder.frame))
-    save_config(config, Path(out) / "decide.yaml")
+    clf.save(out, texts={"decide.yaml": dump_config(config)}, data=str(folder.root), domains=folder.domains,
+             n_images=len(folder.frame), image_hash=frame_hash(folder.frame))
     return read_card(out)
 
 
@@ -142,14 +162,3 @@ def check_out_file(path: str | Path) -> None:
         raise SteervisError(f"--out {path} is a folder: give a file name ending in .csv or .json.")
     if path.parent.exists() and not path.parent.is_dir():
         raise SteervisError(f"--out {path}: {path.parent} is a file, not a folder.")
-
-
-def check_out_dir(path: str | Path) -> None:
-    """``--out`` of fit: a folder to (re)write, not an existing file (checked before training, not after)."""
-    from steervis.errors import SteervisError
-
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise SteervisError(f"--out {path} is a file: give a folder path for the adapter (or remove the file).")
-    if any(p.exists() and not p.is_dir() for p in path.parents):
-        raise SteervisError(f"--out {path}: a parent of it is a file, not a folder.")

@@ -1,0 +1,221 @@
+"""Rows of ``steervis bench reliability`` about what a verb writes: the user's folders, locks, stamps, the disk.
+
+An output folder is never replaced unless steervis wrote it; a folder's results appear together or not at
+all; a second writer is refused in one sentence; a read-only or full disk is said in one sentence before any
+compute. See :mod:`steervis.outputs`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+from steervis.eval.reliability import FAST_FIT, TINY_EVALUATE, Outcome, Workspace, case, refused, seen_line
+
+THESIS = "years of work"
+
+
+def _fit(ws: Workspace, out: Path | str, *extra: object, data: Path | None = None) -> list[object]:
+    return ["fit", "--data", data or ws.toy(), "--domains", "photo", "--out", out, *FAST_FIT, *extra]
+
+
+def _kept(path: Path) -> str:
+    return "the user's file kept" if path.exists() and path.read_text() == THESIS else "THE USER'S FILE WAS LOST"
+
+
+def _user_folder(ws: Workspace, name: str) -> Path:
+    folder = ws.root / name
+    folder.mkdir(exist_ok=True)
+    (folder / "thesis.txt").write_text(THESIS)
+    return folder
+
+
+# ---- the user's folders ------------------------------------------------------------------------------------------
+@case("out-fit-user-folder", "`steervis fit --out DIR` where DIR holds the user's `thesis.txt`")
+def _fit_user_folder(ws: Workspace) -> Outcome:
+    folder = _user_folder(ws, "mine-fit")
+    outcome = refused(ws.steervis(*_fit(ws, folder, "--overwrite")))
+    outcome.result += f", {_kept(folder / 'thesis.txt')} (even with --overwrite)"
+    return outcome
+
+
+@case("out-vlm-user-folder", "`steervis vlm train --out DIR` where DIR holds the user's `thesis.txt`")
+def _vlm_user_folder(ws: Workspace) -> Outcome:
+    folder = _user_folder(ws, "mine-vlm")
+    outcome = refused(ws.steervis("vlm", "train", "--stage", "1", "--lm", "tiny-llama", "--out", folder,
+                                  "--set", "max_steps=1", "--quiet"))
+    outcome.result += f", {_kept(folder / 'thesis.txt')}"
+    return outcome
+
+
+@case("out-fit-into-data", "`steervis fit --data toy --out toy` (the output is the dataset)")
+def _fit_into_data(ws: Workspace) -> Outcome:
+    data = ws.toy("toy-into")
+    before = sorted(data.rglob("*.png"))
+    outcome = refused(ws.steervis(*_fit(ws, data, data=data)))
+    outcome.result += ", dataset intact" if sorted(data.rglob("*.png")) == before else ", THE DATASET WAS CHANGED"
+    return outcome
+
+
+@case("out-fit-dot", "`steervis fit --out .` run inside the dataset's parent")
+def _fit_dot(ws: Workspace) -> Outcome:
+    return refused(ws.steervis(*_fit(ws, ".")))
+
+
+@case("out-fit-again", "`steervis fit` into its own earlier output, without `--overwrite`")
+def _fit_again(ws: Workspace) -> Outcome:
+    card = (ws.adapter / "card.json").read_text()
+    outcome = refused(ws.steervis(*_fit(ws, ws.adapter)))
+    outcome.result += ", the earlier adapter kept" if (ws.adapter / "card.json").read_text() == card else \
+        ", THE EARLIER ADAPTER CHANGED"
+    return outcome
+
+
+# ---- two writers, one output -------------------------------------------------------------------------------------
+def _race(ws: Workspace, first: list[object], second: list[object]) -> tuple[subprocess.Popen, object]:
+    """Start ``first``; once it holds its output's lock (it logs its first line), run ``second`` to the end."""
+    proc = ws.start(*first)
+    time.sleep(4)  # the first has parsed, checked and locked well before describing its images
+    return proc, ws.steervis(*second)
+
+
+@case("race-fit", "two `steervis fit` into one `--out` at once", group="concurrency")
+def _race_fit(ws: Workspace) -> Outcome:
+    out = ws.root / "adapter-race"
+    args = _fit(ws, out, "--describe-set", "batch_size=1")
+    proc, second = _race(ws, args, args)
+    proc.communicate()
+    refused_second = second.returncode == 2 and "Another steervis process" in second.stderr
+    card = json.loads((out / "card.json").read_text()) if (out / "card.json").exists() else None
+    result = ("the second refused in one sentence; the first's adapter complete" if refused_second and card and
+              proc.returncode == 0 else f"BOTH RAN OR AN ADAPTER IS MISSING (exits {proc.returncode}, "
+              f"{second.returncode})")
+    return Outcome(seen_line(second), second.returncode, result)
+
+
+@case("race-evaluate", "two `steervis evaluate` of one run name with different settings at once", group="concurrency")
+def _race_evaluate(ws: Workspace) -> Outcome:
+    def args(per_class: int) -> list[object]:
+        return ["evaluate", "--data", ws.toy(), "--out", ws.root / "runs-race", "--methods", "zeroshot,linear-probe",
+                *TINY_EVALUATE, "--set", "name=same", "--set", f"max_per_class={per_class}"]
+
+    proc, second = _race(ws, args(3), args(2))
+    proc.communicate()
+    return Outcome(seen_line(second), second.returncode, _run_folder_verdict(ws.root / "runs-race" / "same"))
+
+
+def _run_folder_verdict(run: Path) -> str:
+    """Whether the run folder's config, stamp and predictions belong to one run."""
+    import pandas as pd
+
+    from steervis.config import config_hash
+    from steervis.outputs import read_stamp
+
+    stamp = read_stamp(run)
+    if stamp is None:
+        return "marked incomplete (no finished stamp)" if run.exists() else "NO RUN FOLDER"
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    n = len(pd.read_parquet(run / "predictions.parquet"))
+    expected = 2 * 3 * config["max_per_class"] * 2  # 2 methods × 3 classes × per class × 2 held-out domains
+    ok = stamp["config_hash"] == config_hash(config) and n == expected
+    which = f"max_per_class={config['max_per_class']}"
+    return f"one run's files ({which}): config, stamp and {n} predictions agree" if ok else "MIXED RUN FOLDER"
+
+
+# ---- kill -9 while publishing ------------------------------------------------------------------------------------
+@case("kill-evaluate-publish", "kill -9 `steervis evaluate` while it writes a run folder's results, then rerun",
+      group="kill -9")
+def _kill_publish(ws: Workspace) -> Outcome:
+    from steervis.eval.reliability import kill_at
+
+    sub = ws.fresh("kill-publish")
+    out = sub.root / "runs"
+
+    def args(per_class: int) -> list[object]:
+        return ["evaluate", "--data", sub.toy(), "--out", out, "--methods", "zeroshot,linear-probe",
+                *TINY_EVALUATE, "--set", "name=same", "--set", f"max_per_class={per_class}"]
+
+    sub.steervis(*args(3))  # an earlier finished run of the same name
+    staging = lambda: any(p.name.startswith(".same.partial") for p in out.iterdir())  # noqa: E731
+    killed, rerun = kill_at(sub, args(2), staging)
+    after_kill = _run_folder_verdict(out / "same") if killed else ""
+    head = "killed while publishing: " if killed else "FINISHED BEFORE THE KILL POINT: "
+    return Outcome(head + seen_line(rerun), rerun.returncode,
+                   f"after the kill: {after_kill}; after the rerun: {_run_folder_verdict(out / 'same')}")
+
+
+@case("kill-predict", "kill -9 `steervis predict` between its predictions and its config, then rerun",
+      group="kill -9")
+def _kill_predict(ws: Workspace) -> Outcome:
+    import hashlib
+    import os
+    import signal
+
+    out = ws.root / "p-kill.csv"
+    beside = out.with_name(out.name + ".config.yaml")
+    ws.steervis("predict", "--adapter", ws.adapter, ws.toy() / "sketch", "--out", out)  # an earlier result
+    args = ["predict", "--adapter", ws.adapter, ws.toy() / "photo", "--out", out, "--set", "inference=generate"]
+    proc, killed = ws.start(*args), False
+    while proc.poll() is None:  # the window between the two files is milliseconds: poll every one
+        if not beside.exists():
+            os.kill(proc.pid, signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.001)
+    proc.communicate()
+    state = ("marked incomplete: the predictions stand without a config" if killed and out.exists() and
+             not beside.exists() else "FINISHED BEFORE THE KILL POINT" if not killed else "NOT MARKED")
+    rerun = ws.steervis(*args)
+    header = beside.read_text().splitlines()[0] if beside.exists() else ""
+    matches = out.exists() and hashlib.sha256(out.read_bytes()).hexdigest() in header
+    return Outcome(("killed, rerun: " if killed else "") + seen_line(rerun), rerun.returncode,
+                   f"{state}; after the rerun the config names the predictions' sha256: {'yes' if matches else 'NO'}")
+
+
+# ---- the disk ----------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _mounted(folder: Path, options: str) -> Iterator[bool]:
+    """A small tmpfs at ``folder`` (root only): read-only or nearly full disks without touching the real one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ok = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                        capture_output=True).returncode == 0
+    try:
+        yield ok
+    finally:
+        if ok:
+            subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+@case("disk-readonly-out", "`steervis predict --out` on a read-only disk")
+def _readonly_out(ws: Workspace) -> Outcome:
+    with _mounted(ws.root / "ro", "ro,size=1m") as ok:
+        if not ok:
+            return Outcome("", None, "skipped: mounting a test disk needs root")
+        return refused(ws.steervis("predict", "--adapter", ws.adapter, ws.toy() / "photo", "--out",
+                                   ws.root / "ro" / "p.csv"))
+
+
+@case("disk-readonly-home", "a read-only STEERVIS_HOME")
+def _readonly_home(ws: Workspace) -> Outcome:
+    sub = ws.fresh("ro-home")
+    with _mounted(sub.home, "ro,size=1m") as ok:
+        if not ok:
+            return Outcome("", None, "skipped: mounting a test disk needs root")
+        return refused(sub.steervis("describe", "--data", ws.toy(), "--quiet", "--preset", "describe-tiny"))
+
+
+@case("disk-full-out", "`steervis fit --out` on a disk with 1 MB free")
+def _full_out(ws: Workspace) -> Outcome:
+    with _mounted(ws.root / "full", "size=1m") as ok:
+        if not ok:
+            return Outcome("", None, "skipped: mounting a test disk needs root")
+        out = ws.root / "full" / "adapter"
+        outcome = refused(ws.steervis(*_fit(ws, out)), absent=out)
+        outcome.result += ", before any compute" if "describe" not in outcome.seen else ", AFTER THE COMPUTE"
+        return outcome
