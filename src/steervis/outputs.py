@@ -127,12 +127,7 @@ def check_out_dir(path: str | Path, *, overwrite: bool = False, inputs: Iterable
         raise SteervisError(f"{flag} {path} is a file: give a folder path (or remove the file).")
     if any(p.exists() and not p.is_dir() for p in out.parents):
         raise SteervisError(f"{flag} {path}: a parent of it is a file, not a folder.")
-    for given in inputs:
-        src = Path(given).expanduser().resolve()
-        if out == src or out.is_relative_to(src) or src.is_relative_to(out):
-            where = "is" if out == src else "lies inside" if out.is_relative_to(src) else "holds"
-            raise SteervisError(f"{flag} {path} {where} the input folder {given}: writing it would destroy the "
-                                "input; give an output folder outside it.")
+    check_apart(path, inputs, flag)
     if not out.exists() or not any(out.iterdir()):
         return out
     if not written_by_steervis(out):
@@ -143,6 +138,18 @@ def check_out_dir(path: str | Path, *, overwrite: bool = False, inputs: Iterable
         raise SteervisError(f"{flag} {path} holds a previous steervis {what}: add --overwrite to replace it, "
                             "or give a new folder.")
     return out
+
+
+def check_apart(path: str | Path, inputs: Iterable[str | Path], flag: str = "--out") -> None:
+    """Refuse an output folder that is an input folder, lies inside one, or holds one: writing or replacing it
+    would change or destroy what the verb reads."""
+    out = Path(path).expanduser().resolve()
+    for given in inputs:
+        src = Path(given).expanduser().resolve()
+        if out == src or out.is_relative_to(src) or src.is_relative_to(out):
+            where = "is" if out == src else "lies inside" if out.is_relative_to(src) else "holds"
+            raise SteervisError(f"{flag} {path} {where} the input folder {given}: writing it would destroy the "
+                                "input; give an output folder outside it.")
 
 
 def lock_path(path: str | Path) -> Path:

@@ -81,6 +81,9 @@ def check_json_out(path: str | None, example: str = "result") -> Path | None:
         raise SteervisError(f"--out {out} is a folder: give a file name, e.g. {out / (example + '.json')}.")
     if out.suffix.lower() != ".json":  # the result is JSON; another suffix would misname what is in the file
         raise SteervisError(f"--out {out} must end in .json (the result is JSON), e.g. {out.with_suffix('.json')}.")
+    from steervis.outputs import MB, check_writable
+
+    check_writable(out, MB, "the result")  # a JSON result is kilobytes: 1 MB says "the disk is not full"
     return out
 
 

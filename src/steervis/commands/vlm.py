@@ -54,13 +54,14 @@ def train(args: argparse.Namespace) -> int:
     from steervis.vlm.model import trained_dir
 
     settings = _settings(args)
+    inputs = [args.init] if args.init and Path(args.init).exists() else []  # stage 2 reads its stage-1 folder
     if args.out:  # the default folder lies in the cache, which steervis owns; a folder the user named is checked
-        check_out_dir(args.out, overwrite=args.overwrite, kind="vlm")
+        check_out_dir(args.out, overwrite=args.overwrite, kind="vlm", inputs=inputs)
     out = Path(args.out) if args.out else trained_dir(settings.stage)
     check_writable(out, TRAIN_SPACE, "the trained model")
     with output_lock(out):
         if args.out:
-            check_out_dir(args.out, overwrite=args.overwrite, kind="vlm")  # a writer may have finished meanwhile
+            check_out_dir(args.out, overwrite=args.overwrite, kind="vlm", inputs=inputs)  # a writer may have finished
         return train_into(args, settings, out)
 
 

@@ -262,7 +262,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
         raise SteervisError(f"out {cfg.out} is a file: give a folder for the run folders (or remove the file).")
     options = resolve_methods(cfg)
     run_dir = run_dir_for(cfg)
-    check_run_dir(run_dir)
+    check_run_dir(run_dir, cfg)
     check_writable(run_dir, RUN_SPACE, "the run folder")
     with output_lock(run_dir):  # one writer per run folder, from the data check to the published report
         return run_locked(cfg, run_dir, protocol, options, progress)
@@ -287,10 +287,11 @@ def run_locked(cfg: EvaluateConfig, run_dir: Path, protocol: Any, options: dict[
 RUN_SPACE = 32 << 20
 
 
-def check_run_dir(run_dir: Path) -> None:
+def check_run_dir(run_dir: Path, cfg: EvaluateConfig) -> None:
     """A run folder is resumed and republished by steervis; a folder of the user's own by that name is refused."""
-    from steervis.outputs import foreign_files, written_by_steervis
+    from steervis.outputs import check_apart, foreign_files, written_by_steervis
 
+    check_apart(run_dir, [cfg.data] if cfg.data else [], "run folder")
     if run_dir.is_dir() and any(run_dir.iterdir()) and not written_by_steervis(run_dir):
         raise SteervisError(f"Run folder {run_dir} holds files steervis did not write ({foreign_files(run_dir)}): "
                             "give another --out or run name.")

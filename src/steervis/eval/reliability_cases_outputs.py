@@ -63,6 +63,17 @@ def _fit_into_data(ws: Workspace) -> Outcome:
     return outcome
 
 
+@case("out-evaluate-into-data", "`steervis evaluate --data toy --out toy` (run folders inside the dataset)")
+def _evaluate_into_data(ws: Workspace) -> Outcome:
+    data = ws.toy("toy-eval-into")
+    before = sorted(p.name for p in data.iterdir())
+    proc = ws.steervis("evaluate", "--data", data, "--out", data, "--methods", "zeroshot", *TINY_EVALUATE)
+    outcome = refused(proc)
+    outcome.result += ", dataset intact" if sorted(p.name for p in data.iterdir()) == before else \
+        ", A RUN FOLDER WAS ADDED TO THE DATASET"
+    return outcome
+
+
 @case("out-fit-dot", "`steervis fit --out .` run inside the dataset's parent")
 def _fit_dot(ws: Workspace) -> Outcome:
     return refused(ws.steervis(*_fit(ws, ".")))
