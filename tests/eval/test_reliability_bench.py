@@ -9,7 +9,7 @@ from steervis.eval.reliability import CASES, Outcome, refused, seen_line
 from steervis.eval.reliability_cases import bench_reliability
 
 
-def test_every_issue_11_row_is_registered():
+def test_every_group_of_rows_is_registered():
     import steervis.eval.reliability_cases  # noqa: F401
 
     names = CASES.names()
@@ -24,6 +24,17 @@ def test_the_pool_react_and_llava_rows_are_registered():
                  "input-react-empty-classes", "input-react-unknown-classes", "input-react-no-pool",
                  "kill-pool-build", "kill-react-customize", "input-caption-no-image", "input-caption-non-image",
                  "input-chat-non-image", "input-chat-long-prompt", "kill-vlm-stage1", "kill-vlm-stage2"]:
+        assert name in names, name
+
+
+def test_the_rows_about_the_users_files_values_and_checkpoints_are_registered():
+    names = CASES.names()
+    for name in ["out-fit-user-folder", "out-vlm-user-folder", "out-fit-into-data", "out-evaluate-into-data",
+                 "out-fit-dot", "out-fit-again", "race-fit", "race-evaluate", "kill-evaluate-publish", "kill-predict",
+                 "disk-readonly-out", "disk-readonly-home", "disk-full-out", "damaged-ckpt-pickle-vlm-train",
+                 "input-run-name-escapes", "input-paired-other-images", "input-data-link-into-training",
+                 "input-data-link-outside", "input-retrieve-out-suffix", "input-models-damaged-card",
+                 "input-values-hub-id-dot", "input-values-chat-past-context", "input-values-caption-one-bad-file"]:
         assert name in names, name
 
 
