@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from steervis.data.hashes import HashCache
+from steervis.data.hashes import HashCache, walk_files
 from steervis.data.images import BadImage, open_image
 from steervis.data.manifest import MANIFEST_NAME
 from steervis.errors import SteervisError
@@ -111,18 +111,7 @@ def walk_dataset(start: Path, root: Path, follow_links: bool) -> tuple[list[Path
 
     if not allowed(start):  # a domain or class folder that is itself a link out of the dataset
         return files, refused
-    seen: set[str] = set()
-    for folder, dirs, names in os.walk(start, followlinks=True):
-        real = os.path.realpath(folder)
-        if real in seen:
-            dirs[:] = []
-            continue
-        seen.add(real)
-        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(folder, d))
-                         or allowed(Path(folder) / d))
-        files += [Path(folder) / n for n in sorted(names)
-                  if not os.path.islink(os.path.join(folder, n)) or allowed(Path(folder) / n)]
-    return files, refused
+    return walk_files(start, keep_link=allowed), refused
 
 
 def warn_duplicates(frame: pd.DataFrame, root: Path) -> dict[str, int]:

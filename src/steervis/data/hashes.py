@@ -26,6 +26,7 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from steervis.atomic import set_aside
@@ -108,18 +109,25 @@ def file_sha256(path: str | Path, claimed: str | None = None, cache: HashCache |
     return (cache or HashCache()).sha256(path, claimed)
 
 
-def walk_files(root: str | Path) -> list[Path]:
-    """Every file under ``root``, following symlinked folders (each real folder once, so a link loop ends)."""
+def walk_files(root: str | Path, keep_link: Callable[[Path], bool] | None = None) -> list[Path]:
+    """Every file under ``root``, following symlinks (each real folder once, so a link loop ends).
+
+    ``keep_link(path)`` decides, for each symlink met (a folder or a file), whether to follow it; default: all.
+    """
     seen: set[str] = set()
     out: list[Path] = []
+
+    def kept(folder: str, name: str) -> bool:
+        return keep_link is None or not os.path.islink(os.path.join(folder, name)) or keep_link(Path(folder) / name)
+
     for folder, dirs, files in os.walk(root, followlinks=True):
         real = os.path.realpath(folder)
         if real in seen:
             dirs[:] = []
             continue
         seen.add(real)
-        dirs.sort()
-        out += [Path(folder) / name for name in sorted(files)]
+        dirs[:] = sorted(d for d in dirs if kept(folder, d))
+        out += [Path(folder) / name for name in sorted(files) if kept(folder, name)]
     return out
 
 
