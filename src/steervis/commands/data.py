@@ -110,6 +110,8 @@ def run_build(args: argparse.Namespace) -> int:
         return 0
     dataset = DATASETS.build(cfg.name)  # did-you-mean on a misspelt name
     was_complete = dataset.is_complete(cfg) and not cfg.force
+    if cfg.root and not was_complete:
+        refuse_foreign(cfg.root, "--root")  # before the build: the swap at its end would refuse it anyway
     path = dataset.build(cfg)
     save_config(cfg, path.with_name(path.name + ".config.yaml"))  # beside the dataset, not inside its layout
     if was_complete:
@@ -122,6 +124,18 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def refuse_foreign(root: str, flag: str) -> None:
+    """A dataset folder steervis will fill or replace may not hold files of the user's own."""
+    from pathlib import Path
+
+    from steervis.errors import SteervisError
+    from steervis.outputs import foreign_files, may_replace
+
+    if not may_replace(root):
+        raise SteervisError(f"{flag} {root} holds files steervis did not write ({foreign_files(Path(root))}): "
+                            "give a new or empty folder.")
+
+
 def run_summary(args: argparse.Namespace) -> int:
     from steervis.data.folder import load_folder, summary_text
 
@@ -132,6 +146,9 @@ def run_summary(args: argparse.Namespace) -> int:
 
 
 def run_toy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from steervis.atomic import atomic_dir
     from steervis.commands._options import field_values, resolve_config
     from steervis.config import save_config
     from steervis.data.config import ToyConfig
@@ -146,9 +163,12 @@ def run_toy(args: argparse.Namespace) -> int:
     unknown = [c for c in cfg.classes if c not in SHAPES]
     if unknown:
         raise SteervisError(f"Unknown toy shape(s) {', '.join(unknown)}; choose from {', '.join(SHAPES)}.")
-    root = make_toy_dataset(cfg.root, domains=tuple(cfg.domains), classes=tuple(cfg.classes),
-                            per_class=cfg.per_class, size=cfg.size, seed=cfg.seed)
-    save_config(cfg, root / "config.yaml")
+    refuse_foreign(cfg.root, "--root")
+    with atomic_dir(cfg.root, kind="toy dataset") as staging:  # a rebuild replaces the earlier set whole
+        make_toy_dataset(staging, domains=tuple(cfg.domains), classes=tuple(cfg.classes),
+                         per_class=cfg.per_class, size=cfg.size, seed=cfg.seed)
+        save_config(cfg, staging / "config.yaml")
+    root = Path(cfg.root)
     total = len(cfg.domains) * len(cfg.classes) * cfg.per_class
     print(f"toy dataset: {total} images ({', '.join(cfg.domains)} × {', '.join(cfg.classes)}) → {root}")
     return 0
