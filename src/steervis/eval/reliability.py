@@ -140,8 +140,10 @@ def refused(proc: Any, absent: Path | None = None) -> Outcome:
     return Outcome(seen, proc.returncode, result)
 
 
-def kill_at(ws: Workspace, args: list[Any], point: Callable[[], bool]) -> tuple[bool, subprocess.CompletedProcess]:
-    """Start ``args``, SIGKILL it when ``point()`` turns true, then rerun the same command to completion."""
+def kill_at(ws: Workspace, args: list[Any], point: Callable[[], bool], poll: float = 0.02,
+            between: Callable[[], Any] | None = None) -> tuple[bool, subprocess.CompletedProcess]:
+    """Start ``args``, SIGKILL it when ``point()`` turns true (checked every ``poll`` seconds), call ``between()``
+    to look at what the kill left, then rerun the same command to completion."""
     proc = ws.start(*args)
     deadline, killed = time.monotonic() + KILL_WAIT_S, False
     while proc.poll() is None and time.monotonic() < deadline:
@@ -149,8 +151,10 @@ def kill_at(ws: Workspace, args: list[Any], point: Callable[[], bool]) -> tuple[
             os.kill(proc.pid, signal.SIGKILL)  # only the process this function started
             killed = True
             break
-        time.sleep(0.02)
+        time.sleep(poll)
     proc.communicate()
+    if between is not None:
+        between()
     return killed, ws.steervis(*args)
 
 

@@ -154,35 +154,35 @@ def _kill_publish(ws: Workspace) -> Outcome:
 
     sub.steervis(*args(3))  # an earlier finished run of the same name
     staging = lambda: any(p.name.startswith(".same.partial") for p in out.iterdir())  # noqa: E731
-    killed, rerun = kill_at(sub, args(2), staging)
-    after_kill = _run_folder_verdict(out / "same") if killed else ""
-    head = "killed while publishing: " if killed else "FINISHED BEFORE THE KILL POINT: "
+    after_kill: list[str] = []
+    # Publishing takes a fraction of a second (the report's charts): a 1 ms poll kills inside it.
+    killed, rerun = kill_at(sub, args(2), staging, poll=0.001,
+                            between=lambda: after_kill.append(_run_folder_verdict(out / "same")))
+    head = "killed while publishing, rerun: " if killed else "FINISHED BEFORE THE KILL POINT, rerun: "
     return Outcome(head + seen_line(rerun), rerun.returncode,
-                   f"after the kill: {after_kill}; after the rerun: {_run_folder_verdict(out / 'same')}")
+                   f"after the kill: {after_kill[0]}; after the rerun: {_run_folder_verdict(out / 'same')}")
 
 
 @case("kill-predict", "kill -9 `steervis predict` between its predictions and its config, then rerun",
       group="kill -9")
 def _kill_predict(ws: Workspace) -> Outcome:
     import hashlib
-    import os
-    import signal
+
+    from steervis.eval.reliability import kill_at
 
     out = ws.root / "p-kill.csv"
     beside = out.with_name(out.name + ".config.yaml")
     ws.steervis("predict", "--adapter", ws.adapter, ws.toy() / "sketch", "--out", out)  # an earlier result
     args = ["predict", "--adapter", ws.adapter, ws.toy() / "photo", "--out", out, "--set", "inference=generate"]
-    proc, killed = ws.start(*args), False
-    while proc.poll() is None:  # the window between the two files is milliseconds: poll every one
-        if not beside.exists():
-            os.kill(proc.pid, signal.SIGKILL)
-            killed = True
-            break
-        time.sleep(0.001)
-    proc.communicate()
-    state = ("marked incomplete: the predictions stand without a config" if killed and out.exists() and
-             not beside.exists() else "FINISHED BEFORE THE KILL POINT" if not killed else "NOT MARKED")
-    rerun = ws.steervis(*args)
+    states: list[str] = []
+
+    def look() -> None:
+        states.append("marked incomplete: the predictions stand without a config" if out.exists() and
+                      not beside.exists() else "NOT MARKED")
+
+    # The window between the two files is milliseconds: poll every one.
+    killed, rerun = kill_at(ws, args, lambda: not beside.exists(), poll=0.001, between=look)
+    state = states[0] if killed else "FINISHED BEFORE THE KILL POINT"
     header = beside.read_text().splitlines()[0] if beside.exists() else ""
     matches = out.exists() and hashlib.sha256(out.read_bytes()).hexdigest() in header
     return Outcome(("killed, rerun: " if killed else "") + seen_line(rerun), rerun.returncode,
