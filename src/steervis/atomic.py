@@ -60,10 +60,11 @@ def atomic_dir(path: str | Path, kind: str = "folder", config_hash: str = "") ->
 
     An existing ``path`` is replaced only when steervis wrote it (see :func:`steervis.outputs.may_replace`).
     """
-    from steervis.outputs import write_stamp
+    from steervis.outputs import restore_interrupted_swap, write_stamp
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    restore_interrupted_swap(path)
     if path.exists() and not path.is_dir():
         from steervis.errors import SteervisError
 
@@ -72,7 +73,7 @@ def atomic_dir(path: str | Path, kind: str = "folder", config_hash: str = "") ->
     tmp.mkdir()
     try:
         yield tmp
-        write_stamp(tmp, kind, config_hash)  # last: a folder without it was never finished
+        write_stamp(tmp, kind, config_hash)  # last, listing the files: a folder without it was never finished
         replace_dir(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -29,7 +29,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterable, Iterator
@@ -41,18 +43,23 @@ from steervis.errors import SteervisError
 STAMP = ".steervis.json"  # hidden: a user listing the folder sees their results, not our bookkeeping
 CARD = "card.json"  # the model card every saved model holds; marks folders written before stamps existed
 MB = 1 << 20
+log = logging.getLogger(__name__)
 
 
 def write_stamp(directory: str | Path, kind: str, config_hash: str = "", state: str = "finished",
-                **facts: Any) -> Path:
+                files: Iterable[str] | None = None) -> Path:
     """Mark ``directory`` as a steervis ``kind`` output; ``finished`` is written after every other file.
 
-    ``state="started"`` claims a folder that a resumable run fills over time (its parts), before it finishes.
+    ``files`` are the top-level names the output consists of (default: what the folder holds now): anything else
+    found there later was put there by someone else, and a rerun refuses to replace it. ``state="started"``
+    claims a folder that a resumable run fills over time (its parts), before it finishes.
     """
     import steervis
 
+    names = sorted(files) if files is not None else sorted(p.name for p in Path(directory).iterdir()
+                                                           if p.name != STAMP)
     stamp = {"kind": kind, "state": state, "config_hash": config_hash, "steervis": steervis.__version__,
-             "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **facts}
+             "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": names}
     path = Path(directory) / STAMP
     tmp = path.with_name(f"{STAMP}.{os.getpid()}.tmp")  # not steervis.atomic: it imports this module
     tmp.write_text(json.dumps(stamp, indent=2))
@@ -60,13 +67,21 @@ def write_stamp(directory: str | Path, kind: str, config_hash: str = "", state: 
     return path
 
 
-def read_stamp(directory: str | Path) -> dict[str, Any] | None:
-    """The stamp of a finished output, or ``None`` (never finished, interrupted, or the stamp is damaged)."""
+def any_stamp(directory: str | Path) -> dict[str, Any] | None:
+    """The stamp of ``directory`` in any state, or ``None``: absent, damaged, or a file that merely has the name."""
     try:
         stamp = json.loads((Path(directory) / STAMP).read_text())
     except (OSError, ValueError):
         return None
-    return stamp if isinstance(stamp, dict) and stamp.get("state") == "finished" else None
+    valid = isinstance(stamp, dict) and isinstance(stamp.get("kind"), str) and isinstance(stamp.get("steervis"), str) \
+        and stamp.get("state") in ("started", "finished")
+    return stamp if valid else None
+
+
+def read_stamp(directory: str | Path) -> dict[str, Any] | None:
+    """The stamp of a finished output, or ``None`` (never finished, interrupted, or the stamp is damaged)."""
+    stamp = any_stamp(directory)
+    return stamp if stamp is not None and stamp["state"] == "finished" else None
 
 
 def in_cache(path: str | Path) -> bool:
@@ -76,11 +91,38 @@ def in_cache(path: str | Path) -> bool:
     return Path(path).resolve().is_relative_to(steervis_home().resolve())
 
 
+# Fields every model card steervis has written holds one of: a user's own card.json does not make a folder ours.
+CARD_FIELDS = ("card_version", "base_model", "vlm", "pairs")
+PART_NAME = re.compile(r".+-[0-9a-f]{16}\.(parquet|json)(\.corrupt)?")  # an evaluate run part (or one set aside)
+
+
+def legacy_output(directory: Path) -> bool:
+    """A folder steervis wrote before stamps existed: a model card of its own, or a run's config and parts."""
+    try:
+        card = json.loads((directory / CARD).read_text())
+        if isinstance(card, dict) and any(key in card for key in CARD_FIELDS):
+            return True
+    except (OSError, ValueError):
+        pass
+    parts = directory / "parts"
+    return (directory / "config.yaml").is_file() and parts.is_dir() and \
+        all(PART_NAME.fullmatch(p.name) for p in parts.iterdir())
+
+
 def written_by_steervis(directory: str | Path) -> bool:
-    """A stamp, or what folders written before stamps existed hold: a model card, or a run's parts and config."""
+    """A valid stamp, or a folder written before stamps existed (see :func:`legacy_output`)."""
     directory = Path(directory)
-    legacy_run = (directory / "parts").is_dir() and (directory / "config.yaml").is_file()
-    return (directory / STAMP).is_file() or (directory / CARD).is_file() or legacy_run
+    return any_stamp(directory) is not None or legacy_output(directory)
+
+
+def foreign_entries(directory: str | Path) -> list[str]:
+    """Top-level names in a steervis output that it did not write (all of them, if it is not one)."""
+    directory = Path(directory)
+    names = sorted(p.name for p in directory.iterdir())
+    stamp = any_stamp(directory)
+    if stamp is not None and isinstance(stamp.get("files"), list):
+        return [n for n in names if n not in stamp["files"] and n != STAMP]
+    return [] if stamp is not None or legacy_output(directory) else names  # before file lists: cannot tell
 
 
 def require_finished(directory: str | Path, what: str = "run folder") -> dict[str, Any]:
@@ -97,17 +139,35 @@ def require_finished(directory: str | Path, what: str = "run folder") -> dict[st
 
 
 def may_replace(directory: str | Path) -> bool:
-    """Whether steervis may remove the folder ``directory``: absent, empty, in the cache, or written by steervis."""
+    """Whether steervis may remove the folder ``directory``: absent, empty, inside the cache (below its root), or
+    a steervis output holding nothing it did not write."""
+    from steervis.paths import home_path
+
     directory = Path(directory)
     if not directory.exists():
         return True
-    return (directory.is_dir() and not any(directory.iterdir())) or in_cache(directory) \
-        or written_by_steervis(directory)
+    if directory.is_dir() and not any(directory.iterdir()):
+        return True
+    inside = in_cache(directory) and directory.resolve() != home_path().resolve()
+    return inside or (written_by_steervis(directory) and not foreign_entries(directory))
 
 
 def foreign_files(directory: Path, shown: int = 3) -> str:
-    names = sorted(p.name for p in directory.iterdir())
+    names = foreign_entries(directory) or sorted(p.name for p in directory.iterdir())
     return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def restore_interrupted_swap(path: str | Path) -> None:
+    """A kill between the two renames of a folder swap leaves ``path`` missing and the earlier output beside it
+    as ``.<name>.old-*``: put the newest one back, so the earlier result is neither lost nor recomputed."""
+    path = Path(path)
+    if path.exists():
+        return
+    olds = sorted(path.parent.glob(f".{path.name}.old-*"), key=lambda p: p.stat().st_mtime) \
+        if path.parent.is_dir() else []
+    if olds:
+        os.replace(olds[-1], path)
+        log.warning("%s was being replaced when its writer was killed: the earlier output is back in place", path)
 
 
 def check_out_dir(path: str | Path, *, overwrite: bool = False, inputs: Iterable[str | Path] = (),
@@ -128,16 +188,33 @@ def check_out_dir(path: str | Path, *, overwrite: bool = False, inputs: Iterable
     if any(p.exists() and not p.is_dir() for p in out.parents):
         raise SteervisError(f"{flag} {path}: a parent of it is a file, not a folder.")
     check_apart(path, inputs, flag)
+    restore_interrupted_swap(out)
     if not out.exists() or not any(out.iterdir()):
         return out
-    if not written_by_steervis(out):
-        raise SteervisError(f"{flag} {path} holds files steervis did not write ({foreign_files(out)}): "
-                            "give a new or empty folder.")
+    check_owned(out, path, flag, kind)
     if not overwrite:
-        what = kind or (read_stamp(out) or {}).get("kind") or "output"
+        what = kind or (any_stamp(out) or {}).get("kind") or "output"
         raise SteervisError(f"{flag} {path} holds a previous steervis {what}: add --overwrite to replace it, "
                             "or give a new folder.")
     return out
+
+
+def check_owned(out: Path, path: str | Path, flag: str, kind: str | None) -> None:
+    """Refuse a non-empty folder steervis may not replace: not its own, holding files it did not write beside its
+    output, or an output of another kind (an adapter folder is no place for a dataset)."""
+    if not written_by_steervis(out) and in_cache(out):
+        raise SteervisError(f"{flag} {path} is a folder of steervis' cache holding other things "
+                            f"({foreign_files(out)}): give a new or empty folder.")
+    if not written_by_steervis(out):
+        raise SteervisError(f"{flag} {path} holds files steervis did not write ({foreign_files(out)}): "
+                            "give a new or empty folder.")
+    added = foreign_entries(out)
+    if added:
+        raise SteervisError(f"{flag} {path} holds files steervis did not write beside its earlier output "
+                            f"({foreign_files(out)}): move them out first, or give a new folder.")
+    found = (any_stamp(out) or {}).get("kind")
+    if kind and found and found != kind:
+        raise SteervisError(f"{flag} {path} holds a steervis {found}, not a {kind}: give another folder.")
 
 
 def check_apart(path: str | Path, inputs: Iterable[str | Path], flag: str = "--out") -> None:
@@ -213,9 +290,13 @@ def check_writable(path: str | Path, need_bytes: int = 0, what: str = "the outpu
 
 def os_error_sentence(err: OSError) -> str:
     """One sentence for an OSError that reached the CLI: which path, what happened, what to do."""
-    where = err.filename or "a file"
+    where = f" {err.filename}" if err.filename else ""
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"The disk is full while writing {where}: free some space, then rerun the same command to resume."
-    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"Cannot write {where} ({err.strerror}): choose a writable place (for the cache: set STEERVIS_HOME)."
-    return f"{where}: {err.strerror or err} ({type(err).__name__}); check the path, then rerun the same command."
+        return f"The disk is full while writing{where}: free some space, then rerun the same command to resume."
+    if err.errno == errno.EROFS:
+        return f"Cannot write{where} (read-only file system): choose a writable place (for the cache: set " \
+               "STEERVIS_HOME)."
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return f"Permission denied for{where or ' a file'}: check its permissions, or choose another place."
+    what = f"{where.strip()}: " if where else ""
+    return f"{what}{err.strerror or err} ({type(err).__name__}); check the path, then rerun the same command."

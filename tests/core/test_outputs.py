@@ -127,8 +127,10 @@ def test_preflight_refuses_an_unwritable_place_and_a_full_disk(tmp_path, monkeyp
 def test_an_os_error_is_one_sentence_naming_the_path():
     full = OSError(errno.ENOSPC, "No space left on device", "/data/out/predictions.parquet")
     assert os_error_sentence(full).startswith("The disk is full while writing /data/out/predictions.parquet")
-    denied = PermissionError(errno.EACCES, "Permission denied", "/data/out")
-    assert "Cannot write /data/out (Permission denied)" in os_error_sentence(denied)
+    denied = PermissionError(errno.EACCES, "Permission denied", "/data/photo")
+    assert os_error_sentence(denied) == "Permission denied for /data/photo: check its permissions, or choose " \
+        "another place."
+    assert os_error_sentence(OSError(errno.EIO, "Input/output error")).startswith("Input/output error (OSError)")
 
 
 def test_the_cli_turns_an_os_error_into_one_sentence(monkeypatch, capsys, tmp_home):
@@ -145,3 +147,52 @@ def test_the_cli_turns_an_os_error_into_one_sentence(monkeypatch, capsys, tmp_ho
     assert err == ["steervis: error: The disk is full while writing /x/y.parquet: free some space, then rerun the "
                    "same command to resume."]
 
+
+
+def test_files_added_to_an_earlier_output_are_never_deleted(tmp_path):
+    out = tmp_path / "adapter"
+    with atomic_dir(out, kind="adapter") as tmp:
+        (tmp / "card.json").write_text('{"card_version": 1}')
+    (out / "my_notes.md").write_text("mine")
+    with pytest.raises(SteervisError, match=r"beside its earlier output \(my_notes.md\): move them out"):
+        check_out_dir(out, overwrite=True)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    with pytest.raises(SteervisError, match="left as it is"):
+        replace_dir(staging, out)
+    assert (out / "my_notes.md").read_text() == "mine"
+
+
+@pytest.mark.parametrize("planted", [{".steervis.json": "{}"}, {".steervis.json": "not json"},
+                                     {"card.json": '{"title": "my card"}'}, {"config.yaml": "x: 1", "parts/a": ""}])
+def test_a_look_alike_of_a_steervis_marker_does_not_make_a_folder_ours(tmp_path, planted):
+    folder = tmp_path / "mine"
+    for name, text in {**planted, "thesis.tex": "years of work"}.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    with pytest.raises(SteervisError, match="holds files steervis did not write"):
+        check_out_dir(folder, overwrite=True)
+
+
+def test_an_output_of_another_kind_is_not_replaced(tmp_path):
+    out = tmp_path / "run"
+    with atomic_dir(out, kind="run"):
+        pass
+    with pytest.raises(SteervisError, match="holds a steervis run, not a toy dataset"):
+        check_out_dir(out, overwrite=True, kind="toy dataset")
+
+
+def test_a_swap_killed_between_its_renames_puts_the_earlier_output_back(tmp_path):
+    out = tmp_path / "adapter"
+    with atomic_dir(out, kind="adapter") as tmp:
+        (tmp / "card.json").write_text('{"card_version": 1}')
+    out.rename(tmp_path / ".adapter.old-123-abcd")  # what a kill after the first rename leaves
+    assert check_out_dir(out, overwrite=True) == out.resolve()
+    assert (out / "card.json").exists() and not (tmp_path / ".adapter.old-123-abcd").exists()
+
+
+def test_the_cache_root_itself_is_never_replaced(tmp_home):
+    from steervis.outputs import may_replace
+
+    (tmp_home / "models").mkdir(parents=True)
+    assert not may_replace(tmp_home) and may_replace(tmp_home / "models")

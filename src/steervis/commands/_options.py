@@ -81,6 +81,8 @@ def check_json_out(path: str | None, example: str = "result") -> Path | None:
         raise SteervisError(f"--out {out} is a folder: give a file name, e.g. {out / (example + '.json')}.")
     if out.suffix.lower() != ".json":  # the result is JSON; another suffix would misname what is in the file
         raise SteervisError(f"--out {out} must end in .json (the result is JSON), e.g. {out.with_suffix('.json')}.")
+    if any(p.exists() and not p.is_dir() for p in out.parents):
+        raise SteervisError(f"--out {out}: a parent of it is a file, not a folder.")
     from steervis.outputs import MB, check_writable
 
     check_writable(out, MB, "the result")  # a JSON result is kilobytes: 1 MB says "the disk is not full"
@@ -179,8 +181,10 @@ class Bounds:
 
     def __contains__(self, value: object) -> bool:
         kinds = int if self.integer else int | float
-        if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
-            return False  # a bool is an int to Python, never to a user; nan slips past every comparison
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            return False  # a bool is an int to Python, never to a user
+        if isinstance(value, float) and not math.isfinite(value):
+            return False  # nan slips past every comparison (and isfinite overflows on a 400-digit int)
         below = self.low is not None and (value <= self.low if self.low_open else value < self.low)
         return not below and not (self.high is not None and value > self.high)
 

@@ -111,7 +111,7 @@ def run_build(args: argparse.Namespace) -> int:
     dataset = DATASETS.build(cfg.name)  # did-you-mean on a misspelt name
     was_complete = dataset.is_complete(cfg) and not cfg.force
     if cfg.root and not was_complete:
-        refuse_foreign(cfg.root, "--root")  # before the build: the swap at its end would refuse it anyway
+        refuse_foreign(cfg.root, "dataset")  # before the build: the swap at its end would refuse it anyway
     path = dataset.build(cfg)
     save_config(cfg, path.with_name(path.name + ".config.yaml"))  # beside the dataset, not inside its layout
     if was_complete:
@@ -124,16 +124,11 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def refuse_foreign(root: str, flag: str) -> None:
-    """A dataset folder steervis will fill or replace may not hold files of the user's own."""
-    from pathlib import Path
+def refuse_foreign(root: str, kind: str) -> None:
+    """A dataset folder steervis will replace: new, empty, or an earlier steervis ``kind`` holding nothing else."""
+    from steervis.outputs import check_out_dir
 
-    from steervis.errors import SteervisError
-    from steervis.outputs import foreign_files, may_replace
-
-    if not may_replace(root):
-        raise SteervisError(f"{flag} {root} holds files steervis did not write ({foreign_files(Path(root))}): "
-                            "give a new or empty folder.")
+    check_out_dir(root, overwrite=True, flag="--root", kind=kind)  # rebuilding a dataset needs no --overwrite
 
 
 def run_summary(args: argparse.Namespace) -> int:
@@ -163,7 +158,7 @@ def run_toy(args: argparse.Namespace) -> int:
     unknown = [c for c in cfg.classes if c not in SHAPES]
     if unknown:
         raise SteervisError(f"Unknown toy shape(s) {', '.join(unknown)}; choose from {', '.join(SHAPES)}.")
-    refuse_foreign(cfg.root, "--root")
+    refuse_foreign(cfg.root, "toy dataset")
     with atomic_dir(cfg.root, kind="toy dataset") as staging:  # a rebuild replaces the earlier set whole
         make_toy_dataset(staging, domains=tuple(cfg.domains), classes=tuple(cfg.classes),
                          per_class=cfg.per_class, size=cfg.size, seed=cfg.seed)

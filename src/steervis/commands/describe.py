@@ -48,10 +48,14 @@ def run(args: argparse.Namespace) -> int:
     from steervis.outputs import check_out_dir, check_writable, output_lock
 
     if args.out:  # the default export folder lies in the cache, which steervis owns
-        check_out_dir(args.out, overwrite=args.overwrite, inputs=[args.data], kind="descriptions export")
+        args.out = str(check_out_dir(args.out, overwrite=args.overwrite, inputs=[args.data],
+                                     kind="descriptions export"))
         check_writable(args.out, EXPORT_SPACE, "the descriptions export")
         with output_lock(args.out):
+            check_out_dir(args.out, overwrite=args.overwrite, inputs=[args.data], kind="descriptions export")
             return describe_into(args, cfg)
+    # The default export (in the cache) takes no lock: two describes of one folder share the store's claims and
+    # each swaps in the same complete export.
     return describe_into(args, cfg)
 
 

@@ -54,15 +54,23 @@ def train(args: argparse.Namespace) -> int:
     from steervis.vlm.model import trained_dir
 
     settings = _settings(args)
-    inputs = [args.init] if args.init and Path(args.init).exists() else []  # stage 2 reads its stage-1 folder
+    inputs = [init_dir(args.init)] if settings.stage == 2 else []  # stage 2 reads its stage-1 folder
     if args.out:  # the default folder lies in the cache, which steervis owns; a folder the user named is checked
         check_out_dir(args.out, overwrite=args.overwrite, kind="vlm", inputs=inputs)
-    out = Path(args.out) if args.out else trained_dir(settings.stage)
+    out = Path(args.out).expanduser().resolve() if args.out else trained_dir(settings.stage)
     check_writable(out, TRAIN_SPACE, "the trained model")
     with output_lock(out):
         if args.out:
             check_out_dir(args.out, overwrite=args.overwrite, kind="vlm", inputs=inputs)  # a writer may have finished
         return train_into(args, settings, out)
+
+
+def init_dir(init: str | None) -> Path:
+    """The folder stage 2 starts from: a path, or the trained stage a name (``stage1``, the default) stands for."""
+    from steervis.vlm.model import trained_dir
+
+    name = init or "stage1"
+    return trained_dir(int(name[-1])) if name in ("stage1", "stage2") else Path(name)
 
 
 def train_into(args: argparse.Namespace, settings: Any, out: Path) -> int:

@@ -202,7 +202,10 @@ def timed_predict(name: str, predict, items: pd.DataFrame, n_classes: int) -> tu
 
 def run_dir_for(cfg: EvaluateConfig) -> Path:
     """Same config → same folder, so rerunning a killed command resumes it."""
-    return Path(cfg.out) / (cfg.name or f"{cfg.protocol}-{config_hash(cfg, 10)}")
+    values = to_dict(cfg)
+    if not values.get("follow_links"):  # off by default: runs started before the option keep their folders
+        values.pop("follow_links", None)
+    return Path(cfg.out) / (cfg.name or f"{cfg.protocol}-{config_hash(values, 10)}")
 
 
 def frame_digest(frame: pd.DataFrame, columns: list[str]) -> str:
@@ -264,7 +267,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
     run_dir = run_dir_for(cfg)
     check_run_dir(run_dir, cfg)
     check_writable(run_dir, RUN_SPACE, "the run folder")
-    with output_lock(run_dir):  # one writer per run folder, from the data check to the published report
+    with output_lock(run_dir, flag="run folder"):  # one writer per run folder, from the data check to the published report
         return run_locked(cfg, run_dir, protocol, options, progress)
 
 
@@ -289,24 +292,25 @@ RUN_SPACE = 32 << 20
 
 def check_run_dir(run_dir: Path, cfg: EvaluateConfig) -> None:
     """A run folder is resumed and republished by steervis; a folder of the user's own by that name is refused."""
-    from steervis.outputs import check_apart, foreign_files, written_by_steervis
+    from steervis.outputs import check_apart, check_owned, restore_interrupted_swap
 
     check_apart(run_dir, [cfg.data] if cfg.data else [], "run folder")
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not written_by_steervis(run_dir):
-        raise SteervisError(f"Run folder {run_dir} holds files steervis did not write ({foreign_files(run_dir)}): "
-                            "give another --out or run name.")
+    restore_interrupted_swap(run_dir)
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        check_owned(run_dir, run_dir, "run folder", "run")
 
 
 def run_splits(cfg: EvaluateConfig, run_dir: Path, splits: list[Split], frame: pd.DataFrame, classes: list[str],
                options: dict[str, MethodRun], images: Any, progress: bool) -> RunResult:
     """Each (split, method) part computed or read back, then the run folder's results published at once."""
     from steervis.eval.report import write_report
-    from steervis.outputs import STAMP, write_stamp
+    from steervis.outputs import write_stamp
 
     parts = run_dir / "parts"
+    if not run_dir.is_dir() or not any(run_dir.iterdir()):  # claimed first, so a rerun after a kill may resume it
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_stamp(run_dir, "run", config_hash(cfg), state="started", files=["parts"])
     parts.mkdir(parents=True, exist_ok=True)
-    if not (run_dir / STAMP).exists():  # claims the folder, so a rerun after a kill may resume it
-        write_stamp(run_dir, "run", config_hash(cfg), state="started")
     context = build_context(cfg, progress, images, classes)
     contexts: dict[Any, Any] = {}  # one per (describer, components): variants share models and features
     frames, infos = [], {}

@@ -38,7 +38,10 @@ def paired_differences(preds: pd.DataFrame, a: str, b: str) -> dict[str, Any]:
     sides = [_side(preds, name) for name in (a, b)]
     _check_same_images(sides[0], sides[1], a, b)
     both = sides[0].merge(sides[1], on=KEY, suffixes=("_a", "_b"), validate="one_to_one")
-    both = both.sort_values(KEY, ignore_index=True)  # the bootstrap's draws follow the images, not the row order
+    # The bootstrap's draws follow the images in a's path order (as before images were paired by content), not
+    # the row order, so a paired interval over one run folder is reproduced exactly.
+    order = ["domain", "path_a", "copy"] if "path_a" in both else KEY
+    both = both.sort_values(order, ignore_index=True)
     relabelled = int((both["class_a"] != both["class_b"]).sum())
     if relabelled:
         raise SteervisError(f"{a} and {b} were tested on the same images, but {relabelled} of them are labelled "
@@ -64,7 +67,7 @@ def _side(preds: pd.DataFrame, name: str) -> pd.DataFrame:
     # with the other run's copies whatever their paths.
     chosen = chosen.sort_values(["domain", "sha256", "class"], kind="stable")
     chosen = chosen.assign(copy=chosen.groupby(["domain", "sha256"]).cumcount())
-    return chosen[[*KEY, "class", "right"]]
+    return chosen[[*KEY, *(["path"] if "path" in chosen else []), "class", "right"]]
 
 
 def _check_same_images(first: pd.DataFrame, second: pd.DataFrame, a: str, b: str) -> None:

@@ -88,6 +88,29 @@ def _fit_again(ws: Workspace) -> Outcome:
     return outcome
 
 
+@case("out-rerun-user-notes", "`steervis evaluate` rerun after the user added `notes.md` to its run folder")
+def _rerun_user_notes(ws: Workspace) -> Outcome:
+    args = ["evaluate", "--data", ws.toy(), "--out", ws.root / "runs-notes", "--methods", "zeroshot", *TINY_EVALUATE,
+            "--set", "name=mine"]
+    ws.steervis(*args)
+    notes = ws.root / "runs-notes" / "mine" / "notes.md"
+    notes.write_text(THESIS)
+    outcome = refused(ws.steervis(*args, "--set", "max_per_class=2"))
+    outcome.result += f", {_kept(notes)}"
+    return outcome
+
+
+@case("out-toy-into-cache", "`steervis data toy --root $STEERVIS_HOME/models` (the cache's trained models)")
+def _toy_into_cache(ws: Workspace) -> Outcome:
+    models = ws.home / "models"
+    (models / "vlm" / "stage2").mkdir(parents=True, exist_ok=True)
+    (models / "vlm" / "stage2" / "card.json").write_text('{"vlm": {}}')
+    outcome = refused(ws.steervis("data", "toy", "--root", models))
+    outcome.result += ", the trained model kept" if (models / "vlm" / "stage2" / "card.json").exists() else \
+        ", THE TRAINED MODEL WAS DELETED"
+    return outcome
+
+
 # ---- two writers, one output -------------------------------------------------------------------------------------
 def _race(ws: Workspace, first: list[object], second: list[object]) -> tuple[subprocess.Popen, object]:
     """Start ``first``; once it holds its output's lock (it logs its first line), run ``second`` to the end."""

@@ -39,7 +39,7 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
     from steervis.lm.train import is_main_process
     from steervis.outputs import check_out_dir, check_writable, output_lock
 
-    check_out_dir(out, overwrite=overwrite, inputs=[data], kind="adapter")
+    out = check_out_dir(out, overwrite=overwrite, inputs=[data], kind="adapter")  # resolved: a link's target
     check_writable(out, FIT_SPACE, "the adapter")
     if not is_main_process():  # under `accelerate launch`, rank 0 alone writes, so rank 0 alone holds the lock
         return _fit(data, out, config, domains, describe, progress, follow_links)
