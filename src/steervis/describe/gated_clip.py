@@ -1,6 +1,6 @@
 """REACT on a transformers ``CLIPModel``: every original weight frozen, gated blocks inserted in the image tower.
 
-REACT's locked-text gated-image tuning (seed 001, ch. 2): new gated self-attention dense blocks go between
+REACT's locked-text gated-image tuning (Liu et al., CVPR 2023): new gated self-attention dense blocks go between
 the frozen layers of the vision encoder, each ``x + tanh(a)·Attn(LN(x))`` then ``x + tanh(b)·MLP(LN(x))`` with
 ``a = b = 0`` at the start (Flamingo's gates), so the customized model equals the base model until training
 opens a gate. The text tower is never touched. Any CLIP hub id works (for people with a network); tests use

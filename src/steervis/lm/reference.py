@@ -3,7 +3,7 @@
 * :func:`full_forward_loglik`: one full forward per (prompt, candidate), requests sorted by length and batched,
   logits over every position, as lm-evaluation-harness and lmms-eval score multiple-choice tasks.
 * :func:`per_class_cache_loglik`: the prompt once, then one candidate at a time over a copy of its KV cache,
-  as VLMClassifier (seed 003's code) does.
+  as VLMClassifier's code does.
 
 Both return summed log-probs ``[n, k]``; the tests hold steervis' prefix-tree scoring to them within 1e-4. Both
 feed the model ``inputs_embeds`` built by the LM's splicer, so a prompt with an image works: the full forward

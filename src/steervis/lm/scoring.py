@@ -6,7 +6,7 @@ which transformers passes through unchanged). The first answer token is read fro
 the last one never needs to be fed. So scoring k classes costs one prompt pass plus one short pass over about
 ``sum(len(answer) - 1)`` tokens, with no copy of the KV cache (copying it per class cost twice the prompt pass).
 
-``reduction``: ``mean`` (VLLaVO and seed 003's default: long class names are not penalised per token), ``sum``,
+``reduction``: ``mean`` (VLLaVO's and VLMClassifier's default: long class names are not penalised per token), ``sum``,
 or ``calibrated``: the mean score divided by the class prior, VLMClassifier's correction for a model that
 favours some names whatever the image. The prior comes from :func:`estimate_prior` on *training* inputs and is
 stored with the model, so one image's answer never depends on the other images it is predicted with.

@@ -1,5 +1,5 @@
 """One Classifier per method: zero-shot matcher, linear probe, classification by description, describe-decide,
-and seed 003's VLM classifiers (vlm-generate, vlm-generate-closed, vlm-score, vlm-finetuned).
+and VLMClassifier's classifiers (vlm-generate, vlm-generate-closed, vlm-score, vlm-finetuned).
 
 Each entry is the method's class; the registry checks its contract (fit, predict_proba, save, load, an
 ``Options`` dataclass, declared capabilities) when the class is first resolved.
@@ -34,7 +34,7 @@ METHODS.register("react", "steervis.methods.react:React",
 METHODS.register("zeroshot-llm", "steervis.methods.describe_decide:ZeroShotLLM",
                  help="descriptions → base LLM (no finetuning) scores each class")
 METHODS.register("vlm-generate", "steervis.methods.vlm:VLMGenerate",
-                 help="VLM, open question, the answer mapped to the class it names (seed 003)")
+                 help="VLM, open question, the answer mapped to the class it names (VLMClassifier)")
 METHODS.register("vlm-generate-closed", "steervis.methods.vlm:VLMGenerateClosed",
                  help="VLM, the classes listed in the question; naming several is wrong")
 METHODS.register("vlm-score", "steervis.methods.vlm:VLMScore",

@@ -51,7 +51,7 @@ def image_inputs(vlm: Any, frame: pd.DataFrame, context: Any) -> list[Any]:
 @dataclass
 class GenerateOptions:
     model: str = DEFAULT_MODEL
-    question: str = "What type of object is in the photo?"  # VLMClassifier's default prompt (seed 003)
+    question: str = "What type of object is in the photo?"  # VLMClassifier's default prompt
     snap: bool = True  # an answer naming no class → the class nearest by edit distance (else a uniform row)
     max_new_tokens: int = 16  # class names are a few tokens; longer answers are sentences about them
     batch_size: int = 8
@@ -155,7 +155,7 @@ def first_named(answer: str, classes: list[str]) -> list[int]:
 class ScoreOptions:
     model: str = DEFAULT_MODEL
     question: str = "What type of object is in the photo?"
-    reduction: str = "mean"  # seed 003's probabilistic inference: mean log-prob of the class name's tokens
+    reduction: str = "mean"  # VLMClassifier's probabilistic inference: mean log-prob of the class name's tokens
     prior_images: int = 64  # training images that estimate the class prior of `calibrated` (seeded sample)
     batch_size: int = 8
     seed: int = 0

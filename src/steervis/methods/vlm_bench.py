@@ -25,7 +25,7 @@ import numpy as np
 
 from steervis.stats import accuracy_ci, paired_difference_ci
 
-SIZES = (2, 5, 10, 20, 34)  # seed 003's sweep, up to minidomains' 34 classes
+SIZES = (2, 5, 10, 20, 34)  # VLMClassifier's sweep, up to minidomains' 34 classes
 
 
 def subsets(n_classes: int, sizes: list[int] | tuple[int, ...], draws: int, seed: int) -> dict[int, list[list[int]]]:

@@ -1,4 +1,4 @@
-"""REACT (seed 001, ch. 2): retrieve knowledge-pool pairs for a task's class names, customize a matcher on them.
+"""REACT (Liu et al., CVPR 2023): retrieve pool pairs for a task's class names, customize a matcher on them.
 
 Names load lazily so ``import steervis.retrieval`` stays instant (faiss and torch load on first use).
 

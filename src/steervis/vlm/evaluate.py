@@ -39,7 +39,7 @@ def easy_vqa_accuracy(vlm: Any, images: int = 100, text_only: bool = False, seed
 
     Also reported: ``relaxed`` (the answer names the gold answer and no other of easy-vqa's 13 answers: credit
     for "The shape is red.") and, with ``scored``, closed-set accuracy by class scoring (every one of the 13
-    answers teacher-forced after the image and question, summed log-prob: seed 003's probabilistic inference).
+    answers teacher-forced after the image and question, summed log-prob: VLMClassifier's probabilistic inference).
 
     Args:
         vlm: A :class:`~steervis.vlm.model.VLM`.

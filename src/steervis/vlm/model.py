@@ -32,7 +32,7 @@ from steervis.registry import looks_like_path
 from steervis.vlm.conversation import IMAGE, encode_turns, template
 from steervis.vlm.splice import LlavaSplicer, ProjectorSplicer, llava_image_tokens
 
-CLASSIFY_QUESTION = "What type of object is in the photo?"  # VLMClassifier's open question (seed 003)
+CLASSIFY_QUESTION = "What type of object is in the photo?"  # VLMClassifier's open question
 CAPTION_QUESTION = "Describe the image briefly."
 SHORT_ANSWER = "Answer the question using a single word or phrase."  # LLaVA-1.5's response-format prompt
 PROJECTOR_FILE = "projector"
@@ -43,7 +43,7 @@ class PromptTooLong(SteervisError):
 
 
 def closed_question(classes: Sequence[str], question: str = CLASSIFY_QUESTION, suffix: str = SHORT_ANSWER) -> str:
-    """The question with every option listed, then the response-format prompt (seed 003's closed form).
+    """The question with every option listed, then the response-format prompt (VLMClassifier's closed form).
 
     >>> closed_question(["cat", "dog"]).splitlines()
     ['What type of object is in the photo? Choose one of: cat, dog.', 'Answer the question using a single word or phrase.']
@@ -264,7 +264,7 @@ class VLM:
     def last_hidden(self, images: Sequence[Any], question: str = CLASSIFY_QUESTION,
                     batch_size: int = 8) -> np.ndarray:
         """The LM's last-layer hidden state at the last prompt position (image + question, before the answer):
-        ``[n, hidden]``, what seed 003 probes."""
+        ``[n, hidden]``, what VLMClassifier probes."""
         prompts = self.prompts([question] * len(images), images)
         out = []
         for start in range(0, len(prompts), batch_size):
