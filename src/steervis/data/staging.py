@@ -18,23 +18,19 @@ reused when the recipe is the same; other recipes' leftovers are removed), remov
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from steervis.errors import SteervisError
-
 
 @contextlib.contextmanager
 def build_lock(root: Path) -> Iterator[None]:
-    """Exclusive, non-blocking: a second builder of ``root`` gets one sentence, not a corrupted folder."""
+    """Exclusive, non-blocking: a second builder of ``root`` gets one sentence, not a corrupted folder. The lock
+    file lives in the cache (:func:`steervis.outputs.output_lock`), never beside a dataset the user placed."""
+    from steervis.outputs import output_lock
+
     root.parent.mkdir(parents=True, exist_ok=True)
-    with open(root.with_name(f".{root.name}.lock"), "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SteervisError(f"Another process is building {root}; wait for it to finish.") from None
+    with output_lock(root, flag="the dataset"):
         yield
 
 
