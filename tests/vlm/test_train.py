@@ -69,3 +69,26 @@ def test_a_killed_stage2_resumes_to_the_uninterrupted_weights(colour_images, tmp
     assert want.keys() == got.keys() and any(k.startswith("projector.") for k in got)
     for name, value in got.items():
         torch.testing.assert_close(value, want[name])
+
+
+def test_a_kill_between_training_and_saving_resumes_at_the_end(colour_images, tmp_path, monkeypatch, make_vlm,
+                                                                fake_tower):
+    import pytest
+
+    from steervis.vlm.model import VLM
+
+    cache = FeatureCache(fake_tower, tmp_path / "features")
+    items = _items(colour_images, 2)
+    settings = StageSettings(stage=2, epochs=2, batch_size=2, lr=1e-2, checkpoint_every=100)  # no mid-run state
+
+    def killed(self, directory, **facts):
+        raise KeyboardInterrupt  # as a kill after the last step, before the model is on disk
+
+    save = VLM.save
+    monkeypatch.setattr(VLM, "save", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train_stage(make_vlm(), items, settings, out=tmp_path / "s2", features=cache, progress=False)
+    monkeypatch.setattr(VLM, "save", save)
+    trained, result = train_stage(make_vlm(), items, settings, out=tmp_path / "s2", features=cache, progress=False)
+    assert result.resumed_from == result.steps > 0  # nothing trained again
+    assert (tmp_path / "s2" / "card.json").exists() and not (tmp_path / "s2.checkpoint").exists()

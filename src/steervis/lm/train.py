@@ -162,7 +162,8 @@ def run_fingerprint(examples: Sequence[Example], settings: TrainSettings, module
 
 
 def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], settings: TrainSettings,
-          progress: bool = True, checkpoint: str | Path | None = None) -> TrainResult:
+          progress: bool = True, checkpoint: str | Path | None = None,
+          keep_checkpoint: bool = False) -> TrainResult:
     """Train the trainable parameters of ``lm`` (a LoRA-wrapped model, and its splicer if it has weights).
 
     Args:
@@ -171,6 +172,9 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
         settings: Epochs, global batch size, optimiser, seed.
         progress: Show a tqdm bar (on the main process).
         checkpoint: Folder for a resumable checkpoint; ``None`` trains without one.
+        keep_checkpoint: Also checkpoint the last step and leave it for the caller to remove once it has saved
+            the model (:func:`steervis.lm.checkpoint.remove_checkpoint`): a kill between the end of training and
+            the save then resumes at the end instead of training again.
     """
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
@@ -245,7 +249,8 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
                 real_tokens += int(batch["attention_mask"].sum())
                 bar.update(1)
                 bar.set_postfix(loss=f"{result.losses[-1]:.3f}")
-                if state_path is not None and result.steps % settings.checkpoint_every == 0 and acc.is_main_process:
+                due = result.steps % settings.checkpoint_every == 0 or (keep_checkpoint and result.steps == total)
+                if state_path is not None and due and acc.is_main_process:
                     save_checkpoint(state_path, module, optim, sched, result, epoch_rng, epoch, fingerprint)
     finally:
         bar.close()
@@ -253,7 +258,7 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
             lm.model.activation_checkpointing_disable()
         lm.model.eval()
         acc.free_memory()
-    if state_path is not None and acc.is_main_process:
+    if state_path is not None and acc.is_main_process and not keep_checkpoint:
         remove_checkpoint(state_path)  # finished: the caller saves the model itself
     result.seconds = time.perf_counter() - clock
     result.padding_fraction = 1 - real_tokens / max(1, result.tokens)

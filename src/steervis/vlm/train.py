@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from steervis.errors import SteervisError
+from steervis.lm.checkpoint import CHECKPOINT_FILE, remove_checkpoint
 from steervis.lm.config import LoraSettings, TrainSettings
 from steervis.vlm.data import Item
 from steervis.vlm.model import CAPTION_QUESTION, CLASSIFY_QUESTION, SHORT_ANSWER, VLM
@@ -131,7 +132,7 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     if checkpoint is not None:
         Path(checkpoint).mkdir(parents=True, exist_ok=True)
     result = train(vlm.lm, lambda epoch: examples, settings.train_settings(), progress=progress,
-                   checkpoint=checkpoint)
+                   checkpoint=checkpoint, keep_checkpoint=out is not None)  # kept until the model is saved
     vlm.lm.model.eval()
     vlm.config.caption_template = "plain" if settings.stage == 1 else vlm.config.template
     summary = {**result.summary(), "feature_seconds": round(feature_seconds, 1),
@@ -143,6 +144,8 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     if out is not None:
         vlm.save(out)
         log.info("stage %d saved to %s", settings.stage, out)
+        if checkpoint is not None:
+            remove_checkpoint(Path(checkpoint) / CHECKPOINT_FILE)
     if checkpoint is not None:
         with contextlib.suppress(OSError):  # finished: the trainer removed its state; drop the folder if empty
             Path(checkpoint).rmdir()
