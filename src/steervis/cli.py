@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        if args.verb not in READ_ONLY_VERBS:
-            check_cache()
+        if args.verb not in READ_ONLY_VERBS and not getattr(args, "print_config", False):
+            check_cache()  # before any compute; printing a config or listing models writes nothing
         result = args.func(args)
     except (SteervisError, OSError) as err:  # an OSError here is the disk's or the OS's: one sentence too
         if args.verbose or os.environ.get("STEERVIS_TRACEBACK"):
