@@ -30,7 +30,7 @@ def test_the_pool_react_and_llava_rows_are_registered():
 def test_the_rows_about_the_users_files_values_and_checkpoints_are_registered():
     names = CASES.names()
     for name in ["out-fit-user-folder", "out-vlm-user-folder", "out-fit-into-data", "out-evaluate-into-data",
-                 "out-fit-dot", "out-fit-again", "out-rerun-user-notes", "out-toy-into-cache", "race-fit", "race-evaluate", "kill-evaluate-publish", "kill-predict",
+                 "out-fit-dot", "out-fit-again", "out-rerun-user-notes", "out-toy-into-cache", "race-fit", "race-evaluate", "kill-evaluate-publish", "kill-predict", "kill-fit-training",
                  "disk-readonly-out", "disk-readonly-home", "disk-full-out", "damaged-ckpt-pickle-vlm-train",
                  "input-run-name-escapes", "input-paired-other-images", "input-data-link-into-training",
                  "input-data-link-outside", "input-retrieve-out-suffix", "input-models-damaged-card",

@@ -100,7 +100,7 @@ class Decider:
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], classes: Sequence[str],
             progress: bool = True, checkpoint: str | Path | None = None,
-            continue_steps: int | None = None) -> TrainResult:
+            continue_steps: int | None = None, keep_checkpoint: bool = False) -> TrainResult:
         """Finetune a fresh LoRA adapter on (description, label) pairs.
 
         Args:
@@ -111,6 +111,7 @@ class Decider:
             checkpoint: Folder for a resumable training checkpoint.
             continue_steps: Keep training the current adapter for this many steps instead of fitting a fresh
                 one with the full budget (self-training rounds on a small compute budget).
+            keep_checkpoint: Leave the last state for the caller to remove once the adapter is saved.
         """
         classes = check_classes(classes)
         texts, labels = list(texts), [str(lab) for lab in labels]
@@ -144,7 +145,8 @@ class Decider:
             return [Example.from_prompt_answer(self.lm.encode(p), answers[lab])
                     for p, lab in zip(prompts, labels, strict=True)]
 
-        result = train(self.lm, examples, settings, progress=progress, checkpoint=checkpoint)
+        result = train(self.lm, examples, settings, progress=progress, checkpoint=checkpoint,
+                       keep_checkpoint=keep_checkpoint)
         self.prior = None
         if self.config.reduction == "calibrated":
             sample = stratified_subset(labels, min(PRIOR_EXAMPLES, len(texts)), settings.seed)

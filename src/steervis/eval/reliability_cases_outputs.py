@@ -186,6 +186,32 @@ def _kill_publish(ws: Workspace) -> Outcome:
                    f"after the kill: {after_kill[0]}; after the rerun: {_run_folder_verdict(out / 'same')}")
 
 
+@case("kill-fit-training", "kill -9 `steervis fit` after its first training checkpoint, then rerun", group="kill -9")
+def _kill_fit_training(ws: Workspace) -> Outcome:
+    from safetensors.torch import load_file
+
+    from steervis.eval.reliability import kill_at, resumed
+
+    def args(w: Workspace) -> list[object]:
+        return [*_fit(w, w.root / "adapter-t"), "--set", "train.checkpoint_every=1", "--set", "train.epochs=4"]
+
+    sub, clean = ws.fresh("kill-fit-training"), ws.fresh("kill-fit-training-clean")
+    for w in (sub, clean):  # described first, so the kill lands in the training
+        w.steervis("describe", "--data", w.toy(), "--quiet", "--preset", "describe-tiny")
+    state = lambda: any((sub.home / "checkpoints" / "fit").glob("*/trainer-state.json"))  # noqa: E731
+    killed, rerun = kill_at(sub, args(sub), state, poll=0.005)
+    clean.steervis(*args(clean))
+    weights = "adapter-t/adapter/adapter_model.safetensors"
+    try:
+        a, b = load_file(str(sub.root / weights)), load_file(str(clean.root / weights))
+        equal = a.keys() == b.keys() and all(bool((a[k] == b[k]).all()) for k in a)
+    except OSError:
+        equal = False
+    outcome = resumed(killed, rerun, equal and "resuming training at step" in rerun.stderr, "adapter weights")
+    outcome.seen = outcome.seen + (" (resumed its training)" if "resuming training" in rerun.stderr else "")
+    return outcome
+
+
 @case("kill-predict", "kill -9 `steervis predict` between its predictions and its config, then rerun",
       group="kill -9")
 def _kill_predict(ws: Workspace) -> Outcome:

@@ -62,8 +62,10 @@ class _DescriptionLLM:
     capabilities = frozenset({"variants"})
 
     def __init__(self, texts: TextsFn, config: DecideConfig | None = None,
-                 describe_config: Any = None, progress: bool = True, also: list[str] | tuple[str, ...] = ()):
+                 describe_config: Any = None, progress: bool = True, also: list[str] | tuple[str, ...] = (),
+                 checkpoint: str | Path | None = None):
         self.texts = texts
+        self.checkpoint = checkpoint  # resumable training state, kept until the adapter is saved
         self.config = config or decide_config()
         self.describe_config = describe_config or {}
         self.progress = progress
@@ -151,7 +153,8 @@ class DescribeDecide(_DescriptionLLM):
         classes = check_classes(classes)
         check_labels(train, classes)
         texts, labels = self._texts(train), list(train["class"].astype(str))
-        self._ensure_decider().fit(texts, labels, classes, progress=self.progress)
+        self._ensure_decider().fit(texts, labels, classes, progress=self.progress, checkpoint=self.checkpoint,
+                                   keep_checkpoint=self.checkpoint is not None)
         self.classes, self._source = classes, (texts, labels)
         return self
 

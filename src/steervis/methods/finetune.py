@@ -50,6 +50,8 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
 
 def _fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | None, describe: Any,
          progress: bool, follow_links: bool = False) -> dict[str, Any]:
+    import shutil
+
     from steervis.config import dump_config
     from steervis.data import load_folder
     from steervis.data.decoded import DecodedImages
@@ -73,13 +75,25 @@ def _fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | No
     # The card keeps the classes (and react's folder): predict describes with the same class tags and matcher.
     dcfg = describe_for_task(dcfg, folder.classes, progress)
     texts = describe_texts(dcfg, config.components, progress=progress, images=images)
-    clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress)
+    checkpoint = fit_checkpoint(out)
+    clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress, checkpoint=checkpoint)
     clf.fit(folder.frame, folder.classes)
     if not is_main_process():  # under `accelerate launch`, rank 0 alone writes the adapter
         return {"classes": folder.classes, "train": clf.decider.card.get("train", {})}
     clf.save(out, texts={"decide.yaml": dump_config(config)}, data=str(folder.root), domains=folder.domains,
              n_images=len(folder.frame), image_hash=frame_hash(folder.frame))
+    shutil.rmtree(checkpoint, ignore_errors=True)  # the adapter is on disk: its training state is spent
     return read_card(out)
+
+
+def fit_checkpoint(out: str | Path) -> Path:
+    """The trainer's resumable state for a fit into ``out``: in the cache, keyed by the output's path (the state
+    carries the run's fingerprint, so a changed setting or image never resumes from it)."""
+    import hashlib
+
+    from steervis.paths import cache_dir
+
+    return cache_dir("checkpoints", "fit", hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16])
 
 
 def frame_hash(frame: Any) -> str:
