@@ -22,7 +22,7 @@ from PIL import Image, ImageOps
 from steervis.data.images import open_image
 from steervis.data.minidomains import minidomains_root
 from steervis.data.pool import pool_root
-from steervis.data.pool_exclude import hamming, hashes
+from steervis.data.pool.exclude import hamming, hashes
 
 
 def hue(img, degrees):

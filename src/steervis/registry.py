@@ -10,7 +10,8 @@ torch-heavy modules until a name is used. A registry may declare two rules of it
 * ``check``: called with ``(name, entry)`` when an entry is resolved (at registration for objects, at first
   use for lazy strings): the place to check a contract.
 
-Entries may carry metadata (``register(..., kind="clip")``), read back with :meth:`Registry.meta`.
+Entries may carry metadata (``register(..., kind="clip")``), read back with :meth:`Registry.meta`. An entry
+trained here says what it is now through an ``identity()`` attribute (:meth:`Registry.identity`).
 
 >>> from steervis.registry import Registry
 >>> shapes = Registry("shape")
@@ -76,6 +77,12 @@ def looks_like_hub_id(name: str) -> bool:
     return is_hub_id(name) or os.path.isdir(name)
 
 
+def load_target(spec: str) -> Any:
+    """The object a lazy ``"module:attr"`` string names, imported now."""
+    module, attr = spec.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
 class Registry:
     """Name → entry, with lazy ``"module:attr"`` entries, an optional hub rule and contract check."""
 
@@ -130,12 +137,17 @@ class Registry:
             raise SteervisError(f"Unknown {self.kind} {name!r}.{hint} Known: {', '.join(self.names())}{hub}")
         entry = self._entries[name]
         if isinstance(entry, str):
-            module, attr = entry.split(":")
-            entry = getattr(importlib.import_module(module), attr)
+            entry = load_target(entry)
             if self.check is not None:
                 self.check(name, entry)
             self._entries[name] = entry
         return entry
+
+    def identity(self, name: str) -> str | None:
+        """What a registered entry trained here is now (its ``identity()``, e.g. a hash of its weights), so a
+        retrained model is a new cache key; None for entries that are what their name says."""
+        identity = getattr(self.get(name), "identity", None) if name in self._entries else None
+        return identity() if identity else None
 
     def build(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self.get(name)(*args, **kwargs)

@@ -101,7 +101,7 @@ def test_an_existing_file_or_folder_is_a_path(tmp_path, monkeypatch):
 
 
 def test_open_vlm_takes_a_dotted_hub_id_for_a_hub_id_and_a_path_for_a_path(tmp_path):
-    from steervis.vlm.model import open_vlm
+    from steervis.llava.model import open_vlm
 
     with pytest.raises(SteervisError, match="'llava-hf/llava-1.5-7b-hf' is not available") as err:
         open_vlm("llava-hf/llava-1.5-7b-hf")  # offline in tests: the hub's sentence, not a missing file

@@ -14,7 +14,7 @@ Floors, lowest first (a module may import its own floor and the floors below it)
 
 Also: decide/ reads text only (never describe/ or data/), and no two modules import each other. An import
 is any ``import`` / ``from ... import`` (module level or inside a function) and any registry or lazy-export
-string naming a steervis module (``"steervis.describe.run"``, ``"steervis.methods.zeroshot:ZeroShot"``).
+string naming a steervis module (``"steervis.vllavo.describe.run"``, ``"steervis.methods.zeroshot:ZeroShot"``).
 """
 
 from __future__ import annotations
@@ -26,17 +26,23 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 FLOORS = {
     0: ["steervis", "errors", "paths", "registry", "config", "lazy", "atomic", "outputs", "classes", "numeric",
-        "packages", "partstore", "stats"],
+        "packages", "partstore", "stats", "_moved"],
     1: ["zoo", "data"],
-    2: ["lm", "describe", "vlm"],
-    3: ["decide", "retrieval"],
+    2: ["lm", "matchers"],
+    3: ["vllavo", "react", "llava"],
     4: ["methods"],
     5: ["eval"],
     6: ["commands"],
     7: ["cli"],
 }
 FLOOR_OF = {part: floor for floor, parts in FLOORS.items() for part in parts}
-TEXT_ONLY = {"decide": {"describe", "data"}}  # package → packages it must never import
+SYSTEMS = {"vllavo", "react", "llava"}
+TEXT_ONLY = {"vllavo.decide": {"vllavo.describe", "data"}}  # package → packages it must never import
+# Every registry edge into a system from a package beside or below it: (from, to) → the names it carries.
+REGISTRY_EDGES = {
+    ("matchers", "react"): "matcher: react-pool and customized folders (REACT's trained matchers)",
+    ("vllavo", "llava"): "captioner: llava (steervis' LLaVA writes captions)",
+}
 TARGET = re.compile(r"^(steervis(?:\.\w+)*)(?::\w+)?$")
 
 
@@ -57,11 +63,18 @@ def floor(module: str) -> int:
 
 def imports(path: Path) -> set[str]:
     """Every steervis module the file imports, at any depth, plus registry / lazy-export strings."""
+    code, strings = imports_by_kind(path)
+    return code | strings
+
+
+def imports_by_kind(path: Path) -> tuple[set[str], set[str]]:
+    """(modules named by import statements, modules named by registry / lazy-export strings)."""
     tree = ast.parse(path.read_text())
     docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                   if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
                   and node.body and isinstance(node.body[0], ast.Expr)}
     found: set[str] = set()
+    strings: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names}
@@ -71,23 +84,48 @@ def imports(path: Path) -> set[str]:
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
             match = TARGET.match(node.value)
             if match and match.group(1) in MODULES:
-                found.add(match.group(1))
-    return {m for m in found if m in MODULES}
+                strings.add(match.group(1))
+    return {m for m in found if m in MODULES}, strings
 
 
-GRAPH = {name: imports(path) for name, path in MODULES.items()}
+def package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "steervis"
+
+
+BY_KIND = {name: imports_by_kind(path) for name, path in MODULES.items()}
+BY_KIND["steervis._moved"] = (BY_KIND["steervis._moved"][0], set())  # its strings name new homes in messages
+GRAPH = {name: code | strings for name, (code, strings) in BY_KIND.items()}
+
+
+def is_listed_registry_edge(src: str, dst: str) -> bool:
+    return dst in BY_KIND[src][1] and (package(src), package(dst)) in REGISTRY_EDGES
 
 
 def test_every_import_goes_down_or_stays_on_its_floor():
     upward = [f"{src} (floor {floor(src)}) imports {dst} (floor {floor(dst)})"
-              for src, targets in GRAPH.items() for dst in sorted(targets) if floor(dst) > floor(src)]
+              for src, targets in GRAPH.items() for dst in sorted(targets)
+              if floor(dst) > floor(src) and not is_listed_registry_edge(src, dst)]
     assert not upward, "\n".join(upward)
+
+
+def test_systems_meet_only_through_listed_registry_names():
+    crossing = [f"{src} {'names' if dst in BY_KIND[src][1] else 'imports'} {dst}"
+                for src, targets in GRAPH.items() for dst in sorted(targets)
+                if package(dst) in SYSTEMS and package(src) != package(dst) and floor(src) <= floor(dst)
+                and not is_listed_registry_edge(src, dst)]
+    assert not crossing, "a new coupling into a system: list it on REGISTRY_EDGES if it is meant\n" + "\n".join(crossing)
+
+
+def test_every_listed_registry_edge_exists():
+    used = {(package(src), package(dst)) for src in GRAPH for dst in GRAPH[src] if is_listed_registry_edge(src, dst)}
+    assert used == set(REGISTRY_EDGES), f"listed but unused: {sorted(set(REGISTRY_EDGES) - used)}"
 
 
 def test_decide_reads_text_only():
     bad = [f"{src} imports {dst}" for src, targets in GRAPH.items() for dst in targets
            for pkg, banned in TEXT_ONLY.items()
-           if src.startswith(f"steervis.{pkg}") and dst.split(".")[1:2] and dst.split(".")[1] in banned]
+           if src.startswith(f"steervis.{pkg}") and any(dst.startswith(f"steervis.{b}") for b in banned)]
     assert not bad, "\n".join(bad)
 
 
@@ -100,5 +138,6 @@ def test_no_two_modules_import_each_other():
 
 def test_the_walker_sees_function_level_imports_and_registry_strings():
     assert "steervis.methods.zeroshot" in GRAPH["steervis.methods"]  # a "module:attr" registry string
-    assert "steervis.describe.run" in GRAPH["steervis.describe"]  # a lazy-export string
+    assert "steervis.vllavo.describe.run" in GRAPH["steervis.vllavo.describe"]  # a lazy-export string
+    assert "steervis.react.matchers" in BY_KIND["steervis.matchers"][1]  # a registry string, kept apart
     assert "steervis.methods.finetune" in GRAPH["steervis.commands.fit"]  # imported inside run()

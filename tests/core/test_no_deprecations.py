@@ -10,8 +10,8 @@ import warnings
 
 import pandas as pd
 
-from steervis.decide.config import DecideConfig, TrainSettings
 from steervis.methods.describe_decide import DescribeDecide
+from steervis.vllavo.decide.config import DecideConfig, TrainSettings
 
 
 def test_demo_paths_warn_about_no_deprecated_api(tmp_home):
@@ -19,7 +19,7 @@ def test_demo_paths_warn_about_no_deprecated_api(tmp_home):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         from steervis import zoo
-        from steervis.describe.matchers import build_matcher
+        from steervis.matchers import build_matcher
 
         zoo.load("efficientnet-lite0", kind="image-classifier")
         build_matcher("tiny-clip").encode_texts(["a dog"])

@@ -10,9 +10,9 @@ PRESETS = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 
 def config_for(name: str) -> type:
-    from steervis.decide.config import DecideConfig
-    from steervis.describe.config import DescribeConfig
     from steervis.eval.config import EvaluateConfig
+    from steervis.vllavo.decide.config import DecideConfig
+    from steervis.vllavo.describe.config import DescribeConfig
 
     return {"decide": DecideConfig, "describe": DescribeConfig}.get(name.split("-")[0], EvaluateConfig)
 

@@ -71,8 +71,8 @@ def test_the_check_runs_when_an_entry_resolves():
 
 
 def test_matchers_and_captioners_declare_their_hub_rule():
-    from steervis.describe.captioners import CAPTIONERS
-    from steervis.describe.matchers import MATCHERS
+    from steervis.matchers import MATCHERS
+    from steervis.vllavo.describe.captioners import CAPTIONERS
 
     assert MATCHERS.is_hub_name("openai/clip-vit-large-patch14") and not MATCHERS.is_hub_name("tiny-clop")
     assert CAPTIONERS.is_hub_name("Salesforce/blip-image-captioning-large")
@@ -112,7 +112,7 @@ def test_flags_are_derived_from_the_dataclass():
     import argparse
 
     from steervis.commands._options import add_field_flags, field_values
-    from steervis.describe.config import DescribeConfig
+    from steervis.vllavo.describe.config import DescribeConfig
 
     parser = argparse.ArgumentParser()
     add_field_flags(parser, DescribeConfig, ["matcher", "batch_size", "captioner"])

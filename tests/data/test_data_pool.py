@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from steervis.data import pool, pool_exclude, pool_sources
-from steervis.data import pool_text as pt
+from steervis.data import pool
 from steervis.data.images import BadImage, sha256_file
 from steervis.data.manifest import write_manifest
+from steervis.data.pool import exclude as pool_exclude
+from steervis.data.pool import sources as pool_sources
+from steervis.data.pool import text as pt
 from steervis.errors import SteervisError
 
 RDF = """<?xml version="1.0"?>
@@ -381,7 +383,7 @@ def test_real_small_pool_shares_nothing_with_minidomains(minidomains_root, tmp_p
     import pandas as pd
 
     from steervis.data.images import open_image
-    from steervis.data.pool_exclude import (
+    from steervis.data.pool.exclude import (
         PHASH_MAX_DISTANCE,
         base_codepoint,
         hamming,

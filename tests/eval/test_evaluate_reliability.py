@@ -112,7 +112,7 @@ def test_a_retrained_vlm_is_a_new_part_key(toy, tmp_path):
     from steervis.data import load_folder
     from steervis.eval.harness import part_key, resolve_methods
     from steervis.eval.protocols import PROTOCOLS
-    from steervis.vlm.model import vlm_identity
+    from steervis.llava.model import vlm_identity
 
     model = tmp_path / "my-vlm"
     model.mkdir()

@@ -5,7 +5,6 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from steervis.describe.description import Description
 from steervis.eval.textshift import (
     class_naming_rate,
     held_out_divergence,
@@ -13,6 +12,7 @@ from steervis.eval.textshift import (
     text_shift,
     top_items,
 )
+from steervis.vllavo.describe.description import Description
 
 
 def _descs():

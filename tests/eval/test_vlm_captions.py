@@ -17,7 +17,7 @@ def folder(tmp_path):
 
 def test_naming_rate_counts_captions_that_name_the_class(folder, tmp_path, monkeypatch):
     from steervis.eval.vlm_captions import vlm_captions
-    from steervis.vlm.model import VLM
+    from steervis.llava.model import VLM
 
     def says_dog(self, images, beams=1, samples=0, max_new_tokens=30, seed=0):
         return [["a drawing of two dogs."] + ["a cat"] * samples for _ in images]

@@ -58,7 +58,7 @@ def _opened(chunk: list[Path], skipped: list[tuple[Path, str]]) -> list[tuple[Pa
 
 def run(args: argparse.Namespace) -> int:
     from steervis.errors import SteervisError
-    from steervis.vlm.model import open_vlm
+    from steervis.llava.model import open_vlm
 
     paths = _image_paths(args.paths, args.limit)
     vlm = open_vlm(args.model)

@@ -36,7 +36,7 @@ def _streamer(tokenizer, clock: list[float]):
 
 def run(args: argparse.Namespace) -> int:
     from steervis.data.images import open_image
-    from steervis.vlm.model import open_vlm
+    from steervis.llava.model import open_vlm
 
     image = open_image(args.image) if args.image else None  # a non-image fails here, in one sentence
     vlm = open_vlm(args.model)
@@ -69,7 +69,7 @@ def _answer(vlm: Any, question: str, visual: Any, history: list[tuple[str, str]]
             streamer: Any) -> tuple[str, list[tuple[str, str]]]:
     """The answer and the history it followed: a conversation grown past the model's context forgets its earlier
     turns (one warning line, as after /reset) rather than ending; a question too long on its own is refused."""
-    from steervis.vlm.model import PromptTooLong
+    from steervis.llava.model import PromptTooLong
 
     try:
         return vlm.chat(question, visual, history=history, max_new_tokens=max_new_tokens, streamer=streamer), history

@@ -36,7 +36,7 @@ EXAMPLE = """examples:
 
 
 def run(args: argparse.Namespace) -> int:
-    from steervis.describe.config import DescribeConfig
+    from steervis.vllavo.describe.config import DescribeConfig
 
     cfg = resolve_config(DescribeConfig, args, base=field_values(args, DescribeConfig, FLAGS))
     if cfg is None:
@@ -68,9 +68,9 @@ def describe_into(args: argparse.Namespace, cfg: Any) -> int:
     from steervis.config import save_config
     from steervis.data.decoded import DecodedImages
     from steervis.data.folder import load_folder
-    from steervis.describe.export import export_descriptions
-    from steervis.describe.run import describe
-    from steervis.retrieval.customize import describe_for_task
+    from steervis.react.build import describe_for_task
+    from steervis.vllavo.describe.export import export_descriptions
+    from steervis.vllavo.describe.run import describe
 
     images = DecodedImages()  # the folder check decodes each image once; describe reuses it
     data = load_folder(args.data, domains=args.domains or None, progress=not args.quiet, images=images,
@@ -100,7 +100,7 @@ def describe_into(args: argparse.Namespace, cfg: Any) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from steervis.describe.config import DescribeConfig
+    from steervis.vllavo.describe.config import DescribeConfig
 
     parser = sub.add_parser("describe", help="images → tags, attributes, captions (cached, resumable)",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)

@@ -25,8 +25,8 @@ EXAMPLE = """examples:
 
 
 def run(args: argparse.Namespace) -> int:
-    from steervis.decide.config import DecideConfig
     from steervis.errors import SteervisError
+    from steervis.vllavo.decide.config import DecideConfig
 
     config = resolve_config(DecideConfig, args)
     if config is None:
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.data or not args.out:
         raise SteervisError("fit needs --data DIR (the images) and --out DIR (where the adapter goes).")
     from steervis.config import load_config
-    from steervis.describe import DescribeConfig
+    from steervis.vllavo.describe import DescribeConfig
 
     dcfg = load_config(DescribeConfig, preset=args.describe_preset, overrides=args.describe_overrides)
     domains = [d.strip() for d in (args.domains or "").split(",") if d.strip()]

@@ -16,7 +16,7 @@ def show_card(which: str) -> int:
     import json
 
     from steervis.errors import SteervisError
-    from steervis.retrieval.customize import customized_models
+    from steervis.react.build import customized_models
 
     rows = customized_models()
     found = [r for r in rows if which in (r.get("name"), r["path"]) or r["path"].endswith(f"/{which}")]
@@ -43,7 +43,7 @@ def customized_line(row: dict) -> str:
 
 
 def print_customized() -> None:
-    from steervis.retrieval.customize import customized_models
+    from steervis.react.build import customized_models
 
     rows = customized_models()
     print("\ncustomized matchers (model cards: steervis models --card ID):")
@@ -55,7 +55,8 @@ def print_customized() -> None:
 
 def run(args: argparse.Namespace) -> int:
     from steervis import zoo
-    from steervis.describe import CAPTIONERS, MATCHERS, TAGGERS
+    from steervis.matchers import MATCHERS
+    from steervis.vllavo.describe import CAPTIONERS, TAGGERS
 
     if args.card:
         return show_card(args.card)
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'name':<24} {'kind':<17} {'cached':<7} source")
     for row in rows:
         print(f"{row['name']:<24} {row['kind']:<17} {'yes' if row['cached'] else 'no':<7} {row['source']}")
-    from steervis.vlm.model import trained_models
+    from steervis.llava.model import trained_models
 
     print("\nVLMs trained here (`steervis vlm train`; use as --model stageN):")
     for row in trained_models() or [{"name": "none yet", "path": "run `steervis vlm train --stage 1`"}]:

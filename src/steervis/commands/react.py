@@ -25,7 +25,7 @@ EXAMPLE = """examples:
 def run_build(args: argparse.Namespace) -> int:
     import json
 
-    from steervis.retrieval.customize import build_react_pool
+    from steervis.react.build import build_react_pool
 
     out = build_react_pool(progress=not args.quiet, force=args.force, select=not args.no_select)
     card = json.loads((out / "card.json").read_text())
@@ -37,7 +37,7 @@ def run_build(args: argparse.Namespace) -> int:
 def run_customize(args: argparse.Namespace) -> int:
     import json
 
-    from steervis.retrieval.customize import react_for
+    from steervis.react.build import react_for
 
     out = react_for(_classes(args), k=args.k, mode=args.mode, base=args.base, root=args.pool, progress=not args.quiet)
     card = json.loads((out / "card.json").read_text())
@@ -47,7 +47,7 @@ def run_customize(args: argparse.Namespace) -> int:
 
 
 def run_retrieve(args: argparse.Namespace) -> int:
-    from steervis.retrieval.retrieve import precision, retrieve
+    from steervis.react.retrieve import precision, retrieve
 
     out = check_table_out(args.out) if args.out else None  # before the retrieval: a wrong name costs nothing
     pairs = retrieve(_classes(args), k=args.k, mode=args.mode, progress=not args.quiet)

@@ -30,7 +30,7 @@ def _settings(args: argparse.Namespace):
     import yaml
 
     from steervis.errors import SteervisError
-    from steervis.vlm.train import StageSettings
+    from steervis.llava.train import StageSettings
 
     values = {"stage": args.stage}
     for item in args.overrides:
@@ -50,8 +50,8 @@ TRAIN_SPACE = 256 << 20
 
 
 def train(args: argparse.Namespace) -> int:
+    from steervis.llava.model import trained_dir
     from steervis.outputs import check_out_dir, check_writable, output_lock
-    from steervis.vlm.model import trained_dir
 
     settings = _settings(args)
     inputs = [init_dir(args.init)] if settings.stage == 2 else []  # stage 2 reads its stage-1 folder
@@ -67,7 +67,7 @@ def train(args: argparse.Namespace) -> int:
 
 def init_dir(init: str | None) -> Path:
     """The folder stage 2 starts from: a path, or the trained stage a name (``stage1``, the default) stands for."""
-    from steervis.vlm.model import trained_dir
+    from steervis.llava.model import trained_dir
 
     name = init or "stage1"
     return trained_dir(int(name[-1])) if name in ("stage1", "stage2") else Path(name)
@@ -76,8 +76,8 @@ def init_dir(init: str | None) -> Path:
 def train_into(args: argparse.Namespace, settings: Any, out: Path) -> int:
     import torch
 
-    from steervis.vlm.model import VLM, VLMConfig, open_vlm
-    from steervis.vlm.train import build_items, train_stage
+    from steervis.llava.model import VLM, VLMConfig, open_vlm
+    from steervis.llava.train import build_items, train_stage
 
     torch.set_num_threads(args.threads) if args.threads else None
     if settings.stage == 1:
@@ -93,7 +93,7 @@ def train_into(args: argparse.Namespace, settings: Any, out: Path) -> int:
 
 
 def engine(args: argparse.Namespace) -> int:
-    from steervis.vlm.engine import EngineSettings, engine_frame, write_instructions
+    from steervis.llava.engine import EngineSettings, engine_frame, write_instructions
 
     settings = EngineSettings(lm=args.lm, max_new_tokens=args.max_new_tokens, min_overlap=args.min_overlap,
                               batch_size=args.batch_size, seed=args.seed)
@@ -110,8 +110,8 @@ def engine(args: argparse.Namespace) -> int:
 
 def evaluate(args: argparse.Namespace) -> int:
     from steervis.commands._options import check_json_out
-    from steervis.vlm.evaluate import easy_vqa_accuracy
-    from steervis.vlm.model import open_vlm
+    from steervis.llava.evaluate import easy_vqa_accuracy
+    from steervis.llava.model import open_vlm
 
     out = check_json_out(args.out, "easy-vqa")  # before the model is loaded and asked
     result = easy_vqa_accuracy(open_vlm(args.model), images=args.images, text_only=args.text_only,

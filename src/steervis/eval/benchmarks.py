@@ -14,7 +14,7 @@ from __future__ import annotations
 from steervis.registry import Registry
 
 BENCHMARKS = Registry("benchmark")
-BENCHMARKS.register("describe", "steervis.describe.bench:bench_describe",
+BENCHMARKS.register("describe", "steervis.vllavo.describe.bench:bench_describe",
                     help="describe images/s vs raw efficientnet-lite0 forward")
 BENCHMARKS.register("zoo-load", "steervis.zoo.bench:zoo_load",
                     help="embedded model load times, first (empty cache) and cached, fresh processes")
@@ -25,7 +25,7 @@ BENCHMARKS.register("react-zeroshot", "steervis.methods.bench:react_zeroshot",
                     help="zero-shot accuracy per domain: conse vs react-pool vs react, 95 % intervals")
 BENCHMARKS.register("decide-modes", "steervis.methods.bench:decide_modes",
                     help="describe-decide score vs generate on one adapter: accuracy and images/s")
-BENCHMARKS.register("retrieval", "steervis.retrieval.bench:bench_retrieval",
+BENCHMARKS.register("retrieval", "steervis.react.bench:bench_retrieval",
                     help="pool index build, query latency, HNSW recall and retrieval precision per class")
 BENCHMARKS.register("text-shift", "steervis.eval.textshift:bench_text_shift",
                     help="words of the descriptions per domain: top items, JS divergence to the other domains")

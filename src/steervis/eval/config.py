@@ -13,8 +13,8 @@ from pathlib import PureWindowsPath
 from typing import Any
 
 from steervis.config import from_dict
-from steervis.describe.config import DescribeConfig
 from steervis.errors import SteervisError
+from steervis.vllavo.describe.config import DescribeConfig
 
 DEFAULT_METHODS = ["zeroshot", "linear-probe", "by-description", "description-probe", "zeroshot-llm",
                    "describe-decide"]

@@ -77,7 +77,7 @@ def load_dataset(cfg: EvaluateConfig, images: Any = None) -> tuple[pd.DataFrame,
 def build_context(cfg: EvaluateConfig, progress: bool = True, images: Any = None, classes: list[str] = ()):
     from steervis.data.decoded import DecodedImages
     from steervis.methods.context import MethodContext
-    from steervis.retrieval.customize import describe_for_task
+    from steervis.react.build import describe_for_task
 
     return MethodContext(describe=describe_for_task(cfg.describe, list(classes), progress),
                          components=tuple(cfg.components) or None, progress=progress,
@@ -106,8 +106,8 @@ VARIANT_KEYS = ("describe", "components")  # harness keys a labelled variant may
 def resolve_methods(cfg: EvaluateConfig) -> dict[str, MethodRun]:
     """Every method's ``Options``, checked before any work: a misspelt method, option or value fails here."""
     from steervis.config import from_dict
-    from steervis.describe.config import DescribeConfig
     from steervis.methods import METHODS, method_options
+    from steervis.vllavo.describe.config import DescribeConfig
 
     for name in cfg.method_options:
         METHODS.get(name.partition("@")[0])  # did-you-mean on a misspelt method name in method_options
@@ -216,8 +216,8 @@ def frame_digest(frame: pd.DataFrame, columns: list[str]) -> str:
 
 def part_key(cfg: EvaluateConfig, split: Split, run: MethodRun, classes: list[str]) -> str:
     """Everything one (split, method) result depends on: a changed setting or image recomputes just that part."""
-    from steervis.describe.matchers import matcher_identity
-    from steervis.vlm.model import vlm_identity
+    from steervis.llava.model import vlm_identity
+    from steervis.matchers import matcher_identity
 
     options = run.options
     opts = to_dict(options) if options is not None and hasattr(options, "__dataclass_fields__") else options
@@ -277,7 +277,7 @@ def run_locked(cfg: EvaluateConfig, run_dir: Path, protocol: Any, options: dict[
 
     images = DecodedImages()  # decoded once by the folder check, reused by describe and features
     frame, classes = load_dataset(cfg, images)
-    from steervis.retrieval.customize import describe_for_task
+    from steervis.react.build import describe_for_task
 
     for run in options.values():  # class tags and the react matcher read this task's class names
         run.describe = describe_for_task(run.describe, classes, progress)

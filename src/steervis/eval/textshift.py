@@ -6,7 +6,7 @@ they form a frequency distribution; the shift of a held-out domain is the Jensen
 so 0 = same words, 1 = no word in common) between its distribution and the pooled one of the other domains.
 
 >>> import pandas as pd
->>> from steervis.describe.description import Description
+>>> from steervis.vllavo.describe.description import Description
 >>> frame = pd.DataFrame({"domain": ["photo", "photo", "sketch"]})
 >>> descs = [Description(tags=[("dog", 1.0)]), Description(tags=[("dog", 1.0)]), Description(tags=[("hook", 1.0)])]
 >>> top_items(frame, descs, "tags", k=1)["sketch"]
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from steervis.describe.description import COMPONENTS
+from steervis.vllavo.describe.description import COMPONENTS
 
 _WORD = re.compile(r"[a-z][a-z'-]+")  # caption words: lower-case letters, no numbers or punctuation
 
@@ -198,7 +198,7 @@ def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: s
     divergence is set beside ``method``'s accuracy on it (``<plot>-accuracy.png`` draws that)."""
     from steervis.data import load_folder, minidomains_root
     from steervis.methods.context import MethodContext
-    from steervis.retrieval.customize import describe_for_task
+    from steervis.react.build import describe_for_task
 
     folder = load_folder(data or minidomains_root())
     frame = folder.frame

@@ -55,9 +55,9 @@ def vlm_captions(model: str = "stage2", per_domain: int = 20, samples: int = 0, 
     from steervis.atomic import write_text
     from steervis.data import load_folder, minidomains_root
     from steervis.data.images import open_image
-    from steervis.describe.description import Description
     from steervis.eval.textshift import class_naming_rate
-    from steervis.vlm.model import open_vlm
+    from steervis.llava.model import open_vlm
+    from steervis.vllavo.describe.description import Description
 
     chosen = pick_per_domain(load_folder(data or minidomains_root(), progress=False).frame, per_domain, seed)
     vlm = open_vlm(model)

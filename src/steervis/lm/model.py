@@ -94,7 +94,7 @@ class LanguageModel:
         if images is not None and any(img is not None for img in images):
             if self.splicer is None:
                 raise SteervisError(f"{self.name or 'This language model'} reads text only; give a vision-"
-                                    "language model (steervis.vlm) to pass images.")
+                                    "language model (steervis.llava) to pass images.")
             embeds = self.splicer(embeds, ids.to(self.device), list(images))
         return embeds
 

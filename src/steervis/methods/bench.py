@@ -20,8 +20,8 @@ def compare_modes(adapter: str, data: str, domains: list[str], limit: int | None
     import numpy as np
 
     from steervis.data import load_folder
-    from steervis.decide.decider import Decider
     from steervis.methods.texts import describe_config, describe_texts
+    from steervis.vllavo.decide.decider import Decider
 
     decider = Decider.load(adapter)
     frame = load_folder(data, domains=domains).frame
@@ -52,8 +52,8 @@ def score_strategies(sizes: list[int] | tuple[int, ...] = (34, 345), mode: str =
     VLM (``model``, default stage2).
     """
     from steervis.data.minidomains import load_sources
-    from steervis.decide.bench import bench_score, imagenet_names
     from steervis.errors import SteervisError
+    from steervis.vllavo.decide.bench import bench_score, imagenet_names
 
     mini = sorted(load_sources())
     spaces = {(f"minidomains_{k}" if k == len(mini) else f"imagenet_{k}"): (mini if k == len(mini) else
@@ -63,7 +63,7 @@ def score_strategies(sizes: list[int] | tuple[int, ...] = (34, 345), mode: str =
     if mode != "image":
         raise SteervisError(f"bench score: mode must be text or image, not {mode!r}.")
     from steervis.data import load_folder, minidomains_root
-    from steervis.vlm.bench import bench_score_images
+    from steervis.llava.bench import bench_score_images
 
     frame = load_folder(data or minidomains_root(), progress=False).frame
     paths = frame.sample(n=min(len(frame), options.get("prompts", 8)), random_state=seed)["path"].tolist()
@@ -83,11 +83,11 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
     import numpy as np
 
     from steervis.data import load_folder, minidomains_root
-    from steervis.describe.features import image_embeddings
-    from steervis.describe.matchers import ReactMatcher, load_customized
-    from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
-    from steervis.retrieval.bases import REACT_BASES
-    from steervis.retrieval.customize import react_for, react_pool_dir
+    from steervis.matchers.features import image_embeddings
+    from steervis.matchers.prompts import STYLE_TEMPLATES, class_embeddings
+    from steervis.react.bases import REACT_BASES
+    from steervis.react.build import react_for, react_pool_dir
+    from steervis.react.matchers import ReactMatcher, load_customized
     from steervis.stats import accuracy_ci, paired_difference_ci
 
     bases = [b.strip() for b in bases.split(",")] if isinstance(bases, str) else list(bases)

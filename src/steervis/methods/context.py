@@ -53,7 +53,7 @@ class MethodContext:
 
     def __post_init__(self) -> None:
         from steervis.config import from_dict
-        from steervis.describe.config import DescribeConfig
+        from steervis.vllavo.describe.config import DescribeConfig
 
         if not isinstance(self.describe, DescribeConfig):
             self.describe = from_dict(DescribeConfig, self.describe or {}, where="describe.")
@@ -74,15 +74,15 @@ class MethodContext:
         return self._models[(name, kind)]
 
     def matcher(self, name: str) -> Any:
-        from steervis.describe import build_matcher
+        from steervis.matchers import build_matcher
 
         if name not in self._matchers:
             self._matchers[name] = build_matcher(name)
         return self._matchers[name]
 
     def vlm(self, name: str) -> Any:
-        """A vision-language model by name (``steervis.vlm.model.open_vlm``), loaded once per run."""
-        from steervis.vlm.model import open_vlm
+        """A vision-language model by name (``steervis.llava.model.open_vlm``), loaded once per run."""
+        from steervis.llava.model import open_vlm
 
         if name not in self._vlms:
             self._vlms[name] = open_vlm(name)
@@ -126,7 +126,7 @@ class MethodContext:
 
     def descriptions(self, frame: pd.DataFrame) -> list[Any]:
         """One Description per row (from the content-addressed describe store)."""
-        from steervis.describe import describe
+        from steervis.vllavo.describe import describe
 
         missing = frame[~frame["sha256"].isin(self._descriptions)].drop_duplicates("sha256")
         if len(missing):

@@ -1,7 +1,7 @@
 """describe-decide (VLLaVO) and zero-shot LLM as ``Classifier``s over image frames.
 
 Both read each row's rendered description through a ``texts`` callable (rows → strings; the harness builds it
-from the describe store) and hand the strings to :class:`steervis.decide.decider.Decider`. ``DescribeDecide``
+from the describe store) and hand the strings to :class:`steervis.vllavo.decide.decider.Decider`. ``DescribeDecide``
 finetunes a LoRA adapter on the training rows; ``ZeroShotLLM`` asks the base model as is (VLLaVO's ablation).
 
 Registered in ``steervis.methods``; built by name with
@@ -11,7 +11,7 @@ dataclass ``DescribeDecideOptions`` is derived from ``DecideConfig``, so the two
 
 >>> import pandas as pd
 >>> from steervis.methods.describe_decide import DescribeDecide
->>> from steervis.decide.config import DecideConfig, TrainSettings
+>>> from steervis.vllavo.decide.config import DecideConfig, TrainSettings
 >>> frame = pd.DataFrame({"text": ["Tags:\\n- fur", "Tags:\\n- wheels"], "class": ["cat", "car"]})
 >>> clf = DescribeDecide(lambda f: list(f["text"]), DecideConfig(model="tiny-llama",
 ...                      train=TrainSettings(epochs=1, batch_size=2)), progress=False)
@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from steervis.config import load_config, partial_config
-from steervis.decide.config import DecideConfig
 from steervis.errors import SteervisError
 from steervis.methods.base import check_classes, check_labels
+from steervis.vllavo.decide.config import DecideConfig
 
 TextsFn = Callable[[pd.DataFrame], list[str]]
 DEFAULT_PRESET = "decide-quick"
@@ -55,7 +55,7 @@ def decide_config(preset: str | None = DEFAULT_PRESET, overrides: list[str] | tu
 
 
 class _DescriptionLLM:
-    """Shared plumbing: rows → descriptions → :class:`~steervis.decide.decider.Decider`."""
+    """Shared plumbing: rows → descriptions → :class:`~steervis.vllavo.decide.decider.Decider`."""
 
     name = "description-llm"
     Options = DescribeDecideOptions
@@ -82,7 +82,7 @@ class _DescriptionLLM:
 
     def _ensure_decider(self) -> Any:
         if self.decider is None:
-            from steervis.decide.decider import Decider
+            from steervis.vllavo.decide.decider import Decider
 
             self.decider = Decider(self.config)
         return self.decider
@@ -127,7 +127,7 @@ class _DescriptionLLM:
              **overrides: Any) -> Any:
         """Load a saved folder; ``texts`` (or ``context.describe_texts``) is needed to predict on frames.
         ``overrides``: DecideConfig fields."""
-        from steervis.decide.decider import Decider
+        from steervis.vllavo.decide.decider import Decider
 
         texts = texts or getattr(context, "describe_texts", None)
         decider = Decider.load(directory, **overrides)
@@ -172,7 +172,7 @@ class DescribeDecide(_DescriptionLLM):
         """
         from dataclasses import asdict, replace
 
-        from steervis.decide.selftrain import self_train
+        from steervis.vllavo.decide.selftrain import self_train
 
         if self.decider is None or not self.classes:
             raise SteervisError("describe-decide.adapt needs fit(source, classes) first.")
@@ -208,7 +208,7 @@ class ZeroShotLLM(_DescriptionLLM):
 
 
 def _check_modes(also: str | list[str] | tuple[str, ...], main: str) -> tuple[str, ...]:
-    from steervis.decide.config import INFERENCE_MODES
+    from steervis.vllavo.decide.config import INFERENCE_MODES
 
     also = [also] if isinstance(also, str) else list(also)  # `also: generate` in YAML is a plain string
     bad = [m for m in also if m not in INFERENCE_MODES]

@@ -70,7 +70,7 @@ def _fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | No
         raise SteervisError(f"The training images in {folder.root} ({', '.join(folder.domains)}) hold one class, "
                             f"{folder.classes[0]!r}: a classifier needs at least two class folders.")
     dcfg = describe if describe is not None and not isinstance(describe, dict) else describe_config(describe)
-    from steervis.retrieval.customize import describe_for_task
+    from steervis.react.build import describe_for_task
 
     # The card keeps the classes (and react's folder): predict describes with the same class tags and matcher.
     dcfg = describe_for_task(dcfg, folder.classes, progress)
@@ -118,9 +118,9 @@ def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None
 
     from steervis.config import to_dict
     from steervis.data.inputs import frame_from_input
-    from steervis.decide.decider import Decider
     from steervis.lm.adapters import read_card
     from steervis.methods.texts import describe_config, describe_texts
+    from steervis.vllavo.decide.decider import Decider
 
     card = read_card(adapter)
     config = predict_config(adapter, overrides)
@@ -139,8 +139,8 @@ def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None
 def predict_config(adapter: str | Path, overrides: list[str] | None = None) -> Any:
     """The adapter's saved decide config with ``key=value`` overrides applied."""
     from steervis.config import load_config
-    from steervis.decide.config import DecideConfig
     from steervis.lm.adapters import read_card
+    from steervis.vllavo.decide.config import DecideConfig
 
     return load_config(DecideConfig, base=read_card(adapter, required=("decide",))["decide"],
                        overrides=overrides or [])

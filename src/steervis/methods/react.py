@@ -1,6 +1,6 @@
 """``react``: REACT as a harness method. Customize the matcher on pool pairs retrieved for the class names
 (never on the task's images), then classify zero-shot with it. ``base`` picks what is customized (``conse``,
-``conse-lite2``, ``tiny-clip`` or a CLIP hub id: :data:`steervis.retrieval.bases.REACT_BASES`).
+``conse-lite2``, ``tiny-clip`` or a CLIP hub id: :data:`steervis.react.bases.REACT_BASES`).
 
 >>> from steervis.methods.react import React
 >>> React.name
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from steervis.classes import check_classes
-from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
 from steervis.errors import SteervisError
+from steervis.matchers.prompts import STYLE_TEMPLATES, class_embeddings
 from steervis.methods.base import Method
 from steervis.numeric import softmax
 
@@ -58,8 +58,8 @@ class React(Method):
         self._matcher: Any = None
 
     def fit(self, train: pd.DataFrame | None, classes: list[str]) -> React:
-        from steervis.describe.matchers import load_customized
-        from steervis.retrieval.customize import default_settings, react_for
+        from steervis.react.build import default_settings, react_for
+        from steervis.react.matchers import load_customized
 
         self.classes = check_classes(classes)  # the training images are never looked at: only the names
         settings = default_settings()
@@ -71,7 +71,7 @@ class React(Method):
         return self
 
     def predict_proba(self, items: pd.DataFrame) -> np.ndarray:
-        from steervis.retrieval.bases import REACT_BASES
+        from steervis.react.bases import REACT_BASES
 
         if self._matcher is None:
             raise SteervisError("react is not fitted: call fit(train, classes) first.")
@@ -85,7 +85,7 @@ class React(Method):
         return directory
 
     def _load_state(self, directory: Path) -> None:
-        from steervis.describe.matchers import load_customized
+        from steervis.react.matchers import load_customized
 
         self.directory = Path(json.loads((directory / "head.json").read_text())["head"])
         self._matcher = load_customized(self.directory, name="react")

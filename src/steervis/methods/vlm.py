@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from steervis.errors import SteervisError
+from steervis.llava.model import closed_question
 from steervis.methods.base import Method, check_classes, check_labels
-from steervis.vlm.model import closed_question
 
 DEFAULT_MODEL = "stage2"
 EXAMPLES_SHOWN = 12  # generated answers kept in the diagnostics, to read what the model said
@@ -40,7 +40,7 @@ EXAMPLES_SHOWN = 12  # generated answers kept in the diagnostics, to read what t
 def image_inputs(vlm: Any, frame: pd.DataFrame, context: Any) -> list[Any]:
     """What ``vlm``'s splicer reads for each row: cached tower tokens (steervis' LLaVA, by sha256) or pixels."""
     if vlm.image_processor is None:
-        from steervis.vlm.tower import FeatureCache
+        from steervis.llava.tower import FeatureCache
 
         return FeatureCache(vlm.tower).features(frame["sha256"].tolist(), frame["path"].tolist(),
                                                 progress=getattr(context, "progress", False))
@@ -229,11 +229,11 @@ class VLMFinetuned(VLMScore):
         return self.vlm
 
     def fit(self, train: pd.DataFrame, classes: list[str]) -> VLMFinetuned:
+        from steervis.llava.data import Item
+        from steervis.llava.model import open_vlm
+        from steervis.llava.tower import FeatureCache
+        from steervis.llava.train import STAGE2_LORA, StageSettings, train_stage
         from steervis.lm.config import LoraSettings
-        from steervis.vlm.data import Item
-        from steervis.vlm.model import open_vlm
-        from steervis.vlm.tower import FeatureCache
-        from steervis.vlm.train import STAGE2_LORA, StageSettings, train_stage
 
         self.classes = check_classes(classes)
         check_labels(train, self.classes)
@@ -260,7 +260,7 @@ class VLMFinetuned(VLMScore):
         return directory
 
     def _load_state(self, directory: Path) -> None:
-        from steervis.vlm.model import VLM
+        from steervis.llava.model import VLM
 
         super()._load_state(directory)
         self.vlm = VLM.load(directory / "vlm")

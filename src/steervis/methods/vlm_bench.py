@@ -52,12 +52,12 @@ def vlm_sweep(model: str = "stage2", matcher: str = "conse", sizes: list[int] | 
               draws: int = 5, reduction: str = "mean", data: str | None = None, limit: int | None = None,
               seed: int = 0, batch_size: int = 8, question: str | None = None) -> dict[str, Any]:
     """``steervis bench vlm-sweep``: vlm-score vs the matcher's zero-shot per label-space size, same images."""
-    from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
     from steervis.errors import SteervisError
+    from steervis.llava.model import CLASSIFY_QUESTION
     from steervis.lm.scoring import loglik, reduce_scores
+    from steervis.matchers.prompts import STYLE_TEMPLATES, class_embeddings
     from steervis.methods.context import MethodContext
     from steervis.methods.vlm import image_inputs
-    from steervis.vlm.model import CLASSIFY_QUESTION
 
     frame = _frame(data, limit, seed)
     classes = sorted(frame["class"].unique())
@@ -121,9 +121,9 @@ def vlm_probe(model: str = "stage2", data: str | None = None, limit: int | None 
               C: float = 0.1, batch_size: int = 8, question: str | None = None) -> dict[str, Any]:  # noqa: N803
     """``steervis bench vlm-probe``: DG probes on the LM's last hidden state, its vision input, and
     efficientnet-lite0's pooled features (the linear-probe method's), same images and folds."""
+    from steervis.llava.model import CLASSIFY_QUESTION
     from steervis.methods.context import MethodContext
     from steervis.methods.vlm import image_inputs
-    from steervis.vlm.model import CLASSIFY_QUESTION
 
     frame = _frame(data, limit, seed)
     ctx = MethodContext(progress=False)

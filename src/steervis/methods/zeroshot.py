@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from steervis.describe.prompts import STYLE_TEMPLATES, class_embeddings
+from steervis.matchers.prompts import STYLE_TEMPLATES, class_embeddings
 from steervis.methods.base import Method, check_classes
 from steervis.numeric import softmax
 

@@ -1,0 +1,153 @@
+"""Training data for steervis' LLaVA: pool captions (stage 1), classification, captions and easy-vqa (stage 2).
+
+Every item is ``(sha256, path, turns)`` where ``turns`` are ``(user, answer)`` pairs; :func:`to_examples`
+turns items into the LM core's :class:`~steervis.lm.batch.Example` with cached visual tokens.
+
+- Stage 1 (:func:`caption_items`): LLaVA's plain format, ``<image>\\n`` → the pool item's caption sentence.
+- Stage 2 (:func:`classify_items`): VLMClassifier's ``<image>\\nWhat type of object is in the photo?`` → the
+  item's short name; :func:`describe_items`: ``Describe the image briefly.`` → its caption (so chat captions
+  name things); :func:`vqa_items`: easy-vqa's questions of one image packed into one conversation, each
+  with LLaVA-1.5's "Answer the question using a single word or phrase.".
+
+The pool never holds a minidomains image (its build excludes them and their near-duplicates), so nothing
+here trains on an evaluation image; easy-vqa's test split is only read by evaluation.
+
+>>> short_name("an emoji of a woman astronaut: medium-dark skin tone. keywords: space")
+'woman astronaut'
+>>> short_name("a drawing of a fc13. keywords: flowchart") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from steervis.errors import SteervisError
+
+_LEAD = re.compile(r"^(?:an?|the) [\w -]+? of (?:an? |the )?(.+?)(?::|\.(?:\s|$)|$)")
+MAX_NAME_WORDS = 4  # "woman lifting weights" is a name; longer titles are descriptions
+EASY_VQA_MAX_TURNS = 12  # easy-vqa has ~10 questions per image; the rare longer ones are cut
+
+
+@dataclass
+class Item:
+    """One training conversation about one image."""
+
+    sha256: str
+    path: str
+    turns: list[tuple[str, str]]
+
+
+def caption_sentence(text: str) -> str:
+    """The pool text's first sentence ("a drawing of a potato."), without the keyword list."""
+    return text.split(" keywords:", 1)[0].strip()
+
+
+def short_name(text: str) -> str | None:
+    """The object name a pool text leads with, or ``None`` when it is not a usable name (digits, too long)."""
+    match = _LEAD.match(caption_sentence(text).lower())
+    if not match:
+        return None
+    name = match.group(1).strip(" .,")
+    if not name or re.search(r"\d|_", name) or len(name.split()) > MAX_NAME_WORDS:
+        return None
+    return name
+
+
+def pool_frame(n: int, seed: int = 0, root: str | Path | None = None):
+    """``n`` English pool items (seeded sample) with absolute paths, caption and short name."""
+    import pandas as pd
+
+    from steervis.data.pool import pool_root
+
+    root = Path(root or pool_root())
+    manifest = root / "manifest.parquet"
+    if not manifest.exists():
+        raise SteervisError(f"The knowledge pool is not built at {root}: run `steervis data build pool` first.")
+    frame = pd.read_parquet(manifest, columns=["path", "text", "sha256", "lang"])
+    frame = frame[frame["lang"] == "en"]
+    frame = frame.sample(n=min(n, len(frame)), random_state=seed).reset_index(drop=True)
+    frame["path"] = [str(root / p) for p in frame["path"]]
+    frame["caption"] = [caption_sentence(t) for t in frame["text"]]
+    frame["name"] = [short_name(t) for t in frame["text"]]
+    return frame
+
+
+def caption_items(frame) -> list[Item]:
+    """Stage 1: ``<image>\\n`` → caption sentence (the ``plain`` template)."""
+    return [Item(r.sha256, r.path, [("<image>\n", r.caption)]) for r in frame.itertuples()]
+
+
+def classify_items(frame, question: str) -> list[Item]:
+    """Stage 2: the classification question → the short name (items without a usable name are skipped)."""
+    return [Item(r.sha256, r.path, [(f"<image>\n{question}", r.name)]) for r in frame.itertuples()
+            if isinstance(r.name, str)]  # pandas stores a missing name as NaN
+
+
+def describe_items(frame, question: str) -> list[Item]:
+    """Stage 2: a caption request → the caption sentence."""
+    return [Item(r.sha256, r.path, [(f"<image>\n{question}", r.caption)]) for r in frame.itertuples()]
+
+
+def easy_vqa_questions(split: str) -> dict[int, list[tuple[str, str]]]:
+    """easy-vqa's (question, answer) pairs per image id, for ``split`` ``train`` or ``test``."""
+    try:
+        import easy_vqa
+    except ImportError:
+        raise SteervisError("easy-vqa is not installed: pip install 'easy-vqa>=1.0,<2'.") from None
+    if split not in ("train", "test"):
+        raise SteervisError(f"easy-vqa has splits train and test, not {split!r}.")
+    questions, answers, image_ids = getattr(easy_vqa, f"get_{split}_questions")()
+    per_image: dict[int, list[tuple[str, str]]] = {}
+    for q, a, i in zip(questions, answers, image_ids, strict=True):
+        per_image.setdefault(int(i), []).append((q, a))
+    return per_image
+
+
+def easy_vqa_paths(split: str) -> dict[int, str]:
+    import easy_vqa
+
+    return {int(k): v for k, v in getattr(easy_vqa, f"get_{split}_image_paths")().items()}
+
+
+def vqa_items(n_images: int, suffix: str, seed: int = 0) -> list[Item]:
+    """Stage 2: easy-vqa train images, each image's questions packed into one conversation."""
+    from steervis.data.images import sha256_file
+
+    per_image, paths = easy_vqa_questions("train"), easy_vqa_paths("train")
+    ids = sorted(per_image)
+    chosen = np.random.default_rng(seed).permutation(ids)[:n_images]
+    items = []
+    for i in chosen:
+        # The format prompt after every question, as LLaVA-1.5: with it on the first turn only, yes/no
+        # questions (almost never first in easy-vqa) were never seen with it, and scored 21 % (docs/RESULTS.md).
+        turns = [(f"{q}\n{suffix}", a) for q, a in per_image[int(i)][:EASY_VQA_MAX_TURNS]]
+        turns[0] = (f"<image>\n{turns[0][0]}", turns[0][1])
+        items.append(Item(sha256_file(paths[int(i)]), paths[int(i)], turns))
+    return items
+
+
+def to_examples(items: Sequence[Item], vlm, template_name: str, features, progress: bool = False) -> list:
+    """LM-core examples (answer-only targets) with each item's cached visual tokens as its image.
+
+    Args:
+        items: Conversations.
+        vlm: The :class:`~steervis.llava.model.VLM` whose tokenizer and image placeholders are used.
+        template_name: ``plain`` (stage 1) or the chat template.
+        features: A :class:`~steervis.llava.tower.FeatureCache`.
+    """
+    from steervis.llava.conversation import encode_turns, template
+    from steervis.lm.batch import Example
+
+    tpl = template(template_name)
+    visuals = features.features([it.sha256 for it in items], [it.path for it in items], progress=progress)
+    out = []
+    for item, vis in zip(items, visuals, strict=True):
+        ids, targets = encode_turns(vlm.lm.tokenizer, tpl, item.turns, vlm.image_tokens, vlm.image_id)
+        out.append(Example(ids, targets, vis))
+    return out

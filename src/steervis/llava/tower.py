@@ -1,0 +1,193 @@
+"""The vision towers of steervis' LLaVA, by name, each pooled to a few visual tokens; and their feature cache.
+
+Three tower families are registered in :data:`TOWERS` (by :mod:`steervis.llava`, as lazy entries); a tower name is
+a family, then ``:model`` when the family takes one (the family is the registry key, the model its argument):
+
+* ``efficientnet-lite0`` (embedded, the default): LLaVA reads CLIP's *penultimate* layer, whose features are
+  more general and spatial than the last one's, shaped by the contrastive objective. The analogue here is the
+  output of efficientnet-lite0's last MBConv block (``blocks``: 320 channels, 7×7 at 224 px), the layer before
+  the 1×1 ``conv_head`` that widens it to 1280 channels for the ImageNet classifier (``layer="head"``).
+* ``clip:<hub id or tiny-clip>``: a transformers CLIP vision tower, penultimate layer, CLS dropped, as LLaVA
+  (:mod:`steervis.llava.clip_tower`).
+* ``timm:<model name>``: the last feature map of any timm model (:mod:`steervis.llava.timm_tower`).
+
+Every grid is average-pooled to ``grid × grid`` tokens (4×4 = 16 by default): few tokens for an LM that pays
+~6 ms per token on two cores, while keeping the layout (left / right, top / bottom). Features are cached per
+image sha256 in an append-only :class:`~steervis.partstore.PartStore` under
+``STEERVIS_HOME/vlm-features/<TowerSpec.id>``, so stage 1, stage 2 and evaluation compute each image once.
+
+>>> spec = TowerSpec("clip:tiny-clip", grid=2)
+>>> spec.layer, spec.tokens, spec.id
+('penultimate', 4, 'clip-tiny-clip-penultimate-g2-pad')
+>>> TowerSpec().id
+'efficientnet-lite0-blocks-g4-224pad'
+>>> build_tower(spec).encode([image]).shape  # doctest: +SKIP
+torch.Size([1, 4, 16])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from steervis.errors import SteervisError
+from steervis.registry import Registry
+
+if TYPE_CHECKING:
+    import torch
+
+LAYERS = {"blocks": 320, "head": 1280}  # channels of efficientnet-lite0's last block output and of conv_head
+MAX_TOKENS = 16  # the issue's bound on visual tokens per image (a 4×4 grid)
+CONTRACT = ("layers", "model_help", "preprocess", "dim", "encode")
+
+
+class Tower(Protocol):
+    """Images → ``[n, grid², dim]`` visual tokens (row-major over the pooled grid), frozen."""
+
+    spec: TowerSpec
+
+    def encode(self, images: Sequence[Any]) -> torch.Tensor: ...
+
+
+def check_tower(name: str, cls: Any) -> None:
+    """The registry's contract: layer names (the first is the default), whether a model follows ``name:``, a
+    preprocessing tag for the cache id, ``dim(spec)`` without running an image, and ``encode``."""
+    missing = [a for a in CONTRACT if not hasattr(cls, a)]
+    if missing or not cls.layers:
+        raise SteervisError(f"vision tower {name!r} ({cls.__name__}) lacks {', '.join(missing) or 'layers'}: "
+                            f"every tower declares {', '.join(CONTRACT)}.")
+
+
+TOWERS = Registry("vision tower", check=check_tower)
+
+
+def tower_family(name: str) -> Any:
+    """The registered class of a tower name (``efficientnet-lite0``, ``clip:<model>``, ``timm:<model>``)."""
+    family, _, model = name.partition(":")
+    cls = TOWERS.get(family)  # an unknown family: did-you-mean error
+    if cls.model_help and not model:
+        raise SteervisError(f"The {family} tower needs a model: {family}:<{cls.model_help}>.")
+    if model and not cls.model_help:
+        raise SteervisError(f"The {family} tower takes no model; write {family!r}, not {name!r}.")
+    return cls
+
+
+@dataclass(frozen=True)
+class TowerSpec:
+    """What the tower computes; its :attr:`id` names the feature cache, so different recipes never mix."""
+
+    name: str = "efficientnet-lite0"
+    layer: str = ""  # "": the tower's default (efficientnet-lite0: blocks, clip: penultimate, timm: last)
+    grid: int = 4
+
+    def __post_init__(self) -> None:
+        layers = self.family.layers
+        if not self.layer:
+            object.__setattr__(self, "layer", layers[0])
+        if self.layer not in layers:
+            raise SteervisError(f"The {self.name} tower has no layer {self.layer!r}: "
+                                f"choose one of {', '.join(layers)}.")
+        if not 1 <= self.grid * self.grid <= MAX_TOKENS:
+            raise SteervisError(f"grid={self.grid} gives {self.grid ** 2} visual tokens; at most {MAX_TOKENS}.")
+
+    @property
+    def family(self) -> Any:
+        return tower_family(self.name)
+
+    @property
+    def model(self) -> str:
+        """What follows ``family:`` (a hub id, tiny-clip, a timm model name), or ``""``."""
+        return self.name.partition(":")[2]
+
+    @property
+    def tokens(self) -> int:
+        return self.grid * self.grid
+
+    @property
+    def dim(self) -> int:
+        """The channel width of each visual token (what the projector reads)."""
+        return self.family.dim(self)
+
+    @property
+    def id(self) -> str:
+        safe = self.name.replace(":", "-").replace("/", "--")  # hub ids never hold "--": no two names collide
+        return f"{safe}-{self.layer}-g{self.grid}-{self.family.preprocess}"
+
+
+def build_tower(spec: TowerSpec) -> Tower:
+    """The tower a spec names, loaded (weights and all)."""
+    return spec.family(spec)
+
+
+def pool_grid(x: torch.Tensor, grid: int) -> torch.Tensor:
+    """``[b, c, h, w]`` → ``[b, grid², c]``: average-pooled to ``grid × grid``, row-major."""
+    from torch.nn.functional import adaptive_avg_pool2d
+
+    return adaptive_avg_pool2d(x, grid).flatten(2).transpose(1, 2)
+
+
+class EfficientNetTower:
+    """Images → ``[n, grid², channels]`` visual tokens (row-major over the pooled grid), frozen, CPU."""
+
+    layers = tuple(LAYERS)
+    model_help = ""
+    preprocess = "224pad"  # the classifier's recipe: pad to square (white), 224 px
+
+    def __init__(self, spec: TowerSpec | None = None, classifier: Any = None, **kwargs: Any):
+        self.spec = spec or TowerSpec(**kwargs)
+        if classifier is None:
+            from steervis import zoo
+
+            classifier = zoo.load(self.spec.name, kind="image-classifier")
+        self.classifier = classifier
+
+    @staticmethod
+    def dim(spec: TowerSpec) -> int:
+        return LAYERS[spec.layer]
+
+    def encode(self, images: Sequence[Any], batch_size: int = 32) -> torch.Tensor:
+        """Visual tokens of PIL images (any mode; the classifier's preprocessing pads to square)."""
+        import torch
+
+        if not images:
+            return torch.zeros((0, self.spec.tokens, self.spec.dim))
+        net = self.classifier.model
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(images), batch_size):
+                x = self.classifier.preprocess(list(images[start : start + batch_size]))
+                x = net.blocks(net.act1(net.bn1(net.conv_stem(x))))
+                if self.spec.layer == "head":
+                    x = net.act2(net.bn2(net.conv_head(x)))
+                out.append(pool_grid(x, self.spec.grid))
+        return torch.cat(out)
+
+
+class FeatureCache:
+    """Visual tokens per image sha256, computed once (float16 on disk: half the bytes, ample for a frozen tower)."""
+
+    def __init__(self, tower: Tower, directory: str | Path | None = None):
+        from steervis.partstore import PartStore
+        from steervis.paths import cache_dir
+
+        self.tower = tower
+        self.store = PartStore(directory or cache_dir("vlm-features", tower.spec.id))
+
+    def features(self, keys: Sequence[str], paths: Sequence[str | Path], batch_size: int = 64,
+                 progress: bool = False) -> list[torch.Tensor]:
+        """``[tokens, dim]`` float32 per image; ``keys`` are sha256s, ``paths`` where to read missing ones."""
+        import numpy as np
+        import torch
+        from tqdm.auto import tqdm
+
+        from steervis.data.images import open_image
+
+        where = dict(zip(keys, paths, strict=True))
+        todo = self.store.missing(list(keys))
+        for start in tqdm(range(0, len(todo), batch_size), desc="vision features", disable=not progress):
+            chunk = todo[start : start + batch_size]
+            feats = self.tower.encode([open_image(where[k]) for k in chunk])
+            self.store.add(chunk, feats.numpy().astype(np.float16))
+        return [torch.from_numpy(self.store.vectors[k].astype(np.float32)) for k in keys]

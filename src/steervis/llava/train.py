@@ -1,0 +1,152 @@
+"""Two-stage training of steervis' LLaVA on the LM core's trainer (accelerate, answer-only loss, resumable).
+
+Stage 1, feature alignment: only the projector learns (the LM is frozen), on pool image–caption pairs in the
+``plain`` template, lr 1e-3 as LLaVA-1.5. Stage 2, visual instruction tuning: the projector and a LoRA adapter
+on the LM learn from classification instructions, short captions and easy-vqa conversations in the chat
+template, loss on the answers only. Each stage saves a :class:`~steervis.llava.model.VLM` folder whose card
+holds the data (counts and a hash), the settings and the training summary.
+
+>>> from steervis.llava.train import StageSettings, build_items
+>>> items = build_items(StageSettings(stage=1, pool_items=20))  # doctest: +SKIP
+>>> vlm, result = train_stage(VLM.create(), items, StageSettings(stage=1), out="runs/s1")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from steervis.errors import SteervisError
+from steervis.llava.data import Item
+from steervis.llava.model import CAPTION_QUESTION, CLASSIFY_QUESTION, SHORT_ANSWER, VLM
+from steervis.lm.checkpoint import CHECKPOINT_FILE, remove_checkpoint
+from steervis.lm.config import LoraSettings, TrainSettings
+
+log = logging.getLogger(__name__)
+STAGE2_LORA = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+@dataclass
+class StageSettings:
+    """One stage's data budget and optimiser (defaults: the quick recipe that fits two shared cores)."""
+
+    stage: int = 1
+    pool_items: int = 3000  # stage 1: caption pairs; stage 2: pool items for classification instructions
+    describe_items: int = 300  # stage 2: caption instructions, so chat captions still name the object
+    vqa_images: int = 300  # stage 2: easy-vqa train images, ~10 questions each packed into one conversation
+    engine_items: int = 0  # stage 2: pool items the data engine writes instructions for (off until it is measured)
+    epochs: int = 1
+    batch_size: int = 16
+    lr: float | None = None  # None: 1e-3 in stage 1 (LLaVA-1.5), 3e-4 in stage 2 (LoRA on a short budget)
+    max_steps: int | None = None
+    checkpoint_every: int = 20  # steps between resumable checkpoints (a stage-2 step is ~10-20 s here)
+    gradient_checkpointing: bool = False  # recompute activations in backward: bounds stage 2's 13.6 GB peak
+    seed: int = 0
+    lora: LoraSettings = field(default_factory=lambda: LoraSettings(r=16, alpha=32, target_modules=list(STAGE2_LORA)))
+
+    def __post_init__(self) -> None:
+        if self.stage not in (1, 2):
+            raise SteervisError(f"stage must be 1 or 2, not {self.stage}.")
+        if isinstance(self.lora, dict):
+            self.lora = LoraSettings(**self.lora)
+
+    def train_settings(self) -> TrainSettings:
+        lr = self.lr if self.lr is not None else (1e-3 if self.stage == 1 else 3e-4)
+        return TrainSettings(epochs=self.epochs, batch_size=self.batch_size, lr=lr, max_steps=self.max_steps,
+                             seed=self.seed, warmup=0.03, checkpoint_every=self.checkpoint_every,
+                             gradient_checkpointing=self.gradient_checkpointing)
+
+
+def build_items(settings: StageSettings, pool_root: str | Path | None = None) -> list[Item]:
+    """The stage's conversations from the knowledge pool (and, in stage 2, easy-vqa's train split)."""
+    from steervis.llava import data
+
+    frame = data.pool_frame(settings.pool_items, seed=settings.seed, root=pool_root)
+    if settings.stage == 1:
+        return data.caption_items(frame)
+    described = data.pool_frame(settings.describe_items, seed=settings.seed + 1, root=pool_root)
+    items = data.classify_items(frame, CLASSIFY_QUESTION) + data.describe_items(described, CAPTION_QUESTION)
+    if settings.vqa_images:
+        items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=settings.seed)
+    if settings.engine_items:
+        from steervis.llava.engine import EngineSettings, engine_frame, write_instructions
+
+        written, stats = write_instructions(engine_frame(settings.engine_items, settings.seed, pool_root),
+                                            EngineSettings(seed=settings.seed), progress=True)
+        log.info("data engine: %d conversations (%s)", len(written), stats)
+        items += written
+    return items
+
+
+def items_hash(items: Sequence[Item]) -> str:
+    """Names the training data in the card: sha256 over every image hash and conversation, in order."""
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(json.dumps([item.sha256, item.turns]).encode())
+    return digest.hexdigest()[:16]
+
+
+def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: str | Path | None = None,
+                features: Any = None, checkpoint: str | Path | None = None, progress: bool = True,
+                label: str | None = None) -> tuple[VLM, Any]:
+    """Train one stage in place, save to ``out`` (if given); returns ``(vlm, TrainResult)``.
+
+    Args:
+        vlm: A fresh model (stage 1) or a stage-1 model (stage 2).
+        items: Conversations from :func:`build_items` (or any others).
+        settings: Budget and optimiser.
+        out: Folder for the trained model.
+        features: A :class:`~steervis.llava.tower.FeatureCache` (default: the tower's cache in STEERVIS_HOME).
+        checkpoint: Folder for resumable trainer state (default: ``<out>.checkpoint``).
+        label: Key of this run in the card's ``stages`` (default: the stage number).
+    """
+    from steervis.llava.data import to_examples
+    from steervis.lm.adapters import add_lora, continue_lora
+    from steervis.lm.train import train
+
+    if vlm.config.hub:
+        raise SteervisError("Training runs on steervis' own LLaVA; a hub Llava checkpoint is for inference here.")
+    if not items:
+        raise SteervisError("No training conversations: the pool sample and easy-vqa gave nothing.")
+    if features is None:
+        from steervis.llava.tower import FeatureCache
+
+        features = FeatureCache(vlm.tower)
+    tpl = "plain" if settings.stage == 1 else vlm.config.template
+    clock = time.perf_counter()
+    examples = to_examples(items, vlm, tpl, features, progress=progress)
+    feature_seconds = time.perf_counter() - clock
+    if settings.stage == 2 and not hasattr(vlm.lm.model, "peft_config"):
+        vlm.lm.model = add_lora(vlm.lm.model, settings.lora, seed=settings.seed)
+    elif settings.stage == 2:
+        continue_lora(vlm.lm.model)
+    if checkpoint is None and out is not None:
+        checkpoint = Path(str(out) + ".checkpoint")
+    if checkpoint is not None:
+        Path(checkpoint).mkdir(parents=True, exist_ok=True)
+    result = train(vlm.lm, lambda epoch: examples, settings.train_settings(), progress=progress,
+                   checkpoint=checkpoint, keep_checkpoint=out is not None)  # kept until the model is saved
+    vlm.lm.model.eval()
+    vlm.config.caption_template = "plain" if settings.stage == 1 else vlm.config.template
+    summary = {**result.summary(), "feature_seconds": round(feature_seconds, 1),
+               "answer_tokens": sum(e.answer_tokens for e in examples)}
+    stages = dict(vlm.card.get("stages", {}))
+    stages[label or str(settings.stage)] = {"settings": asdict(settings), "data": {"conversations": len(items),
+                                   "hash": items_hash(items)}, "training": summary, "losses": result.losses}
+    vlm.card["stages"] = stages
+    if out is not None:
+        vlm.save(out)
+        log.info("stage %d saved to %s", settings.stage, out)
+        if checkpoint is not None:
+            remove_checkpoint(Path(checkpoint) / CHECKPOINT_FILE)
+    if checkpoint is not None:
+        with contextlib.suppress(OSError):  # finished: the trainer removed its state; drop the folder if empty
+            Path(checkpoint).rmdir()
+    return vlm, result

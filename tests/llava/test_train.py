@@ -1,0 +1,94 @@
+import numpy as np
+import torch
+
+from steervis.llava import VLM
+from steervis.llava.data import Item
+from steervis.llava.tower import FeatureCache
+from steervis.llava.train import StageSettings, train_stage
+
+
+def _items(images, stage):
+    if stage == 1:
+        return [Item(f"sha-{p.name}", str(p), [("<image>\n", f"a {c} square.")]) for p, c in images]
+    return [Item(f"sha-{p.name}", str(p), [("<image>\nWhat colour is it?", c), ("Is it a square?", "yes")])
+            for p, c in images]
+
+
+def test_tiny_stage1_then_stage2_lower_the_loss_and_reload_identically(tiny_vlm, colour_images, tmp_path, fake_tower):
+    torch.manual_seed(0)
+    cache = FeatureCache(fake_tower, tmp_path / "features")
+    s1 = StageSettings(stage=1, epochs=8, batch_size=3, lr=1e-2)
+    vlm, r1 = train_stage(tiny_vlm, _items(colour_images, 1), s1, out=tmp_path / "s1", features=cache,
+                          progress=False)
+    assert np.mean(r1.losses[-3:]) < np.mean(r1.losses[:3])
+    assert not any(p.requires_grad for p in vlm.lm.model.parameters())  # stage 1: projector only
+    s2 = StageSettings(stage=2, epochs=8, batch_size=3, lr=1e-2)
+    vlm, r2 = train_stage(vlm, _items(colour_images, 2), s2, out=tmp_path / "s2", features=cache, progress=False)
+    assert np.mean(r2.losses[-3:]) < np.mean(r2.losses[:3])
+    assert (tmp_path / "s2" / "adapter" / "adapter_config.json").exists()
+    feats = cache.features([f"sha-{p.name}" for p, _ in colour_images[:3]], [p for p, _ in colour_images[:3]])
+    before = vlm.score(feats, ["red", "blue", "green"])
+    loaded = VLM.load(tmp_path / "s2")
+    after = loaded.score(feats, ["red", "blue", "green"])
+    np.testing.assert_allclose(after, before, atol=1e-6)
+    assert loaded.card["stages"]["1"]["data"]["conversations"] == len(colour_images)
+    assert loaded.config.caption_template == "chatml"
+    assert VLM.load(tmp_path / "s1").config.caption_template == "plain"
+
+
+def test_a_killed_stage2_resumes_to_the_uninterrupted_weights(colour_images, tmp_path, monkeypatch, make_vlm, fake_tower):
+    import pytest
+
+    import steervis.lm.train as core
+    cache = FeatureCache(fake_tower, tmp_path / "features")
+    items = _items(colour_images, 2)
+    settings = StageSettings(stage=2, epochs=3, batch_size=2, lr=1e-2, checkpoint_every=1)
+
+    def trainables(vlm):
+        return {n: p.detach().clone() for n, p in vlm.lm.model.named_parameters() if p.requires_grad} | {
+            f"projector.{n}": p.detach().clone() for n, p in vlm.lm.splicer.projector.named_parameters()}
+
+    ref, _ = train_stage(make_vlm(), items, settings, features=cache, progress=False)
+    save, calls = core.save_checkpoint, []
+
+    def killed_after_four(*args, **kwargs):
+        save(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # as a kill right after the 4th checkpoint
+
+    monkeypatch.setattr(core, "save_checkpoint", killed_after_four)
+    with pytest.raises(KeyboardInterrupt):
+        train_stage(make_vlm(), items, settings, features=cache, checkpoint=tmp_path / "ckpt", progress=False)
+    monkeypatch.setattr(core, "save_checkpoint", save)
+    resumed, result = train_stage(make_vlm(), items, settings, features=cache, checkpoint=tmp_path / "ckpt",
+                                  progress=False)
+    assert result.resumed_from == 4
+    assert not (tmp_path / "ckpt").exists()  # finished: no state and no empty folder left behind
+    want, got = trainables(ref), trainables(resumed)
+    assert want.keys() == got.keys() and any(k.startswith("projector.") for k in got)
+    for name, value in got.items():
+        torch.testing.assert_close(value, want[name])
+
+
+def test_a_kill_between_training_and_saving_resumes_at_the_end(colour_images, tmp_path, monkeypatch, make_vlm,
+                                                                fake_tower):
+    import pytest
+
+    from steervis.llava.model import VLM
+
+    cache = FeatureCache(fake_tower, tmp_path / "features")
+    items = _items(colour_images, 2)
+    settings = StageSettings(stage=2, epochs=2, batch_size=2, lr=1e-2, checkpoint_every=100)  # no mid-run state
+
+    def killed(self, directory, **facts):
+        raise KeyboardInterrupt  # as a kill after the last step, before the model is on disk
+
+    save = VLM.save
+    monkeypatch.setattr(VLM, "save", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train_stage(make_vlm(), items, settings, out=tmp_path / "s2", features=cache, progress=False)
+    monkeypatch.setattr(VLM, "save", save)
+    trained, result = train_stage(make_vlm(), items, settings, out=tmp_path / "s2", features=cache, progress=False)
+    assert result.resumed_from == result.steps > 0  # nothing trained again
+    assert (tmp_path / "s2" / "card.json").exists() and not (tmp_path / "s2.checkpoint").exists()
