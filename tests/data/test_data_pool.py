@@ -88,6 +88,26 @@ def test_titles_names_and_italian():
         "a drawing titled “barattolo di pillole”. keywords: medicine"
 
 
+def test_a_pair_text_parses_back_into_its_parts_and_every_source_style_strips():
+    text = pt.compose_text("a drawing of", "Full Moon", "The moon. Best on dark", ["moon", "night sky"])
+    got = pt.parse_pair_text(text)
+    assert got.head == "a drawing of a full moon" and got.name == "full moon"
+    assert got.caption == "a drawing of a full moon. the moon. best on dark."
+    assert got.description == "the moon. best on dark" and got.keywords == ("moon", "night sky")
+    bare = pt.parse_pair_text("a photo of an elephant")  # no description, no keywords
+    assert (bare.caption, bare.description, bare.keywords, bare.name) == (bare.head, "", (), "elephant")
+    italian = pt.parse_pair_text(pt.compose_text("a drawing of", "Barattolo di pillole", "", ["pills"], "it"))
+    assert italian.head == "a drawing titled “barattolo di pillole”" and italian.name == ""  # a title
+    assert pt.strip_style_words(italian.head) == "“barattolo di pillole”"
+    assert pt.parse_pair_text("an emoji of a woman astronaut: dark skin tone").name == "woman astronaut"
+    for *_, style in pool_sources.SOURCES.values():
+        for name, lang, subject in (("goat", "en", "a goat"), ("capra", "it", "“capra”")):
+            head = pt.parse_pair_text(pt.compose_text(style, name, "", ["x"], lang)).head
+            assert pt.strip_style_words(head) == subject, style
+        assert pt.strip_style_words(style.rsplit(" ", 1)[0]) == style.rsplit(" ", 1)[0]  # no name: kept
+    assert pt.strip_style_words("a sketch of a circle") == "a circle"  # any "<article> <words> of" lead
+
+
 def test_openclipart_reader_prefers_good_words(tmp_path):
     svg, png = tmp_path / "svg", tmp_path / "png"
     files = {

@@ -62,7 +62,7 @@ def test_react_writes_a_model_card_that_models_lists(toy_pool, capsys):
     assert card["sources"] == [{"source": "toy", "files": card["pairs"], "licence": "CC0-1.0"}]
     assert {"torch", "transformers", "steervis"} <= set(card["versions"]) and len(card["losses"]) == 2
     assert card["classes"] == ["circle", "star"] and 0 <= card["retrieval_precision"] <= 1  # random tiny CLIP
-    assert not list((out.parent.parent / "checkpoints").glob("*.pt"))  # removed once the model is saved
+    assert not list((out.parent.parent / "checkpoints").glob("*"))  # removed once the model is saved
     assert isinstance(load_customized(out), ReactCLIPMatcher)
     assert [r["path"] for r in customized_models()] == [str(out)]
     assert main(["models"]) == 0
@@ -87,12 +87,12 @@ KILLED = """
 import os, signal, sys
 import numpy as np
 from steervis.react import train_head as react
-real = react.save_checkpoint
-def save_then_die(path, module, optim, losses):
-    real(path, module, optim, losses)
+real = react.EpochCheckpoint.save
+def save_then_die(self, losses):
+    real(self, losses)
     if len(losses) == 2:
         os.kill(os.getpid(), signal.SIGKILL)  # kill -9 right after epoch 2 is on disk
-react.save_checkpoint = save_then_die
+react.EpochCheckpoint.save = save_then_die
 data = np.load(sys.argv[1])
 react.customize(data["base"], data["pooled"], data["text"], data["ids"],
                 react.ReactSettings(epochs=4, hidden=16, batch_size=16), progress=False, checkpoint=sys.argv[2])
@@ -104,12 +104,13 @@ def test_a_customization_killed_with_sigkill_resumes_and_ends_as_an_uninterrupte
     arrays = {"base": rng.normal(size=(64, 8)), "pooled": rng.normal(size=(64, 12)),
               "text": rng.normal(size=(64, 8)), "ids": np.arange(64) % 16}
     np.savez(tmp_path / "data.npz", **arrays)
-    ckpt = tmp_path / "run.pt"
+    ckpt = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(KILLED), str(tmp_path / "data.npz"), str(ckpt)],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == -9, proc.stderr[-500:]
-    assert len(torch.load(ckpt, weights_only=True)["losses"]) == 2
+    assert len(json.loads((ckpt / "trainer-state.json").read_text())["losses"]) == 2
+    assert not list(ckpt.glob("*.pt"))  # safetensors + JSON: nothing a loader would unpickle
     settings = ReactSettings(epochs=4, hidden=16, batch_size=16)
     resumed, losses = customize(*arrays.values(), settings, progress=False, checkpoint=ckpt)
     whole, whole_losses = customize(*arrays.values(), settings, progress=False)
@@ -137,14 +138,15 @@ def test_the_react_matcher_is_customized_for_the_task_and_keyed_by_its_weights(t
     from PIL import Image
 
     from steervis.matchers import build_matcher, is_customized
-    from steervis.react.build import describe_for_task, react_for
+    from steervis.methods.task import resolve_task_names
+    from steervis.react.build import react_for
     from steervis.vllavo.describe import DescribeConfig
     from steervis.vllavo.describe.describer import Describer
 
     with pytest.raises(SteervisError, match="customized for the task's class names"):
         build_matcher("react")  # the describe floor cannot know the task: a sentence, never a hub lookup
     classes = ["star", "circle"]
-    cfg = describe_for_task(DescribeConfig(matcher="react", tagger="vocab"), classes, progress=False)
+    cfg = resolve_task_names(DescribeConfig(matcher="react", tagger="vocab"), classes, progress=False)
     assert is_customized(cfg.matcher)
     assert Path(cfg.matcher) == react_for(sorted(classes), progress=False)  # the react method's own model
     fields = cfg.content_fields()
@@ -153,7 +155,25 @@ def test_the_react_matcher_is_customized_for_the_task_and_keyed_by_its_weights(t
     assert replace(cfg, matcher=str(moved)).cache_key() == cfg.cache_key()  # where it is stored is not content
     (moved / "head.safetensors").write_bytes(b"other weights")
     assert replace(cfg, matcher=str(moved)).cache_key() != cfg.cache_key()  # other weights: another describer
-    plain = describe_for_task(DescribeConfig(matcher="conse"), classes)
+    plain = resolve_task_names(DescribeConfig(matcher="conse"), classes)
     assert plain == DescribeConfig(matcher="conse")  # nothing else is resolved
     described = Describer(cfg).describe_images([Image.new("RGB", (64, 64), "white")])
     assert described[0].provenance["matcher"] == "react" and described[0].tags
+
+
+def test_a_rebuilt_react_pool_never_changes_what_the_task_react_trains(tmp_home, monkeypatch):
+    import json
+
+    from steervis.methods.react import React
+    from steervis.react import build
+    from steervis.react.matchers import react_pool_dir
+
+    seen = []
+    monkeypatch.setattr(build, "react_for", lambda classes, **kw: seen.append(kw["settings"]) or tmp_home)
+    monkeypatch.setattr("steervis.react.matchers.load_customized", lambda *a, **k: None)
+    React(epochs=None).fit(None, ["a", "b"])
+    react_pool_dir().mkdir(parents=True)
+    (react_pool_dir() / "card.json").write_text(json.dumps({"settings": {"hidden": 8, "epochs": 1}}))
+    React(epochs=None).fit(None, ["a", "b"])  # react-pool rebuilt with other settings
+    assert seen == [build.TASK_SETTINGS, build.TASK_SETTINGS]
+    assert (seen[0].hidden, seen[0].epochs, seen[0].temperature) == (1024, 5, 0.07)

@@ -77,9 +77,9 @@ def load_dataset(cfg: EvaluateConfig, images: Any = None) -> tuple[pd.DataFrame,
 def build_context(cfg: EvaluateConfig, progress: bool = True, images: Any = None, classes: list[str] = ()):
     from steervis.data.decoded import DecodedImages
     from steervis.methods.context import MethodContext
-    from steervis.react.build import describe_for_task
+    from steervis.methods.task import resolve_task_names
 
-    return MethodContext(describe=describe_for_task(cfg.describe, list(classes), progress),
+    return MethodContext(describe=resolve_task_names(cfg.describe, list(classes), progress),
                          components=tuple(cfg.components) or None, progress=progress,
                          images=images if images is not None else DecodedImages())
 
@@ -277,10 +277,10 @@ def run_locked(cfg: EvaluateConfig, run_dir: Path, protocol: Any, options: dict[
 
     images = DecodedImages()  # decoded once by the folder check, reused by describe and features
     frame, classes = load_dataset(cfg, images)
-    from steervis.react.build import describe_for_task
+    from steervis.methods.task import resolve_task_names
 
     for run in options.values():  # class tags and the react matcher read this task's class names
-        run.describe = describe_for_task(run.describe, classes, progress)
+        run.describe = resolve_task_names(run.describe, classes, progress)
     splits = check_splits(protocol(frame, cfg))
     return run_splits(cfg, run_dir, splits, frame, classes, options, images, progress)
 

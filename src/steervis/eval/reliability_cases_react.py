@@ -140,7 +140,7 @@ def _kill_react(ws: Workspace) -> Outcome:
     sub, clean = ws.fresh("kill-react"), ws.fresh("kill-react-clean")
     toy_pool(sub), toy_pool(clean)
     checkpoints = sub.home / "models" / "checkpoints"
-    killed, rerun = kill_at(sub, args(), lambda: any(checkpoints.glob("*.pt")))
+    killed, rerun = kill_at(sub, args(), lambda: any(checkpoints.glob("*/trainer-state.json")))
     clean.steervis(*args())
 
     def model(w: Workspace) -> Path | None:

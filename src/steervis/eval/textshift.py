@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from steervis.classes import names_class
 from steervis.vllavo.describe.description import COMPONENTS
 
 _WORD = re.compile(r"[a-z][a-z'-]+")  # caption words: lower-case letters, no numbers or punctuation
@@ -79,12 +80,12 @@ def held_out_divergence(frame: pd.DataFrame, descriptions: list[Any], component:
 
 
 def class_naming_rate(frame: pd.DataFrame, descriptions: list[Any], component: str) -> dict[str, float]:
-    """Per domain: the share of images whose ``component`` names their own class (a word-boundary match)."""
+    """Per domain: the share of images whose ``component`` names their own class
+    (:func:`steervis.classes.names_class`)."""
     hits: dict[str, list[bool]] = {}
     for domain, cls, description in zip(frame["domain"], frame["class"], descriptions, strict=True):
-        text = " ".join(items(description, component)).lower()
-        name = str(cls).replace("_", " ").lower()
-        hits.setdefault(domain, []).append(bool(re.search(rf"\b{re.escape(name)}s?\b", text)))
+        text = " ".join(items(description, component))
+        hits.setdefault(domain, []).append(names_class(text, str(cls)))
     return {d: float(np.mean(v)) for d, v in sorted(hits.items())}
 
 
@@ -198,12 +199,12 @@ def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: s
     divergence is set beside ``method``'s accuracy on it (``<plot>-accuracy.png`` draws that)."""
     from steervis.data import load_folder, minidomains_root
     from steervis.methods.context import MethodContext
-    from steervis.react.build import describe_for_task
+    from steervis.methods.task import resolve_task_names
 
     folder = load_folder(data or minidomains_root())
     frame = folder.frame
     context = MethodContext(describe=describe)
-    context.describe = describe_for_task(context.describe, folder.classes)  # class tags, react: these classes
+    context.describe = resolve_task_names(context.describe, folder.classes)  # class tags, react: these classes
     descriptions = context.descriptions(frame)
     shift = text_shift(frame, descriptions, k)
     used = {key: getattr(context.describe, key)

@@ -41,7 +41,8 @@ def captions_page(chosen: pd.DataFrame, captions: list[list[str]], rates: dict[s
                      f"{thumbnail_base64(row.path)}'><div><b>{html.escape(str(row[chosen.columns.get_loc('class')]))}"
                      f"</b> · {html.escape(row.domain)}</div><ul>{said}</ul></div>")
     body = (f"<h1>Captions by {html.escape(model)}</h1><p>{len(chosen)} images. A caption names the class when "
-            f"the class name (or its plural) appears as a word.</p><table id='naming'><tr><th>names the class %"
+            f"the class name or its plural appears as whole words (_ and - read as spaces).</p>"
+            f"<table id='naming'><tr><th>names the class %"
             f"</th>{head}</tr><tr><td>{html.escape(model)}</td>{cells}</tr></table>"
             f"<div class='gallery'>{''.join(cards)}</div>")
     return f"<!doctype html><html><head><meta charset='utf-8'><title>steervis captions</title>" \

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from steervis.data.pool.text import parse_pair_text
 from steervis.errors import SteervisError
 
-_LEAD = re.compile(r"^(?:an?|the) [\w -]+? of (?:an? |the )?(.+?)(?::|\.(?:\s|$)|$)")
 MAX_NAME_WORDS = 4  # "woman lifting weights" is a name; longer titles are descriptions
 EASY_VQA_MAX_TURNS = 12  # easy-vqa has ~10 questions per image; the rare longer ones are cut
 
@@ -45,15 +45,12 @@ class Item:
 
 def caption_sentence(text: str) -> str:
     """The pool text's first sentence ("a drawing of a potato."), without the keyword list."""
-    return text.split(" keywords:", 1)[0].strip()
+    return parse_pair_text(text).caption
 
 
 def short_name(text: str) -> str | None:
     """The object name a pool text leads with, or ``None`` when it is not a usable name (digits, too long)."""
-    match = _LEAD.match(caption_sentence(text).lower())
-    if not match:
-        return None
-    name = match.group(1).strip(" .,")
+    name = parse_pair_text(text).name
     if not name or re.search(r"\d|_", name) or len(name.split()) > MAX_NAME_WORDS:
         return None
     return name

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from steervis.classes import named_classes
 from steervis.llava.model import SHORT_ANSWER
-from steervis.lm.answers import named_classes
 
 QUESTIONS_PER_IMAGE = 3  # a few questions from each of many images: more images for the same compute
 

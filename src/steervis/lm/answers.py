@@ -4,14 +4,17 @@
 1
 >>> named_classes("a cat next to a dog", ["cat", "dog", "car"])
 [0, 1]
+>>> snap_to_class("Hot dogs.", ["dog", "hot_dog"])
+1
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
+
+from steervis.classes import named_classes
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -25,16 +28,11 @@ def levenshtein(a: str, b: str) -> int:
     return prev[-1]
 
 
-def named_classes(answer: str, classes: Sequence[str]) -> list[int]:
-    """Indices of the classes the answer names as whole words (case-insensitive)."""
-    text = answer.lower()
-    return [i for i, c in enumerate(classes) if re.search(rf"(?<!\w){re.escape(c.lower())}(?!\w)", text)]
-
-
 def snap_to_class(answer: str, classes: Sequence[str]) -> int:
     """Index of the class a free-text answer names.
 
-    A class named verbatim as a phrase on the first line wins (the longest one, so "ice cream" beats "ice");
+    A class the first line names (:func:`steervis.classes.names_class`: whole words, plurals, ``_`` read as a
+    space) wins: the one the line is exactly, else the longest one named (so "ice cream" beats "ice");
     otherwise the class at the smallest edit distance from the answer's first line. Plain Levenshtein rather
     than difflib: difflib's ratio is a matching heuristic that can return no match at all, and here every
     answer must map to a class.
@@ -42,6 +40,7 @@ def snap_to_class(answer: str, classes: Sequence[str]) -> int:
     text = (answer.strip().splitlines() or [""])[0].strip().lower().rstrip(".!")
     named = named_classes(text, classes)
     if named:
-        return max(named, key=lambda i: len(classes[i]))
+        exact = [i for i in named if classes[i].lower() == text]  # an answer that is a class name maps to it
+        return max(exact or named, key=lambda i: len(classes[i]))
     distances = [levenshtein(text, c.lower()) for c in classes]
     return int(np.argmin(distances))

@@ -7,6 +7,9 @@ A matcher name is one of three things, nothing else (an unknown name is a did-yo
 * a Hugging Face hub id, ``org/name``: a transformers CLIP or SigLIP;
 * the folder of a customized matcher (it holds REACT's ``card.json``), as ``steervis models`` lists them.
 
+``react`` is bound to a task (REACT for its class names): :func:`steervis.methods.task.resolve_task_names`
+turns it into its folder where the task is known; built directly, it is a sentence saying so.
+
 >>> from steervis.matchers import MATCHERS
 >>> [n for n in MATCHERS.names() if n.startswith("conse")]
 ['conse', 'conse-lite2']
@@ -24,8 +27,11 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from PIL import Image
 
+from steervis.errors import SteervisError
 from steervis.registry import Registry, is_hub_id, load_target
 
+# Names bound to a task's class names: resolved to a trained folder by steervis.methods.task, never built here.
+TASK_BOUND = {"react": "REACT customized for the task's class names"}
 # A customized matcher's folder is loaded by REACT (which trains it); the matcher floor names its loader only.
 CUSTOMIZED_LOADER = "steervis.react.matchers:CUSTOMIZED"
 
@@ -61,6 +67,14 @@ class MatcherRegistry(Registry):
     def is_hub_name(self, name: str) -> bool:
         return name not in self and (is_hub_id(name) or is_customized(name))
 
+    def get(self, name: str) -> Any:
+        if name in TASK_BOUND:
+            raise SteervisError(
+                f"matcher {name!r} is {TASK_BOUND[name]}: `steervis evaluate`, `fit`, `describe --data` and "
+                "`bench text-shift` resolve it for their classes (steervis.methods.task.resolve_task_names in "
+                "Python); or give a customized matcher's folder (`steervis models` lists them), or use react-pool.")
+        return super().get(name)
+
 
 MATCHERS = MatcherRegistry("matcher", hub=_unregistered)
 MATCHERS.register("conse", "steervis.matchers.conse:ConSEMatcher",
@@ -75,6 +89,8 @@ MATCHERS.register("react-pool", "steervis.react.matchers:REACT_POOL",
 def matcher_identity(name: str) -> str:
     """The matcher's name, or for matchers trained here its ``identity`` (name + hash of card and weights), so a
     rebuilt matcher is a new describer."""
+    if name in TASK_BOUND:
+        MATCHERS.get(name)  # raises: a task-bound name has no identity until it is resolved
     if name not in MATCHERS and is_customized(name):
         return load_target(CUSTOMIZED_LOADER).identity(name)
     return MATCHERS.identity(name) or name

@@ -70,10 +70,10 @@ def _fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | No
         raise SteervisError(f"The training images in {folder.root} ({', '.join(folder.domains)}) hold one class, "
                             f"{folder.classes[0]!r}: a classifier needs at least two class folders.")
     dcfg = describe if describe is not None and not isinstance(describe, dict) else describe_config(describe)
-    from steervis.react.build import describe_for_task
+    from steervis.methods.task import resolve_task_names
 
     # The card keeps the classes (and react's folder): predict describes with the same class tags and matcher.
-    dcfg = describe_for_task(dcfg, folder.classes, progress)
+    dcfg = resolve_task_names(dcfg, folder.classes, progress)
     texts = describe_texts(dcfg, config.components, progress=progress, images=images)
     checkpoint = fit_checkpoint(out)
     clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress, checkpoint=checkpoint)

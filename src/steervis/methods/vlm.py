@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from steervis.classes import class_pattern
 from steervis.errors import SteervisError
 from steervis.llava.model import closed_question
 from steervis.methods.base import Method, check_classes, check_labels
@@ -133,13 +133,13 @@ class VLMGenerateClosed(VLMGenerate):
 
 
 def first_named(answer: str, classes: list[str]) -> list[int]:
-    """Classes the answer names as whole words, in order of first mention (longest first at the same place)."""
-    text = answer.lower()
+    """Classes the answer names (:func:`steervis.classes.names_class`), in order of first mention (the longest
+    mention first at the same place)."""
     found = []
     for i, c in enumerate(classes):
-        match = re.search(rf"(?<!\w){re.escape(c.lower())}(?!\w)", text)
+        match = class_pattern(c).search(answer)
         if match:
-            found.append((match.start(), -len(c), i))
+            found.append((match.start(), -(match.end() - match.start()), i))
     # "ice cream" and "ice" both match at one place: the longer name is the one meant; drop names inside it
     found.sort()
     out, covered = [], []

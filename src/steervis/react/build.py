@@ -37,12 +37,16 @@ from steervis.react.train_head import (
     ReactSettings,
     apply_head,
     customize,
+    remove_checkpoint,
     settings_dict,
     text_to_image_accuracy,
 )
 
 log = logging.getLogger(__name__)
 HELD_OUT = 0.1  # concepts kept out of training for model selection
+# What react-pool's model selection chose on the pool's held-out concepts (docs/RESULTS.md, "react-pool"): a
+# fixed preset for the per-task ``react``, so rebuilding react-pool never changes a task's REACT.
+TASK_SETTINGS = ReactSettings(hidden=1024, epochs=5, temperature=0.07)
 GRID = {"epochs": [5], "hidden": [256, 1024], "temperature": [0.03, 0.07]}  # 4 configurations (15-epoch ones cost 10+ min each on shared cores)
 
 
@@ -88,9 +92,10 @@ def select_settings(arrays: dict[str, np.ndarray], frame: pd.DataFrame, base: Re
 
 
 def checkpoint_path(*parts: Any) -> Path:
-    """Where a training run keyed by ``parts`` keeps its per-epoch checkpoint (removed once the model is saved)."""
+    """The folder where a training run keyed by ``parts`` keeps its per-epoch checkpoint (removed once the model
+    is saved)."""
     key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return cache_dir("models", "checkpoints") / f"{key}.pt"
+    return cache_dir("models", "checkpoints") / key
 
 
 def save_customized(directory: Path, base: Any, module: Any, card: dict[str, Any]) -> Path:
@@ -155,10 +160,9 @@ def build_react_pool(root: str | Path | None = None, settings: ReactSettings | N
     return out
 
 
-def _clear_checkpoints(*paths: Any) -> None:
-    for path in paths:
-        if path:
-            Path(path).unlink(missing_ok=True)
+def _clear_checkpoints(*folders: Any) -> None:
+    for folder in folders:
+        remove_checkpoint(folder)
 
 
 def _versions() -> dict[str, str]:
@@ -179,8 +183,8 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     """REACT proper: customize ``base`` on the pool pairs retrieved for ``classes``; cached by class list, pool,
     base and settings; resumable (per-epoch checkpoint).
 
-    The settings default to those react-pool's model selection chose (on the pool's held-out split), so no
-    task image is ever used to choose them.
+    The settings default to :data:`TASK_SETTINGS`, the preset react-pool's model selection chose on the pool's
+    held-out concepts, so no task image is ever used to choose them and a rebuilt react-pool changes nothing.
     """
     from steervis.data.pool import Pool
     from steervis.react.bases import REACT_BASES
@@ -189,7 +193,7 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     classes = check_class_words(classes)
     react_base = REACT_BASES.build(base)
     pool = Pool.load(root)
-    settings = settings or default_settings()
+    settings = settings or TASK_SETTINGS
     parts = [sorted(classes), pool.hash, k, mode, settings_dict(settings)] + ([base] if base != "conse" else [])
     key = hashlib.sha256(json.dumps(parts).encode())  # conse's key keeps its original form: cached models hold
     out = cache_dir("models", "react") / key.hexdigest()[:16]
@@ -207,23 +211,6 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     save_customized(out, react_base, module, card)
     _clear_checkpoints(ckpt)
     return out
-
-
-def describe_for_task(describe: Any, classes: list[str], progress: bool = True) -> Any:
-    """``describe.for_task(classes)``, with matcher ``react`` resolved to REACT customized for these class names
-    (trained here on first use, as the ``react`` method trains it: same key, so the two share one model)."""
-    describe = describe.for_task(classes)
-    if describe.matcher == "react":
-        describe = replace(describe, matcher=str(react_for(list(classes), progress=progress)))
-    return describe
-
-
-def default_settings() -> ReactSettings:
-    """The settings react-pool's model selection chose (on the pool's held-out split), else the defaults."""
-    card = react_pool_dir() / "card.json"
-    if card.exists():
-        return ReactSettings(**json.loads(card.read_text())["settings"])
-    return ReactSettings()
 
 
 def customized_models() -> list[dict[str, Any]]:

@@ -13,13 +13,13 @@ and kind, cached under ``STEERVIS_HOME/retrieval``.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from steervis.classes import class_pattern, names_class
 from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 
@@ -36,15 +36,6 @@ def pool_manifest(root: str | Path | None = None) -> tuple[pd.DataFrame, str]:
     return pool.frame, pool.hash
 
 
-def _pattern(cls: str) -> str:
-    return rf"(?<!\w){re.escape(cls.lower())}s?(?!\w)"
-
-
-def names_class(text: str, cls: str) -> bool:
-    """Whether a pair's text names the class as a whole word or phrase (retrieval precision's test)."""
-    return re.search(_pattern(cls), text.lower()) is not None
-
-
 def check_class_words(classes: Sequence[str]) -> list[str]:
     classes = [str(c).strip() for c in classes if str(c).strip()]
     if not classes:
@@ -58,8 +49,8 @@ def check_known(classes: Sequence[str], texts: Sequence[str]) -> list[str]:
     Retrieval always returns the nearest pairs, but if no pool text names any class, REACT would customize on
     pairs unrelated to the task.
     """
-    lowered = pd.Series(list(texts), dtype=str).str.lower()
-    unknown = [c for c in classes if not lowered.str.contains(_pattern(c), regex=True).any()]
+    pool_texts = pd.Series(list(texts), dtype=str)
+    unknown = [c for c in classes if not pool_texts.str.contains(class_pattern(c), regex=True).any()]
     if unknown and len(unknown) == len(classes):
         raise SteervisError(f"No pool text names any of the classes ({', '.join(unknown[:8])}): check the "
                             "spelling, or REACT would train on unrelated pairs.")
@@ -91,7 +82,8 @@ def pool_index(matcher: Any, frame: pd.DataFrame, pool_hash: str, mode: str, pro
 
 def retrieve(classes: Sequence[str], k: int = 50, mode: str = "t2t", matcher: Any = None,
              pool: tuple[pd.DataFrame, str] | None = None, progress: bool = True) -> pd.DataFrame:
-    """Per class, its ``k`` best pool pairs: columns class, rank, score, names_class and the pool's columns."""
+    """Per class, its ``k`` best pool pairs: columns class, rank, score, names_class (whether the text names
+    the class: :func:`steervis.classes.names_class`) and the pool's columns."""
 
     classes = check_class_words(classes)
     if k < 1:

@@ -20,10 +20,10 @@ import torch
 from steervis.errors import SteervisError
 from steervis.react.gated_clip import EVERY, GatedCLIP
 from steervis.react.train_head import (
+    EpochCheckpoint,
     ReactSettings,
     contrastive_loss,
-    load_checkpoint,
-    save_checkpoint,
+    run_fingerprint,
     train_epochs,
 )
 
@@ -46,7 +46,9 @@ def customize_clip(base: str, paths: Sequence[str], texts: Sequence[str], text_i
     torch.manual_seed(settings.seed)
     model = GatedCLIP(bundle.model, every=every)
     optim = torch.optim.AdamW(model.blocks.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    losses = load_checkpoint(checkpoint, model, optim)
+    saver = EpochCheckpoint(checkpoint, model, optim,
+                            run_fingerprint(settings, np.asarray(text_ids), np.array([str(x) for x in (base, *paths, *texts)])))
+    losses = saver.resume()
     max_len = getattr(model.config.text_config, "max_position_embeddings", 77)
     with torch.inference_mode():  # locked text tower: each text embedded once, no gradient
         tokens = bundle.processor.tokenizer(list(texts), padding=True, truncation=True, max_length=max_len,
@@ -62,5 +64,5 @@ def customize_clip(base: str, paths: Sequence[str], texts: Sequence[str], text_i
         return contrastive_loss(images, text_emb[idx], text_ids[idx], settings.temperature)
 
     train_epochs(len(paths), batch_loss, settings, optim, losses,
-                 lambda: save_checkpoint(checkpoint, model, optim, losses), "react (clip)", progress)
+                 lambda: saver.save(losses), "react (clip)", progress)
     return model.eval(), losses

@@ -24,10 +24,13 @@ zero-shot on minidomains), which is why the base stays and only a residual is le
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-import pickle
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -94,51 +97,83 @@ def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_i
               checkpoint: str | Path | None = None) -> tuple[GatedResidualHead, list[float]]:
     """Train a gated head on pairs (image i ↔ text i); returns the head and the mean loss per epoch.
 
-    With ``checkpoint`` (a file path), the head, optimizer and losses are saved atomically after every epoch
-    and a rerun after a kill resumes from the last finished epoch, ending where an uninterrupted run would.
+    With ``checkpoint`` (a folder), the head, optimizer and losses are saved after every epoch and a rerun after
+    a kill resumes from the last finished epoch, ending where an uninterrupted run would.
     """
     if len(base) < 2:
         raise SteervisError(f"REACT needs at least two image–text pairs to contrast; got {len(base)}.")
     torch.manual_seed(settings.seed)
     head = GatedResidualHead(pooled.shape[1], base.shape[1], settings.hidden)
     optim = torch.optim.AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    losses = load_checkpoint(checkpoint, head, optim)
-    b, f, t = (torch.as_tensor(x, dtype=torch.float32) for x in (base, pooled, text_emb))
     text_ids = np.asarray(text_ids)
+    saver = EpochCheckpoint(checkpoint, head, optim, run_fingerprint(settings, base, pooled, text_emb, text_ids))
+    losses = saver.resume()
+    b, f, t = (torch.as_tensor(x, dtype=torch.float32) for x in (base, pooled, text_emb))
 
     def batch_loss(idx: np.ndarray) -> torch.Tensor:
         return contrastive_loss(head(b[idx], f[idx]), t[idx], text_ids[idx], settings.temperature)
 
-    train_epochs(len(b), batch_loss, settings, optim, losses, lambda: save_checkpoint(checkpoint, head, optim, losses),
-                 "react", progress)
+    train_epochs(len(b), batch_loss, settings, optim, losses, lambda: saver.save(losses), "react", progress)
     return head.eval(), losses
 
 
-def save_checkpoint(path: str | Path | None, module: torch.nn.Module, optim: Any, losses: list[float]) -> None:
-    """Trainable state after an epoch, written atomically (a kill leaves the previous epoch's file whole)."""
-    if path is None:
-        return
-    from steervis.atomic import atomic_path
+class EpochCheckpoint:
+    """Resumable state after each epoch, on the LM core's trainer checkpoint (safetensors + JSON, never a pickle).
 
-    trainable = {k: v for k, v in module.state_dict().items() if not k.startswith("clip.")}
-    with atomic_path(path) as tmp:
-        torch.save({"module": trainable, "optim": optim.state_dict(), "losses": losses}, tmp)
+    ``folder`` is the run's checkpoint folder (None: no checkpoint); ``fingerprint`` says which run it is, so a
+    checkpoint of other settings or pairs is set aside, never resumed from. Each epoch is one "step".
+    """
+
+    def __init__(self, folder: str | Path | None, module: torch.nn.Module, optim: Any, fingerprint: str):
+        from steervis.lm.checkpoint import CHECKPOINT_FILE
+
+        self.path = Path(folder) / CHECKPOINT_FILE if folder is not None else None
+        self.module, self.optim, self.fingerprint = module, optim, fingerprint
+        self.sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda _: 1.0)  # constant: the record wants one
+        self.progress = SimpleNamespace(losses=[], steps=0, examples_seen=0, tokens=0, shard=[], resumed_from=0)
+
+    def resume(self) -> list[float]:
+        """The losses of the epochs the checkpoint holds (its state loaded into the module and optimiser), else []."""
+        from steervis.lm.checkpoint import read_checkpoint, resume
+
+        if self.path is None:
+            return []
+        shapes = {n: p.shape for n, p in self.module.named_parameters() if p.requires_grad}
+        state = read_checkpoint(self.path, self.fingerprint, shapes)
+        if state is None:
+            return []
+        resume(state, self.module, self.optim, self.sched, np.random.default_rng(), self.progress)
+        log.info("resuming from %s after epoch %d", self.path, len(self.progress.losses))
+        return list(self.progress.losses)
+
+    def save(self, losses: list[float]) -> None:
+        """Trainable state after an epoch: a kill at any moment leaves the previous epoch's state whole."""
+        from steervis.lm.checkpoint import save_checkpoint
+
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.progress.losses, self.progress.steps = list(losses), len(losses)
+        save_checkpoint(self.path, self.module, self.optim, self.sched, self.progress,
+                        np.random.default_rng().bit_generator.state, len(losses), self.fingerprint)
 
 
-def load_checkpoint(path: str | Path | None, module: torch.nn.Module, optim: Any) -> list[float]:
-    """The losses of the epochs a checkpoint holds (its state loaded into ``module``/``optim``), else []."""
-    if path is None or not Path(path).exists():
-        return []
-    try:
-        # weights_only: a planted pickle runs no code, it raises UnpicklingError and training starts over.
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        module.load_state_dict(state["module"], strict=False)
-        optim.load_state_dict(state["optim"])
-    except (OSError, RuntimeError, KeyError, ValueError, pickle.UnpicklingError) as err:
-        log.warning("checkpoint %s unreadable (%s): training from the start", path, type(err).__name__)
-        return []
-    log.info("resuming from %s after epoch %d", path, len(state["losses"]))
-    return list(state["losses"])
+def run_fingerprint(settings: ReactSettings, *arrays: Any) -> str:
+    """Which customization run this is: its settings and the bytes of its training pairs."""
+    digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True).encode())
+    for array in arrays:
+        digest.update(np.ascontiguousarray(np.asarray(array)).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def remove_checkpoint(folder: str | Path | None) -> None:
+    """The run's model is saved: its checkpoint folder is spent."""
+    from steervis.lm.checkpoint import CHECKPOINT_FILE
+    from steervis.lm.checkpoint import remove_checkpoint as remove_state
+
+    if folder is not None and Path(folder).is_dir():
+        remove_state(Path(folder) / CHECKPOINT_FILE)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @torch.inference_mode()

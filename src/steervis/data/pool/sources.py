@@ -31,7 +31,6 @@ SOURCES: dict[str, tuple[str, str, str]] = {
     "openmoji-black": ("npm:openmoji", "CC-BY-SA-4.0", "a line-art emoji of"),
     "symbola": ("deb:fonts-symbola", "Symbola (free for any use)", "a black glyph of"),
 }
-STYLES = tuple(dict.fromkeys(style for *_, style in SOURCES.values()))  # every text's leading style words
 # Blocks of pictures among Symbola's symbols (misc symbols, dingbats, pictographs, emoticons, transport, cards,
 # tiles, chess); box drawing, braille, maths and musical notation are Unicode "So" too but show no thing.
 PICTOGRAPHIC_BLOCKS = ((0x2600, 0x27BF), (0x1F000, 0x1F0FF), (0x1F300, 0x1F6FF), (0x1F900, 0x1FAFF))

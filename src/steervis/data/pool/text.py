@@ -2,7 +2,7 @@
 
 Real metadata is messy: collection titles shared by thousands of files ("gramastar"), keyword lists that
 hold only the author's name or "unsorted", Italian titles. This module turns it into clean fields and one
-text per item, keeping the raw fields for callers that want to choose.
+text per item, keeping the raw fields for callers that want to choose; :func:`parse_pair_text` reads it back.
 
 >>> meta = parse_rdf(b'''<svg xmlns:dc="http://purl.org/dc/elements/1.1/"
 ...   xmlns:cc="http://web.resource.org/cc/" xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -60,6 +59,12 @@ URL_OR_MAIL = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|hash\(0x[0-9a-f]+\)")
 BORING_DESCRIPTIONS = re.compile(r"^(created with (the )?inkscape|no description|none|n/?a|description)\.?$", re.I)
 # Descriptions run from a phrase to a page; two sentences or this many characters carry what matters.
 MAX_DESCRIPTION = 200
+# compose_text's head is "<style> <name>", or "<style less its last word> titled “<name>”" for a title kept
+# as written: style words are an article, words, then "of" or "titled" ("a line-art emoji of", "a drawing
+# titled"). A rule, not a list: any source's style ("a sketch of") is recognised.
+STYLE_LEAD = re.compile(r"^(?:an?|the) [\w -]+? (of|titled) ")
+# What an "of" head shows: after an article, up to a qualifier (": medium skin tone") or the sentence's end.
+_NAME = re.compile(r"(?:an? |the )?(.+?)(?::|\.(?:\s|$)|$)")
 SKIN_TONES = frozenset(range(0x1F3FB, 0x1F400))
 # Not part of what an emoji shows: presentation selectors and the zero-width joiner.
 JOINERS = frozenset({0xFE0E, 0xFE0F, 0x200D})
@@ -228,19 +233,46 @@ def compose_text(style: str, name: str, description: str = "", keywords: list[st
     return ". ".join(parts)
 
 
-def strip_style(head: str, styles: Iterable[str]) -> str:
-    """:func:`compose_text`'s head without its style words: what is shown, not how it is drawn.
+def strip_style_words(head: str) -> str:
+    """:func:`compose_text`'s head without its style words (:data:`STYLE_LEAD`): what is shown, not how.
 
-    >>> strip_style("an emoji of a goat", ["an emoji of", "a drawing of"])
-    'a goat'
-    >>> strip_style("a drawing titled “murcia”", ["a drawing of"])
-    '“murcia”'
+    >>> strip_style_words("a line-art emoji of a goat"), strip_style_words("a drawing titled “murcia”")
+    ('a goat', '“murcia”')
+    >>> strip_style_words("a drawing")  # a head without a name keeps its words
+    'a drawing'
     """
-    for style in sorted(styles, key=len, reverse=True):  # the longest first: no style is cut half-way
-        for lead in (f"{style} ", f"{style.rsplit(' ', 1)[0]} titled "):
-            if head.startswith(lead) and len(head) > len(lead):
-                return head[len(lead):]
-    return head
+    lead = STYLE_LEAD.match(head)
+    return head[lead.end():] if lead and len(head) > lead.end() else head
+
+
+@dataclass(frozen=True)
+class PairText:
+    """A pool text split back into :func:`compose_text`'s parts."""
+
+    head: str  # the first sentence, style words included: "an emoji of a goat"
+    caption: str  # all before the keyword list, as written: "a drawing of a duck. a yellow duck."
+    description: str
+    keywords: tuple[str, ...]
+    name: str  # lower case: what a "<style> of" head shows, without article and qualifier; else ""
+
+
+def parse_pair_text(text: str) -> PairText:
+    """The parts of a pool text: the inverse of :func:`compose_text` (a name holding ". " ends the head).
+
+    >>> p = parse_pair_text("an emoji of a woman astronaut: dark skin tone. she flies. keywords: space, nasa")
+    >>> p.head, p.description, p.keywords, p.name
+    ('an emoji of a woman astronaut: dark skin tone', 'she flies', ('space', 'nasa'), 'woman astronaut')
+    >>> p.caption
+    'an emoji of a woman astronaut: dark skin tone. she flies.'
+    """
+    head = text.split(". ", 1)[0].strip().rstrip(".")
+    caption, _, keywords = text.partition(" keywords:")
+    caption = caption.strip()
+    lead = STYLE_LEAD.match(caption.lower())
+    named = _NAME.match(caption.lower(), lead.end()) if lead and lead.group(1) == "of" else None
+    description = caption[len(head):].strip(" .") if caption.startswith(head) else ""
+    return PairText(head, caption, description, tuple(k for k in map(str.strip, keywords.split(", ")) if k),
+                    named.group(1).strip(" .,") if named else "")
 
 
 def category_words(folder: str) -> list[str]:

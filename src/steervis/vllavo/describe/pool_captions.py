@@ -25,8 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from steervis.data.pool.sources import STYLES
-from steervis.data.pool.text import strip_style
+from steervis.data.pool.text import parse_pair_text, strip_style_words
 from steervis.matchers.index import VectorIndex
 
 # Neighbours searched per caption kept: near-identical pool texts (one emoji in several vendors' sets) are
@@ -41,8 +40,8 @@ def caption_of(text: str, keep_style: bool = True) -> str:
     the decider's fit time) for words the captions mostly already say. ``keep_style=False`` also drops the
     source's style words: "an emoji of a goat" → "a goat".
     """
-    head = text.split(". ", 1)[0].strip().rstrip(".")
-    return head if keep_style else strip_style(head, STYLES)
+    head = parse_pair_text(text).head
+    return head if keep_style else strip_style_words(head)
 
 
 def nearest_texts(index: VectorIndex, queries: np.ndarray, k: int) -> list[list[str]]:
