@@ -21,8 +21,8 @@ from dataclasses import is_dataclass
 
 from steervis import commands
 from steervis.commands._options import HelpFormatter
+from steervis.disk import check_writable, os_error_sentence
 from steervis.errors import SteervisError
-from steervis.outputs import check_writable, os_error_sentence
 
 READ_ONLY_VERBS = {"models"}  # verbs that only look: they work on a read-only cache
 # Free space the cache needs for any verb that writes to it: descriptions, features and prepared models of a

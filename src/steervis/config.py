@@ -61,7 +61,8 @@ def _bad(tp: Any, value: Any, where: str) -> SteervisError:
 
 
 def _coerce(tp: Any, value: Any, where: str) -> Any:
-    """``value`` as the field type ``tp``; a value of another kind is one sentence, never a later traceback."""
+    """``value`` as the field type ``tp``; a value of another kind is one sentence, never a later
+    traceback."""
     if tp is Any or isinstance(tp, typing.TypeVar):
         return value
     if dataclasses.is_dataclass(tp):
@@ -94,6 +95,14 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
             raise _bad(tp, value, where)
         args = typing.get_args(tp)
         return {k: _coerce(args[1], v, f"{where}{k}.") for k, v in value.items()} if args else value
+    if tp in (bool, int, float, str):
+        return _coerce_scalar(tp, value, where)
+    return value
+
+
+def _coerce_scalar(tp: type, value: Any, where: str) -> Any:
+    """``value`` as ``bool``, ``int``, ``float`` or ``str``: numbers from strings (the command line, YAML's
+    ``1e-4``), whole floats as ints, numbers as names; never a bool for a number."""
     if tp is bool:
         if isinstance(value, bool):
             return value
@@ -123,8 +132,7 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
             return value
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)  # a domain or class named "2017"
-        raise _bad(tp, value, where)
-    return value
+    raise _bad(tp, value, where)
 
 
 def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
@@ -150,7 +158,8 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in extra.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merge(out[key], value) if both else value
     return out
 
 
@@ -214,11 +223,12 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
 
 
 def partial_config(cls: type, name: str, extra: list[tuple[str, Any, Any]] = ()) -> type:
-    """A dataclass with every field of ``cls`` optional plus ``extra`` fields: a layer that names only what it sets.
+    """A dataclass with every field of ``cls`` optional plus ``extra`` fields: a layer that names only what it
+    sets.
 
-    ``None`` means "not given" (so a preset beneath keeps its value); nested configs are dicts, checked against
-    their dataclass on construction. ``given()`` returns the fields that were set, ready for ``load_config``'s
-    ``base``.
+    ``None`` means "not given" (so a preset beneath keeps its value); nested configs are dicts, checked
+    against their dataclass on construction. ``given()`` returns the fields that were set, ready for
+    ``load_config``'s ``base``.
 
     >>> from dataclasses import dataclass
     >>> @dataclass

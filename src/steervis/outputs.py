@@ -5,36 +5,34 @@ Three rules keep a user's files safe:
 * **Ownership.** A folder is replaced only when steervis wrote it: it holds a completion stamp
   (:data:`STAMP`), or a model card (folders written before stamps existed), or it lies inside the cache
   (``STEERVIS_HOME``), which steervis owns. Anything else that is not empty is refused in one sentence.
-* **One writer.** :func:`output_lock` holds a lock beside an output while a verb computes and publishes it; a
-  second process writing the same output is refused in one sentence instead of silently losing one result.
-* **Complete or marked.** A folder's stamp is written last, holding the config hash; :func:`read_stamp` tells a
-  finished output from one a kill interrupted.
+* **One writer.** :func:`steervis.disk.output_lock` holds a lock beside an output while a verb computes and
+  publishes it; a second process writing the same output is refused in one sentence instead of silently losing
+  one result.
+* **Complete or marked.** A folder's stamp is written last, holding the config hash; :func:`read_stamp` tells
+  a finished output from one a kill interrupted.
 
 >>> import tempfile, pathlib
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
 >>> out.mkdir(); _ = (out / "thesis.txt").write_text("years of work")
 >>> check_out_dir(out)
 Traceback (most recent call last):
-steervis.errors.SteervisError: --out ... holds files steervis did not write (thesis.txt): give a new or empty folder.
+steervis.errors.SteervisError: --out ... holds files steervis did not write (thesis.txt): give a new or ...
 >>> _ = (out / "thesis.txt").unlink(); _ = write_stamp(out, "adapter", "abc")
 >>> check_out_dir(out)
 Traceback (most recent call last):
-steervis.errors.SteervisError: --out ... holds a previous steervis adapter: add --overwrite to replace it, or give a new folder.
+steervis.errors.SteervisError: --out ... holds a previous steervis adapter: add --overwrite to replace ...
 >>> check_out_dir(out, overwrite=True) == out.resolve()
 True
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import logging
 import os
 import re
-import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +40,6 @@ from steervis.errors import SteervisError
 
 STAMP = ".steervis.json"  # hidden: a user listing the folder sees their results, not our bookkeeping
 CARD = "card.json"  # the model card every saved model holds; marks folders written before stamps existed
-MB = 1 << 20
 log = logging.getLogger(__name__)
 
 
@@ -50,9 +47,9 @@ def write_stamp(directory: str | Path, kind: str, config_hash: str = "", state: 
                 files: Iterable[str] | None = None) -> Path:
     """Mark ``directory`` as a steervis ``kind`` output; ``finished`` is written after every other file.
 
-    ``files`` are the top-level names the output consists of (default: what the folder holds now): anything else
-    found there later was put there by someone else, and a rerun refuses to replace it. ``state="started"``
-    claims a folder that a resumable run fills over time (its parts), before it finishes.
+    ``files`` are the top-level names the output consists of (default: what the folder holds now): anything
+    else found there later was put there by someone else, and a rerun refuses to replace it.
+    ``state="started"`` claims a folder that a resumable run fills over time (its parts), before it finishes.
     """
     import steervis
 
@@ -68,13 +65,14 @@ def write_stamp(directory: str | Path, kind: str, config_hash: str = "", state: 
 
 
 def any_stamp(directory: str | Path) -> dict[str, Any] | None:
-    """The stamp of ``directory`` in any state, or ``None``: absent, damaged, or a file that merely has the name."""
+    """The stamp of ``directory`` in any state, or ``None``: absent, damaged, or a file that merely has the
+    name."""
     try:
         stamp = json.loads((Path(directory) / STAMP).read_text())
     except (OSError, ValueError):
         return None
-    valid = isinstance(stamp, dict) and isinstance(stamp.get("kind"), str) and isinstance(stamp.get("steervis"), str) \
-        and stamp.get("state") in ("started", "finished")
+    valid = (isinstance(stamp, dict) and isinstance(stamp.get("kind"), str)
+             and isinstance(stamp.get("steervis"), str) and stamp.get("state") in ("started", "finished"))
     return stamp if valid else None
 
 
@@ -91,9 +89,11 @@ def in_cache(path: str | Path) -> bool:
     return Path(path).resolve().is_relative_to(steervis_home().resolve())
 
 
-# Fields every model card steervis has written holds one of: a user's own card.json does not make a folder ours.
+# Fields every model card steervis has written holds one of: a user's own card.json does not make a folder
+# ours.
 CARD_FIELDS = ("card_version", "base_model", "vlm", "pairs")
-PART_NAME = re.compile(r".+-[0-9a-f]{16}\.(parquet|json)(\.corrupt)?")  # an evaluate run part (or one set aside)
+# an evaluate run part (or one set aside)
+PART_NAME = re.compile(r".+-[0-9a-f]{16}\.(parquet|json)(\.corrupt)?")
 
 
 def legacy_output(directory: Path) -> bool:
@@ -133,13 +133,14 @@ def require_finished(directory: str | Path, what: str = "run folder") -> dict[st
         raise SteervisError(f"{directory} is not a folder: give a finished {what} written by steervis.")
     stamp = read_stamp(directory)
     if stamp is None and (directory / STAMP).exists():
-        raise SteervisError(f"{what.capitalize()} {directory} is incomplete (started, never finished: the run was "
-                            "interrupted or is still going): rerun the same command to finish it.")
+        raise SteervisError(f"{what.capitalize()} {directory} is incomplete (started, never finished: the "
+                            "run was interrupted or is still going): rerun the same command to finish it.")
     return stamp or {}
 
 
 def may_replace(directory: str | Path) -> bool:
-    """Whether steervis may remove the folder ``directory``: absent, empty, inside the cache (below its root), or
+    """Whether steervis may remove the folder ``directory``: absent, empty, inside the cache (below its root),
+    or
     a steervis output holding nothing it did not write."""
     from steervis.paths import home_path
 
@@ -158,7 +159,8 @@ def foreign_files(directory: Path, shown: int = 3) -> str:
 
 
 def restore_interrupted_swap(path: str | Path) -> None:
-    """A kill between the two renames of a folder swap leaves ``path`` missing and the earlier output beside it
+    """A kill between the two renames of a folder swap leaves ``path`` missing and the earlier output beside
+    it
     as ``.<name>.old-*``: put the newest one back, so the earlier result is neither lost nor recomputed."""
     path = Path(path)
     if path.exists():
@@ -167,7 +169,8 @@ def restore_interrupted_swap(path: str | Path) -> None:
         if path.parent.is_dir() else []
     if olds:
         os.replace(olds[-1], path)
-        log.warning("%s was being replaced when its writer was killed: the earlier output is back in place", path)
+        log.warning("%s was being replaced when its writer was killed: the earlier output is back in place",
+                    path)
 
 
 def check_out_dir(path: str | Path, *, overwrite: bool = False, inputs: Iterable[str | Path] = (),
@@ -200,7 +203,8 @@ def check_out_dir(path: str | Path, *, overwrite: bool = False, inputs: Iterable
 
 
 def check_owned(out: Path, path: str | Path, flag: str, kind: str | None) -> None:
-    """Refuse a non-empty folder steervis may not replace: not its own, holding files it did not write beside its
+    """Refuse a non-empty folder steervis may not replace: not its own, holding files it did not write beside
+    its
     output, or an output of another kind (an adapter folder is no place for a dataset)."""
     if not written_by_steervis(out) and in_cache(out):
         raise SteervisError(f"{flag} {path} is a folder of steervis' cache holding other things "
@@ -225,78 +229,5 @@ def check_apart(path: str | Path, inputs: Iterable[str | Path], flag: str = "--o
         src = Path(given).expanduser().resolve()
         if out == src or out.is_relative_to(src) or src.is_relative_to(out):
             where = "is" if out == src else "lies inside" if out.is_relative_to(src) else "holds"
-            raise SteervisError(f"{flag} {path} {where} the input folder {given}: writing it would destroy the "
-                                "input; give an output folder outside it.")
-
-
-def lock_path(path: str | Path) -> Path:
-    """The lock file of an output: in the cache, keyed by the output's resolved path, so the user's folders
-    never collect lock files (and one left behind costs nothing)."""
-    import hashlib
-
-    from steervis.paths import cache_dir
-
-    key = hashlib.sha256(str(Path(path).expanduser().resolve()).encode()).hexdigest()[:24]
-    return cache_dir("locks") / f"{key}.lock"
-
-
-@contextlib.contextmanager
-def output_lock(path: str | Path, flag: str = "--out") -> Iterator[None]:
-    """Hold the lock of the output ``path`` (a file or a folder) while computing and publishing it.
-
-    A second process that asks for the same output is refused at once, in one sentence, before any compute:
-    waiting would hide that two commands race for one result, and only one of them would land.
-    """
-    from filelock import FileLock, Timeout
-
-    lock = lock_path(path)
-    try:
-        with FileLock(lock, timeout=0):
-            yield
-    except Timeout:
-        raise SteervisError(f"Another steervis process is writing {flag} {path}: wait for it to finish, or give "
-                            "another output.") from None
-
-
-def nearest_existing(path: Path) -> Path:
-    path = path.expanduser().absolute()
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
-def check_writable(path: str | Path, need_bytes: int = 0, what: str = "the output") -> None:
-    """Refuse, before any compute, an output that cannot be written or whose disk lacks ``need_bytes``.
-
-    Writes a probe file in the nearest existing folder (``os.access`` says yes to root on a read-only disk).
-    """
-    target = Path(path)
-    base = nearest_existing(target)
-    folder = base if base.is_dir() else base.parent
-    probe = folder / f".steervis-probe-{os.getpid()}"
-    try:
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as err:
-        hint = "set STEERVIS_HOME to a writable folder" if "cache" in what else "choose a writable place"
-        raise SteervisError(f"Cannot write {what} {target}: {folder} is not writable ({err.strerror or err}); "
-                            f"{hint}.") from None
-    free = shutil.disk_usage(folder).free
-    if need_bytes and free < need_bytes:
-        raise SteervisError(f"Not enough free space for {what} {target}: {free / MB:.0f} MB free on the disk of "
-                            f"{folder}, about {need_bytes / MB:.0f} MB needed; free some space or choose "
-                            "another place.")
-
-
-def os_error_sentence(err: OSError) -> str:
-    """One sentence for an OSError that reached the CLI: which path, what happened, what to do."""
-    where = f" {err.filename}" if err.filename else ""
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"The disk is full while writing{where}: free some space, then rerun the same command to resume."
-    if err.errno == errno.EROFS:
-        return f"Cannot write{where} (read-only file system): choose a writable place (for the cache: set " \
-               "STEERVIS_HOME)."
-    if err.errno in (errno.EACCES, errno.EPERM):
-        return f"Permission denied for{where or ' a file'}: check its permissions, or choose another place."
-    what = f"{where.strip()}: " if where else ""
-    return f"{what}{err.strerror or err} ({type(err).__name__}); check the path, then rerun the same command."
+            raise SteervisError(f"{flag} {path} {where} the input folder {given}: writing it would destroy "
+                                "the input; give an output folder outside it.")

@@ -9,16 +9,9 @@ import sys
 import pytest
 
 from steervis.atomic import atomic_dir, replace_dir
+from steervis.disk import check_writable, os_error_sentence, output_lock
 from steervis.errors import SteervisError
-from steervis.outputs import (
-    check_out_dir,
-    check_writable,
-    os_error_sentence,
-    output_lock,
-    read_stamp,
-    require_finished,
-    write_stamp,
-)
+from steervis.outputs import check_out_dir, read_stamp, require_finished, write_stamp
 
 
 @pytest.fixture
@@ -91,7 +84,7 @@ def test_the_stamp_is_written_last_and_marks_a_finished_folder(tmp_path):
 
 LOCK_HOLDER = """
 import sys, time
-from steervis.outputs import output_lock
+from steervis.disk import output_lock
 with output_lock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(30)

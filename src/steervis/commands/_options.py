@@ -83,7 +83,7 @@ def check_json_out(path: str | None, example: str = "result") -> Path | None:
         raise SteervisError(f"--out {out} must end in .json (the result is JSON), e.g. {out.with_suffix('.json')}.")
     if any(p.exists() and not p.is_dir() for p in out.parents):
         raise SteervisError(f"--out {out}: a parent of it is a file, not a folder.")
-    from steervis.outputs import MB, check_writable
+    from steervis.disk import MB, check_writable
 
     check_writable(out, MB, "the result")  # a JSON result is kilobytes: 1 MB says "the disk is not full"
     return out

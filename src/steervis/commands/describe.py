@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
         from steervis.errors import SteervisError
 
         raise SteervisError("--data DIR is required (a <root>/<domain>/<class>/<image> folder).")
-    from steervis.outputs import check_out_dir, check_writable, output_lock
+    from steervis.disk import check_writable, output_lock
+    from steervis.outputs import check_out_dir
 
     if args.out:  # the default export folder lies in the cache, which steervis owns
         args.out = str(check_out_dir(args.out, overwrite=args.overwrite, inputs=[args.data],

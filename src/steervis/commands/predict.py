@@ -26,8 +26,8 @@ PREDICT_SPACE = 16 << 20
 
 
 def run(args: argparse.Namespace) -> int:
+    from steervis.disk import check_writable, output_lock
     from steervis.methods.finetune import check_out_file, predict_config
-    from steervis.outputs import check_writable, output_lock
 
     if args.print_config:
         from steervis.config import dump_config

@@ -74,7 +74,7 @@ def check_table_out(path: str) -> Path:
         raise SteervisError(f"--out {out} is a folder: give a file name, e.g. {out / ('pairs' + out.suffix)}.")
     if any(p.exists() and not p.is_dir() for p in out.parents):
         raise SteervisError(f"--out {out}: a parent of it is a file, not a folder.")
-    from steervis.outputs import check_writable
+    from steervis.disk import check_writable
 
     check_writable(out, 16 << 20, "the table")  # retrieved pairs are ~200 bytes a row: room for 80k rows
     return out

@@ -50,8 +50,9 @@ TRAIN_SPACE = 256 << 20
 
 
 def train(args: argparse.Namespace) -> int:
+    from steervis.disk import check_writable, output_lock
     from steervis.llava.model import trained_dir
-    from steervis.outputs import check_out_dir, check_writable, output_lock
+    from steervis.outputs import check_out_dir
 
     settings = _settings(args)
     inputs = [init_dir(args.init)] if settings.stage == 2 else []  # stage 2 reads its stage-1 folder

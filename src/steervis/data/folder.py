@@ -2,10 +2,10 @@
 
 Every image is opened and decoded once; broken files land in ``skipped`` with a reason instead of crashing.
 Symlinks are followed while they stay inside the dataset folder; one that leads outside it is skipped with a
-reason (and one warning) unless ``follow_links``: a link can pull another dataset's, or the held-out, images in.
-The same bytes under two classes, or in two domains, are reported in one warning line each.
-Every sha256 comes from the hash cache (:mod:`steervis.data.hashes`): a file whose size and mtime are unchanged
-is not hashed again, and an image edited after ``manifest.parquet`` was written gets its new hash.
+reason (and one warning) unless ``follow_links``: a link can pull another dataset's, or the held-out, images
+in. The same bytes under two classes, or in two domains, are reported in one warning line each.
+Every sha256 comes from the hash cache (:mod:`steervis.data.hashes`): a file whose size and mtime are
+unchanged is not hashed again, and an image edited after ``manifest.parquet`` was written gets its new hash.
 
 >>> from steervis.data.synthetic import make_toy_dataset
 >>> from steervis.data.folder import load_folder
@@ -129,8 +129,8 @@ def warn_duplicates(frame: pd.DataFrame, root: Path) -> dict[str, int]:
         if len(twice):
             pair = frame[frame["sha256"] == twice[0]].drop_duplicates(column)["path"].head(2)
             a, b = (Path(p).relative_to(root).as_posix() if Path(p).is_relative_to(root) else p for p in pair)
-            log.warning("%d image(s) in %s appear %s with the same bytes, e.g. %s and %s: %s; remove the copies "
-                        "(or the symlink that duplicates a folder).", len(twice), root, what, a, b, why)
+            log.warning("%d image(s) in %s appear %s with the same bytes, e.g. %s and %s: %s; remove the "
+                        "copies (or the symlink that duplicates a folder).", len(twice), root, what, a, b, why)
     return counts
 
 
@@ -147,7 +147,8 @@ def _known_hashes(root: Path) -> dict[str, str]:
         return {}
 
 
-def _check(path: Path, known: str | None, hashes: HashCache, images: Any = None) -> tuple[str | None, str | None]:
+def _check(path: Path, known: str | None, hashes: HashCache,
+           images: Any = None) -> tuple[str | None, str | None]:
     """(sha256, None) for a usable image, (None, reason) otherwise; the decoded image goes into ``images``.
 
     The manifest's ``known`` sha256 is only a claim: the hash cache checks it against the file as it is now.
@@ -193,22 +194,36 @@ def load_folder(
     Raises:
         SteervisError: ``root`` is missing or holds no usable images, or a requested domain/class is absent.
     """
-    import pandas as pd
-
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise SteervisError(
             f"Dataset folder {root} does not exist. Expected <root>/<domain>/<class>/<image>; "
             "build one with `steervis data build minidomains` or `steervis data toy --root DIR`."
         )
+    files, outside = _list_files(root, domains, classes, follow_links)
+    results = _check_all(root, files, workers, progress, images)
+    skipped = [(link, f"a symlink to {target}, outside the dataset folder; {FOLLOW_HINT}")
+               for link, target in outside]
+    rows = []
+    for (path, domain, cls), (digest, reason) in zip(files, results, strict=True):
+        if reason is None:
+            rows.append({"path": str(path), "domain": domain, "class": cls, "sha256": digest})
+        else:
+            skipped.append((str(path), reason))
+    return _folder_data(root, rows, skipped, len(files))
+
+
+def _list_files(root: Path, domains: Any, classes: Any,
+                follow_links: bool) -> tuple[list[tuple[Path, str, str]], list[tuple[str, str]]]:
+    """Every candidate file as (path, domain, class), and the symlinks refused for leading outside ``root``.
+    """
     present_domains = _subdirs(root)
     if domains:
         _did_you_mean("domain", list(domains), present_domains, root)
-    chosen_domains = list(domains) if domains else present_domains
     files: list[tuple[Path, str, str]] = []
     outside: list[tuple[str, str]] = []
     present_classes: set[str] = set()
-    for domain in chosen_domains:
+    for domain in list(domains) if domains else present_domains:
         for cls in _subdirs(root / domain):
             present_classes.add(cls)
             if classes and cls not in classes:
@@ -223,33 +238,37 @@ def load_folder(
         log.warning("%d symlink(s) under %s lead outside it and were not followed, e.g. %s → %s; %s.",
                     len(outside), root, *outside[0], FOLLOW_HINT)
     if not files:
-        links = f"; {len(outside)} symlink(s) leading outside it were not followed ({FOLLOW_HINT})" if outside else ""
+        links = (f"; {len(outside)} symlink(s) leading outside it were not followed ({FOLLOW_HINT})"
+                 if outside else "")
         raise SteervisError(
             f"No images found in {root}. Expected the layout <root>/<domain>/<class>/<image> "
             f"(domains found: {', '.join(present_domains) or 'none'}){links}."
         )
+    return files, outside
 
+
+def _check_all(root: Path, files: list[tuple[Path, str, str]], workers: int | None, progress: bool,
+               images: Any) -> list[tuple[str | None, str | None]]:
+    """(sha256, None) for each decodable image, (None, reason) for any other file, in ``files`` order."""
     known = _known_hashes(root)
     hashes = HashCache()
-    workers = workers or min(16, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = pool.map(lambda f: _check(f[0], known.get(f[0].relative_to(root).as_posix()), hashes, images), files)
+    with ThreadPoolExecutor(max_workers=workers or min(16, os.cpu_count() or 1)) as pool:
+        jobs = pool.map(lambda f: _check(f[0], known.get(f[0].relative_to(root).as_posix()), hashes, images),
+                        files)
         if progress:
             from tqdm import tqdm
 
             jobs = tqdm(jobs, total=len(files), desc=f"checking {root.name}", unit="img")
-        results = list(jobs)
+        return list(jobs)
 
-    rows = []
-    skipped = [(link, f"a symlink to {target}, outside the dataset folder; {FOLLOW_HINT}") for link, target in outside]
-    for (path, domain, cls), (digest, reason) in zip(files, results, strict=True):
-        if reason is None:
-            rows.append({"path": str(path), "domain": domain, "class": cls, "sha256": digest})
-        else:
-            skipped.append((str(path), reason))
+
+def _folder_data(root: Path, rows: list[dict[str, str]], skipped: list[tuple[str, str]],
+                 n_files: int) -> FolderData:
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=["path", "domain", "class", "sha256"])
     if frame.empty:
-        raise SteervisError(f"None of the {len(files)} files under {root} is a readable image; see e.g. "
+        raise SteervisError(f"None of the {n_files} files under {root} is a readable image; see e.g. "
                             f"{skipped[0][0]}: {skipped[0][1]}")
     frame = frame.sort_values(["domain", "class", "path"], kind="stable").reset_index(drop=True)
     warn_duplicates(frame, root)

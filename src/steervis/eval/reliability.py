@@ -116,7 +116,8 @@ class Workspace:
 
 
 def seen_line(proc: Any) -> str:
-    """The line a user notices: an error, else a traceback's last line, else the first warning, else stdout."""
+    """The line a user notices: an error, else a traceback's last line, else the first warning, else stdout.
+    """
     err = [ln.strip() for ln in re.split(r"[\r\n]", proc.stderr or "") if ln.strip()]
     for line in err:
         if line.startswith("steervis:") or ERROR_LINE.match(line):
@@ -187,3 +188,10 @@ def write_markdown(rows: list[tuple[str, Case, Outcome]], path: Path, seconds: f
             lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
         lines.append("")
     return write_text(path, "\n".join(lines))
+
+
+def evaluate_args(ws: Workspace, *extra: object, data: Path | None = None, out: str = "runs",
+                  methods: str = "zeroshot") -> list[str]:
+    """The arguments of a tiny ``steervis evaluate`` on the workspace's toy folder (or ``data``)."""
+    return ["evaluate", "--data", data or ws.toy(), "--out", ws.root / out, "--methods", methods, *TINY_EVALUATE,
+            *map(str, extra)]

@@ -1,15 +1,14 @@
 """The rows of ``steervis bench reliability`` : bad inputs, damaged caches, stale results, races, kill -9.
 
 Each function performs one input in the :class:`~steervis.eval.reliability.Workspace` and returns its
-:class:`~steervis.eval.reliability.Outcome`; ``@case`` registers it in ``CASES``. Add rows here or in a module of
-your own that registers into the same ``CASES``.
+:class:`~steervis.eval.reliability.Outcome`; ``@case`` registers it in ``CASES``. Add rows here or in a
+module of your own that registers into the same ``CASES``.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,30 +21,23 @@ import pandas as pd
 from steervis.eval.reliability import (
     CASES,
     FAST_FIT,
-    TINY_EVALUATE,
     Outcome,
     Workspace,
     case,
-    kill_at,
+    evaluate_args,
     refused,
-    resumed,
     seen_line,
     write_markdown,
 )
 
 
-def _evaluate(ws: Workspace, *extra: object, data: Path | None = None, out: str = "runs",
-              methods: str = "zeroshot") -> list[str]:
-    return ["evaluate", "--data", data or ws.toy(), "--out", ws.root / out, "--methods", methods, *TINY_EVALUATE,
-            *map(str, extra)]
-
-
-# ---- bad inputs: one sentence, exit 2, nothing written ---------------------------------------------------------
+# ---- bad inputs: one sentence, exit 2, nothing written
+# ---------------------------------------------------------
 def _set_case(name: str, value: str) -> None:
     @case(f"input-set-{name}", f"`steervis evaluate --set {value}`")
     def run(ws: Workspace) -> Outcome:
         out = ws.root / f"runs-{name}"
-        return refused(ws.steervis(*_evaluate(ws, "--set", value, out=out.name)), absent=out)
+        return refused(ws.steervis(*evaluate_args(ws, "--set", value, out=out.name)), absent=out)
 
 
 for _name, _value in [("float-for-int", "max_per_class=2.5"), ("list-for-int", "seed=[1,2]"),
@@ -68,7 +60,7 @@ def _methods_empty(ws: Workspace) -> Outcome:
 @case("input-evaluate-out-file", "`steervis evaluate --out <an existing file>`")
 def _evaluate_out_file(ws: Workspace) -> Outcome:
     (ws.root / "a-file").write_text("keep me")
-    return refused(ws.steervis(*_evaluate(ws, out="a-file")))
+    return refused(ws.steervis(*evaluate_args(ws, out="a-file")))
 
 
 @case("input-one-class-split", "held-out split whose training domains hold one class")
@@ -87,7 +79,7 @@ def _case_classes(ws: Workspace) -> Outcome:
     for domain in ("photo", "sketch"):
         if (data / domain / "square").exists():
             (data / domain / "square").rename(data / domain / "Circle")
-    proc = ws.steervis(*_evaluate(ws, data=data, out="runs-case"))
+    proc = ws.steervis(*evaluate_args(ws, data=data, out="runs-case"))
     named = "'Circle'" in proc.stderr and "'circle'" in proc.stderr
     return Outcome(seen_line(proc), proc.returncode, "warning names both; kept as two classes" if named
                    else "NO WARNING NAMING BOTH")
@@ -108,7 +100,8 @@ def _fit_out_file(ws: Workspace) -> Outcome:
     (ws.root / "a-file").write_text("keep me")
     proc = ws.steervis("fit", "--data", ws.toy(), "--out", ws.root / "a-file", *FAST_FIT)
     outcome = refused(proc)
-    outcome.result += ", the file kept" if (ws.root / "a-file").read_text() == "keep me" else ", THE FILE WAS LOST"
+    kept = (ws.root / "a-file").read_text() == "keep me"
+    outcome.result += ", the file kept" if kept else ", THE FILE WAS LOST"
     return outcome
 
 
@@ -120,14 +113,16 @@ def _damaged_adapter(name: str, title: str, damage: Callable[[Path], None]) -> N
             shutil.copytree(ws.adapter, folder)
             damage(folder)
         out = ws.root / f"p-{name}.csv"
-        return refused(ws.steervis("predict", "--adapter", folder, ws.toy() / "sketch", "--out", out), absent=out)
+        proc = ws.steervis("predict", "--adapter", folder, ws.toy() / "sketch", "--out", out)
+        return refused(proc, absent=out)
 
 
 def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 3)])
 
 
-_damaged_adapter("bad-card", "a card.json that is not JSON", lambda f: (f / "card.json").write_text("{not json"))
+_damaged_adapter("bad-card", "a card.json that is not JSON",
+                 lambda f: (f / "card.json").write_text("{not json"))
 _damaged_adapter("empty-card", "card.json `{}`", lambda f: (f / "card.json").write_text("{}"))
 _damaged_adapter("no-adapter", "no adapter/ folder", lambda f: shutil.rmtree(f / "adapter"))
 _damaged_adapter("truncated", "truncated adapter safetensors",
@@ -147,7 +142,8 @@ def _predict_manifest(ws: Workspace) -> Outcome:
     rows = len(pd.read_csv(out)) if out.exists() else 0
     skipped = re.search(r"skipped (\d+)", proc.stdout)
     return Outcome(seen_line(proc), proc.returncode,
-                   f"{rows} row predicted, {skipped.group(1) if skipped else 'NO'} skipped with a reason each")
+                   f"{rows} row predicted, {skipped.group(1) if skipped else 'NO'} skipped with a reason "
+                   "each")
 
 
 @case("input-predict-symlinks", "`steervis predict` on a folder whose class folders are symlinks")
@@ -173,9 +169,10 @@ def _offline_captioner(ws: Workspace) -> Outcome:
     return outcome
 
 
-# ---- stale results: a result belongs to its config and its bytes -----------------------------------------------
+# ---- stale results: a result belongs to its config and its bytes
+# -----------------------------------------------
 def _prediction_rows(ws: Workspace, name: str, *extra: str) -> tuple[object, int]:
-    proc = ws.steervis(*_evaluate(ws, "--set", f"name={name}", *extra))
+    proc = ws.steervis(*evaluate_args(ws, "--set", f"name={name}", *extra))
     path = ws.root / "runs" / name / "predictions.parquet"
     return proc, len(pd.read_parquet(path)) if proc.returncode == 0 and path.exists() else -1
 
@@ -189,7 +186,8 @@ def _max_per_class(ws: Workspace) -> Outcome:
                    ("each table computed with its own setting" if ok else "STALE"))
 
 
-@case("stale-edited-image", "an image edited after the manifest and the run were written", group="stale result")
+@case("stale-edited-image", "an image edited after the manifest and the run were written",
+      group="stale result")
 def _edited_image(ws: Workspace) -> Outcome:
     data = ws.toy("edited")
     from steervis.data.manifest import write_manifest
@@ -197,19 +195,23 @@ def _edited_image(ws: Workspace) -> Outcome:
     rows = [{"path": str(p.relative_to(data)), "domain": p.parts[-3], "class": p.parts[-2], "source": "toy",
              "licence": "CC0-1.0", "sha256": "0" * 64} for p in sorted(data.glob("*/*/*.png"))]
     write_manifest(data, rows)  # a manifest whose recorded hashes are all stale claims
-    ws.steervis(*_evaluate(ws, "--set", "name=edited", data=data))
+    ws.steervis(*evaluate_args(ws, "--set", "name=edited", data=data))
     parts = ws.root / "runs" / "edited" / "parts"
     before = set(parts.glob("*.parquet"))
     image = sorted((data / "sketch" / "circle").glob("*.png"))[0]
     shutil.copy(sorted((data / "sketch" / "square").glob("*.png"))[0], image)
-    proc = ws.steervis(*_evaluate(ws, "--set", "name=edited", data=data))
+    proc = ws.steervis(*evaluate_args(ws, "--set", "name=edited", data=data))
     new = set(parts.glob("*.parquet")) - before
-    return Outcome(seen_line(proc), proc.returncode, f"{len(new)} of {len(before)} splits recomputed (both hold "
-                   "the image)" if len(new) == len(before) else f"ONLY {len(new)} of {len(before)} RECOMPUTED")
+    all_new = len(new) == len(before)
+    verdict = (f"{len(new)} of {len(before)} splits recomputed (both hold the image)" if all_new
+               else f"ONLY {len(new)} of {len(before)} RECOMPUTED")
+    return Outcome(seen_line(proc), proc.returncode, verdict)
 
 
-# ---- damaged caches: set aside, recomputed, said in one line ----------------------------------------------------
-def _damaged_cache(name: str, title: str, pattern: str, first: Callable[[Workspace], list], again=None) -> None:
+# ---- damaged caches: set aside, recomputed, said in one line
+# ----------------------------------------------------
+def _damaged_cache(name: str, title: str, pattern: str, first: Callable[[Workspace], list],
+                   again=None) -> None:
     @case(f"cache-{name}", title, group="damaged cache")
     def run(ws: Workspace) -> Outcome:
         sub = ws.fresh(f"cache-{name}")
@@ -221,118 +223,30 @@ def _damaged_cache(name: str, title: str, pattern: str, first: Callable[[Workspa
         _truncate(files[0])
         proc = sub.steervis(*(again(sub) if again else args))
         aside = files[0].with_name(files[0].name + ".corrupt").exists()
+        healed = aside and proc.returncode == 0
         return Outcome(seen_line(proc), proc.returncode,
-                       "set aside as *.corrupt, recomputed" if aside and proc.returncode == 0 else "NOT HEALED")
+                       "set aside as *.corrupt, recomputed" if healed else "NOT HEALED")
 
 
 _damaged_cache("description-part", "truncated description store part (`describe` again)",
                "home/descriptions/*/part-*.parquet",
                lambda ws: ["describe", "--data", ws.toy(), "--quiet", "--preset", "describe-tiny"])
 _damaged_cache("feature-part", "truncated image-feature part (`evaluate` into a new run folder)",
-               "home/features/*/part-*.npz", lambda ws: _evaluate(ws, methods="linear-probe"),
-               lambda ws: _evaluate(ws, methods="linear-probe", out="runs-again"))
+               "home/features/*/part-*.npz", lambda ws: evaluate_args(ws, methods="linear-probe"),
+               lambda ws: evaluate_args(ws, methods="linear-probe", out="runs-again"))
 _damaged_cache("run-part", "truncated evaluate run part (`evaluate` again)", "runs/*/parts/*.parquet",
-               lambda ws: _evaluate(ws))
+               lambda ws: evaluate_args(ws))
 _damaged_cache("hash-cache", "overwritten file-hash cache (`describe` again)", "home/hashes/files.sqlite",
                lambda ws: ["describe", "--data", ws.toy(), "--quiet", "--preset", "describe-tiny"])
 
 
-# ---- concurrency ---------------------------------------------------------------------------------------------
-@case("race-two-describes", "two `steervis describe` on one store at once", group="concurrency")
-def _two_describes(ws: Workspace) -> Outcome:
-    sub = ws.fresh("race")
-    args = ["describe", "--data", sub.toy(), "--quiet", "--preset", "describe-tiny", "--set", "batch_size=1"]
-    procs = [sub.start(*args) for _ in range(2)]
-    outs = [p.communicate() for p in procs]
-    counts = [re.search(r"(\d+) described, (\d+) cached", o[0]) for o in outs]
-    described = [int(m.group(1)) for m in counts if m]
-    ok = len(described) == 2 and sum(described) == 24 and all(p.returncode == 0 for p in procs)
-    return Outcome(f"(stdout) {outs[0][0].strip().splitlines()[-2] if outs[0][0].strip() else ''}",
-                   max(p.returncode for p in procs),
-                   f"described {' + '.join(map(str, described))} = each of 24 images once" if ok
-                   else f"DESCRIBED {described} (24 images)")
-
-
-@case("race-two-evaluates", "two `steervis evaluate` adding image features at once", group="concurrency")
-def _two_evaluates(ws: Workspace) -> Outcome:
-    sub = ws.fresh("race-features")
-    procs = [sub.start(*_evaluate(sub, out=f"runs-{i}", methods="linear-probe")) for i in range(2)]
-    outs = [p.communicate() for p in procs]
-    from steervis.partstore import PartStore
-
-    stores = [PartStore(d) for d in sorted((sub.home / "features").glob("*")) if d.is_dir()]
-    rows = [len(s) for s in stores]
-    ok = rows and all(n == 24 for n in rows)
-    seen = seen_line(subprocess.CompletedProcess([], procs[0].returncode, *outs[0]))
-    return Outcome(seen, max(p.returncode for p in procs), f"feature rows per store {rows}: none lost" if ok
-                   else f"ROWS {rows} (24 images)")
-
-
-# ---- kill -9 and rerun -------------------------------------------------------------------------------------
-def _descriptions(ws: Workspace, out: Path) -> object:
-    frame = pd.read_parquet(out / "descriptions.parquet")
-    return frame[["sha256", "description"]].sort_values("sha256").reset_index(drop=True)
-
-
-@case("kill-describe", "kill -9 `steervis describe` after its first stored batch", group="kill -9")
-def _kill_describe(ws: Workspace) -> Outcome:
-    def args(w: Workspace) -> list:
-        return ["describe", "--data", w.toy(), "--quiet", "--preset", "describe-tiny", "--set", "batch_size=1",
-                "--out", w.root / "described"]
-
-    sub, clean = ws.fresh("kill-describe"), ws.fresh("kill-describe-clean")
-    killed, rerun = kill_at(sub, args(sub), lambda: any((sub.home / "descriptions").glob("*/part-*.parquet")))
-    clean.steervis(*args(clean))
-    equal = rerun.returncode == 0 and _descriptions(sub, sub.root / "described").equals(
-        _descriptions(clean, clean.root / "described"))
-    return resumed(killed, rerun, equal, "descriptions")
-
-
-@case("kill-fit", "kill -9 `steervis fit` while it describes its training images", group="kill -9")
-def _kill_fit(ws: Workspace) -> Outcome:
-    from safetensors.torch import load_file
-
-    def args(w: Workspace) -> list:
-        return ["fit", "--data", w.toy(), "--domains", "photo", "--out", w.root / "adapter-k", *FAST_FIT,
-                "--describe-set", "batch_size=1"]
-
-    sub, clean = ws.fresh("kill-fit"), ws.fresh("kill-fit-clean")
-    killed, rerun = kill_at(sub, args(sub), lambda: any((sub.home / "descriptions").glob("*/part-*.parquet")))
-    clean.steervis(*args(clean))
-    weights = "adapter/adapter_model.safetensors"
-    try:
-        a, b = load_file(str(sub.root / "adapter-k" / weights)), load_file(str(clean.root / "adapter-k" / weights))
-        equal = a.keys() == b.keys() and all(bool((a[k] == b[k]).all()) for k in a)
-    except OSError:
-        equal = False
-    return resumed(killed, rerun, equal, "adapter weights")
-
-
-@case("kill-evaluate", "kill -9 `steervis evaluate` after its first finished part", group="kill -9")
-def _kill_evaluate(ws: Workspace) -> Outcome:
-    def args(w: Workspace) -> list:
-        return _evaluate(w, "--set", "name=k", methods="zeroshot,linear-probe")
-
-    def table(w: Workspace) -> object:
-        frame = pd.read_parquet(w.root / "runs" / "k" / "predictions.parquet")
-        frame["path"] = frame["path"].map(lambda p: "/".join(Path(p).parts[-3:]))
-        return frame[["method", "split", "path", "pred", "confidence"]].sort_values(
-            ["method", "split", "path"]).reset_index(drop=True)
-
-    sub, clean = ws.fresh("kill-evaluate"), ws.fresh("kill-evaluate-clean")
-    killed, rerun = kill_at(sub, args(sub), lambda: any((sub.root / "runs" / "k" / "parts").glob("*.json")))
-    clean.steervis(*args(clean))
-    try:
-        equal = rerun.returncode == 0 and table(sub).equals(table(clean))
-    except (OSError, ValueError):
-        equal = False
-    return resumed(killed, rerun, equal, "predictions")
 
 
 # The rows of other modules register themselves on import: datasets and run names, CLI values, outputs and
 # disks, the pool and REACT, the trainer's checkpoint, steervis' LLaVA.
 from steervis.eval import (  # noqa: E402, F401
     reliability_cases_data,
+    reliability_cases_kill,
     reliability_cases_numbers,
     reliability_cases_outputs,
     reliability_cases_react,

@@ -36,8 +36,9 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
         overwrite: Replace a previous steervis output at ``out``.
         follow_links: Also read symlinks in ``data`` that lead outside it (those inside it are always followed).
     """
+    from steervis.disk import check_writable, output_lock
     from steervis.lm.train import is_main_process
-    from steervis.outputs import check_out_dir, check_writable, output_lock
+    from steervis.outputs import check_out_dir
 
     out = check_out_dir(out, overwrite=overwrite, inputs=[data], kind="adapter")  # resolved: a link's target
     check_writable(out, FIT_SPACE, "the adapter")
