@@ -4,9 +4,9 @@ protocols, datasets, benchmarks (and projectors, with LLaVA).
 Entries register by decorator or lazily as ``"module:attr"`` strings, so importing steervis does not import
 torch-heavy modules until a name is used. A registry may declare two rules of its own:
 
-* ``hub``: name → entry for names that are not registered but look like a Hugging Face hub id
-  (``org/name``) or a local checkpoint folder. Any other unknown name is a did-you-mean error, never a
-  silent fallthrough.
+* ``hub``: name → entry for names that are not registered but are spelt as a Hugging Face hub id
+  (``org/name``) or as a path to a local checkpoint folder (``./ckpt``, ``/abs/ckpt``). Any other unknown
+  name is a did-you-mean error, never a silent fallthrough (a bare name is never looked up on disk).
 * ``check``: called with ``(name, entry)`` when an entry is resolved (at registration for objects, at first
   use for lazy strings): the place to check a contract.
 
@@ -72,9 +72,20 @@ def looks_like_path(name: str) -> bool:
             or os.path.exists(os.path.expanduser(name)))
 
 
+def is_explicit_path(name: str) -> bool:
+    """Whether ``name`` is written as a path: absolute, or starting with ``./``, ``../`` or ``~``.
+
+    >>> [is_explicit_path(n) for n in ("/ckpt", "./ckpt", "~/ckpt", "ckpt", "org/name")]
+    [True, True, True, False, False]
+    """
+    return name.startswith(("./", "../", "~")) or os.path.isabs(name)
+
+
 def looks_like_hub_id(name: str) -> bool:
-    """``org/name`` (a Hugging Face hub id) or an existing local folder (a saved checkpoint)."""
-    return is_hub_id(name) or os.path.isdir(name)
+    """``org/name`` (a Hugging Face hub id), or a saved checkpoint's folder written as a path (``./ckpt``,
+    ``/abs/ckpt``). Decided by spelling: a bare name is never read as a folder, so a stray local folder that
+    shares a name cannot change what a name means."""
+    return is_hub_id(name) or (is_explicit_path(name) and os.path.isdir(os.path.expanduser(name)))
 
 
 def load_target(spec: str) -> Any:

@@ -5,7 +5,8 @@ A matcher name is one of three things, nothing else (an unknown name is a did-yo
 * a registered name: ``conse`` (embedded, offline), ``conse-lite2``, ``tiny-clip`` (tests), ``react-pool``
   (REACT's pool-customized ConSE, :mod:`steervis.react`);
 * a Hugging Face hub id, ``org/name``: a transformers CLIP or SigLIP;
-* the folder of a customized matcher (it holds REACT's ``card.json``), as ``steervis models`` lists them.
+* the folder of a customized matcher written as a path (it holds REACT's ``card.json``), as ``steervis
+  models`` lists them.
 
 ``react`` is bound to a task (REACT for its class names): :func:`steervis.methods.task.resolve_task_names`
 turns it into its folder where the task is known; built directly, it is a sentence saying so.
@@ -28,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from steervis.errors import SteervisError
-from steervis.registry import Registry, is_hub_id, load_target
+from steervis.registry import Registry, is_explicit_path, is_hub_id, load_target
 
 # Names bound to a task's class names: resolved to a trained folder by steervis.methods.task, never built here.
 TASK_BOUND = {"react": "REACT customized for the task's class names"}
@@ -49,7 +50,7 @@ class Matcher(Protocol):
 
 def is_customized(name: str) -> bool:
     """Whether ``name`` is the folder of a customized matcher (REACT's: it holds a ``card.json``)."""
-    return not is_hub_id(name) and (Path(name) / "card.json").is_file()
+    return is_explicit_path(name) and (Path(name).expanduser() / "card.json").is_file()
 
 
 def _unregistered(name: str) -> Any:
