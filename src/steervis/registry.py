@@ -57,35 +57,26 @@ def is_hub_id(name: str) -> bool:
     return bool(HUB_ID.fullmatch(name))
 
 
-def looks_like_path(name: str) -> bool:
-    """Whether ``name`` reads as a local path, not a registered name or a hub id: it starts with '.', '/' or '~',
-    has more than one slash or a backslash, exists on disk, or is one bare name with a dot in it (a file name:
-    no registered name has a dot, and a hub id has a slash).
-
-    >>> [looks_like_path(n) for n in ("./x.pt", "/abs", "~/x", "runs/a/b", "model.safetensors")]
-    [True, True, True, True, True]
-    >>> [looks_like_path(n) for n in ("llava-hf/llava-1.5-7b-hf", "tiny-llava")]
-    [False, False]
-    """
-    bare_file = "/" not in name and "." in name
-    return (name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name or bare_file
-            or os.path.exists(os.path.expanduser(name)))
-
-
 def is_explicit_path(name: str) -> bool:
-    """Whether ``name`` is written as a path: absolute, or starting with ``./``, ``../`` or ``~``.
+    """Whether ``name`` is written as a path: absolute, starting with ``./``, ``../`` or ``~``, with more
+    slashes than a hub id's one or a backslash, or one file name with a dot. Decided by spelling alone: what
+    exists on disk never changes what a name means.
 
-    >>> [is_explicit_path(n) for n in ("/ckpt", "./ckpt", "~/ckpt", "ckpt", "org/name")]
-    [True, True, True, False, False]
+    >>> [is_explicit_path(n) for n in ("/ckpt", "./ckpt", "~/ckpt", "runs/vlm/stage2", "model.safetensors")]
+    [True, True, True, True, True]
+    >>> [is_explicit_path(n) for n in ("ckpt", "tiny-llava", "llava-hf/llava-1.5-7b-hf")]
+    [False, False, False]
     """
-    return name.startswith(("./", "../", "~")) or os.path.isabs(name)
+    bare_file = "/" not in name and "." in name  # no registered name has a dot, and a hub id has a slash
+    return (name.startswith(("./", "../", "~")) or os.path.isabs(name) or name.count("/") > 1 or "\\" in name
+            or bare_file)
 
 
 def looks_like_hub_id(name: str) -> bool:
     """``org/name`` (a Hugging Face hub id), or a saved checkpoint's folder written as a path (``./ckpt``,
-    ``/abs/ckpt``). Decided by spelling: a bare name is never read as a folder, so a stray local folder that
-    shares a name cannot change what a name means."""
-    return is_hub_id(name) or (is_explicit_path(name) and os.path.isdir(os.path.expanduser(name)))
+    ``/abs/ckpt``; the hub rule says so if it is missing). Decided by spelling: a bare name is never read as
+    a folder, so a stray local folder that shares a name cannot change what a name means."""
+    return is_hub_id(name) or is_explicit_path(name)
 
 
 def load_target(spec: str) -> Any:
@@ -144,7 +135,7 @@ class Registry:
         if name not in self._entries:
             close = difflib.get_close_matches(name, self._entries, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            hub = " (or a hub id, org/name)" if self.hub is not None else ""
+            hub = " (or a hub id, org/name, or a saved folder written as a path, ./name)" if self.hub else ""
             raise SteervisError(f"Unknown {self.kind} {name!r}.{hint} Known: {', '.join(self.names())}{hub}")
         entry = self._entries[name]
         if isinstance(entry, str):

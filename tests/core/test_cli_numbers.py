@@ -9,7 +9,7 @@ import pytest
 from steervis.cli import main
 from steervis.commands._options import FRACTION, POSITIVE_INT, Bounds, positive_int
 from steervis.errors import SteervisError
-from steervis.registry import is_hub_id, looks_like_path
+from steervis.registry import is_explicit_path, is_hub_id
 
 
 def usage_error(argv: list[str], capsys) -> str:
@@ -78,12 +78,12 @@ def test_bench_options_read_numbers_yaml_leaves_as_text_and_name_what_is_missing
 
 @pytest.mark.parametrize("name", ["llava-hf/llava-1.5-7b-hf", "openai/clip-vit-base-patch32", "Org_1/a.b-c_d"])
 def test_a_hub_id_may_hold_dots(name):
-    assert is_hub_id(name) and not looks_like_path(name)
+    assert is_hub_id(name) and not is_explicit_path(name)
 
 
 @pytest.mark.parametrize("name", ["./x.pt", "/abs", "~/x", "model.safetensors", "a/b/c", "../up", "dir\\model"])
 def test_what_looks_like_a_path_is_a_path(name):
-    assert looks_like_path(name) and not is_hub_id(name)
+    assert is_explicit_path(name) and not is_hub_id(name)
 
 
 @pytest.mark.parametrize("name", ["org/name.", "org/.hidden", ".org/name", "org//name", "org/na me", "tiny-llava"])
@@ -91,13 +91,13 @@ def test_what_breaks_the_hub_grammar_is_no_hub_id(name):
     assert not is_hub_id(name)
 
 
-def test_an_existing_file_or_folder_is_a_path(tmp_path, monkeypatch):
+def test_what_exists_on_disk_never_changes_what_a_name_means(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "runs").mkdir()
-    assert looks_like_path("runs") and not looks_like_path("walks")  # a bare name: a path only where it exists
-    (tmp_path / "org").mkdir()
-    (tmp_path / "org" / "model").mkdir()
-    assert looks_like_path("org/model")  # a folder here named like a hub id: the folder is meant
+    (tmp_path / "org" / "model").mkdir(parents=True)
+    assert not is_explicit_path("runs") and not is_explicit_path("walks")  # bare names, folder or not
+    assert is_hub_id("org/model") and not is_explicit_path("org/model")  # spelt as a hub id: a hub id
+    assert is_explicit_path("./runs") and is_explicit_path("./org/model")  # a folder is meant: write a path
 
 
 def test_open_vlm_takes_a_dotted_hub_id_for_a_hub_id_and_a_path_for_a_path(tmp_path):

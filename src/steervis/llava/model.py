@@ -1,10 +1,11 @@
 """steervis' LLaVA: vision tower → projector → causal LM, on the LM core; or a transformers Llava checkpoint.
 
 A :class:`VLM` turns images into the objects its splicer reads (cached tower tokens for steervis' own model:
-efficientnet-lite0, a CLIP or a timm model, see :mod:`steervis.llava.tower`; pixel tensors for a hub Llava), writes
-prompts with a conversation template, and leaves scoring, generation and training to :mod:`steervis.lm`. Saved
-as a folder: ``card.json`` (config, data, metrics), ``projector.safetensors`` and ``adapter/`` (LoRA, once stage 2
-ran).
+efficientnet-lite0, a CLIP or a timm model, see :mod:`steervis.llava.tower`; pixel tensors for a hub Llava),
+writes prompts with a conversation template, and leaves scoring, generation and training to
+:mod:`steervis.lm`. Saved as a folder: ``card.json`` (config, data, metrics), ``projector.safetensors`` and
+``adapter/`` (LoRA, once stage 2 ran). Its parts are assembled in :mod:`steervis.llava.parts`, its config is
+:mod:`steervis.llava.config`, and the models trained here are found through :mod:`steervis.llava.trained`.
 
 >>> from steervis.llava import VLM, VLMConfig
 >>> vlm = VLM.create(VLMConfig(lm="tiny-llama"))  # doctest: +SKIP
@@ -16,8 +17,9 @@ ran).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +27,20 @@ import numpy as np
 import torch
 
 from steervis.errors import SteervisError
+from steervis.llava.config import VLMConfig
 from steervis.llava.conversation import IMAGE, encode_turns, template
-from steervis.llava.splice import LlavaSplicer, ProjectorSplicer, llava_image_tokens
+from steervis.llava.parts import hub_parts, own_parts
+from steervis.llava.questions import CAPTION_QUESTION, CLASSIFY_QUESTION
+from steervis.llava.questions import SHORT_ANSWER as SHORT_ANSWER  # re-exported
+from steervis.llava.questions import closed_question as closed_question  # re-exported
+from steervis.llava.trained import trained_dir
+from steervis.llava.trained import trained_models as trained_models  # re-exported
+from steervis.llava.trained import vlm_identity as vlm_identity  # re-exported
 from steervis.lm.adapters import CARD_NAME
 from steervis.lm.batch import Prompt
 from steervis.lm.model import LanguageModel
-from steervis.registry import looks_like_path
+from steervis.registry import Registry, is_hub_id
 
-CLASSIFY_QUESTION = "What type of object is in the photo?"  # VLMClassifier's open question
-CAPTION_QUESTION = "Describe the image briefly."
-SHORT_ANSWER = "Answer the question using a single word or phrase."  # LLaVA-1.5's response-format prompt
 PROJECTOR_FILE = "projector"
 
 
@@ -42,38 +48,9 @@ class PromptTooLong(SteervisError):
     """A prompt (a question, or a conversation grown turn by turn) that leaves the model no room to answer."""
 
 
-def closed_question(classes: Sequence[str], question: str = CLASSIFY_QUESTION, suffix: str = SHORT_ANSWER) -> str:
-    """The question with every option listed, then the response-format prompt (VLMClassifier's closed form).
-
-    >>> closed_question(["cat", "dog"]).splitlines()
-    ['What type of object is in the photo? Choose one of: cat, dog.', 'Answer the question using a single word or phrase.']
-    """
-    return f"{question} Choose one of: {', '.join(classes)}.\n{suffix}".rstrip()
-
-
-@dataclass
-class VLMConfig:
-    """What a steervis LLaVA is made of (stored in its card; ``VLM.load`` rebuilds it from this)."""
-
-    lm: str = "smollm2-135m-instruct"
-    tower: str = "efficientnet-lite0"  # or clip:<hub id or tiny-clip>, timm:<model name> (see tower.py)
-    layer: str = ""  # "": the tower's default, LLaVA-like (efficientnet-lite0: last MBConv block; CLIP: penultimate)
-    grid: int = 4  # 4×4 = 16 visual tokens
-    projector: str = "mlp2x_gelu"  # LLaVA-1.5's projector
-    template: str = "chatml"
-    caption_template: str = "chatml"  # "plain" after stage 1: it learnt "<image>\n" → caption, not chat
-    image_token: str = "<|endoftext|>"  # a token chat text never contains; its positions are overwritten
-    max_prompt_tokens: int = 2048  # prompts longer than this are refused (SmolLM2 reads 8k; CPU time does not)
-    hub: str = ""  # a transformers Llava (hub id, or tiny-llava): tower, projector and LM all come from it
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> VLMConfig:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
 class VLM:
-    """A vision-language model on the LM core (build with :meth:`create`, :meth:`from_llava` or :meth:`load`)."""
+    """A vision-language model on the LM core (build with :meth:`create`, :meth:`from_llava` or
+    :meth:`load`)."""
 
     def __init__(self, config: VLMConfig, lm: LanguageModel, image_tokens: int, tower: Any = None,
                  image_processor: Any = None, card: dict[str, Any] | None = None):
@@ -85,50 +62,20 @@ class VLM:
         self.card = card or {}
         self.image_id = lm.splicer.image_id
 
-    # --- construction -------------------------------------------------------------------------------------------
+    # --- construction ---------------------------------------------------------------------------------------
     @classmethod
     def create(cls, config: VLMConfig | None = None, seed: int = 0, tower: Any = None) -> VLM:
         """steervis' own LLaVA with a fresh, seeded projector (train it with :mod:`steervis.llava.train`)."""
-        from steervis import zoo
-        from steervis.llava.projector import build_projector
-        from steervis.llava.tower import TowerSpec
-
         config = config or VLMConfig()
         if config.hub:
             return cls.from_llava(config.hub, config)
-        spec = TowerSpec(config.tower, config.layer, config.grid)
-        config = replace(config, layer=spec.layer)  # the card records the layer the default resolved to
-        causal = zoo.load(config.lm, kind="causal-lm")
-        for param in causal.model.parameters():
-            param.requires_grad_(False)  # the LM is frozen; stage 2 trains LoRA on top
-        image_id = causal.tokenizer.convert_tokens_to_ids(config.image_token)
-        if image_id is None or image_id == causal.tokenizer.unk_token_id and config.image_token != causal.tokenizer.unk_token:
-            raise SteervisError(f"The image token {config.image_token!r} is not a single token of {config.lm}.")
-        torch.manual_seed(seed)  # the projector's initial weights
-        width = causal.model.get_input_embeddings().embedding_dim
-        splicer = ProjectorSplicer(build_projector(config.projector, spec.dim, width), image_id)
-        lm = LanguageModel(causal, splicer=splicer, add_special_tokens=False, add_eos=True)
-        if image_id == lm.pad_id:
-            raise SteervisError(f"The image token {config.image_token!r} is the padding token; choose another.")
-        return cls(config, lm, spec.tokens, tower=tower if tower is not None else _LazyTower(spec))
+        return cls(*own_parts(config, seed, tower))
 
     @classmethod
     def from_llava(cls, name: str, config: VLMConfig | None = None) -> VLM:
-        """A transformers ``LlavaForConditionalGeneration`` (``llava-hf/llava-1.5-7b-hf``, or ``tiny-llava``)."""
-        from steervis import zoo
-        from steervis.zoo.bundles import CausalLM
-        from steervis.zoo.embedded import smollm2_tokenizer
-
-        bundle = zoo.load(name, kind="vlm")
-        tokenizer = getattr(bundle.processor, "tokenizer", None) or smollm2_tokenizer()  # tiny-llava: SmolLM2's
-        chatml = "<|im_start|>" in tokenizer.get_vocab()
-        config = config or VLMConfig(template="chatml" if chatml else "vicuna")
-        config.hub, config.lm, config.caption_template = name, name, config.template
-        config.image_token = tokenizer.convert_ids_to_tokens(bundle.model.config.image_token_id)
-        lm = LanguageModel(CausalLM(bundle.model, tokenizer, name), splicer=LlavaSplicer(bundle.model),
-                           add_special_tokens=False, add_eos=True)
-        processor = getattr(bundle.processor, "image_processor", bundle.processor)
-        return cls(config, lm, llava_image_tokens(bundle.model.config), image_processor=processor)
+        """A transformers ``LlavaForConditionalGeneration`` (``llava-hf/llava-1.5-7b-hf``, or
+        ``tiny-llava``)."""
+        return cls(*hub_parts(name, config))
 
     @classmethod
     def load(cls, directory: str | Path) -> VLM:
@@ -146,16 +93,18 @@ class VLM:
         return vlm
 
     def save(self, directory: str | Path, **facts: Any) -> Path:
-        """Card (config + ``facts``: data, metrics), projector safetensors and LoRA adapter, all or nothing."""
+        """Card (config + ``facts``: data, metrics), projector safetensors and LoRA adapter, all or
+        nothing."""
         from steervis.lm.adapters import write_adapter
 
         peft = self.lm.model if hasattr(self.lm.model, "peft_config") else None
+        grid = self.config.grid
         card = {**self.card, **facts, "kind": "vlm", "vlm": asdict(self.config), "lm": self.config.lm,
-                "vision_tower": f"{self.config.tower}:{self.config.layer}:{self.config.grid}x{self.config.grid}"}
+                "vision_tower": f"{self.config.tower}:{self.config.layer}:{grid}x{grid}"}
         tensors = {} if self.config.hub else {PROJECTOR_FILE: self.lm.splicer.projector.state_dict()}
         return write_adapter(directory, peft, card, tensors=tensors, kind="vlm")
 
-    # --- inputs -------------------------------------------------------------------------------------------------
+    # --- inputs ---------------------------------------------------------------------------------------------
     def visual(self, images: Sequence[Any]) -> list[Any]:
         """What the splicer reads, per image: a PIL image, a path, an already computed tensor, or ``None``."""
         from PIL import Image
@@ -198,11 +147,12 @@ class VLM:
                                 f"{self.config.max_prompt_tokens}. Shorten it or start a new conversation.")
         return Prompt(ids, image)
 
-    def prompts(self, questions: Sequence[str], images: Sequence[Any], tpl: str | None = None) -> list[Prompt]:
+    def prompts(self, questions: Sequence[str], images: Sequence[Any],
+                tpl: str | None = None) -> list[Prompt]:
         visuals = self.visual(images)
         return [self.conversation([(q, None)], v, tpl) for q, v in zip(questions, visuals, strict=True)]
 
-    # --- inference ----------------------------------------------------------------------------------------------
+    # --- inference ------------------------------------------------------------------------------------------
     def ask(self, images: Sequence[Any], questions: Sequence[str], max_new_tokens: int = 32,
             batch_size: int = 8, **options: Any) -> list[str]:
         """One answer per (image, question), generated in left-padded batches."""
@@ -214,7 +164,8 @@ class VLM:
 
     def chat(self, message: str, image: Any = None, history: Sequence[tuple[str, str]] = (),
              max_new_tokens: int = 128, streamer: Any = None) -> str:
-        """The next answer of a conversation about one image (``history``: earlier (question, answer) turns)."""
+        """The next answer of a conversation about one image (``history``: earlier (question, answer)
+        turns)."""
         from steervis.lm.generate import generate
 
         visual = self.visual([image])[0] if image is not None else None
@@ -223,8 +174,8 @@ class VLM:
         return generate(self.lm, [prompt], max_new_tokens=budget, batch_size=1, streamer=streamer)[0].strip()
 
     def context_tokens(self) -> int | None:
-        """How many tokens the LM reads at most, prompt and answer together (its position embeddings; a Llava's
-        text model's); ``None`` if its config does not say."""
+        """How many tokens the LM reads at most, prompt and answer together (its position embeddings; a
+        Llava's text model's); ``None`` if its config does not say."""
         config = self.lm.model.config
         config = getattr(config, "text_config", None) or config
         length = getattr(config, "max_position_embeddings", None)
@@ -273,111 +224,65 @@ class VLM:
         return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
 
     def score(self, images: Sequence[Any], classes: Sequence[str], question: str = CLASSIFY_QUESTION,
-              reduction: str = "mean", prior: Sequence[float] | None = None, batch_size: int = 8) -> np.ndarray:
-        """Probabilities over ``classes`` per image: the image and question once, every class over the cache."""
+              reduction: str = "mean", prior: Sequence[float] | None = None,
+              batch_size: int = 8) -> np.ndarray:
+        """Probabilities over ``classes`` per image: the image and question once, every class over the
+        cache."""
         from steervis.lm.scoring import score
 
         if any(img is None for img in images):
             raise SteervisError("Class scoring needs an image for every input; one of them is empty.")
-        return score(self.lm, self.prompts([question] * len(images), images), list(classes), reduction=reduction,
-                     prior=prior, batch_size=batch_size)
-
-
-class _LazyTower:
-    """Loads the tower on first use: training from cached features never needs it."""
-
-    def __init__(self, spec: Any):
-        self.spec, self._tower = spec, None
-
-    def encode(self, images: Sequence[Any]) -> torch.Tensor:
-        if self._tower is None:
-            from steervis.llava.tower import build_tower
-
-            self._tower = build_tower(self.spec)
-        return self._tower.encode(images)
-
-
-def trained_dir(stage: int) -> Path:
-    """Where ``steervis vlm train --stage N`` saves by default: ``STEERVIS_HOME/models/vlm/stageN``."""
-    from steervis.paths import cache_dir
-
-    return cache_dir("models", "vlm") / f"stage{stage}"
-
-
-def trained_models() -> list[dict[str, Any]]:
-    """The VLMs trained here (``stage1``, ``stage2``), each summarised from its card; unreadable cards say so."""
-    from steervis.lm.adapters import read_card
-
-    rows = []
-    for stage in (1, 2):
-        folder = trained_dir(stage)
-        if not (folder / "card.json").exists():
-            continue
-        try:
-            card = read_card(folder, required=("vlm",))
-        except SteervisError as err:
-            rows.append({"name": f"stage{stage}", "path": str(folder), "error": str(err)})
-            continue
-        try:
-            rows.append(_trained_row(card, stage, folder))
-        except (AttributeError, TypeError):  # JSON of another shape: listed as damaged, the other stage still shown
-            rows.append({"name": f"stage{stage}", "path": str(folder),
-                         "error": f"{folder / 'card.json'} is not a VLM card (unexpected fields): retrain it."})
-    return rows
-
-
-def _trained_row(card: dict[str, Any], stage: int, folder: Path) -> dict[str, Any]:
-    runs = card.get("stages", {})
-    last = runs.get(str(stage), {})
-    return {"name": f"stage{stage}", "path": str(folder), "lm": card.get("lm", ""),
-            "vision_tower": card.get("vision_tower", ""), "projector": card["vlm"].get("projector", ""),
-            "stages": sorted(map(str, runs)), "conversations": last.get("data", {}).get("conversations"),
-            "steps": last.get("training", {}).get("steps"),
-            "loss_last": last.get("training", {}).get("loss_last")}
+        return score(self.lm, self.prompts([question] * len(images), images), list(classes),
+                     reduction=reduction, prior=prior, batch_size=batch_size)
 
 
 TINY = "tiny-vlm"  # steervis' own LLaVA on tiny-llama with a fresh, seeded projector: for tests
 
 
-def vlm_identity(name: str) -> str:
-    """``name``, plus the hash of the model's files when it is one trained here (``stage1``, ``stage2``, a saved
-    folder): every cache keyed on it treats a retrained model as a new model. Other names come back unchanged."""
-    from steervis.data.hashes import file_identity
+def _trained_stage(stage: int) -> VLM:
+    if not (trained_dir(stage) / "card.json").exists():
+        raise SteervisError(f"No stage{stage} model is trained here: run `steervis vlm train --stage {stage}`, "
+                            "or pass a saved folder, tiny-llava or a hub Llava id.")
+    return VLM.load(trained_dir(stage))
 
-    folder = trained_dir(int(name[-1])) if name in ("stage1", "stage2") else Path(name).expanduser()
-    if not (folder / "card.json").is_file():
-        return name
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and "checkpoint" not in p.as_posix())
-    return f"{name}@{file_identity(*files)}"
+
+def _saved_or_hub(name: str) -> Any:
+    """An unregistered name: a folder written by `steervis vlm train` (its card marks it, wherever it lives),
+    else a hub Llava id (org/name, dots and all)."""
+    folder = Path(name).expanduser()
+    if (folder / CARD_NAME).is_file():
+        return functools.partial(VLM.load, folder)
+    if not is_hub_id(name):
+        raise SteervisError(f"{name} {_not_a_vlm(folder)}: give a folder written by `steervis vlm train`, "
+                            "stage1, stage2, tiny-llava or a hub Llava id (org/name).")
+    return functools.partial(VLM.from_llava, name)
+
+
+VLMS = Registry("VLM", hub=_saved_or_hub)
+VLMS.register("stage1", functools.partial(_trained_stage, 1), help="stage 1 trained here (`vlm train --stage 1`)")
+VLMS.register("stage2", functools.partial(_trained_stage, 2), help="stage 2 trained here (`vlm train --stage 2`)")
+VLMS.register(TINY, lambda: VLM.create(VLMConfig(lm="tiny-llama")),
+              help="steervis' LLaVA on tiny-llama with a fresh projector, untrained (tests)")
+VLMS.register("tiny-llava", functools.partial(VLM.from_llava, "tiny-llava"),
+              help="a random tiny transformers Llava (tests)")
 
 
 def open_vlm(name: str | Path | None = None) -> VLM:
-    """A VLM by name: a saved folder, ``stage1`` / ``stage2`` (trained here), ``tiny-vlm`` (untrained, tests), or
-    a Llava (``tiny-llava``, a hub id); ``None``: the latest stage trained here."""
+    """A VLM by name (:data:`VLMS`: ``stage1`` / ``stage2`` trained here, ``tiny-vlm``, ``tiny-llava``), a
+    saved folder or a hub Llava id; ``None``: the latest stage trained here."""
     if name is None:
         for stage in (2, 1):
             if (trained_dir(stage) / "card.json").exists():
                 return VLM.load(trained_dir(stage))
-        raise SteervisError("No LLaVA is trained here yet: run `steervis vlm train --stage 1` (then --stage 2), "
-                            "or pass --model tiny-llava / a hub Llava id.")
-    if str(name) in ("stage1", "stage2"):
-        if not (trained_dir(int(str(name)[-1])) / "card.json").exists():
-            raise SteervisError(f"No {name} model is trained here: run `steervis vlm train --stage {str(name)[-1]}`, "
-                                "or pass a saved folder, tiny-llava or a hub Llava id.")
-        return VLM.load(trained_dir(int(str(name)[-1])))
-    if str(name) == TINY:
-        return VLM.create(VLMConfig(lm="tiny-llama"))
-    folder = Path(name).expanduser()
-    if (folder / CARD_NAME).is_file():  # a saved VLM is marked by its card, wherever it lives
-        return VLM.load(folder)
-    if looks_like_path(str(name)):
-        raise SteervisError(f"{name} {_not_a_vlm(folder)}: give a folder written by `steervis vlm train`, stage1, "
-                            "stage2, tiny-llava or a hub Llava id (org/name).")
-    return VLM.from_llava(str(name))  # a hub id by its grammar (dots and all), or a zoo name: did-you-mean
+        raise SteervisError("No LLaVA is trained here yet: run `steervis vlm train --stage 1` "
+                            "(then --stage 2), or pass --model tiny-llava / a hub Llava id.")
+    return VLMS.build(str(name))
 
 
 def _not_a_vlm(folder: Path) -> str:
     """Why a path is no saved VLM, in a few words."""
     if not folder.exists():
         return "does not exist"
-    return f"holds no saved VLM (no {CARD_NAME})" if folder.is_dir() else "is a file, not a folder holding a saved VLM"
+    if folder.is_dir():
+        return f"holds no saved VLM (no {CARD_NAME})"
+    return "is a file, not a folder holding a saved VLM"

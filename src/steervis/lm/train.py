@@ -27,7 +27,6 @@ JSON: nothing read back is ever unpickled, so a file planted in DIR cannot run c
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -41,16 +40,10 @@ import torch
 
 from steervis.errors import SteervisError
 from steervis.lm.batch import IGNORE, Example, collate_examples
-from steervis.lm.checkpoint import (
-    CHECKPOINT_FILE,
-    LEGACY_CHECKPOINT,
-    read_checkpoint,
-    remove_checkpoint,
-    resume,
-    save_checkpoint,
-    warn_legacy,
-)
+from steervis.lm.checkpoint import CHECKPOINT_FILE, remove_checkpoint, save_checkpoint
+from steervis.lm.checkpoint import LEGACY_CHECKPOINT as LEGACY_CHECKPOINT  # re-exported
 from steervis.lm.config import TrainSettings
+from steervis.lm.resume import resume_run, run_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +105,8 @@ class _Trainable(torch.nn.Module):
         Vocabulary logits are computed at the positions that predict an answer token only (a boolean
         ``logits_to_keep`` mask): the LM head over every prompt position costs more than the transformer for a
         49k vocabulary (measured for smollm2, batch 8 × 130 tokens: 4 s vs 16-34 s a step), and in packed
-        conversations, whose answers start early, a [batch, seq, vocab] float tensor and its copies in backward
-        were most of stage 2's 9.7 GB peak.
+        conversations, whose answers start early, a [batch, seq, vocab] float tensor and its copies in
+        backward were most of stage 2's 9.7 GB peak.
         """
         lm = self.lm[0]
         targets = batch["targets"]
@@ -143,24 +136,6 @@ def is_main_process() -> bool:
     return PartialState().is_main_process
 
 
-def run_fingerprint(examples: Sequence[Example], settings: TrainSettings, module: torch.nn.Module) -> str:
-    """Names one training run: its settings, its first epoch's tokens, targets and images, and which
-    parameters learn. A checkpoint left by a run with another fingerprint is never resumed from."""
-    import hashlib
-    from dataclasses import asdict
-
-    digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True, default=str).encode())
-    for name, param in module.named_parameters():
-        if param.requires_grad:
-            digest.update(f"{name}{tuple(param.shape)}".encode())
-    for e in examples:
-        digest.update(np.asarray(e.ids, dtype=np.int64).tobytes())
-        digest.update(np.asarray(e.targets, dtype=np.int64).tobytes())
-        if torch.is_tensor(e.image):
-            digest.update(e.image.detach().to(torch.float32).numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
 def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], settings: TrainSettings,
           progress: bool = True, checkpoint: str | Path | None = None,
           keep_checkpoint: bool = False) -> TrainResult:
@@ -173,44 +148,34 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
         progress: Show a tqdm bar (on the main process).
         checkpoint: Folder for a resumable checkpoint; ``None`` trains without one.
         keep_checkpoint: Also checkpoint the last step and leave it for the caller to remove once it has saved
-            the model (:func:`steervis.lm.checkpoint.remove_checkpoint`): a kill between the end of training and
-            the save then resumes at the end instead of training again.
+            the model (:func:`steervis.lm.checkpoint.remove_checkpoint`): a kill between the end of training
+            and the save then resumes at the end instead of training again.
     """
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
     module = _Trainable(lm)
-    params = [p for p in module.parameters() if p.requires_grad]
-    if not params:
-        raise SteervisError("The model has no trainable parameters: wrap it with add_lora first.")
-    first = list(examples_for_epoch(0))
-    if not first:
-        raise SteervisError("No training examples: the chosen domains hold no labelled inputs.")
-    if any(e.answer_tokens == 0 for e in first):
-        raise SteervisError("A training example has no answer tokens to learn.")
+    params, first = _trainable_and_first_epoch(module, examples_for_epoch)
     per_epoch = math.ceil(len(first) / settings.batch_size)
     total = settings.epochs * per_epoch if settings.max_steps is None else min(settings.epochs * per_epoch,
                                                                               settings.max_steps)
     acc = _accelerator()
-    rank, world = acc.process_index, acc.num_processes
     torch.manual_seed(settings.seed)  # LoRA dropout masks
     rng = np.random.default_rng(settings.seed)
     optim = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
     sched = get_linear_schedule_with_warmup(optim, int(settings.warmup * total), total)
-    result = TrainResult(processes=world)
+    result = TrainResult(processes=acc.num_processes)
     state_path = Path(checkpoint) / CHECKPOINT_FILE if checkpoint is not None else None
-    start_epoch = 0
-    state, fingerprint = None, None
-    if state_path is not None:
-        fingerprint = run_fingerprint(first, settings, module)
-        state = read_checkpoint(state_path, fingerprint, {n: p.shape for n, p in module.named_parameters()
-                                                          if p.requires_grad})
-        warn_legacy(state_path.with_name(LEGACY_CHECKPOINT), resuming=state is not None)
-    if state is not None:
-        start_epoch = resume(state, module, optim, sched, rng, result)
+    fingerprint = run_fingerprint(first, settings, module) if state_path is not None else None
+    start_epoch = resume_run(state_path, fingerprint, module, optim, sched, rng, result)
+    if start_epoch is None:
+        start_epoch = 0
+    else:
         log.info("resuming training at step %d of %d from %s", result.steps, total, state_path)
     wrapped, optim = acc.prepare(module, optim)
-    real_tokens, clock = 0, time.perf_counter()
+    loop = _Loop(lm, module, wrapped, params, optim, sched, acc, settings, total, state_path, fingerprint,
+                 keep_checkpoint)
+    clock = time.perf_counter()
     lm.model.train()
     if settings.gradient_checkpointing:
         # Recompute each layer's activations in backward instead of keeping them: memory for more step time.
@@ -218,40 +183,7 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
     bar = tqdm(total=total, initial=result.steps, desc="train", unit="step",
                disable=not progress or not acc.is_local_main_process)
     try:
-        for epoch in range(start_epoch, settings.epochs):
-            if result.steps >= total:
-                break
-            examples = first if epoch == 0 else list(examples_for_epoch(epoch))
-            epoch_rng = rng.bit_generator.state  # a resumed run redraws this epoch's batches identically
-            batches = length_batches([len(e.ids) for e in examples], settings.batch_size, rng)
-            done_in_epoch = result.steps - epoch * per_epoch if epoch == start_epoch else 0
-            for batch_idx in batches[max(0, done_in_epoch):]:
-                if result.steps >= total:
-                    break
-                mine = shard(batch_idx, rank, world)
-                # Each process divides its summed loss by the whole batch's answer tokens / world and DDP
-                # averages over `world`, so the gradient is the single-process mean over all answer tokens.
-                split = world if len(mine) < len(batch_idx) else 1
-                denom = sum(examples[i].answer_tokens for i in batch_idx) / split
-                batch = collate_examples([examples[i] for i in mine], lm.pad_id)
-                batch = {k: v.to(acc.device) if torch.is_tensor(v) else v for k, v in batch.items()}
-                loss = wrapped(batch, denom)
-                acc.backward(loss)
-                acc.clip_grad_norm_(params, settings.grad_clip)
-                optim.step()
-                sched.step()
-                optim.zero_grad(set_to_none=True)
-                result.losses.append(float(acc.reduce(loss.detach(), "mean") if world > 1 else loss.detach()))
-                result.steps += 1
-                result.examples_seen += len(batch_idx)
-                result.shard += mine
-                result.tokens += batch["input_ids"].numel()
-                real_tokens += int(batch["attention_mask"].sum())
-                bar.update(1)
-                bar.set_postfix(loss=f"{result.losses[-1]:.3f}")
-                due = result.steps % settings.checkpoint_every == 0 or (keep_checkpoint and result.steps == total)
-                if state_path is not None and due and acc.is_main_process:
-                    save_checkpoint(state_path, module, optim, sched, result, epoch_rng, epoch, fingerprint)
+        loop.run(examples_for_epoch, first, rng, result, start_epoch, per_epoch, bar)
     finally:
         bar.close()
         if settings.gradient_checkpointing:
@@ -261,5 +193,91 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
     if state_path is not None and acc.is_main_process and not keep_checkpoint:
         remove_checkpoint(state_path)  # finished: the caller saves the model itself
     result.seconds = time.perf_counter() - clock
-    result.padding_fraction = 1 - real_tokens / max(1, result.tokens)
+    result.padding_fraction = 1 - loop.real_tokens / max(1, result.tokens)
     return result
+
+
+def _trainable_and_first_epoch(
+    module: _Trainable, examples_for_epoch: Callable[[int], Sequence[Example]],
+) -> tuple[list[torch.nn.Parameter], list[Example]]:
+    """The parameters that learn and epoch 0's examples, refused early when either has nothing to train."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    if not params:
+        raise SteervisError("The model has no trainable parameters: wrap it with add_lora first.")
+    first = list(examples_for_epoch(0))
+    if not first:
+        raise SteervisError("No training examples: the chosen domains hold no labelled inputs.")
+    if any(e.answer_tokens == 0 for e in first):
+        raise SteervisError("A training example has no answer tokens to learn.")
+    return params, first
+
+
+@dataclass
+class _Loop:
+    """One run's epoch loop: what it steps (the accelerate-wrapped module, its optimiser and schedule), how
+    far, and where it checkpoints; ``real_tokens`` counts this process's non-padding tokens."""
+
+    lm: Any
+    module: _Trainable
+    wrapped: Any
+    params: list[torch.nn.Parameter]
+    optim: Any
+    sched: Any
+    acc: Any
+    settings: TrainSettings
+    total: int
+    state_path: Path | None
+    fingerprint: str | None
+    keep_checkpoint: bool
+    real_tokens: int = 0
+
+    def run(self, examples_for_epoch: Callable[[int], Sequence[Example]], first: list[Example],
+            rng: np.random.Generator, result: TrainResult, start_epoch: int, per_epoch: int,
+            bar: Any) -> None:
+        """Every epoch from ``start_epoch`` until ``total`` steps, skipping the batches a resumed run did."""
+        for epoch in range(start_epoch, self.settings.epochs):
+            if result.steps >= self.total:
+                break
+            examples = first if epoch == 0 else list(examples_for_epoch(epoch))
+            epoch_rng = rng.bit_generator.state  # a resumed run redraws this epoch's batches identically
+            batches = length_batches([len(e.ids) for e in examples], self.settings.batch_size, rng)
+            done_in_epoch = result.steps - epoch * per_epoch if epoch == start_epoch else 0
+            for batch_idx in batches[max(0, done_in_epoch):]:
+                if result.steps >= self.total:
+                    break
+                self.step(examples, batch_idx, result)
+                bar.update(1)
+                bar.set_postfix(loss=f"{result.losses[-1]:.3f}")
+                self.checkpoint_if_due(result, epoch_rng, epoch)
+
+    def step(self, examples: Sequence[Example], batch_idx: list[int], result: TrainResult) -> None:
+        """One optimiser step on one global batch (this process's shard of it), recorded in ``result``."""
+        acc, world = self.acc, self.acc.num_processes
+        mine = shard(batch_idx, acc.process_index, world)
+        # Each process divides its summed loss by the whole batch's answer tokens / world and DDP
+        # averages over `world`, so the gradient is the single-process mean over all answer tokens.
+        split = world if len(mine) < len(batch_idx) else 1
+        denom = sum(examples[i].answer_tokens for i in batch_idx) / split
+        batch = collate_examples([examples[i] for i in mine], self.lm.pad_id)
+        batch = {k: v.to(acc.device) if torch.is_tensor(v) else v for k, v in batch.items()}
+        loss = self.wrapped(batch, denom)
+        acc.backward(loss)
+        acc.clip_grad_norm_(self.params, self.settings.grad_clip)
+        self.optim.step()
+        self.sched.step()
+        self.optim.zero_grad(set_to_none=True)
+        result.losses.append(float(acc.reduce(loss.detach(), "mean") if world > 1 else loss.detach()))
+        result.steps += 1
+        result.examples_seen += len(batch_idx)
+        result.shard += mine
+        result.tokens += batch["input_ids"].numel()
+        self.real_tokens += int(batch["attention_mask"].sum())
+
+    def checkpoint_if_due(self, result: TrainResult, epoch_rng: dict[str, Any], epoch: int) -> None:
+        """Save every ``checkpoint_every`` steps (and the last step with ``keep_checkpoint``), main process
+        only."""
+        due = result.steps % self.settings.checkpoint_every == 0 or (self.keep_checkpoint
+                                                                    and result.steps == self.total)
+        if self.state_path is not None and due and self.acc.is_main_process:
+            save_checkpoint(self.state_path, self.module, self.optim, self.sched, result, epoch_rng, epoch,
+                            self.fingerprint)

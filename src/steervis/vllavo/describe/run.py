@@ -38,7 +38,8 @@ from steervis.vllavo.describe.store import DescriptionStore
 log = logging.getLogger(__name__)
 # Images decoded ahead of the model, in batches: enough to hide a slow file, small enough to bound memory.
 PREFETCH_BATCHES = 3
-# Batches per claim: large enough that the prefetch pipeline rarely restarts, small enough that two runs share.
+# Batches per claim: large enough that the prefetch pipeline rarely restarts, small enough that two runs
+# share.
 CLAIM_BATCHES = 16
 # Seconds between looks while another run describes the last images this one needs.
 WAIT_S = 0.5
@@ -61,8 +62,8 @@ class DescribeSummary:
         return self.described / self.compute_seconds if self.compute_seconds > 0 else 0.0
 
     def line(self) -> str:
-        return (f"{self.total} images: {self.described} described, {self.cached} cached, {self.failed} failed "
-                f"in {self.seconds:.1f} s ({self.images_per_s:.1f} images/s described)")
+        return (f"{self.total} images: {self.described} described, {self.cached} cached, "
+                f"{self.failed} failed in {self.seconds:.1f} s ({self.images_per_s:.1f} images/s described)")
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "images_per_s": self.images_per_s}
@@ -128,8 +129,8 @@ def describe(
         frame: One row per image; rows sharing a sha256 are described once.
         config: Describer config (default: the offline ConSE describer).
         progress: Show a tqdm bar with images/s.
-        describer: A prepared :class:`~steervis.vllavo.describe.describer.Describer` to reuse (loaded on demand
-            otherwise, and only if something is missing from the store).
+        describer: A prepared :class:`~steervis.vllavo.describe.describer.Describer` to reuse (loaded on
+            demand otherwise, and only if something is missing from the store).
         images: The run's :class:`~steervis.data.decoded.DecodedImages`: images decoded earlier in the run
             are not decoded again (local engine).
 
@@ -143,7 +144,8 @@ def describe(
     config = config or DescribeConfig()
     missing = {"path", "sha256"} - set(frame.columns)
     if missing:
-        raise SteervisError(f"describe needs a frame with columns path and sha256; missing {sorted(missing)}.")
+        raise SteervisError("describe needs a frame with columns path and sha256; "
+                            f"missing {sorted(missing)}.")
     start = time.perf_counter()
     store = DescriptionStore(config.store_dir(), config.cache_key(), config.content_fields())
     shas = frame["sha256"].tolist()
@@ -157,35 +159,53 @@ def describe(
     before = {s for s, rec in found.items() if rec["status"] == "ok"}
     summary = DescribeSummary(total=len(frame), cached=sum(1 for s in shas if s in before))
     if todo:
-        compute_start = time.perf_counter()
-        claims = WorkClaims(store)
-        # Ray describes everything it claims in one dataset; locally, a claim is a few batches of work.
-        limit = len(todo) if config.engine == "ray" else config.batch_size * CLAIM_BATCHES
-        with _progress(len(todo), progress) as bar:
-            while todo:
-                fresh, claim = claims.next_chunk(list(todo), limit)
-                for sha in fresh:  # finished by another run on this store meanwhile
-                    found[sha] = fresh[sha]
-                    bar.update(todo.pop(sha, None) is not None)
-                if claim is None:
-                    if todo:
-                        time.sleep(WAIT_S)  # the rest is held by another live run: wait for its records
-                    continue
-                with claim:
-                    if describer is None and config.engine != "ray":
-                        from steervis.vllavo.describe.describer import get_describer
+        _describe_missing(todo, found, store, config, describer, images, summary, progress)
+    out = _aligned(shas, paths, found, summary)
+    summary.seconds = time.perf_counter() - start
+    log.info("describe: %s", summary.line())
+    return out
 
-                        describer = get_describer(config)
-                        compute_start = time.perf_counter()  # model loading is setup, not throughput
-                    for records in _records(config, [(s, todo[s]) for s in claim.shas], describer, images):
-                        store.append(records)
-                        found.update({r["sha256"]: r for r in records})
-                        summary.described += sum(r["status"] == "ok" for r in records)
-                        for r in records:
-                            todo.pop(r["sha256"], None)
-                        bar.update(len(records))
-        summary.compute_seconds = time.perf_counter() - compute_start
-        store.compact()
+
+def _describe_missing(todo: dict[str, str], found: dict[str, dict], store: DescriptionStore,
+                      config: DescribeConfig, describer: Any, images: Any, summary: DescribeSummary,
+                      progress: bool) -> None:
+    """Describe the images in ``todo`` (sha256 → path) claim by claim, each batch appended to the store at
+    once; records land in ``found``, counts in ``summary``. Images another run claimed are waited for."""
+    compute_start = time.perf_counter()
+    claims = WorkClaims(store)
+    # Ray describes everything it claims in one dataset; locally, a claim is a few batches of work.
+    limit = len(todo) if config.engine == "ray" else config.batch_size * CLAIM_BATCHES
+    with _progress(len(todo), progress) as bar:
+        while todo:
+            fresh, claim = claims.next_chunk(list(todo), limit)
+            for sha in fresh:  # finished by another run on this store meanwhile
+                found[sha] = fresh[sha]
+                bar.update(todo.pop(sha, None) is not None)
+            if claim is None:
+                if todo:
+                    time.sleep(WAIT_S)  # the rest is held by another live run: wait for its records
+                continue
+            with claim:
+                if describer is None and config.engine != "ray":
+                    from steervis.vllavo.describe.describer import get_describer
+
+                    describer = get_describer(config)
+                    compute_start = time.perf_counter()  # model loading is setup, not throughput
+                for records in _records(config, [(s, todo[s]) for s in claim.shas], describer, images):
+                    store.append(records)
+                    found.update({r["sha256"]: r for r in records})
+                    summary.described += sum(r["status"] == "ok" for r in records)
+                    for r in records:
+                        todo.pop(r["sha256"], None)
+                    bar.update(len(records))
+    summary.compute_seconds = time.perf_counter() - compute_start
+    store.compact()
+
+
+def _aligned(shas: list[Any], paths: list[str], found: dict[str, dict],
+             summary: DescribeSummary) -> Descriptions:
+    """One :class:`Description` or ``None`` per frame row (one object per sha256), each ``None`` with its
+    reason in ``summary.failures``."""
     out = Descriptions()
     cache: dict[str, Description | None] = {}
     for sha, path in zip(shas, paths, strict=True):
@@ -201,7 +221,5 @@ def describe(
                 cache[sha] = Description.from_json(rec["description"])
             out.append(cache[sha])
     summary.failed = len(summary.failures)
-    summary.seconds = time.perf_counter() - start
     out.summary = summary
-    log.info("describe: %s", summary.line())
     return out

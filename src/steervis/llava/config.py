@@ -1,0 +1,37 @@
+"""A steervis LLaVA's config: which LM, vision tower, layer, grid, projector and templates it is made of.
+
+Stored in the model's card (``card.json``, key ``vlm``); :meth:`steervis.llava.model.VLM.load` rebuilds the
+model from it. ``hub`` names a transformers Llava instead, whose tower, projector and LM all come from
+the hub.
+
+>>> VLMConfig.from_dict({"lm": "tiny-llama", "unknown": 1}).lm
+'tiny-llama'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+@dataclass
+class VLMConfig:
+    """What a steervis LLaVA is made of (stored in its card; ``VLM.load`` rebuilds it from this)."""
+
+    lm: str = "smollm2-135m-instruct"
+    tower: str = "efficientnet-lite0"  # or clip:<hub id or tiny-clip>, timm:<model name> (see tower.py)
+    # "": the tower's default, LLaVA-like (efficientnet-lite0: last MBConv block; CLIP: penultimate)
+    layer: str = ""
+    grid: int = 4  # 4×4 = 16 visual tokens
+    projector: str = "mlp2x_gelu"  # LLaVA-1.5's projector
+    template: str = "chatml"
+    caption_template: str = "chatml"  # "plain" after stage 1: it learnt "<image>\n" → caption, not chat
+    image_token: str = "<|endoftext|>"  # a token chat text never contains; its positions are overwritten
+    # Prompts longer than this are refused (SmolLM2 reads 8k; CPU time does not).
+    max_prompt_tokens: int = 2048
+    hub: str = ""  # a transformers Llava (hub id, or tiny-llava): tower, projector and LM all come from it
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VLMConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
