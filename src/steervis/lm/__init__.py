@@ -1,7 +1,8 @@
 """The modality-agnostic LM core: scoring, generation and LoRA training on token (+ image) batches.
 
 decide/ (VLLaVO: descriptions → class) and vlm/ (LLaVA: image + question → answer) both build
-:class:`Prompt` / :class:`Example` batches and call the functions here. Names load lazily (no torch on import).
+:class:`Prompt` / :class:`Example` batches and call the functions here; both write their chat prompts with
+:mod:`steervis.lm.chat`. Names load lazily (no torch on import).
 
 >>> from steervis import zoo
 >>> from steervis.lm import LanguageModel, score
@@ -28,6 +29,14 @@ _EXPORTS = {
     "estimate_prior": "steervis.lm.scoring",
     "reduce_scores": "steervis.lm.scoring",
     "generate": "steervis.lm.generate",
+    "ChatFormat": "steervis.lm.chat",
+    "CHAT_FORMATS": "steervis.lm.chat",
+    "CHAT_TEMPLATE": "steervis.lm.chat",
+    "chat_format": "steervis.lm.chat",
+    "template_or": "steervis.lm.chat",
+    "chat_segments": "steervis.lm.chat",
+    "render_chat": "steervis.lm.chat",
+    "encode_chat": "steervis.lm.chat",
     "snap_to_class": "steervis.lm.answers",
     "train": "steervis.lm.train",
     "TrainResult": "steervis.lm.train",

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from steervis.atomic import DAMAGED, set_aside, write_text
 from steervis.config import config_hash
 from steervis.errors import SteervisError
+from steervis.lm.chat import ChatFormat, render_chat, template_or
 from steervis.methods.base import Method, check_classes
 from steervis.numeric import softmax
 from steervis.paths import cache_dir
@@ -35,9 +36,11 @@ PROMPT = ("What are useful visual features for distinguishing a {name} in a phot
           "Answer with a short list of visual features, one per line, each starting with '-'.")
 ANSWER_PREFIX = "There are several useful visual features to tell there is a {name} in a photo:\n-"
 MAX_DESCRIPTORS = 6
+QUESTION_LINE = ChatFormat("question-line", user="{text}\n")  # for a tokenizer without a chat template
 
 
-def parse_descriptors(text: str, name: str = "", limit: int = MAX_DESCRIPTORS, max_words: int = 8) -> list[str]:
+def parse_descriptors(text: str, name: str = "", limit: int = MAX_DESCRIPTORS,
+                      max_words: int = 8) -> list[str]:
     """Bullet / numbered lines → short lowercase descriptors.
 
     Small LMs ramble, so each line is cut to a short phrase ("eyes: eyes are ..." → "eyes"; a clause ends at a
@@ -50,32 +53,33 @@ def parse_descriptors(text: str, name: str = "", limit: int = MAX_DESCRIPTORS, m
         if sep and 0 < len(head.split()) <= 4:
             item = head
         item = " ".join(item.split(",")[0].split()[:max_words]).rstrip(".;:").strip()
-        if len(item) < 2 or item == name.lower() or any(f.startswith(item) or item.startswith(f) for f in found):
+        repeated = any(f.startswith(item) or item.startswith(f) for f in found)
+        if len(item) < 2 or item == name.lower() or repeated:
             continue
         found.append(item)
     return found[:limit]
 
 
+def descriptor_prompt(tokenizer: Any, name: str) -> str:
+    """The question in the LM's chat template (or on a line of its own), then the paper's answer prefix, which
+    steers the model into a bullet list."""
+    fmt = template_or(tokenizer, QUESTION_LINE)
+    return render_chat(tokenizer, fmt, [(PROMPT.format(name=name), None)]) + ANSWER_PREFIX.format(name=name)
+
+
 def write_descriptors(context: Any, lm_name: str, classes: list[str], max_new_tokens: int = 64) -> dict:
     """Ask the language model for each class's visual descriptors (greedy, so the cache is reproducible)."""
-    import torch
+    from steervis.lm.generate import generate
+    from steervis.lm.model import LanguageModel
 
-    lm = context.model(lm_name, "causal-lm")
+    lm = LanguageModel(context.model(lm_name, "causal-lm"))  # prompts get BOS where the tokenizer adds one
     out: dict[str, list[str]] = {}
     for name in tqdm(classes, desc="descriptors", unit="class", disable=not context.progress):
         readable = name.replace("_", " ")
-        chat = [{"role": "user", "content": PROMPT.format(name=readable)}]
-        if getattr(lm.tokenizer, "chat_template", None):
-            prompt = lm.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
-        else:
-            prompt = chat[0]["content"] + "\n"
-        prompt += ANSWER_PREFIX.format(name=readable)  # the paper's answer prefix steers it into a bullet list
-        ids = lm.tokenizer(prompt, return_tensors="pt")
-        with torch.inference_mode():
-            gen = lm.model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
-                                    pad_token_id=lm.tokenizer.pad_token_id or lm.tokenizer.eos_token_id)
-        text = "-" + lm.tokenizer.decode(gen[0, ids.input_ids.shape[1]:], skip_special_tokens=True)
-        out[name] = parse_descriptors(text, readable) or [readable]
+        prompt = lm.prompt(descriptor_prompt(lm.tokenizer, readable))
+        # One class at a time: no padding, so greedy answers are those of an unbatched generate.
+        answer = generate(lm, [prompt], max_new_tokens=max_new_tokens, batch_size=1)[0]
+        out[name] = parse_descriptors("-" + answer, readable) or [readable]
     return out
 
 
@@ -117,7 +121,8 @@ class ByDescription(Method):
             missing = [c for c in self.classes if not known.get(c)]
             if missing:
                 known.update(write_descriptors(self.context, self.lm, missing))
-                write_text(path, yaml.safe_dump(dict(sorted(known.items())), sort_keys=False, allow_unicode=True))
+                dump = yaml.safe_dump(dict(sorted(known.items())), sort_keys=False, allow_unicode=True)
+                write_text(path, dump)
                 log.info("Descriptors cached in %s (edit it, or pass descriptors=FILE.yaml)", path)
         self.descriptors = {c: list(known[c]) for c in self.classes}
         return self
@@ -128,7 +133,8 @@ class ByDescription(Method):
         scores = np.zeros((len(items), len(self.classes)))
         for k, cls in enumerate(self.classes):
             name = cls.replace("_", " ")
-            texts = np.asarray(matcher.encode_texts([f"{name}, which has {d}" for d in self.descriptors[cls]]))
+            phrases = [f"{name}, which has {d}" for d in self.descriptors[cls]]
+            texts = np.asarray(matcher.encode_texts(phrases))
             scores[:, k] = (images @ texts.T).mean(axis=1)
         return softmax(scores / self.temperature)
 

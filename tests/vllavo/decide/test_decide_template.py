@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from steervis.errors import SteervisError
-from steervis.vllavo.decide.template import PromptBuilder, option_order
+from steervis.lm.chat import CHAT_TEMPLATE
+from steervis.vllavo.decide.template import VLLAVO_QUESTION, PromptBuilder, option_order
 from steervis.zoo.embedded import smollm2_tokenizer
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -32,8 +33,17 @@ def test_rendered_prompt_matches_golden_snapshot(kind, tok):
 
 def test_vllavo_prompt_text_is_the_papers_template():
     prompt = PromptBuilder(shuffle=False).build(["D"], ["a", "b"])[0]
-    assert prompt == ("Give the information about an image:\nD\nAccording to the information, choose the most "
-                      "similar category from the given options: a, b.\n### Answer:")
+    assert prompt == ("Give the information about an image:\nD\nAccording to the information, choose the "
+                      "most similar category from the given options: a, b.\n### Answer:")
+
+
+def test_chat_variant_is_the_tokenizers_template_written_by_the_lm_core(tok):
+    builder = PromptBuilder(kind="chat", tokenizer=tok, shuffle=False)
+    question = VLLAVO_QUESTION.format(description="D", options="a, b")
+    expected = tok.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
+                                       add_generation_prompt=True)
+    assert builder.format is CHAT_TEMPLATE and builder.build(["D"], ["a", "b"])[0] == expected
+    assert (builder.answer("dog"), PromptBuilder().answer("dog")) == ("dog", " dog")
 
 
 def test_option_order_is_seeded_per_example_and_keeps_every_class():
@@ -53,7 +63,8 @@ def test_prompt_plus_answer_tokens_equal_tokenizing_the_whole(kind, tok):
         p = tok(prompt, add_special_tokens=builder.add_special_tokens).input_ids
         for c in CLASSES:
             a = tok(builder.answer(c), add_special_tokens=False).input_ids
-            assert p + a == tok(prompt + builder.answer(c), add_special_tokens=builder.add_special_tokens).input_ids
+            whole = tok(prompt + builder.answer(c), add_special_tokens=builder.add_special_tokens).input_ids
+            assert p + a == whole
 
 
 def test_long_description_is_truncated_not_the_options_and_warned_once(tok, caplog):

@@ -1,9 +1,10 @@
 """VLLaVO's instruction template: a description and the class options in, the class name out.
 
 The plain variant is VLLaVO's text verbatim; the ``chat`` variant wraps the same question in the tokenizer's
-chat template (for instruct models). Options are listed in a seeded random order per example, so the model
-learns class names rather than positions, and the same input always gets the same order. A description too
-long for the context is truncated (never the options or the answer), with one warning per builder.
+chat template (for instruct models); the LM core's chat formatter (:mod:`steervis.lm.chat`) writes both.
+Options are listed in a seeded random order per example, so the model learns class names rather than
+positions, and the same input always gets the same order. A description too long for the context is truncated
+(never the options or the answer), with one warning per builder.
 
 >>> from steervis.vllavo.decide.template import PromptBuilder
 >>> builder = PromptBuilder(kind="vllavo", shuffle=False)
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from steervis.errors import SteervisError
+from steervis.lm.chat import CHAT_TEMPLATE, ChatFormat, has_template, render_chat
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ VLLAVO_QUESTION = (
     "According to the information, choose the most similar category from the given options: {options}."
 )
 VLLAVO_ANSWER_CUE = "\n### Answer:"
+VLLAVO_FORMAT = ChatFormat("vllavo", user="{text}" + VLLAVO_ANSWER_CUE, answer_space=True)
 
 
 def option_order(classes: Sequence[str], key: str, seed: int = 0) -> list[str]:
@@ -67,8 +70,13 @@ class PromptBuilder:
     def __post_init__(self) -> None:
         if self.kind not in ("vllavo", "chat"):
             raise SteervisError(f"Unknown template {self.kind!r}: use 'vllavo' or 'chat'.")
-        if self.kind == "chat" and getattr(self.tokenizer, "chat_template", None) is None:
+        if self.kind == "chat" and not has_template(self.tokenizer):
             raise SteervisError("The chat template needs a tokenizer that has one; use template=vllavo.")
+
+    @property
+    def format(self) -> ChatFormat:
+        """The chat format prompts are written in: VLLaVO's text, or the tokenizer's chat template."""
+        return VLLAVO_FORMAT if self.kind == "vllavo" else CHAT_TEMPLATE
 
     @property
     def add_special_tokens(self) -> bool:
@@ -77,14 +85,11 @@ class PromptBuilder:
 
     def answer(self, label: str) -> str:
         """The text the model should continue a prompt with (a space after the cue in the plain variant)."""
-        return f" {label}" if self.kind == "vllavo" else label
+        return (" " if self.format.answer_space else "") + label
 
     def _render(self, description: str, options: Sequence[str]) -> str:
         question = VLLAVO_QUESTION.format(description=description, options=", ".join(options))
-        if self.kind == "vllavo":
-            return question + VLLAVO_ANSWER_CUE
-        messages = [{"role": "user", "content": question}]
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return render_chat(self.tokenizer, self.format, [(question, None)])
 
     def _n_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=self.add_special_tokens).input_ids)
@@ -97,15 +102,16 @@ class PromptBuilder:
         budget = self.max_length - overhead - answer_tokens - 1  # -1: the end-of-answer token
         if budget < 8:
             raise SteervisError(
-                f"The template and the {len(options)} class options alone take {overhead} tokens, leaving no room "
-                f"for a description within max_length={self.max_length}; raise max_length or use fewer classes."
+                f"The template and the {len(options)} class options alone take {overhead} tokens, leaving no "
+                f"room for a description within max_length={self.max_length}; raise max_length or use fewer "
+                "classes."
             )
         ids = self.tokenizer(description, add_special_tokens=False).input_ids
         if len(ids) <= budget:
             return description
         if not self._warned:
-            log.warning("A description is %d tokens, more than the %d left within max_length=%d; descriptions "
-                        "are truncated to fit (options and answer are kept whole). Warned once.",
+            log.warning("A description is %d tokens, more than the %d left within max_length=%d; "
+                        "descriptions are truncated to fit (options and answer are kept whole). Warned once.",
                         len(ids), budget, self.max_length)
             self._warned = True
         return self.tokenizer.decode(ids[:budget])
@@ -126,6 +132,8 @@ class PromptBuilder:
                                 for c in classes)
         prompts = []
         for text in descriptions:
-            options = option_order(classes, f"{epoch}\x00{text}", self.seed) if self.shuffle else list(classes)
+            options = list(classes)
+            if self.shuffle:
+                options = option_order(classes, f"{epoch}\x00{text}", self.seed)
             prompts.append(self._render(self._fit(text, options, answer_tokens), options))
         return prompts
