@@ -1,8 +1,8 @@
 """The modality-agnostic LM core: scoring, generation and LoRA training on token (+ image) batches.
 
-decide/ (VLLaVO: descriptions → class) and vlm/ (LLaVA: image + question → answer) both build
-:class:`Prompt` / :class:`Example` batches and call the functions here; both write their chat prompts with
-:mod:`steervis.lm.chat`. Names load lazily (no torch on import).
+:mod:`steervis.vllavo.decide` (descriptions → class) and :mod:`steervis.llava` (image + question → answer)
+both build :class:`Prompt` / :class:`Example` batches and call the functions here; both write their chat
+prompts with :mod:`steervis.lm.chat`. Names load lazily (no torch on import).
 
 >>> from steervis import zoo
 >>> from steervis.lm import LanguageModel, score

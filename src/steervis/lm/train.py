@@ -1,8 +1,8 @@
 """The LM core's trainer: LoRA (and any trainable splicer) on answer tokens only, on Hugging Face accelerate.
 
-One loop for decide/ (descriptions → class name) and vlm/ (image + question → answer). Batches hold examples
-of similar token length (sorted, then cut into batches whose order is shuffled), so little compute goes to
-padding; the vocabulary logits are computed only from the first answer position on. Under ``accelerate
+One loop for VLLaVO's decider (descriptions → class name) and LLaVA (image + question → answer). Batches hold
+examples of similar token length (sorted, then cut into batches whose order is shuffled), so little compute
+goes to padding; the vocabulary logits are computed only from the first answer position on. Under ``accelerate
 launch`` every global batch is split between the processes, and each process's loss is weighted by its
 share of the batch's answer tokens, so DDP on N processes follows the single-process loss curve exactly
 (up to float summation order). The learning-rate schedule is transformers' linear warm-up and decay.
