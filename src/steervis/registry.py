@@ -41,7 +41,8 @@ from typing import Any
 from steervis.errors import SteervisError
 
 # org/name as the hub spells it: ASCII letters, digits, '-', '_', '.'; exactly one slash; neither part starts
-# with '.', and the id does not end in '.'. Dots inside are fine (llava-hf/llava-1.5-7b-hf): never a file suffix.
+# with '.', and the id does not end in '.'. Dots inside are fine (llava-hf/llava-1.5-7b-hf): never a file
+# suffix.
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_-][A-Za-z0-9_.-]*(?<!\.)")
 
 
@@ -106,7 +107,8 @@ class Registry:
             if not isinstance(obj, str) and self.check is not None:
                 self.check(name, obj)
             self._entries[name] = obj
-            lines = (getattr(obj, "__doc__", None) or "").strip().splitlines() if not isinstance(obj, str) else []
+            lines = ((getattr(obj, "__doc__", None) or "").strip().splitlines() if not isinstance(obj, str)
+                     else [])
             self._help[name] = help or (lines[0] if lines else "")
             self._meta[name] = meta
             return obj

@@ -19,7 +19,8 @@ SEED = 0
 
 
 def bootstrap_means(values: np.ndarray, resamples: int = BOOTSTRAP) -> np.ndarray:
-    """Means of ``resamples`` resamples (with replacement) of ``values``; the same draws for the same length."""
+    """Means of ``resamples`` resamples (with replacement) of ``values``; the same draws for the same
+    length."""
     values = np.asarray(values, dtype=np.float64)
     rng = np.random.default_rng(SEED)
     return values[rng.integers(0, values.size, (resamples, values.size))].mean(axis=1)
@@ -31,7 +32,8 @@ def interval(means: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
 
 
-def accuracy_ci(correct: np.ndarray, level: float = 0.95, resamples: int = BOOTSTRAP) -> tuple[float, float, float]:
+def accuracy_ci(correct: np.ndarray, level: float = 0.95,
+                resamples: int = BOOTSTRAP) -> tuple[float, float, float]:
     """Mean of a 0/1 vector and its bootstrap interval."""
     correct = np.asarray(correct, dtype=np.float64)
     if correct.size == 0:

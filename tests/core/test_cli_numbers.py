@@ -1,4 +1,5 @@
-"""Numeric CLI values are checked where they are parsed, and model names are told from paths by their grammar."""
+"""Numeric CLI values are checked where they are parsed, and model names are told from paths by their
+grammar."""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def test_bench_options_read_numbers_yaml_leaves_as_text_and_name_what_is_missing
         return {}
 
     assert checked_options("t", target, {"adapter": "a", "C": "1e-4"}) == {"adapter": "a", "C": 1e-4}
-    assert checked_options("t", target, {"adapter": 2024}, {"adapter": "2024"}) == {"adapter": "2024"}  # as typed
+    # as typed
+    assert checked_options("t", target, {"adapter": 2024}, {"adapter": "2024"}) == {"adapter": "2024"}
     with pytest.raises(SteervisError, match="bench t needs adapter: give each as --opt adapter=VALUE"):
         checked_options("t", target, {})
     with pytest.raises(SteervisError, match="--opt C must be a number above 0, not 0"):
@@ -76,17 +78,20 @@ def test_bench_options_read_numbers_yaml_leaves_as_text_and_name_what_is_missing
         checked_options("t", target, {"adapter": "a", "sizes": [2, -2]})
 
 
-@pytest.mark.parametrize("name", ["llava-hf/llava-1.5-7b-hf", "openai/clip-vit-base-patch32", "Org_1/a.b-c_d"])
+@pytest.mark.parametrize("name",
+                         ["llava-hf/llava-1.5-7b-hf", "openai/clip-vit-base-patch32", "Org_1/a.b-c_d"])
 def test_a_hub_id_may_hold_dots(name):
     assert is_hub_id(name) and not is_explicit_path(name)
 
 
-@pytest.mark.parametrize("name", ["./x.pt", "/abs", "~/x", "model.safetensors", "a/b/c", "../up", "dir\\model"])
+@pytest.mark.parametrize("name",
+                         ["./x.pt", "/abs", "~/x", "model.safetensors", "a/b/c", "../up", "dir\\model"])
 def test_what_looks_like_a_path_is_a_path(name):
     assert is_explicit_path(name) and not is_hub_id(name)
 
 
-@pytest.mark.parametrize("name", ["org/name.", "org/.hidden", ".org/name", "org//name", "org/na me", "tiny-llava"])
+@pytest.mark.parametrize("name",
+                         ["org/name.", "org/.hidden", ".org/name", "org//name", "org/na me", "tiny-llava"])
 def test_what_breaks_the_hub_grammar_is_no_hub_id(name):
     assert not is_hub_id(name)
 

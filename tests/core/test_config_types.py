@@ -1,4 +1,5 @@
-"""`--set` and `--config` values are checked against the dataclass field types: one sentence, never a traceback."""
+"""`--set` and `--config` values are checked against the dataclass field types: one sentence, never a
+traceback."""
 
 from __future__ import annotations
 

@@ -30,5 +30,6 @@ def test_an_old_import_path_raises_an_import_error_naming_its_new_home(old):
 
 def test_a_module_that_kept_its_name_is_found_under_its_new_package():
     assert new_home("steervis.vlm.model") == "steervis.llava.model"
-    assert importlib.import_module(new_home("steervis.retrieval.retrieve")).__name__ == "steervis.react.retrieve"
+    assert (importlib.import_module(new_home("steervis.retrieval.retrieve")).__name__
+            == "steervis.react.retrieve")
     assert new_home("steervis.lm.model") is None  # not moved: imported as ever

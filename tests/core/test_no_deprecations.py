@@ -1,4 +1,5 @@
-"""The library paths a demo runs print no deprecation warnings (transformers, torch, peft, accelerate, geffnet).
+"""The library paths a demo runs print no deprecation warnings (transformers, torch, peft, accelerate,
+geffnet).
 
 Runs the tiny stand-ins of the demo's models through the same calls: image classifier, CLIP matcher, the
 decide fit (LoRA training), class scoring and beam generation.

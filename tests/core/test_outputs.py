@@ -1,4 +1,5 @@
-"""What steervis may write over: the user's folders are refused, never removed; outputs appear whole or marked."""
+"""What steervis may write over: the user's folders are refused, never removed; outputs appear whole or
+marked."""
 
 from __future__ import annotations
 
@@ -93,7 +94,8 @@ with output_lock(sys.argv[1]):
 
 def test_a_second_writer_of_one_output_is_refused(tmp_path, tmp_home):
     out = tmp_path / "adapter"
-    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(out)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(out)], stdout=subprocess.PIPE,
+                              text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(SteervisError, match="Another steervis process is writing"), output_lock(out):
@@ -121,9 +123,10 @@ def test_an_os_error_is_one_sentence_naming_the_path():
     full = OSError(errno.ENOSPC, "No space left on device", "/data/out/predictions.parquet")
     assert os_error_sentence(full).startswith("The disk is full while writing /data/out/predictions.parquet")
     denied = PermissionError(errno.EACCES, "Permission denied", "/data/photo")
-    assert os_error_sentence(denied) == "Permission denied for /data/photo: check its permissions, or choose " \
-        "another place."
-    assert os_error_sentence(OSError(errno.EIO, "Input/output error")).startswith("Input/output error (OSError)")
+    assert os_error_sentence(denied) == ("Permission denied for /data/photo: check its permissions, or "
+                                         "choose another place.")
+    assert os_error_sentence(OSError(errno.EIO, "Input/output error")).startswith(
+        "Input/output error (OSError)")
 
 
 def test_the_cli_turns_an_os_error_into_one_sentence(monkeypatch, capsys, tmp_home):
@@ -137,8 +140,8 @@ def test_the_cli_turns_an_os_error_into_one_sentence(monkeypatch, capsys, tmp_ho
     parser._subparsers._group_actions[0].choices["models"].set_defaults(func=boom)
     assert cli.main(["models"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["steervis: error: The disk is full while writing /x/y.parquet: free some space, then rerun the "
-                   "same command to resume."]
+    assert err == ["steervis: error: The disk is full while writing /x/y.parquet: free some space, then "
+                   "rerun the same command to resume."]
 
 
 
@@ -157,7 +160,8 @@ def test_files_added_to_an_earlier_output_are_never_deleted(tmp_path):
 
 
 @pytest.mark.parametrize("planted", [{".steervis.json": "{}"}, {".steervis.json": "not json"},
-                                     {"card.json": '{"title": "my card"}'}, {"config.yaml": "x: 1", "parts/a": ""}])
+                                     {"card.json": '{"title": "my card"}'},
+                                     {"config.yaml": "x: 1", "parts/a": ""}])
 def test_a_look_alike_of_a_steervis_marker_does_not_make_a_folder_ours(tmp_path, planted):
     folder = tmp_path / "mine"
     for name, text in {**planted, "thesis.tex": "years of work"}.items():

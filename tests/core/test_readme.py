@@ -26,4 +26,5 @@ def test_the_pool_and_react_tour_runs(tmp_home, capsys):
         code = code.replace(old, new)
     exec(compile(code, "README.md", "exec"), {})
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0].startswith("36 {'source': 'toy'") and "of a" in printed[1] and printed[2].endswith("(1, 16)")
+    assert (printed[0].startswith("36 {'source': 'toy'") and "of a" in printed[1]
+            and printed[2].endswith("(1, 16)"))

@@ -103,9 +103,11 @@ def test_method_options_are_checked_before_any_work(tmp_path):
     cfg = EvaluateConfig(methods=["zeroshot"], method_options={"zeroshot-lm": {}})
     with pytest.raises(SteervisError, match="Did you mean 'zeroshot-llm'"):
         evaluate(cfg)
-    cfg = EvaluateConfig(methods=["describe-decide"], method_options={"describe-decide": {"components": ["tags"]}})
+    cfg = EvaluateConfig(methods=["describe-decide"],
+                         method_options={"describe-decide": {"components": ["tags"]}})
     with pytest.raises(SteervisError, match="set `components` at the top"):
-        evaluate(cfg)  # components live in one place: the run's top-level `components` (or a labelled variant's)
+        # components live in one place: the run's top-level `components` (or a labelled variant's)
+        evaluate(cfg)
 
 
 def test_flags_are_derived_from_the_dataclass():

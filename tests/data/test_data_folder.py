@@ -1,4 +1,5 @@
-"""load_folder reads any <root>/<domain>/<class>/<image> folder, skips bad files with reasons, never crashes."""
+"""load_folder reads any <root>/<domain>/<class>/<image> folder, skips bad files with reasons, never
+crashes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Symlinks in a dataset folder are followed only inside it; copies of one image under two labels are reported."""
+"""Symlinks in a dataset folder are followed only inside it; copies of one image under two labels are
+reported."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def test_a_class_folder_linked_outside_the_dataset_is_skipped_with_one_warning(t
     assert data.skipped == [(str(toy.resolve() / "photo" / "star"), data.skipped[0][1])]
     assert "outside the dataset folder" in data.skipped[0][1] and "--follow-links" in data.skipped[0][1]
     [line] = warnings(caplog)
-    assert line.startswith("1 symlink(s) under") and "--follow-links" in line and str(outside.resolve()) in line
+    assert (line.startswith("1 symlink(s) under") and "--follow-links" in line
+            and str(outside.resolve()) in line)
     followed = load_folder(toy, follow_links=True)
     assert len(followed.frame) == 26 and "star" in followed.classes and followed.skipped == []
 
@@ -56,7 +58,8 @@ def test_a_domain_of_links_out_says_why_it_holds_no_images(tmp_path, outside):
     root = tmp_path / "links-only"
     (root / "photo").mkdir(parents=True)
     (root / "photo" / "circle").symlink_to(outside, target_is_directory=True)
-    with pytest.raises(SteervisError, match=r"No images found.*1 symlink\(s\) leading outside it were not followed"):
+    with pytest.raises(SteervisError,
+                       match=r"No images found.*1 symlink\(s\) leading outside it were not followed"):
         load_folder(root)
 
 

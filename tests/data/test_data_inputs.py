@@ -1,4 +1,5 @@
-"""What predict reads: manifest rows that cannot be used are skipped with a reason; folders follow symlinks."""
+"""What predict reads: manifest rows that cannot be used are skipped with a reason; folders follow
+symlinks."""
 
 from __future__ import annotations
 

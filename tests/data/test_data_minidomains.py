@@ -13,7 +13,8 @@ from steervis.data.images import sha256_file
 from steervis.data.manifest import read_manifest
 from steervis.errors import SteervisError
 
-SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 36 36"><circle cx="18" cy="18" r="{r}" fill="{c}"/></svg>'
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 36 36"><circle cx="18" cy="18" r="{r}" '
+       'fill="{c}"/></svg>')
 
 
 def _stamp(path: Path, color, box=(20, 20, 80, 60), size=(400, 300)):
@@ -35,8 +36,10 @@ def fake(tmp_path, tmp_home, monkeypatch):
         _stamp(trees["clipart"] / f"mammals/dog_{i}.png", color, box=(10 * i, 5, 100, 90))
         _stamp(trees["clipart"] / f"mammals/cat_{i}.png", color, box=(5, 10 * i, 90, 100))
     _stamp(trees["clipart"] / "mammals/fox.png", (230, 120, 0))
-    (trees["clipart"] / "mammals/dup_of_dog_0.png").write_bytes((trees["clipart"] / "mammals/dog_0.png").read_bytes())
-    for key, lower, color in (("twemoji", True, "#f80"), ("openmoji", False, "#0a0"), ("openmoji_black", False, "#000")):
+    (trees["clipart"] / "mammals/dup_of_dog_0.png").write_bytes(
+        (trees["clipart"] / "mammals/dog_0.png").read_bytes())
+    for key, lower, color in (("twemoji", True, "#f80"), ("openmoji", False, "#0a0"),
+                              ("openmoji_black", False, "#000")):
         trees[key].mkdir(parents=True)
         for code in ("2708", "2605"):
             name = code.lower() if lower else code.upper()
@@ -76,7 +79,8 @@ def test_build_layout_manifest_and_selection(fake, capsys):
     assert set(manifest["licence"]) >= {"GPL-2.0", "public-domain", "CC-BY-4.0", "CC-BY-SA-4.0"}
     assert (root / "photo/dog/tuxpaint-animals-dog.png").is_file()
     sheets = fake["home"] / "data" / "minidomains-contact"
-    assert sorted(p.name for p in sheets.iterdir()) == ["cartoon.png", "clipart.png", "photo.png", "sketch.png"]
+    assert (sorted(p.name for p in sheets.iterdir())
+            == ["cartoon.png", "clipart.png", "photo.png", "sketch.png"])
     out = capsys.readouterr().out
     assert "2 classes" in out and "total" in out
 
@@ -107,19 +111,22 @@ def test_killed_build_leaves_nothing_complete_and_resumes(fake, monkeypatch):
 
     rendered = []
     real_render = minidomains.render
-    monkeypatch.setattr(minidomains, "render", lambda item, font=None: rendered.append(item) or real_render(item, font))
+    monkeypatch.setattr(minidomains, "render",
+                        lambda item, font=None: rendered.append(item) or real_render(item, font))
     monkeypatch.setattr(minidomains, "write_manifest", real_write)
     root = minidomains.build_minidomains(fake["root"], progress=False)
     assert minidomains.is_complete(root)
     kept = set(read_manifest(root)["path"])
-    assert rendered and not {item.rel for item in rendered} & kept  # kept images all reused; only pruned redone
+    # kept images all reused; only pruned redone
+    assert rendered and not {item.rel for item in rendered} & kept
     assert not (root / "photo" / "dog" / "stale.png").exists()
     assert not list(root.parent.glob("*.partial-*"))
 
 
 def test_apt_lists_empty_without_root_says_what_to_run(tmp_path, monkeypatch):
     def no_lists(cmd, cwd):
-        return subprocess.CompletedProcess(cmd, 100, "", "E: Unable to locate package tuxpaint-stamps-default")
+        return subprocess.CompletedProcess(cmd, 100, "",
+                                           "E: Unable to locate package tuxpaint-stamps-default")
 
     monkeypatch.setattr(fetch, "_run", no_lists)
     monkeypatch.setattr(fetch.os, "geteuid", lambda: 1000)

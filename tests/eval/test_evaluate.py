@@ -128,7 +128,8 @@ def test_same_config_from_scratch_gives_the_same_numbers(toy, tmp_path):
 
 
 def test_labelled_variants_read_their_own_describer_and_components(toy, tmp_path):
-    """`METHOD@LABEL` rows: one run compares describers / description parts; each variant reads its own texts."""
+    """`METHOD@LABEL` rows: one run compares describers / description parts; each variant reads its own
+    texts."""
     tiny = {"matcher": "tiny-clip", "tagger": "vocab", "attribute_vocab": ""}
     result = run(toy, tmp_path, ["description-probe", "description-probe@tags", "description-probe@other"],
                  describe=tiny, method_options={
@@ -165,7 +166,8 @@ def test_class_tags_variant_reads_the_runs_class_names_first(toy, tmp_path):
 
 def test_a_variant_key_on_a_plain_method_or_a_bad_describer_value_is_refused(toy, tmp_path):
     with pytest.raises(SteervisError, match="tag_top_kk"):
-        run(toy, tmp_path, ["description-probe@x"], method_options={"description-probe@x": {"describe": {"tag_top_kk": 1}}})
+        run(toy, tmp_path, ["description-probe@x"],
+            method_options={"description-probe@x": {"describe": {"tag_top_kk": 1}}})
     with pytest.raises(SteervisError):
         run(toy, tmp_path, ["description-probe@x"], method_options={"descripton-probe@x": {}})
 

@@ -1,5 +1,5 @@
-"""What evaluate refuses before any work (a run name outside --out, a split that tests on training images), and
-the sha256 its predictions carry for `bench paired`."""
+"""What evaluate refuses before any work (a run name outside --out, a split that tests on training images),
+and the sha256 its predictions carry for `bench paired`."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def frame(rows):
 
 def test_a_split_that_would_test_on_a_training_image_is_refused():
     data = frame([("r/photo/dog/1.png", "photo", "dog", "h1"), ("r/photo/cat/2.png", "photo", "cat", "h2"),
-                  ("r/sketch/cat/3.png", "sketch", "cat", "h1"), ("r/sketch/dog/4.png", "sketch", "dog", "h4")])
+                  ("r/sketch/cat/3.png", "sketch", "cat", "h1"),
+                  ("r/sketch/dog/4.png", "sketch", "dog", "h4")])
     with pytest.raises(SteervisError, match=r"Split 'photo' would test on 1 image\(s\) it also trains on .*"
                                             r"e\.g\. photo/dog/1\.png is also sketch/cat/3\.png"):
         check_splits(dg_splits(data))

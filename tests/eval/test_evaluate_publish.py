@@ -1,4 +1,5 @@
-"""A run folder's results appear together: a run that fails while writing them leaves the earlier run whole."""
+"""A run folder's results appear together: a run that fails while writing them leaves the earlier run
+whole."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 11 for evaluate: results belong to the config and the bytes; damaged parts heal; bad inputs are sentences."""
+"""evaluate's results belong to the config and the bytes; damaged parts heal; bad inputs are sentences."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def test_a_changed_setting_recomputes_what_it_changes_and_reuses_the_rest(toy, t
     three = run(toy, tmp_path, max_per_class=3)
     assert len(three.predictions) == 3 * 3 * 2  # 3 per (domain, class), 3 classes, 2 domains: not a stale run
     two = run(toy, tmp_path, max_per_class=2)  # same run name, another config
-    assert len(two.predictions) == 2 * 3 * 2 and "max_per_class: 2" in (two.run_dir / "config.yaml").read_text()
+    assert (len(two.predictions) == 2 * 3 * 2
+            and "max_per_class: 2" in (two.run_dir / "config.yaml").read_text())
     parts = sorted((two.run_dir / "parts").glob("*.parquet"))
     stamps = {p: p.stat().st_mtime_ns for p in parts}
     again = run(toy, tmp_path, max_per_class=3)  # back to 3: its parts are still there, reused untouched
@@ -92,7 +93,8 @@ def test_classes_differing_only_by_case_are_named_in_a_warning(tmp_path, tmp_hom
 
 def test_out_that_is_a_file_and_empty_methods_are_sentences(toy, tmp_path, capsys):
     (tmp_path / "file").write_text("x")
-    assert main(["evaluate", "--data", str(toy), "--methods", "linear-probe", "--out", str(tmp_path / "file")]) == 2
+    assert main(["evaluate", "--data", str(toy), "--methods", "linear-probe",
+                 "--out", str(tmp_path / "file")]) == 2
     assert "is a file" in capsys.readouterr().err
     assert main(["evaluate", "--data", str(toy), "--methods", "", "--out", str(tmp_path / "r")]) == 2
     assert "methods is empty" in capsys.readouterr().err

@@ -12,8 +12,8 @@ def predictions(right_a, right_b, domains):
     rows = []
     for method, right in (("a", right_a), ("b", right_b)):
         for i, (ok, domain) in enumerate(zip(right, domains, strict=True)):
-            rows.append({"method": method, "domain": domain, "path": f"{domain}/{i}.png", "sha256": f"{domain}{i}",
-                         "class": "cat", "pred": "cat" if ok else "dog"})
+            rows.append({"method": method, "domain": domain, "path": f"{domain}/{i}.png",
+                         "sha256": f"{domain}{i}", "class": "cat", "pred": "cat" if ok else "dog"})
     return pd.DataFrame(rows)
 
 
@@ -25,7 +25,8 @@ def test_differences_are_paired_per_image_and_averaged_over_domains():
     domains = ["x"] * 100 + ["y"] * 100
     out = paired_differences(predictions(right_a, right_b, domains), "a", "b")
     gain_x = 100 * (right_a[:100].mean() - right_b[:100].mean())
-    assert out["domains"]["x"][0] == round(gain_x, 1) and out["domains"]["x"][1] > 0  # significant: never worse
+    # significant: never worse
+    assert out["domains"]["x"][0] == round(gain_x, 1) and out["domains"]["x"][1] > 0
     assert out["domains"]["y"] == [0.0, 0.0, 0.0]  # identical answers: a zero-width paired interval
     assert out["mean"][0] == round(gain_x / 2, 1) and out["mean"][1] <= out["mean"][0] <= out["mean"][2]
     assert out["images"] == {"x": 100, "y": 100}
@@ -54,7 +55,8 @@ def test_methods_of_two_runs_are_paired_and_a_method_in_both_is_refused(tmp_path
     preds[preds["method"] == "a"].to_parquet(tmp_path / "one" / "predictions.parquet")
     preds[preds["method"] == "b"].to_parquet(tmp_path / "two" / "predictions.parquet")
     out = bench_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
-    assert out["pairs"][0] == paired_differences(preds, "a", "b") and out["pairs"][0]["domains"]["x"][0] == 33.3
+    assert (out["pairs"][0] == paired_differences(preds, "a", "b")
+            and out["pairs"][0]["domains"]["x"][0] == 33.3)
     preds.to_parquet(tmp_path / "two" / "predictions.parquet")  # now the second run has a as well
     with pytest.raises(SteervisError, match="'a' is in both"):
         bench_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")

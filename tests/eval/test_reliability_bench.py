@@ -22,19 +22,22 @@ def test_the_pool_react_and_llava_rows_are_registered():
     names = CASES.names()
     for name in ["input-retrieve-empty-classes", "input-retrieve-unknown-classes", "input-retrieve-no-pool",
                  "input-react-empty-classes", "input-react-unknown-classes", "input-react-no-pool",
-                 "kill-pool-build", "kill-react-customize", "input-caption-no-image", "input-caption-non-image",
-                 "input-chat-non-image", "input-chat-long-prompt", "kill-vlm-stage1", "kill-vlm-stage2"]:
+                 "kill-pool-build", "kill-react-customize", "input-caption-no-image",
+                 "input-caption-non-image", "input-chat-non-image", "input-chat-long-prompt",
+                 "kill-vlm-stage1", "kill-vlm-stage2"]:
         assert name in names, name
 
 
 def test_the_rows_about_the_users_files_values_and_checkpoints_are_registered():
     names = CASES.names()
     for name in ["out-fit-user-folder", "out-vlm-user-folder", "out-fit-into-data", "out-evaluate-into-data",
-                 "out-fit-dot", "out-fit-again", "out-rerun-user-notes", "out-toy-into-cache", "race-fit", "race-evaluate", "kill-evaluate-publish", "kill-predict", "kill-fit-training",
+                 "out-fit-dot", "out-fit-again", "out-rerun-user-notes", "out-toy-into-cache", "race-fit",
+                 "race-evaluate", "kill-evaluate-publish", "kill-predict", "kill-fit-training",
                  "disk-readonly-out", "disk-readonly-home", "disk-full-out", "damaged-ckpt-pickle-vlm-train",
                  "input-run-name-escapes", "input-paired-other-images", "input-data-link-into-training",
                  "input-data-link-outside", "input-retrieve-out-suffix", "input-models-damaged-card",
-                 "input-values-hub-id-dot", "input-values-chat-past-context", "input-values-caption-one-bad-file"]:
+                 "input-values-hub-id-dot", "input-values-chat-past-context",
+                 "input-values-caption-one-bad-file"]:
         assert name in names, name
 
 
@@ -47,7 +50,8 @@ def test_same_tensors_compares_every_safetensors_file_bit_for_bit(tmp_path):
     for name, bump in [("a", 0.0), ("b", 0.0), ("c", 1e-7)]:
         (tmp_path / name / "adapter").mkdir(parents=True)
         save_file({"w": torch.ones(3)}, str(tmp_path / name / "projector.safetensors"))
-        save_file({"w": torch.zeros(2) + bump}, str(tmp_path / name / "adapter" / "adapter_model.safetensors"))
+        save_file({"w": torch.zeros(2) + bump},
+                  str(tmp_path / name / "adapter" / "adapter_model.safetensors"))
     assert same_tensors(tmp_path / "a", tmp_path / "b")
     assert not same_tensors(tmp_path / "a", tmp_path / "c")  # a nested file differs
     (tmp_path / "b" / "adapter" / "adapter_model.safetensors").unlink()
@@ -73,7 +77,8 @@ def test_seen_line_prefers_the_error_then_a_traceback_then_a_warning():
     assert seen_line(proc("Traceback (most recent call last):\n  ...\nValueError: boom\n")).endswith("boom")
     assert seen_line(proc("INFO a\nWARNING b\n")) == "WARNING b"
     assert seen_line(proc("", "done\n")) == "(stdout) done"
-    usage = "usage: steervis caption [-h] PATH\nsteervis caption: error: the following arguments are required: PATH\n"
+    usage = ("usage: steervis caption [-h] PATH\nsteervis caption: error: the following arguments are "
+             "required: PATH\n")
     assert seen_line(proc(usage)).startswith("steervis caption: error:")  # argparse's usage error
     assert refused(proc(usage)).result == "one sentence, no traceback"
 

@@ -16,7 +16,8 @@ from steervis.vllavo.describe.description import Description
 
 
 def _descs():
-    frame = pd.DataFrame({"domain": ["photo", "photo", "sketch", "sketch"], "class": ["dog", "cat", "dog", "cat"]})
+    frame = pd.DataFrame({"domain": ["photo", "photo", "sketch", "sketch"],
+                          "class": ["dog", "cat", "dog", "cat"]})
     descs = [Description(tags=[("dog", 1.0), ("puppy", 0.9)], captions=["A dog on grass."]),
              Description(tags=[("cat", 1.0)], captions=["a cat"]),
              Description(tags=[("hook", 1.0), ("dog", 0.5)], captions=["a drawing"]),
@@ -36,11 +37,13 @@ def test_top_items_divergence_and_naming_per_domain():
     frame, descs = _descs()
     assert top_items(frame, descs, "tags", k=1) == {"photo": [("dog", 1)], "sketch": [("hook", 1)]}
     div = held_out_divergence(frame, descs, "tags")
-    assert set(div) == {"photo", "sketch"} and div["photo"] == pytest.approx(div["sketch"])  # two domains: symmetric
+    # two domains: symmetric
+    assert set(div) == {"photo", "sketch"} and div["photo"] == pytest.approx(div["sketch"])
     assert class_naming_rate(frame, descs, "tags") == {"photo": 1.0, "sketch": 0.5}
     shift = text_shift(frame, descs)
     assert set(shift) == {"tags", "captions"}  # no attributes anywhere: no row
-    assert shift["captions"]["top"]["photo"][0] == ("dog", 1) or ("a", 2) not in shift["captions"]["top"]["photo"]
+    assert (shift["captions"]["top"]["photo"][0] == ("dog", 1)
+            or ("a", 2) not in shift["captions"]["top"]["photo"])
 
 
 def test_plot_draws_one_panel_per_component(tmp_path):
@@ -67,7 +70,8 @@ def test_shift_is_set_beside_a_runs_accuracy_per_held_out_domain(tmp_path):
     assert accuracy == pytest.approx({"a": 80.0, "b": 60.0, "c": 10.0})  # in %; the mean is not a domain
     relation = shift_vs_accuracy(text_shift(frame, descs), accuracy)["tags"]
     assert relation["points"]["c"]["js"] > relation["points"]["a"]["js"]
-    assert relation["pearson_r"] < -0.9  # the further a domain's words, the lower its accuracy, here by design
+    # the further a domain's words, the lower its accuracy, here by design
+    assert relation["pearson_r"] < -0.9
     assert plot_shift_vs_accuracy({"tags": relation}, tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(SteervisError, match="has no method"):
         run_accuracy(tmp_path, "other")

@@ -25,11 +25,13 @@ def test_naming_rate_counts_captions_that_name_the_class(folder, tmp_path, monke
     monkeypatch.setattr(VLM, "caption", says_dog)
     out = vlm_captions(model="tiny-llava", per_domain=4, samples=1, data=str(folder),
                        report=str(tmp_path / "c.html"))
-    dogs = {d: sum(e["class"] == "dog" for e in out["examples"] if e["domain"] == d) / 4 for d in ("photo", "sketch")}
+    dogs = {d: sum(e["class"] == "dog" for e in out["examples"] if e["domain"] == d) / 4
+            for d in ("photo", "sketch")}
     assert out["images"] == 8 and out["names_class_greedy"] == dogs  # "dogs" names dog, never cat
     assert out["names_class_any"] == {"photo": 1.0, "sketch": 1.0}  # the sampled "a cat" names every cat
     page = (tmp_path / "c.html").read_text()
-    assert "id='naming'" in page and page.count("<div class='card'>") == 8 and "a drawing of two dogs." in page
+    assert ("id='naming'" in page and page.count("<div class='card'>") == 8
+            and "a drawing of two dogs." in page)
 
 
 def test_real_generation_on_the_tiny_hub_llava(folder):

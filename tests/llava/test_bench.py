@@ -1,4 +1,5 @@
-"""The image mode of ``steervis bench score``: the peers' strategies with an image prefix agree with steervis'."""
+"""The image mode of ``steervis bench score``: the peers' strategies with an image prefix agree with
+steervis'."""
 
 import numpy as np
 import torch
@@ -18,14 +19,16 @@ def test_reference_strategies_read_the_image_and_match_prefix_tree_scoring(tiny_
     prompts = tiny_vlm.prompts(["What is it?"] * 2, images)
     classes = ["cat", "dog", "red car", "cat food"]
     ours, _ = loglik(tiny_vlm.lm, prompts, classes)
-    np.testing.assert_allclose(full_forward_loglik(tiny_vlm.lm, prompts, classes, batch_size=3), ours, atol=1e-4)
+    np.testing.assert_allclose(full_forward_loglik(tiny_vlm.lm, prompts, classes, batch_size=3), ours,
+                               atol=1e-4)
     np.testing.assert_allclose(per_class_cache_loglik(tiny_vlm.lm, prompts, classes), ours, atol=1e-4)
     assert np.abs(ours[0] - ours[1]).max() > 1e-3  # two images, two different score rows
 
 
 def test_image_mode_bench_on_the_tiny_hub_llava():
     images = [Image.new("RGB", (32, 32), c) for c in ("red", "blue")]
-    out = bench_score_images({"toy": ["cat", "dog", "car"]}, images, model="tiny-llava", prompts=3, batch_size=2)
+    out = bench_score_images({"toy": ["cat", "dog", "car"]}, images, model="tiny-llava", prompts=3,
+                             batch_size=2)
     row = out["toy"]
     assert out["mode"] == "image" and row["classes"] == 3 and row["prompts_timed"]["a"] == 3
     assert row["max_abs_diff"]["a_vs_c"] < 1e-4 and row["max_abs_diff"]["b_vs_c"] < 1e-4

@@ -1,4 +1,5 @@
-"""``caption`` skips a bad file with a warning; ``chat`` never writes past the model's context (tiny-llava)."""
+"""``caption`` skips a bad file with a warning; ``chat`` never writes past the model's context
+(tiny-llava)."""
 
 from __future__ import annotations
 
@@ -30,21 +31,23 @@ def test_caption_of_only_bad_files_is_one_sentence(tmp_path, capsys):
         (tmp_path / name).write_text("not an image")
     assert main(["caption", str(tmp_path / "x.png"), str(tmp_path / "y.png"), "--model", "tiny-llava"]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("steervis:")]
-    assert err == [f"steervis: error: None of the 2 inputs is a usable image; e.g. {tmp_path / 'x.png'} cannot be "
-                   "used: not an image (format not recognised)."]
+    assert err == [f"steervis: error: None of the 2 inputs is a usable image; e.g. {tmp_path / 'x.png'} "
+                   "cannot be used: not an image (format not recognised)."]
 
 
 def test_chat_caps_an_answer_at_the_context_with_one_warning(capsys, caplog, monkeypatch):
     from steervis.llava.model import VLM
 
-    monkeypatch.setattr(VLM, "context_tokens", lambda self: 24)  # tiny-llava reads 1024; 24 keeps the test short
+    # tiny-llava reads 1024; 24 keeps the test short
+    monkeypatch.setattr(VLM, "context_tokens", lambda self: 24)
     monkeypatch.setattr("sys.stdin", io.StringIO("hello\nagain\nand once more\n"))
     with caplog.at_level(logging.WARNING):
         assert main(["chat", "--model", "tiny-llava", "--max-new-tokens", "10000000"]) == 0
     assert capsys.readouterr().out.count("vlm> ") == 3
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings[0].startswith("--max-new-tokens 10000000 is beyond this model's 24-token context")
-    assert all("earlier turns are forgotten" in w for w in warnings[1:])  # the history made room, not an error
+    # the history made room, not an error
+    assert all("earlier turns are forgotten" in w for w in warnings[1:])
 
 
 def test_an_answer_never_takes_more_than_the_room_the_prompt_leaves(monkeypatch):

@@ -1,4 +1,5 @@
-"""The ``llava`` captioner in describe: one greedy caption plus sampled ones, through the describer and store."""
+"""The ``llava`` captioner in describe: one greedy caption plus sampled ones, through the describer and
+store."""
 
 import pytest
 

@@ -11,7 +11,8 @@ def test_caption_and_chat_commands_run_on_the_tiny_hub_llava(tmp_path, capsys, m
     assert main(["caption", str(image), "--model", "tiny-llava"]) == 0
     assert capsys.readouterr().out.startswith(f"{image}\t")
     monkeypatch.setattr("sys.stdin", io.StringIO("what is it?\nand its colour?\n"))
-    assert main(["chat", "--image", str(image), "--model", "tiny-llava", "--max-new-tokens", "3", "--timing"]) == 0
+    assert main(["chat", "--image", str(image), "--model", "tiny-llava", "--max-new-tokens", "3",
+                 "--timing"]) == 0
     captured = capsys.readouterr()
     assert captured.out.count("you> ") == 2 and captured.out.count("vlm> ") == 2
     assert captured.err.count("first token after") == 2
@@ -43,7 +44,8 @@ def test_no_image_an_over_long_prompt_and_a_wrong_model_are_one_sentence(tmp_pat
     monkeypatch.setattr("sys.stdin", io.StringIO("why " * 3000 + "\n"))
     assert main(["chat", "--image", str(image), "--model", "tiny-llava"]) == 2
     assert main(["vlm", "eval", "--model", str(tmp_path / "no-such-model")]) == 2
-    assert main(["vlm", "train", "--stage", "2", "--init", str(tmp_path / "nothing"), "--set", "max_steps=1"]) == 2
+    assert main(["vlm", "train", "--stage", "2", "--init", str(tmp_path / "nothing"),
+                 "--set", "max_steps=1"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("steervis: error:") == 5
     assert "the following arguments are required" in err and "tokens; this model reads at most 2048" in err

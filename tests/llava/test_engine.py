@@ -9,8 +9,8 @@ from steervis.llava.engine import EngineSettings, EngineStore, content_words, gr
 def _pool(tmp_path, n=3):
     texts = ["a drawing of an apple. keywords: red, fruit", "an emoji of a dog: happy. keywords: animal, pet",
              "a photo of a guitar. keywords: music, strings"][:n]
-    return pd.DataFrame({"sha256": [f"{i:064d}" for i in range(n)], "path": [str(tmp_path / f"{i}.png") for i in range(n)],
-                         "text": texts})
+    return pd.DataFrame({"sha256": [f"{i:064d}" for i in range(n)],
+                         "path": [str(tmp_path / f"{i}.png") for i in range(n)], "text": texts})
 
 
 def test_grounding_keeps_answers_from_the_text_and_drops_invented_ones():

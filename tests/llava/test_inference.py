@@ -9,7 +9,8 @@ from steervis.lm.generate import generate
 
 
 def _spread(vlm, seed=0):
-    """Re-draw the tiny LM's weights wider, so greedy answers differ per prompt (the default init says "\\n")."""
+    """Re-draw the tiny LM's weights wider, so greedy answers differ per prompt (the default init says
+    "\\n")."""
     torch.manual_seed(seed)
     with torch.no_grad():
         for p in vlm.lm.model.parameters():

@@ -1,4 +1,5 @@
-"""The README's VLM tour runs as written (on a tiny VLM saved where stage 2 lives), and `steervis models` lists it."""
+"""The README's VLM tour runs as written (on a tiny VLM saved where stage 2 lives), and `steervis models`
+lists it."""
 
 import re
 from pathlib import Path

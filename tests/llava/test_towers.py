@@ -1,4 +1,5 @@
-"""The tower registry: efficientnet-lite0, a CLIP vision tower (penultimate layer, CLS dropped), a timm model."""
+"""The tower registry: efficientnet-lite0, a CLIP vision tower (penultimate layer, CLS dropped), a timm
+model."""
 
 import numpy as np
 import pytest
@@ -31,9 +32,11 @@ def test_the_clip_tower_pools_the_penultimate_layers_patch_tokens_without_cls():
     manual = patches.reshape(2, 2, 2, 2, 2, 16).mean(dim=(2, 4)).reshape(2, 4, 16)  # 2×2 blocks, row-major
     torch.testing.assert_close(out, manual)
     last = build_tower(TowerSpec("clip:tiny-clip", layer="last", grid=2)).encode(images)
-    torch.testing.assert_close(last, hidden[-1][:, 1:].reshape(2, 2, 2, 2, 2, 16).mean(dim=(2, 4)).reshape(2, 4, 16))
+    torch.testing.assert_close(
+        last, hidden[-1][:, 1:].reshape(2, 2, 2, 2, 2, 16).mean(dim=(2, 4)).reshape(2, 4, 16))
     assert not torch.allclose(out, last, atol=1e-3)
-    full = build_tower(TowerSpec("clip:tiny-clip", grid=4)).encode(images)  # no pooling: the patches themselves
+    # no pooling: the patches themselves
+    full = build_tower(TowerSpec("clip:tiny-clip", grid=4)).encode(images)
     torch.testing.assert_close(full, patches)
     assert not torch.allclose(full, hidden[-2][:, :16], atol=1e-3)  # CLS kept instead would differ
 
@@ -92,7 +95,8 @@ def test_a_tiny_vlm_on_the_clip_tower_answers_scores_and_reloads(tmp_path):
     vlm.save(tmp_path / "vlm")
     loaded = VLM.load(tmp_path / "vlm")
     assert (loaded.config.tower, loaded.config.layer) == ("clip:tiny-clip", "penultimate")
-    loaded.lm.model.load_state_dict(vlm.lm.model.state_dict())  # the LM was re-drawn above; the projector reloads
+    # the LM was re-drawn above; the projector reloads
+    loaded.lm.model.load_state_dict(vlm.lm.model.state_dict())
     np.testing.assert_allclose(loaded.score(images, ["red", "blue", "green"]), probs, atol=1e-6)
 
 
@@ -100,7 +104,8 @@ def test_a_tiny_vlm_on_the_clip_tower_answers_scores_and_reloads(tmp_path):
     ("clp:tiny-clip", "", 4, "Unknown vision tower 'clp'. Did you mean 'clip'?"),
     ("clip", "", 4, "The clip tower needs a model: clip:<hub id or tiny-clip>."),
     ("efficientnet-lite0:b0", "", 4, "The efficientnet-lite0 tower takes no model"),
-    ("clip:tiny-clip", "blocks", 4, "The clip:tiny-clip tower has no layer 'blocks': choose one of penultimate, last."),
+    ("clip:tiny-clip", "blocks", 4,
+     "The clip:tiny-clip tower has no layer 'blocks': choose one of penultimate, last."),
     ("clip:tiny-clip", "", 5, "grid=5 gives 25 visual tokens; at most 16."),
 ])
 def test_bad_tower_names_layers_and_grids_are_one_sentence(name, layer, grid, message):

@@ -14,7 +14,8 @@ def _items(images, stage):
             for p, c in images]
 
 
-def test_tiny_stage1_then_stage2_lower_the_loss_and_reload_identically(tiny_vlm, colour_images, tmp_path, fake_tower):
+def test_tiny_stage1_then_stage2_lower_the_loss_and_reload_identically(tiny_vlm, colour_images, tmp_path,
+                                                                       fake_tower):
     torch.manual_seed(0)
     cache = FeatureCache(fake_tower, tmp_path / "features")
     s1 = StageSettings(stage=1, epochs=8, batch_size=3, lr=1e-2)
@@ -23,7 +24,8 @@ def test_tiny_stage1_then_stage2_lower_the_loss_and_reload_identically(tiny_vlm,
     assert np.mean(r1.losses[-3:]) < np.mean(r1.losses[:3])
     assert not any(p.requires_grad for p in vlm.lm.model.parameters())  # stage 1: projector only
     s2 = StageSettings(stage=2, epochs=8, batch_size=3, lr=1e-2)
-    vlm, r2 = train_stage(vlm, _items(colour_images, 2), s2, out=tmp_path / "s2", features=cache, progress=False)
+    vlm, r2 = train_stage(vlm, _items(colour_images, 2), s2, out=tmp_path / "s2", features=cache,
+                          progress=False)
     assert np.mean(r2.losses[-3:]) < np.mean(r2.losses[:3])
     assert (tmp_path / "s2" / "adapter" / "adapter_config.json").exists()
     feats = cache.features([f"sha-{p.name}" for p, _ in colour_images[:3]], [p for p, _ in colour_images[:3]])
@@ -36,7 +38,8 @@ def test_tiny_stage1_then_stage2_lower_the_loss_and_reload_identically(tiny_vlm,
     assert VLM.load(tmp_path / "s1").config.caption_template == "plain"
 
 
-def test_a_killed_stage2_resumes_to_the_uninterrupted_weights(colour_images, tmp_path, monkeypatch, make_vlm, fake_tower):
+def test_a_killed_stage2_resumes_to_the_uninterrupted_weights(colour_images, tmp_path, monkeypatch, make_vlm,
+                                                              fake_tower):
     import pytest
 
     import steervis.lm.train as core
@@ -79,7 +82,8 @@ def test_a_kill_between_training_and_saving_resumes_at_the_end(colour_images, tm
 
     cache = FeatureCache(fake_tower, tmp_path / "features")
     items = _items(colour_images, 2)
-    settings = StageSettings(stage=2, epochs=2, batch_size=2, lr=1e-2, checkpoint_every=100)  # no mid-run state
+    # no mid-run state
+    settings = StageSettings(stage=2, epochs=2, batch_size=2, lr=1e-2, checkpoint_every=100)
 
     def killed(self, directory, **facts):
         raise KeyboardInterrupt  # as a kill after the last step, before the model is on disk
@@ -89,6 +93,7 @@ def test_a_kill_between_training_and_saving_resumes_at_the_end(colour_images, tm
     with pytest.raises(KeyboardInterrupt):
         train_stage(make_vlm(), items, settings, out=tmp_path / "s2", features=cache, progress=False)
     monkeypatch.setattr(VLM, "save", save)
-    trained, result = train_stage(make_vlm(), items, settings, out=tmp_path / "s2", features=cache, progress=False)
+    trained, result = train_stage(make_vlm(), items, settings, out=tmp_path / "s2", features=cache,
+                                  progress=False)
     assert result.resumed_from == result.steps > 0  # nothing trained again
     assert (tmp_path / "s2" / "card.json").exists() and not (tmp_path / "s2.checkpoint").exists()

@@ -81,7 +81,8 @@ def trainable(lm):
     return {n: p.detach().clone() for n, p in lm.model.named_parameters() if p.requires_grad}
 
 
-@pytest.mark.parametrize("names", [[LEGACY_CHECKPOINT], [CHECKPOINT_FILE], ["trainer-state-0000002.safetensors"],
+@pytest.mark.parametrize("names", [[LEGACY_CHECKPOINT], [CHECKPOINT_FILE],
+                                   ["trainer-state-0000002.safetensors"],
                                    [LEGACY_CHECKPOINT, CHECKPOINT_FILE, "trainer-state-0000006.safetensors"]])
 def test_a_planted_pickle_is_never_executed_and_training_starts_fresh(tmp_path, names, caplog):
     folder, marker = tmp_path / "ckpt", tmp_path / "PWNED"
@@ -116,7 +117,8 @@ def test_a_pickle_in_place_of_the_named_tensors_file_is_set_aside_unread(tmp_pat
 def test_a_damaged_checkpoint_is_set_aside_and_training_starts_fresh(tmp_path, damage):
     folder = tmp_path / "ckpt"
     killed_run(folder)
-    path = folder / CHECKPOINT_FILE if damage != "tensors" else next(folder.glob("trainer-state-*.safetensors"))
+    path = (folder / CHECKPOINT_FILE if damage != "tensors"
+            else next(folder.glob("trainer-state-*.safetensors")))
     if damage == "elsewhere":  # a JSON of this run naming a file outside the folder
         state = json.loads(path.read_text())
         path.write_text(json.dumps({**state, "tensors": "../../outside.safetensors"}))

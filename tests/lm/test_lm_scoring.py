@@ -1,4 +1,5 @@
-"""Class scoring over the packed candidate tree equals naive full-sequence scoring; generation snaps to a class."""
+"""Class scoring over the packed candidate tree equals naive full-sequence scoring; generation snaps to a
+class."""
 
 import numpy as np
 import pytest
@@ -13,8 +14,10 @@ from steervis.lm.scoring import CandidateTree, estimate_prior, loglik, reduce_sc
 from steervis.zoo.embedded import GEMMA3, installed
 
 PROMPTS = ["Give the information:\nTags:\n- dog\n### Answer:", "short\n### Answer:",
-           "a much longer prompt, with many more words in it than the others have\n### Answer:", "x\n### Answer:"]
-ANSWERS = [" cat", " ice cream", " ice cream cone", " t-shirt", " dog", " a b c d e", " ice"]  # shared prefixes
+           "a much longer prompt, with many more words in it than the others have\n### Answer:",
+           "x\n### Answer:"]
+# shared prefixes
+ANSWERS = [" cat", " ice cream", " ice cream cone", " t-shirt", " dog", " a b c d e", " ice"]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,8 @@ def prompts_of(lm):
     return [lm.prompt(p) for p in PROMPTS]
 
 
-@pytest.mark.parametrize(("batch_size", "max_tokens"), [(1, 4096), (3, 4096), (8, 3)])  # 3: candidates grouped
+# 3: candidates grouped
+@pytest.mark.parametrize(("batch_size", "max_tokens"), [(1, 4096), (3, 4096), (8, 3)])
 def test_tree_scoring_equals_naive_full_sequence_scoring(causal_lm, batch_size, max_tokens):
     lm = LanguageModel(causal_lm)
     sums, lengths = loglik(lm, prompts_of(lm), ANSWERS, batch_size=batch_size, max_tokens=max_tokens)
@@ -46,8 +50,8 @@ def test_tree_scoring_equals_naive_full_sequence_scoring(causal_lm, batch_size, 
 
 @pytest.mark.parametrize("batch_size", [1, 3])
 def test_tree_scoring_on_a_sliding_window_model_equals_naive_scoring(batch_size):
-    """Gemma 3's sliding layers: the prompts outgrow tiny-gemma3's 4-token window, so a cache that drops old keys
-    or a mask without the window would both show here."""
+    """Gemma 3's sliding layers: the prompts outgrow tiny-gemma3's 4-token window, so a cache that drops old
+    keys or a mask without the window would both show here."""
     lm = LanguageModel(zoo.load("tiny-gemma3", kind="causal-lm"))
     sums, _ = loglik(lm, prompts_of(lm), ANSWERS, batch_size=batch_size)
     reference = np.array([[naive_loglik(lm, p, a) for a in ANSWERS] for p in PROMPTS])
@@ -148,7 +152,8 @@ def test_the_three_scoring_strategies_agree(causal_lm):
 
     lm = LanguageModel(causal_lm)
     ours, _ = loglik(lm, prompts_of(lm), ANSWERS, batch_size=3)
-    np.testing.assert_allclose(full_forward_loglik(lm, prompts_of(lm), ANSWERS, batch_size=5), ours, atol=1e-4)
+    np.testing.assert_allclose(full_forward_loglik(lm, prompts_of(lm), ANSWERS, batch_size=5), ours,
+                               atol=1e-4)
     np.testing.assert_allclose(per_class_cache_loglik(lm, prompts_of(lm), ANSWERS), ours, atol=1e-4)
 
 

@@ -1,4 +1,5 @@
-"""The core trainer: answer-only loss equals the label-masked reference, several answer spans, exact resume."""
+"""The core trainer: answer-only loss equals the label-masked reference, several answer spans, exact
+resume."""
 
 import numpy as np
 import pytest
@@ -47,7 +48,8 @@ def test_answer_loss_on_the_last_logits_equals_the_full_label_masked_loss():
 
 
 def test_collate_left_pads_targets_with_ignore():
-    batch = collate_examples([Example.from_prompt_answer([1, 2], [3]), Example.from_prompt_answer([4], [5])], 0)
+    batch = collate_examples([Example.from_prompt_answer([1, 2], [3]),
+                              Example.from_prompt_answer([4], [5])], 0)
     assert batch["targets"].tolist() == [[IGNORE, IGNORE, 3], [IGNORE, IGNORE, 5]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [0, 1, 1]]
 
@@ -92,7 +94,8 @@ def test_killed_training_resumes_to_the_uninterrupted_weights(tmp_path):
     resumed = train(resumed_lm, lambda e: examples(resumed_lm), settings, progress=False, checkpoint=tmp_path)
     assert resumed.resumed_from == 6
     np.testing.assert_allclose(resumed.losses, full.losses, rtol=1e-5)
-    for (name, a), (_, b) in zip(full_lm.model.named_parameters(), resumed_lm.model.named_parameters(), strict=True):
+    for (name, a), (_, b) in zip(full_lm.model.named_parameters(), resumed_lm.model.named_parameters(),
+                                 strict=True):
         if a.requires_grad:
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
     assert not list(tmp_path.iterdir())  # finished: nothing left to resume

@@ -9,8 +9,8 @@ from steervis.methods.context import MethodContext
 
 
 def test_parse_descriptors_keeps_short_distinct_phrases():
-    text = ("- eyes: the cat's eyes are usually round\n- eyes: the cat's eyes\n1. Pointed ears, often upright.\n"
-            "- cat\n- **whiskers**")
+    text = ("- eyes: the cat's eyes are usually round\n- eyes: the cat's eyes\n"
+            "1. Pointed ears, often upright.\n- cat\n- **whiskers**")
     assert parse_descriptors(text, "cat") == ["eyes", "pointed ears", "whiskers"]
 
 
@@ -56,8 +56,8 @@ def test_every_registered_method_builds():
 def test_description_probe_learns_the_words_and_scatters_unseen_classes():
     from steervis.methods.description_probe import DescriptionProbe
 
-    texts = {"a": "Tags:\n- whiskers\n- fur", "b": "Tags:\n- wheels\n- road", "c": "Tags:\n- fur\n- whiskers tail",
-             "d": "Tags:\n- road\n- tyre wheels"}
+    texts = {"a": "Tags:\n- whiskers\n- fur", "b": "Tags:\n- wheels\n- road",
+             "c": "Tags:\n- fur\n- whiskers tail", "d": "Tags:\n- road\n- tyre wheels"}
     ctx = MethodContext(progress=False)
     ctx.describe_texts = lambda frame: [texts[k] for k in frame["key"]]
     train = pd.DataFrame({"key": ["a", "b", "c", "d"], "class": ["cat", "car", "cat", "car"]})

@@ -14,7 +14,8 @@ def toy(tmp_path_factory):
 
 
 def test_sweep_scores_every_size_on_the_same_images(toy, tmp_home):
-    out = BENCHMARKS.get("vlm-sweep")(model="tiny-llava", matcher="tiny-clip", sizes=[2, 3], draws=2, data=toy)
+    out = BENCHMARKS.get("vlm-sweep")(model="tiny-llava", matcher="tiny-clip", sizes=[2, 3], draws=2,
+                                      data=toy)
     two, three = out["sizes"]["2"], out["sizes"]["3"]
     assert three["items"] == out["images"]  # the full label space: every image, drawn once
     assert two["chance"] == 50.0 and two["items"] < 2 * out["images"]

@@ -64,7 +64,8 @@ def test_closed_generation_lists_the_options_and_a_several_class_answer_is_no_an
     assert vlm.questions[0] == closed_question(CLASSES, method.question, method.format_prompt)
     assert "Choose one of: cat, dog, ice, ice cream." in vlm.questions[0]
     assert proba[0].tolist() == [0, 1, 0, 0]
-    assert np.allclose(proba[1], 0.25) and np.allclose(proba[2], 0.25)  # several named; nothing named, no snap
+    # several named; nothing named, no snap
+    assert np.allclose(proba[1], 0.25) and np.allclose(proba[2], 0.25)
     assert method.diagnostics()["several_rate"] == round(1 / 3, 4)
 
 

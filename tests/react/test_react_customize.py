@@ -48,7 +48,8 @@ def test_gated_clip_starts_as_the_base_keeps_text_locked_and_opens_its_gates(toy
     assert all(g != 0 for g in model.gates()) and len(losses) == 3
     with torch.no_grad():
         assert torch.allclose(model.get_text_features(**tokens).pooler_output, text0)  # text tower locked
-        assert not torch.allclose(model.get_image_features(pixel_values=pixels).pooler_output, image0, atol=1e-4)
+        assert not torch.allclose(model.get_image_features(pixel_values=pixels).pooler_output, image0,
+                                  atol=1e-4)
 
 
 def test_react_writes_a_model_card_that_models_lists(toy_pool, capsys):
@@ -56,7 +57,8 @@ def test_react_writes_a_model_card_that_models_lists(toy_pool, capsys):
     from steervis.react.build import customized_models, react_for
     from steervis.react.matchers import ReactCLIPMatcher, load_customized
 
-    out = react_for(["circle", "star"], k=4, base="tiny-clip", settings=ReactSettings(epochs=2), progress=False)
+    out = react_for(["circle", "star"], k=4, base="tiny-clip", settings=ReactSettings(epochs=2),
+                    progress=False)
     card = json.loads((out / "card.json").read_text())
     assert card["base"] == "tiny-clip" and card["kind"] == "clip-blocks" and len(card["pool_hash"]) == 16
     assert card["sources"] == [{"source": "toy", "files": card["pairs"], "licence": "CC0-1.0"}]
@@ -95,7 +97,8 @@ def save_then_die(self, losses):
 react.EpochCheckpoint.save = save_then_die
 data = np.load(sys.argv[1])
 react.customize(data["base"], data["pooled"], data["text"], data["ids"],
-                react.ReactSettings(epochs=4, hidden=16, batch_size=16), progress=False, checkpoint=sys.argv[2])
+                react.ReactSettings(epochs=4, hidden=16, batch_size=16), progress=False, \
+checkpoint=sys.argv[2])
 """
 
 
@@ -106,7 +109,8 @@ def test_a_customization_killed_with_sigkill_resumes_and_ends_as_an_uninterrupte
     np.savez(tmp_path / "data.npz", **arrays)
     ckpt = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(KILLED), str(tmp_path / "data.npz"), str(ckpt)],
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(KILLED), str(tmp_path / "data.npz"),
+                           str(ckpt)],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == -9, proc.stderr[-500:]
     assert len(json.loads((ckpt / "trainer-state.json").read_text())["losses"]) == 2
@@ -125,7 +129,8 @@ def test_cli_customizes_for_class_names_and_says_what_it_wrote(toy_pool, capsys)
     assert main(["react", "customize", "--classes", "circle,square", "--base", "tiny-clip", "--k", "3",
                  "--quiet"]) == 0
     assert "react (tiny-clip) for 2 classes written to" in capsys.readouterr().out
-    assert main(["react", "customize", "--classes", "zzz", "--base", "tiny-clip", "--quiet"]) == 2  # one sentence, exit 2
+    # one sentence, exit 2
+    assert main(["react", "customize", "--classes", "zzz", "--base", "tiny-clip", "--quiet"]) == 2
     assert "No pool text names any of the classes (zzz)" in capsys.readouterr().err
 
 
@@ -152,7 +157,8 @@ def test_the_react_matcher_is_customized_for_the_task_and_keyed_by_its_weights(t
     fields = cfg.content_fields()
     assert fields["matcher"] == "customized" and fields["matcher_identity"].startswith("customized-head@")
     moved = shutil.copytree(cfg.matcher, tmp_path / "moved")
-    assert replace(cfg, matcher=str(moved)).cache_key() == cfg.cache_key()  # where it is stored is not content
+    # where it is stored is not content
+    assert replace(cfg, matcher=str(moved)).cache_key() == cfg.cache_key()
     (moved / "head.safetensors").write_bytes(b"other weights")
     assert replace(cfg, matcher=str(moved)).cache_key() != cfg.cache_key()  # other weights: another describer
     plain = resolve_task_names(DescribeConfig(matcher="conse"), classes)

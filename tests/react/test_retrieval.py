@@ -55,8 +55,8 @@ def test_the_gated_head_starts_as_the_base_and_training_opens_the_gate():
     text_emb = texts[ids] / np.linalg.norm(texts[ids], axis=1, keepdims=True)
     head0 = GatedResidualHead(f, d, 32)
     np.testing.assert_allclose(apply_head(head0, base, pooled), apply_head(None, base, pooled), atol=1e-6)
-    head, losses = customize(base, pooled, text_emb, ids, ReactSettings(epochs=40, hidden=32, batch_size=64, lr=1e-2),
-                             progress=False)
+    head, losses = customize(base, pooled, text_emb, ids,
+                             ReactSettings(epochs=40, hidden=32, batch_size=64, lr=1e-2), progress=False)
     assert head.gate.item() != 0 and losses[-1] < losses[0]
     own = lambda emb: (ids[(emb @ text_emb.T).argmax(1)] == ids).mean()  # noqa: E731
     assert own(apply_head(head, base, pooled)) > own(apply_head(None, base, pooled)) + 0.3
@@ -80,7 +80,8 @@ class WordMatcher:
 
 
 def test_t2t_retrieval_returns_pairs_that_name_the_class(tmp_home):
-    texts = ["a drawing of a dog", "an emoji of a cat", "a car", "the moon", "dog and dog", "a cat sketch"] * 3
+    texts = ["a drawing of a dog", "an emoji of a cat", "a car", "the moon", "dog and dog",
+             "a cat sketch"] * 3
     frame = pd.DataFrame({"text": texts, "path": [f"x{i}.png" for i in range(len(texts))],
                           "sha256": [f"{i:064d}" for i in range(len(texts))]})
     pairs = retrieve(["dog", "cat"], k=3, matcher=WordMatcher(), pool=(frame, "h"), progress=False)

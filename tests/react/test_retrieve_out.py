@@ -22,7 +22,8 @@ def fake_retrieve(monkeypatch):
         calls.append(classes)
         return PAIRS.copy()
 
-    module = importlib.import_module("steervis.react.retrieve")  # the package re-exports a function by that name
+    # the package re-exports a function by that name
+    module = importlib.import_module("steervis.react.retrieve")
     monkeypatch.setattr(module, "retrieve", retrieve)
     return calls
 

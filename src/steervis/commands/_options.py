@@ -22,7 +22,8 @@ re-defaulted in the dataclass changes the CLI with it. A dozen lines of our own 
 >>> add_field_flags(parser, Toy, ["per_class"])
 >>> field_values(parser.parse_args(["--per-class", "8"]), Toy, ["per_class"])
 {'per_class': 8}
->>> field_values(parser.parse_args([]), Toy, ["per_class"])  # not given: None, so a --config file keeps its value
+>>> # not given: None, so a --config file keeps its value
+>>> field_values(parser.parse_args([]), Toy, ["per_class"])
 {'per_class': None}
 """
 
@@ -53,7 +54,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 
 def add_config_options(parser: argparse.ArgumentParser, presets: bool = True) -> None:
     """The options every configurable verb shares."""
-    parser.add_argument("--config", metavar="FILE.yaml", help="YAML file with config values (see --print-config)")
+    parser.add_argument("--config", metavar="FILE.yaml",
+                        help="YAML file with config values (see --print-config)")
     if presets:
         parser.add_argument("--preset", help="named preset shipped with steervis (e.g. quick, full)")
     parser.add_argument(
@@ -66,12 +68,13 @@ def add_config_options(parser: argparse.ArgumentParser, presets: bool = True) ->
 def add_follow_links(parser: argparse.ArgumentParser) -> None:
     """``--follow-links`` of the verbs that read a ``--data`` folder (evaluate derives it from its config)."""
     parser.add_argument("--follow-links", action="store_true",
-                        help="also read symlinks in --data that lead outside it; links that stay inside it are "
-                        "always followed (a link out can pull held-out or foreign images into training)")
+                        help="also read symlinks in --data that lead outside it; links that stay inside it "
+                        "are always followed (a link out can pull held-out or foreign images into training)")
 
 
 def check_json_out(path: str | None, example: str = "result") -> Path | None:
-    """``--out FILE.json`` of a verb that prints a JSON result, checked before the work (which may be long)."""
+    """``--out FILE.json`` of a verb that prints a JSON result, checked before the work (which may be
+    long)."""
     from steervis.errors import SteervisError
 
     if not path:
@@ -80,7 +83,8 @@ def check_json_out(path: str | None, example: str = "result") -> Path | None:
     if out.is_dir():
         raise SteervisError(f"--out {out} is a folder: give a file name, e.g. {out / (example + '.json')}.")
     if out.suffix.lower() != ".json":  # the result is JSON; another suffix would misname what is in the file
-        raise SteervisError(f"--out {out} must end in .json (the result is JSON), e.g. {out.with_suffix('.json')}.")
+        raise SteervisError(f"--out {out} must end in .json (the result is JSON), e.g. "
+                            f"{out.with_suffix('.json')}.")
     if any(p.exists() and not p.is_dir() for p in out.parents):
         raise SteervisError(f"--out {out}: a parent of it is a file, not a folder.")
     from steervis.disk import MB, check_writable
@@ -125,7 +129,8 @@ def _csv(text: str) -> list[str]:
 
 def add_field_flags(parser: argparse.ArgumentParser, cls: type, names: list[str],
                     help: dict[str, str] | None = None) -> None:
-    """One ``--flag`` per field in ``names``; every default is None so unset flags never hide a config file."""
+    """One ``--flag`` per field in ``names``; every default is None so unset flags never hide a config
+    file."""
     hints, docs = typing.get_type_hints(cls), {**field_docs(cls), **(help or {})}
     defaults = {f.name: f for f in dataclasses.fields(cls)}
     for name in names:
@@ -133,7 +138,8 @@ def add_field_flags(parser: argparse.ArgumentParser, cls: type, names: list[str]
         if typing.get_origin(tp) in (typing.Union, types.UnionType):
             tp = next(a for a in typing.get_args(tp) if a is not type(None))
         field = defaults[name]
-        default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+        default = (field.default_factory() if field.default_factory is not dataclasses.MISSING
+                   else field.default)
         text = docs.get(name, "")
         if default is not None and default is not False and default not in ("", []):
             text += f" (default: {','.join(default) if isinstance(default, list) else default})"
@@ -142,9 +148,11 @@ def add_field_flags(parser: argparse.ArgumentParser, cls: type, names: list[str]
             parser.add_argument(flag, dest=name, action="store_true", default=None, help=text)
         elif typing.get_origin(tp) in (list, tuple):
             # Repeatable and comma-separated alike: --exclude a --exclude b == --exclude a,b.
-            parser.add_argument(flag, dest=name, type=_csv, action="extend", default=None, metavar="A,B", help=text)
+            parser.add_argument(flag, dest=name, type=_csv, action="extend", default=None, metavar="A,B",
+                                help=text)
         else:
-            parser.add_argument(flag, dest=name, type=tp if tp in (int, float) else str, default=None, help=text)
+            parser.add_argument(flag, dest=name, type=tp if tp in (int, float) else str, default=None,
+                                help=text)
 
 
 def field_values(args: argparse.Namespace, cls: type, names: list[str]) -> dict[str, Any]:
@@ -154,7 +162,8 @@ def field_values(args: argparse.Namespace, cls: type, names: list[str]) -> dict[
 
 @dataclasses.dataclass(frozen=True)
 class Bounds:
-    """The numbers a value may take, and how to say so in one sentence; called with a string, an argparse ``type``.
+    """The numbers a value may take, and how to say so in one sentence; called with a string, an argparse
+    ``type``.
 
     >>> POSITIVE_INT("8")
     8
@@ -175,7 +184,8 @@ class Bounds:
         noun = "a whole number" if self.integer else "a number"
         if self.low is not None and self.high is not None and not self.low_open:
             return f"{noun} from {self.low:g} to {self.high:g}"
-        low = None if self.low is None else (f"above {self.low:g}" if self.low_open else f"of at least {self.low:g}")
+        low = (None if self.low is None
+               else (f"above {self.low:g}" if self.low_open else f"of at least {self.low:g}"))
         high = None if self.high is None else f"{'and' if low else 'of'} at most {self.high:g}"
         return " ".join(part for part in (noun, low, high) if part)
 
@@ -192,15 +202,17 @@ class Bounds:
         """``None`` if ``value`` is allowed, else what is wrong with it and what to give, in one sentence."""
         if value in self:
             return None
-        wrong_kind = isinstance(value, bool) or not isinstance(value, int | float if not self.integer else int)
-        return f"{value!r} is {'not ' + self.describe() if wrong_kind else 'out of range: give ' + self.describe()}."
+        wrong_kind = (isinstance(value, bool)
+                      or not isinstance(value, int | float if not self.integer else int))
+        return (f"{value!r} is "
+                f"{'not ' + self.describe() if wrong_kind else 'out of range: give ' + self.describe()}.")
 
     def __call__(self, text: str) -> int | float:
         try:
             value: int | float = int(text) if self.integer else float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole' if self.integer else 'a'} number: give "
-                                             f"{self.describe()}.") from None
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole' if self.integer else 'a'} number: "
+                                             f"give {self.describe()}.") from None
         problem = self.problem(value)
         if problem is not None:
             raise argparse.ArgumentTypeError(problem)

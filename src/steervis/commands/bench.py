@@ -1,9 +1,10 @@
 """``steervis bench TARGET``: timed measurements of one part of steervis, printed as JSON.
 
-Targets are the entries of ``steervis.eval.benchmarks.BENCHMARKS``. A target is a plain function taking keyword
-options and returning a JSON-able dict; ``--opt key=value`` passes an option, parsed exactly as ``--set``. Each
-option is checked before the target runs: its name against the target's signature, its value against the type
-hint and, for the counts targets share (``batch_size``, ``limit``, ``k``, ...), against their range.
+Targets are the entries of ``steervis.eval.benchmarks.BENCHMARKS``. A target is a plain function taking
+keyword options and returning a JSON-able dict; ``--opt key=value`` passes an option, parsed exactly as
+``--set``. Each option is checked before the target runs: its name against the target's signature, its value
+against the type hint and, for the counts targets share (``batch_size``, ``limit``, ``k``, ...), against their
+range.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ EXAMPLE = """examples:
   steervis bench describe --opt limit=128 --opt batch_size=16 --out bench.json
   steervis bench vlm-sweep --opt sizes=[2,5,10] --opt draws=3
 """
-# Options bench targets share, by name, and the values that mean something to every target taking them (a list,
-# such as sizes, is checked item by item). Other options are checked by their type hint only.
+# Options bench targets share, by name, and the values that mean something to every target taking them (a
+# list, such as sizes, is checked item by item). Other options are checked by their type hint only.
 OPTION_BOUNDS = {
     "batch_size": POSITIVE_INT, "num_workers": POSITIVE_INT, "limit": POSITIVE_INT, "k": POSITIVE_INT,
     "n": POSITIVE_INT, "draws": POSITIVE_INT, "per_domain": POSITIVE_INT, "max_new_tokens": POSITIVE_INT,
@@ -62,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
 
 def checked_options(name: str, target: Callable[..., Any], options: dict[str, Any],
                     texts: dict[str, str] | None = None) -> dict[str, Any]:
-    """``options`` as ``target`` takes them ("1e-4" read as a number where one is expected, ``run=2024`` kept as
-    the text typed, from ``texts``, where text is expected); a name it does not take, a missing one, a value of
-    the wrong type or out of range is one sentence.
+    """``options`` as ``target`` takes them ("1e-4" read as a number where one is expected, ``run=2024`` kept
+    as the text typed, from ``texts``, where text is expected); a name it does not take, a missing one, a
+    value of the wrong type or out of range is one sentence.
 
     >>> def toy(k: int = 50, C: float = 0.1, classes: str | list[str] | None = None): ...
     >>> checked_options("toy", toy, {"k": 3, "C": "1e-4", "classes": "a,b"})
@@ -80,10 +81,12 @@ def checked_options(name: str, target: Callable[..., Any], options: dict[str, An
     named = {p.name: p for p in params.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
     unknown = [key for key in options if key not in named]
     if unknown and not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        raise SteervisError(f"bench {name} has no option {unknown[0]!r}: it takes {', '.join(named) or 'none'}.")
+        raise SteervisError(f"bench {name} has no option {unknown[0]!r}: it takes "
+                            f"{', '.join(named) or 'none'}.")
     missing = [key for key, p in named.items() if p.default is p.empty and key not in options]
     if missing:
-        raise SteervisError(f"bench {name} needs {', '.join(missing)}: give each as --opt {missing[0]}=VALUE.")
+        raise SteervisError(f"bench {name} needs {', '.join(missing)}: give each as --opt "
+                            f"{missing[0]}=VALUE.")
     hints = _hints(target)
     out = {}
     for key, value in options.items():
@@ -102,7 +105,8 @@ def checked_options(name: str, target: Callable[..., Any], options: dict[str, An
 def _hints(target: Callable[..., Any]) -> dict[str, Any]:
     try:
         return typing.get_type_hints(target)
-    except (NameError, TypeError):  # a hint naming what only type checkers import: the target checks its values
+    # a hint naming what only type checkers import: the target checks its values
+    except (NameError, TypeError):
         return {}
 
 
@@ -121,7 +125,8 @@ def _matches(value: Any, hint: Any) -> bool:
 
 
 def _coerced(value: Any, hint: Any, typed: str | None = None) -> Any:
-    """YAML reads ``1e-4`` as text and ``2024`` as a number: each as the hint wants it (``typed``: as typed)."""
+    """YAML reads ``1e-4`` as text and ``2024`` as a number: each as the hint wants it (``typed``: as
+    typed)."""
     if typed is not None and not _matches(value, hint) and _matches("", hint):
         return typed
     if isinstance(value, str) and not _matches(value, hint) and _matches(0.5, hint):
@@ -147,7 +152,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("bench", help="measure throughput of a part of steervis (e.g. describe)",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     parser.add_argument("target", nargs="?", help="what to measure (see --list)")
-    parser.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE", help="option of the target")
+    parser.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
+                        help="option of the target")
     parser.add_argument("--out", metavar="FILE.json", help="also write the result here")
     parser.add_argument("--list", action="store_true", help="list bench targets")
     parser.set_defaults(func=run)

@@ -1,9 +1,9 @@
 """``steervis caption PATH...``: captions of images (or every image in a folder) by steervis' LLaVA.
 
 One greedy caption per image, plus ``--samples`` sampled ones (VLLaVO's recipe with BLIP). The model is the
-latest one trained here (``steervis vlm train``) unless ``--model`` names a saved folder or a Llava. A file that
-is no usable image (empty, truncated, not an image) is skipped with a one-line warning, as describe and predict
-skip it; only when no input is usable does the command fail.
+latest one trained here (``steervis vlm train``) unless ``--model`` names a saved folder or a Llava. A file
+that is no usable image (empty, truncated, not an image) is skipped with a one-line warning, as describe and
+predict skip it; only when no input is usable does the command fail.
 """
 
 from __future__ import annotations
@@ -37,13 +37,14 @@ def _image_paths(given: list[str], limit: int) -> list[Path]:
         else:
             raise SteervisError(f"{path} does not exist: give image files or folders.")
     if not paths:
-        raise SteervisError(f"No images to caption: the folders hold no {', '.join(sorted(IMAGE_SUFFIXES))} files.")
+        raise SteervisError(f"No images to caption: the folders hold no {', '.join(sorted(IMAGE_SUFFIXES))} "
+                            "files.")
     return paths
 
 
 def _opened(chunk: list[Path], skipped: list[tuple[Path, str]]) -> list[tuple[Path, Any]]:
-    """The chunk's images, decoded; each file that is no usable image is skipped with a warning (as describe and
-    predict skip them), so one bad file costs itself, not the run."""
+    """The chunk's images, decoded; each file that is no usable image is skipped with a warning (as describe
+    and predict skip them), so one bad file costs itself, not the run."""
     from steervis.data.images import BadImage, open_image
 
     opened = []
@@ -81,11 +82,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("caption", help="caption images with steervis' LLaVA", description=__doc__,
                             epilog=EXAMPLE, formatter_class=HelpFormatter)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
-    parser.add_argument("--model", help="saved folder, stage1, stage2, tiny-llava or a hub Llava (default: latest)")
+    parser.add_argument("--model",
+                        help="saved folder, stage1, stage2, tiny-llava or a hub Llava (default: latest)")
     parser.add_argument("--samples", type=non_negative_int, default=0,
                         help="sampled captions after the greedy one (0: the greedy caption only)")
     parser.add_argument("--limit", type=positive_int, default=50,
-                        help="at most this many images per folder (files named on the command line always count)")
+                        help="at most this many images per folder (files named on the command line always "
+                        "count)")
     parser.add_argument("--batch-size", type=positive_int, default=8,
                         help="images per generation batch (larger: faster, more memory)")
     parser.set_defaults(func=run)

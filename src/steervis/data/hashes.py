@@ -43,7 +43,8 @@ def _stat_key(path: Path) -> tuple[int, int, int]:
 
 
 class HashCache:
-    """``path → (size, mtime_ns, inode, sha256)`` in one SQLite file; thread-safe, several processes welcome."""
+    """``path → (size, mtime_ns, inode, sha256)`` in one SQLite file; thread-safe, several processes
+    welcome."""
 
     def __init__(self, file: str | Path | None = None):
         if file is None:
@@ -63,9 +64,10 @@ class HashCache:
         for attempt in range(2):
             try:
                 db = sqlite3.connect(self.file, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-                db.execute("PRAGMA synchronous=OFF")  # a cache: a lost write costs one rehash, not an fsync per file
-                db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER,"
-                           " inode INTEGER, sha256 TEXT)")
+                # a cache: a lost write costs one rehash, not an fsync per file
+                db.execute("PRAGMA synchronous=OFF")
+                db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime "
+                           "INTEGER, inode INTEGER, sha256 TEXT)")
                 self._local.inode = self.file.stat().st_ino
                 return db
             except sqlite3.OperationalError:
@@ -85,13 +87,15 @@ class HashCache:
             return []
         except sqlite3.DatabaseError as err:  # "database disk image is malformed"
             with contextlib.suppress(OSError):
-                if self.file.stat().st_ino == getattr(self._local, "inode", None):  # not yet replaced by another
+                # not yet replaced by another
+                if self.file.stat().st_ino == getattr(self._local, "inode", None):
                     set_aside(self.file, err, "hash cache")
             self._local.db = None
             return []
 
     def sha256(self, path: str | Path, claimed: str | None = None) -> str:
-        """The sha256 of ``path``'s current bytes; ``claimed`` (e.g. a manifest's) is checked, never trusted."""
+        """The sha256 of ``path``'s current bytes; ``claimed`` (e.g. a manifest's) is checked, never
+        trusted."""
         path = Path(path).resolve()
         key = _stat_key(path)
         rows = self._query("SELECT size, mtime, inode, sha256 FROM files WHERE path = ?", (str(path),))
@@ -112,13 +116,15 @@ def file_sha256(path: str | Path, claimed: str | None = None, cache: HashCache |
 def walk_files(root: str | Path, keep_link: Callable[[Path], bool] | None = None) -> list[Path]:
     """Every file under ``root``, following symlinks (each real folder once, so a link loop ends).
 
-    ``keep_link(path)`` decides, for each symlink met (a folder or a file), whether to follow it; default: all.
+    ``keep_link(path)`` decides, for each symlink met (a folder or a file), whether to follow it; default:
+    all.
     """
     seen: set[str] = set()
     out: list[Path] = []
 
     def kept(folder: str, name: str) -> bool:
-        return keep_link is None or not os.path.islink(os.path.join(folder, name)) or keep_link(Path(folder) / name)
+        return (keep_link is None or not os.path.islink(os.path.join(folder, name))
+                or keep_link(Path(folder) / name))
 
     for folder, dirs, files in os.walk(root, followlinks=True):
         real = os.path.realpath(folder)
@@ -132,7 +138,8 @@ def walk_files(root: str | Path, keep_link: Callable[[Path], bool] | None = None
 
 
 def file_identity(*paths: Path) -> str:
-    """A short hash of files' bytes, memoised on (path, size, mtime) so a call per cache key costs one stat."""
+    """A short hash of files' bytes, memoised on (path, size, mtime) so a call per cache key costs one
+    stat."""
     stats = []
     for path in paths:
         st = path.stat() if path.exists() else None

@@ -94,7 +94,8 @@ def open_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> PILImage.Image
             with Image.open(path) as img:
                 pixels = img.width * img.height
                 if pixels > max_pixels:
-                    raise BadImage(f"decompression bomb: {img.width}x{img.height} exceeds {max_pixels} pixels", path)
+                    raise BadImage(f"decompression bomb: {img.width}x{img.height} exceeds {max_pixels} "
+                                   "pixels", path)
                 img.load()  # decode now: a truncated file fails here, not later in a worker
                 img = ImageOps.exif_transpose(img)
                 return to_rgb(img)
@@ -139,7 +140,8 @@ def crop_to_content(img: PILImage.Image, margin: float = 0.04, threshold: int = 
     if box is None:
         raise BadImage("blank: no non-white pixels after compositing on white")
     pad = round(margin * max(box[2] - box[0], box[3] - box[1]))
-    box = (max(0, box[0] - pad), max(0, box[1] - pad), min(img.width, box[2] + pad), min(img.height, box[3] + pad))
+    box = (max(0, box[0] - pad), max(0, box[1] - pad), min(img.width, box[2] + pad),
+           min(img.height, box[3] + pad))
     return img.crop(box)
 
 

@@ -1,4 +1,5 @@
-"""What a user points ``steervis predict`` at (an image, a folder, a manifest) → rows with ``path`` and ``sha256``.
+"""What a user points ``steervis predict`` at (an image, a folder, a manifest) → rows with ``path`` and
+``sha256``.
 
 >>> import tempfile
 >>> from steervis.data.synthetic import make_toy_dataset
@@ -54,12 +55,13 @@ def _image_rows(paths: list[Path], extra: list[dict] | None = None, strict: bool
 
 
 def _manifest_rows(target: Path) -> pd.DataFrame:
-    """Rows of a manifest; a row whose file is missing, not an image, or outside the manifest's folder is skipped."""
+    """Rows of a manifest; a row whose file is missing, not an image, or outside the manifest's folder is
+    skipped."""
     try:
         frame = pd.read_parquet(target) if target.suffix == ".parquet" else pd.read_csv(target)
     except (OSError, ValueError, UnicodeDecodeError) as err:  # pyarrow and the CSV parser raise ValueErrors
-        raise SteervisError(f"The manifest {target} cannot be read ({type(err).__name__}): give a .parquet or "
-                            ".csv file with a 'path' column.") from None
+        raise SteervisError(f"The manifest {target} cannot be read ({type(err).__name__}): give a .parquet "
+                            "or .csv file with a 'path' column.") from None
     if "path" not in frame:
         raise SteervisError(f"The manifest {target} has no 'path' column.")
     folder = target.parent.resolve()
@@ -94,7 +96,8 @@ def frame_from_input(target: str | Path) -> pd.DataFrame:
     if target.suffix in (".parquet", ".csv"):
         return _manifest_rows(target)
     if target.is_dir():
-        paths = [p for p in walk_files(target) if p.suffix.lower() in IMAGE_SUFFIXES]  # follows symlinked folders
+        # follows symlinked folders
+        paths = [p for p in walk_files(target) if p.suffix.lower() in IMAGE_SUFFIXES]
         if not paths:
             raise SteervisError(f"No images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {target}.")
         return _image_rows(paths)

@@ -1,4 +1,5 @@
-"""``manifest.parquet``: one row per image (path relative to root, domain, class, source, licence, sha256, origin).
+"""``manifest.parquet``: one row per image (path relative to root, domain, class, source, licence, sha256,
+origin).
 
 Written deterministically (sorted rows, fixed schema and writer settings, no timestamps), so building the
 same data twice gives byte-identical files; written atomically, so its presence marks a complete dataset.
@@ -30,7 +31,8 @@ COLUMNS = ("path", "domain", "class", "source", "licence", "sha256", "origin")
 
 def write_manifest(root: str | Path, rows: Iterable[dict[str, Any]], columns: tuple[str, ...] = COLUMNS,
                    sort_by: tuple[str, ...] = ("domain", "class", "path")) -> Path:
-    """Write ``<root>/manifest.parquet`` from dict rows (string columns ``columns``, rows sorted by ``sort_by``)."""
+    """Write ``<root>/manifest.parquet`` from dict rows (string columns ``columns``, rows sorted by
+    ``sort_by``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -40,7 +42,8 @@ def write_manifest(root: str | Path, rows: Iterable[dict[str, Any]], columns: tu
     table = pa.Table.from_pydict({c: [str(r.get(c, "")) for r in ordered] for c in columns}, schema=schema)
     path = root / MANIFEST_NAME
     with atomic_path(path) as tmp:
-        # Fixed writer settings: the bytes depend only on the rows (no pandas index metadata, no statistics drift).
+        # Fixed writer settings: the bytes depend only on the rows (no pandas index metadata, no statistics
+        # drift).
         pq.write_table(
             table, tmp, compression="zstd", compression_level=3, use_dictionary=False,
             write_statistics=False, version="2.6", store_schema=False,

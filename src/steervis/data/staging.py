@@ -25,8 +25,9 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def build_lock(root: Path) -> Iterator[None]:
-    """Exclusive, non-blocking: a second builder of ``root`` gets one sentence, not a corrupted folder. The lock
-    file lives in the cache (:func:`steervis.disk.output_lock`), never beside a dataset the user placed."""
+    """Exclusive, non-blocking: a second builder of ``root`` gets one sentence, not a corrupted folder. The
+    lock file lives in the cache (:func:`steervis.disk.output_lock`), never beside a dataset the user
+    placed."""
     from steervis.disk import output_lock
 
     root.parent.mkdir(parents=True, exist_ok=True)

@@ -124,12 +124,14 @@ def make_toy_pool(root: str | Path, per_shape: int = 6, size: int = 64, seed: in
     for shape in SHAPES:
         for i in range(per_shape):
             style = ("photo", "sketch", "dashed")[i % 3]
-            rng = random.Random(int.from_bytes(hashlib.sha256(f"pool/{seed}/{shape}/{i}".encode()).digest()[:8], "big"))
+            rng = random.Random(int.from_bytes(
+                hashlib.sha256(f"pool/{seed}/{shape}/{i}".encode()).digest()[:8], "big"))
             rel = f"toy/{shape}_{i:03d}.png"
             digest = write_png(_draw(shape, style, size, rng), root / rel)
             rows.append({"path": rel, "text": f"a {'drawing' if style == 'dashed' else style} of a {shape}",
-                         "lang": "en", "source": "toy", "licence": "CC0-1.0", "sha256": digest, "concept": shape,
-                         "origin": f"{shape}/{i}"})
-    write_manifest(root, rows, columns=("path", "text", "lang", "source", "licence", "sha256", "concept", "origin"),
+                         "lang": "en", "source": "toy", "licence": "CC0-1.0", "sha256": digest,
+                         "concept": shape, "origin": f"{shape}/{i}"})
+    write_manifest(root, rows,
+                   columns=("path", "text", "lang", "source", "licence", "sha256", "concept", "origin"),
                    sort_by=("path",))
     return root

@@ -1,14 +1,15 @@
-"""Does the decider follow the class tags? Per held-out domain of a finished run: how often the matcher's first
-class tag is right, how often the class is among the class tags, how often the method's answer is the first
-class tag, and its accuracy when that tag is right and when it is wrong.
+"""Does the decider follow the class tags? Per held-out domain of a finished run: how often the matcher's
+first class tag is right, how often the class is among the class tags, how often the method's answer is the
+first class tag, and its accuracy when that tag is right and when it is wrong.
 
-A description with ``class_tags`` starts with the matcher's top class names (``DescribeConfig.class_tags``); the
-class tags are read back from the rendered text the run stored beside each prediction.
+A description with ``class_tags`` starts with the matcher's top class names (``DescribeConfig.class_tags``);
+the class tags are read back from the rendered text the run stored beside each prediction.
 
 >>> import pandas as pd
 >>> preds = pd.DataFrame({"domain": ["a", "a"], "class": ["cat", "dog"], "pred": ["cat", "cat"],
 ...                       "description": ["Tags:\\n- cat\\n- dog\\n- fur", "Tags:\\n- cat\\n- dog"]})
->>> follow_class_tags(preds, n=2)["a"]["first_tag_right"], follow_class_tags(preds, n=2)["a"]["answer_is_first_tag"]
+>>> (follow_class_tags(preds, n=2)["a"]["first_tag_right"],
+...  follow_class_tags(preds, n=2)["a"]["answer_is_first_tag"])
 (50.0, 100.0)
 """
 
@@ -47,13 +48,15 @@ def follow_class_tags(preds: pd.DataFrame, n: int = 3) -> dict[str, dict[str, An
         tags = [leading_tags(d, n) for d in frame["description"]]
         names = [c.replace("_", " ") for c in frame["class"]]  # class tags are class names read as words
         answers = [p.replace("_", " ") for p in frame["pred"]]
-        first = pd.Series([bool(t) and t[0] == c for t, c in zip(tags, names, strict=True)], index=frame.index)
+        first = pd.Series([bool(t) and t[0] == c for t, c in zip(tags, names, strict=True)],
+                          index=frame.index)
         right = frame["pred"] == frame["class"]
         return {
             "images": len(frame),
             "first_tag_right": pct(first),
             "class_in_tags": pct(pd.Series([c in t for t, c in zip(tags, names, strict=True)])),
-            "answer_is_first_tag": pct(pd.Series([bool(t) and t[0] == a for t, a in zip(tags, answers, strict=True)])),
+            "answer_is_first_tag": pct(pd.Series([bool(t) and t[0] == a
+                                                  for t, a in zip(tags, answers, strict=True)])),
             "answer_in_tags": pct(pd.Series([a in t for t, a in zip(tags, answers, strict=True)])),
             "accuracy": pct(right),
             "accuracy_when_first_right": pct(right[first]),
@@ -67,7 +70,8 @@ def follow_class_tags(preds: pd.DataFrame, n: int = 3) -> dict[str, dict[str, An
     return out
 
 
-def bench_class_tags(run: str = "", method: str = "describe-decide@react-pool-classes", n: int = 3) -> dict[str, Any]:
+def bench_class_tags(run: str = "", method: str = "describe-decide@react-pool-classes",
+                     n: int = 3) -> dict[str, Any]:
     """``steervis bench class-tags --opt run=runs/full --opt method=...``: the table above for one method of a
     finished ``steervis evaluate`` run folder whose describer had ``class_tags`` = ``n``."""
     from steervis.errors import SteervisError
@@ -75,5 +79,6 @@ def bench_class_tags(run: str = "", method: str = "describe-decide@react-pool-cl
     preds = run_predictions(run)
     chosen = preds[preds["method"] == method]
     if chosen.empty:
-        raise SteervisError(f"{run} has no predictions of {method!r}: it has {', '.join(sorted(preds['method'].unique()))}.")
+        raise SteervisError(f"{run} has no predictions of {method!r}: it has "
+                            f"{', '.join(sorted(preds['method'].unique()))}.")
     return {"run": str(run), "method": method, "class_tags": int(n), **follow_class_tags(chosen, int(n))}

@@ -73,7 +73,8 @@ class EvaluateConfig:
 
     def __post_init__(self) -> None:
         if not self.methods:  # `--methods ''` must not quietly mean "every method" or "nothing"
-            raise SteervisError("methods is empty: name at least one method (`steervis evaluate --list-methods`).")
+            raise SteervisError("methods is empty: name at least one method (`steervis evaluate "
+                                "--list-methods`).")
         check_run_name(self.name)
         if isinstance(self.describe, dict):  # EvaluateConfig(describe={"matcher": ...}) from Python
             self.describe = from_dict(DescribeConfig, self.describe, where="describe.")

@@ -1,11 +1,11 @@
 """Is one method better than another on the same images? Paired differences from a finished run.
 
-For two methods of one ``steervis evaluate`` run folder, per held-out domain: accuracy of ``a`` minus ``b`` on the
-same images with a paired bootstrap interval; and the same for the DG mean (the mean over domains of the
+For two methods of one ``steervis evaluate`` run folder, per held-out domain: accuracy of ``a`` minus ``b`` on
+the same images with a paired bootstrap interval; and the same for the DG mean (the mean over domains of the
 per-domain differences, every domain resampled on its own, as the mean's accuracy interval is).
 
-Images are paired by content (their sha256 in ``predictions.parquet``), not by path: two runs may read the same
-path from folders holding other bytes, and then no difference between them is a paired one.
+Images are paired by content (their sha256 in ``predictions.parquet``), not by path: two runs may read the
+same path from folders holding other bytes, and then no difference between them is a paired one.
 
 >>> import pandas as pd
 >>> preds = pd.DataFrame({"method": ["a"] * 4 + ["b"] * 4, "domain": ["x", "x", "y", "y"] * 2,
@@ -34,7 +34,8 @@ def points(values: tuple[float, float, float]) -> list[float]:
 
 
 def paired_differences(preds: pd.DataFrame, a: str, b: str) -> dict[str, Any]:
-    """``a`` minus ``b`` per domain and for the mean over domains, each ``[difference, low, high]`` in points."""
+    """``a`` minus ``b`` per domain and for the mean over domains, each ``[difference, low, high]`` in
+    points."""
     sides = [_side(preds, name) for name in (a, b)]
     _check_same_images(sides[0], sides[1], a, b)
     both = sides[0].merge(sides[1], on=KEY, suffixes=("_a", "_b"), validate="one_to_one")
@@ -44,8 +45,8 @@ def paired_differences(preds: pd.DataFrame, a: str, b: str) -> dict[str, Any]:
     both = both.sort_values(order, ignore_index=True)
     relabelled = int((both["class_a"] != both["class_b"]).sum())
     if relabelled:
-        raise SteervisError(f"{a} and {b} were tested on the same images, but {relabelled} of them are labelled "
-                            "differently in the two: a paired difference needs the same labels too.")
+        raise SteervisError(f"{a} and {b} were tested on the same images, but {relabelled} of them are "
+                            "labelled differently in the two: a paired difference needs the same labels too.")
     domains = {str(d): group for d, group in both.groupby("domain", sort=True)}
     diffs = {d: (g["right_a"] - g["right_b"]).to_numpy() for d, g in domains.items()}
     return {
@@ -61,17 +62,19 @@ def _side(preds: pd.DataFrame, name: str) -> pd.DataFrame:
     """One method's rows keyed by image content: ``domain``, ``sha256``, ``copy``, ``class``, ``right``."""
     chosen = preds[preds["method"] == name]
     if chosen.empty:
-        raise SteervisError(f"No predictions of {name!r}: the run has {', '.join(sorted(preds['method'].unique()))}.")
+        raise SteervisError(f"No predictions of {name!r}: the run has "
+                            f"{', '.join(sorted(preds['method'].unique()))}.")
     chosen = chosen.assign(right=(chosen["pred"] == chosen["class"]).astype(float))
-    # The same bytes twice in one domain (a copied file) are two test images: numbered in class order, they pair
-    # with the other run's copies whatever their paths.
+    # The same bytes twice in one domain (a copied file) are two test images: numbered in class order, they
+    # pair with the other run's copies whatever their paths.
     chosen = chosen.sort_values(["domain", "sha256", "class"], kind="stable")
     chosen = chosen.assign(copy=chosen.groupby(["domain", "sha256"]).cumcount())
     return chosen[[*KEY, *(["path"] if "path" in chosen else []), "class", "right"]]
 
 
 def _check_same_images(first: pd.DataFrame, second: pd.DataFrame, a: str, b: str) -> None:
-    """Refuse sides tested on different images (by content, per domain): their difference is not a paired one."""
+    """Refuse sides tested on different images (by content, per domain): their difference is not a paired
+    one."""
     ones, others = set(first[KEY].itertuples(index=False)), set(second[KEY].itertuples(index=False))
     only_a, only_b = len(ones - others), len(others - ones)
     if only_a or only_b:
@@ -82,42 +85,47 @@ def _check_same_images(first: pd.DataFrame, second: pd.DataFrame, a: str, b: str
 
 
 def run_predictions(run: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """The predictions of a finished ``steervis evaluate`` run folder (what the ``--opt run=DIR`` benches read)."""
+    """The predictions of a finished ``steervis evaluate`` run folder (what the ``--opt run=DIR`` benches
+    read)."""
     from steervis.outputs import require_finished
 
     path = Path(run) / "predictions.parquet"
     if run and Path(run).is_dir():
         require_finished(run)  # a run killed before it published: its folder holds parts, not predictions
     if not run or not path.is_file():
-        raise SteervisError(f"--opt run=DIR must name a finished `steervis evaluate` run folder ({path} is missing).")
+        raise SteervisError(f"--opt run=DIR must name a finished `steervis evaluate` run folder ({path} is "
+                            "missing).")
     if columns is not None and "sha256" in columns:
         import pyarrow.parquet as pq
 
         if "sha256" not in pq.read_schema(path).names:
             raise SteervisError(f"{path} was written before runs recorded each image's sha256, so its images "
-                                "cannot be paired by content: rerun the same `steervis evaluate` command (its "
-                                "finished parts are reused) to rewrite it.")
+                                "cannot be paired by content: rerun the same `steervis evaluate` command "
+                                "(its finished parts are reused) to rewrite it.")
     frame = pd.read_parquet(path, columns=columns)
     if columns is not None and "sha256" in columns and frame["sha256"].isna().any():
-        raise SteervisError(f"{path} lacks the sha256 of {int(frame['sha256'].isna().sum())} predictions: rerun "
-                            "the same `steervis evaluate` command to rewrite it.")
+        raise SteervisError(f"{path} lacks the sha256 of {int(frame['sha256'].isna().sum())} predictions: "
+                            "rerun the same `steervis evaluate` command to rewrite it.")
     return frame
 
 
 def bench_paired(run: str = "", a: str = "", b: str = "") -> dict[str, Any]:
     """``steervis bench paired --opt run=runs/full --opt a=METHOD --opt b=OTHER[,OTHER...]``: ``a`` minus each
     ``b`` on the same images of a finished run, per held-out domain and for the DG mean, with 95 % intervals.
-    ``run=DIR,DIR...`` pairs methods of several runs on the same data (an ablation run against the full one)."""
+    ``run=DIR,DIR...`` pairs methods of several runs on the same data (an ablation run against the full
+    one)."""
     others = [o.strip() for o in b.split(",") if o.strip()] if isinstance(b, str) else [str(o) for o in b]
     if not a or not others:
-        raise SteervisError("Name the two sides: --opt a=METHOD --opt b=OTHER (several OTHERs comma-separated).")
+        raise SteervisError("Name the two sides: --opt a=METHOD --opt b=OTHER (several OTHERs "
+                            "comma-separated).")
     preds = runs_predictions(run, columns=["method", "domain", "sha256", "class", "pred"])
     return {"run": str(run), "pairs": [paired_differences(preds, a, other) for other in others],
             "bootstrap": "paired; the mean resamples each domain's images on their own", "level": 0.95}
 
 
 def runs_predictions(runs: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """The predictions of one or more run folders (``DIR,DIR...``); a method may come from only one of them."""
+    """The predictions of one or more run folders (``DIR,DIR...``); a method may come from only one of
+    them."""
     folders = [r.strip() for r in str(runs).split(",") if r.strip()] or [""]
     frames = [run_predictions(folder, columns) for folder in folders]
     seen: dict[str, str] = {}

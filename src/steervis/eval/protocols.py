@@ -36,7 +36,8 @@ def _check_domains(frame: pd.DataFrame, wanted: list[str]) -> None:
     present = set(frame["domain"])
     absent = [d for d in wanted if d not in present]
     if absent:
-        raise SteervisError(f"Domain(s) with no images: {', '.join(absent)}. Present: {', '.join(sorted(present))}.")
+        raise SteervisError(f"Domain(s) with no images: {', '.join(absent)}. Present: "
+                            f"{', '.join(sorted(present))}.")
 
 
 def dg_splits(frame: pd.DataFrame, held_out: list[str] | None = None) -> list[Split]:
@@ -47,7 +48,8 @@ def dg_splits(frame: pd.DataFrame, held_out: list[str] | None = None) -> list[Sp
     held_out = list(held_out or domains)
     _check_domains(frame, held_out)
     return [
-        Split(d, frame[frame["domain"] != d].reset_index(drop=True), frame[frame["domain"] == d].reset_index(drop=True))
+        Split(d, frame[frame["domain"] != d].reset_index(drop=True),
+              frame[frame["domain"] == d].reset_index(drop=True))
         for d in held_out
     ]
 
@@ -55,7 +57,8 @@ def dg_splits(frame: pd.DataFrame, held_out: list[str] | None = None) -> list[Sp
 def uda_splits(frame: pd.DataFrame, source: list[str], targets: list[str]) -> list[Split]:
     """Labelled source domains → each unlabelled target domain (its labels are kept only for scoring)."""
     if not source or not targets:
-        raise SteervisError("UDA needs source domains and at least one target domain (uda.source, uda.targets).")
+        raise SteervisError("UDA needs source domains and at least one target domain (uda.source, "
+                            "uda.targets).")
     _check_domains(frame, [*source, *targets])
     if set(source) & set(targets):
         raise SteervisError("A UDA target domain cannot also be a source domain.")
@@ -65,16 +68,18 @@ def uda_splits(frame: pd.DataFrame, source: list[str], targets: list[str]) -> li
 
 
 def check_splits(splits: list[Split]) -> list[Split]:
-    """Every split trains on at least two classes (one class is nothing to learn, and a scikit-learn traceback)
-    and never on one of its test images (the same bytes in a training domain, e.g. through a copied folder)."""
+    """Every split trains on at least two classes (one class is nothing to learn, and a scikit-learn
+    traceback) and never on one of its test images (the same bytes in a training domain, e.g. through a copied
+    folder)."""
     for split in splits:
         train_classes = sorted(split.train["class"].unique())
         if len(train_classes) < 2:
             domains = ", ".join(sorted(split.train["domain"].unique())) or "none"
             raise SteervisError(
                 f"Split {split.name!r}: the training domains ({domains}) hold "
-                f"{'one class, ' + repr(train_classes[0]) if train_classes else 'no images'}; training needs at "
-                "least two classes. Hold out another domain, or add class folders to the training domains.")
+                f"{'one class, ' + repr(train_classes[0]) if train_classes else 'no images'}; training needs "
+                "at least two classes. Hold out another domain, or add class folders to the training "
+                "domains.")
         check_no_leak(split)
     return splits
 
@@ -90,8 +95,8 @@ def check_no_leak(split: Split) -> None:
     train = split.train[split.train["sha256"] == test["sha256"]].iloc[0]
     raise SteervisError(
         f"Split {split.name!r} would test on {len(leaked)} image(s) it also trains on (the same bytes in a "
-        f"training domain), e.g. {_short(test['path'])} is also {_short(train['path'])}: remove the copies (or the "
-        "symlink that duplicates a folder) from one of the domains.")
+        f"training domain), e.g. {_short(test['path'])} is also {_short(train['path'])}: remove the copies "
+        "(or the symlink that duplicates a folder) from one of the domains.")
 
 
 def _short(path: str) -> str:
@@ -99,7 +104,8 @@ def _short(path: str) -> str:
     return "/".join(str(path).replace("\\", "/").split("/")[-3:])
 
 
-@PROTOCOLS.register("dg", help="leave one domain out: train on the others, test on each held-out domain", adapt=False)
+@PROTOCOLS.register("dg", help="leave one domain out: train on the others, test on each held-out domain",
+                    adapt=False)
 def dg(frame: pd.DataFrame, config: Any) -> list[Split]:
     return dg_splits(frame, config.held_out)
 

@@ -1,8 +1,9 @@
 """The rows of ``steervis bench reliability`` for results that were wrong without a word about the data.
 
 A paired difference between runs that saw other images, a run name that leads out of ``--out``, a symlinked
-folder that pulls images into training (from inside the dataset or from outside it), ``retrieve --out`` writing
-another format than its suffix names, and one damaged model card hiding the ``steervis models`` listing.
+folder that pulls images into training (from inside the dataset or from outside it), ``retrieve --out``
+writing another format than its suffix names, and one damaged model card hiding the ``steervis models``
+listing.
 """
 
 from __future__ import annotations
@@ -50,14 +51,17 @@ def _paired_other_images(ws: Workspace) -> Outcome:
     return outcome
 
 
-@case("input-run-name-escapes", "`steervis evaluate --set name=../../escaped` (a run name leading out of --out)")
+@case("input-run-name-escapes",
+      "`steervis evaluate --set name=../../escaped` (a run name leading out of --out)")
 def _run_name_escapes(ws: Workspace) -> Outcome:
     outside = ws.root / "name-escape"  # where ../../escaped would land: still inside the workspace
-    proc = ws.steervis(*_evaluate(ws, ws.toy(), outside / "a" / "runs", "zeroshot", "--set", "name=../../escaped"))
+    proc = ws.steervis(*_evaluate(ws, ws.toy(), outside / "a" / "runs", "zeroshot",
+                                  "--set", "name=../../escaped"))
     return refused(proc, absent=outside)
 
 
-@case("input-data-link-into-training", "`steervis evaluate` on a dataset whose photo/star folder is a symlink "
+@case("input-data-link-into-training",
+      "`steervis evaluate` on a dataset whose photo/star folder is a symlink "
       "to sketch/circle (held-out images in training, under the wrong label)")
 def _link_into_training(ws: Workspace) -> Outcome:
     data = ws.root / "toy-linked-inside"
@@ -107,7 +111,8 @@ def _retrieve_csv(ws: Workspace) -> Outcome:
                    else "NOT A READABLE CSV FILE" if proc.returncode == 0 else refused(proc).result)
 
 
-@case("input-retrieve-out-suffix", "`steervis retrieve --out pairs.txt` (a suffix that names no table format)")
+@case("input-retrieve-out-suffix",
+      "`steervis retrieve --out pairs.txt` (a suffix that names no table format)")
 def _retrieve_suffix(ws: Workspace) -> Outcome:
     out = ws.root / "retrieved.txt"
     return refused(ws.steervis("retrieve", "--classes", "circle", "--quiet", "--out", out), absent=out)
@@ -118,7 +123,8 @@ def _models_damaged_card(ws: Workspace) -> Outcome:
     sub = ws.fresh("models-damaged")
     react = sub.home / "models" / "react"
     for name, text in [("broken", "{not json"), ("good", json.dumps(
-            {"name": "react", "base": "conse", "pairs": 4, "losses": [0.5], "classes": ["a", "b"], "pool_hash": "p"}))]:
+            {"name": "react", "base": "conse", "pairs": 4, "losses": [0.5], "classes": ["a", "b"],
+             "pool_hash": "p"}))]:
         (react / name).mkdir(parents=True, exist_ok=True)
         (react / name / "card.json").write_text(text)
     proc = sub.steervis("models")
@@ -127,5 +133,6 @@ def _models_damaged_card(ws: Workspace) -> Outcome:
     listed = any(line.split()[:2] == ["good", "react"] for line in lines)
     ok = proc.returncode == 0 and "broken/card.json" in damaged and listed
     seen = f"(stdout) {damaged}".replace(str(sub.home), "$STEERVIS_HOME") if damaged else seen_line(proc)
-    return Outcome(seen, proc.returncode, "listed around it: the damaged entry named with its path and reason, "
+    return Outcome(seen, proc.returncode,
+                   "listed around it: the damaged entry named with its path and reason, "
                    "the rest listed" if ok else "THE LISTING BROKE OR HID THE DAMAGED ENTRY")

@@ -63,8 +63,8 @@ def _descriptions(ws: Workspace, out: Path) -> object:
 @case("kill-describe", "kill -9 `steervis describe` after its first stored batch", group="kill -9")
 def _kill_describe(ws: Workspace) -> Outcome:
     def args(w: Workspace) -> list:
-        return ["describe", "--data", w.toy(), "--quiet", "--preset", "describe-tiny", "--set", "batch_size=1",
-                "--out", w.root / "described"]
+        return ["describe", "--data", w.toy(), "--quiet", "--preset", "describe-tiny",
+                "--set", "batch_size=1", "--out", w.root / "described"]
 
     sub, clean = ws.fresh("kill-describe"), ws.fresh("kill-describe-clean")
     killed, rerun = kill_at(sub, args(sub), lambda: any((sub.home / "descriptions").glob("*/part-*.parquet")))
@@ -87,7 +87,8 @@ def _kill_fit(ws: Workspace) -> Outcome:
     clean.steervis(*args(clean))
     weights = "adapter/adapter_model.safetensors"
     try:
-        a, b = load_file(str(sub.root / "adapter-k" / weights)), load_file(str(clean.root / "adapter-k" / weights))
+        a, b = (load_file(str(sub.root / "adapter-k" / weights)),
+                load_file(str(clean.root / "adapter-k" / weights)))
         equal = a.keys() == b.keys() and all(bool((a[k] == b[k]).all()) for k in a)
     except OSError:
         equal = False

@@ -1,4 +1,5 @@
-"""Rows of ``steervis bench reliability`` about what a verb writes: the user's folders, locks, stamps, the disk.
+"""Rows of ``steervis bench reliability`` about what a verb writes: the user's folders, locks, stamps, the
+disk.
 
 An output folder is never replaced unless steervis wrote it; a folder's results appear together or not at
 all; a second writer is refused in one sentence; a read-only or full disk is said in one sentence before any
@@ -26,7 +27,8 @@ def _fit(ws: Workspace, out: Path | str, *extra: object, data: Path | None = Non
 
 
 def _kept(path: Path) -> str:
-    return "the user's file kept" if path.exists() and path.read_text() == THESIS else "THE USER'S FILE WAS LOST"
+    return ("the user's file kept" if path.exists() and path.read_text() == THESIS
+            else "THE USER'S FILE WAS LOST")
 
 
 def _user_folder(ws: Workspace, name: str) -> Path:
@@ -36,7 +38,7 @@ def _user_folder(ws: Workspace, name: str) -> Path:
     return folder
 
 
-# ---- the user's folders ------------------------------------------------------------------------------------------
+# ---- the user's folders ------------------------------------------------------------------------------------
 @case("out-fit-user-folder", "`steervis fit --out DIR` where DIR holds the user's `thesis.txt`")
 def _fit_user_folder(ws: Workspace) -> Outcome:
     folder = _user_folder(ws, "mine-fit")
@@ -59,7 +61,8 @@ def _fit_into_data(ws: Workspace) -> Outcome:
     data = ws.toy("toy-into")
     before = sorted(data.rglob("*.png"))
     outcome = refused(ws.steervis(*_fit(ws, data, data=data)))
-    outcome.result += ", dataset intact" if sorted(data.rglob("*.png")) == before else ", THE DATASET WAS CHANGED"
+    outcome.result += (", dataset intact" if sorted(data.rglob("*.png")) == before
+                       else ", THE DATASET WAS CHANGED")
     return outcome
 
 
@@ -90,8 +93,8 @@ def _fit_again(ws: Workspace) -> Outcome:
 
 @case("out-rerun-user-notes", "`steervis evaluate` rerun after the user added `notes.md` to its run folder")
 def _rerun_user_notes(ws: Workspace) -> Outcome:
-    args = ["evaluate", "--data", ws.toy(), "--out", ws.root / "runs-notes", "--methods", "zeroshot", *TINY_EVALUATE,
-            "--set", "name=mine"]
+    args = ["evaluate", "--data", ws.toy(), "--out", ws.root / "runs-notes", "--methods", "zeroshot",
+            *TINY_EVALUATE, "--set", "name=mine"]
     ws.steervis(*args)
     notes = ws.root / "runs-notes" / "mine" / "notes.md"
     notes.write_text(THESIS)
@@ -111,9 +114,10 @@ def _toy_into_cache(ws: Workspace) -> Outcome:
     return outcome
 
 
-# ---- two writers, one output -------------------------------------------------------------------------------------
+# ---- two writers, one output -------------------------------------------------------------------------------
 def _race(ws: Workspace, first: list[object], second: list[object]) -> tuple[subprocess.Popen, object]:
-    """Start ``first``; once it holds its output's lock (it logs its first line), run ``second`` to the end."""
+    """Start ``first``; once it holds its output's lock (it logs its first line), run ``second`` to the
+    end."""
     proc = ws.start(*first)
     time.sleep(4)  # the first has parsed, checked and locked well before describing its images
     return proc, ws.steervis(*second)
@@ -127,17 +131,19 @@ def _race_fit(ws: Workspace) -> Outcome:
     proc.communicate()
     refused_second = second.returncode == 2 and "Another steervis process" in second.stderr
     card = json.loads((out / "card.json").read_text()) if (out / "card.json").exists() else None
-    result = ("the second refused in one sentence; the first's adapter complete" if refused_second and card and
-              proc.returncode == 0 else f"BOTH RAN OR AN ADAPTER IS MISSING (exits {proc.returncode}, "
-              f"{second.returncode})")
+    result = ("the second refused in one sentence; the first's adapter complete"
+              if refused_second and card and proc.returncode == 0
+              else f"BOTH RAN OR AN ADAPTER IS MISSING (exits {proc.returncode}, {second.returncode})")
     return Outcome(seen_line(second), second.returncode, result)
 
 
-@case("race-evaluate", "two `steervis evaluate` of one run name with different settings at once", group="concurrency")
+@case("race-evaluate", "two `steervis evaluate` of one run name with different settings at once",
+      group="concurrency")
 def _race_evaluate(ws: Workspace) -> Outcome:
     def args(per_class: int) -> list[object]:
-        return ["evaluate", "--data", ws.toy(), "--out", ws.root / "runs-race", "--methods", "zeroshot,linear-probe",
-                *TINY_EVALUATE, "--set", "name=same", "--set", f"max_per_class={per_class}"]
+        return ["evaluate", "--data", ws.toy(), "--out", ws.root / "runs-race",
+                "--methods", "zeroshot,linear-probe", *TINY_EVALUATE, "--set", "name=same",
+                "--set", f"max_per_class={per_class}"]
 
     proc, second = _race(ws, args(3), args(2))
     proc.communicate()
@@ -162,9 +168,9 @@ def _run_folder_verdict(run: Path) -> str:
     return f"one run's files ({which}): config, stamp and {n} predictions agree" if ok else "MIXED RUN FOLDER"
 
 
-# ---- kill -9 while publishing ------------------------------------------------------------------------------------
-@case("kill-evaluate-publish", "kill -9 `steervis evaluate` while it writes a run folder's results, then rerun",
-      group="kill -9")
+# ---- kill -9 while publishing ------------------------------------------------------------------------------
+@case("kill-evaluate-publish",
+      "kill -9 `steervis evaluate` while it writes a run folder's results, then rerun", group="kill -9")
 def _kill_publish(ws: Workspace) -> Outcome:
     from steervis.eval.reliability import kill_at
 
@@ -186,14 +192,16 @@ def _kill_publish(ws: Workspace) -> Outcome:
                    f"after the kill: {after_kill[0]}; after the rerun: {_run_folder_verdict(out / 'same')}")
 
 
-@case("kill-fit-training", "kill -9 `steervis fit` after its first training checkpoint, then rerun", group="kill -9")
+@case("kill-fit-training", "kill -9 `steervis fit` after its first training checkpoint, then rerun",
+      group="kill -9")
 def _kill_fit_training(ws: Workspace) -> Outcome:
     from safetensors.torch import load_file
 
     from steervis.eval.reliability import kill_at, resumed
 
     def args(w: Workspace) -> list[object]:
-        return [*_fit(w, w.root / "adapter-t"), "--set", "train.checkpoint_every=1", "--set", "train.epochs=4"]
+        return [*_fit(w, w.root / "adapter-t"), "--set", "train.checkpoint_every=1",
+                "--set", "train.epochs=4"]
 
     sub, clean = ws.fresh("kill-fit-training"), ws.fresh("kill-fit-training-clean")
     for w in (sub, clean):  # described first, so the kill lands in the training
@@ -222,7 +230,8 @@ def _kill_predict(ws: Workspace) -> Outcome:
     out = ws.root / "p-kill.csv"
     beside = out.with_name(out.name + ".config.yaml")
     ws.steervis("predict", "--adapter", ws.adapter, ws.toy() / "sketch", "--out", out)  # an earlier result
-    args = ["predict", "--adapter", ws.adapter, ws.toy() / "photo", "--out", out, "--set", "inference=generate"]
+    args = ["predict", "--adapter", ws.adapter, ws.toy() / "photo", "--out", out,
+            "--set", "inference=generate"]
     states: list[str] = []
 
     def look() -> None:
@@ -235,13 +244,15 @@ def _kill_predict(ws: Workspace) -> Outcome:
     header = beside.read_text().splitlines()[0] if beside.exists() else ""
     matches = out.exists() and hashlib.sha256(out.read_bytes()).hexdigest() in header
     return Outcome(("killed, rerun: " if killed else "") + seen_line(rerun), rerun.returncode,
-                   f"{state}; after the rerun the config names the predictions' sha256: {'yes' if matches else 'NO'}")
+                   f"{state}; after the rerun the config names the predictions' sha256: "
+                   f"{'yes' if matches else 'NO'}")
 
 
-# ---- the disk ----------------------------------------------------------------------------------------------------
+# ---- the disk ----------------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _mounted(folder: Path, options: str) -> Iterator[bool]:
-    """A small tmpfs at ``folder`` (root only): read-only or nearly full disks without touching the real one."""
+    """A small tmpfs at ``folder`` (root only): read-only or nearly full disks without touching the real
+    one."""
     folder.mkdir(parents=True, exist_ok=True)
     ok = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
                         capture_output=True).returncode == 0
@@ -257,8 +268,8 @@ def _readonly_out(ws: Workspace) -> Outcome:
     with _mounted(ws.root / "ro", "ro,size=1m") as ok:
         if not ok:
             return Outcome("", None, "skipped: mounting a test disk needs root")
-        return refused(ws.steervis("predict", "--adapter", ws.adapter, ws.toy() / "photo", "--out",
-                                   ws.root / "ro" / "p.csv"))
+        return refused(ws.steervis("predict", "--adapter", ws.adapter, ws.toy() / "photo",
+                                   "--out", ws.root / "ro" / "p.csv"))
 
 
 @case("disk-readonly-home", "a read-only STEERVIS_HOME")

@@ -1,9 +1,10 @@
 """The rows of ``steervis bench reliability`` for the knowledge pool and REACT.
 
-Bad input to ``steervis retrieve`` and ``steervis react customize`` (an empty class list, class words no pool text
-names, no pool built), and kill -9 during ``steervis data build pool`` and ``steervis react customize``. The pool
-rows use a toy pool (:func:`~steervis.data.synthetic.make_toy_pool`) in the workspace's cache; the pool build
-reads the registry packages the user's own cache already holds (linked, read-only) and is skipped when it has none.
+Bad input to ``steervis retrieve`` and ``steervis react customize`` (an empty class list, class words no pool
+text names, no pool built), and kill -9 during ``steervis data build pool`` and ``steervis react customize``.
+The pool rows use a toy pool (:func:`~steervis.data.synthetic.make_toy_pool`) in the workspace's cache; the
+pool build reads the registry packages the user's own cache already holds (linked, read-only) and is skipped
+when it has none.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 from steervis.eval.reliability import Outcome, Workspace, case, kill_at, refused, resumed, seen_line
 
 # The packages `steervis data build pool` unpacks, under STEERVIS_HOME/downloads/unpacked.
-POOL_TREES = ("fonts-symbola", "npm-openmoji", "openclipart-png", "openclipart-svg", "tuxpaint-stamps-default")
+POOL_TREES = ("fonts-symbola", "npm-openmoji", "openclipart-png", "openclipart-svg",
+              "tuxpaint-stamps-default")
 TINY_REACT = ["--base", "tiny-clip", "--k", "4", "--quiet"]
 
 
@@ -36,28 +38,32 @@ def same_tensors(a: Path, b: Path) -> bool:
         return False
     for name in names:
         x, y = load_file(str(a / name)), load_file(str(b / name))
-        if x.keys() != y.keys() or not all(x[k].shape == y[k].shape and bool((x[k] == y[k]).all()) for k in x):
+        if x.keys() != y.keys() or not all(x[k].shape == y[k].shape and bool((x[k] == y[k]).all())
+                                           for k in x):
             return False
     return True
 
 
-# ---- bad input: one sentence, exit 2 ------------------------------------------------------------------------
+# ---- bad input: one sentence, exit 2 -----------------------------------------------------------------------
 def _bad_classes(verb: list[str], slug: str) -> None:
     shown = " ".join(verb)
 
     @case(f"input-{slug}-empty-classes", f"`steervis {shown} --classes ','` (an empty class list)")
     def empty(ws: Workspace) -> Outcome:
         toy_pool(ws)
-        return refused(ws.steervis(*verb, "--classes", ",", *(TINY_REACT if verb[0] == "react" else ["--quiet"])))
+        return refused(ws.steervis(*verb, "--classes", ",",
+                                   *(TINY_REACT if verb[0] == "react" else ["--quiet"])))
 
-    @case(f"input-{slug}-unknown-classes", f"`steervis {shown} --classes xyzzy,qwfp` (words no pool text names)")
+    @case(f"input-{slug}-unknown-classes",
+          f"`steervis {shown} --classes xyzzy,qwfp` (words no pool text names)")
     def unknown(ws: Workspace) -> Outcome:
         toy_pool(ws)
         args = TINY_REACT if verb[0] == "react" else ["--quiet"]
         outcome = refused(ws.steervis(*verb, "--classes", "xyzzy,qwfp", *args))
         if verb[0] == "react":
             made = list((ws.home / "models" / "react").glob("*/card.json"))
-            outcome.result += ", no model trained" if not made else ", BUT A MODEL WAS TRAINED ON UNRELATED PAIRS"
+            outcome.result += (", no model trained" if not made
+                               else ", BUT A MODEL WAS TRAINED ON UNRELATED PAIRS")
         return outcome
 
     @case(f"input-{slug}-no-pool", f"`steervis {shown} --classes circle` before any pool is built")
@@ -71,26 +77,30 @@ _bad_classes(["retrieve"], "retrieve")
 _bad_classes(["react", "customize"], "react")
 
 
-@case("input-retrieve-some-unknown", "`steervis retrieve --classes circle,xyzzy` (one word no pool text names)")
+@case("input-retrieve-some-unknown",
+      "`steervis retrieve --classes circle,xyzzy` (one word no pool text names)")
 def _some_unknown(ws: Workspace) -> Outcome:
     toy_pool(ws)
     out = ws.root / "retrieved-some.parquet"
     proc = ws.steervis("retrieve", "--classes", "circle,xyzzy", "--k", "3", "--quiet", "--out", out)
     warned = "xyzzy" in proc.stderr and proc.returncode == 0
     # retrieve's default matcher is ConSE (embedded packages); a cache without it says so in one sentence.
-    return Outcome(seen_line(proc), proc.returncode, "a warning names xyzzy; pairs retrieved for both" if warned
+    return Outcome(seen_line(proc), proc.returncode,
+                   "a warning names xyzzy; pairs retrieved for both" if warned
                    else refused(proc).result)
 
 
 # ---- kill -9 and rerun ----------------------------------------------------------------------------------
 def link_pool_packages(ws: Workspace) -> bool:
-    """Link the user's unpacked pool packages and copy minidomains into ``ws`` (nothing of theirs is written)."""
+    """Link the user's unpacked pool packages and copy minidomains into ``ws`` (nothing of theirs is
+    written)."""
     from steervis.paths import steervis_home
 
     user = steervis_home()  # this process's cache: the user's, not the workspace's
     trees = user / "downloads" / "unpacked"
     minidomains = user / "data" / "minidomains"
-    if not all((trees / t / ".complete").exists() for t in POOL_TREES) or not (minidomains / "manifest.parquet").exists():
+    if (not all((trees / t / ".complete").exists() for t in POOL_TREES)
+            or not (minidomains / "manifest.parquet").exists()):
         return False
     (ws.home / "downloads" / "unpacked").mkdir(parents=True, exist_ok=True)
     for tree in POOL_TREES:  # complete trees are only read (fetch returns them at once)
@@ -107,7 +117,8 @@ def link_pool_packages(ws: Workspace) -> bool:
 def _kill_pool_build(ws: Workspace) -> Outcome:
     sub, clean = ws.fresh("kill-pool"), ws.fresh("kill-pool-clean")
     if not (link_pool_packages(sub) and link_pool_packages(clean)):
-        return Outcome("", None, "SKIPPED: the pool's packages are not in this cache (run `steervis data build "
+        return Outcome("", None,
+                       "SKIPPED: the pool's packages are not in this cache (run `steervis data build "
                        "pool` once)")
     args = ["data", "build", "pool", "--max-items", "120"]
     data = sub.home / "data"
@@ -149,5 +160,6 @@ def _kill_react(ws: Workspace) -> Outcome:
 
     a, b = model(sub), model(clean)
     equal = rerun.returncode == 0 and a is not None and b is not None and same_tensors(a, b) and (
-        json.loads((a / "card.json").read_text())["losses"] == json.loads((b / "card.json").read_text())["losses"])
+        json.loads((a / "card.json").read_text())["losses"]
+        == json.loads((b / "card.json").read_text())["losses"])
     return resumed(killed, rerun, equal, "weights and losses")

@@ -1,8 +1,8 @@
 """A row of ``steervis bench reliability`` for a hostile trainer checkpoint.
 
-A pickle whose unpickling runs a shell command is planted where ``steervis vlm train --stage 1`` (tiny-llama, the
-toy pool) looks for its resumable state, under both the name older versions used (``trainer-state.pt``) and the
-current one; the run must never unpickle it: no marker file, and a model trained from step 0.
+A pickle whose unpickling runs a shell command is planted where ``steervis vlm train --stage 1`` (tiny-llama,
+the toy pool) looks for its resumable state, under both the name older versions used (``trainer-state.pt``)
+and the current one; the run must never unpickle it: no marker file, and a model trained from step 0.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from steervis.eval.reliability_cases_vlm import TRAIN, trained_line
 
 
 class _Planted:
-    """Unpickled, it runs ``touch <marker>``; the pickle names only ``os.system``, so any process would run it."""
+    """Unpickled, it runs ``touch <marker>``; the pickle names only ``os.system``, so any process would run
+    it."""
 
     def __init__(self, marker: Path):
         self.marker = str(marker)
@@ -28,7 +29,8 @@ class _Planted:
 
 
 def plant_pickles(folder: Path, marker: Path) -> list[Path]:
-    """The payload under every name the trainer's checkpoint has had: a torch.save file and raw pickle bytes."""
+    """The payload under every name the trainer's checkpoint has had: a torch.save file and raw pickle
+    bytes."""
     import torch
 
     from steervis.lm.train import CHECKPOINT_FILE, LEGACY_CHECKPOINT
@@ -40,7 +42,8 @@ def plant_pickles(folder: Path, marker: Path) -> list[Path]:
     return [legacy, current]
 
 
-@case("damaged-ckpt-pickle-vlm-train", "a pickle planted as `vlm train`'s trainer state (`trainer-state.pt` and "
+@case("damaged-ckpt-pickle-vlm-train",
+      "a pickle planted as `vlm train`'s trainer state (`trainer-state.pt` and "
       "`trainer-state.json` in `<out>.checkpoint`), then `steervis vlm train --stage 1` (tiny-llama)",
       group="damaged cache")
 def _planted_pickle(ws: Workspace) -> Outcome:

@@ -1,9 +1,9 @@
 """The rows of ``steervis bench reliability`` for steervis' LLaVA.
 
 Bad input to ``steervis chat`` and ``steervis caption`` (no image, a missing file, a non-image, an over-long
-prompt) on ``tiny-llava`` (random weights), and kill -9 during ``steervis vlm train --stage 1`` and ``--stage 2``
-on ``tiny-llama`` with the embedded efficientnet-lite0 tower, trained on the toy pool, then the same command
-again: the saved projector (and LoRA adapter) must equal an uninterrupted run's, bit for bit.
+prompt) on ``tiny-llava`` (random weights), and kill -9 during ``steervis vlm train --stage 1`` and
+``--stage 2`` on ``tiny-llama`` with the embedded efficientnet-lite0 tower, trained on the toy pool, then the
+same command again: the saved projector (and LoRA adapter) must equal an uninterrupted run's, bit for bit.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from steervis.eval.reliability_cases_react import same_tensors, toy_pool
 
 TINY_LLAVA = ["--model", "tiny-llava"]
 # 18 toy-pool conversations, batches of 2: 9 steps an epoch, a checkpoint every 3 steps; a few seconds in all.
-TRAIN = ["--lm", "tiny-llama", "--quiet", "--threads", "1", "--set", "pool_items=18", "--set", "describe_items=6",
-         "--set", "vqa_images=0", "--set", "batch_size=2", "--set", "epochs=6", "--set", "checkpoint_every=3"]
+TRAIN = ["--lm", "tiny-llama", "--quiet", "--threads", "1", "--set", "pool_items=18",
+         "--set", "describe_items=6", "--set", "vqa_images=0", "--set", "batch_size=2", "--set", "epochs=6",
+         "--set", "checkpoint_every=3"]
 
 
 def _red(ws: Workspace) -> Path:
@@ -100,7 +101,8 @@ def _kill_stage(ws: Workspace, stage: int) -> Outcome:
         if stage == 2:  # stage 2 starts from a stage-1 model, trained here without interruption
             done = w.steervis(*_stage1(w, "s1-init"))
             if done.returncode != 0:
-                return Outcome(seen_line(done), done.returncode, "CASE ERROR: the stage-1 model was not trained")
+                return Outcome(seen_line(done), done.returncode,
+                               "CASE ERROR: the stage-1 model was not trained")
     from steervis.lm.train import CHECKPOINT_FILE
 
     checkpoint = sub.root / f"{out}.checkpoint" / CHECKPOINT_FILE  # written atomically every 3 steps
@@ -116,7 +118,8 @@ def _kill_stage(ws: Workspace, stage: int) -> Outcome:
 
 
 def trained_line(stdout: str) -> str:
-    """What ``steervis vlm train`` printed (a JSON summary), as one line: where it resumed, steps, where it saved.
+    """What ``steervis vlm train`` printed (a JSON summary), as one line: where it resumed, steps, where it
+    saved.
 
     >>> trained_line('{"stage": 1, "out": "/x/s1", "resumed_from": 6, "steps": 54}')
     '(stdout) stage 1 resumed at step 6, ran to step 54, saved to /x/s1'
@@ -139,7 +142,8 @@ def _kill_stage1(ws: Workspace) -> Outcome:
     return _kill_stage(ws, 1)
 
 
-@case("kill-vlm-stage2", "kill -9 `steervis vlm train --stage 2` (tiny-llama + LoRA) after its first checkpoint",
+@case("kill-vlm-stage2",
+      "kill -9 `steervis vlm train --stage 2` (tiny-llama + LoRA) after its first checkpoint",
       group="kill -9")
 def _kill_stage2(ws: Workspace) -> Outcome:
     return _kill_stage(ws, 2)

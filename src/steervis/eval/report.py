@@ -24,12 +24,14 @@ STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}.best{font-weight:bold;background:#e8f5e9}
-.gallery{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #ddd;padding:8px;width:260px;font-size:12px}
+.gallery{display:flex;flex-wrap:wrap;gap:12px}\
+.card{border:1px solid #ddd;padding:8px;width:260px;font-size:12px}
 .card img{width:96px;height:96px;object-fit:contain;background:#fff}pre{white-space:pre-wrap;font-size:11px;
 max-height:160px;overflow:auto;background:#f7f7f7;padding:4px}.bad{color:#b71c1c}.good{color:#1b5e20}
 """
 
-# After load, record what the browser actually decoded, so a headless render can check the page (screenshot.py).
+# After load, record what the browser actually decoded, so a headless render can check the page
+# (screenshot.py).
 RENDER_CHECK = """window.addEventListener('load', () => {
   const imgs = [...document.images];
   document.body.dataset.chartWidth = document.getElementById('chart').naturalWidth;
@@ -143,12 +145,14 @@ def runs_html(runs: dict[str, dict[str, Any]]) -> str:
         for name, entry in entries:
             speed = entry.get("images_per_s")
             rows.append(f"<tr><td>{html.escape(name)}</td><td>{entry.get('fit_s', '')}</td>"
-                        f"<td>{entry.get('predict_s', '')}</td><td>{'' if speed is None else speed}</td></tr>")
+                        f"<td>{entry.get('predict_s', '')}</td>"
+                        f"<td>{'' if speed is None else speed}</td></tr>")
         if info.get("rounds"):
             curves[key] = info["rounds"]
         for r in info.get("rounds", []):
             stop = " (stopped: settled)" if r.get("stopped_early") else ""
-            rounds.append(f"<tr><td>{html.escape(key)}</td><td>{r['round']}{stop}</td><td>{r.get('pseudo', '')}</td>"
+            rounds.append(f"<tr><td>{html.escape(key)}</td><td>{r['round']}{stop}</td>"
+                          f"<td>{r.get('pseudo', '')}</td>"
                           f"<td>{_pct(r.get('changed'))}</td><td>{r.get('classes_covered', '')}</td>"
                           f"<td>{_pct(r.get('pseudo_accuracy'))}</td><td>{_pct(r.get('pseudo_recall'))}</td>"
                           f"<td>{_pct(r.get('target_accuracy'))}</td></tr>")
@@ -198,7 +202,8 @@ def write_report(run_dir: Path, preds: pd.DataFrame, table: pd.DataFrame, classe
         sub = preds[preds["method"] == method]
         cfig = confusion_chart(confusion(sub, classes), classes, f"{method}: confusion over all splits")
         sections.append(
-            f"<section class='method' data-method='{html.escape(str(method))}'><h2>{html.escape(str(method))}</h2>"
+            f"<section class='method' data-method='{html.escape(str(method))}'>"
+            f"<h2>{html.escape(str(method))}</h2>"
             f"<img class='confusion' alt='confusion matrix {html.escape(str(method))}' "
             f"src='data:image/png;base64,{png_base64(cfig)}'>"
             f"<h3>Most confident mistakes</h3>{gallery_html(preds, method, gallery)}</section>"

@@ -28,10 +28,12 @@ def find_chromium() -> str | None:
 
 def render_report(report: str | Path, screenshot: str | Path | None = None, width: int = 1280,
                   height: int = 2400) -> dict[str, int]:
-    """Render ``report`` headless; return what the page recorded after load (chart size, broken images, rows)."""
+    """Render ``report`` headless; return what the page recorded after load (chart size, broken images,
+    rows)."""
     browser = find_chromium()
     if browser is None:
-        raise SteervisError("Chromium is not installed: `apt-get install chromium` (Debian) to render reports.")
+        raise SteervisError("Chromium is not installed: `apt-get install chromium` (Debian) to render "
+                            "reports.")
     url = Path(report).resolve().as_uri()
     with tempfile.TemporaryDirectory() as profile:
         base = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"]

@@ -8,7 +8,8 @@ so 0 = same words, 1 = no word in common) between its distribution and the poole
 >>> import pandas as pd
 >>> from steervis.vllavo.describe.description import Description
 >>> frame = pd.DataFrame({"domain": ["photo", "photo", "sketch"]})
->>> descs = [Description(tags=[("dog", 1.0)]), Description(tags=[("dog", 1.0)]), Description(tags=[("hook", 1.0)])]
+>>> descs = [Description(tags=[("dog", 1.0)]), Description(tags=[("dog", 1.0)]),
+...          Description(tags=[("hook", 1.0)])]
 >>> top_items(frame, descs, "tags", k=1)["sketch"]
 [('hook', 1)]
 >>> round(held_out_divergence(frame, descs, "tags")["sketch"], 3)
@@ -102,7 +103,8 @@ def text_shift(frame: pd.DataFrame, descriptions: list[Any], k: int = 8) -> dict
 
 
 def plot_text_shift(shift: dict[str, Any], path: str | Path, title: str = "") -> Path:
-    """Bars per domain: JS divergence to the other domains and the class-naming rate, one panel per component."""
+    """Bars per domain: JS divergence to the other domains and the class-naming rate, one panel per
+    component."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display on servers and CI
@@ -113,7 +115,8 @@ def plot_text_shift(shift: dict[str, Any], path: str | Path, title: str = "") ->
     for ax, component in zip(axes[0], components, strict=True):
         domains = list(shift[component]["js_to_other_domains"])
         x = np.arange(len(domains))
-        ax.bar(x - 0.2, [shift[component]["js_to_other_domains"][d] for d in domains], 0.4, label="JS to other domains")
+        ax.bar(x - 0.2, [shift[component]["js_to_other_domains"][d] for d in domains], 0.4,
+               label="JS to other domains")
         ax.bar(x + 0.2, [shift[component]["names_class"][d] for d in domains], 0.4, label="names its class")
         ax.set_xticks(x, domains)
         ax.set_ylim(0, 1)
@@ -147,7 +150,8 @@ def run_accuracy(run: str | Path, method: str) -> dict[str, float]:
     accuracy = json.loads(path.read_text())["accuracy"]
     if method not in accuracy:
         raise SteervisError(f"{run} has no method {method!r}: it has {', '.join(accuracy)}.")
-    return {d: 100 * float(v) for d, v in accuracy[method].items() if d != "mean"}  # metrics.json holds fractions
+    # metrics.json holds fractions
+    return {d: 100 * float(v) for d, v in accuracy[method].items() if d != "mean"}
 
 
 def shift_vs_accuracy(shift: dict[str, Any], accuracy: dict[str, float]) -> dict[str, Any]:
@@ -173,7 +177,8 @@ def shift_vs_accuracy(shift: dict[str, Any], accuracy: dict[str, float]) -> dict
 
 
 def plot_shift_vs_accuracy(relation: dict[str, Any], path: str | Path, title: str = "") -> Path:
-    """Scatter per component: JS divergence of a held-out domain's words (x) against the accuracy on it (y)."""
+    """Scatter per component: JS divergence of a held-out domain's words (x) against the accuracy on it
+    (y)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -204,12 +209,13 @@ def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: s
     folder = load_folder(data or minidomains_root())
     frame = folder.frame
     context = MethodContext(describe=describe)
-    context.describe = resolve_task_names(context.describe, folder.classes)  # class tags, react: these classes
+    # class tags, react: these classes
+    context.describe = resolve_task_names(context.describe, folder.classes)
     descriptions = context.descriptions(frame)
     shift = text_shift(frame, descriptions, k)
     used = {key: getattr(context.describe, key)
-            for key in ("matcher", "tagger", "class_tags", "class_prompts", "pool_captions", "pool_caption_style",
-                        "captioner")}
+            for key in ("matcher", "tagger", "class_tags", "class_prompts", "pool_captions",
+                        "pool_caption_style", "captioner")}
     relation = shift_vs_accuracy(shift, run_accuracy(run, method)) if run else None
     if plot:
         plot_text_shift(shift, plot, title=used["matcher"])

@@ -28,7 +28,8 @@ def pick_per_domain(frame: pd.DataFrame, per_domain: int, seed: int) -> pd.DataF
     return pd.concat(parts).reset_index(drop=True) if parts else frame.iloc[:0]
 
 
-def captions_page(chosen: pd.DataFrame, captions: list[list[str]], rates: dict[str, float], model: str) -> str:
+def captions_page(chosen: pd.DataFrame, captions: list[list[str]], rates: dict[str, float],
+                  model: str) -> str:
     """A self-contained HTML page: the naming rate per domain, then every image with its captions."""
     from steervis.eval.report import STYLE, thumbnail_base64
 
@@ -38,10 +39,11 @@ def captions_page(chosen: pd.DataFrame, captions: list[list[str]], rates: dict[s
     for row, caps in zip(chosen.itertuples(index=False), captions, strict=True):
         said = "".join(f"<li>{html.escape(c) or '<i>(empty)</i>'}</li>" for c in caps)
         cards.append(f"<div class='card'><img alt='{html.escape(row.path)}' src='data:image/png;base64,"
-                     f"{thumbnail_base64(row.path)}'><div><b>{html.escape(str(row[chosen.columns.get_loc('class')]))}"
+                     f"{thumbnail_base64(row.path)}'><div>"
+                     f"<b>{html.escape(str(row[chosen.columns.get_loc('class')]))}"
                      f"</b> · {html.escape(row.domain)}</div><ul>{said}</ul></div>")
-    body = (f"<h1>Captions by {html.escape(model)}</h1><p>{len(chosen)} images. A caption names the class when "
-            f"the class name or its plural appears as whole words (_ and - read as spaces).</p>"
+    body = (f"<h1>Captions by {html.escape(model)}</h1><p>{len(chosen)} images. A caption names the class "
+            f"when the class name or its plural appears as whole words (_ and - read as spaces).</p>"
             f"<table id='naming'><tr><th>names the class %"
             f"</th>{head}</tr><tr><td>{html.escape(model)}</td>{cells}</tr></table>"
             f"<div class='gallery'>{''.join(cards)}</div>")

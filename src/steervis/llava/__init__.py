@@ -12,9 +12,11 @@ from steervis.lazy import lazy_exports
 from steervis.llava.tower import TOWERS
 
 TOWERS.register("efficientnet-lite0", "steervis.llava.tower:EfficientNetTower",
-                help="embedded efficientnet-lite0: its last MBConv block (blocks, default) or conv_head (head)")
+                help="embedded efficientnet-lite0: its last MBConv block (blocks, default) or conv_head "
+                "(head)")
 TOWERS.register("clip", "steervis.llava.clip_tower:CLIPTower",
-                help="clip:<hub id or tiny-clip>: a transformers CLIP vision tower, penultimate layer (LLaVA)")
+                help="clip:<hub id or tiny-clip>: a transformers CLIP vision tower, penultimate layer "
+                "(LLaVA)")
 TOWERS.register("timm", "steervis.llava.timm_tower:TimmTower",
                 help="timm:<model name>: the last feature map of a timm model (timm needs torchvision)")
 

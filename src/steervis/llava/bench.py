@@ -21,7 +21,8 @@ from typing import Any
 def bench_score_images(label_spaces: dict[str, list[str]], images: Sequence[Any], model: str = "stage2",
                        prompts: int = 8, batch_size: int = 8, threads: int | None = None,
                        listed: bool = True) -> dict[str, Any]:
-    """Seconds per image prompt of strategies a-d for each named label space, and the largest score difference.
+    """Seconds per image prompt of strategies a-d for each named label space, and the largest score
+    difference.
 
     Args:
         label_spaces: Name → class names.

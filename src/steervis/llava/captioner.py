@@ -19,8 +19,8 @@ from typing import Any
 
 
 class LlavaCaptioner:
-    """Images → captions by a :class:`~steervis.llava.model.VLM` (``prompt`` is BLIP's text prefix, unused here:
-    the model's own caption template decides how it is asked)."""
+    """Images → captions by a :class:`~steervis.llava.model.VLM` (``prompt`` is BLIP's text prefix, unused
+    here: the model's own caption template decides how it is asked)."""
 
     def __init__(self, model: str | None = None, prompt: str = "", max_new_tokens: int = 30, seed: int = 0):
         from steervis.llava.model import open_vlm

@@ -1,11 +1,12 @@
-"""A CLIP vision tower for steervis' LLaVA: the penultimate layer's patch tokens, CLS dropped, as LLaVA reads them.
+"""A CLIP vision tower for steervis' LLaVA: the penultimate layer's patch tokens, CLS dropped, as LLaVA reads
+them.
 
-LLaVA feeds its projector CLIP ViT-L/14's second-to-last layer, patch tokens only (``hidden_states[-2][:, 1:]``):
-the last layer is shaped by the contrastive objective, the one before keeps more general, spatial detail. Here
-the patch tokens (24×24 for ``openai/clip-vit-large-patch14-336``) go back on their square grid and are
-average-pooled to ``grid × grid`` (at most 16 tokens, as every steervis tower). Each image is first padded to a
-square in the processor's mean colour (LLaVA-1.5's ``pad`` aspect ratio), so the processor's centre crop keeps
-all of it.
+LLaVA feeds its projector CLIP ViT-L/14's second-to-last layer, patch tokens only
+(``hidden_states[-2][:, 1:]``): the last layer is shaped by the contrastive objective, the one before keeps
+more general, spatial detail. Here the patch tokens (24×24 for ``openai/clip-vit-large-patch14-336``) go back
+on their square grid and are average-pooled to ``grid × grid`` (at most 16 tokens, as every steervis tower).
+Each image is first padded to a square in the processor's mean colour (LLaVA-1.5's ``pad`` aspect ratio), so
+the processor's centre crop keeps all of it.
 
 ``clip:tiny-clip`` is the zoo's random tiny CLIP (tests); a hub id (or a saved CLIP folder) loads
 ``CLIPVisionModel`` and the hub's image processor (offline and not cached: one sentence).
@@ -57,7 +58,8 @@ def load_vision(model: str) -> tuple[Any, Any]:
 
 
 def vision_config(model: str) -> Any:
-    """The ``CLIPVisionConfig`` of a zoo CLIP or a hub id (the hub reads config.json only, not the weights)."""
+    """The ``CLIPVisionConfig`` of a zoo CLIP or a hub id (the hub reads config.json only, not the
+    weights)."""
     from transformers import CLIPVisionConfig
 
     from steervis import zoo
@@ -69,7 +71,8 @@ def vision_config(model: str) -> Any:
 
 
 class CLIPTower:
-    """PIL images → ``[n, grid², hidden_size]``: a CLIP layer's patch tokens on their grid, pooled; frozen, CPU."""
+    """PIL images → ``[n, grid², hidden_size]``: a CLIP layer's patch tokens on their grid, pooled; frozen,
+    CPU."""
 
     layers = tuple(LAYERS)
     model_help = "hub id or tiny-clip"
@@ -98,11 +101,13 @@ class CLIPTower:
         out = []
         for start in range(0, len(images), batch_size):
             pixels = self.pixels(images[start : start + batch_size])
-            hidden = self.vision(pixel_values=pixels, output_hidden_states=True).hidden_states[LAYERS[self.spec.layer]]
+            hidden = (self.vision(pixel_values=pixels, output_hidden_states=True)
+                      .hidden_states[LAYERS[self.spec.layer]])
             patches = hidden[:, 1:]  # CLS dropped: LLaVA's "patch" feature selection
             side = math.isqrt(patches.shape[1])
             if side * side != patches.shape[1]:
-                raise SteervisError(f"{self.spec.name} gives {patches.shape[1]} patch tokens, not a square grid.")
+                raise SteervisError(f"{self.spec.name} gives {patches.shape[1]} patch tokens, not a square "
+                                    "grid.")
             grid = patches.transpose(1, 2).reshape(len(patches), -1, side, side)  # patches are row-major
             out.append(pool_grid(grid, self.spec.grid).float())
         return torch.cat(out)

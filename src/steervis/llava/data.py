@@ -1,4 +1,5 @@
-"""Training data for steervis' LLaVA: pool captions (stage 1), classification, captions and easy-vqa (stage 2).
+"""Training data for steervis' LLaVA: pool captions (stage 1), classification, captions and easy-vqa (stage
+2).
 
 Every item is ``(sha256, path, turns)`` where ``turns`` are ``(user, answer)`` pairs; :func:`to_examples`
 turns items into the LM core's :class:`~steervis.lm.batch.Example` with cached visual tokens.
@@ -65,7 +66,8 @@ def pool_frame(n: int, seed: int = 0, root: str | Path | None = None):
     root = Path(root or pool_root())
     manifest = root / "manifest.parquet"
     if not manifest.exists():
-        raise SteervisError(f"The knowledge pool is not built at {root}: run `steervis data build pool` first.")
+        raise SteervisError(f"The knowledge pool is not built at {root}: run `steervis data build pool` "
+                            "first.")
     frame = pd.read_parquet(manifest, columns=["path", "text", "sha256", "lang"])
     frame = frame[frame["lang"] == "en"]
     frame = frame.sample(n=min(n, len(frame)), random_state=seed).reset_index(drop=True)
@@ -122,7 +124,8 @@ def vqa_items(n_images: int, suffix: str, seed: int = 0) -> list[Item]:
     items = []
     for i in chosen:
         # The format prompt after every question, as LLaVA-1.5: with it on the first turn only, yes/no
-        # questions (almost never first in easy-vqa) were never seen with it, and scored 21 % (docs/RESULTS.md).
+        # questions (almost never first in easy-vqa) were never seen with it, and scored 21 %
+        # (docs/RESULTS.md).
         turns = [(f"{q}\n{suffix}", a) for q, a in per_image[int(i)][:EASY_VQA_MAX_TURNS]]
         turns[0] = (f"<image>\n{turns[0][0]}", turns[0][1])
         items.append(Item(sha256_file(paths[int(i)]), paths[int(i)], turns))

@@ -1,5 +1,5 @@
-"""The data engine: LLaVA's text-only trick with the embedded LM. From what a pool item's text says about its image
-(title, description, keywords), the LM writes answers of LLaVA's three instruction kinds, batched:
+"""The data engine: LLaVA's text-only trick with the embedded LM. From what a pool item's text says about its
+image (title, description, keywords), the LM writes answers of LLaVA's three instruction kinds, batched:
 
 - ``conversation``: two short questions about the object, one conversation;
 - ``detail``: a detailed description (LLaVA's "Describe the image in detail." prompts);
@@ -32,21 +32,24 @@ from typing import Any
 from steervis.llava.data import Item
 
 KINDS = {
-    "conversation": ["What is the main object in the image?", "What is it used for?", "What does it look like?",
-                     "Where would you usually find it?", "What is happening in the image?"],
+    "conversation": ["What is the main object in the image?", "What is it used for?",
+                     "What does it look like?", "Where would you usually find it?",
+                     "What is happening in the image?"],
     "detail": ["Describe the image in detail.", "Give a detailed description of the image.",
                "What do you see in this image? Describe it thoroughly."],
-    "reasoning": ["Why might someone make a picture like this?", "What could this object be used for, and why?",
+    "reasoning": ["Why might someone make a picture like this?",
+                  "What could this object be used for, and why?",
                   "What is unusual or interesting about this image?"],
 }
 CONVERSATION_TURNS = 2
-WRITER = ("Here is a description of an image: {text}\nYou cannot see the image; answer only from the description, "
-          "as if you could see it. Do not mention the description.\nQuestion: {question}")
+WRITER = ("Here is a description of an image: {text}\n"
+          "You cannot see the image; answer only from the description, as if you could see it. Do not "
+          "mention the description.\nQuestion: {question}")
 _STOP = (
-    "the and for with this that are was were has have had its it's from into onto over under about there their "
-    "they them then than what which who whom whose when where why how can could would should may might will "
-    "also very just some any all each other such only own same not but yet image picture photo shows shown "
-    "showing appears looks like see seen one two you your our out off too")
+    "the and for with this that are was were has have had its it's from into onto over under about there "
+    "their they them then than what which who whom whose when where why how can could would should may might "
+    "will also very just some any all each other such only own same not but yet image picture photo shows "
+    "shown showing appears looks like see seen one two you your our out off too")
 
 
 def _stem(word: str) -> str:
@@ -100,7 +103,8 @@ def questions_for(sha256: str, kind: str, seed: int = 0) -> list[str]:
 
 
 class EngineStore:
-    """Written answers per (sha256, kind), in append-only JSON-lines parts (one per batch, written atomically)."""
+    """Written answers per (sha256, kind), in append-only JSON-lines parts (one per batch, written
+    atomically)."""
 
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
@@ -131,14 +135,16 @@ def _writer_lm(name: str) -> Any:
 
 
 def engine_frame(n: int, seed: int = 0, root: str | Path | None = None) -> Any:
-    """The pool items the engine writes for: a seeded sample of its own (not stage 2's classification sample)."""
+    """The pool items the engine writes for: a seeded sample of its own (not stage 2's classification
+    sample)."""
     from steervis.llava.data import pool_frame
 
     return pool_frame(n, seed=seed + 2, root=root)
 
 
 def write_instructions(frame: Any, settings: EngineSettings | None = None, lm: Any = None, store: Any = None,
-                       kinds: Sequence[str] = tuple(KINDS), progress: bool = False) -> tuple[list[Item], dict[str, Any]]:
+                       kinds: Sequence[str] = tuple(KINDS),
+                       progress: bool = False) -> tuple[list[Item], dict[str, Any]]:
     """Stage-2 conversations written from pool texts; returns ``(items, stats)``.
 
     Args:
@@ -169,14 +175,17 @@ def write_instructions(frame: Any, settings: EngineSettings | None = None, lm: A
         answers: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for start in tqdm(range(0, len(requests), step), desc="data engine", disable=not progress):
             chunk = requests[start : start + step]
-            prompts = [Prompt(encode_turns(lm.tokenizer, tpl, [(WRITER.format(text=r.text, question=q), None)],
-                                           0, -1)[0]) for r, _, q in chunk]
-            texts = generate(lm, prompts, max_new_tokens=settings.max_new_tokens, batch_size=settings.batch_size)
+            prompts = [Prompt(encode_turns(lm.tokenizer, tpl,
+                                           [(WRITER.format(text=r.text, question=q), None)], 0, -1)[0])
+                       for r, _, q in chunk]
+            texts = generate(lm, prompts, max_new_tokens=settings.max_new_tokens,
+                             batch_size=settings.batch_size)
             for (r, kind, q), text in zip(chunk, texts, strict=True):
                 answers.setdefault((r.sha256, kind), []).append((q, " ".join(text.split())))
             done = [key for key in dict.fromkeys((r.sha256, kind) for r, kind, _ in chunk)
                     if len(answers[key]) == len(questions_for(key[0], key[1], settings.seed))]
-            store.add([{"sha256": s, "kind": k, "turns": answers.pop((s, k)), "text": source[s]} for s, k in done])
+            store.add([{"sha256": s, "kind": k, "turns": answers.pop((s, k)), "text": source[s]}
+                       for s, k in done])
     return _items(rows, kinds, store, settings)
 
 

@@ -241,8 +241,8 @@ TINY = "tiny-vlm"  # steervis' own LLaVA on tiny-llama with a fresh, seeded proj
 
 def _trained_stage(stage: int) -> VLM:
     if not (trained_dir(stage) / "card.json").exists():
-        raise SteervisError(f"No stage{stage} model is trained here: run `steervis vlm train --stage {stage}`, "
-                            "or pass a saved folder, tiny-llava or a hub Llava id.")
+        raise SteervisError(f"No stage{stage} model is trained here: run `steervis vlm train --stage "
+                            f"{stage}`, or pass a saved folder, tiny-llava or a hub Llava id.")
     return VLM.load(trained_dir(stage))
 
 
@@ -259,8 +259,10 @@ def _saved_or_hub(name: str) -> Any:
 
 
 VLMS = Registry("VLM", hub=_saved_or_hub)
-VLMS.register("stage1", functools.partial(_trained_stage, 1), help="stage 1 trained here (`vlm train --stage 1`)")
-VLMS.register("stage2", functools.partial(_trained_stage, 2), help="stage 2 trained here (`vlm train --stage 2`)")
+VLMS.register("stage1", functools.partial(_trained_stage, 1),
+              help="stage 1 trained here (`vlm train --stage 1`)")
+VLMS.register("stage2", functools.partial(_trained_stage, 2),
+              help="stage 2 trained here (`vlm train --stage 2`)")
 VLMS.register(TINY, lambda: VLM.create(VLMConfig(lm="tiny-llama")),
               help="steervis' LLaVA on tiny-llama with a fresh projector, untrained (tests)")
 VLMS.register("tiny-llava", functools.partial(VLM.from_llava, "tiny-llava"),

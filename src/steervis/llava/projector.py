@@ -1,7 +1,8 @@
 """Projectors from visual tokens to LM embeddings, named as LLaVA names them.
 
 ``linear`` is LLaVA's; ``mlp2x_gelu`` (Linear → GELU → Linear) is LLaVA-1.5's, and ``mlp{N}x_gelu`` stacks N
-linear layers with GELU between them. ``mlp2x_gelu`` and ``linear`` are registered; any ``mlpNx_gelu`` is parsed.
+linear layers with GELU between them. ``mlp2x_gelu`` and ``linear`` are registered; any ``mlpNx_gelu`` is
+parsed.
 
 >>> build_projector("mlp2x_gelu", 320, 576)
 Sequential(

@@ -21,8 +21,10 @@ import torch
 from steervis.errors import SteervisError
 
 
-def place(embeds: torch.Tensor, ids: torch.Tensor, image_id: int, visuals: Sequence[torch.Tensor | None]) -> torch.Tensor:
-    """``embeds`` with row ``i``'s placeholder positions replaced by ``visuals[i]`` ``[tokens, h]`` (in order)."""
+def place(embeds: torch.Tensor, ids: torch.Tensor, image_id: int,
+          visuals: Sequence[torch.Tensor | None]) -> torch.Tensor:
+    """``embeds`` with row ``i``'s placeholder positions replaced by ``visuals[i]`` ``[tokens, h]`` (in
+    order)."""
     out = embeds.clone()  # out-of-place for autograd: the token embeddings may be a frozen leaf
     for row, vis in enumerate(visuals):
         slots = (ids[row] == image_id).nonzero().squeeze(1)
@@ -31,8 +33,8 @@ def place(embeds: torch.Tensor, ids: torch.Tensor, image_id: int, visuals: Seque
                 raise SteervisError("The prompt holds an <image> placeholder but no image was given.")
             continue
         if len(slots) != len(vis):
-            raise SteervisError(f"The prompt has {len(slots)} image placeholder tokens for an image of {len(vis)} "
-                                "visual tokens: put exactly one <image> in the prompt.")
+            raise SteervisError(f"The prompt has {len(slots)} image placeholder tokens for an image of "
+                                f"{len(vis)} visual tokens: put exactly one <image> in the prompt.")
         out[row, slots] = vis.to(out.dtype)
     return out
 

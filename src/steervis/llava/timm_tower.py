@@ -1,9 +1,9 @@
 """Any timm model as a vision tower: its last feature map (``features_only``), pooled to grid × grid tokens.
 
-``timm:<model name>`` builds ``timm.create_model(name, pretrained=True, features_only=True)`` and reads the last
-map it returns (a CNN's last stage; a ViT's last block on its patch grid). Each image is padded to a square in
-the model's mean colour, resized to its input size and normalised with its mean / std (timm's data config),
-with PIL and numpy only.
+``timm:<model name>`` builds ``timm.create_model(name, pretrained=True, features_only=True)`` and reads the
+last map it returns (a CNN's last stage; a ViT's last block on its patch grid). Each image is padded to a
+square in the model's mean colour, resized to its input size and normalised with its mean / std (timm's data
+config), with PIL and numpy only.
 
 Every timm release imports torchvision when ``timm`` is imported (``timm.data``'s transforms; 0.4.12, 0.9.16
 and 1.0.31 checked), and torchvision's PyPI wheels do not match a CPU-only torch build such as this machine's:
@@ -37,13 +37,15 @@ def import_timm() -> Any:
     except (ImportError, RuntimeError) as err:  # RuntimeError: a torchvision built for another torch
         if getattr(err, "name", None) == "timm":
             raise SteervisError("The timm tower needs the timm package: pip install timm.") from None
-        raise SteervisError(f"timm needs torchvision, which cannot be imported beside this machine's torch ({err}); "
-                            "use the efficientnet-lite0 or a clip:<hub id> tower instead.") from None
+        raise SteervisError("timm needs torchvision, which cannot be imported beside this machine's torch "
+                            f"({err}); use the efficientnet-lite0 or a clip:<hub id> tower "
+                            "instead.") from None
     return timm
 
 
 def create(name: str, pretrained: bool = True) -> torch.nn.Module:
-    """A timm model returning its feature maps (``features_only``), in eval mode; unknown names: did-you-mean."""
+    """A timm model returning its feature maps (``features_only``), in eval mode; unknown names:
+    did-you-mean."""
     timm = import_timm()
     if not timm.is_model(name):
         close = difflib.get_close_matches(name, timm.list_models(), n=1)
@@ -54,8 +56,10 @@ def create(name: str, pretrained: bool = True) -> torch.nn.Module:
         hub_kwargs()  # offline: timm's download reads the local Hugging Face cache only, and fails in seconds
     try:
         return timm.create_model(name, pretrained=pretrained, features_only=True).eval()
-    except (OSError, RuntimeError) as err:  # weights neither cached nor reachable; no features_only for this model
-        raise SteervisError(f"timm model {name!r} cannot be built as a feature extractor here ({err}).") from None
+    # weights neither cached nor reachable; no features_only for this model
+    except (OSError, RuntimeError) as err:
+        raise SteervisError(f"timm model {name!r} cannot be built as a feature extractor here "
+                            f"({err}).") from None
 
 
 @functools.lru_cache(maxsize=8)
@@ -74,7 +78,8 @@ class TimmTower:
     def __init__(self, spec: TowerSpec, pretrained: bool = True, model: torch.nn.Module | None = None,
                  data_config: dict[str, Any] | None = None):
         self.spec = spec
-        self.model = (model if model is not None else create(spec.model, pretrained)).eval().requires_grad_(False)
+        self.model = (model if model is not None
+                      else create(spec.model, pretrained)).eval().requires_grad_(False)
         if data_config is None:
             data_config = import_timm().data.resolve_model_data_config(self.model)
         self.size = tuple(data_config["input_size"][1:])  # (height, width)
@@ -98,6 +103,7 @@ class TimmTower:
 
     @torch.inference_mode()
     def encode(self, images: Sequence[Any], batch_size: int = 32) -> torch.Tensor:
-        out = [pool_grid(self.model(self.pixels(images[start : start + batch_size]))[-1], self.spec.grid).float()
+        out = [pool_grid(self.model(self.pixels(images[start : start + batch_size]))[-1],
+                         self.spec.grid).float()
                for start in range(0, len(images), batch_size)]
         return torch.cat(out) if out else torch.zeros((0, self.spec.tokens, self.spec.dim))

@@ -1,7 +1,8 @@
 """The vision towers of steervis' LLaVA, by name, each pooled to a few visual tokens; and their feature cache.
 
-Three tower families are registered in :data:`TOWERS` (by :mod:`steervis.llava`, as lazy entries); a tower name is
-a family, then ``:model`` when the family takes one (the family is the registry key, the model its argument):
+Three tower families are registered in :data:`TOWERS` (by :mod:`steervis.llava`, as lazy entries); a tower
+name is a family, then ``:model`` when the family takes one (the family is the registry key, the model its
+argument):
 
 * ``efficientnet-lite0`` (embedded, the default): LLaVA reads CLIP's *penultimate* layer, whose features are
   more general and spatial than the last one's, shaped by the contrastive objective. The analogue here is the
@@ -90,7 +91,8 @@ class TowerSpec:
             raise SteervisError(f"The {self.name} tower has no layer {self.layer!r}: "
                                 f"choose one of {', '.join(layers)}.")
         if not 1 <= self.grid * self.grid <= MAX_TOKENS:
-            raise SteervisError(f"grid={self.grid} gives {self.grid ** 2} visual tokens; at most {MAX_TOKENS}.")
+            raise SteervisError(f"grid={self.grid} gives {self.grid ** 2} visual tokens; at most "
+                                f"{MAX_TOKENS}.")
 
     @property
     def family(self) -> Any:
@@ -166,7 +168,8 @@ class EfficientNetTower:
 
 
 class FeatureCache:
-    """Visual tokens per image sha256, computed once (float16 on disk: half the bytes, ample for a frozen tower)."""
+    """Visual tokens per image sha256, computed once (float16 on disk: half the bytes, ample for a frozen
+    tower)."""
 
     def __init__(self, tower: Tower, directory: str | Path | None = None):
         from steervis.partstore import PartStore

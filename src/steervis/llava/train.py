@@ -41,7 +41,8 @@ class StageSettings:
     pool_items: int = 3000  # stage 1: caption pairs; stage 2: pool items for classification instructions
     describe_items: int = 300  # stage 2: caption instructions, so chat captions still name the object
     vqa_images: int = 300  # stage 2: easy-vqa train images, ~10 questions each packed into one conversation
-    engine_items: int = 0  # stage 2: pool items the data engine writes instructions for (off until it is measured)
+    # stage 2: pool items the data engine writes instructions for (off until it is measured)
+    engine_items: int = 0
     epochs: int = 1
     batch_size: int = 16
     lr: float | None = None  # None: 1e-3 in stage 1 (LLaVA-1.5), 3e-4 in stage 2 (LoRA on a short budget)
@@ -49,7 +50,8 @@ class StageSettings:
     checkpoint_every: int = 20  # steps between resumable checkpoints (a stage-2 step is ~10-20 s here)
     gradient_checkpointing: bool = False  # recompute activations in backward: bounds stage 2's 13.6 GB peak
     seed: int = 0
-    lora: LoraSettings = field(default_factory=lambda: LoraSettings(r=16, alpha=32, target_modules=list(STAGE2_LORA)))
+    lora: LoraSettings = field(
+        default_factory=lambda: LoraSettings(r=16, alpha=32, target_modules=list(STAGE2_LORA)))
 
     def __post_init__(self) -> None:
         if self.stage not in (1, 2):
@@ -112,7 +114,8 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     from steervis.lm.train import train
 
     if vlm.config.hub:
-        raise SteervisError("Training runs on steervis' own LLaVA; a hub Llava checkpoint is for inference here.")
+        raise SteervisError("Training runs on steervis' own LLaVA; a hub Llava checkpoint is for inference "
+                            "here.")
     if not items:
         raise SteervisError("No training conversations: the pool sample and easy-vqa gave nothing.")
     if features is None:
@@ -138,8 +141,9 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     summary = {**result.summary(), "feature_seconds": round(feature_seconds, 1),
                "answer_tokens": sum(e.answer_tokens for e in examples)}
     stages = dict(vlm.card.get("stages", {}))
-    stages[label or str(settings.stage)] = {"settings": asdict(settings), "data": {"conversations": len(items),
-                                   "hash": items_hash(items)}, "training": summary, "losses": result.losses}
+    stages[label or str(settings.stage)] = {"settings": asdict(settings),
+                                            "data": {"conversations": len(items), "hash": items_hash(items)},
+                                            "training": summary, "losses": result.losses}
     vlm.card["stages"] = stages
     if out is not None:
         vlm.save(out)
@@ -147,6 +151,7 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
         if checkpoint is not None:
             remove_checkpoint(Path(checkpoint) / CHECKPOINT_FILE)
     if checkpoint is not None:
-        with contextlib.suppress(OSError):  # finished: the trainer removed its state; drop the folder if empty
+        # finished: the trainer removed its state; drop the folder if empty
+        with contextlib.suppress(OSError):
             Path(checkpoint).rmdir()
     return vlm, result

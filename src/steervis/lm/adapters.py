@@ -95,7 +95,8 @@ def write_adapter(directory: str | Path, model: Any, card: dict[str, Any],
         if model is not None:
             model.save_pretrained(tmp / ADAPTER_DIR)
         for stem, state in (tensors or {}).items():
-            save_file({k: v.detach().contiguous().cpu() for k, v in state.items()}, str(tmp / f"{stem}.safetensors"))
+            save_file({k: v.detach().contiguous().cpu() for k, v in state.items()},
+                      str(tmp / f"{stem}.safetensors"))
         (tmp / CARD_NAME).write_text(json.dumps(card, indent=2, default=_jsonable))
     return Path(directory)
 
@@ -125,8 +126,8 @@ def load_lora(model: Any, directory: str | Path) -> Any:
 
     adapter = Path(directory) / ADAPTER_DIR
     if not (adapter / "adapter_config.json").exists():
-        raise SteervisError(f"{directory} has no LoRA adapter ({ADAPTER_DIR}/adapter_config.json is missing): "
-                            "refit it with `steervis fit`.")
+        raise SteervisError(f"{directory} has no LoRA adapter ({ADAPTER_DIR}/adapter_config.json is "
+                            "missing): refit it with `steervis fit`.")
     try:
         with quiet_peft():
             return PeftModel.from_pretrained(model, str(adapter), is_trainable=False).eval()

@@ -1,4 +1,5 @@
-"""Model-input batches for the LM core: token ids, an optional image spliced into their embeddings, answer spans.
+"""Model-input batches for the LM core: token ids, an optional image spliced into their embeddings, answer
+spans.
 
 A :class:`Prompt` is what the model reads before it answers; an :class:`Example` is a training sequence whose
 ``targets`` hold the token to learn at each answer position and ``IGNORE`` elsewhere (Hugging Face's labels
@@ -55,7 +56,8 @@ class Example:
         return sum(t != IGNORE for t in self.targets)
 
 
-def left_pad(seqs: Sequence[Sequence[int]], pad_id: int, fill: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def left_pad(seqs: Sequence[Sequence[int]], pad_id: int,
+             fill: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-aligned rows (so every sequence ends at the last column) and their 0/1 attention mask.
 
     Args:

@@ -1,11 +1,13 @@
-"""The timing core of ``steervis bench score``: strategies a-d on one LM, one batch of prompts, one label space.
+"""The timing core of ``steervis bench score``: strategies a-d on one LM, one batch of prompts, one label
+space.
 
 Prompts may carry images (the VLM's splicer puts them in); the strategies are
 
 * (a) ``full-forward``: one full forward per (prompt, class), batched, as lm-evaluation-harness / lmms-eval
   (with an image: re-encoded for every class);
 * (b) ``per-class-cache``: the prompt once, each class alone over a copy of its KV cache, as VLMClassifier;
-* (c) ``steervis``: the prompt once, all classes as one prefix tree over the cache (:mod:`steervis.lm.scoring`);
+* (c) ``steervis``: the prompt once, all classes as one prefix tree over the cache
+  (:mod:`steervis.lm.scoring`);
 * (d) ``prompt-pass``: steervis' prompt pass alone, same batch size: the floor (c) cannot beat.
 
 decide/bench.py (VLLaVO text prompts) and vlm/bench.py (image + question) build the prompts and call
@@ -27,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-PEER_LIMIT = 64  # above this many classes the peers are timed on fewer prompts (per-prompt cost is what counts)
+# above this many classes the peers are timed on fewer prompts (per-prompt cost is what counts)
+PEER_LIMIT = 64
 
 
 def _timed(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:

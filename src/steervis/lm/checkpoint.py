@@ -1,10 +1,12 @@
-"""The trainer's resumable checkpoint: tensors in safetensors, everything else in JSON, nothing ever unpickled.
+"""The trainer's resumable checkpoint: tensors in safetensors, everything else in JSON, nothing ever
+unpickled.
 
-:func:`save_checkpoint` writes the trainable weights, the optimiser's tensors and the torch/CUDA RNG states to a
-new ``trainer-state-<step>.safetensors``, then the JSON that names it (counters, schedule, losses, the numpy and
-python RNG states), so a kill between the two leaves the previous pair whole. :func:`read_checkpoint` checks the
-JSON's run fingerprint before it opens any tensor: another run's checkpoint is set aside as ``.stale``, a damaged
-one as ``.corrupt``, and a pickle planted under any of these names is only ever parsed as JSON or safetensors.
+:func:`save_checkpoint` writes the trainable weights, the optimiser's tensors and the torch/CUDA RNG states to
+a new ``trainer-state-<step>.safetensors``, then the JSON that names it (counters, schedule, losses, the numpy
+and python RNG states), so a kill between the two leaves the previous pair whole. :func:`read_checkpoint`
+checks the JSON's run fingerprint before it opens any tensor: another run's checkpoint is set aside as
+``.stale``, a damaged one as ``.corrupt``, and a pickle planted under any of these names is only ever parsed
+as JSON or safetensors.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ import numpy as np
 import torch
 
 log = logging.getLogger(__name__)
-# The commit point of a checkpoint: counters, schedule, RNG states and the name of the tensors file it goes with.
+# The commit point of a checkpoint: counters, schedule, RNG states and the name of the tensors file it goes
+# with.
 CHECKPOINT_FILE = "trainer-state.json"
 TENSORS_GLOB = "trainer-state-*.safetensors"  # one per saved step; only the one the JSON names is current
 TENSORS_NAME = re.compile(r"trainer-state-\d{7,}\.safetensors")
-TENSOR_KEY = re.compile(r"trainable\..+|optim\.state\.\d+\..+|rng\.torch|rng\.cuda\.\d+")  # all a file may hold
+# all a file may hold
+TENSOR_KEY = re.compile(r"trainable\..+|optim\.state\.\d+\..+|rng\.torch|rng\.cuda\.\d+")
 LEGACY_CHECKPOINT = "trainer-state.pt"  # a pickle written by older versions: never read
 
 
@@ -35,7 +39,8 @@ def trainable_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _optim_tensors(optim_state: dict[int, dict[str, Any]]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """The optimiser's per-parameter state split into tensors (``optim.state.<idx>.<name>``) and the rest (JSON)."""
+    """The optimiser's per-parameter state split into tensors (``optim.state.<idx>.<name>``) and the rest
+    (JSON)."""
     tensors: dict[str, torch.Tensor] = {}
     rest: dict[str, dict[str, Any]] = {}
     for idx, entries in optim_state.items():
@@ -65,7 +70,8 @@ def save_checkpoint(path: Path, module: torch.nn.Module, optim: Any, sched: Any,
     optim_state = optim.state_dict()
     optim_tensors, optim_rest = _optim_tensors(optim_state["state"])
     trainable = {f"trainable.{n}": v for n, v in trainable_state(module).items()}
-    tensors = {k: v.detach().cpu().contiguous() for k, v in (trainable | optim_tensors | _rng_tensors()).items()}
+    tensors = {k: v.detach().cpu().contiguous()
+               for k, v in (trainable | optim_tensors | _rng_tensors()).items()}
     name = f"trainer-state-{result.steps:07d}.safetensors"
     with atomic_path(path.with_name(name)) as tmp:
         save_file(tensors, str(tmp), metadata={"fingerprint": fingerprint or "", "step": str(result.steps)})
@@ -92,7 +98,8 @@ _FIELDS = {"step": int, "epoch": int, "tensors": str, "optim": dict, "sched": di
 
 
 def _check_rng_json(state: dict[str, Any]) -> None:
-    """Set the saved numpy and python RNG states on throwaway generators: a bad one fails here, not mid-resume."""
+    """Set the saved numpy and python RNG states on throwaway generators: a bad one fails here, not
+    mid-resume."""
     np.random.default_rng().bit_generator.state = state["np_rng"]
     version, internal, gauss = state["py_rng"]
     random.Random().setstate((version, tuple(internal), gauss))
@@ -111,7 +118,8 @@ def _read_json(path: Path) -> dict[str, Any]:
     return state
 
 
-def _read_tensors(path: Path, state: dict[str, Any], shapes: dict[str, torch.Size]) -> dict[str, torch.Tensor]:
+def _read_tensors(path: Path, state: dict[str, Any],
+                  shapes: dict[str, torch.Size]) -> dict[str, torch.Tensor]:
     """The tensors file the JSON names, checked against it and against this run's trainable parameters."""
     from safetensors import safe_open
 
@@ -122,7 +130,8 @@ def _read_tensors(path: Path, state: dict[str, Any], shapes: dict[str, torch.Siz
         tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 (not iterable)
     if not all(TENSOR_KEY.fullmatch(key) for key in tensors):
         raise ValueError("unknown tensors")
-    trainable = {k.removeprefix("trainable."): v.shape for k, v in tensors.items() if k.startswith("trainable.")}
+    trainable = {k.removeprefix("trainable."): v.shape for k, v in tensors.items()
+                 if k.startswith("trainable.")}
     if trainable != shapes:
         raise ValueError("trainable tensors differ from this run's parameters")
     rng = tensors.get("rng.torch")
@@ -188,7 +197,8 @@ def _optim_state_dict(state: dict[str, Any]) -> dict[str, Any]:
         if key.startswith("optim.state."):
             idx, name = key.removeprefix("optim.state.").split(".", 1)
             per_param.setdefault(int(idx), {})[name] = value
-    groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g for g in state["optim"]["param_groups"]]
+    groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g
+              for g in state["optim"]["param_groups"]]
     return {"state": per_param, "param_groups": groups}  # JSON made the betas tuple a list
 
 
@@ -204,7 +214,8 @@ def resume(state: dict[str, Any], module: torch.nn.Module, optim: Any, sched: An
     sched.load_state_dict(state["sched"])
     _restore_rng(state, rng)
     result.losses, result.steps, result.resumed_from = list(state["losses"]), state["step"], state["step"]
-    result.examples_seen, result.tokens, result.shard = state["examples_seen"], state["tokens"], state["shard"]
+    result.examples_seen, result.tokens, result.shard = (state["examples_seen"], state["tokens"],
+                                                         state["shard"])
     return state["epoch"]
 
 
@@ -223,4 +234,5 @@ def warn_legacy(path: Path, resuming: bool) -> None:
     """One line about a pickled checkpoint of an older version: it is left where it is and never loaded."""
     if path.exists():
         then = "resuming from the current checkpoint instead" if resuming else "training starts from step 0"
-        log.warning("%s was left by an older steervis and is not read (a pickle can run code); %s.", path, then)
+        log.warning("%s was left by an older steervis and is not read (a pickle can run code); %s.", path,
+                    then)

@@ -35,4 +35,5 @@ class TrainSettings:
     seed: int = 0
     gradient_checkpointing: bool = False  # recompute activations in backward: less memory, more step time
     max_examples: int | None = None  # subsample the training set (class-stratified) to bound the wall time
-    checkpoint_every: int = 50  # optimiser steps between resumable checkpoints (when a checkpoint dir is given)
+    # optimiser steps between resumable checkpoints (when a checkpoint dir is given)
+    checkpoint_every: int = 50

@@ -1,4 +1,5 @@
-"""The LM core's model handle: a causal LM (optionally LoRA-wrapped) plus the splicer that puts images into it.
+"""The LM core's model handle: a causal LM (optionally LoRA-wrapped) plus the splicer that puts images into
+it.
 
 ``LanguageModel`` turns a batch of :class:`~steervis.lm.batch.Prompt` into input embeddings (token embeddings,
 with image embeddings spliced in where a splicer is given), runs the decoder, and applies the LM head only
@@ -39,7 +40,8 @@ class LanguageModel:
     """A causal LM, its tokenizer and (for images) a splicer.
 
     Args:
-        causal_lm: Anything with ``.model`` (a transformers causal LM, possibly a peft model) and ``.tokenizer``.
+        causal_lm: Anything with ``.model`` (a transformers causal LM, possibly a peft model) and
+            ``.tokenizer``.
         splicer: Turns prompt images into embeddings; ``None`` for text-only models.
         add_special_tokens: Let the tokenizer add BOS to prompts (off for chat-templated prompts).
         add_eos: End every candidate answer with EOS, so a class that is a prefix of another ("cat" vs
@@ -62,7 +64,7 @@ class LanguageModel:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    # --- tokens -------------------------------------------------------------------------------------------------
+    # --- tokens ---------------------------------------------------------------------------------------------
     def encode(self, text: str, special: bool | None = None) -> list[int]:
         """Token ids of ``text`` (``special``: add BOS; default: as configured for prompts)."""
         add = self.add_special_tokens if special is None else special
@@ -79,7 +81,7 @@ class LanguageModel:
             raise SteervisError(f"The answer {answer!r} has no tokens: class names must not be empty.")
         return ids + ([self.tokenizer.eos_token_id] if self.add_eos else [])
 
-    # --- modules ------------------------------------------------------------------------------------------------
+    # --- modules --------------------------------------------------------------------------------------------
     def base(self) -> Any:
         """The transformers model under any peft wrapper."""
         return self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
@@ -112,11 +114,13 @@ class LanguageModel:
         out = torch.empty(len(tokens), dtype=torch.float32, device=hidden.device)
         for start in range(0, len(tokens), HEAD_ROWS):
             block = self.head_logprobs(hidden[start : start + HEAD_ROWS])
-            out[start : start + HEAD_ROWS] = block.gather(1, tokens[start : start + HEAD_ROWS, None]).squeeze(1)
+            out[start : start + HEAD_ROWS] = block.gather(
+                1, tokens[start : start + HEAD_ROWS, None]).squeeze(1)
         return out
 
-    # --- passes -------------------------------------------------------------------------------------------------
-    def prompt_pass(self, prompts: Sequence[Prompt], cache: bool = True) -> tuple[Any, torch.Tensor, torch.Tensor]:
+    # --- passes ---------------------------------------------------------------------------------------------
+    def prompt_pass(self, prompts: Sequence[Prompt],
+                    cache: bool = True) -> tuple[Any, torch.Tensor, torch.Tensor]:
         """Left-padded prompts through the decoder once.
 
         Returns:
@@ -135,16 +139,20 @@ class LanguageModel:
 
     def attention_mask(self, allowed: torch.Tensor, query_pos: torch.Tensor, key_pos: torch.Tensor,
                        dtype: torch.dtype = torch.float32) -> torch.Tensor | dict[str, torch.Tensor]:
-        """Additive 4D mask(s) on the model's device from ``allowed`` ``[b, 1, q, k]`` (passed through unchanged).
+        """Additive 4D mask(s) on the model's device from ``allowed`` ``[b, 1, q, k]`` (passed through
+        unchanged).
 
-        A sliding-window model also gets its window applied by positions (``query_pos`` ``[b, q]``, ``key_pos``
-        ``[b, k]``): one mask per attention type when its layers mix them (Gemma 3), else one windowed mask.
+        A sliding-window model also gets its window applied by positions (``query_pos`` ``[b, q]``,
+        ``key_pos`` ``[b, k]``): one mask per attention type when its layers mix them (Gemma 3), else one
+        windowed mask.
         """
         config = self.base().config
         window = getattr(config, "sliding_window", None)
 
-        def additive(ok: torch.Tensor) -> torch.Tensor:  # in the embeddings' dtype: eager and sdpa kernels take it
-            return torch.zeros(ok.shape, dtype=dtype).masked_fill_(~ok, torch.finfo(dtype).min).to(self.device)
+        # in the embeddings' dtype: eager and sdpa kernels take it
+        def additive(ok: torch.Tensor) -> torch.Tensor:
+            return (torch.zeros(ok.shape, dtype=dtype).masked_fill_(~ok, torch.finfo(dtype).min)
+                    .to(self.device))
 
         if not window:
             return additive(allowed)

@@ -1,13 +1,13 @@
 """The peers' scoring strategies, written independently of :mod:`steervis.lm.scoring` to check and time it.
 
-* :func:`full_forward_loglik`: one full forward per (prompt, candidate), requests sorted by length and batched,
-  logits over every position, as lm-evaluation-harness and lmms-eval score multiple-choice tasks.
+* :func:`full_forward_loglik`: one full forward per (prompt, candidate), requests sorted by length and
+  batched, logits over every position, as lm-evaluation-harness and lmms-eval score multiple-choice tasks.
 * :func:`per_class_cache_loglik`: the prompt once, then one candidate at a time over a copy of its KV cache,
   as VLMClassifier's code does.
 
-Both return summed log-probs ``[n, k]``; the tests hold steervis' prefix-tree scoring to them within 1e-4. Both
-feed the model ``inputs_embeds`` built by the LM's splicer, so a prompt with an image works: the full forward
-re-encodes the image for every candidate (as lmms-eval does), the per-class cache encodes it once.
+Both return summed log-probs ``[n, k]``; the tests hold steervis' prefix-tree scoring to them within 1e-4.
+Both feed the model ``inputs_embeds`` built by the LM's splicer, so a prompt with an image works: the full
+forward re-encodes the image for every candidate (as lmms-eval does), the per-class cache encodes it once.
 
 >>> from steervis import zoo
 >>> from steervis.lm.model import LanguageModel
@@ -28,7 +28,8 @@ from steervis.lm.batch import Prompt
 
 
 @torch.inference_mode()
-def full_forward_loglik(lm, prompts: Sequence[Prompt], answers: Sequence[str], batch_size: int = 8) -> np.ndarray:
+def full_forward_loglik(lm, prompts: Sequence[Prompt], answers: Sequence[str],
+                        batch_size: int = 8) -> np.ndarray:
     """Prompt + answer as one right-padded sequence per pair, longest first (lm-evaluation-harness' order)."""
     answer_ids = [lm.encode_answer(a) for a in answers]
     requests = [(i, j, list(p.ids), a) for i, p in enumerate(prompts) for j, a in enumerate(answer_ids)]
@@ -43,8 +44,8 @@ def full_forward_loglik(lm, prompts: Sequence[Prompt], answers: Sequence[str], b
         for row, seq in enumerate(seqs):
             ids[row, : len(seq)], mask[row, : len(seq)] = torch.tensor(seq), 1
         embeds = lm.embed(ids, [prompts[i].image for i, _, _, _ in chunk])
-        logp = torch.log_softmax(lm.model(inputs_embeds=embeds, attention_mask=mask.to(lm.device)).logits.float(),
-                                 dim=-1)
+        logp = torch.log_softmax(
+            lm.model(inputs_embeds=embeds, attention_mask=mask.to(lm.device)).logits.float(), dim=-1)
         for row, (i, j, p, a) in enumerate(chunk):
             positions = torch.arange(len(p) - 1, len(p) - 1 + len(a))
             out[i, j] = logp[row, positions, torch.tensor(a)].sum().item()

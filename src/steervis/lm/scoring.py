@@ -4,12 +4,13 @@ The candidates are packed into one row after the prompt as a prefix tree: each d
 answer is one position, attending to the prompt and to its own ancestors only (a custom 4D attention mask,
 which transformers passes through unchanged). The first answer token is read from the prompt's last position,
 the last one never needs to be fed. So scoring k classes costs one prompt pass plus one short pass over about
-``sum(len(answer) - 1)`` tokens, with no copy of the KV cache (copying it per class cost twice the prompt pass).
+``sum(len(answer) - 1)`` tokens, with no copy of the KV cache (copying it per class cost twice the prompt
+pass).
 
-``reduction``: ``mean`` (VLLaVO's and VLMClassifier's default: long class names are not penalised per token), ``sum``,
-or ``calibrated``: the mean score divided by the class prior, VLMClassifier's correction for a model that
-favours some names whatever the image. The prior comes from :func:`estimate_prior` on *training* inputs and is
-stored with the model, so one image's answer never depends on the other images it is predicted with.
+``reduction``: ``mean`` (VLLaVO's and VLMClassifier's default: long class names are not penalised per token),
+``sum``, or ``calibrated``: the mean score divided by the class prior, VLMClassifier's correction for a model
+that favours some names whatever the image. The prior comes from :func:`estimate_prior` on *training* inputs
+and is stored with the model, so one image's answer never depends on the other images it is predicted with.
 
 >>> from steervis import zoo
 >>> from steervis.lm.model import LanguageModel
@@ -104,7 +105,8 @@ def _groups(candidates: list[list[int]], max_nodes: int) -> list[tuple[int, Cand
 
 
 def _tree_pass(lm: LanguageModel, tree: CandidateTree, cache: object, mask: torch.Tensor) -> torch.Tensor:
-    """Feed the tree after each cached prompt; log-prob of every (candidate, token ≥ 1) pair: ``[b, pairs]``."""
+    """Feed the tree after each cached prompt; log-prob of every (candidate, token ≥ 1) pair:
+    ``[b, pairs]``."""
     b, p, n = mask.shape[0], mask.shape[1], tree.size
     device = lm.device
     ids = torch.tensor(tree.tokens, dtype=torch.long).expand(b, n)
@@ -161,7 +163,8 @@ def reduce_scores(sums: np.ndarray, lengths: np.ndarray, reduction: str = "mean"
                                 "(estimate_prior on training inputs); this model has none. Refit it.")
         prior = np.asarray(prior, dtype=np.float64)
         if prior.shape != (sums.shape[1],):
-            raise SteervisError(f"The stored class prior has {prior.size} entries for {sums.shape[1]} classes.")
+            raise SteervisError(f"The stored class prior has {prior.size} entries for {sums.shape[1]} "
+                                "classes.")
         scores = _log_softmax(scores) - np.log(np.maximum(prior, PRIOR_FLOOR))
     return np.exp(_log_softmax(scores)).astype(np.float32)
 

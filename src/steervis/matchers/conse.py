@@ -13,7 +13,8 @@ from PIL import Image
 
 from steervis.matchers.text_cache import cached_text_embeddings, normalise
 
-# Norouzi et al. found T=10 best on ImageNet-21k: fewer loses the mixing, more adds mass of irrelevant classes.
+# Norouzi et al. found T=10 best on ImageNet-21k: fewer loses the mixing, more adds mass of irrelevant
+# classes.
 CONSE_TOP_T = 10
 
 
@@ -34,7 +35,8 @@ def imagenet_class_texts() -> list[str]:
 class ConSEMatcher:
     """ConSE over efficientnet-lite0 (ImageNet-1k) and minilm-l6 (sentence embeddings), both embedded."""
 
-    class_probs = True  # encode_pixels(..., return_probs=True) also gives ImageNet probabilities (imagenet tagger)
+    # encode_pixels(..., return_probs=True) also gives ImageNet probabilities (imagenet tagger)
+    class_probs = True
     disk_cache = True  # long vocabularies' text embeddings are kept on disk (see cached_text_embeddings)
     text_name = "conse"  # the text tower (minilm-l6) whatever the image backbone: text caches are shared
 
@@ -42,7 +44,8 @@ class ConSEMatcher:
         from steervis import zoo
 
         self.top_t, self.image = top_t, image
-        self.name = "conse" if image == "efficientnet-lite0" else f"conse-{image.removeprefix('efficientnet-')}"
+        self.name = ("conse" if image == "efficientnet-lite0"
+                     else f"conse-{image.removeprefix('efficientnet-')}")
         self.classifier = zoo.load(image, kind="image-classifier")
         self.text_encoder = zoo.load("minilm-l6", kind="text-encoder")
         self.class_embeddings = cached_text_embeddings(self, imagenet_class_texts())  # [1000, 384]

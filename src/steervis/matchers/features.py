@@ -2,8 +2,8 @@
 
 For each image, one efficientnet-lite0 pass gives both what REACT's base matcher sees (the ConSE embedding,
 384-d, in minilm's sentence space) and what its gated head reads (the pooled 1280-d features). Texts are
-embedded by the matcher's (locked) text tower. Both stores are :class:`~steervis.partstore.PartStore`, keyed by
-content (image sha256, text hash), so a pool that grows is never recomputed or rewritten whole.
+embedded by the matcher's (locked) text tower. Both stores are :class:`~steervis.partstore.PartStore`, keyed
+by content (image sha256, text hash), so a pool that grows is never recomputed or rewritten whole.
 
 >>> from steervis.matchers.features import text_key
 >>> text_key("a dog")
@@ -45,7 +45,8 @@ def _decode(paths: Sequence[str]) -> list[Any]:
         return list(pool.map(open_image, paths))
 
 
-def image_features(matcher: Any, paths: Sequence[str], keys: Sequence[str], progress: bool = True) -> ImageFeatures:
+def image_features(matcher: Any, paths: Sequence[str], keys: Sequence[str],
+                   progress: bool = True) -> ImageFeatures:
     """ConSE embeddings and pooled features of images, computed once per image content (``keys``: sha256)."""
     import torch
     from tqdm.auto import tqdm
@@ -87,7 +88,8 @@ def text_features(matcher: Any, texts: Sequence[str], progress: bool = True) -> 
     return store.get(keys).astype(np.float32)
 
 
-def image_embeddings(matcher: Any, paths: Sequence[str], keys: Sequence[str], progress: bool = True) -> np.ndarray:
+def image_embeddings(matcher: Any, paths: Sequence[str], keys: Sequence[str],
+                     progress: bool = True) -> np.ndarray:
     """The matcher's unit-norm image embeddings, computed once per image content.
 
     ConSE-style matchers (one backbone pass gives logits and pooled features) use :func:`image_features`;
@@ -95,7 +97,8 @@ def image_embeddings(matcher: Any, paths: Sequence[str], keys: Sequence[str], pr
     """
     if hasattr(matcher, "embed_logits"):
         return image_features(matcher, paths, keys, progress).base
-    if hasattr(matcher, "embed_features"):  # a head over ConSE (react-pool): its base's cached features, headed
+    # a head over ConSE (react-pool): its base's cached features, headed
+    if hasattr(matcher, "embed_features"):
         feats = image_features(matcher.base, paths, keys, progress)
         return matcher.embed_features(feats.base, feats.pooled)
     from tqdm.auto import tqdm

@@ -1,4 +1,5 @@
-"""A FAISS index over unit-norm embeddings (pool images or texts): HNSW as REACT uses, exact search as the check.
+"""A FAISS index over unit-norm embeddings (pool images or texts): HNSW as REACT uses, exact search as the
+check.
 
 Inner product on L2-normalised rows is cosine similarity. HNSW answers a query in logarithmic time; at the
 pool's size (tens of thousands of rows) exact search is still cheap, so it stays available to measure

@@ -37,12 +37,14 @@ CLASS_PROMPTS = Registry("class prompt set")
 # () stands for the describer's own prompt_template, so the set follows that field.
 CLASS_PROMPTS.register("template", (), help="the describer's prompt_template alone: one prompt per class")
 CLASS_PROMPTS.register("styles", STYLE_TEMPLATES,
-                       help="the mean over 8 style templates, as zero-shot matches (photo, drawing, emoji, ...)")
+                       help="the mean over 8 style templates, as zero-shot matches (photo, drawing, emoji, "
+                       "...)")
 
 
 def class_embeddings(classes: Sequence[str], templates: Sequence[str],
                      encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-    """Each class's prompt embeddings (``encode``: texts → [n, d]) averaged over ``templates``, renormalised: [k, d]."""
+    """Each class's prompt embeddings (``encode``: texts → [n, d]) averaged over ``templates``, renormalised:
+    [k, d]."""
     prompts = [t.format(c) for c in classes for t in templates]
     emb = np.asarray(encode(prompts), dtype=np.float32).reshape(len(classes), len(templates), -1).mean(axis=1)
     return emb / np.linalg.norm(emb, axis=1, keepdims=True)

@@ -30,7 +30,8 @@ METHODS.register("description-probe", "steervis.methods.description_probe:Descri
 METHODS.register("describe-decide", "steervis.methods.describe_decide:DescribeDecide",
                  help="VLLaVO: descriptions → LoRA-tuned LLM scores each class")
 METHODS.register("react", "steervis.methods.react:React",
-                 help="REACT: customize the matcher on pool pairs retrieved for the class names, then zero-shot")
+                 help="REACT: customize the matcher on pool pairs retrieved for the class names, then "
+                 "zero-shot")
 METHODS.register("zeroshot-llm", "steervis.methods.describe_decide:ZeroShotLLM",
                  help="descriptions → base LLM (no finetuning) scores each class")
 METHODS.register("vlm-generate", "steervis.methods.vlm:VLMGenerate",
@@ -42,5 +43,5 @@ METHODS.register("vlm-score", "steervis.methods.vlm:VLMScore",
 METHODS.register("vlm-finetuned", "steervis.methods.vlm:VLMFinetuned",
                  help="VLM (stage 2) + a short LoRA run on the training images' classes, then vlm-score")
 
-__all__ = ["METHODS", "Classifier", "Method", "build_method", "check_classes", "check_labels", "has_capability",
-           "method_options"]
+__all__ = ["METHODS", "Classifier", "Method", "build_method", "check_classes", "check_labels",
+           "has_capability", "method_options"]

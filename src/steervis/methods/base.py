@@ -4,8 +4,9 @@ A method sees items as a pandas DataFrame with (at least) ``path``, ``domain``, 
 labelled, ``class``. Methods register their class in ``METHODS``; the registry checks the contract
 (``fit``, ``predict_proba``, ``save``, ``load``) when the class is resolved, and that the optional
 capabilities it declares (``adapt``: UDA self-training; ``variants``: extra inference modes on the same fitted
-model; ``diagnostics``: facts about its last predictions, kept in metrics.json) exist. Each method declares its options as a dataclass (``Options``); ``method_options.<name>`` is
-validated against it, with did-you-mean errors, before any method runs.
+model; ``diagnostics``: facts about its last predictions, kept in metrics.json) exist. Each method declares
+its options as a dataclass (``Options``); ``method_options.<name>`` is validated against it, with did-you-mean
+errors, before any method runs.
 
 >>> from steervis.methods import METHODS, method_options
 >>> method_options("zeroshot", {"temperature": 0.02}).temperature
@@ -13,7 +14,7 @@ validated against it, with did-you-mean errors, before any method runs.
 >>> method_options("zeroshot", {"temprature": 0.02})
 Traceback (most recent call last):
 ...
-steervis.errors.SteervisError: Unknown config key 'method_options.zeroshot.temprature'. Did you mean 'temperature'?
+steervis.errors.SteervisError: Unknown config key 'method_options.zeroshot.temprature'. Did you mean ...
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from steervis.errors import SteervisError
 from steervis.registry import Registry
 
 CONTRACT = ("fit", "predict_proba", "save", "load")
-# optional; a method declares the ones it has in `capabilities` (diagnostics: a dict about its last predictions)
+# optional; a method declares the ones it has in `capabilities` (diagnostics: a dict about its last
+# predictions)
 CAPABILITIES = ("adapt", "variants", "diagnostics")
 
 
@@ -51,18 +53,22 @@ class Classifier(Protocol):
 
 
 def check_method(name: str, cls: Any) -> None:
-    """The registry's contract check: the four methods, an options dataclass, declared capabilities present."""
+    """The registry's contract check: the four methods, an options dataclass, declared capabilities
+    present."""
     missing = [m for m in CONTRACT if not callable(getattr(cls, m, None))]
     if missing:
         raise SteervisError(f"method {name!r} ({cls.__name__}) lacks {', '.join(missing)}: every method "
                             f"implements {', '.join(CONTRACT)}.")
-    if not dataclasses.is_dataclass(getattr(cls, "Options", None)) or not callable(getattr(cls, "create", None)):
-        raise SteervisError(f"method {name!r} ({cls.__name__}) must declare an Options dataclass and create().")
+    if (not dataclasses.is_dataclass(getattr(cls, "Options", None))
+            or not callable(getattr(cls, "create", None))):
+        raise SteervisError(f"method {name!r} ({cls.__name__}) must declare an Options dataclass and "
+                            "create().")
     caps = set(getattr(cls, "capabilities", ()))
     unknown = caps - set(CAPABILITIES)
     absent = [c for c in sorted(caps & set(CAPABILITIES)) if not callable(getattr(cls, c, None))]
     if unknown or absent:
-        raise SteervisError(f"method {name!r} declares capabilities it lacks: {', '.join(sorted(unknown) + absent)}.")
+        raise SteervisError(f"method {name!r} declares capabilities it lacks: "
+                            f"{', '.join(sorted(unknown) + absent)}.")
 
 
 METHODS = Registry("method", check=check_method)
@@ -107,7 +113,8 @@ class Method:
 
             context = MethodContext()
         self.context = context
-        self.options = options if options is not None else from_dict(self.Options, values, where=f"{self.name}.")
+        self.options = (options if options is not None
+                        else from_dict(self.Options, values, where=f"{self.name}."))
         for f in dataclasses.fields(self.options):
             setattr(self, f.name, getattr(self.options, f.name))
         self.classes: list[str] = []

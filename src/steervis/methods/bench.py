@@ -43,12 +43,12 @@ def compare_modes(adapter: str, data: str, domains: list[str], limit: int | None
     return out
 
 
-def score_strategies(sizes: list[int] | tuple[int, ...] = (34, 345), mode: str = "text", data: str | None = None,
-                     seed: int = 0, **options: Any) -> dict[str, Any]:
+def score_strategies(sizes: list[int] | tuple[int, ...] = (34, 345), mode: str = "text",
+                     data: str | None = None, seed: int = 0, **options: Any) -> dict[str, Any]:
     """``steervis bench score``: minidomains' class names (34) and ImageNet names (any other size).
 
-    ``mode=text``: VLLaVO prompts on a causal LM (``model``, default smollm2-135m-instruct); ``mode=image``: an
-    image (seeded minidomains images, or the folder ``data``) + the question listing the options, through a
+    ``mode=text``: VLLaVO prompts on a causal LM (``model``, default smollm2-135m-instruct); ``mode=image``:
+    an image (seeded minidomains images, or the folder ``data``) + the question listing the options, through a
     VLM (``model``, default stage2).
     """
     from steervis.data.minidomains import load_sources
@@ -70,16 +70,18 @@ def score_strategies(sizes: list[int] | tuple[int, ...] = (34, 345), mode: str =
     return bench_score_images(spaces, paths, **options)
 
 
-def decide_modes(adapter: str, data: str, domains: str | list[str], limit: int | None = None) -> dict[str, Any]:
+def decide_modes(adapter: str, data: str, domains: str | list[str],
+                 limit: int | None = None) -> dict[str, Any]:
     """``steervis bench decide-modes``: ``domains`` may be comma-separated."""
     return compare_modes(adapter, data, domains.split(",") if isinstance(domains, str) else domains, limit)
 
 
 def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
                    bases: str | list[str] = "conse") -> dict[str, Any]:
-    """``steervis bench react-zeroshot``: zero-shot accuracy per domain of each base (``bases``, comma-separated:
-    conse, conse-lite2, a CLIP id), REACT on it (``react`` for conse, ``react[<base>]`` otherwise) and
-    react-pool, on the same images in one run, with 95 % intervals and paired differences against conse."""
+    """``steervis bench react-zeroshot``: zero-shot accuracy per domain of each base (``bases``,
+    comma-separated: conse, conse-lite2, a CLIP id), REACT on it (``react`` for conse, ``react[<base>]``
+    otherwise) and react-pool, on the same images in one run, with 95 % intervals and paired differences
+    against conse."""
     import numpy as np
 
     from steervis.data import load_folder, minidomains_root
@@ -99,7 +101,8 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
     correct: dict[str, np.ndarray] = {}
 
     def score(name: str, matcher: Any, images: np.ndarray) -> None:
-        texts = class_embeddings(classes, STYLE_TEMPLATES, matcher.encode_texts)  # a locked text side: the base's texts
+        # a locked text side: the base's texts
+        texts = class_embeddings(classes, STYLE_TEMPLATES, matcher.encode_texts)
         correct[name] = (images @ texts.T).argmax(1) == truth
 
     for name in bases:
@@ -119,9 +122,10 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
             out["domains"][domain][f"{name} - conse"] = _pct(paired_difference_ci(correct[name][rows],
                                                                                   correct["conse"][rows]))
     domains = sorted(out["domains"])
-    out["mean_over_domains"] = {name: round(100 * float(np.mean([correct[name][(frame["domain"] == d).to_numpy()]
-                                                                   .mean() for d in domains])), 1)
-                                for name in correct}
+    out["mean_over_domains"] = {
+        name: round(100 * float(np.mean([correct[name][(frame["domain"] == d).to_numpy()].mean()
+                                         for d in domains])), 1)
+        for name in correct}
     return out
 
 

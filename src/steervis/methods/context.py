@@ -89,7 +89,8 @@ class MethodContext:
         return self._vlms[name]
 
     # ---- cached per-image quantities -----------------------------------------------------------------
-    def _cached(self, feature: str, frame: pd.DataFrame, compute: Callable[[list[Any]], np.ndarray]) -> np.ndarray:
+    def _cached(self, feature: str, frame: pd.DataFrame,
+                compute: Callable[[list[Any]], np.ndarray]) -> np.ndarray:
         if feature not in self._stores:
             safe = feature.replace("/", "--")
             self._stores[feature] = FeatureStore(cache_dir("features") / f"{safe}.npz")
@@ -107,7 +108,8 @@ class MethodContext:
         return store.get(frame["sha256"].tolist())
 
     def _images(self, chunk: pd.DataFrame, workers: int = 4) -> list[Any]:
-        """Decoded images of ``chunk`` from the run's cache; misses decode in threads (PIL releases the GIL)."""
+        """Decoded images of ``chunk`` from the run's cache; misses decode in threads (PIL releases the
+        GIL)."""
         with ThreadPoolExecutor(workers) as pool:
             return list(pool.map(self.images.get, chunk["sha256"].tolist(), chunk["path"].tolist()))
 
@@ -115,7 +117,8 @@ class MethodContext:
         """Pooled penultimate features of an embedded image classifier, [n, d]."""
         clf = self.model(backbone, "image-classifier")
         return self._cached(
-            f"pooled-{backbone}-{clf.preprocess_id}", frame, lambda imgs: clf.forward_all(clf.preprocess(imgs))["pooled"].numpy()
+            f"pooled-{backbone}-{clf.preprocess_id}", frame,
+            lambda imgs: clf.forward_all(clf.preprocess(imgs))["pooled"].numpy()
         )
 
     def image_embeddings(self, frame: pd.DataFrame, matcher: str) -> np.ndarray:

@@ -1,8 +1,9 @@
 """describe-decide (VLLaVO) and zero-shot LLM as ``Classifier``s over image frames.
 
 Both read each row's rendered description through a ``texts`` callable (rows → strings; the harness builds it
-from the describe store) and hand the strings to :class:`steervis.vllavo.decide.decider.Decider`. ``DescribeDecide``
-finetunes a LoRA adapter on the training rows; ``ZeroShotLLM`` asks the base model as is (VLLaVO's ablation).
+from the describe store) and hand the strings to :class:`steervis.vllavo.decide.decider.Decider`.
+``DescribeDecide`` finetunes a LoRA adapter on the training rows; ``ZeroShotLLM`` asks the base model as is
+(VLLaVO's ablation).
 
 Registered in ``steervis.methods``; built by name with
 ``build_method("describe-decide", context, {"preset": "decide-quick", "inference": "generate"})``, where
@@ -50,7 +51,8 @@ DescribeDecideOptions = partial_config(DecideConfig, "DescribeDecideOptions", ex
 
 def decide_config(preset: str | None = DEFAULT_PRESET, overrides: list[str] | tuple[str, ...] = (),
                   **fields: Any) -> DecideConfig:
-    """A ``DecideConfig`` from a preset, nested field values (``train={"epochs": 1}``) and ``key=value`` strings."""
+    """A ``DecideConfig`` from a preset, nested field values (``train={"epochs": 1}``) and ``key=value``
+    strings."""
     return load_config(DecideConfig, preset=preset, base=fields, overrides=list(overrides))
 
 
@@ -93,7 +95,8 @@ class _DescriptionLLM:
         return self.decider.predict_proba(self._texts(items))
 
     def variants(self) -> dict[str, Callable[[pd.DataFrame], np.ndarray]]:
-        """Extra inference modes on the same fitted model (``also=["generate"]``), for side-by-side reports."""
+        """Extra inference modes on the same fitted model (``also=["generate"]``), for side-by-side
+        reports."""
         return {mode: (lambda items, mode=mode: self.decider.predict_proba(self._texts(items), mode=mode))
                 for mode in self.also}
 
@@ -107,7 +110,8 @@ class _DescriptionLLM:
 
     @classmethod
     def create(cls, context: Any, options: Any) -> Any:
-        """Built from a run's context: its ``describe_texts`` are the descriptions, its ``components`` the parts."""
+        """Built from a run's context: its ``describe_texts`` are the descriptions, its ``components`` the
+        parts."""
         texts = getattr(context, "describe_texts", None)
         if texts is None:
             raise SteervisError(f"{cls.name} needs descriptions: the method context has no describe_texts.")
@@ -116,8 +120,8 @@ class _DescriptionLLM:
         if hasattr(context, "components"):
             # One source: the run's `components` render every description; the card records what was read.
             if options.components is not None:
-                raise SteervisError(f"method_options.{cls.name}.components: set `components` once, at the top "
-                                    "of the evaluate config (every description-reading method uses it).")
+                raise SteervisError(f"method_options.{cls.name}.components: set `components` once, at the "
+                                    "top of the evaluate config (every description-reading method uses it).")
             config.components = list(context.components or ALL_COMPONENTS)
         describe = getattr(context, "describe", None)
         return cls(texts, config, describe, progress=progress, also=options.also)
@@ -184,8 +188,8 @@ class DescribeDecide(_DescriptionLLM):
 
         def refit(keep: np.ndarray, pseudo: np.ndarray) -> None:
             self.decider.fit(src_texts + [tgt_texts[i] for i in keep],
-                             src_labels + [self.classes[p] for p in pseudo], self.classes, progress=self.progress,
-                             continue_steps=settings.refit_steps)
+                             src_labels + [self.classes[p] for p in pseudo], self.classes,
+                             progress=self.progress, continue_steps=settings.refit_steps)
 
         # Selection needs confidences, so rounds always score, whatever config.inference says.
         logs = self_train(refit, lambda: self.decider.predict_proba(tgt_texts, mode="score"), settings, truth)

@@ -39,7 +39,8 @@ class DescriptionProbe(Method):
 
         self.classes = check_classes(classes)
         labels = check_labels(train, self.classes)
-        self.model = make_pipeline(_vectorizer(), LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed))
+        self.model = make_pipeline(_vectorizer(),
+                                   LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed))
         self.model.fit(self.context.describe_texts(train), labels)
         return self
 

@@ -28,13 +28,15 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
     Args:
         data: ``<root>/<domain>/<class>/<image>`` folder.
         out: Output folder, written atomically. It must be new, empty, or (with ``overwrite``) a previous
-            steervis output; a folder of the user's own, or one that holds or lies inside ``data``, is refused.
+            steervis output; a folder of the user's own, or one that holds or lies inside ``data``, is
+            refused.
         config: A ``DecideConfig``.
         domains: Training domains (default: all).
         describe: A ``DescribeConfig`` or its values (default: the describer's defaults).
         progress: Show progress bars.
         overwrite: Replace a previous steervis output at ``out``.
-        follow_links: Also read symlinks in ``data`` that lead outside it (those inside it are always followed).
+        follow_links: Also read symlinks in ``data`` that lead outside it (those inside it are always
+            followed).
     """
     from steervis.disk import check_writable, output_lock
     from steervis.lm.train import is_main_process
@@ -42,7 +44,8 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
 
     out = check_out_dir(out, overwrite=overwrite, inputs=[data], kind="adapter")  # resolved: a link's target
     check_writable(out, FIT_SPACE, "the adapter")
-    if not is_main_process():  # under `accelerate launch`, rank 0 alone writes, so rank 0 alone holds the lock
+    # under `accelerate launch`, rank 0 alone writes, so rank 0 alone holds the lock
+    if not is_main_process():
         return _fit(data, out, config, domains, describe, progress, follow_links)
     with output_lock(out):
         check_out_dir(out, overwrite=overwrite, inputs=[data], kind="adapter")  # a writer may have finished
@@ -63,13 +66,14 @@ def _fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | No
     from steervis.methods.texts import describe_config, describe_texts
 
     images = DecodedImages()  # decoded once by the folder check, reused by describe
-    folder = load_folder(data, domains=domains or None, progress=progress, images=images, follow_links=follow_links)
+    folder = load_folder(data, domains=domains or None, progress=progress, images=images,
+                         follow_links=follow_links)
     for domain in domains or []:
         if not (folder.frame["domain"] == domain).any():
             raise SteervisError(f"Domain {domain!r} in {folder.root} has no usable images.")
     if len(folder.classes) < 2:  # an adapter that can only ever say one label is never what was meant
-        raise SteervisError(f"The training images in {folder.root} ({', '.join(folder.domains)}) hold one class, "
-                            f"{folder.classes[0]!r}: a classifier needs at least two class folders.")
+        raise SteervisError(f"The training images in {folder.root} ({', '.join(folder.domains)}) hold one "
+                            f"class, {folder.classes[0]!r}: a classifier needs at least two class folders.")
     dcfg = describe if describe is not None and not isinstance(describe, dict) else describe_config(describe)
     from steervis.methods.task import resolve_task_names
 
@@ -88,8 +92,8 @@ def _fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | No
 
 
 def fit_checkpoint(out: str | Path) -> Path:
-    """The trainer's resumable state for a fit into ``out``: in the cache, keyed by the output's path (the state
-    carries the run's fingerprint, so a changed setting or image never resumes from it)."""
+    """The trainer's resumable state for a fit into ``out``: in the cache, keyed by the output's path (the
+    state carries the run's fingerprint, so a changed setting or image never resumes from it)."""
     import hashlib
 
     from steervis.paths import cache_dir
@@ -160,7 +164,8 @@ def write_predictions(frame: Any, path: str | Path) -> Path:
         else:
             prob_cols = [c for c in frame.columns if c.startswith("p:")]
             rows = [{"path": r["path"], "label": r["label"], "confidence": float(r["confidence"]),
-                     "probabilities": {c[2:]: float(r[c]) for c in prob_cols}, "description": r["description"]}
+                     "probabilities": {c[2:]: float(r[c]) for c in prob_cols},
+                     "description": r["description"]}
                     for r in frame.to_dict("records")]
             tmp.write_text(json.dumps(rows, indent=2))
     return path

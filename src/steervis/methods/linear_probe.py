@@ -18,7 +18,8 @@ from steervis.methods.base import Method, check_classes, check_labels
 class LinearProbeOptions:
     backbone: str = "efficientnet-lite0"
     feature: str = "pooled"
-    # C=0.1: with ~10-30 images per class and 1280-d features, strong regularisation generalises across styles.
+    # C=0.1: with ~10-30 images per class and 1280-d features, strong regularisation generalises across
+    # styles.
     C: float = 0.1  # noqa: N815 (sklearn's name)
     matcher: str | None = None  # a matcher's image embeddings instead of the backbone's features
     seed: int = 0
@@ -62,7 +63,8 @@ class LinearProbe(Method):
         return directory
 
     def _load_state(self, directory: Path) -> None:
-        self.model = fitted_pipeline(np.load(directory / "linear_probe.npz", allow_pickle=False), self.C, self.seed)
+        self.model = fitted_pipeline(np.load(directory / "linear_probe.npz", allow_pickle=False), self.C,
+                                     self.seed)
 
 
 def fitted_pipeline(arrays: dict[str, np.ndarray], C: float, seed: int) -> object:  # noqa: N803

@@ -20,8 +20,8 @@ from typing import Any
 
 def resolve_task_names(describe: Any, classes: list[str], progress: bool = True) -> Any:
     """``describe`` (a ``DescribeConfig``) for the task of ``classes``: class tags get the class list, and the
-    task-bound matcher ``react`` becomes REACT customized for these classes (trained here on first use, with the
-    same key the ``react`` method uses, so the two share one model)."""
+    task-bound matcher ``react`` becomes REACT customized for these classes (trained here on first use, with
+    the same key the ``react`` method uses, so the two share one model)."""
     describe = describe.for_task(list(classes))
     if describe.matcher == "react":
         from steervis.react.build import react_for

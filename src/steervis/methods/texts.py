@@ -1,8 +1,8 @@
 """The thin layer between image frames and the text-level decider: rows → rendered descriptions.
 
 ``describe_texts`` turns a describe config into the ``texts`` callable that ``DescribeDecide`` reads (through
-``steervis.vllavo.describe.describe`` and ``Description.render``). It lives with the methods, above both describe/
-and decide/, so that decide/ reads text only.
+``steervis.vllavo.describe.describe`` and ``Description.render``). It lives with the methods, above both
+describe/ and decide/, so that decide/ reads text only.
 
 >>> from steervis.methods.texts import describe_config
 >>> describe_config({}).__class__.__name__
@@ -30,8 +30,8 @@ def describe_config(values: dict[str, Any] | None = None) -> Any:
 
 def describe_texts(config: Any = None, components: Sequence[str] = ("tags", "attributes", "captions"),
                    progress: bool = True, images: Any = None) -> Callable[[pd.DataFrame], list[str]]:
-    """A ``rows → rendered descriptions`` callable over ``steervis.vllavo.describe.describe`` (cached by the store);
-    ``images`` is the run's :class:`~steervis.data.decoded.DecodedImages`, if it has one."""
+    """A ``rows → rendered descriptions`` callable over ``steervis.vllavo.describe.describe`` (cached by the
+    store); ``images`` is the run's :class:`~steervis.data.decoded.DecodedImages`, if it has one."""
 
     def texts(frame: pd.DataFrame) -> list[str]:
         import steervis.vllavo.describe as describe

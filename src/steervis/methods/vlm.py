@@ -2,8 +2,9 @@
 
 * ``vlm-generate``: VLMClassifier's open question, "What type of object is in the photo?"; the answer maps to
   the class it names (the first one named), else, with ``snap``, to the nearest class name by edit distance.
-* ``vlm-generate-closed``: the question lists every class ("Choose one of: ..."); an answer naming more than one
-  class is wrong: it gets a uniform row (no class preferred), and how often that happens is in ``diagnostics``.
+* ``vlm-generate-closed``: the question lists every class ("Choose one of: ..."); an answer naming more than
+  one class is wrong: it gets a uniform row (no class preferred), and how often that happens is in
+  ``diagnostics``.
 * ``vlm-score``: probabilistic inference; the image and question once, every class name over the cached prefix
   (``mean``, ``sum``, or ``calibrated`` by a class prior estimated on the training images).
 * ``vlm-finetuned``: a short LoRA run (adapter and projector) from the stage-2 model on classification
@@ -38,7 +39,8 @@ EXAMPLES_SHOWN = 12  # generated answers kept in the diagnostics, to read what t
 
 
 def image_inputs(vlm: Any, frame: pd.DataFrame, context: Any) -> list[Any]:
-    """What ``vlm``'s splicer reads for each row: cached tower tokens (steervis' LLaVA, by sha256) or pixels."""
+    """What ``vlm``'s splicer reads for each row: cached tower tokens (steervis' LLaVA, by sha256) or
+    pixels."""
     if vlm.image_processor is None:
         from steervis.llava.tower import FeatureCache
 
@@ -63,7 +65,8 @@ class ClosedOptions(GenerateOptions):
 
 
 class _VLMMethod(Method):
-    """Shared: the model (loaded once per run through the context), image inputs, save/load of the class list."""
+    """Shared: the model (loaded once per run through the context), image inputs, save/load of the class
+    list."""
 
     def _vlm(self) -> Any:
         return self.context.vlm(self.model)
@@ -111,8 +114,9 @@ class VLMGenerate(_VLMMethod):
             if len(shown) < EXAMPLES_SHOWN:
                 shown.append([answer, self.classes[choice] if choice is not None else None])
         n = max(1, len(answers))
-        self._diagnostics = {"answers": len(answers), "named_none": counts["none"], "named_one": counts["one"],
-                             "named_several": counts["several"], "several_rate": round(counts["several"] / n, 4),
+        self._diagnostics = {"answers": len(answers), "named_none": counts["none"],
+                             "named_one": counts["one"], "named_several": counts["several"],
+                             "several_rate": round(counts["several"] / n, 4),
                              "none_rate": round(counts["none"] / n, 4), "examples": shown}
         return proba
 
@@ -155,7 +159,8 @@ def first_named(answer: str, classes: list[str]) -> list[int]:
 class ScoreOptions:
     model: str = DEFAULT_MODEL
     question: str = "What type of object is in the photo?"
-    reduction: str = "mean"  # VLMClassifier's probabilistic inference: mean log-prob of the class name's tokens
+    # VLMClassifier's probabilistic inference: mean log-prob of the class name's tokens
+    reduction: str = "mean"
     prior_images: int = 64  # training images that estimate the class prior of `calibrated` (seeded sample)
     batch_size: int = 8
     seed: int = 0
@@ -183,8 +188,8 @@ class VLMScore(_VLMMethod):
         from steervis.lm.scoring import estimate_prior
 
         if train is None or not len(train):
-            raise SteervisError("vlm-score with reduction=calibrated estimates its class prior on training images; "
-                                "the training set is empty.")
+            raise SteervisError("vlm-score with reduction=calibrated estimates its class prior on training "
+                                "images; the training set is empty.")
         sample = train.sample(n=min(self.prior_images, len(train)), random_state=self.seed)
         vlm = self._vlm()
         prompts = vlm.prompts([self.question] * len(sample), image_inputs(vlm, sample, self.context))
@@ -239,10 +244,11 @@ class VLMFinetuned(VLMScore):
         check_labels(train, self.classes)
         self.vlm = open_vlm(self.model)  # a fresh copy: training changes it, the run's shared one stays as is
         if self.vlm.config.hub:
-            raise SteervisError("vlm-finetuned trains steervis' own LLaVA (stage2, a saved folder or tiny-vlm), "
-                                f"not the hub Llava {self.model!r}.")
+            raise SteervisError("vlm-finetuned trains steervis' own LLaVA (stage2, a saved folder or "
+                                f"tiny-vlm), not the hub Llava {self.model!r}.")
         items = [Item(sha, path, [(f"<image>\n{self.question}", label)])
-                 for sha, path, label in zip(train["sha256"], train["path"], train["class"].astype(str), strict=True)]
+                 for sha, path, label in zip(train["sha256"], train["path"], train["class"].astype(str),
+                                             strict=True)]
         settings = StageSettings(stage=2, epochs=self.epochs, max_steps=self.max_steps, lr=self.lr,
                                  batch_size=self.train_batch_size, seed=self.seed, checkpoint_every=10**9,
                                  lora=LoraSettings(r=self.lora_r, alpha=2 * self.lora_r,

@@ -28,10 +28,12 @@ from steervis.stats import accuracy_ci, paired_difference_ci
 SIZES = (2, 5, 10, 20, 34)  # VLMClassifier's sweep, up to minidomains' 34 classes
 
 
-def subsets(n_classes: int, sizes: list[int] | tuple[int, ...], draws: int, seed: int) -> dict[int, list[list[int]]]:
+def subsets(n_classes: int, sizes: list[int] | tuple[int, ...], draws: int,
+            seed: int) -> dict[int, list[list[int]]]:
     """Seeded class subsets per size; the full label space is drawn once."""
     rng = np.random.default_rng(seed)
-    return {k: [sorted(rng.choice(n_classes, k, replace=False).tolist()) for _ in range(draws if k < n_classes else 1)]
+    return {k: [sorted(rng.choice(n_classes, k, replace=False).tolist())
+                for _ in range(draws if k < n_classes else 1)]
             for k in sizes}
 
 
@@ -51,7 +53,8 @@ def _frame(data: str | None, limit: int | None, seed: int) -> Any:
 def vlm_sweep(model: str = "stage2", matcher: str = "conse", sizes: list[int] | tuple[int, ...] = SIZES,
               draws: int = 5, reduction: str = "mean", data: str | None = None, limit: int | None = None,
               seed: int = 0, batch_size: int = 8, question: str | None = None) -> dict[str, Any]:
-    """``steervis bench vlm-sweep``: vlm-score vs the matcher's zero-shot per label-space size, same images."""
+    """``steervis bench vlm-sweep``: vlm-score vs the matcher's zero-shot per label-space size, same
+    images."""
     from steervis.errors import SteervisError
     from steervis.llava.model import CLASSIFY_QUESTION
     from steervis.lm.scoring import loglik, reduce_scores
@@ -68,10 +71,11 @@ def vlm_sweep(model: str = "stage2", matcher: str = "conse", sizes: list[int] | 
     vlm = ctx.vlm(model)
     prompts = vlm.prompts([question or CLASSIFY_QUESTION] * len(frame), image_inputs(vlm, frame, ctx))
     sums, lengths = loglik(vlm.lm, prompts, classes, batch_size=batch_size)  # every class once per image
-    sims = ctx.image_embeddings(frame, matcher) @ class_embeddings(classes, STYLE_TEMPLATES, ctx.matcher(matcher).encode_texts).T
+    sims = ctx.image_embeddings(frame, matcher) @ class_embeddings(classes, STYLE_TEMPLATES,
+                                                                   ctx.matcher(matcher).encode_texts).T
     truth = frame["class"].map({c: i for i, c in enumerate(classes)}).to_numpy()
-    out: dict[str, Any] = {"model": str(model), "matcher": matcher, "reduction": reduction, "images": len(frame),
-                           "draws": draws, "sizes": {}}
+    out: dict[str, Any] = {"model": str(model), "matcher": matcher, "reduction": reduction,
+                           "images": len(frame), "draws": draws, "sizes": {}}
     for k, draws_k in subsets(len(classes), sizes, draws, seed).items():
         vlm_ok, match_ok = [], []
         for subset in draws_k:
@@ -81,15 +85,15 @@ def vlm_sweep(model: str = "stage2", matcher: str = "conse", sizes: list[int] | 
             vlm_ok.append(probs.argmax(1) == local)
             match_ok.append(sims[rows][:, subset].argmax(1) == local)
         v, m = np.concatenate(vlm_ok), np.concatenate(match_ok)
-        out["sizes"][str(k)] = {"items": int(v.size), "chance": round(100 / k, 1), "vlm_score": _pct(accuracy_ci(v)),
-                                "matcher": _pct(accuracy_ci(m)),
+        out["sizes"][str(k)] = {"items": int(v.size), "chance": round(100 / k, 1),
+                                "vlm_score": _pct(accuracy_ci(v)), "matcher": _pct(accuracy_ci(m)),
                                 "vlm - matcher": _pct(paired_difference_ci(v, m))}
     return out
 
 
 def vision_features(vlm: Any, inputs: list[Any]) -> np.ndarray:
-    """What the LM was given about each image: the tower's tokens flattened (steervis' LLaVA), or a hub Llava's
-    projected image features averaged over its tokens."""
+    """What the LM was given about each image: the tower's tokens flattened (steervis' LLaVA), or a hub
+    Llava's projected image features averaged over its tokens."""
     import torch
 
     if vlm.image_processor is None:
@@ -118,7 +122,8 @@ def probe_dg(features: np.ndarray, frame: Any, C: float = 0.1, seed: int = 0) ->
 
 
 def vlm_probe(model: str = "stage2", data: str | None = None, limit: int | None = None, seed: int = 0,
-              C: float = 0.1, batch_size: int = 8, question: str | None = None) -> dict[str, Any]:  # noqa: N803
+              C: float = 0.1, batch_size: int = 8,  # noqa: N803
+              question: str | None = None) -> dict[str, Any]:
     """``steervis bench vlm-probe``: DG probes on the LM's last hidden state, its vision input, and
     efficientnet-lite0's pooled features (the linear-probe method's), same images and folds."""
     from steervis.llava.model import CLASSIFY_QUESTION
@@ -129,7 +134,8 @@ def vlm_probe(model: str = "stage2", data: str | None = None, limit: int | None 
     ctx = MethodContext(progress=False)
     vlm = ctx.vlm(model)
     inputs = image_inputs(vlm, frame, ctx)
-    features = {"lm_last_hidden": vlm.last_hidden(inputs, question or CLASSIFY_QUESTION, batch_size=batch_size),
+    features = {"lm_last_hidden": vlm.last_hidden(inputs, question or CLASSIFY_QUESTION,
+                                                  batch_size=batch_size),
                 "vision_input": vision_features(vlm, inputs),
                 "efficientnet_pooled": ctx.image_features(frame)}
     out: dict[str, Any] = {"model": str(model), "images": len(frame), "C": C,

@@ -37,5 +37,6 @@ class ZeroShot(Method):
 
     def predict_proba(self, items: pd.DataFrame) -> np.ndarray:
         images = self.context.image_embeddings(items, self.matcher)
-        texts = class_embeddings(self.classes, self.templates, self.context.matcher(self.matcher).encode_texts)
+        texts = class_embeddings(self.classes, self.templates,
+                                 self.context.matcher(self.matcher).encode_texts)
         return softmax(images @ texts.T / self.temperature)

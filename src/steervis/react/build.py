@@ -1,4 +1,5 @@
-"""Build customized matchers from the knowledge pool: ``react-pool`` (the whole pool) and ``react`` (per task).
+"""Build customized matchers from the knowledge pool: ``react-pool`` (the whole pool) and ``react`` (per
+task).
 
 ``build_react_pool`` computes the pool's features once, chooses the head's settings on a held-out split of the
 pool (by concept, so no concept is on both sides; never on an evaluation set), trains on the whole pool with
@@ -47,7 +48,8 @@ HELD_OUT = 0.1  # concepts kept out of training for model selection
 # What react-pool's model selection chose on the pool's held-out concepts (docs/RESULTS.md, "react-pool"): a
 # fixed preset for the per-task ``react``, so rebuilding react-pool never changes a task's REACT.
 TASK_SETTINGS = ReactSettings(hidden=1024, epochs=5, temperature=0.07)
-GRID = {"epochs": [5], "hidden": [256, 1024], "temperature": [0.03, 0.07]}  # 4 configurations (15-epoch ones cost 10+ min each on shared cores)
+# 4 configurations (15-epoch ones cost 10+ min each on shared cores)
+GRID = {"epochs": [5], "hidden": [256, 1024], "temperature": [0.03, 0.07]}
 
 
 def concept_split(frame: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -69,7 +71,8 @@ def _held_out_score(head: Any, arrays: dict[str, np.ndarray], held: np.ndarray) 
 
 
 def select_settings(arrays: dict[str, np.ndarray], frame: pd.DataFrame, base: ReactSettings,
-                    progress: bool = True, pool_hash: str | None = None) -> tuple[ReactSettings, list[dict[str, Any]]]:
+                    progress: bool = True,
+                    pool_hash: str | None = None) -> tuple[ReactSettings, list[dict[str, Any]]]:
     """Every configuration of ``GRID`` trained on the pool's training split, scored on its held-out split."""
     train, _ = concept_split(frame.assign(row=np.arange(len(frame))), HELD_OUT, base.seed)
     train_rows = train["row"].to_numpy()
@@ -79,8 +82,8 @@ def select_settings(arrays: dict[str, np.ndarray], frame: pd.DataFrame, base: Re
     for values in itertools.product(*GRID.values()):
         settings = replace(base, **dict(zip(GRID, values, strict=True)))
         ckpt = checkpoint_path("trial", pool_hash, settings_dict(settings)) if pool_hash else None
-        head, losses = customize(*(arrays[k][train_rows] for k in ("base", "pooled", "text", "ids")), settings,
-                                 progress=False, checkpoint=ckpt)
+        head, losses = customize(*(arrays[k][train_rows] for k in ("base", "pooled", "text", "ids")),
+                                 settings, progress=False, checkpoint=ckpt)
         acc = _held_out_score(head, arrays, held_rows)
         trials.append({"config": dict(zip(GRID, values, strict=True)), "held_out_acc": acc,
                        "loss_last": losses[-1], "gate": float(np.tanh(head.gate.item())),
@@ -92,8 +95,8 @@ def select_settings(arrays: dict[str, np.ndarray], frame: pd.DataFrame, base: Re
 
 
 def checkpoint_path(*parts: Any) -> Path:
-    """The folder where a training run keyed by ``parts`` keeps its per-epoch checkpoint (removed once the model
-    is saved)."""
+    """The folder where a training run keyed by ``parts`` keeps its per-epoch checkpoint (removed once the
+    model is saved)."""
     key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return cache_dir("models", "checkpoints") / key
 
@@ -116,15 +119,15 @@ def model_card(name: str, base: str, pool: Any, frame: pd.DataFrame, settings: R
     package versions, the settings and the training metrics."""
     from steervis.data.pool import Pool
 
-    return {"name": name, "base": base, "pool_hash": pool.hash, "pool_root": str(pool.root), "pairs": len(frame),
-            "concepts": int(frame["concept"].nunique()) if "concept" in frame else None,
+    return {"name": name, "base": base, "pool_hash": pool.hash, "pool_root": str(pool.root),
+            "pairs": len(frame), "concepts": int(frame["concept"].nunique()) if "concept" in frame else None,
             "sources": Pool(pool.root, frame, pool.hash).sources(), "settings": settings_dict(settings),
             "losses": [round(v, 4) for v in losses], "seconds": round(seconds, 1), "versions": _versions(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **extra}
 
 
-def build_react_pool(root: str | Path | None = None, settings: ReactSettings | None = None, select: bool = True,
-                     progress: bool = True, force: bool = False) -> Path:
+def build_react_pool(root: str | Path | None = None, settings: ReactSettings | None = None,
+                     select: bool = True, progress: bool = True, force: bool = False) -> Path:
     """Customize ConSE on the whole pool (model selection first) and save it as the ``react-pool`` matcher.
 
     Resumable: features are in append-only stores and every training run (each trial, the final fit) keeps a
@@ -148,11 +151,12 @@ def build_react_pool(root: str | Path | None = None, settings: ReactSettings | N
     if select:
         settings, trials = select_settings(arrays, pool.frame, settings, progress, pool_hash=pool.hash)
     ckpt = checkpoint_path("react-pool", pool.hash, settings_dict(settings))
-    head, losses = customize(arrays["base"], arrays["pooled"], arrays["text"], arrays["ids"], settings, progress,
-                             checkpoint=ckpt)
+    head, losses = customize(arrays["base"], arrays["pooled"], arrays["text"], arrays["ids"], settings,
+                             progress, checkpoint=ckpt)
     trial_ckpts = [t.pop("checkpoint", None) for t in trials]
     card = model_card("react-pool", "conse", pool, pool.frame, settings, losses, time.perf_counter() - start,
-                      image=matcher.image, base_version=matcher.version, gate=float(np.tanh(head.gate.item())),
+                      image=matcher.image, base_version=matcher.version,
+                      gate=float(np.tanh(head.gate.item())),
                       selection={"held_out_fraction": HELD_OUT,
                                  "configurations_tried": len(trials) - 1 if trials else 0, "trials": trials})
     save_customized(out, base, head, card)
@@ -180,8 +184,8 @@ def _versions() -> dict[str, str]:
 
 def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: ReactSettings | None = None,
               progress: bool = True, base: str = "conse", root: str | Path | None = None) -> Path:
-    """REACT proper: customize ``base`` on the pool pairs retrieved for ``classes``; cached by class list, pool,
-    base and settings; resumable (per-epoch checkpoint).
+    """REACT proper: customize ``base`` on the pool pairs retrieved for ``classes``; cached by class list,
+    pool, base and settings; resumable (per-epoch checkpoint).
 
     The settings default to :data:`TASK_SETTINGS`, the preset react-pool's model selection chose on the pool's
     held-out concepts, so no task image is ever used to choose them and a rebuilt react-pool changes nothing.
@@ -194,8 +198,10 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     react_base = REACT_BASES.build(base)
     pool = Pool.load(root)
     settings = settings or TASK_SETTINGS
-    parts = [sorted(classes), pool.hash, k, mode, settings_dict(settings)] + ([base] if base != "conse" else [])
-    key = hashlib.sha256(json.dumps(parts).encode())  # conse's key keeps its original form: cached models hold
+    parts = ([sorted(classes), pool.hash, k, mode, settings_dict(settings)]
+             + ([base] if base != "conse" else []))
+    # conse's key keeps its original form: cached models hold
+    key = hashlib.sha256(json.dumps(parts).encode())
     out = cache_dir("models", "react") / key.hexdigest()[:16]
     if (out / "card.json").exists():
         return out
@@ -214,14 +220,16 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
 
 
 def customized_models() -> list[dict[str, Any]]:
-    """Every customized matcher in the cache, from its model card (what ``steervis models`` lists); a card that
-    cannot be read is a row with ``error`` (a sentence naming its path), so one damaged folder hides no other."""
+    """Every customized matcher in the cache, from its model card (what ``steervis models`` lists); a card
+    that cannot be read is a row with ``error`` (a sentence naming its path), so one damaged folder hides no
+    other."""
     dirs = [react_pool_dir(), *sorted(cache_dir("models", "react").glob("*"))]
     return [card_row(d) for d in dirs if (d / "card.json").is_file()]
 
 
 def card_row(directory: Path) -> dict[str, Any]:
-    """One customized matcher's summary from ``directory/card.json``, or ``{"path", "error"}`` if it is damaged."""
+    """One customized matcher's summary from ``directory/card.json``, or ``{"path", "error"}`` if it is
+    damaged."""
     card_file = directory / "card.json"
     rebuild = "rebuild it (`steervis react build-pool`, or `steervis react customize` for a task's matcher)"
     try:
@@ -229,8 +237,10 @@ def card_row(directory: Path) -> dict[str, Any]:
     except (OSError, ValueError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return {"path": str(directory), "error": f"{card_file} is damaged ({type(err).__name__}): {rebuild}."}
     losses = card.get("losses") if isinstance(card, dict) else None
-    if not isinstance(card, dict) or not isinstance(losses or [], list) or not isinstance(card.get("classes", []), list):
-        return {"path": str(directory), "error": f"{card_file} is not a model card (unexpected fields): {rebuild}."}
+    if (not isinstance(card, dict) or not isinstance(losses or [], list)
+            or not isinstance(card.get("classes", []), list)):
+        return {"path": str(directory),
+                "error": f"{card_file} is not a model card (unexpected fields): {rebuild}."}
     return {"name": card.get("name"), "base": card.get("base"), "pairs": card.get("pairs"),
             "pool_hash": card.get("pool_hash"), "final_loss": (losses or [None])[-1],
             "classes": len(card.get("classes", [])) or None, "path": str(directory), "card": card}

@@ -1,11 +1,12 @@
-"""REACT on a transformers ``CLIPModel``: every original weight frozen, gated blocks inserted in the image tower.
+"""REACT on a transformers ``CLIPModel``: every original weight frozen, gated blocks inserted in the image
+tower.
 
-REACT's locked-text gated-image tuning (Liu et al., CVPR 2023): new gated self-attention dense blocks go between
-the frozen layers of the vision encoder, each ``x + tanh(a)·Attn(LN(x))`` then ``x + tanh(b)·MLP(LN(x))`` with
-``a = b = 0`` at the start (Flamingo's gates), so the customized model equals the base model until training
-opens a gate. The text tower is never touched. Any CLIP hub id works (for people with a network); tests use
-the tiny random ``CLIPConfig`` of the zoo. Trained by :mod:`steervis.react.train_clip`; loaded by the
-``react`` matchers of :mod:`steervis.react.matchers`.
+REACT's locked-text gated-image tuning (Liu et al., CVPR 2023): new gated self-attention dense blocks go
+between the frozen layers of the vision encoder, each ``x + tanh(a)·Attn(LN(x))`` then
+``x + tanh(b)·MLP(LN(x))`` with ``a = b = 0`` at the start (Flamingo's gates), so the customized model equals
+the base model until training opens a gate. The text tower is never touched. Any CLIP hub id works (for people
+with a network); tests use the tiny random ``CLIPConfig`` of the zoo. Trained by
+:mod:`steervis.react.train_clip`; loaded by the ``react`` matchers of :mod:`steervis.react.matchers`.
 
 >>> import torch
 >>> from steervis import zoo
@@ -85,7 +86,8 @@ class GatedCLIP(torch.nn.Module):
 
     def gates(self) -> list[float]:
         """``tanh`` of every gate, in block order (all 0 before training)."""
-        return [float(torch.tanh(g.detach())) for b in self.blocks.values() for g in (b.attn_gate, b.mlp_gate)]
+        return [float(torch.tanh(g.detach())) for b in self.blocks.values()
+                for g in (b.attn_gate, b.mlp_gate)]
 
     def train(self, mode: bool = True) -> GatedCLIP:
         super().train(mode)

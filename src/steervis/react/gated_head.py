@@ -1,6 +1,7 @@
 """REACT's gated residual block for the image side of a matcher: the identity until training opens its gate.
 
-Trained by :mod:`steervis.react.train_head`, loaded by the ``react-pool`` matcher (:mod:`steervis.react.matchers`).
+Trained by :mod:`steervis.react.train_head`, loaded by the ``react-pool`` matcher
+(:mod:`steervis.react.matchers`).
 
 >>> import torch
 >>> head = GatedResidualHead(feature_dim=8, embed_dim=4, hidden=16)

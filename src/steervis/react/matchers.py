@@ -34,11 +34,13 @@ def customized_identity(directory: str | Path) -> str:
     """A customized matcher's kind and the hash of its card and weights: what it is, wherever it is stored."""
     directory = Path(directory)
     kind = json.loads((directory / "card.json").read_text()).get("kind", "head")
-    return f"customized-{kind}@{file_identity(directory / 'card.json', *sorted(directory.glob('*.safetensors')))}"
+    return (f"customized-{kind}@"
+            f"{file_identity(directory / 'card.json', *sorted(directory.glob('*.safetensors')))}")
 
 
 class ReactMatcher:
-    """The base ConSE matcher with a trained gated head on its image side; its text side is ConSE's, locked."""
+    """The base ConSE matcher with a trained gated head on its image side; its text side is ConSE's,
+    locked."""
 
     class_probs = True  # the frozen classifier still gives ImageNet probabilities (imagenet tagger)
     disk_cache = True
@@ -52,7 +54,8 @@ class ReactMatcher:
         directory = Path(directory)
         if not (directory / "card.json").exists():
             raise SteervisError(f"The {name} matcher is not built ({directory} is empty): run "
-                                "`steervis react build-pool` (after `steervis data build pool`), or use conse.")
+                                "`steervis react build-pool` (after `steervis data build pool`), or use "
+                                "conse.")
         self.card = json.loads((directory / "card.json").read_text())
         self.base = ConSEMatcher(image=self.card.get("image", "efficientnet-lite0"))
         state = load_file(str(directory / "head.safetensors"))
@@ -61,9 +64,10 @@ class ReactMatcher:
         self.head.load_state_dict(state)
         self.head.eval()
         self.name = name
-        self.class_embeddings, self.classifier, self.top_t = (self.base.class_embeddings, self.base.classifier,
-                                                              self.base.top_t)
-        self.version = f"{self.base.version}-{self.card.get('pool_hash', '')}-{self.card.get('head_hash', '')}"  # names cached embeddings
+        self.class_embeddings, self.classifier, self.top_t = (self.base.class_embeddings,
+                                                              self.base.classifier, self.base.top_t)
+        self.version = (f"{self.base.version}-{self.card.get('pool_hash', '')}-"
+                        f"{self.card.get('head_hash', '')}")  # names cached embeddings
         self.provenance = {"matcher": name, "base": self.base.name, "pool_hash": self.card.get("pool_hash"),
                            "head": self.card.get("settings")}
 
@@ -84,7 +88,8 @@ class ReactMatcher:
         return (emb, probs) if return_probs else emb
 
     def embed_features(self, base: Any, pooled: Any) -> np.ndarray:
-        """Customized embeddings from the base's ConSE embeddings and pooled backbone features (cached ones too)."""
+        """Customized embeddings from the base's ConSE embeddings and pooled backbone features (cached ones
+        too)."""
         import torch
 
         with torch.inference_mode():
@@ -116,8 +121,10 @@ class ReactCLIPMatcher(CLIPMatcher):
         self.model.blocks.load_state_dict(load_file(str(directory / "blocks.safetensors")))
         self.model.eval()
         self.text_name, self.name = self.card["base"], name  # text tower locked: the base's text caches hold
-        self.version = f"{self.card['base']}-{self.card.get('head_hash', '')}"  # names cached image embeddings
-        self.provenance = {"matcher": name, "base": self.card["base"], "pool_hash": self.card.get("pool_hash")}
+        # names cached image embeddings
+        self.version = f"{self.card['base']}-{self.card.get('head_hash', '')}"
+        self.provenance = {"matcher": name, "base": self.card["base"],
+                           "pool_hash": self.card.get("pool_hash")}
 
 
 def load_customized(directory: str | Path, name: str = "react") -> Any:
@@ -128,7 +135,8 @@ def load_customized(directory: str | Path, name: str = "react") -> Any:
 
 
 class ReactPool:
-    """The ``react-pool`` registry entry: builds the matcher (a clear error until it is built) and says what it is."""
+    """The ``react-pool`` registry entry: builds the matcher (a clear error until it is built) and says what
+    it is."""
 
     def __call__(self) -> ReactMatcher:
         return ReactMatcher(react_pool_dir(), name="react-pool")

@@ -2,11 +2,12 @@
 
 Queries are class names in a template ensemble, embedded by the matcher's locked text tower. ``t2t`` searches
 the pool's texts (REACT found it retrieves the cleaner pairs), ``t2i`` the pool's base image embeddings.
-Each class keeps its ``k`` best distinct pairs (best score over its templates). Indexes are built once per pool
-and kind, cached under ``STEERVIS_HOME/retrieval``.
+Each class keeps its ``k`` best distinct pairs (best score over its templates). Indexes are built once per
+pool and kind, cached under ``STEERVIS_HOME/retrieval``.
 
 >>> from steervis.react.retrieve import names_class
->>> names_class("a drawing of a full moon. keywords: moon, night", "moon"), names_class("a moonlit sky", "moon")
+>>> (names_class("a drawing of a full moon. keywords: moon, night", "moon"),
+...  names_class("a moonlit sky", "moon"))
 (True, False)
 """
 
@@ -55,7 +56,8 @@ def check_known(classes: Sequence[str], texts: Sequence[str]) -> list[str]:
         raise SteervisError(f"No pool text names any of the classes ({', '.join(unknown[:8])}): check the "
                             "spelling, or REACT would train on unrelated pairs.")
     if unknown:
-        log.warning("no pool text names %s: their retrieved pairs are only near in meaning", ", ".join(unknown))
+        log.warning("no pool text names %s: their retrieved pairs are only near in meaning",
+                    ", ".join(unknown))
     return unknown
 
 

@@ -1,11 +1,14 @@
-"""REACT's customization of a transformers CLIP (a hub id, or ``tiny-clip`` in tests): train only the gated blocks.
+"""REACT's customization of a transformers CLIP (a hub id, or ``tiny-clip`` in tests): train only the gated
+blocks.
 
 The same objective as the offline head (:func:`steervis.react.train_head.contrastive_loss`, every same-text
-pair a positive), but the new blocks sit inside the vision tower (:class:`~steervis.react.gated_clip.GatedCLIP`),
-so each step runs the image tower on pixels; the locked text tower embeds each distinct text once.
+pair a positive), but the new blocks sit inside the vision tower
+(:class:`~steervis.react.gated_clip.GatedCLIP`), so each step runs the image tower on pixels; the locked text
+tower embeds each distinct text once.
 
 >>> from steervis.react.train_clip import customize_clip  # doctest: +SKIP
->>> model, losses = customize_clip("openai/clip-vit-base-patch32", paths, texts, ids, settings)  # doctest: +SKIP
+>>> model, losses = customize_clip("openai/clip-vit-base-patch32", paths, texts, ids,
+...                                settings)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ def customize_clip(base: str, paths: Sequence[str], texts: Sequence[str], text_i
     model = GatedCLIP(bundle.model, every=every)
     optim = torch.optim.AdamW(model.blocks.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     saver = EpochCheckpoint(checkpoint, model, optim,
-                            run_fingerprint(settings, np.asarray(text_ids), np.array([str(x) for x in (base, *paths, *texts)])))
+                            run_fingerprint(settings, np.asarray(text_ids),
+                                            np.array([str(x) for x in (base, *paths, *texts)])))
     losses = saver.resume()
     max_len = getattr(model.config.text_config, "max_position_embeddings", 77)
     with torch.inference_mode():  # locked text tower: each text embedded once, no gradient

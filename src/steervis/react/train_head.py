@@ -17,7 +17,8 @@ zero-shot on minidomains), which is why the base stays and only a residual is le
 >>> from steervis.react.train_head import ReactSettings, customize
 >>> rng = np.random.default_rng(0)
 >>> base, pooled = rng.normal(size=(8, 4)), rng.normal(size=(8, 6))
->>> head, losses = customize(base, pooled, base, np.arange(8), ReactSettings(epochs=2, hidden=8), progress=False)
+>>> head, losses = customize(base, pooled, base, np.arange(8), ReactSettings(epochs=2, hidden=8),
+...                          progress=False)
 >>> len(losses), head.gate.item() != 0
 (2, True)
 """
@@ -61,22 +62,26 @@ def _positives(text_ids: np.ndarray) -> torch.Tensor:
     return same / same.sum(1, keepdim=True)
 
 
-def contrastive_loss(images: torch.Tensor, texts: torch.Tensor, text_ids: np.ndarray, temperature: float) -> torch.Tensor:
+def contrastive_loss(images: torch.Tensor, texts: torch.Tensor, text_ids: np.ndarray,
+                     temperature: float) -> torch.Tensor:
     """Symmetric image↔text cross-entropy (CLIP's loss) with every same-text pair a positive."""
     logits = images @ texts.T / temperature
     target = _positives(text_ids)
-    return 0.5 * (-(target * logits.log_softmax(1)).sum(1).mean() - (target * logits.log_softmax(0).T).sum(1).mean())
+    return 0.5 * (-(target * logits.log_softmax(1)).sum(1).mean()
+                  - (target * logits.log_softmax(0).T).sum(1).mean())
 
 
 def train_epochs(n: int, batch_loss: Any, settings: ReactSettings, optim: torch.optim.Optimizer,
                  losses: list[float], save: Any, desc: str, progress: bool = True) -> list[float]:
-    """The customization loop every REACT base shares: epochs ``len(losses)`` .. ``settings.epochs`` over ``n``
-    pairs in seeded random batches (``batch_loss(indices)`` → loss), the mean loss appended and ``save()``
-    called after each epoch, so a run resumed from its checkpoint sees the batches an uninterrupted one does."""
+    """The customization loop every REACT base shares: epochs ``len(losses)`` .. ``settings.epochs`` over
+    ``n`` pairs in seeded random batches (``batch_loss(indices)`` → loss), the mean loss appended and
+    ``save()`` called after each epoch, so a run resumed from its checkpoint sees the batches an uninterrupted
+    one does."""
     from tqdm.auto import tqdm
 
     for epoch in tqdm(range(len(losses), settings.epochs), desc=desc, unit="epoch", disable=not progress):
-        rng = np.random.default_rng([settings.seed, epoch])  # per epoch, so a resumed run sees the same batches
+        # per epoch, so a resumed run sees the same batches
+        rng = np.random.default_rng([settings.seed, epoch])
         order, total = rng.permutation(n), []
         for start in range(0, n, settings.batch_size):
             idx = order[start : start + settings.batch_size]
@@ -97,8 +102,8 @@ def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_i
               checkpoint: str | Path | None = None) -> tuple[GatedResidualHead, list[float]]:
     """Train a gated head on pairs (image i ↔ text i); returns the head and the mean loss per epoch.
 
-    With ``checkpoint`` (a folder), the head, optimizer and losses are saved after every epoch and a rerun after
-    a kill resumes from the last finished epoch, ending where an uninterrupted run would.
+    With ``checkpoint`` (a folder), the head, optimizer and losses are saved after every epoch and a rerun
+    after a kill resumes from the last finished epoch, ending where an uninterrupted run would.
     """
     if len(base) < 2:
         raise SteervisError(f"REACT needs at least two image–text pairs to contrast; got {len(base)}.")
@@ -106,7 +111,8 @@ def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_i
     head = GatedResidualHead(pooled.shape[1], base.shape[1], settings.hidden)
     optim = torch.optim.AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     text_ids = np.asarray(text_ids)
-    saver = EpochCheckpoint(checkpoint, head, optim, run_fingerprint(settings, base, pooled, text_emb, text_ids))
+    saver = EpochCheckpoint(checkpoint, head, optim,
+                            run_fingerprint(settings, base, pooled, text_emb, text_ids))
     losses = saver.resume()
     b, f, t = (torch.as_tensor(x, dtype=torch.float32) for x in (base, pooled, text_emb))
 
@@ -118,10 +124,11 @@ def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_i
 
 
 class EpochCheckpoint:
-    """Resumable state after each epoch, on the LM core's trainer checkpoint (safetensors + JSON, never a pickle).
+    """Resumable state after each epoch, on the LM core's trainer checkpoint (safetensors + JSON, never a
+    pickle).
 
-    ``folder`` is the run's checkpoint folder (None: no checkpoint); ``fingerprint`` says which run it is, so a
-    checkpoint of other settings or pairs is set aside, never resumed from. Each epoch is one "step".
+    ``folder`` is the run's checkpoint folder (None: no checkpoint); ``fingerprint`` says which run it is, so
+    a checkpoint of other settings or pairs is set aside, never resumed from. Each epoch is one "step".
     """
 
     def __init__(self, folder: str | Path | None, module: torch.nn.Module, optim: Any, fingerprint: str):
@@ -130,10 +137,12 @@ class EpochCheckpoint:
         self.path = Path(folder) / CHECKPOINT_FILE if folder is not None else None
         self.module, self.optim, self.fingerprint = module, optim, fingerprint
         self.sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda _: 1.0)  # constant: the record wants one
-        self.progress = SimpleNamespace(losses=[], steps=0, examples_seen=0, tokens=0, shard=[], resumed_from=0)
+        self.progress = SimpleNamespace(losses=[], steps=0, examples_seen=0, tokens=0, shard=[],
+                                        resumed_from=0)
 
     def resume(self) -> list[float]:
-        """The losses of the epochs the checkpoint holds (its state loaded into the module and optimiser), else []."""
+        """The losses of the epochs the checkpoint holds (its state loaded into the module and optimiser),
+        else []."""
         from steervis.lm.checkpoint import read_checkpoint, resume
 
         if self.path is None:
@@ -181,7 +190,8 @@ def apply_head(head: GatedResidualHead | None, base: np.ndarray, pooled: np.ndar
     """Customized unit-norm image embeddings (``head=None``: the base ones)."""
     if head is None:
         return base / np.clip(np.linalg.norm(base, axis=1, keepdims=True), 1e-12, None)
-    return head(torch.as_tensor(base, dtype=torch.float32), torch.as_tensor(pooled, dtype=torch.float32)).numpy()
+    return head(torch.as_tensor(base, dtype=torch.float32),
+                torch.as_tensor(pooled, dtype=torch.float32)).numpy()
 
 
 def text_to_image_accuracy(images: np.ndarray, texts: np.ndarray, truth: np.ndarray) -> float:

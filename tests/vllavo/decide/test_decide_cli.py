@@ -1,4 +1,5 @@
-"""`steervis fit` and `steervis predict` end to end: toy images, tiny describer, tiny LM; the files they write."""
+"""`steervis fit` and `steervis predict` end to end: toy images, tiny describer, tiny LM; the files they
+write."""
 
 import json
 
@@ -51,9 +52,11 @@ def test_predict_folder_to_csv_and_image_to_json(fitted, toy, tmp_path):
     assert (tmp_path / "p.csv.config.yaml").exists()
     image = next((toy / "sketch" / "square").iterdir())
     js = tmp_path / "one.json"
-    assert main(["predict", "--adapter", str(fitted), str(image), "--out", str(js), "--set", "inference=generate"]) == 0
+    assert main(["predict", "--adapter", str(fitted), str(image), "--out", str(js),
+                 "--set", "inference=generate"]) == 0
     (row,) = json.loads(js.read_text())
-    assert row["label"] in row["probabilities"] and "inference: generate" in (tmp_path / "one.json.config.yaml").read_text()
+    assert (row["label"] in row["probabilities"]
+            and "inference: generate" in (tmp_path / "one.json.config.yaml").read_text())
 
 
 def test_bad_input_is_an_error_message_not_a_traceback(fitted, toy, tmp_path, capsys):
@@ -85,13 +88,15 @@ def test_fit_on_one_class_and_out_that_is_a_file_are_refused_before_training(toy
 
 
 @pytest.mark.parametrize("damage", ["bad-json", "empty-card", "no-adapter", "truncated-weights"])
-def test_predict_with_a_damaged_adapter_folder_is_one_sentence(fitted, toy, tmp_path, capsys, damage, damage_adapter):
+def test_predict_with_a_damaged_adapter_folder_is_one_sentence(fitted, toy, tmp_path, capsys, damage,
+                                                               damage_adapter):
     import shutil
 
     folder = tmp_path / "m"
     shutil.copytree(fitted, folder)
     damage_adapter(folder, damage)
-    assert main(["predict", "--adapter", str(folder), str(toy / "sketch"), "--out", str(tmp_path / "p.csv")]) == 2
+    assert main(["predict", "--adapter", str(folder), str(toy / "sketch"),
+                 "--out", str(tmp_path / "p.csv")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("steervis: error:") and err.count("\n") == 1 and "Traceback" not in err
 
@@ -110,7 +115,8 @@ def test_fit_with_class_tags_records_the_classes_and_predict_reads_them(toy, hom
     assert main(["fit", "--data", str(toy), "--domains", "photo", "--out", str(out), *FAST,
                  "--describe-set", "class_tags=1"]) == 0
     card = json.loads((out / "card.json").read_text())
-    assert card["describe"]["class_tags"] == 1 and card["describe"]["classes"] == ["circle", "square", "triangle"]
+    assert (card["describe"]["class_tags"] == 1
+            and card["describe"]["classes"] == ["circle", "square", "triangle"])
     csv = tmp_path / "p.csv"
     assert main(["predict", "--adapter", str(out), str(toy / "sketch"), "--out", str(csv)]) == 0
     first_tags = pd.read_csv(csv)["description"].str.split("\n").str[1].str[2:]

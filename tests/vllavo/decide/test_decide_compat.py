@@ -17,7 +17,8 @@ CLASSES = ["car", "cat", "tree"]
 
 
 def tiny(**fields) -> DecideConfig:
-    return DecideConfig(model="tiny-llama", max_length=128, train=TrainSettings(epochs=2, batch_size=4), **fields)
+    return DecideConfig(model="tiny-llama", max_length=128, train=TrainSettings(epochs=2, batch_size=4),
+                        **fields)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,8 @@ def fitted():
 
 
 def write_version_1(dec: Decider, folder):
-    """The layout decide/train.py wrote before this release: adapter/ + card.json, card_version 1, no prior."""
+    """The layout decide/train.py wrote before this release: adapter/ + card.json, card_version 1, no
+    prior."""
     folder.mkdir()
     dec.lm.model.save_pretrained(folder / "adapter")
     card = {"card_version": 1, "base_model": "tiny-llama", "classes": dec.classes, "finetuned": True,

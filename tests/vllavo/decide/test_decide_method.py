@@ -14,7 +14,8 @@ from steervis.vllavo.decide.config import DecideConfig, SelfTrainSettings, Train
 FRAME = pd.DataFrame({
     "path": [f"/img/{i}.png" for i in range(6)], "domain": ["photo"] * 4 + ["sketch"] * 2,
     "sha256": [str(i) for i in range(6)], "class": ["cat", "car", "cat", "car", "cat", "car"],
-    "text": ["Tags:\n- fur", "Tags:\n- wheels", "Tags:\n- whiskers", "Tags:\n- road", "Tags:\n- paw", "Tags:\n- tyre"],
+    "text": ["Tags:\n- fur", "Tags:\n- wheels", "Tags:\n- whiskers", "Tags:\n- road", "Tags:\n- paw",
+             "Tags:\n- tyre"],
 })
 CLASSES = ["car", "cat"]
 
@@ -66,8 +67,10 @@ def test_uda_adapt_logs_rounds_without_selecting_on_labels():
     target = FRAME[4:]
     logs = clf.adapt(target, labels=list(target["class"]))
     assert [r["round"] for r in logs] == [0, 1, 2] and all(r["target_accuracy"] is not None for r in logs)
-    blind = DescribeDecide(texts, config, progress=False).fit(FRAME[:4], CLASSES).adapt(target.drop(columns="class"))
-    assert [r["pseudo"] for r in blind] == [r["pseudo"] for r in logs]  # labels change the log, not the choice
+    blind = (DescribeDecide(texts, config, progress=False).fit(FRAME[:4], CLASSES)
+             .adapt(target.drop(columns="class")))
+    # labels change the log, not the choice
+    assert [r["pseudo"] for r in blind] == [r["pseudo"] for r in logs]
     assert all(r["target_accuracy"] is None for r in blind)
     assert clf.predict_proba(target).shape == (2, 2)
 

@@ -20,7 +20,8 @@ CLASSES = ["car", "cat", "tree"]
 
 def tiny_config(**train) -> DecideConfig:
     return DecideConfig(model="tiny-llama", max_length=128,
-                        train=TrainSettings(**{"epochs": 3, "batch_size": 5, "lr": 1e-2, "warmup": 0.0, **train}))
+                        train=TrainSettings(**{"epochs": 3, "batch_size": 5, "lr": 1e-2, "warmup": 0.0,
+                                               **train}))
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,8 @@ def test_a_few_lora_steps_lower_the_training_loss(fitted):
     assert result.losses[-1] < result.losses[0]
     trainable = [n for n, p in dec.lm.model.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
-    assert {m.split(".lora_A")[0].rsplit(".", 1)[-1] for m in trainable if "lora_A" in m} == {"q_proj", "v_proj"}
+    assert ({m.split(".lora_A")[0].rsplit(".", 1)[-1] for m in trainable if "lora_A" in m}
+            == {"q_proj", "v_proj"})
 
 
 def test_saved_adapter_loads_to_identical_probabilities(fitted, tmp_path):
@@ -122,10 +124,12 @@ def test_self_training_logs_rounds_and_never_selects_with_labels():
 def test_self_training_stops_early_once_pseudo_labels_settle():
     probs = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7]])
     calls = []
-    logs = self_train(lambda k, p: calls.append(k), lambda: probs, SelfTrainSettings(rounds=5, min_change=0.02))
+    logs = self_train(lambda k, p: calls.append(k), lambda: probs,
+                      SelfTrainSettings(rounds=5, min_change=0.02))
     assert len(calls) == 1 and [lg.round for lg in logs] == [0, 1]  # round 1 repeats round 0: stop
     assert logs[-1].changed == 0.0 and logs[-1].stopped_early
-    never = self_train(lambda k, p: calls.append(k), lambda: probs, SelfTrainSettings(rounds=3, min_change=0.0))
+    never = self_train(lambda k, p: calls.append(k), lambda: probs,
+                       SelfTrainSettings(rounds=3, min_change=0.0))
     assert len(never) == 4  # min_change=0 runs every round
 
 

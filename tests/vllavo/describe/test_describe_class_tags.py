@@ -1,4 +1,5 @@
-"""Class tags (LENS's classification setting): the matcher's ranking of the task's class names leads the tags."""
+"""Class tags (LENS's classification setting): the matcher's ranking of the task's class names leads the
+tags."""
 
 import numpy as np
 import pytest
@@ -24,8 +25,10 @@ def test_class_tags_lead_in_the_matchers_order_and_are_not_repeated(tmp_home, tm
     sims = matcher.encode_images(list(frame["path"])) @ matcher.encode_texts(names).T
     for d, row in zip(out, sims, strict=True):
         expected = [names[j] for j in np.argsort(-row)[:2]]
-        assert [t for t, _ in d.tags[:2]] == expected  # exactly two, whatever their scores: rank is the signal
-        assert len({t.lower() for t, _ in d.tags}) == len(d.tags)  # a vocabulary tag never repeats a class tag
+        # exactly two, whatever their scores: rank is the signal
+        assert [t for t, _ in d.tags[:2]] == expected
+        # a vocabulary tag never repeats a class tag
+        assert len({t.lower() for t, _ in d.tags}) == len(d.tags)
 
 
 def test_class_tags_enter_the_key_only_when_set():
@@ -65,7 +68,8 @@ def test_styles_prompts_rank_class_tags_as_zero_shot_does(tmp_home, tmp_path):
                                                                          matcher.encode_texts).T
     for d, row in zip(styles, sims, strict=True):
         assert [t for t, _ in d.tags[:3]] == [names[j] for j in np.argsort(-row)[:3]]
-    # the random tiny tower ranks differently under the ensemble on at least one image, so the field is not inert
+    # the random tiny tower ranks differently under the ensemble on at least one image, so the field is not
+    # inert
     assert [d.tags[:3] for d in single] != [d.tags[:3] for d in styles]
 
 
@@ -73,6 +77,7 @@ def test_class_prompts_key_and_errors():
     on = config(class_tags=2, classes=CLASSES)
     assert config(class_tags=2, classes=CLASSES, class_prompts="template").cache_key() == on.cache_key()
     assert config(class_tags=2, classes=CLASSES, class_prompts="styles").cache_key() != on.cache_key()
-    assert config(class_prompts="styles").cache_key() == config().cache_key()  # no class tags: nothing to rank
+    # no class tags: nothing to rank
+    assert config(class_prompts="styles").cache_key() == config().cache_key()
     with pytest.raises(SteervisError, match="Unknown class prompt set 'style'. Did you mean 'styles'"):
         config(class_tags=2, class_prompts="style")

@@ -33,7 +33,8 @@ def test_captions_are_the_nearest_pool_texts_in_order_and_distinct(toy_pool, tmp
     matcher = build_matcher("tiny-clip")
     pool = Pool.load().frame
     unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
-    sims = unit(matcher.encode_images(list(frame["path"]))) @ unit(matcher.encode_images(list(pool["path"]))).T
+    sims = (unit(matcher.encode_images(list(frame["path"])))
+            @ unit(matcher.encode_images(list(pool["path"]))).T)
     for d, row in zip(out, sims, strict=True):
         expected = list(dict.fromkeys(pool["text"].iloc[j] for j in np.argsort(-row, kind="stable")))[:3]
         assert d.captions == expected  # nearest first, a text shared by several pool images once
@@ -55,7 +56,8 @@ def test_without_style_words_the_captions_say_what_not_how_and_are_distinct_agai
     unstyled = [re.sub(r"^a (photo|sketch|drawing) of ", "", t) for t in pool["text"]]  # the toy's styles
     assert unstyled != list(pool["text"])
     unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
-    sims = unit(matcher.encode_images(list(frame["path"]))) @ unit(matcher.encode_images(list(pool["path"]))).T
+    sims = (unit(matcher.encode_images(list(frame["path"])))
+            @ unit(matcher.encode_images(list(pool["path"]))).T)
     for d, row in zip(out, sims, strict=True):
         # "a photo of a circle" and "a sketch of a circle" are one caption once the style words go
         assert d.captions == list(dict.fromkeys(unstyled[j] for j in np.argsort(-row, kind="stable")))[:3]
@@ -85,7 +87,8 @@ def test_the_key_names_the_pool_and_old_keys_stay_valid(toy_pool):
     assert "pool_captions" not in plain.content_fields() and "pool_hash" not in plain.content_fields()
     on = config(pool_captions=3)
     assert on.cache_key() not in {plain.cache_key(), config(pool_captions=5).cache_key()}
-    assert "pool_caption_style" not in on.content_fields()  # the default keeps the keys of descriptions stored before the option
+    # the default keeps the keys of descriptions stored before the option
+    assert "pool_caption_style" not in on.content_fields()
     assert config(pool_captions=3, pool_caption_style=False).cache_key() != on.cache_key()
     assert config(pool_caption_style=False).cache_key() == plain.cache_key()  # no captions: nothing to strip
     before = on.cache_key()
@@ -102,7 +105,8 @@ def test_bad_settings_and_a_missing_pool_get_one_sentence(tmp_home):
 
 
 @pytest.mark.slow
-def test_react_pool_embeddings_of_cached_features_equal_the_matchers_own(tmp_home, tmp_path, minidomains_root):
+def test_react_pool_embeddings_of_cached_features_equal_the_matchers_own(tmp_home, tmp_path,
+                                                                         minidomains_root):
     """A head over ConSE embeds the pool from its base's cached features: the same vectors as from pixels."""
     import torch
     from safetensors.torch import save_file

@@ -1,4 +1,5 @@
-"""``engine: ray`` (Ray Data, local mode, 2 actors) gives the same store and descriptions as the local engine."""
+"""``engine: ray`` (Ray Data, local mode, 2 actors) gives the same store and descriptions as the local
+engine."""
 
 import pytest
 
@@ -21,7 +22,8 @@ def test_ray_engine_matches_local(tmp_home, tmp_path):
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"STEERVIS_HOME": str(tmp_home), "HF_HUB_OFFLINE": "1"}})
     try:
-        remote = describe(frame, DescribeConfig(store=str(tmp_path / "ray"), engine="ray", ray_actors=2, **common),
+        remote = describe(frame,
+                          DescribeConfig(store=str(tmp_path / "ray"), engine="ray", ray_actors=2, **common),
                           progress=False)
     finally:
         ray.shutdown()

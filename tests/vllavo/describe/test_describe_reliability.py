@@ -1,4 +1,5 @@
-"""The description store heals and shares: damaged parts redone, claimed work, keys naming the matcher's weights."""
+"""The description store heals and shares: damaged parts redone, claimed work, keys naming the matcher's
+weights."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def test_two_describes_at_once_describe_each_image_once(tmp_home, toy):
         out = describe(load_folder({str(toy)!r}).frame, cfg, progress=False)
         print(json.dumps([out.summary.described, sum(d is not None for d in out)]))
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
     results = [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1]) for p in procs]
     assert [r[1] for r in results] == [12, 12]  # each run returns every description
     assert sum(r[0] for r in results) == 12  # ... and together they described each image once

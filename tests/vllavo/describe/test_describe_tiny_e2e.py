@@ -64,7 +64,8 @@ def test_describe_cli_writes_exports_and_config(tmp_home, toy, capsys):
     assert main(["describe", "--data", str(toy), "--preset", "describe-tiny", "--quiet", "--out", str(out),
                  "--set", "samples=1", "--set", "max_caption_tokens=3"]) == 0
     names = {p.name for p in out.iterdir()}
-    assert {"descriptions.parquet", "descriptions.jsonl", "config.yaml", "failures.csv", "summary.json"} <= names
+    assert {"descriptions.parquet", "descriptions.jsonl", "config.yaml", "failures.csv",
+            "summary.json"} <= names
     rows = [json.loads(line) for line in (out / "descriptions.jsonl").read_text().splitlines()]
     assert len(rows) == 4 and rows[0]["description"].startswith("Tags:\n- ")
     assert {"path", "domain", "class", "description"} <= set(rows[0])

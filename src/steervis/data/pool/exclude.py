@@ -1,4 +1,5 @@
-"""What an evaluation folder forbids in the knowledge pool: its source items in any style, and near-duplicates.
+"""What an evaluation folder forbids in the knowledge pool: its source items in any style, and
+near-duplicates.
 
 Two checks, both against every evaluation folder (minidomains by default, plus ``--exclude DIR``):
 
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from steervis.data.images import BadImage, crop_to_content, open_image
 from steervis.data.manifest import MANIFEST_NAME, read_manifest
-from steervis.data.pool import text as pt
+from steervis.data.pool import emoji
 from steervis.errors import SteervisError
 
 if TYPE_CHECKING:
@@ -44,9 +45,9 @@ log = logging.getLogger(__name__)
 
 # Why 10 of 64 bits (either hash): measured by docs/pool_phash_threshold.py (numbers in docs/RESULTS.md) with
 # copies of all 463 minidomains images resized (0.4×, 0.5×, 2×), recoloured (hue turned 60°/120°/180°, tinted,
-# greyed), JPEG-40, padded 10 % or resized+recoloured, against the 19,006 images of the full pool: at 10, 99.4 %
-# of copies are caught (≥ 97.8 % for every transform) and 1.24 % of the pool is excluded; at 8, 99.2 % / 0.38 %;
-# at 12, 99.6 % / 4.4 %, where the unrelated images' nearest distances start to pile up.
+# greyed), JPEG-40, padded 10 % or resized+recoloured, against the 19,006 images of the full pool: at 10,
+# 99.4 % of copies are caught (≥ 97.8 % for every transform) and 1.24 % of the pool is excluded; at 8, 99.2 %
+# / 0.38 %; at 12, 99.6 % / 4.4 %, where the unrelated images' nearest distances start to pile up.
 PHASH_MAX_DISTANCE = 10
 # Folders of a user's dataset hold litter that is not an image.
 IGNORED_NAMES = {"Thumbs.db", "desktop.ini", ".DS_Store", MANIFEST_NAME}
@@ -100,14 +101,14 @@ def origin_codepoints(origin: str) -> tuple[int, ...]:
     stem = Path(origin).stem if origin.lower().endswith((".svg", ".png")) else origin
     stem = re.sub(r"^(u\+|emoji-|emoji:)", "", stem.strip(), flags=re.I)
     try:
-        return pt.emoji_key(stem)
+        return emoji.emoji_key(stem)
     except ValueError:
         return ()
 
 
 def base_codepoint(key: tuple[int, ...]) -> int | None:
     """The first visible codepoint of a sequence (what it depicts; ZWJ parts and modifiers qualify it)."""
-    return next((cp for cp in key if cp not in pt.JOINERS and cp not in pt.SKIN_TONES), None)
+    return next((cp for cp in key if cp not in emoji.JOINERS and cp not in emoji.SKIN_TONES), None)
 
 
 @dataclass
@@ -141,7 +142,7 @@ class EvalSet:
             self.patterns["tuxpaint"] += spec.get("photo", [])
             self.patterns["clipart"] += spec.get("clipart", [])
             for code in spec.get("emoji", []):
-                base = base_codepoint(pt.emoji_key(code))
+                base = base_codepoint(emoji.emoji_key(code))
                 if base is not None:
                     self.codepoints.add(base)
         self._regex.clear()
@@ -169,7 +170,7 @@ class EvalSet:
             if self._matches_pattern(family, rel):
                 return f"{family} item {rel} is in the minidomains mapping"
         elif family == "emoji":
-            shared = pt.emoji_components(cand.codepoints) & self.codepoints
+            shared = emoji.emoji_components(cand.codepoints) & self.codepoints
             if shared:
                 return "evaluation emoji " + ", ".join(f"U+{cp:04X}" for cp in sorted(shared))
         return None
@@ -206,8 +207,8 @@ def add_folder(ev: EvalSet, folder: str | Path, progress: bool = False) -> int:
     """
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
-        raise SteervisError(f"Evaluation folder {folder} does not exist (--exclude takes a <domain>/<class>/<image> "
-                            "folder).")
+        raise SteervisError(f"Evaluation folder {folder} does not exist (--exclude takes a "
+                            "<domain>/<class>/<image> folder).")
     files = _image_files(folder)
     if (folder / MANIFEST_NAME).is_file():
         frame = read_manifest(folder)
@@ -224,13 +225,15 @@ def add_folder(ev: EvalSet, folder: str | Path, progress: bool = False) -> int:
         except BadImage:
             bad += 1
     if not hashed:
-        raise SteervisError(f"No readable image in {folder}; --exclude takes a <domain>/<class>/<image> folder.")
+        raise SteervisError(f"No readable image in {folder}; --exclude takes a <domain>/<class>/<image> "
+                            "folder.")
     if bad:
         log.info("%s: %d file(s) are not readable images and were not hashed", folder, bad)
     return hashed
 
 
-def load_evaluation(folders: Iterable[str | Path], mapping: dict | None = None, progress: bool = False) -> EvalSet:
+def load_evaluation(folders: Iterable[str | Path], mapping: dict | None = None,
+                    progress: bool = False) -> EvalSet:
     """An :class:`EvalSet` of ``folders`` and an optional minidomains ``mapping``."""
     ev = EvalSet()
     if mapping:

@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from steervis.data.pool import emoji
 from steervis.data.pool import text as pt
 
 # source name → (package label, licence, text style). The source name is also the output folder.
@@ -31,8 +32,9 @@ SOURCES: dict[str, tuple[str, str, str]] = {
     "openmoji-black": ("npm:openmoji", "CC-BY-SA-4.0", "a line-art emoji of"),
     "symbola": ("deb:fonts-symbola", "Symbola (free for any use)", "a black glyph of"),
 }
-# Blocks of pictures among Symbola's symbols (misc symbols, dingbats, pictographs, emoticons, transport, cards,
-# tiles, chess); box drawing, braille, maths and musical notation are Unicode "So" too but show no thing.
+# Blocks of pictures among Symbola's symbols (misc symbols, dingbats, pictographs, emoticons, transport,
+# cards, tiles, chess); box drawing, braille, maths and musical notation are Unicode "So" too but show no
+# thing.
 PICTOGRAPHIC_BLOCKS = ((0x2600, 0x27BF), (0x1F000, 0x1F0FF), (0x1F300, 0x1F6FF), (0x1F900, 0x1FAFF))
 
 
@@ -69,7 +71,8 @@ RESERVED_VENDORS = ("google", "apple", "noto", "samsung", "facebook", "joypixels
 
 def reserved_vendor(cand: Candidate) -> str | None:
     """The reserved vendor a candidate comes from, if any: by its source, its package and, for emoji, its file
-    path (a package that vendors another set shows there; Open Clip Art paths are left out: "apple" is a fruit)."""
+    path (a package that vendors another set shows there; Open Clip Art paths are left out: "apple" is a
+    fruit)."""
     where = [cand.source, cand.package] + ([cand.src] if cand.kind == "emoji" else [])
     return next((v for v in RESERVED_VENDORS for w in where if v in w.lower()), None)
 
@@ -97,7 +100,8 @@ def openclipart(svg_root: Path, png_root: Path | None = None,
     Args:
         svg_root: ``usr/share/openclipart/svg`` of openclipart-svg.
         png_root: ``usr/share/openclipart/png`` of openclipart-png (fallback images), if unpacked.
-        vocabulary: English words for telling Italian titles apart (see :func:`steervis.data.pool.text.language`).
+        vocabulary: English words for telling Italian titles apart (see
+            :func:`steervis.data.pool.text.language`).
     """
     svgs = {p.relative_to(svg_root).with_suffix("").as_posix(): p for p in svg_root.rglob("*.svg")}
     pngs = {} if png_root is None or not png_root.is_dir() else {
@@ -119,8 +123,9 @@ def openclipart(svg_root: Path, png_root: Path | None = None,
         out.append(Candidate(
             source="openclipart", id=_slug(rel), kind="vector" if svg else "bitmap", src=str(svg or png),
             origin=rel + (".svg" if svg else ".png"), text=text, concept=f"openclipart:{rel}",
-            title=meta.title, description=meta.description, keywords=tuple(keywords), category=folder, lang=lang,
-            fallback=str(png) if svg and png else "", package=label if svg else "deb:openclipart-png",
+            title=meta.title, description=meta.description, keywords=tuple(keywords), category=folder,
+            lang=lang, fallback=str(png) if svg and png else "",
+            package=label if svg else "deb:openclipart-png",
         ))
     return out
 
@@ -177,7 +182,7 @@ def emoji_words(entries: list[dict]) -> dict[tuple[int, ...], EmojiWords]:
         if not tags and base is not None:
             tags = _split_tags(base.get("tags", ""), base.get("openmoji_tags", ""))
         category = "/".join(x for x in (e.get("group", ""), e.get("subgroups", "")) if x)
-        words[pt.emoji_key(e["hexcode"])] = EmojiWords(
+        words[emoji.emoji_key(e["hexcode"])] = EmojiWords(
             (e.get("annotation") or "").strip(), tuple(dict.fromkeys(tags)), category)
     return words
 
@@ -189,7 +194,8 @@ def load_emoji_words(openmoji_json: Path) -> dict[tuple[int, ...], EmojiWords]:
 
 def unicode_name(key: tuple[int, ...]) -> str:
     """Lower-case Unicode names of a sequence's visible parts ("" when Python does not know them)."""
-    names = [unicodedata.name(chr(cp), "") for cp in key if cp not in pt.JOINERS and cp not in pt.SKIN_TONES]
+    names = [unicodedata.name(chr(cp), "") for cp in key
+             if cp not in emoji.JOINERS and cp not in emoji.SKIN_TONES]
     return " ".join(n.lower() for n in names) if all(names) and names else ""
 
 
@@ -206,8 +212,8 @@ def _emoji_candidate(source: str, key: tuple[int, ...], kind: str, src: str, ori
     text = pt.compose_text(style, name, "", keywords + cats)
     code = "-".join(f"{cp:04X}" for cp in key)
     return Candidate(source=source, id=code, kind=kind, src=src, origin=origin, text=text,
-                     concept=pt.emoji_concept(key), title=name, keywords=tuple(keywords), category=category,
-                     package=label, codepoints=key)
+                     concept=emoji.emoji_concept(key), title=name, keywords=tuple(keywords),
+                     category=category, package=label, codepoints=key)
 
 
 def emoji_svgs(source: str, folder: Path, words: dict[tuple[int, ...], EmojiWords]) -> list[Candidate]:
@@ -215,7 +221,7 @@ def emoji_svgs(source: str, folder: Path, words: dict[tuple[int, ...], EmojiWord
     out, seen = [], set()
     for svg in sorted(folder.glob("*.svg")):
         try:
-            key = pt.emoji_key(svg.stem)
+            key = emoji.emoji_key(svg.stem)
         except ValueError:
             continue  # not a codepoint file name
         if not key or key in seen:  # "2764.svg" and "2764-fe0f.svg" are the same emoji
@@ -235,7 +241,8 @@ def symbola(font: Path, words: dict[tuple[int, ...], EmojiWords]) -> list[Candid
         codepoints = sorted(ttf.getBestCmap())
     out = []
     for cp in codepoints:
-        pictograph = unicodedata.category(chr(cp)) == "So" and any(a <= cp <= b for a, b in PICTOGRAPHIC_BLOCKS)
+        pictograph = (unicodedata.category(chr(cp)) == "So"
+                      and any(a <= cp <= b for a, b in PICTOGRAPHIC_BLOCKS))
         if (cp,) not in words and not pictograph:
             continue
         cand = _emoji_candidate("symbola", (cp,), "glyph", chr(cp), f"U+{cp:04X}", words)

@@ -56,7 +56,8 @@ ENGLISH_VOWEL_WORDS = frozenset({
     "tofu", "menu", "emu", "gnu", "tutu", "haiku", "bamboo", "shampoo", "canoe", "oboe", "toe", "shoe",
 })
 URL_OR_MAIL = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|hash\(0x[0-9a-f]+\)")
-BORING_DESCRIPTIONS = re.compile(r"^(created with (the )?inkscape|no description|none|n/?a|description)\.?$", re.I)
+BORING_DESCRIPTIONS = re.compile(r"^(created with (the )?inkscape|no description|none|n/?a|description)\.?$",
+                                 re.I)
 # Descriptions run from a phrase to a page; two sentences or this many characters carry what matters.
 MAX_DESCRIPTION = 200
 # compose_text's head is "<style> <name>", or "<style less its last word> titled “<name>”" for a title kept
@@ -65,9 +66,6 @@ MAX_DESCRIPTION = 200
 STYLE_LEAD = re.compile(r"^(?:an?|the) [\w -]+? (of|titled) ")
 # What an "of" head shows: after an article, up to a qualifier (": medium skin tone") or the sentence's end.
 _NAME = re.compile(r"(?:an? |the )?(.+?)(?::|\.(?:\s|$)|$)")
-SKIN_TONES = frozenset(range(0x1F3FB, 0x1F400))
-# Not part of what an emoji shows: presentation selectors and the zero-width joiner.
-JOINERS = frozenset({0xFE0E, 0xFE0F, 0x200D})
 
 
 @dataclass(frozen=True)
@@ -283,18 +281,3 @@ def category_words(folder: str) -> list[str]:
         if word and word not in NOISE_KEYWORDS and not word.isdigit() and word not in out:
             out.append(word)
     return out
-
-
-def emoji_key(code: str) -> tuple[int, ...]:
-    """Codepoints of an emoji file name or hexcode, without presentation selectors (``"33-20e3"`` = ``"0033-FE0F-20E3"``)."""
-    return tuple(cp for cp in (int(p, 16) for p in re.split(r"[-_ ]", code.strip()) if p) if cp not in (0xFE0E, 0xFE0F))
-
-
-def emoji_concept(key: tuple[int, ...]) -> str:
-    """Concept id shared by skin-tone variants and by every vendor: ``emoji:1F468-200D-1F4BB``."""
-    return "emoji:" + "-".join(f"{cp:04X}" for cp in key if cp not in SKIN_TONES)
-
-
-def emoji_components(key: tuple[int, ...]) -> set[int]:
-    """What a sequence depicts: its codepoints without joiners, selectors and skin-tone modifiers."""
-    return {cp for cp in key if cp not in JOINERS and cp not in SKIN_TONES}

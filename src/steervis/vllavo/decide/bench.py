@@ -1,8 +1,9 @@
 """``steervis bench score``: exact class scoring against the peers' strategies, on VLLaVO prompts.
 
-Four strategies on the same prompts, one table (timed by :func:`steervis.lm.bench.time_strategies`): (a) a full
-forward per (prompt, class), (b) a per-class copy of the prompt's KV cache, (c) steervis' prefix tree over one
-cache, (d) the prompt pass alone. The image mode (``--opt mode=image``) is :mod:`steervis.llava.bench`.
+Four strategies on the same prompts, one table (timed by :func:`steervis.lm.bench.time_strategies`): (a) a
+full forward per (prompt, class), (b) a per-class copy of the prompt's KV cache, (c) steervis' prefix tree
+over one cache, (d) the prompt pass alone. The image mode (``--opt mode=image``) is
+:mod:`steervis.llava.bench`.
 
 Label spaces are given by the caller (``steervis bench score`` passes minidomains' 34 classes and 345 ImageNet
 names, DomainNet's size), VLLaVO's template listing every option.
@@ -30,8 +31,8 @@ DESCRIPTIONS = [  # ConSE-style descriptions, as describe-offline renders them
     "- black outline\n- round shape\n- a cartoon face",
     "Tags:\n- great grey owl\n- kite\n- bald eagle\n- ruffed grouse\n- partridge\nAttributes:\n- feathers\n"
     "- large eyes\n- a hooked beak\n- talons",
-    "Tags:\n- mobile home\n- boathouse\n- barn\n- church\n- palace\nAttributes:\n- a pitched roof\n- windows\n"
-    "- a front door\n- a chimney",
+    "Tags:\n- mobile home\n- boathouse\n- barn\n- church\n- palace\nAttributes:\n- a pitched roof\n"
+    "- windows\n- a front door\n- a chimney",
     "Tags:\n- pizza\n- bagel\n- pretzel\n- French loaf\n- plate\nAttributes:\n- round\n- melted cheese\n"
     "- tomato sauce\n- a crust",
 ]
@@ -66,7 +67,8 @@ def bench_score(label_spaces: dict[str, list[str]], model: str = "smollm2-135m-i
     if threads:
         torch.set_num_threads(threads)
     lm = LanguageModel(zoo.load(model, kind="causal-lm"))
-    result: dict[str, Any] = {"model": model, "batch_size": batch_size, "torch_threads": torch.get_num_threads()}
+    result: dict[str, Any] = {"model": model, "batch_size": batch_size,
+                              "torch_threads": torch.get_num_threads()}
     for space, classes in label_spaces.items():
         builder = PromptBuilder(kind="vllavo", tokenizer=lm.tokenizer, max_length=4096, seed=0)
         texts = (DESCRIPTIONS * (prompts // len(DESCRIPTIONS) + 1))[:prompts]

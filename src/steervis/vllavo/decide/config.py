@@ -1,7 +1,7 @@
 """Typed configs for describe-decide: which LM, which template, how to finetune, how to infer.
 
-Defaults follow VLLaVO's released code (LoRA r=8, alpha=16, dropout 0.05 on q_proj/v_proj, lr 1e-3, 10 % warmup);
-presets ``decide-quick`` / ``decide-full`` in ``steervis/presets`` tune the budget.
+Defaults follow VLLaVO's released code (LoRA r=8, alpha=16, dropout 0.05 on q_proj/v_proj, lr 1e-3, 10 %
+warmup); presets ``decide-quick`` / ``decide-full`` in ``steervis/presets`` tune the budget.
 
 >>> from steervis.config import load_config
 >>> from steervis.vllavo.decide.config import DecideConfig
@@ -30,9 +30,10 @@ class SelfTrainSettings:
     fraction: float = 0.5
     threshold: float = 0.9
     class_balanced: bool = True  # quotas per predicted class so one easy class cannot fill the pseudo set
-    min_change: float = 0.02  # stop early once fewer than this share of target pseudo-labels change in a round
-    # None: every round fits a fresh adapter with the full budget (VLLaVO); N: the current adapter trains on for
-    # N more steps on source + pseudo-labels (five rounds of full fits do not fit two CPU cores).
+    # stop early once fewer than this share of target pseudo-labels change in a round
+    min_change: float = 0.02
+    # None: every round fits a fresh adapter with the full budget (VLLaVO); N: the current adapter trains on
+    # for N more steps on source + pseudo-labels (five rounds of full fits do not fit two CPU cores).
     refit_steps: int | None = None
 
 
@@ -72,8 +73,10 @@ class DecideConfig:
         for key, value, allowed in (("inference", self.inference, INFERENCE_MODES),
                                     ("reduction", self.reduction, REDUCTIONS),
                                     ("template", self.template, TEMPLATES),
-                                    ("selftrain.selection", self.selftrain.selection, ("fraction", "threshold"))):
+                                    ("selftrain.selection", self.selftrain.selection,
+                                     ("fraction", "threshold"))):
             if value not in allowed:
                 raise SteervisError(f"{key}={value!r} is not one of: {', '.join(allowed)}.")
         if self.max_length < 64:
-            raise SteervisError(f"max_length={self.max_length} is too small: prompts need at least 64 tokens.")
+            raise SteervisError(f"max_length={self.max_length} is too small: prompts need at least 64 "
+                                "tokens.")

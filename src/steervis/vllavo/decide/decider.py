@@ -182,8 +182,8 @@ class Decider:
         return raw, np.array([snap_to_class(a, self.classes) for a in raw], dtype=int)
 
     def save(self, directory: str | Path, texts: dict[str, str] | None = None, **extra: Any) -> Path:
-        """Write adapter + ``card.json`` (base model, classes, config, prior, data hash, metrics, ``extra``) and
-        ``texts`` (file name → text), all in one swap."""
+        """Write adapter + ``card.json`` (base model, classes, config, prior, data hash, metrics, ``extra``)
+        and ``texts`` (file name → text), all in one swap."""
         if not self.classes:
             raise SteervisError("Nothing to save: the decider has no classes yet.")
         card = {"card_version": CARD_VERSION, "base_model": self.config.model, "classes": self.classes,

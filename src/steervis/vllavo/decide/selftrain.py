@@ -60,7 +60,8 @@ def select_pseudo(probs: np.ndarray, settings: SelfTrainSettings) -> np.ndarray:
             raise SteervisError(f"selftrain.fraction={settings.fraction} must be in (0, 1].")
         groups = [np.flatnonzero(pred == c) for c in np.unique(pred)] if settings.class_balanced \
             else [np.arange(len(pred))]
-        keep = [g[np.argsort(-conf[g], kind="stable")][: math.ceil(settings.fraction * len(g))] for g in groups]
+        keep = [g[np.argsort(-conf[g], kind="stable")][: math.ceil(settings.fraction * len(g))]
+                for g in groups]
     else:
         groups = [np.flatnonzero((pred == c) & (conf >= settings.threshold)) for c in np.unique(pred)]
         groups = [g[np.argsort(-conf[g], kind="stable")] for g in groups if len(g)]

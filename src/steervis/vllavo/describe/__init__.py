@@ -1,6 +1,7 @@
 """Describe: images → tags, attributes and captions (VLLaVO's first half), cached by content.
 
-Names load lazily so ``import steervis.vllavo.describe`` stays instant; torch loads when a model is first needed.
+Names load lazily so ``import steervis.vllavo.describe`` stays instant; torch loads when a model is first
+needed.
 
 >>> import tempfile
 >>> from steervis.data import load_folder, make_toy_dataset

@@ -97,8 +97,8 @@ def bench_describe(data: str | None = None, limit: int | None = None, batch_size
         "raw_images_per_s": round(raw, 2), "raw_spread": [round(raw_before, 2), round(raw_after, 2)],
         "cold_images_per_s": round(cold_ips, 2), "cold_vs_raw": round(cold_ips / raw, 3),
         "cold_seconds": round(cold_wall, 2), "setup_seconds": round(setup, 2),
-        "warm_seconds": round(warm.summary.seconds, 3), "warm_speedup": round(cold_wall / warm.summary.seconds, 1),
-        "failed": cold.summary.failed,
+        "warm_seconds": round(warm.summary.seconds, 3),
+        "warm_speedup": round(cold_wall / warm.summary.seconds, 1), "failed": cold.summary.failed,
         "targets": {"cold_vs_raw >= 0.8": cold_ips / raw >= 0.8, "warm_speedup >= 20": cold_wall /
                     warm.summary.seconds >= 20},
     }

@@ -1,5 +1,5 @@
-"""Captioners: any transformers image-to-text model by hub id (BLIP, GIT), ``tiny-blip`` for tests, and ``llava``:
-steervis' own LLaVA (``steervis.llava.captioner``), the offline captioner once it is trained.
+"""Captioners: any transformers image-to-text model by hub id (BLIP, GIT), ``tiny-blip`` for tests, and
+``llava``: steervis' own LLaVA (``steervis.llava.captioner``), the offline captioner once it is trained.
 
 VLLaVO's recipe is the default: continue the prompt "a picture of" with one beam-search caption, then 10
 nucleus-sampled ones. Offline there is no captioner; descriptions then carry tags and attributes only.
@@ -52,7 +52,8 @@ class HFCaptioner:
         n = pixels.shape[0]
         # BLIP's generate drops the [SEP] the tokenizer appends, so the prompt goes in exactly as tokenized.
         prompt = self.processor.tokenizer([self.prompt] * n, return_tensors="pt")
-        common = {"pixel_values": pixels, "input_ids": prompt["input_ids"], "max_new_tokens": self.max_new_tokens}
+        common = {"pixel_values": pixels, "input_ids": prompt["input_ids"],
+                  "max_new_tokens": self.max_new_tokens}
         out: list[list[str]] = [[] for _ in range(n)]
         with torch.inference_mode():
             if beams > 0:
@@ -80,11 +81,13 @@ CAPTIONERS = Registry("captioner", hub=lambda model_id: functools.partial(HFCapt
 CAPTIONERS.register("tiny-blip", functools.partial(HFCaptioner, "tiny-blip"), help="random tiny BLIP (tests)")
 # steervis' own LLaVA, by registry name only (a system never imports another).
 CAPTIONERS.register("llava", "steervis.llava.captioner:LlavaCaptioner",
-                    help="steervis' LLaVA, latest trained here (`steervis vlm train`), greedy + sampled captions")
+                    help="steervis' LLaVA, latest trained here (`steervis vlm train`), greedy + sampled "
+                    "captions")
 CAPTIONERS.register("tiny-llava", "steervis.llava.captioner:tiny_llava_captioner",
                     help="the random tiny Llava through the same captioner (tests)")
 
 
-def build_captioner(name: str, prompt: str = "a picture of", max_new_tokens: int = 30, seed: int = 0) -> Captioner:
+def build_captioner(name: str, prompt: str = "a picture of", max_new_tokens: int = 30,
+                    seed: int = 0) -> Captioner:
     """``tiny-blip`` or any image-to-text hub id (offline, a hub id fails with a clear message)."""
     return CAPTIONERS.build(name, prompt=prompt, max_new_tokens=max_new_tokens, seed=seed)

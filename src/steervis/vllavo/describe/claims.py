@@ -1,4 +1,5 @@
-"""Claimed work: two describes on one store never describe the same image, and a killed one's work is taken over.
+"""Claimed work: two describes on one store never describe the same image, and a killed one's work is taken
+over.
 
 Under a short lock on the store folder, a run reads what other runs have finished since it last looked, then
 claims a chunk of still-missing images nobody else holds by writing ``claims/claim-*.json`` (the list of its

@@ -46,20 +46,21 @@ class DescribeConfig:
         classes: The task's class names for ``class_tags`` (filled from the data by ``evaluate``, ``fit`` and
             ``describe`` when empty); they are part of the cache key only when ``class_tags`` is set.
         class_prompts: How class names are embedded to rank them (``steervis.matchers.prompts``): ``template``
-            (``prompt_template`` alone) or ``styles`` (the mean over zero-shot's 8 style templates, so the first
-            class tag is the zero-shot answer of the same matcher).
+            (``prompt_template`` alone) or ``styles`` (the mean over zero-shot's 8 style templates, so the
+            first class tag is the zero-shot answer of the same matcher).
         tag_threshold: Keep a tag only if its score ≥ this × the best tag's score (relative, so it means the
             same for matchers whose similarity scales differ).
         imagenet_threshold: Relative threshold for ImageNet labels (probabilities are peaked, so it is lower).
         attribute_top_k: Attributes kept per image.
         attribute_threshold: Relative threshold for attributes, like ``tag_threshold``.
         prompt_template: Wraps each vocabulary entry before text encoding (``"a photo of a {}"`` suits CLIP).
-        pool_captions: Captions retrieved from the knowledge pool (``steervis.vllavo.describe.pool_captions``): the texts
-            of the image's nearest pool images by the matcher's image embedding, nearest first, distinct (0: none).
-            They come after the captioner's own captions.
+        pool_captions: Captions retrieved from the knowledge pool
+            (``steervis.vllavo.describe.pool_captions``): the texts of the image's nearest pool images by the
+            matcher's image embedding, nearest first, distinct (0: none). They come after the captioner's own
+            captions.
         pool_caption_style: Keep the pool text's style words ("an emoji of a goat"); ``False`` strips them
-            ("a goat"), so a caption says what is shown, not how it is drawn (a domain cue the decider cannot use
-            across styles).
+            ("a goat"), so a caption says what is shown, not how it is drawn (a domain cue the decider cannot
+            use across styles).
         captioner: ``None`` (offline default: no captions), ``llava`` (steervis' LLaVA, once trained here),
             ``tiny-blip`` / ``tiny-llava`` (tests) or an image-to-text hub id.
         caption_prompt: Text the captioner continues (VLLaVO / BLIP: "a picture of").
@@ -109,7 +110,8 @@ class DescribeConfig:
         if self.batch_size < 1 or self.num_workers < 1:
             raise SteervisError("batch_size and num_workers must be at least 1.")
         if self.pool_captions < 0:
-            raise SteervisError(f"pool_captions must be 0 (off) or a positive count, not {self.pool_captions}.")
+            raise SteervisError("pool_captions must be 0 (off) or a positive count, not "
+                                f"{self.pool_captions}.")
         if self.class_tags < 0:
             raise SteervisError(f"class_tags must be 0 (off) or a positive count, not {self.class_tags}.")
         CLASS_PROMPTS.get(self.class_prompts)  # an unknown name is a did-you-mean error
@@ -117,7 +119,8 @@ class DescribeConfig:
             raise SteervisError(f"prompt_template {self.prompt_template!r} must contain '{{}}'.")
 
     def for_task(self, classes: list[str]) -> DescribeConfig:
-        """This config with the task's ``classes`` filled in where ``class_tags`` needs them and none are set."""
+        """This config with the task's ``classes`` filled in where ``class_tags`` needs them and none are
+        set."""
         if self.class_tags and not self.classes:
             return replace(self, classes=sorted(str(c) for c in classes))
         return self
@@ -142,11 +145,13 @@ class DescribeConfig:
         captioner_identity = CAPTIONERS.identity(self.captioner)
         if captioner_identity:
             data["captioner_identity"] = captioner_identity  # trained here: by weights
-        if not self.class_tags:  # keys of configs without class tags are what they were before the field existed
+        # keys of configs without class tags are what they were before the field existed
+        if not self.class_tags:
             data.pop("class_tags")
             data.pop("classes")
         else:
-            data["classes"] = sorted(data["classes"])  # a set of names: their order does not change a description
+            # a set of names: their order does not change a description
+            data["classes"] = sorted(data["classes"])
         if not self.class_tags or self.class_prompts == "template":  # keys from before the field stay valid
             data.pop("class_prompts")
         if self.pool_captions:  # a rebuilt pool lends other texts: a new describer

@@ -31,14 +31,16 @@ from steervis.vllavo.describe.description import Description
 from steervis.vllavo.describe.vocab import load_vocabulary
 
 TAGGERS = Registry("tagger")
-TAGGERS.register("vocab", "steervis.vllavo.describe.describer:vocab_tags", help="top-k of the tag vocabulary by the matcher")
+TAGGERS.register("vocab", "steervis.vllavo.describe.describer:vocab_tags",
+                 help="top-k of the tag vocabulary by the matcher")
 TAGGERS.register("imagenet", "steervis.vllavo.describe.describer:imagenet_tags",
                  help="the embedded classifier's own ImageNet top-k labels (matcher conse)")
 TAGGERS.register("imagenet+vocab", "steervis.vllavo.describe.describer:imagenet_and_vocab_tags",
                  help="ImageNet top-k labels (matcher conse), then vocabulary tags")
 
 
-def top_relative(scores: np.ndarray, names: list[str], k: int, threshold: float) -> list[list[tuple[str, float]]]:
+def top_relative(scores: np.ndarray, names: list[str], k: int,
+                 threshold: float) -> list[list[tuple[str, float]]]:
     """Per row, the top ``k`` names whose score is at least ``threshold`` × the row's best score."""
     k = min(k, scores.shape[1])
     if k <= 0:
@@ -53,12 +55,14 @@ def top_relative(scores: np.ndarray, names: list[str], k: int, threshold: float)
     return out
 
 
-def vocab_tags(describer: Describer, emb: np.ndarray, probs: np.ndarray | None) -> list[list[tuple[str, float]]]:
+def vocab_tags(describer: Describer, emb: np.ndarray,
+               probs: np.ndarray | None) -> list[list[tuple[str, float]]]:
     cfg = describer.config
     return top_relative(emb @ describer.tag_embeddings.T, describer.tags, cfg.tag_top_k, cfg.tag_threshold)
 
 
-def imagenet_tags(describer: Describer, emb: np.ndarray, probs: np.ndarray | None) -> list[list[tuple[str, float]]]:
+def imagenet_tags(describer: Describer, emb: np.ndarray,
+                  probs: np.ndarray | None) -> list[list[tuple[str, float]]]:
     if probs is None:
         raise SteervisError("tagger 'imagenet' needs the embedded classifier: use it with matcher 'conse'.")
     cfg = describer.config
@@ -67,7 +71,8 @@ def imagenet_tags(describer: Describer, emb: np.ndarray, probs: np.ndarray | Non
 
 
 def imagenet_and_vocab_tags(describer: Describer, emb: np.ndarray, probs: np.ndarray | None):
-    """ImageNet labels first (when the matcher has a classifier, i.e. ConSE), then vocabulary tags not named yet."""
+    """ImageNet labels first (when the matcher has a classifier, i.e. ConSE), then vocabulary tags not named
+    yet."""
     if probs is None:  # a CLIP matcher: vocabulary tags only, as in VLLaVO
         return vocab_tags(describer, emb, probs)
     return lead_with(imagenet_tags(describer, emb, probs), vocab_tags(describer, emb, probs))
@@ -87,8 +92,8 @@ def with_class_tags(describer: Describer, emb: np.ndarray,
                     tags: list[list[tuple[str, float]]]) -> list[list[tuple[str, float]]]:
     """The matcher's top ``class_tags`` class names first (always that many: their order is the signal), then
     the tagger's tags that do not repeat one."""
-    ranked = top_relative(emb @ describer.class_embeddings.T, describer.class_names, describer.config.class_tags,
-                          threshold=-np.inf)
+    ranked = top_relative(emb @ describer.class_embeddings.T, describer.class_names,
+                          describer.config.class_tags, threshold=-np.inf)
     return lead_with(ranked, tags)
 
 
@@ -104,8 +109,8 @@ class Describer:
         self.tag_embeddings = self._embed(self.tags)
         self.attribute_embeddings = self._embed(self.attributes)
         if cfg.class_tags and not cfg.classes:
-            raise SteervisError("class_tags needs the task's class names: set describe.classes (evaluate, fit and "
-                                "describe --data fill them from the data).")
+            raise SteervisError("class_tags needs the task's class names: set describe.classes (evaluate, "
+                                "fit and describe --data fill them from the data).")
         # Folder names are identifiers ("hot_air_balloon"); the matcher reads them as words.
         self.class_names = [c.replace("_", " ") for c in cfg.classes] if cfg.class_tags else []
         templates = CLASS_PROMPTS.get(cfg.class_prompts)  # () names the describer's own prompt_template
@@ -115,7 +120,8 @@ class Describer:
         if cfg.captioner:
             from steervis.vllavo.describe.captioners import build_captioner
 
-            self.captioner = build_captioner(cfg.captioner, cfg.caption_prompt, cfg.max_caption_tokens, cfg.seed)
+            self.captioner = build_captioner(cfg.captioner, cfg.caption_prompt, cfg.max_caption_tokens,
+                                             cfg.seed)
         self.neighbours = None
         if cfg.pool_captions:
             from steervis.vllavo.describe.pool_captions import PoolNeighbours
@@ -152,7 +158,8 @@ class Describer:
             return []
         pixels = torch.cat([it["matcher"] for it in items])
         probs = None
-        if getattr(self.matcher, "class_probs", False):  # declared by the matcher (ConSE: ImageNet probabilities)
+        # declared by the matcher (ConSE: ImageNet probabilities)
+        if getattr(self.matcher, "class_probs", False):
             emb, probs = self.matcher.encode_pixels(pixels, return_probs=True)
         else:
             emb = self.matcher.encode_pixels(pixels)

@@ -33,8 +33,8 @@ def descriptions_frame(frame: pd.DataFrame, descriptions: list[Description | Non
             "tags": [t for t, _ in desc.tags], "attributes": [a for a, _ in desc.attributes],
             "captions": list(desc.captions),
         })
-    return pd.DataFrame(rows, columns=["path", "domain", "class", "sha256", "description", "tags", "attributes",
-                                       "captions"])
+    return pd.DataFrame(rows, columns=["path", "domain", "class", "sha256", "description", "tags",
+                                       "attributes", "captions"])
 
 
 def _atomic(path: Path, write) -> Path:

@@ -45,7 +45,8 @@ def caption_of(text: str, keep_style: bool = True) -> str:
 
 
 def nearest_texts(index: VectorIndex, queries: np.ndarray, k: int) -> list[list[str]]:
-    """Per query row, the ``k`` distinct texts (the ``index``'s ids) of its most similar rows, nearest first."""
+    """Per query row, the ``k`` distinct texts (the ``index``'s ids) of its most similar rows, nearest
+    first."""
     if k <= 0:
         return [[] for _ in range(len(queries))]
     _, texts = index.search(queries, k * SEARCH_FACTOR)

@@ -1,4 +1,5 @@
-"""What both describe engines (local threads, Ray actors) share: one image → model inputs, one result → a record.
+"""What both describe engines (local threads, Ray actors) share: one image → model inputs, one result → a
+record.
 
 >>> record_of("00ff", None, "zero-byte file")["status"]
 'failed'

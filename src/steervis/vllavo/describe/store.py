@@ -3,9 +3,9 @@
 Layout: ``<root>/<config_hash>/config.json`` (what the hash stands for) and ``part-*.parquet`` files, each
 written to a temporary name and atomically renamed, never modified. A SIGKILL at any moment therefore
 leaves only whole parts (plus, at worst, a stray hidden temporary that readers ignore): nothing finished is
-lost. A part damaged anyway (a truncated copy, a failing disk) is set aside as ``*.corrupt`` with a warning and
-its images are described again. Readers keep the first row per sha256, so even two runs racing on the same images
-never yield duplicates. :meth:`DescriptionStore.compact` merges parts under a lock.
+lost. A part damaged anyway (a truncated copy, a failing disk) is set aside as ``*.corrupt`` with a warning
+and its images are described again. Readers keep the first row per sha256, so even two runs racing on the same
+images never yield duplicates. :meth:`DescriptionStore.compact` merges parts under a lock.
 
 >>> import tempfile
 >>> from steervis.vllavo.describe.store import DescriptionStore
@@ -34,7 +34,8 @@ def _write_part(frame: pd.DataFrame, path: Path) -> None:
     with atomic_path(path) as tmp:
         frame.to_parquet(tmp, index=False)
         with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())  # bytes on disk before the name appears: a crash never exposes a torn part
+            # bytes on disk before the name appears: a crash never exposes a torn part
+            os.fsync(handle.fileno())
 
 
 COLUMNS = ["sha256", "status", "error", "description", "created"]
@@ -64,7 +65,8 @@ class DescriptionStore:
         return sorted(self.dir.glob("part-*.parquet"))
 
     def append(self, records: list[dict[str, Any]]) -> Path | None:
-        """Write one part atomically; records need ``sha256``, ``status`` (ok|failed), ``error``, ``description``."""
+        """Write one part atomically; records need ``sha256``, ``status`` (ok|failed), ``error``,
+        ``description``."""
         if not records:
             return None
         frame = pd.DataFrame(records)
@@ -79,10 +81,12 @@ class DescriptionStore:
         for part in parts:
             try:
                 frames.append(pd.read_parquet(part, columns=COLUMNS))
-            except FileNotFoundError:  # a concurrent compaction removed it: its rows live on in the merged part
+            # a concurrent compaction removed it: its rows live on in the merged part
+            except FileNotFoundError:
                 vanished = True
                 continue
-            except DAMAGED as err:  # truncated or overwritten (ArrowInvalid is a ValueError): its rows are redone
+            # truncated or overwritten (ArrowInvalid is a ValueError): its rows are redone
+            except DAMAGED as err:
                 set_aside(part, err, "description part")
                 continue
             self._seen.add(part.name)
@@ -113,7 +117,8 @@ class DescriptionStore:
         return pd.DataFrame(records, columns=COLUMNS)
 
     def compact(self, min_parts: int = COMPACT_AT) -> bool:
-        """Merge all parts into one when there are at least ``min_parts``; skipped if another run holds the lock."""
+        """Merge all parts into one when there are at least ``min_parts``; skipped if another run holds the
+        lock."""
         parts = self.parts()
         if len(parts) < min_parts:
             return False

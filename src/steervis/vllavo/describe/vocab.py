@@ -35,7 +35,8 @@ NOT_VISUAL = re.compile(
 # WordPiece ids of minilm-l6's BERT vocabulary rise roughly with rarity: a cheap offline commonness test.
 SINGLE_WORD_MAX_RANK = 20000
 PAIR_WORD_MAX_RANK = 6000
-# Everyday things the gloss filter or the 21k list misses (people are visual even though glosses say "person").
+# Everyday things the gloss filter or the 21k list misses (people are visual even though glosses say
+# "person").
 ALWAYS = ("person", "man", "woman", "child", "baby", "people", "crowd", "animal", "giraffe", "zebra", "tiger",
           "building", "vehicle", "toy", "food", "fruit", "vegetable", "plant", "drawing", "cartoon", "sketch")
 
@@ -45,7 +46,8 @@ def vocabulary_path(name_or_path: str) -> Path:
     path = BUILTIN.get(name_or_path) or Path(name_or_path).expanduser()
     if not path.is_file():
         raise SteervisError(
-            f"Vocabulary {name_or_path!r} not found: give 'tags', 'attributes' or a text file with one entry per line."
+            f"Vocabulary {name_or_path!r} not found: give 'tags', 'attributes' or a text file with one entry "
+            "per line."
         )
     return path
 
@@ -105,6 +107,7 @@ def build_tag_vocabulary(out: str | Path | None = None) -> list[str]:
                 break
     result = sorted(tags)
     if out is not None:
-        header = "# Built by steervis.vllavo.describe.vocab.build_tag_vocabulary from timm's ImageNet-21k lemmas.\n"
+        header = ("# Built by steervis.vllavo.describe.vocab.build_tag_vocabulary from timm's ImageNet-21k "
+                  "lemmas.\n")
         Path(out).write_text(header + "\n".join(result) + "\n", encoding="utf-8")
     return result
