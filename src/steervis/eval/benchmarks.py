@@ -1,8 +1,8 @@
 """Every ``steervis bench`` target, by name: one declarative registry of lazy ``"module:attr"`` entries.
 
 A target is a plain function taking keyword options and returning a JSON-able dict. It lives with what it
-measures (``describe/bench.py``, ``zoo/bench.py``, ``methods/bench.py``); this list, on the eval floor above
-all of them, is the one place that names them, so ``steervis bench --list`` shows every benchmark.
+measures (``vllavo/describe/bench.py``, ``zoo/bench.py``, ``methods/bench.py``); this list, on the eval floor
+above all of them, is the one place that names them, so ``steervis bench --list`` shows every benchmark.
 
 >>> from steervis.eval.benchmarks import BENCHMARKS
 >>> len(BENCHMARKS.names()), BENCHMARKS.names()[:3]

@@ -2,7 +2,7 @@
 
 A saved model is a folder: ``adapter/`` (peft's ``save_pretrained``; empty for a zero-shot model),
 ``card.json`` (what it is, what it was trained on, how well), and any extra safetensors files a caller adds
-(vlm/ stores its projector there). The layout is the one decide/ has written since its first release, so
+(llava stores its projector there). The layout is the one the decider has written since its first release, so
 adapters saved before the LM core existed still load.
 
 >>> from steervis import zoo

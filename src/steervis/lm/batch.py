@@ -5,7 +5,7 @@ A :class:`Prompt` is what the model reads before it answers; an :class:`Example`
 ``targets`` hold the token to learn at each answer position and ``IGNORE`` elsewhere (Hugging Face's labels
 convention, several answer spans allowed, as in a multi-turn conversation). ``image`` is whatever the model's
 splicer turns into embeddings (cached vision features for steervis' LLaVA, pixel values for a hub Llava); the
-core never looks inside it, so decide/ (text only) and vlm/ (images) share every line below.
+core never looks inside it, so vllavo.decide (text only) and llava (images) share every line below.
 
 >>> ex = Example.from_prompt_answer([5, 6, 7], [8, 9])
 >>> ex.targets

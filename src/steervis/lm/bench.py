@@ -10,7 +10,7 @@ Prompts may carry images (the VLM's splicer puts them in); the strategies are
   (:mod:`steervis.lm.scoring`);
 * (d) ``prompt-pass``: steervis' prompt pass alone, same batch size: the floor (c) cannot beat.
 
-decide/bench.py (VLLaVO text prompts) and vlm/bench.py (image + question) build the prompts and call
+vllavo/decide/bench.py (VLLaVO text prompts) and llava/bench.py (image + question) build the prompts and call
 :func:`time_strategies`.
 
 >>> from steervis import zoo

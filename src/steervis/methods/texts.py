@@ -2,7 +2,7 @@
 
 ``describe_texts`` turns a describe config into the ``texts`` callable that ``DescribeDecide`` reads (through
 ``steervis.vllavo.describe.describe`` and ``Description.render``). It lives with the methods, above both
-describe/ and decide/, so that decide/ reads text only.
+vllavo.describe and vllavo.decide, so that vllavo.decide reads text only.
 
 >>> from steervis.methods.texts import describe_config
 >>> describe_config({}).__class__.__name__
