@@ -183,3 +183,14 @@ def test_a_rebuilt_react_pool_never_changes_what_the_task_react_trains(tmp_home,
     React(epochs=None).fit(None, ["a", "b"])  # react-pool rebuilt with other settings
     assert seen == [build.TASK_SETTINGS, build.TASK_SETTINGS]
     assert (seen[0].hidden, seen[0].epochs, seen[0].temperature) == (1024, 5, 0.07)
+
+
+def test_the_task_bound_react_is_listed_and_never_built_or_keyed_unresolved():
+    from steervis.matchers import MATCHERS, matcher_identity
+    from steervis.vllavo.describe import DescribeConfig
+
+    assert any(line.split()[0] == "react" for line in MATCHERS.listing().splitlines())
+    for unresolved in (lambda: MATCHERS.get("react"), lambda: matcher_identity("react"),
+                       lambda: DescribeConfig(matcher="react").cache_key()):
+        with pytest.raises(SteervisError, match="resolve_task_names"):
+            unresolved()  # no description is ever stored under an unresolved task-bound name

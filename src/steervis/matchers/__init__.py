@@ -69,6 +69,14 @@ class MatcherRegistry(Registry):
     def is_hub_name(self, name: str) -> bool:
         return name not in self and (is_hub_id(name) or is_customized(name))
 
+    def listing(self) -> str:
+        """The registered matchers, then the task-bound names (built for a task's classes where it is
+        known)."""
+        width = max(len(n) for n in [*self.names(), *TASK_BOUND]) + 2
+        bound = [f"{name:<{width}}{what} (evaluate, fit and describe --data train it for their classes)"
+                 for name, what in TASK_BOUND.items()]
+        return "\n".join([*(f"{n:<{width}}{self.help(n)}" for n in self.names()), *bound])
+
     def get(self, name: str) -> Any:
         if name in TASK_BOUND:
             raise SteervisError(
