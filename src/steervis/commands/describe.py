@@ -68,17 +68,14 @@ EXPORT_SPACE = 16 << 20
 def describe_into(args: argparse.Namespace, cfg: Any) -> int:
     from steervis.atomic import atomic_dir
     from steervis.config import save_config
-    from steervis.data.decoded import DecodedImages
-    from steervis.data.folder import load_folder
+    from steervis.methods.task import open_task
     from steervis.vllavo.describe.export import export_descriptions
     from steervis.vllavo.describe.run import describe
 
-    images = DecodedImages()  # the folder check decodes each image once; describe reuses it
-    data = load_folder(args.data, domains=args.domains or None, progress=not args.quiet, images=images,
-                       follow_links=args.follow_links)
-    from steervis.methods.task import resolve_task_names
-
-    cfg = resolve_task_names(cfg, data.classes, not args.quiet)  # class tags and react: this folder's classes
+    # the folder check decodes each image once; describe reuses it
+    task = open_task(args.data, domains=args.domains, progress=not args.quiet, follow_links=args.follow_links)
+    data, images = task.folder, task.images
+    cfg = task.describer(cfg)  # class tags and react: this folder's classes
     out = Path(args.out) if args.out else cfg.store_dir() / "exports" / f"{data.root.name}-{cfg.cache_key()}"
     descriptions = describe(data.frame, cfg, progress=not args.quiet, images=images)
     summary = descriptions.summary

@@ -64,32 +64,23 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def load_dataset(cfg: EvaluateConfig, images: Any = None) -> tuple[pd.DataFrame, list[str]]:
-    """The items of the run (deterministic subset) and the sorted class list; ``images`` keeps the decoded
-    ones."""
-    from steervis.data import load_folder, minidomains_root
+def open_run_task(cfg: EvaluateConfig, progress: bool = True) -> Any:
+    """The run's task (:func:`steervis.methods.task.open_task`): its folder, subset and decoded images."""
+    from steervis.methods.task import open_task
 
-    root = Path(cfg.data).expanduser() if cfg.data else minidomains_root()
-    data = load_folder(root, domains=cfg.domains or None, classes=cfg.classes or None, images=images,
-                       follow_links=cfg.follow_links)
-    for path, reason in data.skipped:
+    task = open_task(cfg.data, domains=cfg.domains, classes=cfg.classes, max_per_class=cfg.max_per_class,
+                     follow_links=cfg.follow_links, progress=False)
+    task.progress = progress
+    for path, reason in task.folder.skipped:
         log.warning("skipped %s: %s", path, reason)
-    frame = data.frame
-    if cfg.max_per_class:
-        # Content-hash order: a fixed pseudo-random subset, identical on every machine and every run.
-        frame = (frame.sort_values("sha256").groupby(["domain", "class"], sort=True).head(cfg.max_per_class)
-                 .sort_values(["domain", "class", "path"]).reset_index(drop=True))
-    return frame, sorted(frame["class"].unique())
+    return task
 
 
-def build_context(cfg: EvaluateConfig, progress: bool = True, images: Any = None, classes: list[str] = ()):
-    from steervis.data.decoded import DecodedImages
+def build_context(cfg: EvaluateConfig, task: Any):
     from steervis.methods.context import MethodContext
-    from steervis.methods.task import resolve_task_names
 
-    return MethodContext(describe=resolve_task_names(cfg.describe, list(classes), progress),
-                         components=tuple(cfg.components) or None, progress=progress,
-                         images=images if images is not None else DecodedImages())
+    return MethodContext(describe=task.describer(cfg.describe), components=tuple(cfg.components) or None,
+                         progress=task.progress, images=task.images)
 
 
 
@@ -185,21 +176,15 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
 
 def run_locked(cfg: EvaluateConfig, run_dir: Path, protocol: Any, options: dict[str, MethodRun],
                progress: bool) -> RunResult:
-    from steervis.data.decoded import DecodedImages
-
-    images = DecodedImages()  # decoded once by the folder check, reused by describe and features
-    frame, classes = load_dataset(cfg, images)
-    from steervis.methods.task import resolve_task_names
-
+    task = open_run_task(cfg, progress)
     for run in options.values():  # class tags and the react matcher read this task's class names
-        run.describe = resolve_task_names(run.describe, classes, progress)
-    splits = check_splits(protocol(frame, cfg))
-    return run_splits(cfg, run_dir, splits, frame, classes, options, images, progress)
+        run.describe = task.describer(run.describe)
+    splits = check_splits(protocol(task.frame, cfg))
+    return run_splits(cfg, run_dir, splits, task, options)
 
 
-def run_splits(cfg: EvaluateConfig, run_dir: Path, splits: list[Split], frame: pd.DataFrame,
-               classes: list[str],
-               options: dict[str, MethodRun], images: Any, progress: bool) -> RunResult:
+def run_splits(cfg: EvaluateConfig, run_dir: Path, splits: list[Split], task: Any,
+               options: dict[str, MethodRun]) -> RunResult:
     """Each (split, method) part computed or read back, then the run folder's results published at once."""
     from steervis.eval.report import write_report
     from steervis.outputs import write_stamp
@@ -210,7 +195,8 @@ def run_splits(cfg: EvaluateConfig, run_dir: Path, splits: list[Split], frame: p
         run_dir.mkdir(parents=True, exist_ok=True)
         write_stamp(run_dir, "run", config_hash(cfg), state="started", files=["parts"])
     parts.mkdir(parents=True, exist_ok=True)
-    context = build_context(cfg, progress, images, classes)
+    frame, classes = task.frame, task.classes
+    context = build_context(cfg, task)
     contexts: dict[Any, Any] = {}  # one per (describer, components): variants share models and features
     frames, infos = [], {}
     for split in splits:

@@ -202,15 +202,13 @@ def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: s
     (e.g. ``--opt matcher=react-pool --opt tagger=vocab``) and report its textual domain shift; ``plot`` names
     a PNG to draw it in. With ``run`` (a finished DG ``steervis evaluate`` folder), each held-out domain's
     divergence is set beside ``method``'s accuracy on it (``<plot>-accuracy.png`` draws that)."""
-    from steervis.data import load_folder, minidomains_root
     from steervis.methods.context import MethodContext
-    from steervis.methods.task import resolve_task_names
+    from steervis.methods.task import open_task
 
-    folder = load_folder(data or minidomains_root())
-    frame = folder.frame
-    context = MethodContext(describe=describe)
-    # class tags, react: these classes
-    context.describe = resolve_task_names(context.describe, folder.classes)
+    task = open_task(data)
+    frame = task.frame
+    context = MethodContext(describe=describe, images=task.images)
+    context.describe = task.describer(context.describe)  # class tags, react: these classes
     descriptions = context.descriptions(frame)
     shift = text_shift(frame, descriptions, k)
     used = {key: getattr(context.describe, key)

@@ -57,17 +57,15 @@ def _fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | No
     import shutil
 
     from steervis.config import dump_config
-    from steervis.data import load_folder
-    from steervis.data.decoded import DecodedImages
     from steervis.errors import SteervisError
     from steervis.lm.adapters import read_card
     from steervis.lm.train import is_main_process
     from steervis.methods.describe_decide import DescribeDecide
+    from steervis.methods.task import open_task
     from steervis.methods.texts import describe_config, describe_texts
 
-    images = DecodedImages()  # decoded once by the folder check, reused by describe
-    folder = load_folder(data, domains=domains or None, progress=progress, images=images,
-                         follow_links=follow_links)
+    task = open_task(data, domains=domains, progress=progress, follow_links=follow_links)
+    folder, images = task.folder, task.images
     for domain in domains or []:
         if not (folder.frame["domain"] == domain).any():
             raise SteervisError(f"Domain {domain!r} in {folder.root} has no usable images.")
@@ -75,10 +73,8 @@ def _fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | No
         raise SteervisError(f"The training images in {folder.root} ({', '.join(folder.domains)}) hold one "
                             f"class, {folder.classes[0]!r}: a classifier needs at least two class folders.")
     dcfg = describe if describe is not None and not isinstance(describe, dict) else describe_config(describe)
-    from steervis.methods.task import resolve_task_names
-
     # The card keeps the classes (and react's folder): predict describes with the same class tags and matcher.
-    dcfg = resolve_task_names(dcfg, folder.classes, progress)
+    dcfg = task.describer(dcfg)
     texts = describe_texts(dcfg, config.components, progress=progress, images=images)
     checkpoint = fit_checkpoint(out)
     clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress, checkpoint=checkpoint)

@@ -1,11 +1,13 @@
-"""A task's names resolved once: the one place a describer meets the class names it describes for.
+"""A task: a folder's images and class names, opened in one place, and the one place its task-bound names
+are resolved.
 
 Some describer settings mean something only for a task. Class tags rank *these* class names, and the matcher
 ``react`` is REACT customized for *these* class names (retrieve pool pairs for them, train a gated head, both
-cached by class list). :func:`resolve_task_names` turns such a describer into one that names built artifacts
-only: the class list filled in, ``react`` replaced by its trained folder. Every entry point that knows a task
-(``steervis evaluate``, ``fit``, ``describe --data``, ``bench text-shift``) calls it; a describer that reaches
-a matcher without it is refused with a clear message (:data:`steervis.matchers.TASK_BOUND`).
+cached by class list). Every entry point that works on a folder (``steervis evaluate``, ``fit``, ``describe
+--data``, ``bench text-shift``) opens it with :func:`open_task`, and gets its describers from
+:meth:`Task.describer`, which turns such a describer into one that names built artifacts only: the class
+list filled in, ``react`` replaced by its trained folder. A describer that reaches a matcher unresolved is
+refused with a clear message (:data:`steervis.matchers.TASK_BOUND`).
 
 >>> from steervis.vllavo.describe import DescribeConfig
 >>> resolve_task_names(DescribeConfig(class_tags=3), ["dog", "cat"]).classes
@@ -14,8 +16,12 @@ a matcher without it is refused with a clear message (:data:`steervis.matchers.T
 
 from __future__ import annotations
 
-from dataclasses import replace
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def resolve_task_names(describe: Any, classes: list[str], progress: bool = True) -> Any:
@@ -28,3 +34,46 @@ def resolve_task_names(describe: Any, classes: list[str], progress: bool = True)
 
         describe = replace(describe, matcher=str(react_for(list(classes), progress=progress)))
     return describe
+
+
+@dataclass
+class Task:
+    """A folder's usable images (``folder.frame``, maybe a subset), their sorted class names, and the decoded
+    images every later step reuses."""
+
+    folder: Any  # a steervis.data.folder.FolderData
+    images: Any = field(repr=False)  # a steervis.data.decoded.DecodedImages
+    progress: bool = True
+
+    @property
+    def frame(self) -> Any:
+        return self.folder.frame
+
+    @property
+    def classes(self) -> list[str]:
+        return self.folder.classes
+
+    def describer(self, describe: Any) -> Any:
+        """``describe`` bound to this task's class names (:func:`resolve_task_names`)."""
+        return resolve_task_names(describe, self.classes, self.progress)
+
+
+def open_task(data: str | Path | None = None, domains: list[str] | None = None,
+              classes: list[str] | None = None, max_per_class: int = 0, follow_links: bool = False,
+              progress: bool = True) -> Task:
+    """The task of the folder ``data`` (default: minidomains): its images checked and decoded once, only
+    ``domains`` / ``classes`` if given, and at most ``max_per_class`` images per (domain, class), chosen by
+    content hash (a fixed pseudo-random subset, identical on every machine and every run)."""
+    from steervis.data import load_folder, minidomains_root
+    from steervis.data.decoded import DecodedImages
+
+    images = DecodedImages()  # decoded once by the folder check, reused by describe and features
+    root = Path(data).expanduser() if data else minidomains_root()
+    folder = load_folder(root, domains=domains or None, classes=classes or None, progress=progress,
+                         images=images, follow_links=follow_links)
+    if max_per_class:
+        by_content = folder.frame.sort_values("sha256").groupby(["domain", "class"], sort=True)
+        frame = by_content.head(max_per_class).sort_values(["domain", "class", "path"]).reset_index(drop=True)
+        folder = replace(folder, frame=frame, classes=sorted(frame["class"].unique()),
+                         domains=sorted(frame["domain"].unique()))
+    return Task(folder, images, progress)
