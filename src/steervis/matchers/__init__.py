@@ -5,8 +5,8 @@ A matcher name is one of three things, nothing else (an unknown name is a did-yo
 * a registered name: ``conse`` (embedded, offline), ``conse-lite2``, ``tiny-clip`` (tests), ``react-pool``
   (REACT's pool-customized ConSE, :mod:`steervis.react`);
 * a Hugging Face hub id, ``org/name``: a transformers CLIP or SigLIP;
-* the folder of a customized matcher written as a path (it holds REACT's ``card.json``), as ``steervis
-  models`` lists them.
+* a folder written as a path: a customized matcher's (it holds REACT's ``card.json``; ``steervis models``
+  lists them) or a saved transformers CLIP's.
 
 ``react`` is bound to a task (REACT for its class names): :func:`steervis.methods.task.resolve_task_names`
 turns it into its folder where the task is known; built directly, it is a sentence saying so.
@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from steervis.errors import SteervisError
-from steervis.registry import Registry, is_explicit_path, is_hub_id, load_target
+from steervis.registry import Registry, is_explicit_path, load_target
 
 # Names bound to a task's class names: resolved to a trained folder by steervis.methods.task, never built
 # here.
@@ -55,19 +55,22 @@ def is_customized(name: str) -> bool:
 
 
 def _unregistered(name: str) -> Any:
-    """A hub id is a CLIP; a customized matcher's folder is loaded by REACT's loader."""
+    """A hub id or a saved transformers checkpoint is a CLIP; a customized matcher's folder is loaded by
+    REACT's loader; any other path is a sentence."""
     if is_customized(name):
         return functools.partial(load_target(CUSTOMIZED_LOADER), name)
+    if is_explicit_path(name) and not (Path(name).expanduser() / "config.json").is_file():
+        raise SteervisError(f"matcher {name} is no matcher's folder (no customized matcher's card.json, no "
+                            "transformers checkpoint's config.json): give a folder `steervis models` lists, "
+                            "a registered matcher or a CLIP hub id.")
     from steervis.matchers.clip import CLIPMatcher
 
     return functools.partial(CLIPMatcher, name)
 
 
 class MatcherRegistry(Registry):
-    """The matcher registry, whose unregistered names are hub ids or customized folders, nothing else."""
-
-    def is_hub_name(self, name: str) -> bool:
-        return name not in self and (is_hub_id(name) or is_customized(name))
+    """The matcher registry: its unregistered names are hub ids or paths (of a customized matcher, or of a
+    saved CLIP), decided by spelling; its task-bound names are never built here."""
 
     def listing(self) -> str:
         """The registered matchers, then the task-bound names (built for a task's classes where it is
