@@ -1,4 +1,4 @@
-"""Seed 003's VLM methods: how generated answers become class probabilities, on a scripted VLM."""
+"""The VLM-classification methods: how generated answers become class probabilities, on a scripted VLM."""
 
 import numpy as np
 import pandas as pd

@@ -1,4 +1,5 @@
-"""Seed 003's four ways to classify with a VLM, as harness methods: generate (open / closed), score, finetune.
+"""Four ways to classify with a VLM, as harness methods: generate (open / closed), score, finetune (Zhang et
+al., 2024, "Why are Visually-Grounded Language Models Bad at Image Classification?").
 
 * ``vlm-generate``: VLMClassifier's open question, "What type of object is in the photo?"; the answer maps to
   the class it names (the first one named), else, with ``snap``, to the nearest class name by edit distance.

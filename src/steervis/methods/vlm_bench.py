@@ -1,4 +1,5 @@
-"""Seed 003's two studies as bench targets: the label-space sweep and probing the VLM's hidden state.
+"""The VLM-classification study's two analyses as bench targets: the label-space sweep and probing the VLM's
+hidden state.
 
 * ``vlm-sweep``: accuracy of vlm-score and of the matcher's zero-shot at 2, 5, 10, 20, 34 classes, on the same
   images (each size: ``draws`` seeded class subsets, the images of those classes), with 95 % intervals and the
