@@ -1,5 +1,16 @@
 """REACT (Liu et al., CVPR 2023): retrieve pool pairs for a task's class names, customize a matcher on them.
 
+* :mod:`~steervis.react.retrieve`: the pool pairs most relevant to class names (FAISS, text-to-text or
+  text-to-image);
+* :mod:`~steervis.react.gated_head`, :mod:`~steervis.react.gated_clip`: gated blocks, the identity until
+  trained;
+* :mod:`~steervis.react.train_head`, :mod:`~steervis.react.train_clip`: the locked-text customization,
+  resumable;
+* :mod:`~steervis.react.bases`: what is customized (ConSE offline, a CLIP by hub id);
+* :mod:`~steervis.react.build`: ``react-pool`` (the whole pool, settings chosen on held-out concepts) and the
+  per-task ``react``, saved with their model cards;
+* :mod:`~steervis.react.matchers`: the customized matchers as the matcher registry loads them.
+
 Names load lazily so ``import steervis.react`` stays instant (faiss and torch load on first use).
 
 >>> from steervis.react import REACT_BASES
