@@ -129,3 +129,8 @@ def test_gemma3_is_real():
     out = lm.model.generate(ids, max_new_tokens=8, do_sample=False)
     answer = lm.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
     assert answer.strip() and "Paris" in answer
+
+
+def test_a_missing_checkpoint_folder_is_named_as_missing_not_as_offline(tmp_path):
+    with pytest.raises(SteervisError, match="Model folder .* does not exist"):
+        zoo.load(str(tmp_path / "no-such-checkpoint"), kind="causal-lm")

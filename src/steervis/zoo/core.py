@@ -18,10 +18,11 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from steervis.errors import SteervisError
-from steervis.registry import Registry
+from steervis.registry import Registry, is_explicit_path
 
 # Kinds a model can be loaded as; what to use instead when a hub id is out of reach (a whole sentence's
 # advice).
@@ -100,6 +101,9 @@ def hub_kwargs() -> dict[str, Any]:
 
 def load_from_hub(model_id: str, kind: str, loader: Callable[..., Any]) -> Any:
     """Run a hub loader, turning 'weights not available' into one clear sentence."""
+    if is_explicit_path(model_id) and not Path(model_id).expanduser().is_dir():
+        raise SteervisError(f"Model folder {model_id} does not exist: give a saved checkpoint's folder, a "
+                            "registered model (`steervis models`) or a hub id (org/name).")
     try:
         return loader(model_id, **hub_kwargs())
     except (OSError, ValueError) as err:
