@@ -18,6 +18,11 @@ BOOTSTRAP = 2000  # resamples: the 2.5 / 97.5 percentiles move by < 0.5 point at
 SEED = 0
 
 
+def percent(triple: tuple[float, float, float]) -> list[float]:
+    """An (estimate, low, high) of fractions as percentages, one decimal: how the benches report them."""
+    return [round(100 * v, 1) for v in triple]
+
+
 def bootstrap_means(values: np.ndarray, resamples: int = BOOTSTRAP) -> np.ndarray:
     """Means of ``resamples`` resamples (with replacement) of ``values``; the same draws for the same
     length."""

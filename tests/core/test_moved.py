@@ -11,7 +11,8 @@ import pytest
 from steervis._moved import MOVED, new_home
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-TABLE = README.split("## Moved in 0.2", 1)[1].split("\n## ", 1)[0]
+SECTION = README.split("## Moved in 0.2", 1)[1].split("\n## ", 1)[0]
+TABLE, NAMES = SECTION.split("Names that moved to another module", 1)
 ROWS = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([\w.]+)` \| (.+) \|$", TABLE, re.M)}
 
 
@@ -33,3 +34,24 @@ def test_a_module_that_kept_its_name_is_found_under_its_new_package():
     assert (importlib.import_module(new_home("steervis.retrieval.retrieve")).__name__
             == "steervis.react.retrieve")
     assert new_home("steervis.lm.model") is None  # not moved: imported as ever
+
+
+def resolve(dotted: str) -> object:
+    """The object a dotted path names: the longest importable module, then attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            found = getattr(found, attr)
+        return found
+    raise ImportError(dotted)
+
+
+def test_every_name_the_readme_says_moved_is_where_it_says():
+    homes = re.findall(r"^\| .+ \| `(steervis\.[\w.]+)`", NAMES, re.M)
+    assert len(homes) >= 12
+    for dotted in homes:
+        assert resolve(dotted) is not None, dotted

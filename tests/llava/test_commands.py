@@ -50,3 +50,10 @@ def test_no_image_an_over_long_prompt_and_a_wrong_model_are_one_sentence(tmp_pat
     assert "Traceback" not in err and err.count("steervis: error:") == 5
     assert "the following arguments are required" in err and "tokens; this model reads at most 2048" in err
     assert all(len(line) < 300 for line in err.splitlines())
+
+
+def test_a_bare_init_name_is_not_a_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s1").mkdir()  # a folder of that name here changes nothing: a folder is written as a path
+    assert main(["vlm", "train", "--stage", "2", "--init", "s1", "--out", str(tmp_path / "s2")]) == 2
+    assert "give stage1, stage2 or a folder written as a path (./s1)" in capsys.readouterr().err

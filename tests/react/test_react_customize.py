@@ -194,3 +194,12 @@ def test_the_task_bound_react_is_listed_and_never_built_or_keyed_unresolved():
                        lambda: DescribeConfig(matcher="react").cache_key()):
         with pytest.raises(SteervisError, match="resolve_task_names"):
             unresolved()  # no description is ever stored under an unresolved task-bound name
+
+
+def test_an_old_pickled_checkpoint_is_never_read(tmp_path, caplog):
+    (tmp_path / "run.pt").write_bytes(b"not a checkpoint")  # what older versions left beside the folder
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=(8, 4)), rng.normal(size=(8, 6)), rng.normal(size=(8, 4)), np.arange(8)]
+    with caplog.at_level("WARNING"):
+        customize(*arrays, ReactSettings(epochs=1, hidden=8), progress=False, checkpoint=tmp_path / "run")
+    assert "is not read" in caplog.text and (tmp_path / "run.pt").read_bytes() == b"not a checkpoint"

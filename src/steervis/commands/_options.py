@@ -123,7 +123,7 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def _csv(text: str) -> list[str]:
+def csv_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
@@ -148,7 +148,7 @@ def add_field_flags(parser: argparse.ArgumentParser, cls: type, names: list[str]
             parser.add_argument(flag, dest=name, action="store_true", default=None, help=text)
         elif typing.get_origin(tp) in (list, tuple):
             # Repeatable and comma-separated alike: --exclude a --exclude b == --exclude a,b.
-            parser.add_argument(flag, dest=name, type=_csv, action="extend", default=None, metavar="A,B",
+            parser.add_argument(flag, dest=name, type=csv_list, action="extend", default=None, metavar="A,B",
                                 help=text)
         else:
             parser.add_argument(flag, dest=name, type=tp if tp in (int, float) else str, default=None,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 
+from steervis.commands._options import csv_list
+
 DATA_HELP = """Image datasets in the <root>/<domain>/<class>/<image> layout (PACS, Office-Home, DomainNet, \
 minidomains).
 
@@ -86,8 +88,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              description=SUMMARY_HELP, formatter_class=HelpFormatter)
     summary.add_argument("--data", metavar="DIR", required=True,
                          help="dataset folder <root>/<domain>/<class>/...")
-    summary.add_argument("--domains", type=_csv, default=None, help="only these domains, comma-separated")
-    summary.add_argument("--classes", type=_csv, default=None, help="only these classes, comma-separated")
+    summary.add_argument("--domains", type=csv_list, default=None, help="only these domains, comma-separated")
+    summary.add_argument("--classes", type=csv_list, default=None, help="only these classes, comma-separated")
     add_follow_links(summary)
     summary.set_defaults(func=run_summary)
 
@@ -96,10 +98,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_field_flags(toy, ToyConfig, TOY_FLAGS)
     add_config_options(toy, presets=False)
     toy.set_defaults(func=run_toy)
-
-
-def _csv(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -72,10 +72,16 @@ def train(args: argparse.Namespace) -> int:
 def init_dir(init: str | None) -> Path:
     """The folder stage 2 starts from: a path, or the trained stage a name (``stage1``, the default) stands
     for."""
+    from steervis.errors import SteervisError
     from steervis.llava.model import trained_dir
+    from steervis.registry import is_explicit_path
 
     name = init or "stage1"
-    return trained_dir(int(name[-1])) if name in ("stage1", "stage2") else Path(name)
+    if name in ("stage1", "stage2"):
+        return trained_dir(int(name[-1]))
+    if not is_explicit_path(name):  # a bare name is a registered VLM, never a folder that happens to exist
+        raise SteervisError(f"--init {name}: give stage1, stage2 or a folder written as a path (./{name}).")
+    return Path(name)
 
 
 def train_into(args: argparse.Namespace, settings: Any, out: Path) -> int:
@@ -139,7 +145,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     verbs = parser.add_subparsers(dest="vlm_verb", metavar="ACTION", required=True)
     tr = verbs.add_parser("train", help="train stage 1 or 2 (resumable)", formatter_class=HelpFormatter)
     tr.add_argument("--stage", type=int, choices=[1, 2], required=True)
-    tr.add_argument("--init", metavar="DIR", help="stage 2 starts from this stage-1 model (default: stage1)")
+    tr.add_argument("--init", metavar="DIR", help="stage 2 starts from this stage-1 model: stage1 "
+                    "(default) or a saved folder written as a path (./DIR)")
     tr.add_argument("--out", metavar="DIR", help="where to save (default: $STEERVIS_HOME/models/vlm/stageN); "
                     "new or empty, never a folder holding other files")
     tr.add_argument("--overwrite", action="store_true", help="replace a previous `vlm train` output at --out")

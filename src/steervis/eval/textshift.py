@@ -205,7 +205,8 @@ def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: s
     from steervis.methods.context import MethodContext
     from steervis.methods.task import open_task
 
-    task = open_task(data)
+    task = open_task(data, progress=False)  # no bar for the folder check, as ever
+    task.progress = True  # a react matcher trained for these classes shows its progress
     frame = task.frame
     context = MethodContext(describe=describe, images=task.images)
     context.describe = task.describer(context.describe)  # class tags, react: these classes

@@ -90,7 +90,7 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
     from steervis.react.bases import REACT_BASES
     from steervis.react.build import react_for, react_pool_dir
     from steervis.react.matchers import ReactMatcher, load_customized
-    from steervis.stats import accuracy_ci, paired_difference_ci
+    from steervis.stats import accuracy_ci, paired_difference_ci, percent
 
     bases = [b.strip() for b in bases.split(",")] if isinstance(bases, str) else list(bases)
     bases = ["conse", *[b for b in bases if b != "conse"]]  # conse is the reference of every difference
@@ -117,9 +117,9 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
     out: dict[str, Any] = {"classes": len(classes), "images": len(frame), "k": k, "mode": mode, "domains": {}}
     for domain in sorted(frame["domain"].unique()):
         rows = (frame["domain"] == domain).to_numpy()
-        out["domains"][domain] = {name: _pct(accuracy_ci(c[rows])) for name, c in correct.items()}
+        out["domains"][domain] = {name: percent(accuracy_ci(c[rows])) for name, c in correct.items()}
         for name in [n for n in correct if n != "conse"]:
-            out["domains"][domain][f"{name} - conse"] = _pct(paired_difference_ci(correct[name][rows],
+            out["domains"][domain][f"{name} - conse"] = percent(paired_difference_ci(correct[name][rows],
                                                                                   correct["conse"][rows]))
     domains = sorted(out["domains"])
     out["mean_over_domains"] = {
@@ -129,5 +129,3 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
     return out
 
 
-def _pct(triple: tuple[float, float, float]) -> list[float]:
-    return [round(100 * v, 1) for v in triple]

@@ -16,12 +16,9 @@ refused with a clear message (:data:`steervis.matchers.TASK_BOUND`).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 
 def resolve_task_names(describe: Any, classes: list[str], progress: bool = True) -> Any:

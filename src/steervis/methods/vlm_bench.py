@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from steervis.stats import accuracy_ci, paired_difference_ci
+from steervis.stats import accuracy_ci, paired_difference_ci, percent
 
 SIZES = (2, 5, 10, 20, 34)  # VLMClassifier's sweep, up to minidomains' 34 classes
 
@@ -38,8 +38,6 @@ def subsets(n_classes: int, sizes: list[int] | tuple[int, ...], draws: int,
             for k in sizes}
 
 
-def _pct(triple: tuple[float, float, float]) -> list[float]:
-    return [round(100 * v, 1) for v in triple]
 
 
 def _frame(data: str | None, limit: int | None, seed: int) -> Any:
@@ -87,8 +85,8 @@ def vlm_sweep(model: str = "stage2", matcher: str = "conse", sizes: list[int] | 
             match_ok.append(sims[rows][:, subset].argmax(1) == local)
         v, m = np.concatenate(vlm_ok), np.concatenate(match_ok)
         out["sizes"][str(k)] = {"items": int(v.size), "chance": round(100 / k, 1),
-                                "vlm_score": _pct(accuracy_ci(v)), "matcher": _pct(accuracy_ci(m)),
-                                "vlm - matcher": _pct(paired_difference_ci(v, m))}
+                                "vlm_score": percent(accuracy_ci(v)), "matcher": percent(accuracy_ci(m)),
+                                "vlm - matcher": percent(paired_difference_ci(v, m))}
     return out
 
 
@@ -117,7 +115,7 @@ def probe_dg(features: np.ndarray, frame: Any, C: float = 0.1, seed: int = 0) ->
         test = (frame["domain"] == domain).to_numpy()
         model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, random_state=seed))
         model.fit(features[~test], labels[~test])
-        out[domain] = _pct(accuracy_ci(model.predict(features[test]) == labels[test]))
+        out[domain] = percent(accuracy_ci(model.predict(features[test]) == labels[test]))
     out["mean"] = round(float(np.mean([out[d][0] for d in domains])), 1)
     return out
 

@@ -143,10 +143,11 @@ class EpochCheckpoint:
     def resume(self) -> list[float]:
         """The losses of the epochs the checkpoint holds (its state loaded into the module and optimiser),
         else []."""
-        from steervis.lm.checkpoint import read_checkpoint, resume
+        from steervis.lm.checkpoint import read_checkpoint, resume, warn_legacy
 
         if self.path is None:
             return []
+        warn_legacy(self.path.parent.with_name(self.path.parent.name + ".pt"), resuming=self.path.exists())
         shapes = {n: p.shape for n, p in self.module.named_parameters() if p.requires_grad}
         state = read_checkpoint(self.path, self.fingerprint, shapes)
         if state is None:

@@ -26,7 +26,6 @@ import contextlib
 import fnmatch
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -230,14 +229,3 @@ def add_folder(ev: EvalSet, folder: str | Path, progress: bool = False) -> int:
     if bad:
         log.info("%s: %d file(s) are not readable images and were not hashed", folder, bad)
     return hashed
-
-
-def load_evaluation(folders: Iterable[str | Path], mapping: dict | None = None,
-                    progress: bool = False) -> EvalSet:
-    """An :class:`EvalSet` of ``folders`` and an optional minidomains ``mapping``."""
-    ev = EvalSet()
-    if mapping:
-        ev.add_mapping(mapping)
-    for folder in folders:
-        add_folder(ev, folder, progress)
-    return ev
