@@ -69,8 +69,7 @@ def open_run_task(cfg: EvaluateConfig, progress: bool = True) -> Any:
     from steervis.methods.task import open_task
 
     task = open_task(cfg.data, domains=cfg.domains, classes=cfg.classes, max_per_class=cfg.max_per_class,
-                     follow_links=cfg.follow_links, progress=False)
-    task.progress = progress
+                     follow_links=cfg.follow_links, progress=progress, check_progress=False)
     for path, reason in task.folder.skipped:
         log.warning("skipped %s: %s", path, reason)
     return task

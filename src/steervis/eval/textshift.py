@@ -205,8 +205,7 @@ def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: s
     from steervis.methods.context import MethodContext
     from steervis.methods.task import open_task
 
-    task = open_task(data, progress=False)  # no bar for the folder check, as ever
-    task.progress = True  # a react matcher trained for these classes shows its progress
+    task = open_task(data, check_progress=False)  # a quiet folder check, as ever
     frame = task.frame
     context = MethodContext(describe=describe, images=task.images)
     context.describe = task.describer(context.describe)  # class tags, react: these classes

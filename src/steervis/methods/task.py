@@ -57,16 +57,19 @@ class Task:
 
 def open_task(data: str | Path | None = None, domains: list[str] | None = None,
               classes: list[str] | None = None, max_per_class: int = 0, follow_links: bool = False,
-              progress: bool = True) -> Task:
+              progress: bool = True, check_progress: bool | None = None) -> Task:
     """The task of the folder ``data`` (default: minidomains): its images checked and decoded once, only
     ``domains`` / ``classes`` if given, and at most ``max_per_class`` images per (domain, class), chosen by
-    content hash (a fixed pseudo-random subset, identical on every machine and every run)."""
+    content hash (a fixed pseudo-random subset, identical on every machine and every run). ``progress`` shows
+    the bars of the task's work (a REACT trained for it); ``check_progress`` the folder check's (default: the
+    same)."""
     from steervis.data import load_folder, minidomains_root
     from steervis.data.decoded import DecodedImages
 
     images = DecodedImages()  # decoded once by the folder check, reused by describe and features
     root = Path(data).expanduser() if data else minidomains_root()
-    folder = load_folder(root, domains=domains or None, classes=classes or None, progress=progress,
+    check = progress if check_progress is None else check_progress
+    folder = load_folder(root, domains=domains or None, classes=classes or None, progress=check,
                          images=images, follow_links=follow_links)
     if max_per_class:
         by_content = folder.frame.sort_values("sha256").groupby(["domain", "class"], sort=True)
