@@ -19,14 +19,12 @@ from steervis.atomic import DAMAGED, atomic_dir, set_aside, write_text
 from steervis.config import config_hash, to_dict
 from steervis.eval.config import EvaluateConfig
 from steervis.eval.protocols import PROTOCOLS, Split
+from steervis.identity import artifact_key
 
 
 def run_dir_for(cfg: EvaluateConfig) -> Path:
     """Same config → same folder, so rerunning a killed command resumes it."""
-    values = to_dict(cfg)
-    if not values.get("follow_links"):  # off by default: runs started before the option keep their folders
-        values.pop("follow_links", None)
-    return Path(cfg.out) / (cfg.name or f"{cfg.protocol}-{config_hash(values, 10)}")
+    return Path(cfg.out) / (cfg.name or f"{cfg.protocol}-{config_hash(to_dict(cfg), 10)}")
 
 
 def frame_digest(frame: pd.DataFrame, columns: list[str]) -> str:
@@ -36,27 +34,22 @@ def frame_digest(frame: pd.DataFrame, columns: list[str]) -> str:
 
 
 def part_key(cfg: EvaluateConfig, split: Split, run: Any, classes: list[str]) -> str:
-    """Everything one (split, method) result (``run``: a harness ``MethodRun``) depends on: a changed setting
-    or image recomputes just that part."""
+    """Everything one (split, method) result (``run``: a harness ``MethodRun``) depends on: a changed setting,
+    image, model or behaviour of the code recomputes just that part."""
     from steervis.llava.model import vlm_identity
     from steervis.matchers import matcher_identity
 
     options = run.options
     opts = to_dict(options) if options is not None and hasattr(options, "__dataclass_fields__") else options
     matcher, model = getattr(options, "matcher", None), getattr(options, "model", None)
-    # A model trained here (a VLM stage, a saved folder) enters by the hash of its files; a plain name (a zoo
-    # LM, a hub id) is already in the options, so keys of such runs stay what they were.
-    identity = vlm_identity(model) if isinstance(model, str) else model
-    trained = {"model": identity} if identity != model else {}
-    return config_hash({
-        **trained,
+    weights = [vlm_identity(model) if isinstance(model, str) else str(model),  # trained here: by its files
+               matcher_identity(matcher) if isinstance(matcher, str) else str(matcher)]
+    return artifact_key("run-part", config={
         "method": run.method, "options": opts, "classes": classes, "seed": cfg.seed,
         "components": list(run.components or ()), "describe": run.describe.content_fields(),
-        "matcher": matcher_identity(matcher) if isinstance(matcher, str) else None,
         "rounds": cfg.uda.rounds if PROTOCOLS.meta(cfg.protocol).get("adapt") else None,
-        "train": frame_digest(split.train, ["sha256", "class"]),
-        "test": frame_digest(split.test, ["path", "sha256", "domain", "class"]),
-    })
+    }, inputs=[frame_digest(split.train, ["sha256", "class"]),
+               frame_digest(split.test, ["path", "sha256", "domain", "class"])], weights=weights)
 
 
 def part_paths(parts: Path, split: Split, name: str, key: str) -> tuple[Path, Path]:

@@ -23,8 +23,8 @@ import yaml
 from tqdm.auto import tqdm
 
 from steervis.atomic import DAMAGED, set_aside, write_text
-from steervis.config import config_hash
 from steervis.errors import SteervisError
+from steervis.identity import artifact_key
 from steervis.lm.chat import ChatFormat, render_chat, template_or
 from steervis.methods.base import Method, check_classes
 from steervis.numeric import softmax
@@ -103,7 +103,8 @@ class ByDescription(Method):
         self.descriptors: dict[str, list[str]] = {}
 
     def _cache_file(self) -> Path:
-        return cache_dir("descriptors") / f"{self.lm.replace('/', '--')}-{config_hash(PROMPT, 8)}.yaml"
+        key = artifact_key("descriptors", config={"lm": self.lm, "prompt": PROMPT})
+        return cache_dir("descriptors") / f"{self.lm.replace('/', '--')}-{key}.yaml"
 
     def fit(self, train: pd.DataFrame | None, classes: list[str]) -> ByDescription:
         self.classes = check_classes(classes)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from steervis.identity import artifact_key
 from steervis.paths import cache_dir
 from steervis.react.bases import pair_arrays
 from steervis.react.matchers import react_pool_dir
@@ -97,8 +98,7 @@ def select_settings(arrays: dict[str, np.ndarray], frame: pd.DataFrame, base: Re
 def checkpoint_path(*parts: Any) -> Path:
     """The folder where a training run keyed by ``parts`` keeps its per-epoch checkpoint (removed once the
     model is saved)."""
-    key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return cache_dir("models", "checkpoints") / key
+    return cache_dir("models", "checkpoints") / artifact_key("model-react", config=list(parts))
 
 
 def save_customized(directory: Path, base: Any, module: Any, card: dict[str, Any]) -> Path:
@@ -198,18 +198,16 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     react_base = REACT_BASES.build(base)
     pool = Pool.load(root)
     settings = settings or TASK_SETTINGS
-    parts = ([sorted(classes), pool.hash, k, mode, settings_dict(settings)]
-             + ([base] if base != "conse" else []))
-    # conse's key keeps its original form: cached models hold
-    key = hashlib.sha256(json.dumps(parts).encode())
-    out = cache_dir("models", "react") / key.hexdigest()[:16]
+    key = artifact_key("model-react", config={"classes": sorted(classes), "k": k, "mode": mode, "base": base,
+                                              "settings": settings_dict(settings)}, inputs=[pool.hash])
+    out = cache_dir("models", "react") / key
     if (out / "card.json").exists():
         return out
     start = time.perf_counter()
     pairs = retrieve(classes, k=k, mode=mode, matcher=react_base.matcher(), pool=(pool.frame, pool.hash),
                      progress=progress)
     chosen = pool.frame.iloc[sorted(set(pairs["pool_row"]))].reset_index(drop=True)
-    ckpt = checkpoint_path("react", *parts, base)
+    ckpt = checkpoint_path("react", key)
     module, losses, extra = react_base.train(chosen, settings, progress, checkpoint=ckpt)
     card = model_card("react", base, pool, chosen, settings, losses, time.perf_counter() - start,
                       classes=sorted(classes), k=k, mode=mode,

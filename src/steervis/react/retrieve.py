@@ -22,6 +22,7 @@ import pandas as pd
 
 from steervis.classes import class_pattern, names_class
 from steervis.errors import SteervisError
+from steervis.identity import artifact_key
 from steervis.paths import cache_dir
 
 TEMPLATES = ("a photo of a {}.", "a drawing of a {}.", "an emoji of a {}.", "a sketch of a {}.", "{}")
@@ -70,7 +71,8 @@ def pool_index(matcher: Any, frame: pd.DataFrame, pool_hash: str, mode: str, pro
         raise SteervisError(f"Unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}.")
     # t2t needs only the (locked) text tower, so matchers sharing one share the index.
     name = getattr(matcher, "text_name", matcher.name) if mode == "t2t" else matcher.name
-    folder = cache_dir("retrieval") / f"{mode}-{name.replace('/', '--')}-{pool_hash}"
+    key = artifact_key("retrieval", config={"mode": mode, "matcher": name}, inputs=[pool_hash])
+    folder = cache_dir("retrieval") / f"{mode}-{name.replace('/', '--')}-{key}"
     if (folder / "meta.json").exists():
         return VectorIndex.load(folder)
     if mode == "t2t":

@@ -80,15 +80,13 @@ def test_pool_captions_follow_the_captioners_own_and_are_first_sentences():
     assert nearest_texts(index, queries, k=10) == [["c", "d", "b", "a"]]  # at most the pool
 
 
-def test_the_key_names_the_pool_and_old_keys_stay_valid(toy_pool):
+def test_the_key_names_the_pool_and_only_settings_that_reach_a_description(toy_pool):
     from steervis.data.pool import MANIFEST_NAME
 
     plain = config()
-    assert "pool_captions" not in plain.content_fields() and "pool_hash" not in plain.content_fields()
+    assert "pool_hash" not in plain.content_fields()
     on = config(pool_captions=3)
     assert on.cache_key() not in {plain.cache_key(), config(pool_captions=5).cache_key()}
-    # the default keeps the keys of descriptions stored before the option
-    assert "pool_caption_style" not in on.content_fields()
     assert config(pool_captions=3, pool_caption_style=False).cache_key() != on.cache_key()
     assert config(pool_caption_style=False).cache_key() == plain.cache_key()  # no captions: nothing to strip
     before = on.cache_key()

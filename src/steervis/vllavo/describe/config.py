@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from steervis.config import config_hash
 from steervis.errors import SteervisError
+from steervis.identity import artifact_record, key_of
 from steervis.matchers.prompts import CLASS_PROMPTS
 from steervis.paths import cache_dir
 
@@ -145,22 +145,16 @@ class DescribeConfig:
         captioner_identity = CAPTIONERS.identity(self.captioner)
         if captioner_identity:
             data["captioner_identity"] = captioner_identity  # trained here: by weights
-        # keys of configs without class tags are what they were before the field existed
-        if not self.class_tags:
-            data.pop("class_tags")
+        if self.class_tags:
+            data["classes"] = sorted(data["classes"])  # a set of names: their order changes no description
+        else:  # no class tags: the task's classes and their prompts never reach a description
             data.pop("classes")
-        else:
-            # a set of names: their order does not change a description
-            data["classes"] = sorted(data["classes"])
-        if not self.class_tags or self.class_prompts == "template":  # keys from before the field stay valid
             data.pop("class_prompts")
         if self.pool_captions:  # a rebuilt pool lends other texts: a new describer
             from steervis.data.pool import Pool
 
             data["pool_hash"] = Pool.manifest_hash()
-        else:  # keys from before the field stay valid
-            data.pop("pool_captions")
-        if not self.pool_captions or self.pool_caption_style:  # keys from before the field stay valid
+        else:  # no pool captions: their style never reaches a description
             data.pop("pool_caption_style")
         if not self.captioner:
             for key in ("caption_prompt", "beams", "samples", "max_caption_tokens", "seed"):
@@ -168,5 +162,9 @@ class DescribeConfig:
         return data
 
     def cache_key(self) -> str:
-        """The describer config hash: half of every store key (the other half is the image sha256)."""
-        return config_hash(self.content_fields())
+        """The describer's identity: half of every store key (the other half is the image sha256)."""
+        return key_of(self.identity_record())
+
+    def identity_record(self) -> dict[str, Any]:
+        """What :meth:`cache_key` stands for (content fields and code versions), kept beside the store."""
+        return artifact_record("description", config=self.content_fields())

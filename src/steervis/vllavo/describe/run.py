@@ -147,7 +147,7 @@ def describe(
         raise SteervisError("describe needs a frame with columns path and sha256; "
                             f"missing {sorted(missing)}.")
     start = time.perf_counter()
-    store = DescriptionStore(config.store_dir(), config.cache_key(), config.content_fields())
+    store = DescriptionStore(config.store_dir(), config.cache_key(), config.identity_record())
     shas = frame["sha256"].tolist()
     paths = frame["path"].astype(str).tolist()
     wanted = {s for s in shas if isinstance(s, str) and s}
