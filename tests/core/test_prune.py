@@ -1,4 +1,4 @@
-"""`steervis cache prune`: what no key of today's code reaches goes, with its bytes; nothing else is touched."""
+"""`steervis cache prune`: what no key of today's code reaches goes, with its bytes; nothing else goes."""
 
 from __future__ import annotations
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from steervis.commands._options import HelpFormatter, add_config_options, add_field_flags, field_values, \
-    resolve_config
+from steervis.commands._options import (
+    HelpFormatter,
+    add_config_options,
+    add_field_flags,
+    field_values,
+    resolve_config,
+)
 
-EXAMPLE = """A cached description, feature, text embedding, retrieval index or REACT model is keyed by its settings,
-its inputs, the weights it read and the behaviour version of the code that computed it. After an upgrade that
-changes a behaviour version, the old entries are never read again: prune deletes them.
+EXAMPLE = """A cached description, feature, text embedding, retrieval index or REACT model is keyed by its
+settings, its inputs, the weights it read and the behaviour version of the code that computed it. After an
+upgrade that changes a behaviour version, the old entries are never read again: prune deletes them.
 
 examples:
   steervis cache prune --dry-run     # what would go, and how many bytes
@@ -50,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("cache", help="manage the cache (STEERVIS_HOME)", formatter_class=HelpFormatter,
                             description="Manage the cache (STEERVIS_HOME).", epilog=EXAMPLE)
     verbs = parser.add_subparsers(dest="cache_verb", metavar="VERB", required=True)
-    prune = verbs.add_parser("prune", help="delete cached artifacts no current key reaches; print bytes freed",
+    prune = verbs.add_parser("prune", help="delete cached artifacts no current key reaches; print the bytes",
                              formatter_class=HelpFormatter, epilog=EXAMPLE,
                              description="Delete cached artifacts that no key of today's code reaches.")
     add_config_options(prune, presets=False)
