@@ -44,7 +44,7 @@ def part_key(cfg: EvaluateConfig, split: Split, run: Any, classes: list[str]) ->
     options = run.options
     opts = to_dict(options) if options is not None and hasattr(options, "__dataclass_fields__") else options
     if isinstance(opts, dict):
-        opts = {k: v for k, v in opts.items() if k != "device"}  # where a method runs never changes its result
+        opts = {k: v for k, v in opts.items() if k != "device"}  # where a method runs never changes it
     matcher, model = getattr(options, "matcher", None), getattr(options, "model", None)
     # A model trained here (a VLM stage, a saved folder) enters by the hash of its files; a plain name (a zoo
     # LM, a hub id) is already in the options, so keys of such runs stay what they were.

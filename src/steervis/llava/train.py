@@ -114,6 +114,7 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
         label: Key of this run in the card's ``stages`` (default: the stage number).
     """
     from steervis.llava.data import to_examples
+    from steervis.llava.tower import FeatureCache
     from steervis.lm.adapters import add_lora, continue_lora
     from steervis.lm.train import train
 
@@ -122,12 +123,9 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
                             "here.")
     if not items:
         raise SteervisError("No training conversations: the pool sample and easy-vqa gave nothing.")
-    place(vlm.lm.model, settings.device, settings.dtype)  # the model as loaded, on the stage's placement
-    place(vlm.lm.splicer.projector, settings.device, settings.dtype)
-    if features is None:
-        from steervis.llava.tower import FeatureCache
-
-        features = FeatureCache(vlm.tower)
+    for part in (vlm.lm.model, vlm.lm.splicer):  # the LM and the projector, on the stage's placement
+        place(part, settings.device, settings.dtype)
+    features = features if features is not None else FeatureCache(vlm.tower)
     tpl = "plain" if settings.stage == 1 else vlm.config.template
     clock = time.perf_counter()
     examples = to_examples(items, vlm, tpl, features, progress=progress)
