@@ -88,7 +88,8 @@ def model_loading_configs():
     from steervis.vllavo.describe.config import DescribeConfig
 
     return [DescribeConfig, DecideConfig, StageSettings, ReactSettings, ZeroShotOptions, LinearProbeOptions,
-            ByDescriptionOptions, ReactOptions, GenerateOptions, ClosedOptions, ScoreOptions, FinetunedOptions]
+            ByDescriptionOptions, ReactOptions, GenerateOptions, ClosedOptions, ScoreOptions,
+            FinetunedOptions]
 
 
 @pytest.mark.parametrize("cls", model_loading_configs(), ids=lambda c: c.__name__)
