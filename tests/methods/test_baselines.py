@@ -34,8 +34,9 @@ class FakeMatcher:
 
 def test_by_description_scores_classes_by_their_descriptors(tmp_path, monkeypatch):
     ctx = MethodContext(progress=False)
-    monkeypatch.setattr(ctx, "matcher", lambda name: FakeMatcher())
-    monkeypatch.setattr(ctx, "image_embeddings", lambda items, name: np.array([[1.0, 0.0], [0.0, 1.0]]))
+    monkeypatch.setattr(ctx, "matcher", lambda name, *placement: FakeMatcher())
+    monkeypatch.setattr(ctx, "image_embeddings",
+                        lambda items, name, *placement: np.array([[1.0, 0.0], [0.0, 1.0]]))
     path = tmp_path / "d.yaml"
     path.write_text("apple: [red skin, a stem]\nbanana: [yellow peel, curved shape]\n")
     clf = ByDescription(ctx, matcher="fake", descriptors=str(path)).fit(None, ["apple", "banana"])

@@ -32,7 +32,7 @@ class Context:
         self._vlm = vlm
         self.images = type("Images", (), {"get": staticmethod(lambda sha, path: path)})()
 
-    def vlm(self, name):
+    def vlm(self, name, device="auto", dtype="auto"):
         return self._vlm
 
 

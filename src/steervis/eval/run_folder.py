@@ -19,6 +19,7 @@ from steervis.atomic import DAMAGED, atomic_dir, set_aside, write_text
 from steervis.config import config_hash, to_dict
 from steervis.eval.config import EvaluateConfig
 from steervis.eval.protocols import PROTOCOLS, Split
+from steervis.device import precision_identity
 from steervis.identity import artifact_key
 
 
@@ -41,6 +42,9 @@ def part_key(cfg: EvaluateConfig, split: Split, run: Any, classes: list[str]) ->
 
     options = run.options
     opts = to_dict(options) if options is not None and hasattr(options, "__dataclass_fields__") else options
+    if isinstance(opts, dict) and "device" in opts:  # where a method runs never changes it; its precision does
+        opts = {**{k: v for k, v in opts.items() if k != "device"},
+                "dtype": precision_identity(opts["device"], opts.get("dtype", "auto"))}
     matcher, model = getattr(options, "matcher", None), getattr(options, "model", None)
     weights = [vlm_identity(model) if isinstance(model, str) else str(model),  # trained here: by its files
                matcher_identity(matcher) if isinstance(matcher, str) else str(matcher)]

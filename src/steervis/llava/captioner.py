@@ -22,10 +22,11 @@ class LlavaCaptioner:
     """Images → captions by a :class:`~steervis.llava.model.VLM` (``prompt`` is BLIP's text prefix, unused
     here: the model's own caption template decides how it is asked)."""
 
-    def __init__(self, model: str | None = None, prompt: str = "", max_new_tokens: int = 30, seed: int = 0):
+    def __init__(self, model: str | None = None, prompt: str = "", max_new_tokens: int = 30, seed: int = 0,
+                 device: str = "auto", dtype: str = "auto"):
         from steervis.llava.model import open_vlm
 
-        self.vlm = open_vlm(model)
+        self.vlm = open_vlm(model, device=device, dtype=dtype)
         self.max_new_tokens, self.seed = max_new_tokens, seed
         self.name = "llava" if model is None else f"llava:{model}"
         self.provenance = {"captioner": self.name, "template": self.vlm.config.caption_template,

@@ -38,22 +38,28 @@ def _is_hub(model: str) -> bool:
     return entry(model).kind == HUB_KIND  # a misspelt zoo name: did-you-mean error
 
 
-def _hub_vision(model_id: str, **kwargs: Any) -> tuple[Any, Any]:
+def _hub_vision(model_id: str, dtype: Any = torch.float32, **kwargs: Any) -> tuple[Any, Any]:
     from transformers import AutoImageProcessor, CLIPVisionModel
 
     # From a full CLIP checkpoint transformers reports the text weights it leaves out: expected, as in LLaVA.
-    vision = CLIPVisionModel.from_pretrained(model_id, dtype=torch.float32, **kwargs)  # CPU: never half
+    vision = CLIPVisionModel.from_pretrained(model_id, dtype=dtype, **kwargs)
     return vision, AutoImageProcessor.from_pretrained(model_id, **kwargs)
 
 
-def load_vision(model: str) -> tuple[Any, Any]:
-    """``(CLIPVisionModel, image processor)`` of a zoo CLIP (``tiny-clip``) or a hub id."""
+def load_vision(model: str, device: str = "auto", dtype: str = "auto") -> tuple[Any, Any]:
+    """``(CLIPVisionModel, image processor)`` of a zoo CLIP (``tiny-clip``) or a hub id, on ``device`` in
+    ``dtype`` (auto on the CPU: float32, never half)."""
+    import functools
+
     from steervis import zoo
+    from steervis.device import place, resolve
     from steervis.zoo.core import load_from_hub
 
     if _is_hub(model):
-        return load_from_hub(model, KIND, _hub_vision)
-    bundle = zoo.load(model, kind="clip")
+        vision, processor = load_from_hub(model, KIND, functools.partial(_hub_vision,
+                                                                         dtype=resolve(device, dtype)[1]))
+        return place(vision, device, dtype), processor
+    bundle = zoo.load(model, kind="clip", device=device, dtype=dtype)
     return bundle.model.vision_model, bundle.processor.image_processor
 
 
@@ -78,9 +84,11 @@ class CLIPTower:
     model_help = "hub id or tiny-clip"
     preprocess = "pad"  # pad to square in the processor's mean colour, then the processor's own recipe
 
-    def __init__(self, spec: TowerSpec, vision: Any = None, processor: Any = None):
+    def __init__(self, spec: TowerSpec, vision: Any = None, processor: Any = None, device: str = "auto",
+                 dtype: str = "auto"):
         self.spec = spec
-        self.vision, self.processor = (vision, processor) if vision is not None else load_vision(spec.model)
+        self.vision, self.processor = ((vision, processor) if vision is not None
+                                       else load_vision(spec.model, device, dtype))
         self.vision.eval().requires_grad_(False)
 
     @staticmethod

@@ -64,26 +64,30 @@ class VLM:
 
     # --- construction ---------------------------------------------------------------------------------------
     @classmethod
-    def create(cls, config: VLMConfig | None = None, seed: int = 0, tower: Any = None) -> VLM:
-        """steervis' own LLaVA with a fresh, seeded projector (train it with :mod:`steervis.llava.train`)."""
+    def create(cls, config: VLMConfig | None = None, seed: int = 0, tower: Any = None, device: str = "auto",
+               dtype: str = "auto") -> VLM:
+        """steervis' own LLaVA with a fresh, seeded projector (train it with :mod:`steervis.llava.train`), on
+        ``device`` in ``dtype`` (:mod:`steervis.device` spellings)."""
         config = config or VLMConfig()
         if config.hub:
-            return cls.from_llava(config.hub, config)
-        return cls(*own_parts(config, seed, tower))
+            return cls.from_llava(config.hub, config, device=device, dtype=dtype)
+        return cls(*own_parts(config, seed, tower, device=device, dtype=dtype))
 
     @classmethod
-    def from_llava(cls, name: str, config: VLMConfig | None = None) -> VLM:
+    def from_llava(cls, name: str, config: VLMConfig | None = None, device: str = "auto",
+                   dtype: str = "auto") -> VLM:
         """A transformers ``LlavaForConditionalGeneration`` (``llava-hf/llava-1.5-7b-hf``, or
         ``tiny-llava``)."""
-        return cls(*hub_parts(name, config))
+        return cls(*hub_parts(name, config, device=device, dtype=dtype))
 
     @classmethod
-    def load(cls, directory: str | Path) -> VLM:
-        """A VLM saved by :meth:`save` (projector and, after stage 2, its LoRA adapter)."""
+    def load(cls, directory: str | Path, device: str = "auto", dtype: str = "auto") -> VLM:
+        """A VLM saved by :meth:`save` (projector and, after stage 2, its LoRA adapter, which joins the LM on
+        its device)."""
         from steervis.lm.adapters import ADAPTER_DIR, load_lora, read_card, read_tensors
 
         card = read_card(directory, required=("vlm",))
-        vlm = cls.create(VLMConfig.from_dict(card["vlm"]))
+        vlm = cls.create(VLMConfig.from_dict(card["vlm"]), device=device, dtype=dtype)
         if not vlm.config.hub:
             vlm.lm.splicer.projector.load_state_dict(read_tensors(directory, PROJECTOR_FILE))
         if (Path(directory) / ADAPTER_DIR / "adapter_config.json").exists():
@@ -239,11 +243,11 @@ class VLM:
 TINY = "tiny-vlm"  # steervis' own LLaVA on tiny-llama with a fresh, seeded projector: for tests
 
 
-def _trained_stage(stage: int) -> VLM:
+def _trained_stage(stage: int, device: str = "auto", dtype: str = "auto") -> VLM:
     if not (trained_dir(stage) / "card.json").exists():
         raise SteervisError(f"No stage{stage} model is trained here: run `steervis vlm train --stage "
                             f"{stage}`, or pass a saved folder, tiny-llava or a hub Llava id.")
-    return VLM.load(trained_dir(stage))
+    return VLM.load(trained_dir(stage), device=device, dtype=dtype)
 
 
 def _saved_or_hub(name: str) -> Any:
@@ -263,22 +267,23 @@ VLMS.register("stage1", functools.partial(_trained_stage, 1),
               help="stage 1 trained here (`vlm train --stage 1`)")
 VLMS.register("stage2", functools.partial(_trained_stage, 2),
               help="stage 2 trained here (`vlm train --stage 2`)")
-VLMS.register(TINY, lambda: VLM.create(VLMConfig(lm="tiny-llama")),
+VLMS.register(TINY, lambda **placement: VLM.create(VLMConfig(lm="tiny-llama"), **placement),
               help="steervis' LLaVA on tiny-llama with a fresh projector, untrained (tests)")
 VLMS.register("tiny-llava", functools.partial(VLM.from_llava, "tiny-llava"),
               help="a random tiny transformers Llava (tests)")
 
 
-def open_vlm(name: str | Path | None = None) -> VLM:
+def open_vlm(name: str | Path | None = None, device: str = "auto", dtype: str = "auto") -> VLM:
     """A VLM by name (:data:`VLMS`: ``stage1`` / ``stage2`` trained here, ``tiny-vlm``, ``tiny-llava``), a
-    saved folder or a hub Llava id; ``None``: the latest stage trained here."""
+    saved folder or a hub Llava id; ``None``: the latest stage trained here. Its weights go on ``device`` in
+    ``dtype`` (:mod:`steervis.device` spellings)."""
     if name is None:
         for stage in (2, 1):
             if (trained_dir(stage) / "card.json").exists():
-                return VLM.load(trained_dir(stage))
+                return VLM.load(trained_dir(stage), device=device, dtype=dtype)
         raise SteervisError("No LLaVA is trained here yet: run `steervis vlm train --stage 1` "
                             "(then --stage 2), or pass --model tiny-llava / a hub Llava id.")
-    return VLMS.build(str(name))
+    return VLMS.build(str(name), device=device, dtype=dtype)
 
 
 def _not_a_vlm(folder: Path) -> str:

@@ -76,10 +76,12 @@ class TimmTower:
     preprocess = "pad"  # pad to square in the mean colour, resize to the model's input size, normalise
 
     def __init__(self, spec: TowerSpec, pretrained: bool = True, model: torch.nn.Module | None = None,
-                 data_config: dict[str, Any] | None = None):
+                 data_config: dict[str, Any] | None = None, device: str = "auto", dtype: str = "auto"):
+        from steervis.device import place
+
         self.spec = spec
-        self.model = (model if model is not None
-                      else create(spec.model, pretrained)).eval().requires_grad_(False)
+        self.model = place(model if model is not None else create(spec.model, pretrained), device,
+                           dtype).eval().requires_grad_(False)
         if data_config is None:
             data_config = import_timm().data.resolve_model_data_config(self.model)
         self.size = tuple(data_config["input_size"][1:])  # (height, width)

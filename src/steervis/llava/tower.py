@@ -118,9 +118,9 @@ class TowerSpec:
         return f"{safe}-{self.layer}-g{self.grid}-{self.family.preprocess}"
 
 
-def build_tower(spec: TowerSpec) -> Tower:
-    """The tower a spec names, loaded (weights and all)."""
-    return spec.family(spec)
+def build_tower(spec: TowerSpec, device: str = "auto", dtype: str = "auto") -> Tower:
+    """The tower a spec names, loaded (weights and all) on ``device`` in ``dtype``."""
+    return spec.family(spec, device=device, dtype=dtype)
 
 
 def pool_grid(x: torch.Tensor, grid: int) -> torch.Tensor:
@@ -137,12 +137,13 @@ class EfficientNetTower:
     model_help = ""
     preprocess = "224pad"  # the classifier's recipe: pad to square (white), 224 px
 
-    def __init__(self, spec: TowerSpec | None = None, classifier: Any = None, **kwargs: Any):
+    def __init__(self, spec: TowerSpec | None = None, classifier: Any = None, device: str = "auto",
+                 dtype: str = "auto", **kwargs: Any):
         self.spec = spec or TowerSpec(**kwargs)
         if classifier is None:
             from steervis import zoo
 
-            classifier = zoo.load(self.spec.name, kind="image-classifier")
+            classifier = zoo.load(self.spec.name, kind="image-classifier", device=device, dtype=dtype)
         self.classifier = classifier
 
     @staticmethod

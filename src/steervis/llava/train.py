@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from steervis.device import check_placement, place
 from steervis.errors import SteervisError
 from steervis.llava.data import Item
 from steervis.llava.model import CAPTION_QUESTION, CLASSIFY_QUESTION, SHORT_ANSWER, VLM
@@ -52,8 +53,11 @@ class StageSettings:
     seed: int = 0
     lora: LoraSettings = field(
         default_factory=lambda: LoraSettings(r=16, alpha=32, target_modules=list(STAGE2_LORA)))
+    device: str = "auto"  # auto: a CUDA card when there is one, else the CPU
+    dtype: str = "auto"  # auto: bfloat16 on a card that supports it, float32 on the CPU
 
     def __post_init__(self) -> None:
+        check_placement(self)
         if self.stage not in (1, 2):
             raise SteervisError(f"stage must be 1 or 2, not {self.stage}.")
         if isinstance(self.lora, dict):
@@ -110,6 +114,7 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
         label: Key of this run in the card's ``stages`` (default: the stage number).
     """
     from steervis.llava.data import to_examples
+    from steervis.llava.tower import FeatureCache
     from steervis.lm.adapters import add_lora, continue_lora
     from steervis.lm.train import train
 
@@ -118,10 +123,9 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
                             "here.")
     if not items:
         raise SteervisError("No training conversations: the pool sample and easy-vqa gave nothing.")
-    if features is None:
-        from steervis.llava.tower import FeatureCache
-
-        features = FeatureCache(vlm.tower)
+    for part in (vlm.lm.model, vlm.lm.splicer):  # the LM and the projector, on the stage's placement
+        place(part, settings.device, settings.dtype)
+    features = features if features is not None else FeatureCache(vlm.tower)
     tpl = "plain" if settings.stage == 1 else vlm.config.template
     clock = time.perf_counter()
     examples = to_examples(items, vlm, tpl, features, progress=progress)

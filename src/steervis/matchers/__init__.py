@@ -113,9 +113,10 @@ def matcher_identity(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def build_matcher(name: str = "conse") -> Matcher:
-    """A matcher by name (see the module's grammar); offline, a hub id is a clear error.
+def build_matcher(name: str = "conse", device: str = "auto", dtype: str = "auto") -> Matcher:
+    """A matcher by name (see the module's grammar), its weights on ``device`` in ``dtype``
+    (:mod:`steervis.device`); offline, a hub id is a clear error.
 
-    Built once per process and shared, so baselines that call it repeatedly pay the load once.
+    Built once per process and placement, and shared, so baselines that call it repeatedly pay the load once.
     """
-    return MATCHERS.build(name)
+    return MATCHERS.build(name, device=device, dtype=dtype)

@@ -16,10 +16,10 @@ class CLIPMatcher:
 
     class_probs = False  # no classifier head: the imagenet tagger is not available
 
-    def __init__(self, model_id: str, disk_cache: bool = True):
+    def __init__(self, model_id: str, disk_cache: bool = True, device: str = "auto", dtype: str = "auto"):
         from steervis import zoo
 
-        bundle = zoo.load(model_id, kind="clip")
+        bundle = zoo.load(model_id, kind="clip", device=device, dtype=dtype)
         self.model, self.processor, self.name = bundle.model, bundle.processor, model_id
         self.disk_cache = disk_cache
         self._memo: dict[str, np.ndarray] = {}
@@ -64,5 +64,5 @@ class CLIPMatcher:
 class TinyCLIP(CLIPMatcher):
     """A random tiny CLIP for tests; its text embeddings are never kept on disk."""
 
-    def __init__(self) -> None:
-        super().__init__("tiny-clip", disk_cache=False)
+    def __init__(self, device: str = "auto", dtype: str = "auto") -> None:
+        super().__init__("tiny-clip", disk_cache=False, device=device, dtype=dtype)

@@ -40,14 +40,15 @@ class ConSEMatcher:
     disk_cache = True  # long vocabularies' text embeddings are kept on disk (see cached_text_embeddings)
     text_name = "conse"  # the text tower (minilm-l6) whatever the image backbone: text caches are shared
 
-    def __init__(self, top_t: int = CONSE_TOP_T, image: str = "efficientnet-lite0"):
+    def __init__(self, top_t: int = CONSE_TOP_T, image: str = "efficientnet-lite0", device: str = "auto",
+                 dtype: str = "auto"):
         from steervis import zoo
 
         self.top_t, self.image = top_t, image
         self.name = ("conse" if image == "efficientnet-lite0"
                      else f"conse-{image.removeprefix('efficientnet-')}")
-        self.classifier = zoo.load(image, kind="image-classifier")
-        self.text_encoder = zoo.load("minilm-l6", kind="text-encoder")
+        self.classifier = zoo.load(image, kind="image-classifier", device=device, dtype=dtype)
+        self.text_encoder = zoo.load("minilm-l6", kind="text-encoder", device=device, dtype=dtype)
         self.class_embeddings = cached_text_embeddings(self, imagenet_class_texts())  # [1000, 384]
         self.provenance = {"matcher": self.name, "top_t": top_t, "image": image, "text": "minilm-l6",
                            "preprocess": self.classifier.preprocess_id}
@@ -85,5 +86,5 @@ class ConSEMatcher:
 class ConSELite2(ConSEMatcher):
     """ConSE over efficientnet-lite2 (260 px), the optional larger backbone."""
 
-    def __init__(self, top_t: int = CONSE_TOP_T):
-        super().__init__(top_t=top_t, image="efficientnet-lite2")
+    def __init__(self, top_t: int = CONSE_TOP_T, device: str = "auto", dtype: str = "auto"):
+        super().__init__(top_t=top_t, image="efficientnet-lite2", device=device, dtype=dtype)

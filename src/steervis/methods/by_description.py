@@ -23,6 +23,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from steervis.atomic import DAMAGED, set_aside, write_text
+from steervis.device import check_placement
 from steervis.errors import SteervisError
 from steervis.identity import artifact_key
 from steervis.lm.chat import ChatFormat, render_chat, template_or
@@ -67,12 +68,14 @@ def descriptor_prompt(tokenizer: Any, name: str) -> str:
     return render_chat(tokenizer, fmt, [(PROMPT.format(name=name), None)]) + ANSWER_PREFIX.format(name=name)
 
 
-def write_descriptors(context: Any, lm_name: str, classes: list[str], max_new_tokens: int = 64) -> dict:
+def write_descriptors(context: Any, lm_name: str, classes: list[str], max_new_tokens: int = 64,
+                      device: str = "auto", dtype: str = "auto") -> dict:
     """Ask the language model for each class's visual descriptors (greedy, so the cache is reproducible)."""
     from steervis.lm.generate import generate
     from steervis.lm.model import LanguageModel
 
-    lm = LanguageModel(context.model(lm_name, "causal-lm"))  # prompts get BOS where the tokenizer adds one
+    # prompts get BOS where the tokenizer adds one
+    lm = LanguageModel(context.model(lm_name, "causal-lm", device, dtype))
     out: dict[str, list[str]] = {}
     for name in tqdm(classes, desc="descriptors", unit="class", disable=not context.progress):
         readable = name.replace("_", " ")
@@ -89,6 +92,11 @@ class ByDescriptionOptions:
     lm: str = "smollm2-135m-instruct"  # writes the descriptors (cached per LM and prompt)
     descriptors: str | None = None  # a YAML file of your own descriptors, one list per class
     temperature: float = 0.01  # CLIP's logit scale 100
+    device: str = "auto"  # where its models run: auto, cpu, cuda, cuda:N
+    dtype: str = "auto"  # their precision: auto, float32, bfloat16, float16
+
+    def __post_init__(self) -> None:
+        check_placement(self)
 
 
 class ByDescription(Method):
@@ -121,7 +129,8 @@ class ByDescription(Method):
             known = read_descriptor_cache(path)
             missing = [c for c in self.classes if not known.get(c)]
             if missing:
-                known.update(write_descriptors(self.context, self.lm, missing))
+                known.update(write_descriptors(self.context, self.lm, missing, device=self.device,
+                                               dtype=self.dtype))
                 dump = yaml.safe_dump(dict(sorted(known.items())), sort_keys=False, allow_unicode=True)
                 write_text(path, dump)
                 log.info("Descriptors cached in %s (edit it, or pass descriptors=FILE.yaml)", path)
@@ -129,8 +138,8 @@ class ByDescription(Method):
         return self
 
     def predict_proba(self, items: pd.DataFrame) -> np.ndarray:
-        images = self.context.image_embeddings(items, self.matcher)
-        matcher = self.context.matcher(self.matcher)
+        images = self.context.image_embeddings(items, self.matcher, self.device, self.dtype)
+        matcher = self.context.matcher(self.matcher, self.device, self.dtype)
         scores = np.zeros((len(items), len(self.classes)))
         for k, cls in enumerate(self.classes):
             name = cls.replace("_", " ")

@@ -45,11 +45,11 @@ class MethodContext:
     batch_size: int = 32
     progress: bool = True
     images: DecodedImages = field(default_factory=DecodedImages, repr=False)
-    _models: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
-    _matchers: dict[str, Any] = field(default_factory=dict, repr=False)
+    _models: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
+    _matchers: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
     _stores: dict[str, FeatureStore] = field(default_factory=dict, repr=False)
     _descriptions: dict[str, Any] = field(default_factory=dict, repr=False)
-    _vlms: dict[str, Any] = field(default_factory=dict, repr=False)
+    _vlms: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         from steervis.config import from_dict
@@ -66,27 +66,32 @@ class MethodContext:
         return dataclasses.replace(self, describe=describe, components=components, _descriptions={})
 
     # ---- models -------------------------------------------------------------------------------------
-    def model(self, name: str, kind: str) -> Any:
+    def model(self, name: str, kind: str, device: str = "auto", dtype: str = "auto") -> Any:
+        """A zoo model, loaded once per run and placement (:mod:`steervis.device` spellings)."""
         from steervis import zoo
 
-        if (name, kind) not in self._models:
-            self._models[(name, kind)] = zoo.load(name, kind)
-        return self._models[(name, kind)]
+        key = (name, kind, device, dtype)
+        if key not in self._models:
+            self._models[key] = zoo.load(name, kind, device=device, dtype=dtype)
+        return self._models[key]
 
-    def matcher(self, name: str) -> Any:
+    def matcher(self, name: str, device: str = "auto", dtype: str = "auto") -> Any:
         from steervis.matchers import build_matcher
 
-        if name not in self._matchers:
-            self._matchers[name] = build_matcher(name)
-        return self._matchers[name]
+        key = (name, device, dtype)
+        if key not in self._matchers:
+            self._matchers[key] = build_matcher(name, device, dtype)
+        return self._matchers[key]
 
-    def vlm(self, name: str) -> Any:
-        """A vision-language model by name (``steervis.llava.model.open_vlm``), loaded once per run."""
+    def vlm(self, name: str, device: str = "auto", dtype: str = "auto") -> Any:
+        """A vision-language model by name (``steervis.llava.model.open_vlm``), loaded once per run and
+        placement."""
         from steervis.llava.model import open_vlm
 
-        if name not in self._vlms:
-            self._vlms[name] = open_vlm(name)
-        return self._vlms[name]
+        key = (name, device, dtype)
+        if key not in self._vlms:
+            self._vlms[key] = open_vlm(name, device=device, dtype=dtype)
+        return self._vlms[key]
 
     # ---- cached per-image quantities -----------------------------------------------------------------
     def _cached(self, feature: str, frame: pd.DataFrame,
@@ -113,17 +118,19 @@ class MethodContext:
         with ThreadPoolExecutor(workers) as pool:
             return list(pool.map(self.images.get, chunk["sha256"].tolist(), chunk["path"].tolist()))
 
-    def image_features(self, frame: pd.DataFrame, backbone: str = "efficientnet-lite0") -> np.ndarray:
+    def image_features(self, frame: pd.DataFrame, backbone: str = "efficientnet-lite0", device: str = "auto",
+                       dtype: str = "auto") -> np.ndarray:
         """Pooled penultimate features of an embedded image classifier, [n, d]."""
-        clf = self.model(backbone, "image-classifier")
+        clf = self.model(backbone, "image-classifier", device, dtype)
         return self._cached(
             f"pooled-{backbone}-{clf.preprocess_id}", frame,
             lambda imgs: clf.forward_all(clf.preprocess(imgs))["pooled"].numpy()
         )
 
-    def image_embeddings(self, frame: pd.DataFrame, matcher: str) -> np.ndarray:
+    def image_embeddings(self, frame: pd.DataFrame, matcher: str, device: str = "auto",
+                         dtype: str = "auto") -> np.ndarray:
         """L2-normalised matcher image embeddings (CLIP image tower, or ConSE), [n, d]."""
-        m = self.matcher(matcher)
+        m = self.matcher(matcher, device, dtype)
         feature = f"matcher-{matcher}-{getattr(m, 'version', '')}".rstrip("-")
         return self._cached(feature, frame, lambda imgs: np.asarray(m.encode_images(imgs)))
 

@@ -143,7 +143,9 @@ def predict_config(adapter: str | Path, overrides: list[str] | None = None) -> A
     from steervis.lm.adapters import read_card
     from steervis.vllavo.decide.config import DecideConfig
 
-    return load_config(DecideConfig, base=read_card(adapter, required=("decide",))["decide"],
+    saved = read_card(adapter, required=("decide",))["decide"]
+    # where the adapter trained is not where it predicts: the saved device is never reused
+    return load_config(DecideConfig, base={k: v for k, v in saved.items() if k != "device"},
                        overrides=overrides or [])
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from steervis.device import check_placement
 from steervis.methods.base import Method, check_classes, check_labels
 
 
@@ -23,6 +24,11 @@ class LinearProbeOptions:
     C: float = 0.1  # noqa: N815 (sklearn's name)
     matcher: str | None = None  # a matcher's image embeddings instead of the backbone's features
     seed: int = 0
+    device: str = "auto"  # where its models run: auto, cpu, cuda, cuda:N
+    dtype: str = "auto"  # their precision: auto, float32, bfloat16, float16
+
+    def __post_init__(self) -> None:
+        check_placement(self)
 
 
 class LinearProbe(Method):
@@ -34,8 +40,8 @@ class LinearProbe(Method):
 
     def _features(self, items: pd.DataFrame) -> np.ndarray:
         if self.matcher:  # CLIP (or ConSE) image embeddings instead of classifier features
-            return self.context.image_embeddings(items, self.matcher)
-        return self.context.image_features(items, self.backbone)
+            return self.context.image_embeddings(items, self.matcher, self.device, self.dtype)
+        return self.context.image_features(items, self.backbone, self.device, self.dtype)
 
     def fit(self, train: pd.DataFrame, classes: list[str]) -> LinearProbe:
         from sklearn.linear_model import LogisticRegression

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from steervis.classes import check_classes
+from steervis.device import check_placement
 from steervis.errors import SteervisError
 from steervis.matchers.prompts import STYLE_TEMPLATES, class_embeddings
 from steervis.methods.base import Method
@@ -43,6 +44,11 @@ class ReactOptions:
     base: str = "conse"
     pool: str | None = None
     epochs: int | None = None
+    device: str = "auto"  # where its models run: auto, cpu, cuda, cuda:N
+    dtype: str = "auto"  # their precision: auto, float32, bfloat16, float16
+
+    def __post_init__(self) -> None:
+        check_placement(self)
 
 
 class React(Method):
@@ -62,12 +68,12 @@ class React(Method):
         from steervis.react.matchers import load_customized
 
         self.classes = check_classes(classes)  # the training images are never looked at: only the names
-        settings = TASK_SETTINGS
+        settings = replace(TASK_SETTINGS, device=self.device, dtype=self.dtype)
         if self.epochs is not None:
             settings = replace(settings, epochs=self.epochs)
         self.directory = react_for(self.classes, k=self.k, mode=self.mode, settings=settings,
                                    progress=self.progress, base=self.base, root=self.pool)
-        self._matcher = load_customized(self.directory, name="react")
+        self._matcher = load_customized(self.directory, name="react", device=self.device, dtype=self.dtype)
         return self
 
     def predict_proba(self, items: pd.DataFrame) -> np.ndarray:
@@ -88,4 +94,4 @@ class React(Method):
         from steervis.react.matchers import load_customized
 
         self.directory = Path(json.loads((directory / "head.json").read_text())["head"])
-        self._matcher = load_customized(self.directory, name="react")
+        self._matcher = load_customized(self.directory, name="react", device=self.device, dtype=self.dtype)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from steervis.classes import class_pattern
+from steervis.device import check_placement
 from steervis.errors import SteervisError
 from steervis.llava.model import closed_question
 from steervis.methods.base import Method, check_classes, check_labels
@@ -58,6 +59,11 @@ class GenerateOptions:
     snap: bool = True  # an answer naming no class → the class nearest by edit distance (else a uniform row)
     max_new_tokens: int = 16  # class names are a few tokens; longer answers are sentences about them
     batch_size: int = 8
+    device: str = "auto"  # where its models run: auto, cpu, cuda, cuda:N
+    dtype: str = "auto"  # their precision: auto, float32, bfloat16, float16
+
+    def __post_init__(self) -> None:
+        check_placement(self)
 
 
 @dataclass
@@ -70,7 +76,7 @@ class _VLMMethod(Method):
     list."""
 
     def _vlm(self) -> Any:
-        return self.context.vlm(self.model)
+        return self.context.vlm(self.model, self.device, self.dtype)
 
     def _inputs(self, items: pd.DataFrame) -> list[Any]:
         return image_inputs(self._vlm(), items, self.context)
@@ -165,6 +171,11 @@ class ScoreOptions:
     prior_images: int = 64  # training images that estimate the class prior of `calibrated` (seeded sample)
     batch_size: int = 8
     seed: int = 0
+    device: str = "auto"  # where its models run: auto, cpu, cuda, cuda:N
+    dtype: str = "auto"  # their precision: auto, float32, bfloat16, float16
+
+    def __post_init__(self) -> None:
+        check_placement(self)
 
 
 class VLMScore(_VLMMethod):
@@ -243,7 +254,8 @@ class VLMFinetuned(VLMScore):
 
         self.classes = check_classes(classes)
         check_labels(train, self.classes)
-        self.vlm = open_vlm(self.model)  # a fresh copy: training changes it, the run's shared one stays as is
+        # a fresh copy: training changes it, the run's shared one stays as is
+        self.vlm = open_vlm(self.model, device=self.device, dtype=self.dtype)
         if self.vlm.config.hub:
             raise SteervisError("vlm-finetuned trains steervis' own LLaVA (stage2, a saved folder or "
                                 f"tiny-vlm), not the hub Llava {self.model!r}.")
@@ -252,6 +264,7 @@ class VLMFinetuned(VLMScore):
                                              strict=True)]
         settings = StageSettings(stage=2, epochs=self.epochs, max_steps=self.max_steps, lr=self.lr,
                                  batch_size=self.train_batch_size, seed=self.seed, checkpoint_every=10**9,
+                                 device=self.device, dtype=self.dtype,
                                  lora=LoraSettings(r=self.lora_r, alpha=2 * self.lora_r,
                                                    target_modules=list(STAGE2_LORA)))
         progress = getattr(self.context, "progress", False)
@@ -270,4 +283,4 @@ class VLMFinetuned(VLMScore):
         from steervis.llava.model import VLM
 
         super()._load_state(directory)
-        self.vlm = VLM.load(directory / "vlm")
+        self.vlm = VLM.load(directory / "vlm", device=self.device, dtype=self.dtype)

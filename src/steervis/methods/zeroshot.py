@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from steervis.device import check_placement
 from steervis.matchers.prompts import STYLE_TEMPLATES, class_embeddings
 from steervis.methods.base import Method, check_classes
 from steervis.numeric import softmax
@@ -23,6 +24,11 @@ class ZeroShotOptions:
     matcher: str = "conse"
     templates: tuple[str, ...] = STYLE_TEMPLATES
     temperature: float = 0.01  # CLIP's learned logit scale is 100 = 1/0.01
+    device: str = "auto"  # where its models run: auto, cpu, cuda, cuda:N
+    dtype: str = "auto"  # their precision: auto, float32, bfloat16, float16
+
+    def __post_init__(self) -> None:
+        check_placement(self)
 
 
 class ZeroShot(Method):
@@ -36,7 +42,7 @@ class ZeroShot(Method):
         return self
 
     def predict_proba(self, items: pd.DataFrame) -> np.ndarray:
-        images = self.context.image_embeddings(items, self.matcher)
+        images = self.context.image_embeddings(items, self.matcher, self.device, self.dtype)
         texts = class_embeddings(self.classes, self.templates,
-                                 self.context.matcher(self.matcher).encode_texts)
+                                 self.context.matcher(self.matcher, self.device, self.dtype).encode_texts)
         return softmax(images @ texts.T / self.temperature)

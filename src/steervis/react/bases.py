@@ -49,16 +49,16 @@ class ConseBase:
     def __init__(self, name: str = "conse"):
         self.name = name
 
-    def matcher(self) -> Any:
+    def matcher(self, device: str = "auto", dtype: str = "auto") -> Any:
         from steervis.matchers import build_matcher
 
-        return build_matcher(self.name)
+        return build_matcher(self.name, device, dtype)
 
     def train(self, frame: pd.DataFrame, settings: ReactSettings, progress: bool = True,
               checkpoint: Path | None = None) -> tuple[Any, list[float], dict[str, Any]]:
         from steervis.react.train_head import customize
 
-        matcher = self.matcher()
+        matcher = self.matcher(settings.device, settings.dtype)
         arrays = pair_arrays(matcher, frame, progress)
         head, losses = customize(arrays["base"], arrays["pooled"], arrays["text"], arrays["ids"], settings,
                                  progress, checkpoint=checkpoint)
@@ -91,10 +91,10 @@ class ClipBase:
     def __init__(self, name: str):
         self.name = name
 
-    def matcher(self) -> Any:
+    def matcher(self, device: str = "auto", dtype: str = "auto") -> Any:
         from steervis.matchers import build_matcher
 
-        return build_matcher(self.name)
+        return build_matcher(self.name, device, dtype)
 
     def train(self, frame: pd.DataFrame, settings: ReactSettings, progress: bool = True,
               checkpoint: Path | None = None) -> tuple[Any, list[float], dict[str, Any]]:

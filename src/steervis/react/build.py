@@ -144,9 +144,9 @@ def build_react_pool(root: str | Path | None = None, settings: ReactSettings | N
             return out
     start = time.perf_counter()
     base = REACT_BASES.build("conse")
-    matcher = base.matcher()
-    arrays = pair_arrays(matcher, pool.frame, progress)
     settings = settings or ReactSettings()
+    matcher = base.matcher(settings.device, settings.dtype)
+    arrays = pair_arrays(matcher, pool.frame, progress)
     trials: list[dict[str, Any]] = []
     if select:
         settings, trials = select_settings(arrays, pool.frame, settings, progress, pool_hash=pool.hash)
@@ -204,7 +204,8 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     if (out / "card.json").exists():
         return out
     start = time.perf_counter()
-    pairs = retrieve(classes, k=k, mode=mode, matcher=react_base.matcher(), pool=(pool.frame, pool.hash),
+    pairs = retrieve(classes, k=k, mode=mode, matcher=react_base.matcher(settings.device, settings.dtype),
+                     pool=(pool.frame, pool.hash),
                      progress=progress)
     chosen = pool.frame.iloc[sorted(set(pairs["pool_row"]))].reset_index(drop=True)
     ckpt = checkpoint_path("react", key)

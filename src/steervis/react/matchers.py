@@ -46,9 +46,11 @@ class ReactMatcher:
     disk_cache = True
     text_name = "conse"  # the text tower is ConSE's, locked: its cached embeddings are shared
 
-    def __init__(self, directory: str | Path, name: str = "react-pool"):
+    def __init__(self, directory: str | Path, name: str = "react-pool", device: str = "auto",
+                 dtype: str = "auto"):
         from safetensors.torch import load_file
 
+        from steervis.device import place
         from steervis.react.gated_head import GatedResidualHead
 
         directory = Path(directory)
@@ -57,12 +59,13 @@ class ReactMatcher:
                                 "`steervis react build-pool` (after `steervis data build pool`), or use "
                                 "conse.")
         self.card = json.loads((directory / "card.json").read_text())
-        self.base = ConSEMatcher(image=self.card.get("image", "efficientnet-lite0"))
+        self.base = ConSEMatcher(image=self.card.get("image", "efficientnet-lite0"), device=device,
+                                 dtype=dtype)
         state = load_file(str(directory / "head.safetensors"))
         hidden = state["mlp.1.weight"].shape[0]
         self.head = GatedResidualHead(state["mlp.1.weight"].shape[1], state["mlp.3.weight"].shape[0], hidden)
         self.head.load_state_dict(state)
-        self.head.eval()
+        place(self.head, device, dtype).eval()
         self.name = name
         self.class_embeddings, self.classifier, self.top_t = (self.base.class_embeddings,
                                                               self.base.classifier, self.base.top_t)
@@ -107,19 +110,21 @@ class ReactCLIPMatcher(CLIPMatcher):
 
     class_probs = False
 
-    def __init__(self, directory: str | Path, name: str = "react"):
+    def __init__(self, directory: str | Path, name: str = "react", device: str = "auto", dtype: str = "auto"):
         from safetensors.torch import load_file
 
+        from steervis.device import place
         from steervis.react.gated_clip import GatedCLIP
 
         directory = Path(directory)
         if not (directory / "card.json").exists():
             raise SteervisError(f"The {name} matcher is not built ({directory} is empty).")
         self.card = json.loads((directory / "card.json").read_text())
-        super().__init__(self.card["base"], disk_cache=self.card["base"] != "tiny-clip")
+        super().__init__(self.card["base"], disk_cache=self.card["base"] != "tiny-clip", device=device,
+                         dtype=dtype)
         self.model = GatedCLIP(self.model, every=self.card["every"])
         self.model.blocks.load_state_dict(load_file(str(directory / "blocks.safetensors")))
-        self.model.eval()
+        place(self.model, device, dtype).eval()
         self.text_name, self.name = self.card["base"], name  # text tower locked: the base's text caches hold
         # names cached image embeddings
         self.version = f"{self.card['base']}-{self.card.get('head_hash', '')}"
@@ -127,19 +132,22 @@ class ReactCLIPMatcher(CLIPMatcher):
                            "pool_hash": self.card.get("pool_hash")}
 
 
-def load_customized(directory: str | Path, name: str = "react") -> Any:
-    """A customized matcher saved by :mod:`steervis.react` (its card says which kind)."""
+def load_customized(directory: str | Path, name: str = "react", device: str = "auto",
+                    dtype: str = "auto") -> Any:
+    """A customized matcher saved by :mod:`steervis.react` (its card says which kind), on ``device`` in
+    ``dtype``."""
     card = Path(directory) / "card.json"
     kind = json.loads(card.read_text()).get("kind", "head") if card.exists() else "head"
-    return (ReactCLIPMatcher if kind == "clip-blocks" else ReactMatcher)(directory, name=name)
+    return (ReactCLIPMatcher if kind == "clip-blocks" else ReactMatcher)(directory, name=name, device=device,
+                                                                          dtype=dtype)
 
 
 class ReactPool:
     """The ``react-pool`` registry entry: builds the matcher (a clear error until it is built) and says what
     it is."""
 
-    def __call__(self) -> ReactMatcher:
-        return ReactMatcher(react_pool_dir(), name="react-pool")
+    def __call__(self, device: str = "auto", dtype: str = "auto") -> ReactMatcher:
+        return ReactMatcher(react_pool_dir(), name="react-pool", device=device, dtype=dtype)
 
     @staticmethod
     def identity() -> str:
@@ -149,8 +157,9 @@ class ReactPool:
 class CustomizedFolder:
     """The loader of a customized matcher's folder, and its identity (kind + hash of card and weights)."""
 
-    def __call__(self, directory: str | Path, name: str = "react") -> Any:
-        return load_customized(directory, name=name)
+    def __call__(self, directory: str | Path, name: str = "react", device: str = "auto",
+                 dtype: str = "auto") -> Any:
+        return load_customized(directory, name=name, device=device, dtype=dtype)
 
     @staticmethod
     def identity(directory: str | Path) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from steervis.device import place
 from steervis.errors import SteervisError
 from steervis.react.gated_clip import EVERY, GatedCLIP
 from steervis.react.train_head import (
@@ -45,9 +46,9 @@ def customize_clip(base: str, paths: Sequence[str], texts: Sequence[str], text_i
 
     if len(paths) < 2:
         raise SteervisError(f"REACT needs at least two image–text pairs to contrast; got {len(paths)}.")
-    bundle = zoo.load(base, kind="clip")
+    bundle = zoo.load(base, kind="clip", device=settings.device, dtype=settings.dtype)
     torch.manual_seed(settings.seed)
-    model = GatedCLIP(bundle.model, every=every)
+    model = place(GatedCLIP(bundle.model, every=every), settings.device, settings.dtype)
     optim = torch.optim.AdamW(model.blocks.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     saver = EpochCheckpoint(checkpoint, model, optim,
                             run_fingerprint(settings, np.asarray(text_ids),

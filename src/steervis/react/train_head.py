@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from steervis.device import check_placement, place
 from steervis.errors import SteervisError
 from steervis.react.gated_head import GatedResidualHead
 
@@ -54,6 +55,11 @@ class ReactSettings:
     weight_decay: float = 0.01
     temperature: float = 0.05  # fixed, not learnt: the locked text space's cosines span a narrow range
     seed: int = 0
+    device: str = "auto"  # where the base matcher and the gated model run: auto, cpu, cuda, cuda:N
+    dtype: str = "auto"  # their precision: auto, float32, bfloat16, float16
+
+    def __post_init__(self) -> None:
+        check_placement(self)
 
 
 def _positives(text_ids: np.ndarray) -> torch.Tensor:
@@ -108,7 +114,8 @@ def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_i
     if len(base) < 2:
         raise SteervisError(f"REACT needs at least two image–text pairs to contrast; got {len(base)}.")
     torch.manual_seed(settings.seed)
-    head = GatedResidualHead(pooled.shape[1], base.shape[1], settings.hidden)
+    head = place(GatedResidualHead(pooled.shape[1], base.shape[1], settings.hidden), settings.device,
+                 settings.dtype)
     optim = torch.optim.AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     text_ids = np.asarray(text_ids)
     saver = EpochCheckpoint(checkpoint, head, optim,
@@ -170,7 +177,7 @@ class EpochCheckpoint:
 
 def run_fingerprint(settings: ReactSettings, *arrays: Any) -> str:
     """Which customization run this is: its settings and the bytes of its training pairs."""
-    digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps(settings_dict(settings), sort_keys=True).encode())
     for array in arrays:
         digest.update(np.ascontiguousarray(np.asarray(array)).tobytes())
     return digest.hexdigest()[:16]
@@ -201,4 +208,5 @@ def text_to_image_accuracy(images: np.ndarray, texts: np.ndarray, truth: np.ndar
 
 
 def settings_dict(settings: ReactSettings) -> dict[str, Any]:
-    return asdict(settings)
+    """The settings as recorded and keyed; ``device`` is left out: where a model trains never changes it."""
+    return {k: v for k, v in asdict(settings).items() if k != "device"}

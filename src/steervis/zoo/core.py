@@ -114,14 +114,21 @@ def load_from_hub(model_id: str, kind: str, loader: Callable[..., Any]) -> Any:
         ) from None
 
 
-def load(name: str, kind: str) -> Any:
-    """Load ``name`` as a model of ``kind``: a registered name, or a hub id through that kind's loader."""
+def load(name: str, kind: str, device: str = "auto", dtype: str = "auto") -> Any:
+    """Load ``name`` as a model of ``kind``: a registered name, or a hub id through that kind's loader; its
+    weights on ``device`` in ``dtype`` (:mod:`steervis.device` spellings)."""
+    from steervis.device import place, resolve
+
+    _, precision = resolve(device, dtype)  # a bad spelling or a missing card fails before any load
     found = entry(name)  # a misspelt embedded name is a did-you-mean error here
     if found.kind == HUB_KIND:
-        return load_from_hub(name, kind, HUB_LOADERS.get(kind))
-    if found.kind != kind:
+        bundle = load_from_hub(name, kind, functools.partial(HUB_LOADERS.get(kind), dtype=precision))
+    elif found.kind != kind:
         raise SteervisError(f"{name!r} is a {found.kind} model, but a {kind} model is needed here.")
-    return found.load()
+    else:
+        bundle = found.load()
+    place(bundle.model, device, dtype)
+    return bundle
 
 
 def list_models() -> list[dict[str, Any]]:

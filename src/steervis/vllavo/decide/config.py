@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from steervis.device import check_placement
 from steervis.errors import SteervisError
 from steervis.lm.config import REDUCTIONS, LoraSettings, TrainSettings
 
@@ -53,6 +54,8 @@ class DecideConfig:
         beams: Beam count in ``generate`` mode.
         max_new_tokens: Generation budget in ``generate`` mode.
         shuffle_options: List the classes in a seeded random order per example (learn names, not positions).
+        device: Where the LM runs (``auto``, ``cpu``, ``cuda``, ``cuda:N``).
+        dtype: Its weights' precision (``auto``, ``float32``, ``bfloat16``, ``float16``).
     """
 
     model: str = "smollm2-135m-instruct"
@@ -68,8 +71,11 @@ class DecideConfig:
     lora: LoraSettings = field(default_factory=LoraSettings)
     train: TrainSettings = field(default_factory=TrainSettings)
     selftrain: SelfTrainSettings = field(default_factory=SelfTrainSettings)
+    device: str = "auto"  # auto: a CUDA card when there is one, else the CPU
+    dtype: str = "auto"  # auto: bfloat16 on a card that supports it, float32 on the CPU
 
     def __post_init__(self) -> None:
+        check_placement(self)
         for key, value, allowed in (("inference", self.inference, INFERENCE_MODES),
                                     ("reduction", self.reduction, REDUCTIONS),
                                     ("template", self.template, TEMPLATES),

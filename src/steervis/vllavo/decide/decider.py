@@ -86,7 +86,8 @@ class Decider:
     def _load_base(self) -> Any:
         from steervis import zoo
 
-        return zoo.load(self.config.model, kind="causal-lm")
+        return zoo.load(self.config.model, kind="causal-lm", device=self.config.device,
+                        dtype=self.config.dtype)
 
     @property
     def finetuned(self) -> bool:
@@ -198,7 +199,9 @@ class Decider:
         """Rebuild a decider from a saved folder; ``overrides`` replace top-level config fields (e.g.
         ``inference="generate"``)."""
         card = read_card(directory, required=("decide", "classes"))
-        config = from_dict(DecideConfig, {**card["decide"], **overrides})
+        # where it trained is not where it runs: the saved device is never reused
+        saved = {k: v for k, v in card["decide"].items() if k != "device"}
+        config = from_dict(DecideConfig, {**saved, **overrides})
         dec = cls(config)
         if card.get("finetuned"):
             dec.lm.model = load_lora(dec.lm.model, directory)

@@ -34,10 +34,11 @@ class Captioner(Protocol):
 class HFCaptioner:
     """A transformers image-to-text model prompted with a text prefix."""
 
-    def __init__(self, model_id: str, prompt: str = "a picture of", max_new_tokens: int = 30, seed: int = 0):
+    def __init__(self, model_id: str, prompt: str = "a picture of", max_new_tokens: int = 30, seed: int = 0,
+                 device: str = "auto", dtype: str = "auto"):
         from steervis import zoo
 
-        bundle = zoo.load(model_id, kind="captioner")
+        bundle = zoo.load(model_id, kind="captioner", device=device, dtype=dtype)
         self.model, self.processor, self.name = bundle.model, bundle.processor, model_id
         self.prompt, self.max_new_tokens, self.seed = prompt, max_new_tokens, seed
         self.provenance = {"captioner": model_id, "prompt": prompt}
@@ -87,7 +88,9 @@ CAPTIONERS.register("tiny-llava", "steervis.llava.captioner:tiny_llava_captioner
                     help="the random tiny Llava through the same captioner (tests)")
 
 
-def build_captioner(name: str, prompt: str = "a picture of", max_new_tokens: int = 30,
-                    seed: int = 0) -> Captioner:
-    """``tiny-blip`` or any image-to-text hub id (offline, a hub id fails with a clear message)."""
-    return CAPTIONERS.build(name, prompt=prompt, max_new_tokens=max_new_tokens, seed=seed)
+def build_captioner(name: str, prompt: str = "a picture of", max_new_tokens: int = 30, seed: int = 0,
+                    device: str = "auto", dtype: str = "auto") -> Captioner:
+    """``tiny-blip`` or any image-to-text hub id (offline, a hub id fails with a clear message), its weights
+    on ``device`` in ``dtype``."""
+    return CAPTIONERS.build(name, prompt=prompt, max_new_tokens=max_new_tokens, seed=seed, device=device,
+                            dtype=dtype)

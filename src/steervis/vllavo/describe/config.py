@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from steervis.device import check_placement, precision_identity
 from steervis.errors import SteervisError
 from steervis.identity import artifact_record, key_of
 from steervis.matchers.prompts import CLASS_PROMPTS
@@ -21,7 +22,7 @@ from steervis.paths import cache_dir
 
 ENGINES = ("local", "ray")
 # Fields that only change how fast or where a description is made, never what it says.
-RUNTIME_FIELDS = ("batch_size", "num_workers", "engine", "ray_actors", "store")
+RUNTIME_FIELDS = ("batch_size", "num_workers", "engine", "ray_actors", "store", "device")
 
 
 VOCAB_TAGGERS = ("vocab", "imagenet+vocab")  # taggers that read the tag vocabulary
@@ -73,6 +74,8 @@ class DescribeConfig:
         engine: ``local`` or ``ray`` (Ray Data ``map_batches`` over an actor pool).
         ray_actors: Actors in the Ray pool.
         store: Description store folder (default ``$STEERVIS_HOME/descriptions``).
+        device: Where the matcher and captioner run (``auto``, ``cpu``, ``cuda``, ``cuda:N``).
+        dtype: Their weights' precision (``auto``, ``float32``, ``bfloat16``, ``float16``).
     """
 
     matcher: str = "conse"
@@ -103,8 +106,11 @@ class DescribeConfig:
     engine: str = "local"
     ray_actors: int = 2
     store: str | None = None
+    device: str = "auto"  # auto: a CUDA card when there is one, else the CPU
+    dtype: str = "auto"  # auto: bfloat16 on a card that supports it, float32 on the CPU
 
     def __post_init__(self) -> None:
+        check_placement(self)
         if self.engine not in ENGINES:
             raise SteervisError(f"engine must be one of {ENGINES}, not {self.engine!r}.")
         if self.batch_size < 1 or self.num_workers < 1:
@@ -135,6 +141,7 @@ class DescribeConfig:
         from steervis.vllavo.describe.vocab import vocabulary_hash
 
         data = {k: v for k, v in asdict(self).items() if k not in RUNTIME_FIELDS}
+        data["dtype"] = precision_identity(self.device, self.dtype)
         identity = matcher_identity(self.matcher)
         if identity != self.matcher:  # a matcher trained here (react-pool): its weights are part of the key
             data["matcher_identity"] = identity

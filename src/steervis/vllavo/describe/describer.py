@@ -103,7 +103,7 @@ class Describer:
     def __init__(self, config: DescribeConfig | None = None):
         self.config = cfg = config or DescribeConfig()
         self.tagger = TAGGERS.get(cfg.tagger)
-        self.matcher = build_matcher(cfg.matcher)
+        self.matcher = build_matcher(cfg.matcher, cfg.device, cfg.dtype)
         self.tags = load_vocabulary(cfg.tag_vocab) if cfg.tagger in VOCAB_TAGGERS else []
         self.attributes = load_vocabulary(cfg.attribute_vocab) if cfg.attribute_vocab else []
         self.tag_embeddings = self._embed(self.tags)
@@ -121,7 +121,7 @@ class Describer:
             from steervis.vllavo.describe.captioners import build_captioner
 
             self.captioner = build_captioner(cfg.captioner, cfg.caption_prompt, cfg.max_caption_tokens,
-                                             cfg.seed)
+                                             cfg.seed, device=cfg.device, dtype=cfg.dtype)
         self.neighbours = None
         if cfg.pool_captions:
             from steervis.vllavo.describe.pool_captions import PoolNeighbours
