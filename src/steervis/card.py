@@ -163,7 +163,7 @@ def read_card(folder: str | Path, kind: str | Sequence[str] | None = None, fix: 
     if not folder.is_dir():
         raise SteervisError(f"{folder} is not a folder: {fix}.")
     if not path.is_file():
-        raise SteervisError(f"{folder} holds no model card (no {CARD_NAME}): {fix}.")
+        raise SteervisError(f"{folder} is not a steervis model (no {CARD_NAME}): {fix}.")
     try:
         raw = json.loads(path.read_text())
     except (OSError, ValueError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
