@@ -34,12 +34,14 @@ CARD_NAME = "card.json"
 # 3: one ModelCard for every saved model (kind, base, config, data, metrics, one section per system); cards of
 # formats 1 and 2 (the decider's and VLM's loose dicts, REACT's own) are not read: their models are rebuilt.
 CARD_FORMAT = 3
+REACT_REBUILD = ("rebuild it with `steervis react build-pool` (react-pool) or `steervis react customize` (a "
+                 "task's matcher)")
 # What rebuilds each kind of model: every refusal of a card names it.
 REBUILD = {
     "decider": "refit it with `steervis fit` (give its --out folder)",
     "vlm": "retrain it with `steervis vlm train`",
-    "react-head": "rebuild it with `steervis react build-pool` (react-pool) or `steervis react customize`",
-    "react-clip": "rebuild it with `steervis react customize --base <CLIP>`",
+    "react-head": REACT_REBUILD,
+    "react-clip": REACT_REBUILD,
 }
 KINDS = tuple(REBUILD)
 # Keys the cards of formats 1 and 2 held one of: such a folder is still steervis' own (may be overwritten).
