@@ -141,11 +141,15 @@ def has_card(folder: str | Path) -> bool:
 def is_steervis_card(folder: str | Path) -> bool:
     """Whether ``folder``'s card is one steervis wrote, of any format (a user's own card.json is not)."""
     try:
-        raw = json.loads(card_path(folder).read_text())
+        return _ours(json.loads(card_path(folder).read_text()))
     except (OSError, ValueError):
         return False
-    return isinstance(raw, dict) and ({"format", "kind"} <= raw.keys() or
-                                      any(key in raw for key in OLDER_CARD_KEYS))
+
+
+def _ours(raw: Any) -> bool:
+    """A card of this format (format and kind) or of an older one (one of the keys those held)."""
+    return isinstance(raw, dict) and ({"format", "kind"} <= raw.keys()
+                                      or any(key in raw for key in OLDER_CARD_KEYS))
 
 
 def write_card(folder: str | Path, card: ModelCard) -> Path:
@@ -172,9 +176,12 @@ def read_card(folder: str | Path, kind: str | Sequence[str] | None = None, fix: 
         raise SteervisError(f"{path} is damaged (not valid JSON): {fix}.") from None
     if not isinstance(raw, dict):
         raise SteervisError(f"{path} is damaged (not a JSON object): {fix}.")
-    if raw.get("format") != CARD_FORMAT and is_steervis_card(folder):
-        older = raw.get("format", raw.get("card_version", 1))
-        raise SteervisError(f"{path} was written by an older steervis (card format {older}, now "
+    found = raw.get("format", raw.get("card_version", 1))
+    if found != CARD_FORMAT and _ours(raw):
+        if isinstance(found, int) and found > CARD_FORMAT:
+            raise SteervisError(f"{path} was written by a newer steervis (card format {found}; this one "
+                                f"reads {CARD_FORMAT}): upgrade steervis, or {fix}.")
+        raise SteervisError(f"{path} was written by an older steervis (card format {found}, now "
                             f"{CARD_FORMAT}): {fix}.")
     try:
         card = from_dict(ModelCard, raw)

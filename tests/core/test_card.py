@@ -87,6 +87,7 @@ def test_an_unknown_key_inside_a_section_is_refused_with_did_you_mean(tmp_path):
     ('{"card_version": 2, "base_model": "tiny-llama"}', f"{OLDER} (card format 2, now {CARD_FORMAT})"),
     ('{"format": 2, "kind": "decider"}', f"{OLDER} (card format 2, now {CARD_FORMAT})"),
     ('{"vlm": {}}', f"{OLDER} (card format 1, now {CARD_FORMAT})"),
+    ('{"format": 99, "kind": "decider"}', "written by a newer steervis (card format 99; this one reads"),
 ])
 def test_a_damaged_foreign_or_older_card_is_one_sentence_naming_the_command(tmp_path, text, said):
     card_path(tmp_path).write_text(text)
@@ -94,7 +95,7 @@ def test_a_damaged_foreign_or_older_card_is_one_sentence_naming_the_command(tmp_
         read_card(tmp_path, kind="decider")
     message = str(err.value)
     assert said in message and str(card_path(tmp_path)) in message
-    assert message.endswith("refit it with `steervis fit` (give its --out folder).")
+    assert message.endswith(" refit it with `steervis fit` (give its --out folder).")
     assert "\n" not in message
 
 
