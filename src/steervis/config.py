@@ -75,9 +75,12 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
     if origin in (typing.Union, types.UnionType):
         if value is None:
             return None
-        for inner in (a for a in typing.get_args(tp) if a is not type(None)):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(inner) == 1 and dataclasses.is_dataclass(inner[0]) and isinstance(value, dict):
+            return from_dict(inner[0], value, where)  # an optional section: its own did-you-mean holds
+        for option in inner:
             try:
-                return _coerce(inner, value, where)
+                return _coerce(option, value, where)
             except SteervisError:
                 continue
         raise _bad(tp, value, where)

@@ -91,4 +91,6 @@ def place(module: Any, device: str = "auto", dtype: str = "auto") -> Any:
 def precision_identity(device: str = "auto", dtype: str = "auto") -> str:
     """The precision a config computes in, as cache keys hold it: ``auto`` is resolved first, so a CPU run
     (float32) and a bfloat16 GPU run never share a key, while a GPU and a CPU in float32 do."""
-    return str(resolve(device, dtype)[1]).removeprefix("torch.")
+    if dtype != "auto":
+        return dtype
+    return "float32" if device == "cpu" else str(resolve(device, dtype)[1]).removeprefix("torch.")

@@ -39,7 +39,6 @@ from typing import Any
 from steervis.errors import SteervisError
 
 STAMP = ".steervis.json"  # hidden: a user listing the folder sees their results, not our bookkeeping
-CARD = "card.json"  # the model card every saved model holds; marks folders written before stamps existed
 log = logging.getLogger(__name__)
 
 
@@ -89,21 +88,16 @@ def in_cache(path: str | Path) -> bool:
     return Path(path).resolve().is_relative_to(steervis_home().resolve())
 
 
-# Fields every model card steervis has written holds one of: a user's own card.json does not make a folder
-# ours.
-CARD_FIELDS = ("card_version", "base_model", "vlm", "pairs")
 # an evaluate run part (or one set aside)
 PART_NAME = re.compile(r".+-[0-9a-f]{16}\.(parquet|json)(\.corrupt)?")
 
 
 def legacy_output(directory: Path) -> bool:
     """A folder steervis wrote before stamps existed: a model card of its own, or a run's config and parts."""
-    try:
-        card = json.loads((directory / CARD).read_text())
-        if isinstance(card, dict) and any(key in card for key in CARD_FIELDS):
-            return True
-    except (OSError, ValueError):
-        pass
+    from steervis.card import is_steervis_card
+
+    if is_steervis_card(directory):
+        return True
     parts = directory / "parts"
     return (directory / "config.yaml").is_file() and parts.is_dir() and \
         all(PART_NAME.fullmatch(p.name) for p in parts.iterdir())

@@ -106,5 +106,7 @@ def test_device_never_enters_the_describe_key_but_dtype_does():
     from steervis.vllavo.describe.config import DescribeConfig
 
     base = DescribeConfig()
-    assert DescribeConfig(device="cuda:3").cache_key() == base.cache_key()
+    assert DescribeConfig(device="cpu").cache_key() == base.cache_key()  # auto is the CPU here
+    assert (DescribeConfig(device="cuda:3", dtype="float32").cache_key()
+            == DescribeConfig(dtype="float32").cache_key() == base.cache_key())
     assert DescribeConfig(dtype="bfloat16").cache_key() != base.cache_key()

@@ -16,7 +16,7 @@ def _save_tiny_stage2():
     from steervis.llava.model import trained_dir
 
     vlm = VLM.create(VLMConfig(lm="tiny-llama"))
-    vlm.card["stages"] = {"1": {"data": {"conversations": 8}, "training": {"steps": 2, "loss_last": 3.5}},
+    vlm.stages = {"1": {"data": {"conversations": 8}, "training": {"steps": 2, "loss_last": 3.5}},
                           "2": {"data": {"conversations": 5}, "training": {"steps": 1, "loss_last": 2.25}}}
     vlm.save(trained_dir(2))
 

@@ -33,7 +33,7 @@ def test_tiny_stage1_then_stage2_lower_the_loss_and_reload_identically(tiny_vlm,
     loaded = VLM.load(tmp_path / "s2")
     after = loaded.score(feats, ["red", "blue", "green"])
     np.testing.assert_allclose(after, before, atol=1e-6)
-    assert loaded.card["stages"]["1"]["data"]["conversations"] == len(colour_images)
+    assert loaded.stages["1"]["data"]["conversations"] == len(colour_images)
     assert loaded.config.caption_template == "chatml"
     assert VLM.load(tmp_path / "s1").config.caption_template == "plain"
 

@@ -53,17 +53,20 @@ def test_gated_clip_starts_as_the_base_keeps_text_locked_and_opens_its_gates(toy
 
 
 def test_react_writes_a_model_card_that_models_lists(toy_pool, capsys):
+    from steervis.card import read_card
     from steervis.cli import main
     from steervis.react.build import customized_models, react_for
     from steervis.react.matchers import ReactCLIPMatcher, load_customized
 
     out = react_for(["circle", "star"], k=4, base="tiny-clip", settings=ReactSettings(epochs=2),
                     progress=False)
-    card = json.loads((out / "card.json").read_text())
-    assert card["base"] == "tiny-clip" and card["kind"] == "clip-blocks" and len(card["pool_hash"]) == 16
-    assert card["sources"] == [{"source": "toy", "files": card["pairs"], "licence": "CC0-1.0"}]
-    assert {"torch", "transformers", "steervis"} <= set(card["versions"]) and len(card["losses"]) == 2
-    assert card["classes"] == ["circle", "star"] and 0 <= card["retrieval_precision"] <= 1  # random tiny CLIP
+    card = read_card(out, kind="react-clip")
+    assert card.base == "tiny-clip" and len(card.react.pool_hash) == 16 and card.react.every >= 1
+    assert card.data["sources"] == [{"source": "toy", "files": card.data["pairs"], "licence": "CC0-1.0"}]
+    assert {"torch", "transformers", "steervis"} <= set(card.react.versions)
+    assert len(card.metrics["losses"]) == 2
+    assert card.react.classes == ["circle", "star"] and 0 <= card.metrics["retrieval_precision"] <= 1
+    assert card.react.weights == "blocks.safetensors" and len(card.react.head_hash) == 16
     assert not list((out.parent.parent / "checkpoints").glob("*"))  # removed once the model is saved
     assert isinstance(load_customized(out), ReactCLIPMatcher)
     assert [r["path"] for r in customized_models()] == [str(out)]
@@ -71,7 +74,7 @@ def test_react_writes_a_model_card_that_models_lists(toy_pool, capsys):
     printed = capsys.readouterr().out
     assert "customized matchers" in printed and "tiny-clip" in printed and out.name in printed
     assert main(["models", "--card", out.name]) == 0
-    assert json.loads(capsys.readouterr().out)["pool_hash"] == card["pool_hash"]
+    assert json.loads(capsys.readouterr().out)["react"]["pool_hash"] == card.react.pool_hash
 
 
 def test_bad_input_gets_one_sentence_each(toy_pool, tmp_path):

@@ -34,11 +34,12 @@ DESCRIBERS = (
 def best_built_describer() -> tuple[str, dict[str, Any], list[str]]:
     """The best describer whose models are built here, its describe settings, and the better ones not
     built."""
+    from steervis.card import has_card
     from steervis.react.matchers import react_pool_dir
 
     missing = []
     for name, settings, how in DESCRIBERS:
-        if name != "react-pool" or (react_pool_dir() / "card.json").exists():
+        if name != "react-pool" or has_card(react_pool_dir()):
             return name, dict(settings), missing
         missing.append(f"{name} ({how})")
     raise AssertionError("conse is always built")  # unreachable: the embedded describer is the last entry

@@ -1,7 +1,7 @@
 """``steervis fit``: finetune describe-decide (VLLaVO) on the chosen domains of a folder; write an adapter.
 
 The images are described (cached by the describe store), rendered into VLLaVO's template, and a LoRA adapter
-is trained on them. The output folder holds ``adapter/``, ``card.json`` (base model, classes, template,
+is trained on them. The output folder holds ``adapter/``, the model card (base model, classes, template,
 describe config, data hash, training metrics) and ``decide.yaml`` (the resolved config); ``steervis predict``
 reads it.
 
@@ -43,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     card = fit(args.data, args.out, config, domains=domains, describe=dcfg, progress=not args.quiet,
                overwrite=args.overwrite, follow_links=args.follow_links)
-    train = card.get("train", {})
-    print(f"adapter written to {args.out}: {len(card['classes'])} classes, {card.get('n_train')} "
+    train = card.metrics
+    print(f"adapter written to {args.out}: {len(card.decider.classes)} classes, {card.data.get('n_train')} "
           f"descriptions, {train.get('steps')} steps in {train.get('seconds')} s, loss "
           f"{train.get('loss_first'):.3f} → {train.get('loss_last'):.3f}")
     return 0

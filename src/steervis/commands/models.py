@@ -15,8 +15,6 @@ metrics)
 
 
 def show_card(which: str) -> int:
-    import json
-
     from steervis.errors import SteervisError
     from steervis.react.build import customized_models
 
@@ -27,7 +25,7 @@ def show_card(which: str) -> int:
         raise SteervisError(f"No customized matcher {which!r}; known: {known}.")
     if "error" in found[0]:
         raise SteervisError(found[0]["error"])
-    print(json.dumps(found[0]["card"], indent=2))
+    print(found[0]["card"].to_json())
     return 0
 
 

@@ -23,28 +23,27 @@ EXAMPLE = """examples:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    import json
-
+    from steervis.card import read_card
     from steervis.react.build import build_react_pool
 
     out = build_react_pool(progress=not args.quiet, force=args.force, select=not args.no_select)
-    card = json.loads((out / "card.json").read_text())
-    print(f"react-pool written to {out}: {card['pairs']} pairs, {card['concepts']} concepts, gate "
-          f"{card['gate']:.3f}, settings {card['settings']}")
+    card = read_card(out, kind="react-head")
+    print(f"react-pool written to {out}: {card.data['pairs']} pairs, {card.data['concepts']} concepts, gate "
+          f"{card.metrics['gate']:.3f}, settings {card.config}")
     return 0
 
 
 def run_customize(args: argparse.Namespace) -> int:
-    import json
-
+    from steervis.card import read_card
     from steervis.react.build import react_for
+    from steervis.react.matchers import REACT_KINDS
 
     out = react_for(_classes(args), k=args.k, mode=args.mode, base=args.base, root=args.pool,
                     progress=not args.quiet)
-    card = json.loads((out / "card.json").read_text())
-    print(f"react ({card['base']}) for {len(card['classes'])} classes written to {out}: {card['pairs']} "
-          f"pairs, retrieval precision {100 * card['retrieval_precision']:.1f} %, final loss "
-          f"{card['losses'][-1]:.3f}")
+    card = read_card(out, kind=REACT_KINDS)
+    print(f"react ({card.base}) for {len(card.react.classes)} classes written to {out}: {card.data['pairs']} "
+          f"pairs, retrieval precision {100 * card.metrics['retrieval_precision']:.1f} %, final loss "
+          f"{card.metrics['losses'][-1]:.3f}")
     return 0
 
 

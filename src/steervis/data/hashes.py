@@ -20,8 +20,6 @@ for several processes); a damaged one is set aside and simply rebuilt.
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import logging
 import os
 import sqlite3
@@ -135,21 +133,3 @@ def walk_files(root: str | Path, keep_link: Callable[[Path], bool] | None = None
         dirs[:] = sorted(d for d in dirs if kept(folder, d))
         out += [Path(folder) / name for name in sorted(files) if kept(folder, name)]
     return out
-
-
-def file_identity(*paths: Path) -> str:
-    """A short hash of files' bytes, memoised on (path, size, mtime) so a call per cache key costs one
-    stat."""
-    stats = []
-    for path in paths:
-        st = path.stat() if path.exists() else None
-        stats.append((str(path), st.st_size if st else -1, st.st_mtime_ns if st else -1))
-    return _hash_files(tuple(stats))
-
-
-@functools.lru_cache(maxsize=32)
-def _hash_files(stats: tuple[tuple[str, int, int], ...]) -> str:
-    digest = hashlib.sha256()
-    for path, size, _ in stats:
-        digest.update(Path(path).read_bytes() if size >= 0 else b"absent")
-    return digest.hexdigest()[:16]

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from steervis.card import CARD_NAME, card_path
 from steervis.eval.reliability import (
     CASES,
     FAST_FIT,
@@ -121,9 +122,9 @@ def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 3)])
 
 
-_damaged_adapter("bad-card", "a card.json that is not JSON",
-                 lambda f: (f / "card.json").write_text("{not json"))
-_damaged_adapter("empty-card", "card.json `{}`", lambda f: (f / "card.json").write_text("{}"))
+_damaged_adapter("bad-card", f"a {CARD_NAME} that is not JSON",
+                 lambda f: card_path(f).write_text("{not json"))
+_damaged_adapter("empty-card", f"{CARD_NAME} `{{}}`", lambda f: card_path(f).write_text("{}"))
 _damaged_adapter("no-adapter", "no adapter/ folder", lambda f: shutil.rmtree(f / "adapter"))
 _damaged_adapter("truncated", "truncated adapter safetensors",
                  lambda f: _truncate(f / "adapter" / "adapter_model.safetensors"))

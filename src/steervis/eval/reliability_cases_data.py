@@ -8,12 +8,12 @@ listing.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 
+from steervis.card import CARD_NAME, ModelCard, ReactSection, card_path
 from steervis.eval.reliability import TINY_EVALUATE, Outcome, Workspace, case, refused, seen_line
 from steervis.eval.reliability_cases_react import toy_pool
 
@@ -118,20 +118,22 @@ def _retrieve_suffix(ws: Workspace) -> Outcome:
     return refused(ws.steervis("retrieve", "--classes", "circle", "--quiet", "--out", out), absent=out)
 
 
-@case("input-models-damaged-card", "`steervis models` with one customized matcher's card.json damaged")
+@case("input-models-damaged-card", f"`steervis models` with one customized matcher's {CARD_NAME} damaged")
 def _models_damaged_card(ws: Workspace) -> Outcome:
     sub = ws.fresh("models-damaged")
     react = sub.home / "models" / "react"
-    for name, text in [("broken", "{not json"), ("good", json.dumps(
-            {"name": "react", "base": "conse", "pairs": 4, "losses": [0.5], "classes": ["a", "b"],
-             "pool_hash": "p"}))]:
+    section = ReactSection(name="react", weights="head.safetensors", head_hash="h", pool_hash="p",
+                           classes=["a", "b"])
+    good = ModelCard(kind="react-head", base="conse", data={"pairs": 4}, metrics={"losses": [0.5]},
+                     react=section)
+    for name, text in [("broken", "{not json"), ("good", good.to_json())]:
         (react / name).mkdir(parents=True, exist_ok=True)
-        (react / name / "card.json").write_text(text)
+        card_path(react / name).write_text(text)
     proc = sub.steervis("models")
     lines = proc.stdout.splitlines()
     damaged = next((line.strip() for line in lines if line.strip().startswith("broken")), "")
     listed = any(line.split()[:2] == ["good", "react"] for line in lines)
-    ok = proc.returncode == 0 and "broken/card.json" in damaged and listed
+    ok = proc.returncode == 0 and f"broken/{CARD_NAME}" in damaged and listed
     seen = f"(stdout) {damaged}".replace(str(sub.home), "$STEERVIS_HOME") if damaged else seen_line(proc)
     return Outcome(seen, proc.returncode,
                    "listed around it: the damaged entry named with its path and reason, "

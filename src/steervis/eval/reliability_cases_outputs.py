@@ -9,7 +9,6 @@ compute. See :mod:`steervis.outputs`.
 from __future__ import annotations
 
 import contextlib
-import json
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from steervis.card import card_path, has_card, read_card
 from steervis.eval.reliability import FAST_FIT, TINY_EVALUATE, Outcome, Workspace, case, refused, seen_line
 
 THESIS = "years of work"
@@ -84,9 +84,9 @@ def _fit_dot(ws: Workspace) -> Outcome:
 
 @case("out-fit-again", "`steervis fit` into its own earlier output, without `--overwrite`")
 def _fit_again(ws: Workspace) -> Outcome:
-    card = (ws.adapter / "card.json").read_text()
+    card = card_path(ws.adapter).read_text()
     outcome = refused(ws.steervis(*_fit(ws, ws.adapter)))
-    outcome.result += ", the earlier adapter kept" if (ws.adapter / "card.json").read_text() == card else \
+    outcome.result += ", the earlier adapter kept" if card_path(ws.adapter).read_text() == card else \
         ", THE EARLIER ADAPTER CHANGED"
     return outcome
 
@@ -107,9 +107,9 @@ def _rerun_user_notes(ws: Workspace) -> Outcome:
 def _toy_into_cache(ws: Workspace) -> Outcome:
     models = ws.home / "models"
     (models / "vlm" / "stage2").mkdir(parents=True, exist_ok=True)
-    (models / "vlm" / "stage2" / "card.json").write_text('{"vlm": {}}')
+    card_path(models / "vlm" / "stage2").write_text('{"vlm": {}}')
     outcome = refused(ws.steervis("data", "toy", "--root", models))
-    outcome.result += ", the trained model kept" if (models / "vlm" / "stage2" / "card.json").exists() else \
+    outcome.result += ", the trained model kept" if has_card(models / "vlm" / "stage2") else \
         ", THE TRAINED MODEL WAS DELETED"
     return outcome
 
@@ -130,7 +130,7 @@ def _race_fit(ws: Workspace) -> Outcome:
     proc, second = _race(ws, args, args)
     proc.communicate()
     refused_second = second.returncode == 2 and "Another steervis process" in second.stderr
-    card = json.loads((out / "card.json").read_text()) if (out / "card.json").exists() else None
+    card = read_card(out) if has_card(out) else None
     result = ("the second refused in one sentence; the first's adapter complete"
               if refused_second and card and proc.returncode == 0
               else f"BOTH RAN OR AN ADAPTER IS MISSING (exits {proc.returncode}, {second.returncode})")

@@ -9,10 +9,10 @@ when it has none.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
+from steervis.card import CARD_NAME, read_card
 from steervis.eval.reliability import Outcome, Workspace, case, kill_at, refused, resumed, seen_line
 
 # The packages `steervis data build pool` unpacks, under STEERVIS_HOME/downloads/unpacked.
@@ -61,7 +61,7 @@ def _bad_classes(verb: list[str], slug: str) -> None:
         args = TINY_REACT if verb[0] == "react" else ["--quiet"]
         outcome = refused(ws.steervis(*verb, "--classes", "xyzzy,qwfp", *args))
         if verb[0] == "react":
-            made = list((ws.home / "models" / "react").glob("*/card.json"))
+            made = list((ws.home / "models" / "react").glob(f"*/{CARD_NAME}"))
             outcome.result += (", no model trained" if not made
                                else ", BUT A MODEL WAS TRAINED ON UNRELATED PAIRS")
         return outcome
@@ -155,11 +155,10 @@ def _kill_react(ws: Workspace) -> Outcome:
     clean.steervis(*args())
 
     def model(w: Workspace) -> Path | None:
-        found = sorted((w.home / "models" / "react").glob("*/card.json"))
+        found = sorted((w.home / "models" / "react").glob(f"*/{CARD_NAME}"))
         return found[0].parent if len(found) == 1 else None
 
     a, b = model(sub), model(clean)
     equal = rerun.returncode == 0 and a is not None and b is not None and same_tensors(a, b) and (
-        json.loads((a / "card.json").read_text())["losses"]
-        == json.loads((b / "card.json").read_text())["losses"])
+        read_card(a).metrics["losses"] == read_card(b).metrics["losses"])
     return resumed(killed, rerun, equal, "weights and losses")

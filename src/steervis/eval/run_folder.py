@@ -17,9 +17,9 @@ import pandas as pd
 
 from steervis.atomic import DAMAGED, atomic_dir, set_aside, write_text
 from steervis.config import config_hash, to_dict
+from steervis.device import precision_identity
 from steervis.eval.config import EvaluateConfig
 from steervis.eval.protocols import PROTOCOLS, Split
-from steervis.device import precision_identity
 from steervis.identity import artifact_key
 
 
@@ -42,7 +42,7 @@ def part_key(cfg: EvaluateConfig, split: Split, run: Any, classes: list[str]) ->
 
     options = run.options
     opts = to_dict(options) if options is not None and hasattr(options, "__dataclass_fields__") else options
-    if isinstance(opts, dict) and "device" in opts:  # where a method runs never changes it; its precision does
+    if isinstance(opts, dict) and "device" in opts:  # where it runs changes no result; its precision may
         opts = {**{k: v for k, v in opts.items() if k != "device"},
                 "dtype": precision_identity(opts["device"], opts.get("dtype", "auto"))}
     matcher, model = getattr(options, "matcher", None), getattr(options, "model", None)

@@ -30,17 +30,18 @@ class LlavaCaptioner:
         self.max_new_tokens, self.seed = max_new_tokens, seed
         self.name = "llava" if model is None else f"llava:{model}"
         self.provenance = {"captioner": self.name, "template": self.vlm.config.caption_template,
-                           "card_stages": sorted(self.vlm.card.get("stages", {}))}
+                           "card_stages": sorted(self.vlm.stages)}
 
     @staticmethod
     def identity() -> str:
         """What ``llava`` is now: the latest trained VLM's files by content, so a retrained model is a new
         describer."""
+        from steervis.card import has_card
         from steervis.llava.model import vlm_identity
         from steervis.paths import cache_dir
 
         for stage in ("stage2", "stage1"):  # the order open_vlm picks the model in
-            if (cache_dir("models", "vlm") / stage / "card.json").exists():
+            if has_card(cache_dir("models", "vlm") / stage):
                 return f"llava@{vlm_identity(stage)}"
         return "llava"
 

@@ -1,6 +1,6 @@
 """A steervis LLaVA's config: which LM, vision tower, layer, grid, projector and templates it is made of.
 
-Stored in the model's card (``card.json``, key ``vlm``); :meth:`steervis.llava.model.VLM.load` rebuilds the
+Stored in the model card (its ``config``); :meth:`steervis.llava.model.VLM.load` rebuilds the
 model from it. ``hub`` names a transformers Llava instead, whose tower, projector and LM all come from
 the hub.
 

@@ -3,9 +3,8 @@
 A :class:`VLM` turns images into the objects its splicer reads (cached tower tokens for steervis' own model:
 efficientnet-lite0, a CLIP or a timm model, see :mod:`steervis.llava.tower`; pixel tensors for a hub Llava),
 writes prompts with a conversation template, and leaves scoring, generation and training to
-:mod:`steervis.lm`. Saved as a folder: ``card.json`` (config, data, metrics), ``projector.safetensors`` and
-``adapter/`` (LoRA, once stage 2 ran). Its parts are assembled in :mod:`steervis.llava.parts`, its config is
-:mod:`steervis.llava.config`, and the models trained here are found through :mod:`steervis.llava.trained`.
+:mod:`steervis.lm`. Saved as a folder: its model card, ``projector.safetensors``, ``adapter/`` (LoRA, stage
+2). Parts: :mod:`steervis.llava.parts`; config: :mod:`steervis.llava.config`; trained here: ``.trained``.
 
 >>> from steervis.llava import VLM, VLMConfig
 >>> vlm = VLM.create(VLMConfig(lm="tiny-llama"))  # doctest: +SKIP
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from steervis.card import CARD_NAME, ModelCard, VLMSection, has_card, read_card
 from steervis.errors import SteervisError
 from steervis.llava.config import VLMConfig
 from steervis.llava.conversation import IMAGE, encode_turns, template
@@ -36,7 +36,6 @@ from steervis.llava.questions import closed_question as closed_question  # re-ex
 from steervis.llava.trained import trained_dir
 from steervis.llava.trained import trained_models as trained_models  # re-exported
 from steervis.llava.trained import vlm_identity as vlm_identity  # re-exported
-from steervis.lm.adapters import CARD_NAME
 from steervis.lm.batch import Prompt
 from steervis.lm.model import LanguageModel
 from steervis.registry import Registry, is_hub_id
@@ -53,13 +52,14 @@ class VLM:
     :meth:`load`)."""
 
     def __init__(self, config: VLMConfig, lm: LanguageModel, image_tokens: int, tower: Any = None,
-                 image_processor: Any = None, card: dict[str, Any] | None = None):
+                 image_processor: Any = None):
         self.config = config
         self.lm = lm
         self.image_tokens = image_tokens
         self.tower = tower
         self.image_processor = image_processor
-        self.card = card or {}
+        self.card: ModelCard | None = None  # the card it was loaded from
+        self.stages: dict[str, dict[str, Any]] = {}  # each training run: settings, data, metrics, losses
         self.image_id = lm.splicer.image_id
 
     # --- construction ---------------------------------------------------------------------------------------
@@ -84,27 +84,32 @@ class VLM:
     def load(cls, directory: str | Path, device: str = "auto", dtype: str = "auto") -> VLM:
         """A VLM saved by :meth:`save` (projector and, after stage 2, its LoRA adapter, which joins the LM on
         its device)."""
-        from steervis.lm.adapters import ADAPTER_DIR, load_lora, read_card, read_tensors
+        from steervis.lm.adapters import ADAPTER_DIR, load_lora, read_tensors
 
-        card = read_card(directory, required=("vlm",))
-        vlm = cls.create(VLMConfig.from_dict(card["vlm"]), device=device, dtype=dtype)
+        card = read_card(directory, kind="vlm")
+        vlm = cls.create(VLMConfig.from_dict(card.config), device=device, dtype=dtype)
         if not vlm.config.hub:
             vlm.lm.splicer.projector.load_state_dict(read_tensors(directory, PROJECTOR_FILE))
         if (Path(directory) / ADAPTER_DIR / "adapter_config.json").exists():
             vlm.lm.model = load_lora(vlm.lm.model, directory)
-        vlm.card = card
+        vlm.card, vlm.stages = card, dict(card.vlm.stages)
         vlm.lm.model.eval()
         return vlm
 
-    def save(self, directory: str | Path, **facts: Any) -> Path:
-        """Card (config + ``facts``: data, metrics), projector safetensors and LoRA adapter, all or
-        nothing."""
+    def save(self, directory: str | Path, method: str = "", options: dict[str, Any] | None = None,
+             classes: Sequence[str] = ()) -> Path:
+        """Card (config, training runs; ``method``, its ``options`` and ``classes`` when an evaluate method
+        finetuned it), projector safetensors and LoRA adapter, all or nothing."""
         from steervis.lm.adapters import write_adapter
 
         peft = self.lm.model if hasattr(self.lm.model, "peft_config") else None
         grid = self.config.grid
-        card = {**self.card, **facts, "kind": "vlm", "vlm": asdict(self.config), "lm": self.config.lm,
-                "vision_tower": f"{self.config.tower}:{self.config.layer}:{grid}x{grid}"}
+        before = self.card.vlm if self.card is not None else VLMSection()  # a reloaded model keeps its facts
+        section = VLMSection(vision_tower=f"{self.config.tower}:{self.config.layer}:{grid}x{grid}",
+                             stages=dict(self.stages), method=method or before.method,
+                             options=dict(options or before.options))
+        data = {"classes": list(classes)} if classes else dict(self.card.data if self.card else {})
+        card = ModelCard(kind="vlm", base=self.config.lm, config=asdict(self.config), data=data, vlm=section)
         tensors = {} if self.config.hub else {PROJECTOR_FILE: self.lm.splicer.projector.state_dict()}
         return write_adapter(directory, peft, card, tensors=tensors, kind="vlm")
 
@@ -244,7 +249,7 @@ TINY = "tiny-vlm"  # steervis' own LLaVA on tiny-llama with a fresh, seeded proj
 
 
 def _trained_stage(stage: int, device: str = "auto", dtype: str = "auto") -> VLM:
-    if not (trained_dir(stage) / "card.json").exists():
+    if not has_card(trained_dir(stage)):
         raise SteervisError(f"No stage{stage} model is trained here: run `steervis vlm train --stage "
                             f"{stage}`, or pass a saved folder, tiny-llava or a hub Llava id.")
     return VLM.load(trained_dir(stage), device=device, dtype=dtype)
@@ -254,7 +259,7 @@ def _saved_or_hub(name: str) -> Any:
     """An unregistered name: a folder written by `steervis vlm train` (its card marks it, wherever it lives),
     else a hub Llava id (org/name, dots and all)."""
     folder = Path(name).expanduser()
-    if (folder / CARD_NAME).is_file():
+    if has_card(folder):
         return functools.partial(VLM.load, folder)
     if not is_hub_id(name):
         raise SteervisError(f"{name} {_not_a_vlm(folder)}: give a folder written by `steervis vlm train`, "
@@ -279,7 +284,7 @@ def open_vlm(name: str | Path | None = None, device: str = "auto", dtype: str = 
     ``dtype`` (:mod:`steervis.device` spellings)."""
     if name is None:
         for stage in (2, 1):
-            if (trained_dir(stage) / "card.json").exists():
+            if has_card(trained_dir(stage)):
                 return VLM.load(trained_dir(stage), device=device, dtype=dtype)
         raise SteervisError("No LLaVA is trained here yet: run `steervis vlm train --stage 1` "
                             "(then --stage 2), or pass --model tiny-llava / a hub Llava id.")

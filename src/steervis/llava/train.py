@@ -144,11 +144,9 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     vlm.config.caption_template = "plain" if settings.stage == 1 else vlm.config.template
     summary = {**result.summary(), "feature_seconds": round(feature_seconds, 1),
                "answer_tokens": sum(e.answer_tokens for e in examples)}
-    stages = dict(vlm.card.get("stages", {}))
-    stages[label or str(settings.stage)] = {"settings": asdict(settings),
-                                            "data": {"conversations": len(items), "hash": items_hash(items)},
-                                            "training": summary, "losses": result.losses}
-    vlm.card["stages"] = stages
+    vlm.stages[label or str(settings.stage)] = {
+        "settings": asdict(settings), "data": {"conversations": len(items), "hash": items_hash(items)},
+        "training": summary, "losses": result.losses}
     if out is not None:
         vlm.save(out)
         log.info("stage %d saved to %s", settings.stage, out)

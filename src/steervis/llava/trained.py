@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from steervis.card import ModelCard, card_path, has_card, read_card
 from steervis.errors import SteervisError
 
 
@@ -24,32 +25,27 @@ def trained_dir(stage: int) -> Path:
 def trained_models() -> list[dict[str, Any]]:
     """The VLMs trained here (``stage1``, ``stage2``), each summarised from its card; unreadable cards say
     so."""
-    from steervis.lm.adapters import read_card
-
     rows = []
     for stage in (1, 2):
         folder = trained_dir(stage)
-        if not (folder / "card.json").exists():
+        if not has_card(folder):
             continue
         try:
-            card = read_card(folder, required=("vlm",))
-        except SteervisError as err:
+            rows.append(_trained_row(read_card(folder, kind="vlm"), stage, folder))
+        except SteervisError as err:  # listed as damaged, the other stage shown
             rows.append({"name": f"stage{stage}", "path": str(folder), "error": str(err)})
-            continue
-        try:
-            rows.append(_trained_row(card, stage, folder))
-        except (AttributeError, TypeError):  # JSON of another shape: listed as damaged, the other stage shown
-            error = f"{folder / 'card.json'} is not a VLM card (unexpected fields): retrain it."
+        except (AttributeError, TypeError):  # a training run of another shape
+            error = f"{card_path(folder)} is not a VLM card (unexpected fields): retrain it."
             rows.append({"name": f"stage{stage}", "path": str(folder), "error": error})
     return rows
 
 
-def _trained_row(card: dict[str, Any], stage: int, folder: Path) -> dict[str, Any]:
-    runs = card.get("stages", {})
+def _trained_row(card: ModelCard, stage: int, folder: Path) -> dict[str, Any]:
+    runs = card.vlm.stages
     last = runs.get(str(stage), {})
-    return {"name": f"stage{stage}", "path": str(folder), "lm": card.get("lm", ""),
-            "vision_tower": card.get("vision_tower", ""), "projector": card["vlm"].get("projector", ""),
-            "stages": sorted(map(str, runs)), "conversations": last.get("data", {}).get("conversations"),
+    return {"name": f"stage{stage}", "path": str(folder), "lm": card.base,
+            "vision_tower": card.vlm.vision_tower, "projector": card.config.get("projector", ""),
+            "stages": sorted(runs), "conversations": last.get("data", {}).get("conversations"),
             "steps": last.get("training", {}).get("steps"),
             "loss_last": last.get("training", {}).get("loss_last")}
 
@@ -58,10 +54,7 @@ def vlm_identity(name: str) -> str:
     """``name``, plus the hash of the model's files when it is one trained here (``stage1``, ``stage2``, a
     saved folder): every cache keyed on it treats a retrained model as a new model. Other names come back
     unchanged."""
-    from steervis.data.hashes import file_identity
+    from steervis.identity import folder_identity
 
     folder = trained_dir(int(name[-1])) if name in ("stage1", "stage2") else Path(name).expanduser()
-    if not (folder / "card.json").is_file():
-        return name
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and "checkpoint" not in p.as_posix())
-    return f"{name}@{file_identity(*files)}"
+    return folder_identity(name, folder) if has_card(folder) else name

@@ -43,7 +43,6 @@ _EXPORTS = {
     "add_lora": "steervis.lm.adapters",
     "load_lora": "steervis.lm.adapters",
     "write_adapter": "steervis.lm.adapters",
-    "read_card": "steervis.lm.adapters",
 }
 
 __getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -1,9 +1,8 @@
 """LoRA adapters and their model cards: create, save atomically, load, and refuse a broken folder clearly.
 
-A saved model is a folder: ``adapter/`` (peft's ``save_pretrained``; empty for a zero-shot model),
-``card.json`` (what it is, what it was trained on, how well), and any extra safetensors files a caller adds
-(llava stores its projector there). The layout is the one the decider has written since its first release, so
-adapters saved before the LM core existed still load.
+A saved model is a folder: ``adapter/`` (peft's ``save_pretrained``; empty for a zero-shot model), its model
+card (:class:`steervis.card.ModelCard`: what it is, what it was trained on, how well), and any extra
+safetensors files a caller adds (llava stores its projector there).
 
 >>> from steervis import zoo
 >>> from steervis.lm.adapters import add_lora
@@ -16,20 +15,17 @@ True
 from __future__ import annotations
 
 import contextlib
-import json
 import warnings
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from steervis.atomic import atomic_dir
+from steervis.card import ModelCard, write_card
 from steervis.errors import SteervisError
 from steervis.lm.config import LoraSettings
 
-CARD_NAME = "card.json"
 ADAPTER_DIR = "adapter"
 
 
@@ -65,15 +61,7 @@ def continue_lora(model: Any) -> None:
             param.requires_grad_(True)
 
 
-def _jsonable(obj: Any) -> Any:
-    if hasattr(obj, "__dataclass_fields__"):
-        return asdict(obj)
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return str(obj)
-
-
-def write_adapter(directory: str | Path, model: Any, card: dict[str, Any],
+def write_adapter(directory: str | Path, model: Any, card: ModelCard,
                   tensors: dict[str, dict[str, torch.Tensor]] | None = None,
                   texts: dict[str, str] | None = None, kind: str = "model") -> Path:
     """Save the LoRA adapter (``model=None``: none), the card and extra files, all or nothing.
@@ -81,7 +69,7 @@ def write_adapter(directory: str | Path, model: Any, card: dict[str, Any],
     Args:
         directory: Target folder; replaced as a whole if it exists (only when steervis wrote it).
         model: A peft model, or ``None`` for a model without an adapter (zero-shot).
-        card: JSON-able facts about the model.
+        card: The model card.
         tensors: ``file stem -> state dict`` written as ``<stem>.safetensors`` (e.g. a projector).
         texts: ``file name -> text`` written beside the card (e.g. the resolved config), in the same swap.
         kind: What the folder is, for its completion stamp and for messages (``adapter``, ``vlm``).
@@ -97,27 +85,8 @@ def write_adapter(directory: str | Path, model: Any, card: dict[str, Any],
         for stem, state in (tensors or {}).items():
             save_file({k: v.detach().contiguous().cpu() for k, v in state.items()},
                       str(tmp / f"{stem}.safetensors"))
-        (tmp / CARD_NAME).write_text(json.dumps(card, indent=2, default=_jsonable))
+        write_card(tmp, card)
     return Path(directory)
-
-
-def read_card(directory: str | Path, required: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The model card of a saved model; one clear sentence if ``directory`` is not a readable model folder."""
-    directory = Path(directory)
-    path = directory / CARD_NAME
-    hint = "give the --out folder of `steervis fit`, or refit to recreate it"
-    if not directory.is_dir():
-        raise SteervisError(f"{directory} is not a folder: {hint}.")
-    if not path.exists():
-        raise SteervisError(f"{directory} is not a steervis model (no {CARD_NAME}): {hint}.")
-    try:
-        card = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise SteervisError(f"{path} is damaged (not valid JSON): {hint}.") from None
-    missing = [key for key in required if not isinstance(card, dict) or key not in card]
-    if not isinstance(card, dict) or missing:
-        raise SteervisError(f"{path} lacks {', '.join(missing) or 'its fields'}: {hint}.")
-    return card
 
 
 def load_lora(model: Any, directory: str | Path) -> Any:

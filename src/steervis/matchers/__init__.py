@@ -5,7 +5,7 @@ A matcher name is one of three things, nothing else (an unknown name is a did-yo
 * a registered name: ``conse`` (embedded, offline), ``conse-lite2``, ``tiny-clip`` (tests), ``react-pool``
   (REACT's pool-customized ConSE, :mod:`steervis.react`);
 * a Hugging Face hub id, ``org/name``: a transformers CLIP or SigLIP;
-* a folder written as a path: a customized matcher's (it holds REACT's ``card.json``; ``steervis models``
+* a folder written as a path: a customized matcher's (it holds REACT's model card; ``steervis models``
   lists them) or a saved transformers CLIP's.
 
 ``react`` is bound to a task (REACT for its class names): :func:`steervis.methods.task.resolve_task_names`
@@ -28,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from PIL import Image
 
+from steervis.card import CARD_NAME, has_card
 from steervis.errors import SteervisError
 from steervis.registry import Registry, is_explicit_path, load_target
 
@@ -50,8 +51,8 @@ class Matcher(Protocol):
 
 
 def is_customized(name: str) -> bool:
-    """Whether ``name`` is the folder of a customized matcher (REACT's: it holds a ``card.json``)."""
-    return is_explicit_path(name) and (Path(name).expanduser() / "card.json").is_file()
+    """Whether ``name`` is the folder of a customized matcher (REACT's: it holds a model card)."""
+    return is_explicit_path(name) and has_card(Path(name).expanduser())
 
 
 def _unregistered(name: str) -> Any:
@@ -60,7 +61,7 @@ def _unregistered(name: str) -> Any:
     if is_customized(name):
         return functools.partial(load_target(CUSTOMIZED_LOADER), name)
     if is_explicit_path(name) and not (Path(name).expanduser() / "config.json").is_file():
-        raise SteervisError(f"matcher {name} is no matcher's folder (no customized matcher's card.json, no "
+        raise SteervisError(f"matcher {name} is no matcher's folder (no customized matcher's {CARD_NAME}, no "
                             "transformers checkpoint's config.json): give a folder `steervis models` lists, "
                             "a registered matcher or a CLIP hub id.")
     from steervis.matchers.clip import CLIPMatcher

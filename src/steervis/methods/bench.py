@@ -28,7 +28,7 @@ def compare_modes(adapter: str, data: str, domains: list[str], limit: int | None
     frame = frame[frame["class"].isin(decider.classes)].reset_index(drop=True)
     if limit and len(frame) > limit:
         frame = frame.sample(n=limit, random_state=seed).sort_index().reset_index(drop=True)
-    texts = describe_texts(describe_config(decider.card.get("describe")), decider.config.components,
+    texts = describe_texts(describe_config(decider.card.decider.describe), decider.config.components,
                            progress=False)(frame)
     truth = np.array([decider.classes.index(c) for c in frame["class"]])
     out: dict[str, Any] = {"adapter": adapter, "domains": domains, "images": len(frame),
@@ -84,6 +84,7 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
     against conse."""
     import numpy as np
 
+    from steervis.card import has_card
     from steervis.data import load_folder, minidomains_root
     from steervis.matchers.features import image_embeddings
     from steervis.matchers.prompts import STYLE_TEMPLATES, class_embeddings
@@ -109,7 +110,7 @@ def react_zeroshot(k: int = 50, mode: str = "t2t", data: str | None = None,
         base = REACT_BASES.build(name)
         matcher = base.matcher()
         score(name, matcher, image_embeddings(matcher, paths, keys))
-        if name == "conse" and (react_pool_dir() / "card.json").exists():
+        if name == "conse" and has_card(react_pool_dir()):
             pool = ReactMatcher(react_pool_dir())
             score("react-pool", pool, base.embed(pool, frame))
         react = load_customized(react_for(classes, k=k, mode=mode, base=name), name="react")

@@ -23,14 +23,14 @@ dataclass ``DescribeDecideOptions`` is derived from ``DecideConfig``, so the two
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import field
+from dataclasses import field, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from steervis.config import load_config, partial_config
+from steervis.config import load_config, partial_config, to_dict
 from steervis.errors import SteervisError
 from steervis.methods.base import check_classes, check_labels
 from steervis.vllavo.decide.config import DecideConfig
@@ -100,13 +100,25 @@ class _DescriptionLLM:
         return {mode: (lambda items, mode=mode: self.decider.predict_proba(self._texts(items), mode=mode))
                 for mode in self.also}
 
-    def save(self, directory: str | Path, texts: dict[str, str] | None = None, **card: Any) -> None:
-        """Write the adapter and model card; ``card`` adds entries to the card (e.g. the training domains),
-        ``texts`` files beside it (e.g. the resolved config)."""
+    def model_card(self, data: dict[str, Any] | None = None) -> Any:
+        """The fitted decider's model card, with what made its descriptions; ``data`` adds to its data facts
+        (e.g. the training domains)."""
+        return self._fitted().model_card(**self._card_facts(data))
+
+    def save(self, directory: str | Path, texts: dict[str, str] | None = None,
+             data: dict[str, Any] | None = None) -> None:
+        """Write the adapter and :meth:`model_card`; ``texts`` files beside it (e.g. the resolved config)."""
+        self._fitted().save(directory, texts=texts, **self._card_facts(data))
+
+    def _fitted(self) -> Any:
         if self.decider is None:
             raise SteervisError(f"{self.name} is not fitted: nothing to save.")
-        self.decider.save(directory, texts=texts, method=self.name, describe=self.describe_config,
-                          selftrain_rounds=self.history, **card)
+        return self.decider
+
+    def _card_facts(self, data: dict[str, Any] | None) -> dict[str, Any]:
+        describe = self.describe_config
+        return {"method": self.name, "selftrain_rounds": self.history, "data": data,
+                "describe": to_dict(describe) if is_dataclass(describe) else dict(describe)}
 
     @classmethod
     def create(cls, context: Any, options: Any) -> Any:
@@ -135,7 +147,7 @@ class _DescriptionLLM:
 
         texts = texts or getattr(context, "describe_texts", None)
         decider = Decider.load(directory, **overrides)
-        obj = cls(texts or _no_texts, decider.config, decider.card.get("describe"), progress=False)
+        obj = cls(texts or _no_texts, decider.config, decider.card.decider.describe, progress=False)
         obj.decider, obj.classes = decider, decider.classes
         return obj
 

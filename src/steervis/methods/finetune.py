@@ -22,8 +22,9 @@ FIT_SPACE = 64 << 20
 
 def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | None = None,
         describe: Any = None, progress: bool = True, overwrite: bool = False,
-        follow_links: bool = False) -> dict[str, Any]:
-    """Finetune on ``domains`` of the folder ``data`` and save to ``out``; returns the model card.
+        follow_links: bool = False) -> Any:
+    """Finetune on ``domains`` of the folder ``data`` and save to ``out``; returns its model card
+    (:class:`~steervis.card.ModelCard`).
 
     Args:
         data: ``<root>/<domain>/<class>/<image>`` folder.
@@ -53,12 +54,12 @@ def fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | Non
 
 
 def _fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | None, describe: Any,
-         progress: bool, follow_links: bool = False) -> dict[str, Any]:
+         progress: bool, follow_links: bool = False) -> Any:
     import shutil
 
+    from steervis.card import read_card
     from steervis.config import dump_config
     from steervis.errors import SteervisError
-    from steervis.lm.adapters import read_card
     from steervis.lm.train import is_main_process
     from steervis.methods.describe_decide import DescribeDecide
     from steervis.methods.task import open_task
@@ -79,12 +80,13 @@ def _fit(data: str | Path, out: str | Path, config: Any, domains: list[str] | No
     checkpoint = fit_checkpoint(out)
     clf = DescribeDecide(texts, config, describe_config=dcfg, progress=progress, checkpoint=checkpoint)
     clf.fit(folder.frame, folder.classes)
+    data = {"root": str(folder.root), "domains": folder.domains, "n_images": len(folder.frame),
+            "image_hash": frame_hash(folder.frame)}
     if not is_main_process():  # under `accelerate launch`, rank 0 alone writes the adapter
-        return {"classes": folder.classes, "train": clf.decider.card.get("train", {})}
-    clf.save(out, texts={"decide.yaml": dump_config(config)}, data=str(folder.root), domains=folder.domains,
-             n_images=len(folder.frame), image_hash=frame_hash(folder.frame))
+        return clf.model_card(data)
+    clf.save(out, texts={"decide.yaml": dump_config(config)}, data=data)
     shutil.rmtree(checkpoint, ignore_errors=True)  # the adapter is on disk: its training state is spent
-    return read_card(out)
+    return read_card(out, kind="decider")
 
 
 def fit_checkpoint(out: str | Path) -> Path:
@@ -117,17 +119,17 @@ def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None
     """
     import pandas as pd
 
+    from steervis.card import read_card
     from steervis.config import to_dict
     from steervis.data.inputs import frame_from_input
-    from steervis.lm.adapters import read_card
     from steervis.methods.texts import describe_config, describe_texts
     from steervis.vllavo.decide.decider import Decider
 
-    card = read_card(adapter)
+    card = read_card(adapter, kind="decider")
     config = predict_config(adapter, overrides)
     decider = Decider.load(adapter, **to_dict(config))
     frame = frame_from_input(target)
-    texts = describe_texts(describe_config(card.get("describe")), config.components)(frame)
+    texts = describe_texts(describe_config(card.decider.describe), config.components)(frame)
     probs = decider.predict_proba(texts)
     out = pd.DataFrame({"path": frame["path"], "label": [decider.classes[i] for i in probs.argmax(1)],
                         "confidence": probs.max(1), "description": texts})
@@ -139,11 +141,11 @@ def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None
 
 def predict_config(adapter: str | Path, overrides: list[str] | None = None) -> Any:
     """The adapter's saved decide config with ``key=value`` overrides applied."""
+    from steervis.card import read_card
     from steervis.config import load_config
-    from steervis.lm.adapters import read_card
     from steervis.vllavo.decide.config import DecideConfig
 
-    saved = read_card(adapter, required=("decide",))["decide"]
+    saved = read_card(adapter, kind="decider").config
     # where the adapter trained is not where it predicts: the saved device is never reused
     return load_config(DecideConfig, base={k: v for k, v in saved.items() if k != "device"},
                        overrides=overrides or [])

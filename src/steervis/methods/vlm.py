@@ -275,8 +275,8 @@ class VLMFinetuned(VLMScore):
 
     def save(self, directory: str | Path) -> Path:
         directory = super().save(directory)
-        self._vlm().save(Path(directory) / "vlm", method=self.name,
-                         options=dataclasses.asdict(self.options), classes=self.classes)
+        self._vlm().save(Path(directory) / "vlm", method=self.name, options=dataclasses.asdict(self.options),
+                         classes=self.classes)
         return directory
 
     def _load_state(self, directory: Path) -> None:

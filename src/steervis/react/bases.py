@@ -13,7 +13,7 @@ new gated part on pool pairs, saves it beside a card and embeds images with the 
 >>> REACT_BASES.names()
 ['conse', 'conse-lite2', 'tiny-clip']
 >>> REACT_BASES.build("openai/clip-vit-base-patch32").kind
-'clip-blocks'
+'react-clip'
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def pair_arrays(matcher: Any, frame: pd.DataFrame, progress: bool) -> dict[str, 
 class ConseBase:
     """ConSE (text locked) + a gated residual head on the backbone's pooled features."""
 
-    kind = "head"
+    kind = "react-head"  # the model card's kind
     weights = "head.safetensors"
 
     def __init__(self, name: str = "conse"):
@@ -85,7 +85,7 @@ class ConseBase:
 class ClipBase:
     """A transformers CLIP (text locked) + gated blocks between its vision encoder's layers."""
 
-    kind = "clip-blocks"
+    kind = "react-clip"  # the model card's kind
     weights = "blocks.safetensors"
 
     def __init__(self, name: str):

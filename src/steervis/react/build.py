@@ -3,8 +3,8 @@ task).
 
 ``build_react_pool`` computes the pool's features once, chooses the head's settings on a held-out split of the
 pool (by concept, so no concept is on both sides; never on an evaluation set), trains on the whole pool with
-the chosen settings and saves the weights + ``card.json`` (the model card: base, pool hash, sources and
-licences, package versions, training metrics) under ``STEERVIS_HOME/models``. ``react_for`` does the same on
+the chosen settings and saves the weights + the model card (base, pool hash, sources and licences,
+package versions, training metrics) under ``STEERVIS_HOME/models``. ``react_for`` does the same on
 the pairs retrieved for a task's class names (REACT proper) from any base of
 :data:`~steervis.react.bases.REACT_BASES`, cached by class list, pool, base and settings. Training saves a
 checkpoint every epoch, so a run killed (even with -9) resumes where it stopped.
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from steervis.identity import artifact_key
+from steervis.card import ModelCard, ReactSection, has_card, read_card, write_card
+from steervis.errors import SteervisError
+from steervis.identity import artifact_key, code_versions
 from steervis.paths import cache_dir
 from steervis.react.bases import pair_arrays
-from steervis.react.matchers import react_pool_dir
+from steervis.react.matchers import REACT_KINDS, react_pool_dir
 from steervis.react.retrieve import pool_manifest  # noqa: F401  (re-exported)
 from steervis.react.train_head import (
     ReactSettings,
@@ -101,29 +103,45 @@ def checkpoint_path(*parts: Any) -> Path:
     return cache_dir("models", "checkpoints") / artifact_key("model-react", config=list(parts))
 
 
-def save_customized(directory: Path, base: Any, module: Any, card: dict[str, Any]) -> Path:
-    """Weights and model card, atomically (a folder with ``card.json`` is always complete)."""
+def save_customized(directory: Path, base: Any, module: Any, card: ModelCard) -> Path:
+    """Weights and model card, atomically (a folder with a model card is always complete)."""
     from steervis.atomic import atomic_dir
 
     with atomic_dir(directory) as tmp:
         weights = base.save(tmp, module)
-        card = {**card, "kind": base.kind, "weights": weights.name,
-                "head_hash": hashlib.sha256(weights.read_bytes()).hexdigest()[:16]}
-        (tmp / "card.json").write_text(json.dumps(card, indent=2))
+        section = replace(card.react, weights=weights.name,
+                          head_hash=hashlib.sha256(weights.read_bytes()).hexdigest()[:16])
+        write_card(tmp, replace(card, react=section))
     return directory
 
 
-def model_card(name: str, base: str, pool: Any, frame: pd.DataFrame, settings: ReactSettings,
-               losses: list[float], seconds: float, **extra: Any) -> dict[str, Any]:
+def model_card(name: str, base: str, kind: str, pool: Any, frame: pd.DataFrame, settings: ReactSettings,
+               losses: list[float], seconds: float, classes: Sequence[str] = (),
+               data: dict[str, Any] | None = None, **extra: Any) -> ModelCard:
     """What a customized matcher is: its base, the pool it came from, the pairs' sources and licences, the
-    package versions, the settings and the training metrics."""
+    package versions, the settings and the training metrics (``extra``: what its loader reads, the rest are
+    metrics). The weights' file and hash are filled in by :func:`save_customized`."""
     from steervis.data.pool import Pool
 
-    return {"name": name, "base": base, "pool_hash": pool.hash, "pool_root": str(pool.root),
-            "pairs": len(frame), "concepts": int(frame["concept"].nunique()) if "concept" in frame else None,
-            "sources": Pool(pool.root, frame, pool.hash).sources(), "settings": settings_dict(settings),
-            "losses": [round(v, 4) for v in losses], "seconds": round(seconds, 1), "versions": _versions(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **extra}
+    loads = {key: extra.pop(key) for key in ("image", "base_version", "every") if key in extra}
+    section = ReactSection(name=name, weights="", head_hash="", pool_hash=pool.hash, classes=sorted(classes),
+                           versions=_versions(), **loads)
+    facts = {"pool_root": str(pool.root), "pairs": len(frame),
+             "concepts": int(frame["concept"].nunique()) if "concept" in frame else None,
+             "sources": Pool(pool.root, frame, pool.hash).sources(), **(data or {})}
+    return ModelCard(kind=kind, base=base, config=settings_dict(settings), data=facts, react=section,
+                     metrics={"losses": [round(v, 4) for v in losses], "seconds": round(seconds, 1), **extra})
+
+
+def readable_card(folder: Path, kind: str) -> ModelCard | None:
+    """The card of a customized matcher already built in ``folder``, or ``None``: none, damaged, of an older
+    format or of another kind (the matcher is built again)."""
+    if not has_card(folder):
+        return None
+    try:
+        return read_card(folder, kind=kind)
+    except SteervisError:
+        return None
 
 
 def build_react_pool(root: str | Path | None = None, settings: ReactSettings | None = None,
@@ -138,10 +156,10 @@ def build_react_pool(root: str | Path | None = None, settings: ReactSettings | N
 
     pool = Pool.load(root)
     out = react_pool_dir()
-    if (out / "card.json").exists() and not force:
-        card = json.loads((out / "card.json").read_text())
-        if card.get("pool_hash") == pool.hash:
-            return out
+    built = readable_card(out, "react-head")
+    current = built is not None and built.code == code_versions("model-react")  # trained by today's REACT
+    if current and built.react.pool_hash == pool.hash and not force:
+        return out
     start = time.perf_counter()
     base = REACT_BASES.build("conse")
     settings = settings or ReactSettings()
@@ -154,8 +172,8 @@ def build_react_pool(root: str | Path | None = None, settings: ReactSettings | N
     head, losses = customize(arrays["base"], arrays["pooled"], arrays["text"], arrays["ids"], settings,
                              progress, checkpoint=ckpt)
     trial_ckpts = [t.pop("checkpoint", None) for t in trials]
-    card = model_card("react-pool", "conse", pool, pool.frame, settings, losses, time.perf_counter() - start,
-                      image=matcher.image, base_version=matcher.version,
+    card = model_card("react-pool", "conse", base.kind, pool, pool.frame, settings, losses,
+                      time.perf_counter() - start, image=matcher.image, base_version=matcher.version,
                       gate=float(np.tanh(head.gate.item())),
                       selection={"held_out_fraction": HELD_OUT,
                                  "configurations_tried": len(trials) - 1 if trials else 0, "trials": trials})
@@ -201,7 +219,7 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     key = artifact_key("model-react", config={"classes": sorted(classes), "k": k, "mode": mode, "base": base,
                                               "settings": settings_dict(settings)}, inputs=[pool.hash])
     out = cache_dir("models", "react") / key
-    if (out / "card.json").exists():
+    if readable_card(out, react_base.kind) is not None:
         return out
     start = time.perf_counter()
     pairs = retrieve(classes, k=k, mode=mode, matcher=react_base.matcher(settings.device, settings.dtype),
@@ -210,8 +228,8 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     chosen = pool.frame.iloc[sorted(set(pairs["pool_row"]))].reset_index(drop=True)
     ckpt = checkpoint_path("react", key)
     module, losses, extra = react_base.train(chosen, settings, progress, checkpoint=ckpt)
-    card = model_card("react", base, pool, chosen, settings, losses, time.perf_counter() - start,
-                      classes=sorted(classes), k=k, mode=mode,
+    card = model_card("react", base, react_base.kind, pool, chosen, settings, losses,
+                      time.perf_counter() - start, classes=classes, data={"k": k, "mode": mode},
                       retrieval_precision=round(float(pairs["names_class"].mean()), 4), **extra)
     save_customized(out, react_base, module, card)
     _clear_checkpoints(ckpt)
@@ -223,23 +241,18 @@ def customized_models() -> list[dict[str, Any]]:
     that cannot be read is a row with ``error`` (a sentence naming its path), so one damaged folder hides no
     other."""
     dirs = [react_pool_dir(), *sorted(cache_dir("models", "react").glob("*"))]
-    return [card_row(d) for d in dirs if (d / "card.json").is_file()]
+    return [card_row(d) for d in dirs if has_card(d)]
 
 
 def card_row(directory: Path) -> dict[str, Any]:
-    """One customized matcher's summary from ``directory/card.json``, or ``{"path", "error"}`` if it is
-    damaged."""
-    card_file = directory / "card.json"
-    rebuild = "rebuild it (`steervis react build-pool`, or `steervis react customize` for a task's matcher)"
+    """One customized matcher's summary from its model card, or ``{"path", "error"}`` if the card cannot be
+    read."""
     try:
-        card = json.loads(card_file.read_text())
-    except (OSError, ValueError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        return {"path": str(directory), "error": f"{card_file} is damaged ({type(err).__name__}): {rebuild}."}
-    losses = card.get("losses") if isinstance(card, dict) else None
-    if (not isinstance(card, dict) or not isinstance(losses or [], list)
-            or not isinstance(card.get("classes", []), list)):
-        return {"path": str(directory),
-                "error": f"{card_file} is not a model card (unexpected fields): {rebuild}."}
-    return {"name": card.get("name"), "base": card.get("base"), "pairs": card.get("pairs"),
-            "pool_hash": card.get("pool_hash"), "final_loss": (losses or [None])[-1],
-            "classes": len(card.get("classes", [])) or None, "path": str(directory), "card": card}
+        card = read_card(directory, kind=REACT_KINDS)
+    except SteervisError as err:
+        return {"path": str(directory), "error": str(err)}
+    losses = card.metrics.get("losses")
+    return {"name": card.react.name, "base": card.base, "pairs": card.data.get("pairs"),
+            "pool_hash": card.react.pool_hash,
+            "final_loss": losses[-1] if isinstance(losses, list) and losses else None,
+            "classes": len(card.react.classes) or None, "path": str(directory), "card": card}

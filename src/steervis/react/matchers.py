@@ -6,17 +6,19 @@ Each keeps its base's text side, locked, and its image side passes through train
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from steervis.data.hashes import file_identity
+from steervis.card import has_card, read_card
 from steervis.errors import SteervisError
+from steervis.identity import folder_identity
 from steervis.matchers.clip import CLIPMatcher
 from steervis.matchers.conse import ConSEMatcher
 from steervis.paths import cache_dir
+
+REACT_KINDS = ("react-head", "react-clip")  # the model cards a customized matcher's folder holds
 
 
 def react_pool_dir() -> Path:
@@ -26,16 +28,14 @@ def react_pool_dir() -> Path:
 
 def react_pool_identity() -> str:
     """What the ``react-pool`` matcher is: its head weights and card, so a rebuilt head is a new describer."""
-    directory = react_pool_dir()
-    return f"react-pool@{file_identity(directory / 'card.json', directory / 'head.safetensors')}"
+    return folder_identity("react-pool", react_pool_dir())
 
 
 def customized_identity(directory: str | Path) -> str:
     """A customized matcher's kind and the hash of its card and weights: what it is, wherever it is stored."""
     directory = Path(directory)
-    kind = json.loads((directory / "card.json").read_text()).get("kind", "head")
-    return (f"customized-{kind}@"
-            f"{file_identity(directory / 'card.json', *sorted(directory.glob('*.safetensors')))}")
+    kind = read_card(directory, kind=REACT_KINDS).kind.removeprefix("react-")
+    return folder_identity(f"customized-{kind}", directory)
 
 
 class ReactMatcher:
@@ -54,12 +54,12 @@ class ReactMatcher:
         from steervis.react.gated_head import GatedResidualHead
 
         directory = Path(directory)
-        if not (directory / "card.json").exists():
+        if not has_card(directory):
             raise SteervisError(f"The {name} matcher is not built ({directory} is empty): run "
                                 "`steervis react build-pool` (after `steervis data build pool`), or use "
                                 "conse.")
-        self.card = json.loads((directory / "card.json").read_text())
-        self.base = ConSEMatcher(image=self.card.get("image", "efficientnet-lite0"), device=device,
+        self.card = read_card(directory, kind="react-head")
+        self.base = ConSEMatcher(image=self.card.react.image or "efficientnet-lite0", device=device,
                                  dtype=dtype)
         state = load_file(str(directory / "head.safetensors"))
         hidden = state["mlp.1.weight"].shape[0]
@@ -69,10 +69,10 @@ class ReactMatcher:
         self.name = name
         self.class_embeddings, self.classifier, self.top_t = (self.base.class_embeddings,
                                                               self.base.classifier, self.base.top_t)
-        self.version = (f"{self.base.version}-{self.card.get('pool_hash', '')}-"
-                        f"{self.card.get('head_hash', '')}")  # names cached embeddings
-        self.provenance = {"matcher": name, "base": self.base.name, "pool_hash": self.card.get("pool_hash"),
-                           "head": self.card.get("settings")}
+        react = self.card.react
+        self.version = f"{self.base.version}-{react.pool_hash}-{react.head_hash}"  # names cached embeddings
+        self.provenance = {"matcher": name, "base": self.base.name, "pool_hash": react.pool_hash,
+                           "head": self.card.config}
 
     def preprocess(self, images: list[Any]) -> Any:
         return self.base.preprocess(images)
@@ -117,28 +117,24 @@ class ReactCLIPMatcher(CLIPMatcher):
         from steervis.react.gated_clip import GatedCLIP
 
         directory = Path(directory)
-        if not (directory / "card.json").exists():
+        if not has_card(directory):
             raise SteervisError(f"The {name} matcher is not built ({directory} is empty).")
-        self.card = json.loads((directory / "card.json").read_text())
-        super().__init__(self.card["base"], disk_cache=self.card["base"] != "tiny-clip", device=device,
-                         dtype=dtype)
-        self.model = GatedCLIP(self.model, every=self.card["every"])
+        self.card = read_card(directory, kind="react-clip")
+        super().__init__(self.card.base, disk_cache=self.card.base != "tiny-clip", device=device, dtype=dtype)
+        self.model = GatedCLIP(self.model, every=self.card.react.every)
         self.model.blocks.load_state_dict(load_file(str(directory / "blocks.safetensors")))
         place(self.model, device, dtype).eval()
-        self.text_name, self.name = self.card["base"], name  # text tower locked: the base's text caches hold
-        # names cached image embeddings
-        self.version = f"{self.card['base']}-{self.card.get('head_hash', '')}"
-        self.provenance = {"matcher": name, "base": self.card["base"],
-                           "pool_hash": self.card.get("pool_hash")}
+        self.text_name, self.name = self.card.base, name  # text tower locked: the base's text caches hold
+        self.version = f"{self.card.base}-{self.card.react.head_hash}"  # names cached image embeddings
+        self.provenance = {"matcher": name, "base": self.card.base, "pool_hash": self.card.react.pool_hash}
 
 
 def load_customized(directory: str | Path, name: str = "react", device: str = "auto",
                     dtype: str = "auto") -> Any:
     """A customized matcher saved by :mod:`steervis.react` (its card says which kind), on ``device`` in
     ``dtype``."""
-    card = Path(directory) / "card.json"
-    kind = json.loads(card.read_text()).get("kind", "head") if card.exists() else "head"
-    return (ReactCLIPMatcher if kind == "clip-blocks" else ReactMatcher)(directory, name=name, device=device,
+    kind = read_card(directory, kind=REACT_KINDS).kind if has_card(directory) else "react-head"
+    return (ReactCLIPMatcher if kind == "react-clip" else ReactMatcher)(directory, name=name, device=device,
                                                                           dtype=dtype)
 
 

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from steervis.card import card_path
+
 
 def damage_folder(folder: Path, damage: str) -> None:
     if damage == "bad-json":
-        (folder / "card.json").write_text("{not json")
+        card_path(folder).write_text("{not json")
     elif damage == "empty-card":
-        (folder / "card.json").write_text("{}")
+        card_path(folder).write_text("{}")
     elif damage == "no-adapter":
         shutil.rmtree(folder / "adapter")
     else:

@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import pytest
 
+from steervis.card import read_card
 from steervis.cli import main
 from steervis.data.synthetic import make_toy_dataset
 
@@ -34,10 +35,10 @@ def fitted(toy, home, tmp_path_factory):
 
 
 def test_fit_writes_adapter_card_and_resolved_config(fitted, toy):
-    card = json.loads((fitted / "card.json").read_text())
-    assert card["classes"] == ["circle", "square", "triangle"] and card["domains"] == ["photo"]
-    assert card["base_model"] == "tiny-llama" and card["describe"]["matcher"] == "tiny-clip"
-    assert card["n_images"] == 12 and card["image_hash"] and card["train"]["steps"] >= 1
+    card = read_card(fitted, kind="decider")
+    assert card.decider.classes == ["circle", "square", "triangle"] and card.data["domains"] == ["photo"]
+    assert card.base == "tiny-llama" and card.decider.describe["matcher"] == "tiny-clip"
+    assert card.data["n_images"] == 12 and card.data["image_hash"] and card.metrics["steps"] >= 1
     assert (fitted / "adapter" / "adapter_model.safetensors").exists()
     assert "model: tiny-llama" in (fitted / "decide.yaml").read_text()
 
@@ -114,9 +115,8 @@ def test_fit_with_class_tags_records_the_classes_and_predict_reads_them(toy, hom
     out = tmp_path / "classes"
     assert main(["fit", "--data", str(toy), "--domains", "photo", "--out", str(out), *FAST,
                  "--describe-set", "class_tags=1"]) == 0
-    card = json.loads((out / "card.json").read_text())
-    assert (card["describe"]["class_tags"] == 1
-            and card["describe"]["classes"] == ["circle", "square", "triangle"])
+    describe = read_card(out, kind="decider").decider.describe
+    assert describe["class_tags"] == 1 and describe["classes"] == ["circle", "square", "triangle"]
     csv = tmp_path / "p.csv"
     assert main(["predict", "--adapter", str(out), str(toy / "sketch"), "--out", str(csv)]) == 0
     first_tags = pd.read_csv(csv)["description"].str.split("\n").str[1].str[2:]

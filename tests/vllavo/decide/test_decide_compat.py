@@ -1,11 +1,12 @@
-"""Folders written before the LM core (card version 1) still load; a broken folder is one clear sentence;
-the calibrated reduction keeps its prior with the model."""
+"""A folder of an older card format, or a broken folder, is one clear sentence naming `steervis fit`; the
+calibrated reduction keeps its prior with the model."""
 
 import json
 
 import numpy as np
 import pytest
 
+from steervis.card import CARD_FORMAT, card_path
 from steervis.config import to_dict
 from steervis.errors import SteervisError
 from steervis.vllavo.decide.config import DecideConfig, TrainSettings
@@ -28,20 +29,20 @@ def fitted():
     return dec
 
 
-def write_version_1(dec: Decider, folder):
-    """The layout decide/train.py wrote before this release: adapter/ + card.json, card_version 1, no
-    prior."""
-    folder.mkdir()
-    dec.lm.model.save_pretrained(folder / "adapter")
-    card = {"card_version": 1, "base_model": "tiny-llama", "classes": dec.classes, "finetuned": True,
-            "template": "vllavo", "decide": to_dict(dec.config), "data_hash": "x", "n_train": 4}
-    (folder / "card.json").write_text(json.dumps(card))
-
-
-def test_an_adapter_saved_by_the_old_code_loads_and_predicts_the_same(fitted, tmp_path):
-    write_version_1(fitted, tmp_path / "v1")
-    loaded = Decider.load(tmp_path / "v1")
-    np.testing.assert_allclose(loaded.predict_proba(TEXTS), fitted.predict_proba(TEXTS), atol=1e-6)
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_adapter_saved_with_an_older_card_format_names_the_command_that_rebuilds_it(fitted, tmp_path,
+                                                                                      version):
+    folder = tmp_path / f"v{version}"
+    fitted.save(folder)
+    # the loose card the decider wrote before the model card had one type (format 1 lacked card_version)
+    card = {"base_model": "tiny-llama", "classes": fitted.classes, "finetuned": True, "template": "vllavo",
+            "decide": to_dict(fitted.config), "data_hash": "x", "n_train": 4,
+            **({"card_version": version} if version > 1 else {})}
+    card_path(folder).write_text(json.dumps(card))
+    with pytest.raises(SteervisError) as err:
+        Decider.load(folder)
+    assert str(err.value) == (f"{card_path(folder)} was written by an older steervis (card format {version}, "
+                              f"now {CARD_FORMAT}): refit it with `steervis fit` (give its --out folder).")
 
 
 @pytest.mark.parametrize("damage", ["bad-json", "empty-card", "no-adapter", "truncated-weights"])

@@ -32,11 +32,12 @@ def test_fit_predict_save_load_roundtrip(tmp_path):
     clf = DescribeDecide(texts, tiny(), describe_config={"matcher": "conse"}, progress=False)
     probs = clf.fit(FRAME[:4], CLASSES).predict_proba(FRAME)
     assert probs.shape == (6, 2) and np.allclose(probs.sum(1), 1, atol=1e-5)
-    clf.save(tmp_path / "a", domains=["photo"])
+    clf.save(tmp_path / "a", data={"domains": ["photo"]})
     again = DescribeDecide.load(tmp_path / "a", texts=texts)
     np.testing.assert_allclose(again.predict_proba(FRAME), probs, atol=1e-6)
     assert again.classes == CLASSES and again.describe_config == {"matcher": "conse"}
-    assert again.decider.card["domains"] == ["photo"] and again.decider.card["method"] == "describe-decide"
+    assert again.decider.card.data["domains"] == ["photo"] and again.decider.card.decider.method == \
+        "describe-decide"
 
 
 def test_generate_mode_gives_one_hot_rows():

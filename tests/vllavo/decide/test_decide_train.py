@@ -1,11 +1,10 @@
 """LoRA finetuning lowers the loss; adapters save atomically and load to identical probabilities."""
 
-import json
-
 import numpy as np
 import pytest
 import torch
 
+from steervis.card import read_card
 from steervis.errors import SteervisError
 from steervis.lm.train import length_batches
 from steervis.vllavo.decide.config import DecideConfig, SelfTrainSettings, TrainSettings
@@ -44,10 +43,10 @@ def test_a_few_lora_steps_lower_the_training_loss(fitted):
 def test_saved_adapter_loads_to_identical_probabilities(fitted, tmp_path):
     dec, _ = fitted
     before = dec.predict_proba(TEXTS)
-    out = dec.save(tmp_path / "run", note="x")
-    card = json.loads((out / "card.json").read_text())
-    assert card["classes"] == CLASSES and card["base_model"] == "tiny-llama" and card["note"] == "x"
-    assert card["data_hash"] and card["train"]["steps"] == 3 and card["decide"]["lora"]["r"] == 8
+    out = dec.save(tmp_path / "run", data={"note": "x"})
+    card = read_card(out, kind="decider")
+    assert card.decider.classes == CLASSES and card.base == "tiny-llama" and card.data["note"] == "x"
+    assert card.data["data_hash"] and card.metrics["steps"] == 3 and card.config["lora"]["r"] == 8
     assert (out / "adapter" / "adapter_config.json").exists()
     np.testing.assert_allclose(Decider.load(out).predict_proba(TEXTS), before, atol=1e-6)
     dec.save(tmp_path / "run")  # overwriting replaces the folder, leaving no temporary folder behind

@@ -1,6 +1,5 @@
 """Pool captions: the texts of an image's nearest knowledge-pool images, retrieved in the matcher's space."""
 
-import json
 
 import numpy as np
 import pytest
@@ -109,6 +108,7 @@ def test_react_pool_embeddings_of_cached_features_equal_the_matchers_own(tmp_hom
     import torch
     from safetensors.torch import save_file
 
+    from steervis.card import ModelCard, ReactSection, write_card
     from steervis.data.images import open_image
     from steervis.matchers.features import image_embeddings
     from steervis.react.gated_head import GatedResidualHead
@@ -119,7 +119,8 @@ def test_react_pool_embeddings_of_cached_features_equal_the_matchers_own(tmp_hom
     with torch.no_grad():
         head.gate.fill_(0.5)  # an open gate: the head changes the embedding
     save_file(head.state_dict(), str(tmp_path / "head.safetensors"))
-    (tmp_path / "card.json").write_text(json.dumps({"name": "react-pool", "settings": {}}))
+    write_card(tmp_path, ModelCard(kind="react-head", base="conse", react=ReactSection(
+        name="react-pool", weights="head.safetensors", head_hash="h", pool_hash="p")))
     matcher = ReactMatcher(tmp_path)
     paths = sorted(str(p) for p in (minidomains_root / "photo").glob("*/*"))[:4]
     direct = matcher.encode_images([open_image(p) for p in paths])

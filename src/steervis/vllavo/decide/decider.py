@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -25,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from steervis.card import DeciderSection, ModelCard, read_card
 from steervis.classes import check_classes
 from steervis.config import from_dict, to_dict
 from steervis.errors import SteervisError
-from steervis.lm.adapters import add_lora, continue_lora, load_lora, read_card, write_adapter
+from steervis.lm.adapters import add_lora, continue_lora, load_lora, write_adapter
 from steervis.lm.answers import snap_to_class
 from steervis.lm.batch import Example, Prompt
 from steervis.lm.generate import generate
@@ -39,7 +39,6 @@ from steervis.vllavo.decide.config import DecideConfig
 from steervis.vllavo.decide.template import PromptBuilder
 
 log = logging.getLogger(__name__)
-CARD_VERSION = 2  # 2: optional class prior (calibrated scoring); version-1 folders load unchanged
 PRIOR_EXAMPLES = 256  # training descriptions the class prior is averaged over: enough for 34 classes, cheap
 
 
@@ -75,7 +74,9 @@ class Decider:
     def __init__(self, config: DecideConfig, causal_lm: Any = None):
         self.config = config
         self.classes: list[str] = []
-        self.card: dict[str, Any] = {}
+        self.card: ModelCard | None = None  # the card it was loaded from
+        self.data: dict[str, Any] = {}  # what the adapter was trained on (the card's data)
+        self.metrics: dict[str, Any] = {}  # how its training went (the card's metrics)
         self.prior: list[float] | None = None  # class prior for calibrated scoring, from the training texts
         self.lm = LanguageModel(causal_lm or self._load_base())
         self.builder = PromptBuilder(kind=config.template, tokenizer=self.lm.tokenizer,
@@ -153,7 +154,7 @@ class Decider:
             sample = stratified_subset(labels, min(PRIOR_EXAMPLES, len(texts)), settings.seed)
             self.prior = estimate_prior(self.lm, self._prompts([texts[i] for i in sample]),
                                         self._answers(), batch_size=self.config.score_batch)
-        self.card = {"data_hash": full_hash, "n_train": len(texts), "train": result.summary()}
+        self.data, self.metrics = {"data_hash": full_hash, "n_train": len(texts)}, result.summary()
         log.info("finetuned on %d descriptions: %s", len(texts), result.summary())
         return result
 
@@ -182,33 +183,40 @@ class Decider:
                        max_new_tokens=self.config.max_new_tokens, batch_size=self.config.score_batch)
         return raw, np.array([snap_to_class(a, self.classes) for a in raw], dtype=int)
 
-    def save(self, directory: str | Path, texts: dict[str, str] | None = None, **extra: Any) -> Path:
-        """Write adapter + ``card.json`` (base model, classes, config, prior, data hash, metrics, ``extra``)
-        and ``texts`` (file name → text), all in one swap."""
+    def model_card(self, method: str = "", describe: dict[str, Any] | None = None,
+                   selftrain_rounds: Sequence[dict[str, Any]] = (), data: dict[str, Any] | None = None
+                   ) -> ModelCard:
+        """This decider's card: base model, config, classes, prior, training data (plus ``data``), metrics,
+        and what its descriptions were made by (``describe``, ``method``, ``selftrain_rounds``)."""
         if not self.classes:
             raise SteervisError("Nothing to save: the decider has no classes yet.")
-        card = {"card_version": CARD_VERSION, "base_model": self.config.model, "classes": self.classes,
-                "finetuned": self.finetuned, "template": self.config.template, "prior": self.prior,
-                "decide": to_dict(self.config), "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                **self.card, **extra}
-        return write_adapter(directory, self.lm.model if self.finetuned else None, card, texts=texts,
-                             kind="adapter")
+        section = DeciderSection(classes=list(self.classes), finetuned=self.finetuned,
+                                 template=self.config.template, prior=self.prior, method=method,
+                                 describe=describe, selftrain_rounds=list(selftrain_rounds))
+        return ModelCard(kind="decider", base=self.config.model, config=to_dict(self.config),
+                         data={**self.data, **(data or {})}, metrics=dict(self.metrics), decider=section)
+
+    def save(self, directory: str | Path, texts: dict[str, str] | None = None, **card: Any) -> Path:
+        """Write adapter + model card (:meth:`model_card` with ``card``) and ``texts`` (file name → text), all
+        in one swap."""
+        return write_adapter(directory, self.lm.model if self.finetuned else None, self.model_card(**card),
+                             texts=texts, kind="adapter")
 
     @classmethod
     def load(cls, directory: str | Path, **overrides: Any) -> Decider:
         """Rebuild a decider from a saved folder; ``overrides`` replace top-level config fields (e.g.
         ``inference="generate"``)."""
-        card = read_card(directory, required=("decide", "classes"))
+        card = read_card(directory, kind="decider")
         # where it trained is not where it runs: the saved device is never reused
-        saved = {k: v for k, v in card["decide"].items() if k != "device"}
+        saved = {k: v for k, v in card.config.items() if k != "device"}
         config = from_dict(DecideConfig, {**saved, **overrides})
         dec = cls(config)
-        if card.get("finetuned"):
+        if card.decider.finetuned:
             dec.lm.model = load_lora(dec.lm.model, directory)
-        dec.set_classes(card["classes"])
-        dec.prior = card.get("prior")
+        dec.set_classes(card.decider.classes)
+        dec.prior = card.decider.prior
         if config.reduction == "calibrated" and dec.prior is None:
             raise SteervisError(f"{directory} was saved without a class prior, so reduction='calibrated' "
                                 "cannot be used with it: refit with reduction=calibrated.")
-        dec.card = {k: v for k, v in card.items() if k not in ("decide", "classes", "prior")}
+        dec.card, dec.data, dec.metrics = card, dict(card.data), dict(card.metrics)
         return dec
