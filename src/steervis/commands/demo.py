@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"steervis demo: describer {name}"
           + (f" (better, not built: {', '.join(missing)})" if missing else ""))
-    print(f"steervis demo: {args.config or 'preset ' + repr(args.preset)}: methods {', '.join(cfg.methods)} "
+    labels = ", ".join(r.label for r in cfg.runs)
+    print(f"steervis demo: {args.config or 'preset ' + repr(args.preset)}: runs {labels} "
           f"on minidomains ({cfg.protocol}, held out: {', '.join(cfg.held_out) or 'every domain'})")
     print_result(evaluate(cfg))
     return 0
