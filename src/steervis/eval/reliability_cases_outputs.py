@@ -51,7 +51,7 @@ def _fit_user_folder(ws: Workspace) -> Outcome:
 def _vlm_user_folder(ws: Workspace) -> Outcome:
     folder = _user_folder(ws, "mine-vlm")
     outcome = refused(ws.steervis("vlm", "train", "--stage", "1", "--lm", "tiny-llama", "--out", folder,
-                                  "--set", "max_steps=1", "--quiet"))
+                                  "--set", "train.max_steps=1", "--quiet"))
     outcome.result += f", {_kept(folder / 'thesis.txt')}"
     return outcome
 
