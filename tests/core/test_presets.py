@@ -11,10 +11,12 @@ PRESETS = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 def config_for(name: str) -> type:
     from steervis.eval.config import EvaluateConfig
+    from steervis.llava.train import StageSettings
     from steervis.vllavo.decide.config import DecideConfig
     from steervis.vllavo.describe.config import DescribeConfig
 
-    return {"decide": DecideConfig, "describe": DescribeConfig}.get(name.split("-")[0], EvaluateConfig)
+    kinds = {"decide": DecideConfig, "describe": DescribeConfig, "llava": StageSettings}
+    return kinds.get(name.split("-")[0], EvaluateConfig)
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -25,8 +27,9 @@ def test_preset_loads(name):
         from steervis.eval.protocols import PROTOCOLS
 
         PROTOCOLS.get(cfg.protocol)
-        assert set(resolve_methods(cfg)) == set(cfg.methods)
+        assert list(resolve_methods(cfg)) == [r.label for r in cfg.runs]
 
 
 def test_there_are_presets_of_each_kind():
-    assert {config_for(n).__name__ for n in PRESETS} == {"DecideConfig", "DescribeConfig", "EvaluateConfig"}
+    assert {config_for(n).__name__ for n in PRESETS} == {"DecideConfig", "DescribeConfig", "EvaluateConfig",
+                                                         "StageSettings"}

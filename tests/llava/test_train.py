@@ -1,10 +1,10 @@
 import numpy as np
 import torch
 
+from steervis.config import from_dict
 from steervis.llava import VLM
 from steervis.llava.data import Item
 from steervis.llava.tower import FeatureCache
-from steervis.config import from_dict
 from steervis.llava.train import StageSettings, train_stage
 
 
@@ -111,8 +111,10 @@ def test_the_reported_recipes_are_presets_and_a_flat_trainer_key_names_its_new_p
     from steervis.config import load_config
     from steervis.errors import SteervisError
 
-    s1, s2 = load_config(StageSettings, preset="llava-stage1"), load_config(StageSettings, preset="llava-stage2")
-    assert (s1.stage, s1.pool_items, s1.train.batch_size, s1.train.lr, s1.train.warmup) == (1, 800, 8, 1e-3, 0.03)
+    s1 = load_config(StageSettings, preset="llava-stage1")
+    s2 = load_config(StageSettings, preset="llava-stage2")
+    assert (s1.stage, s1.pool_items, s1.train.batch_size, s1.train.lr, s1.train.warmup) == \
+        (1, 800, 8, 1e-3, 0.03)
     assert (s2.stage, s2.pool_items, s2.describe_items, s2.vqa_images) == (2, 3000, 500, 1200)
     assert (s2.train.batch_size, s2.train.lr, s2.train.warmup, s2.lora.r, len(s2.lora.target_modules)) == \
         (8, 3e-4, 0.03, 16, 7)

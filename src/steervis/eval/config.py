@@ -40,20 +40,28 @@ class RunSpec:
 
     label: str = ""
     method: str = ""
+    # options and describe are checked in __post_init__ (against the method's Options and DescribeLayer), so
+    # an error names the run's label
     options: Any = field(default_factory=dict)
-    describe: DescribeLayer = field(default_factory=DescribeLayer)
+    describe: Any = field(default_factory=DescribeLayer)
     components: list[str] | None = None
 
     def __post_init__(self) -> None:
-        from steervis.methods import method_options
+        from steervis.methods import METHODS, method_options
 
         if not self.method:
             raise SteervisError(f"A run has no method: {RUNS_FORM}.")
         self.label = self.label or self.method
         if self.options is None or isinstance(self.options, dict):
             self.options = method_options(self.method, self.options, where=f"runs.{self.label}.options.")
-        if isinstance(self.describe, dict):
+        elif not isinstance(self.options, METHODS.get(self.method).Options):
+            raise SteervisError(f"Config value runs.{self.label}.options={self.options!r} must be a mapping "
+                                "(e.g. {key: value}) of the method's options.")
+        if self.describe is None or isinstance(self.describe, dict):
             self.describe = from_dict(DescribeLayer, self.describe, where=f"runs.{self.label}.describe.")
+        elif not isinstance(self.describe, DescribeLayer):
+            raise SteervisError(f"Config value runs.{self.label}.describe={self.describe!r} must be a "
+                                "mapping (e.g. {matcher: react-pool}).")
         if getattr(self.options, "components", None) is not None:  # one source: the run's components
             raise SteervisError(f"runs.{self.label}.options.components: set `components` on the run "
                                 "(beside options), or at the top of the evaluate config.")
@@ -126,7 +134,8 @@ class EvaluateConfig:
             if key in data:
                 raise SteervisError(f"{where}{key} is now `runs`, a list of runs, each a label (default: its "
                                     f"method), method, options, describe and components, e.g. {RUNS_FORM}.")
-        for run in data.get("runs") or []:
+        runs = data.get("runs")
+        for run in runs if isinstance(runs, list) else []:  # another kind of value: the type check says so
             if isinstance(run, str):
                 method, _, label = run.partition("@")
                 new = f"{{label: {run}, method: {method}}}" if label else f"{{method: {run}}}"
