@@ -75,7 +75,7 @@ def test_a_training_split_with_one_class_is_a_sentence(tmp_path, tmp_home):
     shutil.rmtree(toy / "photo" / "square")
     shutil.rmtree(toy / "photo" / "triangle")
     with pytest.raises(SteervisError, match="hold one class, 'circle'.*at least two classes"):
-        run(toy, tmp_path, ["linear-probe"], held_out=["sketch"])
+        run(toy, tmp_path, [{"method": "linear-probe"}], held_out=["sketch"])
 
 
 def test_classes_differing_only_by_case_are_named_in_a_warning(tmp_path, tmp_home, caplog):

@@ -118,6 +118,7 @@ class EvaluateConfig:
         if not self.runs:  # an empty list must not quietly mean "every method" or "nothing"
             raise SteervisError("runs is empty: name at least one run, e.g. runs: [{method: zeroshot}] "
                                 "(`steervis evaluate --list-methods`).")
+        self.reject_old_spelling({"runs": self.runs})  # EvaluateConfig(runs=["zeroshot"]) from Python
         self.runs = [from_dict(RunSpec, r, where="runs.") if isinstance(r, dict) else r for r in self.runs]
         labels = [r.label for r in self.runs]
         twice = sorted({label for label in labels if labels.count(label) > 1})
