@@ -140,15 +140,27 @@ def _coerce_scalar(tp: type, value: Any, where: str) -> Any:
 
 def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
     """Build a dataclass from a (nested) dict; unknown keys are an error with a did-you-mean hint."""
-    names = {f.name for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    reject = getattr(cls, "reject_old_spelling", None)  # a renamed key is named in one sentence, new form too
+    if reject is not None:
+        reject(data or {}, where)
     kwargs = {}
     for key, value in (data or {}).items():
-        if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise SteervisError(f"Unknown config key {where + key!r}.{hint}")
-        kwargs[key] = _coerce(_field_type(cls, key), value, f"{where}{key}.")
+        kwargs[key] = _coerce(_field_type(cls, key), _over_default(fields[key], value), f"{where}{key}.")
     return cls(**kwargs)
+
+
+def _over_default(f: dataclasses.Field, value: Any) -> Any:
+    """A nested section given in part keeps its field's own default for the rest (e.g. a stage's LoRA shape,
+    not the bare ``LoraSettings()``)."""
+    if not isinstance(value, dict) or f.default_factory is dataclasses.MISSING:
+        return value
+    default = f.default_factory()
+    return _merge(to_dict(default), value) if dataclasses.is_dataclass(default) else value
 
 
 def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:

@@ -3,6 +3,8 @@ traceback."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from steervis.cli import main
@@ -14,11 +16,12 @@ from steervis.eval.config import EvaluateConfig
 @pytest.mark.parametrize("override, words", [
     ("max_per_class=2.5", "whole number"),
     ("seed=[1,2]", "whole number"),
-    ("method_options=5", "mapping"),
+    ("runs=5", "list"),
+    ("runs=[{method: zeroshot, options: 5}]", "mapping"),
     ("uda=5", "mapping"),
     ("uda.rounds=many", "whole number"),
     ("describe.tag_threshold=high", "number"),
-    ("methods={a: 1}", "list"),
+    ("runs=[{method: linear-probe, options: {C: high}}]", "number"),
     ("gallery=true", "whole number"),
 ])
 def test_a_value_of_the_wrong_type_is_one_sentence(override, words):
@@ -43,9 +46,23 @@ def test_cli_bad_set_and_a_folder_as_config_exit_2_with_a_sentence(tmp_path, cap
     assert "max_per_class: 3" in capsys.readouterr().out
 
 
-def test_empty_methods_is_refused_not_read_as_every_method():
-    with pytest.raises(SteervisError, match="methods is empty"):
-        load_config(EvaluateConfig, base={"methods": []})
+def test_empty_runs_are_refused_not_read_as_every_method():
+    with pytest.raises(SteervisError, match="runs is empty"):
+        load_config(EvaluateConfig, base={"runs": []})
+
+
+@pytest.mark.parametrize("override, words", [
+    ("methods=[zeroshot]", "methods is now `runs`"),
+    ("method_options={zeroshot: {matcher: conse}}", "method_options is now `runs`"),
+    ("runs=[describe-decide@react-pool]", "write {label: describe-decide@react-pool, method: describe-decide}"
+     ),
+    ("runs=[zeroshot]", "write {method: zeroshot}"),
+])
+def test_an_old_spelling_names_runs_and_shows_the_new_form(override, words):
+    with pytest.raises(SteervisError, match=re.escape(words)) as err:
+        load_config(EvaluateConfig, overrides=[override])
+    assert "\n" not in str(err.value) and "runs: [{label:" in str(err.value)
+    assert main(["evaluate", "--methods", "zeroshot", "--print-config"]) == 2
 
 
 def test_the_offline_captioner_advice_reads_as_a_sentence(monkeypatch):

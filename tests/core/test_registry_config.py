@@ -93,21 +93,22 @@ def test_protocols_datasets_and_benchmarks_are_registries():
         PROTOCOLS.get("udа")  # a Cyrillic 'а': looks right, is not
 
 
-def test_method_options_are_checked_before_any_work(tmp_path):
-    from steervis.eval import EvaluateConfig, evaluate
+def test_run_options_are_checked_when_the_config_is_built():
+    from steervis.eval import EvaluateConfig
 
-    cfg = EvaluateConfig(data=str(tmp_path / "nowhere"), methods=["zeroshot"],
-                         method_options={"zeroshot": {"matchr": "conse"}})
-    with pytest.raises(SteervisError, match="Did you mean 'matcher'"):
-        evaluate(cfg)  # fails on the option, before the (missing) data folder is even looked at
-    cfg = EvaluateConfig(methods=["zeroshot"], method_options={"zeroshot-lm": {}})
+    # fails on the option as the config is read, before any data folder is looked at
+    with pytest.raises(SteervisError, match="runs.zeroshot.options.matchr'. Did you mean 'matcher'"):
+        load_config(EvaluateConfig, overrides=["runs=[{method: zeroshot, options: {matchr: conse}}]"])
     with pytest.raises(SteervisError, match="Did you mean 'zeroshot-llm'"):
-        evaluate(cfg)
-    cfg = EvaluateConfig(methods=["describe-decide"],
-                         method_options={"describe-decide": {"components": ["tags"]}})
-    with pytest.raises(SteervisError, match="set `components` at the top"):
-        # components live in one place: the run's top-level `components` (or a labelled variant's)
-        evaluate(cfg)
+        EvaluateConfig(runs=[{"method": "zeroshot-lm"}])
+    with pytest.raises(SteervisError, match="Did you mean 'max_steps'"):  # a nested option, did-you-mean
+        EvaluateConfig(runs=[{"method": "describe-decide", "options": {"train": {"max_stepz": 1}}}])
+    with pytest.raises(SteervisError, match="components"):  # the run's parts are the run's, not an option
+        EvaluateConfig(runs=[{"method": "describe-decide", "options": {"components": ["tags"]}}])
+    with pytest.raises(SteervisError, match="no run has this label"):
+        from steervis.eval.config import select_runs
+
+        select_runs(load_config(EvaluateConfig, preset="full"), ["describe-decide@nowhere"])
 
 
 def test_flags_are_derived_from_the_dataclass():

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from steervis.cli import main
+from steervis.config import load_yaml, preset_path
 from steervis.errors import SteervisError
 from steervis.eval import EvaluateConfig, evaluate
 from steervis.eval.harness import UDAConfig
@@ -30,14 +31,20 @@ class Collector(HTMLParser):
         self.tags.append((tag, dict(attrs)))
 
 
-def run(toy, tmp_path, methods, **kw):
-    cfg = EvaluateConfig(data=str(toy), methods=methods, out=str(tmp_path / "runs"), **kw)
+def run(toy, tmp_path, runs, **kw):
+    """``runs``: run mappings, or method names for runs of a method with its default options."""
+    runs = [{"method": r} if isinstance(r, str) else r for r in runs]
+    cfg = EvaluateConfig(data=str(toy), runs=runs, out=str(tmp_path / "runs"), **kw)
     return evaluate(cfg, progress=False)
+
+
+TINY_ZEROSHOT = {"method": "zeroshot", "options": {"matcher": "tiny-clip"}}
+TINY_DECIDE = load_yaml(preset_path("decide-tiny"))  # describe-decide's options: seconds, random weights
 
 
 def test_evaluate_writes_every_file_and_a_report_naming_every_method(toy, tmp_path):
     methods = ["linear-probe", "zeroshot"]
-    result = run(toy, tmp_path, methods, method_options={"zeroshot": {"matcher": "tiny-clip"}})
+    result = run(toy, tmp_path, ["linear-probe", TINY_ZEROSHOT])
     for name in ("config.yaml", "describe.yaml", "methods.yaml", "metrics.json", "predictions.parquet",
                  "report.html", "accuracy.png"):
         assert (result.run_dir / name).stat().st_size > 0, name
@@ -77,7 +84,7 @@ def test_unknown_method_and_missing_domain_are_clear_errors(toy, tmp_path):
 
 
 def test_cli_evaluate_prints_a_markdown_table(toy, tmp_path, capsys):
-    code = main(["evaluate", "--data", str(toy), "--methods", "linear-probe", "--out", str(tmp_path / "r")])
+    code = main(["evaluate", "--data", str(toy), "--runs", "linear-probe", "--out", str(tmp_path / "r")])
     assert code == 0
     out = capsys.readouterr().out
     assert "| method |" in out and "report.html" in out
@@ -99,8 +106,8 @@ def test_report_renders_in_headless_chromium(toy, tmp_path):
 
 
 def test_uda_logs_rounds_and_a_variant_reuses_the_fitted_adapter(toy, tmp_path):
-    options = {"describe-decide": {"preset": "decide-tiny", "also": ["generate"]}}
-    result = run(toy, tmp_path, ["describe-decide"], protocol="uda", method_options=options,
+    decide = {"method": "describe-decide", "options": {**TINY_DECIDE, "also": ["generate"]}}
+    result = run(toy, tmp_path, [decide], protocol="uda",
                  uda=UDAConfig(source=["photo"], targets=["sketch"], rounds=1),
                  describe={"matcher": "tiny-clip", "captioner": None})
     assert list(result.table.index) == ["describe-decide", "describe-decide (generate)"]
@@ -117,9 +124,8 @@ def test_uda_logs_rounds_and_a_variant_reuses_the_fitted_adapter(toy, tmp_path):
 
 
 def test_same_config_from_scratch_gives_the_same_numbers(toy, tmp_path):
-    options = {"describe-decide": {"preset": "decide-tiny"}, "zeroshot": {"matcher": "tiny-clip"}}
-    methods = ["zeroshot", "linear-probe", "describe-decide"]
-    kw = dict(method_options=options, describe={"matcher": "tiny-clip", "captioner": None})
+    methods = [TINY_ZEROSHOT, "linear-probe", {"method": "describe-decide", "options": TINY_DECIDE}]
+    kw = dict(describe={"matcher": "tiny-clip", "captioner": None})
     first = run(toy, tmp_path / "a", methods, **kw)
     second = run(toy, tmp_path / "b", methods, **kw)  # a new run folder: every method refits
     pd.testing.assert_frame_equal(first.table, second.table)
@@ -128,13 +134,13 @@ def test_same_config_from_scratch_gives_the_same_numbers(toy, tmp_path):
 
 
 def test_labelled_variants_read_their_own_describer_and_components(toy, tmp_path):
-    """`METHOD@LABEL` rows: one run compares describers / description parts; each variant reads its own
-    texts."""
+    """Labelled runs: one evaluation compares describers / description parts; each run reads its own texts."""
     tiny = {"matcher": "tiny-clip", "tagger": "vocab", "attribute_vocab": ""}
-    result = run(toy, tmp_path, ["description-probe", "description-probe@tags", "description-probe@other"],
-                 describe=tiny, method_options={
-                     "description-probe@tags": {"components": ["tags"]},
-                     "description-probe@other": {"describe": {"tag_top_k": 1}}})
+    result = run(toy, tmp_path, [
+        "description-probe",
+        {"label": "description-probe@tags", "method": "description-probe", "components": ["tags"]},
+        {"label": "description-probe@other", "method": "description-probe", "describe": {"tag_top_k": 1}}],
+        describe=tiny)
     preds = pd.read_parquet(result.run_dir / "predictions.parquet")
     assert set(preds["method"]) == {"description-probe", "description-probe@tags", "description-probe@other"}
     texts = {m: g.sort_values("path")["description"].tolist() for m, g in preds.groupby("method")}
@@ -148,8 +154,9 @@ def test_labelled_variants_read_their_own_describer_and_components(toy, tmp_path
 def test_class_tags_variant_reads_the_runs_class_names_first(toy, tmp_path):
     """`class_tags` in a variant's describer: the harness fills in the task's classes, which lead its tags."""
     tiny = {"matcher": "tiny-clip", "tagger": "vocab", "attribute_vocab": ""}
-    result = run(toy, tmp_path, ["description-probe", "description-probe@classes"], describe=tiny,
-                 method_options={"description-probe@classes": {"describe": {"class_tags": 1}}})
+    classes_run = {"label": "description-probe@classes", "method": "description-probe",
+                   "describe": {"class_tags": 1}}
+    result = run(toy, tmp_path, ["description-probe", classes_run], describe=tiny)
     preds = pd.read_parquet(result.run_dir / "predictions.parquet")
     classes = set(result.metrics["classes"])
     with_classes = preds[preds["method"] == "description-probe@classes"]["description"]
@@ -159,17 +166,17 @@ def test_class_tags_variant_reads_the_runs_class_names_first(toy, tmp_path):
     recorded = yaml.safe_load((result.run_dir / "methods.yaml").read_text())["description-probe@classes"]
     assert set(recorded["describe"]["classes"]) == classes  # methods.yaml says which classes were ranked
     parts = sorted(p.name for p in (result.run_dir / "parts").glob("*.parquet"))
-    again = run(toy, tmp_path, ["description-probe", "description-probe@classes"], describe=tiny,
-                method_options={"description-probe@classes": {"describe": {"class_tags": 1}}})
+    again = run(toy, tmp_path, ["description-probe", classes_run], describe=tiny)
     assert sorted(p.name for p in (again.run_dir / "parts").glob("*.parquet")) == parts  # resumed, same keys
 
 
-def test_a_variant_key_on_a_plain_method_or_a_bad_describer_value_is_refused(toy, tmp_path):
-    with pytest.raises(SteervisError, match="tag_top_kk"):
-        run(toy, tmp_path, ["description-probe@x"],
-            method_options={"description-probe@x": {"describe": {"tag_top_kk": 1}}})
-    with pytest.raises(SteervisError):
-        run(toy, tmp_path, ["description-probe@x"], method_options={"descripton-probe@x": {}})
+def test_a_misspelt_run_method_or_describer_key_and_a_repeated_label_are_refused(toy, tmp_path):
+    with pytest.raises(SteervisError, match="runs.x.describe.tag_top_kk"):
+        run(toy, tmp_path, [{"label": "x", "method": "description-probe", "describe": {"tag_top_kk": 1}}])
+    with pytest.raises(SteervisError, match="description-probe"):  # did-you-mean on the method
+        run(toy, tmp_path, [{"label": "x", "method": "descripton-probe"}])
+    with pytest.raises(SteervisError, match="Two runs are labelled 'linear-probe'"):
+        run(toy, tmp_path, ["linear-probe", {"method": "linear-probe", "options": {"C": 0.1}}])
 
 
 def test_intervals_bracket_every_accuracy_and_the_mean():

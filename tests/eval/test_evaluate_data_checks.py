@@ -33,7 +33,7 @@ def test_plain_run_names_and_the_default_pass():
 
 def test_cli_refuses_a_run_name_that_escapes_out_and_writes_nothing(toy, tmp_path, capsys):
     out = tmp_path / "a" / "b" / "runs"
-    code = main(["evaluate", "--data", str(toy), "--methods", "linear-probe", "--out", str(out),
+    code = main(["evaluate", "--data", str(toy), "--runs", "linear-probe", "--out", str(out),
                  "--set", "name=../../escaped"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("steervis: error: Run name '../../escaped'")
@@ -60,13 +60,14 @@ def test_a_split_that_would_test_on_a_training_image_is_refused():
 def test_evaluate_refuses_a_dataset_whose_linked_folder_puts_test_images_into_training(toy, tmp_path):
     (toy / "photo" / "star").symlink_to("../sketch/circle", target_is_directory=True)
     with pytest.raises(SteervisError, match=r"Split 'photo' would test on 4 image\(s\) it also trains on"):
-        evaluate(EvaluateConfig(data=str(toy), methods=["linear-probe"], out=str(tmp_path / "runs")),
+        evaluate(EvaluateConfig(data=str(toy), runs=[{"method": "linear-probe"}], out=str(tmp_path / "runs")),
                  progress=False)
     assert not (tmp_path / "runs").exists()
 
 
 def test_predictions_carry_sha256_and_parts_written_without_it_get_it_back(toy, tmp_path):
-    cfg = EvaluateConfig(data=str(toy), methods=["linear-probe"], out=str(tmp_path / "runs"), name="r")
+    cfg = EvaluateConfig(data=str(toy), runs=[{"method": "linear-probe"}], out=str(tmp_path / "runs"),
+                         name="r")
     first = evaluate(cfg, progress=False)
     preds = pd.read_parquet(first.run_dir / "predictions.parquet")
     hashes = pd.read_parquet(toy / "manifest.parquet").set_index("path")["sha256"]

@@ -21,8 +21,8 @@ def toy(tmp_path, tmp_home):
 
 
 def config(toy, tmp_path, per_class: int) -> EvaluateConfig:
-    return EvaluateConfig(data=str(toy), methods=["linear-probe"], out=str(tmp_path / "runs"), name="same",
-                          max_per_class=per_class)
+    return EvaluateConfig(data=str(toy), runs=[{"method": "linear-probe"}], out=str(tmp_path / "runs"),
+                          name="same", max_per_class=per_class)
 
 
 def test_a_run_killed_while_publishing_leaves_the_earlier_run_whole(toy, tmp_path, monkeypatch):

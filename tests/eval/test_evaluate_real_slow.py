@@ -18,9 +18,10 @@ CLASSES = ["apple", "bicycle", "car", "cat", "dog", "guitar"]
 def test_real_models_run_every_file_and_beat_chance_on_photos(minidomains_root, tmp_path):
     cfg = EvaluateConfig(
         data=str(minidomains_root), domains=["photo", "clipart"], classes=CLASSES, held_out=["photo"],
-        max_per_class=3, methods=["zeroshot", "linear-probe", "zeroshot-llm", "describe-decide"],
-        # Two optimiser steps: proves the real LoRA path end to end, not its accuracy.
-        method_options={"describe-decide": {"overrides": ["train.max_steps=2"], "also": ["generate"]}},
+        max_per_class=3, runs=[{"method": "zeroshot"}, {"method": "linear-probe"}, {"method": "zeroshot-llm"},
+                               # Two optimiser steps: proves the real LoRA path end to end, not its accuracy.
+                               {"method": "describe-decide",
+                                "options": {"train": {"max_steps": 2}, "also": ["generate"]}}],
         out=str(tmp_path / "runs"), name="real")
     result = evaluate(cfg, progress=False)
     metrics = json.loads((result.run_dir / "metrics.json").read_text())

@@ -12,7 +12,7 @@ from steervis.cli import main
 from steervis.errors import SteervisError
 from steervis.eval import EvaluateConfig, evaluate
 
-ZS = {"zeroshot": {"matcher": "tiny-clip"}}
+ZS = {"method": "zeroshot", "options": {"matcher": "tiny-clip"}}
 
 
 @pytest.fixture
@@ -22,9 +22,8 @@ def toy(tmp_path, tmp_home):
     return make_toy_dataset(tmp_path / "toy", per_class=4, size=32)
 
 
-def run(toy, tmp_path, methods=("zeroshot",), **kw):
-    kw.setdefault("method_options", ZS)
-    cfg = EvaluateConfig(data=str(toy), methods=list(methods), out=str(tmp_path / "runs"), name="same", **kw)
+def run(toy, tmp_path, runs=(ZS,), **kw):
+    cfg = EvaluateConfig(data=str(toy), runs=list(runs), out=str(tmp_path / "runs"), name="same", **kw)
     return evaluate(cfg, progress=False)
 
 
@@ -40,10 +39,9 @@ def test_a_changed_setting_recomputes_what_it_changes_and_reuses_the_rest(toy, t
     pd.testing.assert_frame_equal(again.predictions, three.predictions)
     assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())
     # a method option that changes one method's result recomputes that method only
-    both = run(toy, tmp_path, ["zeroshot", "linear-probe"], max_per_class=3)
+    both = run(toy, tmp_path, [ZS, {"method": "linear-probe"}], max_per_class=3)
     n_parts = len(list((both.run_dir / "parts").glob("*.parquet")))
-    run(toy, tmp_path, ["zeroshot", "linear-probe"], max_per_class=3,
-        method_options={**ZS, "linear-probe": {"C": 0.01}})
+    run(toy, tmp_path, [ZS, {"method": "linear-probe", "options": {"C": 0.01}}], max_per_class=3)
     assert len(list((both.run_dir / "parts").glob("*.parquet"))) == n_parts + 2  # two splits × linear-probe
 
 
@@ -77,7 +75,7 @@ def test_a_training_split_with_one_class_is_a_sentence(tmp_path, tmp_home):
     shutil.rmtree(toy / "photo" / "square")
     shutil.rmtree(toy / "photo" / "triangle")
     with pytest.raises(SteervisError, match="hold one class, 'circle'.*at least two classes"):
-        run(toy, tmp_path, ["linear-probe"], held_out=["sketch"])
+        run(toy, tmp_path, [{"method": "linear-probe"}], held_out=["sketch"])
 
 
 def test_classes_differing_only_by_case_are_named_in_a_warning(tmp_path, tmp_home, caplog):
@@ -91,18 +89,18 @@ def test_classes_differing_only_by_case_are_named_in_a_warning(tmp_path, tmp_hom
     assert "'Circle' and 'circle'" in caplog.text or "'circle' and 'Circle'" in caplog.text
 
 
-def test_out_that_is_a_file_and_empty_methods_are_sentences(toy, tmp_path, capsys):
+def test_out_that_is_a_file_and_empty_runs_are_sentences(toy, tmp_path, capsys):
     (tmp_path / "file").write_text("x")
-    assert main(["evaluate", "--data", str(toy), "--methods", "linear-probe",
+    assert main(["evaluate", "--data", str(toy), "--runs", "linear-probe",
                  "--out", str(tmp_path / "file")]) == 2
     assert "is a file" in capsys.readouterr().err
-    assert main(["evaluate", "--data", str(toy), "--methods", "", "--out", str(tmp_path / "r")]) == 2
-    assert "methods is empty" in capsys.readouterr().err
+    assert main(["evaluate", "--data", str(toy), "--set", "runs=[]", "--out", str(tmp_path / "r")]) == 2
+    assert "runs is empty" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 
 def test_unknown_describe_key_fails_before_anything_runs(toy, tmp_path, capsys):
-    code = main(["evaluate", "--data", str(toy), "--methods", "zeroshot", "--out", str(tmp_path / "r"),
+    code = main(["evaluate", "--data", str(toy), "--runs", "zeroshot", "--out", str(tmp_path / "r"),
                  "--set", "describe.matchr=tiny-clip"])
     assert code == 2 and "describe.matchr" in capsys.readouterr().err and not (tmp_path / "r").exists()
 
@@ -120,8 +118,8 @@ def test_a_retrained_vlm_is_a_new_part_key(toy, tmp_path):
     model.mkdir()
     (model / "card.json").write_text("{}")
     (model / "projector.safetensors").write_bytes(b"first weights")
-    cfg = EvaluateConfig(data=str(toy), methods=["vlm-score", "zeroshot"], out=str(tmp_path / "runs"),
-                         method_options={"vlm-score": {"model": str(model)}, **ZS})
+    cfg = EvaluateConfig(data=str(toy), runs=[{"method": "vlm-score", "options": {"model": str(model)}}, ZS],
+                         out=str(tmp_path / "runs"))
     frame = load_folder(toy, progress=False).frame
     split = PROTOCOLS.get(cfg.protocol)(frame, cfg)[0]
     classes = sorted(frame["class"].unique())

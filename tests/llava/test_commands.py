@@ -45,7 +45,7 @@ def test_no_image_an_over_long_prompt_and_a_wrong_model_are_one_sentence(tmp_pat
     assert main(["chat", "--image", str(image), "--model", "tiny-llava"]) == 2
     assert main(["vlm", "eval", "--model", str(tmp_path / "no-such-model")]) == 2
     assert main(["vlm", "train", "--stage", "2", "--init", str(tmp_path / "nothing"),
-                 "--set", "max_steps=1"]) == 2
+                 "--set", "train.max_steps=1"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("steervis: error:") == 5
     assert "the following arguments are required" in err and "tokens; this model reads at most 2048" in err

@@ -130,7 +130,8 @@ def test_a_clip_tower_on_a_wrong_model_is_one_sentence(name, message):
 def test_vlm_train_refuses_an_unknown_tower_in_one_line(capsys):
     from steervis.cli import main
 
-    assert main(["vlm", "train", "--stage", "1", "--tower", "clp:tiny-clip", "--set", "max_steps=1"]) == 2
+    assert main(["vlm", "train", "--stage", "1", "--tower", "clp:tiny-clip",
+                 "--set", "train.max_steps=1"]) == 2
     err = capsys.readouterr().err
     assert "Unknown vision tower 'clp'" in err and len(err.strip().splitlines()) == 1
 

@@ -1,10 +1,16 @@
 import numpy as np
 import torch
 
+from steervis.config import from_dict
 from steervis.llava import VLM
 from steervis.llava.data import Item
 from steervis.llava.tower import FeatureCache
 from steervis.llava.train import StageSettings, train_stage
+
+
+def _stage(stage, **train):
+    """A stage whose trainer settings are ``train`` over the stage's own defaults (warm-up, checkpoints)."""
+    return from_dict(StageSettings, {"stage": stage, "train": train})
 
 
 def _items(images, stage):
@@ -18,12 +24,12 @@ def test_tiny_stage1_then_stage2_lower_the_loss_and_reload_identically(tiny_vlm,
                                                                        fake_tower):
     torch.manual_seed(0)
     cache = FeatureCache(fake_tower, tmp_path / "features")
-    s1 = StageSettings(stage=1, epochs=8, batch_size=3, lr=1e-2)
+    s1 = _stage(1, epochs=8, batch_size=3, lr=1e-2)
     vlm, r1 = train_stage(tiny_vlm, _items(colour_images, 1), s1, out=tmp_path / "s1", features=cache,
                           progress=False)
     assert np.mean(r1.losses[-3:]) < np.mean(r1.losses[:3])
     assert not any(p.requires_grad for p in vlm.lm.model.parameters())  # stage 1: projector only
-    s2 = StageSettings(stage=2, epochs=8, batch_size=3, lr=1e-2)
+    s2 = _stage(2, epochs=8, batch_size=3, lr=1e-2)
     vlm, r2 = train_stage(vlm, _items(colour_images, 2), s2, out=tmp_path / "s2", features=cache,
                           progress=False)
     assert np.mean(r2.losses[-3:]) < np.mean(r2.losses[:3])
@@ -45,7 +51,7 @@ def test_a_killed_stage2_resumes_to_the_uninterrupted_weights(colour_images, tmp
     import steervis.lm.train as core
     cache = FeatureCache(fake_tower, tmp_path / "features")
     items = _items(colour_images, 2)
-    settings = StageSettings(stage=2, epochs=3, batch_size=2, lr=1e-2, checkpoint_every=1)
+    settings = _stage(2, epochs=3, batch_size=2, lr=1e-2, checkpoint_every=1)
 
     def trainables(vlm):
         return {n: p.detach().clone() for n, p in vlm.lm.model.named_parameters() if p.requires_grad} | {
@@ -83,7 +89,7 @@ def test_a_kill_between_training_and_saving_resumes_at_the_end(colour_images, tm
     cache = FeatureCache(fake_tower, tmp_path / "features")
     items = _items(colour_images, 2)
     # no mid-run state
-    settings = StageSettings(stage=2, epochs=2, batch_size=2, lr=1e-2, checkpoint_every=100)
+    settings = _stage(2, epochs=2, batch_size=2, lr=1e-2, checkpoint_every=100)
 
     def killed(self, directory, **facts):
         raise KeyboardInterrupt  # as a kill after the last step, before the model is on disk
@@ -97,3 +103,22 @@ def test_a_kill_between_training_and_saving_resumes_at_the_end(colour_images, tm
                                   progress=False)
     assert result.resumed_from == result.steps > 0  # nothing trained again
     assert (tmp_path / "s2" / "card.json").exists() and not (tmp_path / "s2.checkpoint").exists()
+
+
+def test_the_reported_recipes_are_presets_and_a_flat_trainer_key_names_its_new_place():
+    import pytest
+
+    from steervis.config import load_config
+    from steervis.errors import SteervisError
+
+    s1 = load_config(StageSettings, preset="llava-stage1")
+    s2 = load_config(StageSettings, preset="llava-stage2")
+    assert (s1.stage, s1.pool_items, s1.train.batch_size, s1.train.lr, s1.train.warmup) == \
+        (1, 800, 8, 1e-3, 0.03)
+    assert (s2.stage, s2.pool_items, s2.describe_items, s2.vqa_images) == (2, 3000, 500, 1200)
+    assert (s2.train.batch_size, s2.train.lr, s2.train.warmup, s2.lora.r, len(s2.lora.target_modules)) == \
+        (8, 3e-4, 0.03, 16, 7)
+    # a nested section given in part keeps the stage's own defaults for the rest (not LoraSettings()'s r=8)
+    assert load_config(StageSettings, overrides=["lora.dropout=0.1"]).lora.r == 16
+    with pytest.raises(SteervisError, match=r"max_steps is now train.max_steps"):
+        load_config(StageSettings, overrides=["max_steps=3"])

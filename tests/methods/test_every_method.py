@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from steervis.config import load_yaml, preset_path
 from steervis.errors import SteervisError
 from steervis.methods import METHODS, build_method
 from steervis.methods.base import check_method
@@ -16,13 +17,13 @@ from steervis.registry import Registry
 TINY = {
     "zeroshot": {"matcher": "tiny-clip"},
     "by-description": {"matcher": "tiny-clip", "lm": "tiny-llama"},
-    "describe-decide": {"preset": "decide-tiny"},
-    "zeroshot-llm": {"preset": "decide-tiny"},
+    "describe-decide": load_yaml(preset_path("decide-tiny")),
+    "zeroshot-llm": load_yaml(preset_path("decide-tiny")),
     "react": {"base": "tiny-clip", "k": 4, "epochs": 2},
     "vlm-generate": {"model": "tiny-llava", "max_new_tokens": 3},
     "vlm-generate-closed": {"model": "tiny-llava", "max_new_tokens": 3},
     "vlm-score": {"model": "tiny-llava", "reduction": "calibrated"},
-    "vlm-finetuned": {"model": "tiny-vlm", "max_steps": 2, "train_batch_size": 4, "lora_r": 2},
+    "vlm-finetuned": {"model": "tiny-vlm", "train": {"max_steps": 2, "batch_size": 4}, "lora": {"r": 2}},
 }
 NEEDS = {"react": "toy_pool"}  # fixtures a method needs beyond the toy set (react: a knowledge pool)
 

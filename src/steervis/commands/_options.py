@@ -35,6 +35,7 @@ import math
 import re
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -93,11 +94,15 @@ def check_json_out(path: str | None, example: str = "result") -> Path | None:
     return out
 
 
-def resolve_config(cls: type[T], args: argparse.Namespace, base: dict[str, Any] | None = None) -> T | None:
-    """Build the verb's config from preset, file, flags and overrides; ``None`` if only printing it."""
+def resolve_config(cls: type[T], args: argparse.Namespace, base: dict[str, Any] | None = None,
+                   adjust: Callable[[T], T] | None = None) -> T | None:
+    """Build the verb's config from preset, file, flags and overrides (then ``adjust``, e.g. a selection of
+    its runs); ``None`` if only printing it."""
     cfg = load_config(
         cls, path=args.config, preset=getattr(args, "preset", None), overrides=args.overrides, base=base
     )
+    if adjust is not None:
+        cfg = adjust(cfg)
     if args.print_config:
         print(dump_config(cfg), end="")
         return None

@@ -21,13 +21,13 @@ examples:
 
 
 # Describers in the order the rematch measured them (docs/RESULTS.md, "VLLaVO rematched"): the first one built
-# is what `steervis demo` describes with. Each: (name, describe settings, how to build it).
+# is what `steervis demo` describes with. Each: (name, its describe preset, how to build it).
 DESCRIBERS = (
-    # react-pool's best describer: zero-shot-ranked class tags, vocabulary tags, attributes and 5 pool
-    # captions; the pool it needs is the one react-pool was trained on, so it is built whenever react-pool is.
-    ("react-pool", {"matcher": "react-pool", "tagger": "vocab", "class_tags": 3, "class_prompts": "styles",
-                    "pool_captions": 5}, "`steervis react build-pool`"),
-    ("conse", {}, "embedded"),
+    # react-pool's best describer (the preset describe-react-pool): zero-shot-ranked class tags, vocabulary
+    # tags, attributes and 5 pool captions; the pool it needs is the one react-pool was trained on, so it is
+    # built whenever react-pool is.
+    ("react-pool", "describe-react-pool", "`steervis react build-pool`"),
+    ("conse", None, "embedded"),
 )
 
 
@@ -35,12 +35,13 @@ def best_built_describer() -> tuple[str, dict[str, Any], list[str]]:
     """The best describer whose models are built here, its describe settings, and the better ones not
     built."""
     from steervis.card import has_card
+    from steervis.config import load_yaml, preset_path
     from steervis.react.matchers import react_pool_dir
 
     missing = []
-    for name, settings, how in DESCRIBERS:
+    for name, preset, how in DESCRIBERS:
         if name != "react-pool" or has_card(react_pool_dir()):
-            return name, dict(settings), missing
+            return name, load_yaml(preset_path(preset)) if preset else {}, missing
         missing.append(f"{name} ({how})")
     raise AssertionError("conse is always built")  # unreachable: the embedded describer is the last entry
 
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"steervis demo: describer {name}"
           + (f" (better, not built: {', '.join(missing)})" if missing else ""))
-    print(f"steervis demo: {args.config or 'preset ' + repr(args.preset)}: methods {', '.join(cfg.methods)} "
+    labels = ", ".join(r.label for r in cfg.runs)
+    print(f"steervis demo: {args.config or 'preset ' + repr(args.preset)}: runs {labels} "
           f"on minidomains ({cfg.protocol}, held out: {', '.join(cfg.held_out) or 'every domain'})")
     print_result(evaluate(cfg))
     return 0

@@ -12,19 +12,20 @@ from steervis.commands._options import (
     HelpFormatter,
     add_config_options,
     add_field_flags,
+    csv_list,
     field_values,
     resolve_config,
 )
 
-FLAGS = ["data", "protocol", "methods", "out", "follow_links"]  # EvaluateConfig fields that are also flags
+FLAGS = ["data", "protocol", "out", "follow_links"]  # EvaluateConfig fields that are also flags
 EXAMPLE = """examples:
   steervis evaluate --preset quick                      # what `make demo` runs
-  steervis evaluate --data ~/PACS --protocol dg --methods zeroshot,linear-probe
+  steervis evaluate --data ~/PACS --protocol dg --runs zeroshot,linear-probe
   steervis evaluate --protocol uda --set uda.source=[photo] --set uda.targets=[clipart]
-  steervis evaluate --preset full --set 'method_options={"describe-decide": {"also": [generate]}}'
-  steervis evaluate --preset full                       # every describer, baseline and VLM, as METHOD@LABEL
-  steervis evaluate --methods description-probe,description-probe@react \\
-      --set 'method_options={"description-probe@react": {"describe": {"matcher": "react-pool"}}}'
+  steervis evaluate --preset full                       # every describer, baseline and VLM: 32 labelled runs
+  steervis evaluate --preset full --runs zeroshot,describe-decide@react-pool-pool5-3ep   # two of its rows
+  steervis evaluate --set 'runs=[{method: describe-decide, options: {also: [generate]}}]'
+  steervis evaluate --set 'runs=[{method: description-probe, describe: {matcher: react-pool}}]'
   steervis evaluate --preset quick --print-config       # show the resolved config and exit
 """
 
@@ -44,9 +45,16 @@ def print_result(result) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from steervis.errors import SteervisError
     from steervis.eval import EvaluateConfig, evaluate
+    from steervis.eval.config import select_runs
 
-    cfg = resolve_config(EvaluateConfig, args, base=field_values(args, EvaluateConfig, FLAGS))
+    if args.methods is not None:
+        raise SteervisError("--methods is now --runs LABEL,... (the config's runs by label, or method "
+                            "names), and a labelled run is a `runs` entry: "
+                            "--set 'runs=[{label: L, method: M}]'.")
+    cfg = resolve_config(EvaluateConfig, args, base=field_values(args, EvaluateConfig, FLAGS),
+                         adjust=(lambda c: select_runs(c, args.runs)) if args.runs else None)
     if cfg is None:
         return 0
     print_result(evaluate(cfg))
@@ -59,6 +67,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("evaluate", help="compare methods on a multi-domain dataset (DG or UDA) + report",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     add_field_flags(parser, EvaluateConfig, FLAGS)
+    parser.add_argument("--runs", type=csv_list, metavar="A,B",
+                        help="only these runs of the config, by label, in this order; a method name that "
+                        "labels no run is a run of that method with its default options")
+    parser.add_argument("--methods", help=argparse.SUPPRESS)  # the older spelling: answered with the new one
     parser.add_argument("--list-methods", action="store_true", help="list the registered methods and exit")
     parser.add_argument("--list-protocols", action="store_true",
                         help="list the registered protocols and exit")

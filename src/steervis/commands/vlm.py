@@ -13,12 +13,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from steervis.commands._options import HelpFormatter, fraction, non_negative_int, positive_int
+from steervis.commands._options import (
+    HelpFormatter,
+    add_config_options,
+    add_field_flags,
+    fraction,
+    non_negative_int,
+    positive_int,
+)
 
 EXAMPLE = """examples:
-  steervis vlm train --stage 1                           # projector on 3000 pool captions (~10 min)
-  steervis vlm train --stage 2 --set vqa_images=300      # projector + LoRA, from the stage-1 model
-  steervis vlm train --stage 1 --set pool_items=200 --set max_steps=5 --out /tmp/s1   # a smoke run
+  steervis vlm train --preset llava-stage1      # the reported stage 1: projector on 800 pool captions
+  steervis vlm train --preset llava-stage2      # the reported stage 2: projector + LoRA, 4,430 conversations
+  steervis vlm train --stage 2 --print-config   # --stage N = --preset llava-stageN; show its settings
+  steervis vlm train --stage 1 --set pool_items=200 --set train.max_steps=5 --out /tmp/s1   # a smoke run
   steervis vlm train --stage 1 --tower clip:openai/clip-vit-large-patch14-336   # LLaVA's tower (from the hub)
   steervis vlm engine --items 200                        # the embedded LM writes instructions from pool texts
   steervis vlm train --stage 2 --set engine_items=200    # stage 2 with the engine's grounded conversations
@@ -27,22 +35,21 @@ EXAMPLE = """examples:
 """
 
 
-def _settings(args: argparse.Namespace):
-    import yaml
+FLAGS = ["init", "lm", "tower", "projector"]  # StageSettings fields that are also flags
 
+
+def _settings(args: argparse.Namespace) -> Any:
+    """The stage's settings: ``--stage N`` is the preset ``llava-stageN`` (the reported recipe)."""
+    from steervis.commands._options import field_values, resolve_config
     from steervis.errors import SteervisError
     from steervis.llava.train import StageSettings
 
-    values = {"stage": args.stage}
-    for item in args.overrides:
-        if "=" not in item:
-            raise SteervisError(f"--set {item!r} must look like key=value (e.g. pool_items=500).")
-        key, raw = item.split("=", 1)
-        values[key.strip()] = yaml.safe_load(raw)
-    try:
-        return StageSettings(**values)
-    except TypeError as err:
-        raise SteervisError(f"--set: {err}") from None
+    if args.stage is not None:
+        if args.preset:
+            raise SteervisError(f"--stage {args.stage} is the preset llava-stage{args.stage}: give --stage "
+                                "or --preset, not both.")
+        args.preset = f"llava-stage{args.stage}"
+    return resolve_config(StageSettings, args, base=field_values(args, StageSettings, FLAGS))
 
 
 # Room a trained stage needs: a 135M LM's LoRA adapter, the projector and the trainer's checkpoint (weights
@@ -56,7 +63,9 @@ def train(args: argparse.Namespace) -> int:
     from steervis.outputs import check_out_dir
 
     settings = _settings(args)
-    inputs = [init_dir(args.init)] if settings.stage == 2 else []  # stage 2 reads its stage-1 folder
+    if settings is None:  # --print-config
+        return 0
+    inputs = [init_dir(settings.init)] if settings.stage == 2 else []  # stage 2 reads its stage-1 folder
     # the default folder lies in the cache, which steervis owns; a folder the user named is checked
     if args.out:
         check_out_dir(args.out, overwrite=args.overwrite, kind="vlm", inputs=inputs)
@@ -69,14 +78,14 @@ def train(args: argparse.Namespace) -> int:
         return train_into(args, settings, out)
 
 
-def init_dir(init: str | None) -> Path:
+def init_dir(init: str) -> Path:
     """The folder stage 2 starts from: a path, or the trained stage a name (``stage1``, the default) stands
     for."""
     from steervis.errors import SteervisError
     from steervis.llava.model import trained_dir
     from steervis.registry import is_explicit_path
 
-    name = init or "stage1"
+    name = init
     if name in ("stage1", "stage2"):
         return trained_dir(int(name[-1]))
     if not is_explicit_path(name):  # a bare name is a registered VLM, never a folder that happens to exist
@@ -92,10 +101,10 @@ def train_into(args: argparse.Namespace, settings: Any, out: Path) -> int:
 
     torch.set_num_threads(args.threads) if args.threads else None
     if settings.stage == 1:
-        vlm = VLM.create(VLMConfig(lm=args.lm, tower=args.tower, projector=args.projector),
-                         seed=settings.seed)
+        vlm = VLM.create(VLMConfig(lm=settings.lm, tower=settings.tower, projector=settings.projector),
+                         seed=settings.train.seed)
     else:
-        vlm = open_vlm(args.init or "stage1")
+        vlm = open_vlm(settings.init)
     items = build_items(settings)
     _, result = train_stage(vlm, items, settings, out=out, progress=not args.quiet)
     summary = result.summary()
@@ -140,22 +149,19 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from steervis.llava.train import StageSettings
+
     parser = sub.add_parser("vlm", help="train steervis' LLaVA (two stages) and measure it on easy-vqa",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     verbs = parser.add_subparsers(dest="vlm_verb", metavar="ACTION", required=True)
     tr = verbs.add_parser("train", help="train stage 1 or 2 (resumable)", formatter_class=HelpFormatter)
-    tr.add_argument("--stage", type=int, choices=[1, 2], required=True)
-    tr.add_argument("--init", metavar="DIR", help="stage 2 starts from this stage-1 model: stage1 "
-                    "(default) or a saved folder written as a path (./DIR)")
+    tr.add_argument("--stage", type=int, choices=[1, 2],
+                    help="the reported recipe of stage N: the same as --preset llava-stageN")
+    add_field_flags(tr, StageSettings, FLAGS)
     tr.add_argument("--out", metavar="DIR", help="where to save (default: $STEERVIS_HOME/models/vlm/stageN); "
                     "new or empty, never a folder holding other files")
     tr.add_argument("--overwrite", action="store_true", help="replace a previous `vlm train` output at --out")
-    tr.add_argument("--lm", default="smollm2-135m-instruct", help="stage 1: the causal LM (name or hub id)")
-    tr.add_argument("--tower", default="efficientnet-lite0",
-                    help="stage 1: the vision tower: efficientnet-lite0, clip:<hub id> or timm:<model name>")
-    tr.add_argument("--projector", default="mlp2x_gelu", help="stage 1: linear, mlp2x_gelu or mlpNx_gelu")
-    tr.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                    help="a StageSettings value, e.g. pool_items=500, vqa_images=300, max_steps=50")
+    add_config_options(tr)  # --config, --preset, --set (e.g. train.max_steps=50), --print-config
     tr.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
     tr.add_argument("--quiet", action="store_true", help="no progress bars")
     tr.set_defaults(func=train)

@@ -12,12 +12,59 @@ from dataclasses import dataclass, field
 from pathlib import PureWindowsPath
 from typing import Any
 
-from steervis.config import from_dict
+from steervis.config import from_dict, partial_config
 from steervis.errors import SteervisError
 from steervis.vllavo.describe.config import DescribeConfig
 
 DEFAULT_METHODS = ["zeroshot", "linear-probe", "by-description", "description-probe", "zeroshot-llm",
                    "describe-decide"]
+# The one-sentence answer to every older spelling of the runs.
+RUNS_FORM = ("runs: [{label: describe-decide@react-pool, method: describe-decide, "
+             "describe: {matcher: react-pool}}]")
+
+# Describer settings a run changes on top of the evaluation's ``describe`` (None: the evaluation's value).
+DescribeLayer = partial_config(DescribeConfig, "DescribeLayer")
+
+
+@dataclass
+class RunSpec:
+    """One row of the table: a registered method, its options, and the descriptions it reads.
+
+    Args:
+        label: the row's name in tables, predictions and part files ("" = the method's name); unique.
+        method: a registered method (``steervis evaluate --list-methods``).
+        options: the method's options, checked against its ``Options`` dataclass (e.g. ``{C: 1.0}``).
+        describe: describer settings this run changes on top of the evaluation's ``describe``.
+        components: description parts this run reads (null = the evaluation's ``components``).
+    """
+
+    label: str = ""
+    method: str = ""
+    # options and describe are checked in __post_init__ (against the method's Options and DescribeLayer), so
+    # an error names the run's label
+    options: Any = field(default_factory=dict)
+    describe: Any = field(default_factory=DescribeLayer)
+    components: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        from steervis.methods import METHODS, method_options
+
+        if not self.method:
+            raise SteervisError(f"A run has no method: {RUNS_FORM}.")
+        self.label = self.label or self.method
+        if self.options is None or isinstance(self.options, dict):
+            self.options = method_options(self.method, self.options, where=f"runs.{self.label}.options.")
+        elif not isinstance(self.options, METHODS.get(self.method).Options):
+            raise SteervisError(f"Config value runs.{self.label}.options={self.options!r} must be a mapping "
+                                "(e.g. {key: value}) of the method's options.")
+        if self.describe is None or isinstance(self.describe, dict):
+            self.describe = from_dict(DescribeLayer, self.describe, where=f"runs.{self.label}.describe.")
+        elif not isinstance(self.describe, DescribeLayer):
+            raise SteervisError(f"Config value runs.{self.label}.describe={self.describe!r} must be a "
+                                "mapping (e.g. {matcher: react-pool}).")
+        if getattr(self.options, "components", None) is not None:  # one source: the run's components
+            raise SteervisError(f"runs.{self.label}.options.components: set `components` on the run "
+                                "(beside options), or at the top of the evaluate config.")
 
 
 @dataclass
@@ -34,18 +81,15 @@ class EvaluateConfig:
     Args:
         data: dataset root in <domain>/<class>/<image> layout; "" = the minidomains benchmark.
         protocol: a registered protocol: "dg" (leave one domain out) or "uda" (source → target self-training).
-        methods: registered method names, run in this order on every split. ``METHOD@LABEL`` is a labelled
-            variant: its own row, its ``method_options`` entry on top of METHOD's, and that entry may also set
-            ``describe`` (overrides of the run's describer) and ``components``, e.g.
-            ``describe-decide@react-pool: {describe: {matcher: react-pool}}``.
-        method_options: per-method options, e.g. {"linear-probe": {"C": 1.0}}, each checked against that
-            method's ``Options`` dataclass before anything runs.
+        runs: the rows, run in this order on every split; each a label, a registered method, its options,
+            describer settings on top of ``describe``, and description parts, e.g.
+            ``{label: describe-decide@react-pool, method: describe-decide, describe: {matcher: react-pool}}``.
         domains / classes: restrict the dataset ([] = everything).
         held_out: DG domains to hold out ([] = every domain).
         max_per_class: cap images per (domain, class), chosen by content hash ([] = 0 = no cap).
-        components: description parts the language methods read ([] = all that exist); the one place this
-            is set for a run (describe-decide's adapter card records it).
-        describe: the describer every method shares (its values in YAML, e.g. {matcher: tiny-clip}).
+        components: description parts the language methods read ([] = all that exist); a run may set its
+            own (describe-decide's adapter card records what it read).
+        describe: the describer every run shares (its values in YAML, e.g. {matcher: tiny-clip}).
         out: folder under which the run folder is created.
         name: the run folder's name inside ``out``: a plain folder name, no path separators or ``..``
             ("" = <protocol>-<config hash>, so the same config resumes the same folder).
@@ -56,8 +100,7 @@ class EvaluateConfig:
 
     data: str = ""
     protocol: str = "dg"
-    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS))
-    method_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runs: list[RunSpec] = field(default_factory=lambda: [RunSpec(method=m) for m in DEFAULT_METHODS])
     domains: list[str] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
     held_out: list[str] = field(default_factory=list)
@@ -72,12 +115,56 @@ class EvaluateConfig:
     follow_links: bool = False
 
     def __post_init__(self) -> None:
-        if not self.methods:  # `--methods ''` must not quietly mean "every method" or "nothing"
-            raise SteervisError("methods is empty: name at least one method (`steervis evaluate "
-                                "--list-methods`).")
+        if not self.runs:  # an empty list must not quietly mean "every method" or "nothing"
+            raise SteervisError("runs is empty: name at least one run, e.g. runs: [{method: zeroshot}] "
+                                "(`steervis evaluate --list-methods`).")
+        self.reject_old_spelling({"runs": self.runs})  # EvaluateConfig(runs=["zeroshot"]) from Python
+        self.runs = [from_dict(RunSpec, r, where="runs.") if isinstance(r, dict) else r for r in self.runs]
+        labels = [r.label for r in self.runs]
+        twice = sorted({label for label in labels if labels.count(label) > 1})
+        if twice:
+            raise SteervisError(f"Two runs are labelled {twice[0]!r}: give each run its own label.")
         check_run_name(self.name)
         if isinstance(self.describe, dict):  # EvaluateConfig(describe={"matcher": ...}) from Python
             self.describe = from_dict(DescribeConfig, self.describe, where="describe.")
+
+    @staticmethod
+    def reject_old_spelling(data: dict[str, Any], where: str = "") -> None:
+        """``methods`` / ``method_options`` and ``METHOD@LABEL`` strings are one list of runs now."""
+        for key in ("methods", "method_options"):
+            if key in data:
+                raise SteervisError(f"{where}{key} is now `runs`, a list of runs, each a label (default: its "
+                                    f"method), method, options, describe and components, e.g. {RUNS_FORM}.")
+        runs = data.get("runs")
+        for run in runs if isinstance(runs, list) else []:  # another kind of value: the type check says so
+            if isinstance(run, str):
+                method, _, label = run.partition("@")
+                new = f"{{label: {run}, method: {method}}}" if label else f"{{method: {run}}}"
+                raise SteervisError(f"{where}runs entry {run!r} is a name, not a run: write {new}, as in "
+                                    f"{RUNS_FORM}.")
+
+
+def select_runs(cfg: EvaluateConfig, labels: list[str]) -> EvaluateConfig:
+    """Only the runs with these labels, in this order; a registered method name that labels no run becomes a
+    run of that method with its default options (``--runs zeroshot,react``)."""
+    import difflib
+    from dataclasses import replace
+
+    from steervis.methods import METHODS
+
+    by_label = {r.label: r for r in cfg.runs}
+    chosen = []
+    for label in labels:
+        if label in by_label:
+            chosen.append(by_label[label])
+        elif label in METHODS.names():
+            chosen.append(RunSpec(method=label))
+        else:
+            close = difflib.get_close_matches(label, [*by_label, *METHODS.names()], n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise SteervisError(f"--runs {label}: no run has this label and no method this name.{hint} "
+                                f"A new run goes in the config, e.g. {RUNS_FORM}.")
+    return replace(cfg, runs=chosen)
 
 
 def check_run_name(name: str) -> None:

@@ -8,7 +8,7 @@ stopped; the result files are published together, with the completion stamp last
 the run folder's lock keeps a second writer out.
 
 >>> from steervis.eval import EvaluateConfig, evaluate
->>> result = evaluate(EvaluateConfig(data="toy", methods=["zeroshot"]))  # doctest: +SKIP
+>>> result = evaluate(EvaluateConfig(data="toy", runs=[{"method": "zeroshot"}]))  # doctest: +SKIP
 >>> print(result.markdown)  # doctest: +SKIP
 """
 
@@ -117,8 +117,7 @@ def run_method(name: str, split: Split, classes: list[str], context, cfg: Evalua
 
     seed_everything(cfg.seed)
     method_name = method_name or name
-    method = build_method(method_name, context,
-                          options if options is not None else cfg.method_options.get(method_name))
+    method = build_method(method_name, context, options)
     start = time.perf_counter()
     method.fit(split.train, classes)
     fit_s = time.perf_counter() - start
@@ -199,8 +198,7 @@ def run_splits(cfg: EvaluateConfig, run_dir: Path, splits: list[Split], task: An
     contexts: dict[Any, Any] = {}  # one per (describer, components): variants share models and features
     frames, infos = [], {}
     for split in splits:
-        for name in cfg.methods:
-            run = options[name]
+        for name, run in options.items():
             part, meta = part_paths(parts, split, name, part_key(cfg, split, run, classes))
             found = read_part(part, meta)
             if found is not None:

@@ -15,6 +15,7 @@ rows in ``reliability_cases_react``, steervis' LLaVA's in ``reliability_cases_vl
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import signal
@@ -32,8 +33,7 @@ CASES = Registry("reliability case")
 # The CLI flags that make fit and predict run on tiny random models in seconds.
 FAST_FIT = ["--preset", "decide-tiny", "--describe-preset", "describe-tiny", "--quiet"]
 TINY_DESCRIBE = ["describe.matcher=tiny-clip", "describe.captioner=null"]
-TINY_EVALUATE = ["--set", 'method_options={"zeroshot": {"matcher": "tiny-clip"}}',
-                 *[x for s in TINY_DESCRIBE for x in ("--set", s)]]
+TINY_EVALUATE = [x for s in TINY_DESCRIBE for x in ("--set", s)]
 GROUPS = ["bad input", "stale result", "damaged cache", "concurrency", "kill -9"]  # table order
 ENTRY = "import sys; from steervis.cli import main; sys.exit(main())"
 # Seconds a kill point may take to arrive before the row is reported as "finished before the kill point".
@@ -193,8 +193,15 @@ def write_markdown(rows: list[tuple[str, Case, Outcome]], path: Path, seconds: f
     return write_text(path, "\n".join(lines))
 
 
+def tiny_runs(methods: str) -> list[str]:
+    """``--set runs=[...]``: a run per method (comma-separated), zeroshot on the tiny random CLIP."""
+    runs = [{"method": m, **({"options": {"matcher": "tiny-clip"}} if m == "zeroshot" else {})}
+            for m in methods.split(",")]
+    return ["--set", "runs=" + json.dumps(runs)]
+
+
 def evaluate_args(ws: Workspace, *extra: object, data: Path | None = None, out: str = "runs",
                   methods: str = "zeroshot") -> list[str]:
     """The arguments of a tiny ``steervis evaluate`` on the workspace's toy folder (or ``data``)."""
-    return ["evaluate", "--data", data or ws.toy(), "--out", ws.root / out, "--methods", methods,
+    return ["evaluate", "--data", data or ws.toy(), "--out", ws.root / out, *tiny_runs(methods),
             *TINY_EVALUATE, *map(str, extra)]

@@ -42,7 +42,8 @@ def _set_case(name: str, value: str) -> None:
 
 
 for _name, _value in [("float-for-int", "max_per_class=2.5"), ("list-for-int", "seed=[1,2]"),
-                      ("int-for-mapping", "method_options=5"), ("int-for-section", "uda=5"),
+                      ("int-for-list", "runs=5"), ("old-spelling", "method_options=5"),
+                      ("int-for-section", "uda=5"),
                       ("unknown-describe-key", "describe.matchr=tiny-clip")]:
     _set_case(_name, _value)
 
@@ -52,10 +53,10 @@ def _config_folder(ws: Workspace) -> Outcome:
     return refused(ws.steervis("evaluate", "--config", ws.root, "--print-config"))
 
 
-@case("input-methods-empty", "`steervis evaluate --methods ''`")
-def _methods_empty(ws: Workspace) -> Outcome:
+@case("input-runs-empty", "`steervis evaluate --set runs=[]`")
+def _runs_empty(ws: Workspace) -> Outcome:
     out = ws.root / "runs-empty"
-    return refused(ws.steervis("evaluate", "--data", ws.toy(), "--methods", "", "--out", out), absent=out)
+    return refused(ws.steervis("evaluate", "--data", ws.toy(), "--set", "runs=[]", "--out", out), absent=out)
 
 
 @case("input-evaluate-out-file", "`steervis evaluate --out <an existing file>`")
@@ -69,7 +70,7 @@ def _one_class_split(ws: Workspace) -> Outcome:
     data = ws.toy("one-class-train")
     for cls in ("square", "triangle"):
         shutil.rmtree(data / "photo" / cls, ignore_errors=True)
-    cmd = ["evaluate", "--data", data, "--methods", "linear-probe", "--set", "held_out=[sketch]",
+    cmd = ["evaluate", "--data", data, "--runs", "linear-probe", "--set", "held_out=[sketch]",
            "--out", ws.root / "runs-one"]
     return refused(ws.steervis(*cmd), absent=ws.root / "runs-one")
 

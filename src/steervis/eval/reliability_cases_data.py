@@ -14,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 from steervis.card import CARD_NAME, ModelCard, ReactSection, card_path
-from steervis.eval.reliability import TINY_EVALUATE, Outcome, Workspace, case, refused, seen_line
+from steervis.eval.reliability import TINY_EVALUATE, Outcome, Workspace, case, refused, seen_line, tiny_runs
 from steervis.eval.reliability_cases_react import toy_pool
 
 
 def _evaluate(ws: Workspace, data: Path, out: Path, methods: str, *extra: str) -> list:
-    return ["evaluate", "--data", data, "--out", out, "--methods", methods, *TINY_EVALUATE, *extra]
+    return ["evaluate", "--data", data, "--out", out, *tiny_runs(methods), *TINY_EVALUATE, *extra]
 
 
 def _edited_copy(ws: Workspace, name: str) -> Path:

@@ -51,7 +51,7 @@ def _fit_user_folder(ws: Workspace) -> Outcome:
 def _vlm_user_folder(ws: Workspace) -> Outcome:
     folder = _user_folder(ws, "mine-vlm")
     outcome = refused(ws.steervis("vlm", "train", "--stage", "1", "--lm", "tiny-llama", "--out", folder,
-                                  "--set", "max_steps=1", "--quiet"))
+                                  "--set", "train.max_steps=1", "--quiet"))
     outcome.result += f", {_kept(folder / 'thesis.txt')}"
     return outcome
 
@@ -68,9 +68,12 @@ def _fit_into_data(ws: Workspace) -> Outcome:
 
 @case("out-evaluate-into-data", "`steervis evaluate --data toy --out toy` (run folders inside the dataset)")
 def _evaluate_into_data(ws: Workspace) -> Outcome:
+    from steervis.eval.reliability import tiny_runs
+
     data = ws.toy("toy-eval-into")
     before = sorted(p.name for p in data.iterdir())
-    proc = ws.steervis("evaluate", "--data", data, "--out", data, "--methods", "zeroshot", *TINY_EVALUATE)
+    proc = ws.steervis("evaluate", "--data", data, "--out", data, *tiny_runs("zeroshot"),
+                       *TINY_EVALUATE)
     outcome = refused(proc)
     outcome.result += ", dataset intact" if sorted(p.name for p in data.iterdir()) == before else \
         ", A RUN FOLDER WAS ADDED TO THE DATASET"

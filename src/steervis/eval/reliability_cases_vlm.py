@@ -19,8 +19,8 @@ from steervis.eval.reliability_cases_react import same_tensors, toy_pool
 TINY_LLAVA = ["--model", "tiny-llava"]
 # 18 toy-pool conversations, batches of 2: 9 steps an epoch, a checkpoint every 3 steps; a few seconds in all.
 TRAIN = ["--lm", "tiny-llama", "--quiet", "--threads", "1", "--set", "pool_items=18",
-         "--set", "describe_items=6", "--set", "vqa_images=0", "--set", "batch_size=2", "--set", "epochs=6",
-         "--set", "checkpoint_every=3"]
+         "--set", "describe_items=6", "--set", "vqa_images=0", "--set", "train.batch_size=2",
+         "--set", "train.epochs=6", "--set", "train.checkpoint_every=3"]
 
 
 def _red(ws: Workspace) -> Path:

@@ -1,12 +1,15 @@
 """Two-stage training of steervis' LLaVA on the LM core's trainer (accelerate, answer-only loss, resumable).
 
 Stage 1, feature alignment: only the projector learns (the LM is frozen), on pool image–caption pairs in the
-``plain`` template, lr 1e-3 as LLaVA-1.5. Stage 2, visual instruction tuning: the projector and a LoRA adapter
+``plain`` template. Stage 2, visual instruction tuning: the projector and a LoRA adapter
 on the LM learn from classification instructions, short captions and easy-vqa conversations in the chat
 template, loss on the answers only. Each stage saves a :class:`~steervis.llava.model.VLM` folder whose card
 holds the data (counts and a hash), the settings and the training summary.
 
 >>> from steervis.llava.train import StageSettings, build_items
+>>> from steervis.config import load_config
+>>> load_config(StageSettings, preset="llava-stage2").train.lr  # the reported stage 2's rate
+0.0003
 >>> items = build_items(StageSettings(stage=1, pool_items=20))  # doctest: +SKIP
 >>> vlm, result = train_stage(VLM.create(), items, StageSettings(stage=1), out="runs/s1")  # doctest: +SKIP
 """
@@ -34,25 +37,52 @@ log = logging.getLogger(__name__)
 STAGE2_LORA = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
+# The trainer's knobs, once in TrainSettings: a flat key of the older spelling is named with its new place.
+TRAIN_KEYS = ("epochs", "batch_size", "lr", "max_steps", "checkpoint_every", "gradient_checkpointing", "seed")
+
+
+def _stage_train() -> TrainSettings:
+    # LLaVA-1.5's projector rate and 3 % warm-up; a checkpoint every 20 steps (a stage-2 step is ~10-20 s)
+    return TrainSettings(epochs=1, batch_size=16, lr=1e-3, warmup=0.03, checkpoint_every=20)
+
+
+def _stage_lora() -> LoraSettings:
+    # stage 2's adapter: r=16 on every linear kind of the LM (attention and MLP), alpha 2r
+    return LoraSettings(r=16, alpha=32, target_modules=list(STAGE2_LORA))
+
+
 @dataclass
 class StageSettings:
-    """One stage's data budget and optimiser (defaults: the quick recipe that fits two shared cores)."""
+    """One stage of training: its data, the model it builds or starts from, the optimiser and the adapter.
+
+    Defaults are a quick stage 1 that fits two shared cores; the recipes behind the reported models are the
+    presets ``llava-stage1`` and ``llava-stage2`` (``steervis vlm train --preset llava-stage2``).
+
+    Attributes:
+        stage: 1 (only the projector learns, pool captions) or 2 (projector + LoRA on instructions).
+        pool_items: stage 1: caption pairs; stage 2: pool items for classification instructions.
+        describe_items: stage 2: caption instructions, so chat captions still name the object.
+        vqa_images: stage 2: easy-vqa train images, ~10 questions each packed into one conversation.
+        engine_items: stage 2: pool items the data engine writes instructions for (0: off until measured).
+        lm: stage 1: the causal LM (a zoo name or hub id).
+        tower: stage 1: the vision tower: efficientnet-lite0, clip:<hub id> or timm:<model name>.
+        projector: stage 1: linear, mlp2x_gelu or mlpNx_gelu.
+        init: stage 2: the model it starts from: stage1, stage2 or a saved folder written as a path (./DIR).
+        train: the optimiser and its budget (``train.seed`` also seeds the data sample and the new weights).
+        lora: stage 2: the adapter on the LM.
+    """
 
     stage: int = 1
-    pool_items: int = 3000  # stage 1: caption pairs; stage 2: pool items for classification instructions
-    describe_items: int = 300  # stage 2: caption instructions, so chat captions still name the object
-    vqa_images: int = 300  # stage 2: easy-vqa train images, ~10 questions each packed into one conversation
-    # stage 2: pool items the data engine writes instructions for (off until it is measured)
+    pool_items: int = 3000
+    describe_items: int = 300
+    vqa_images: int = 300
     engine_items: int = 0
-    epochs: int = 1
-    batch_size: int = 16
-    lr: float | None = None  # None: 1e-3 in stage 1 (LLaVA-1.5), 3e-4 in stage 2 (LoRA on a short budget)
-    max_steps: int | None = None
-    checkpoint_every: int = 20  # steps between resumable checkpoints (a stage-2 step is ~10-20 s here)
-    gradient_checkpointing: bool = False  # recompute activations in backward: bounds stage 2's 13.6 GB peak
-    seed: int = 0
-    lora: LoraSettings = field(
-        default_factory=lambda: LoraSettings(r=16, alpha=32, target_modules=list(STAGE2_LORA)))
+    lm: str = "smollm2-135m-instruct"
+    tower: str = "efficientnet-lite0"
+    projector: str = "mlp2x_gelu"
+    init: str = "stage1"
+    train: TrainSettings = field(default_factory=_stage_train)
+    lora: LoraSettings = field(default_factory=_stage_lora)
     device: str = "auto"  # auto: a CUDA card when there is one, else the CPU
     dtype: str = "auto"  # auto: bfloat16 on a card that supports it, float32 on the CPU
 
@@ -60,32 +90,33 @@ class StageSettings:
         check_placement(self)
         if self.stage not in (1, 2):
             raise SteervisError(f"stage must be 1 or 2, not {self.stage}.")
-        if isinstance(self.lora, dict):
-            self.lora = LoraSettings(**self.lora)
 
-    def train_settings(self) -> TrainSettings:
-        lr = self.lr if self.lr is not None else (1e-3 if self.stage == 1 else 3e-4)
-        return TrainSettings(epochs=self.epochs, batch_size=self.batch_size, lr=lr, max_steps=self.max_steps,
-                             seed=self.seed, warmup=0.03, checkpoint_every=self.checkpoint_every,
-                             gradient_checkpointing=self.gradient_checkpointing)
+    @staticmethod
+    def reject_old_spelling(data: dict[str, Any], where: str = "") -> None:
+        """The trainer's knobs sit under ``train`` (as in ``DecideConfig``), not beside the stage's data."""
+        for key in TRAIN_KEYS:
+            if key in data:
+                raise SteervisError(f"{where}{key} is now {where}train.{key} (the optimiser's settings sit "
+                                    f"under train), e.g. --set train.{key}={data[key]}.")
 
 
 def build_items(settings: StageSettings, pool_root: str | Path | None = None) -> list[Item]:
     """The stage's conversations from the knowledge pool (and, in stage 2, easy-vqa's train split)."""
     from steervis.llava import data
 
-    frame = data.pool_frame(settings.pool_items, seed=settings.seed, root=pool_root)
+    frame = data.pool_frame(settings.pool_items, seed=settings.train.seed, root=pool_root)
     if settings.stage == 1:
         return data.caption_items(frame)
-    described = data.pool_frame(settings.describe_items, seed=settings.seed + 1, root=pool_root)
+    described = data.pool_frame(settings.describe_items, seed=settings.train.seed + 1, root=pool_root)
     items = data.classify_items(frame, CLASSIFY_QUESTION) + data.describe_items(described, CAPTION_QUESTION)
     if settings.vqa_images:
-        items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=settings.seed)
+        items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=settings.train.seed)
     if settings.engine_items:
         from steervis.llava.engine import EngineSettings, engine_frame, write_instructions
 
-        written, stats = write_instructions(engine_frame(settings.engine_items, settings.seed, pool_root),
-                                            EngineSettings(seed=settings.seed), progress=True)
+        seed = settings.train.seed
+        written, stats = write_instructions(engine_frame(settings.engine_items, seed, pool_root),
+                                            EngineSettings(seed=seed), progress=True)
         log.info("data engine: %d conversations (%s)", len(written), stats)
         items += written
     return items
@@ -131,14 +162,14 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     examples = to_examples(items, vlm, tpl, features, progress=progress)
     feature_seconds = time.perf_counter() - clock
     if settings.stage == 2 and not hasattr(vlm.lm.model, "peft_config"):
-        vlm.lm.model = add_lora(vlm.lm.model, settings.lora, seed=settings.seed)
+        vlm.lm.model = add_lora(vlm.lm.model, settings.lora, seed=settings.train.seed)
     elif settings.stage == 2:
         continue_lora(vlm.lm.model)
     if checkpoint is None and out is not None:
         checkpoint = Path(str(out) + ".checkpoint")
     if checkpoint is not None:
         Path(checkpoint).mkdir(parents=True, exist_ok=True)
-    result = train(vlm.lm, lambda epoch: examples, settings.train_settings(), progress=progress,
+    result = train(vlm.lm, lambda epoch: examples, settings.train, progress=progress,
                    checkpoint=checkpoint, keep_checkpoint=out is not None)  # kept until the model is saved
     vlm.lm.model.eval()
     vlm.config.caption_template = "plain" if settings.stage == 1 else vlm.config.template

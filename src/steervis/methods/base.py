@@ -5,8 +5,8 @@ labelled, ``class``. Methods register their class in ``METHODS``; the registry c
 (``fit``, ``predict_proba``, ``save``, ``load``) when the class is resolved, and that the optional
 capabilities it declares (``adapt``: UDA self-training; ``variants``: extra inference modes on the same fitted
 model; ``diagnostics``: facts about its last predictions, kept in metrics.json) exist. Each method declares
-its options as a dataclass (``Options``); ``method_options.<name>`` is validated against it, with did-you-mean
-errors, before any method runs.
+its options as a dataclass (``Options``); each evaluate run's ``options`` is validated against it, with
+did-you-mean errors, before any method runs.
 
 >>> from steervis.methods import METHODS, method_options
 >>> method_options("zeroshot", {"temperature": 0.02}).temperature
@@ -14,7 +14,7 @@ errors, before any method runs.
 >>> method_options("zeroshot", {"temprature": 0.02})
 Traceback (most recent call last):
 ...
-steervis.errors.SteervisError: Unknown config key 'method_options.zeroshot.temprature'. Did you mean ...
+steervis.errors.SteervisError: Unknown config key 'zeroshot.options.temprature'. Did you mean ...
 """
 
 from __future__ import annotations
@@ -74,9 +74,9 @@ def check_method(name: str, cls: Any) -> None:
 METHODS = Registry("method", check=check_method)
 
 
-def method_options(name: str, values: dict[str, Any] | None = None) -> Any:
+def method_options(name: str, values: dict[str, Any] | None = None, where: str = "") -> Any:
     """``values`` checked against method ``name``'s ``Options`` dataclass (did-you-mean on a wrong key)."""
-    return from_dict(METHODS.get(name).Options, values or {}, where=f"method_options.{name}.")
+    return from_dict(METHODS.get(name).Options, values or {}, where=where or f"{name}.options.")
 
 
 def build_method(name: str, context: Any, options: Any = None) -> Any:

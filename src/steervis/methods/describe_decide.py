@@ -6,9 +6,10 @@ from the describe store) and hand the strings to :class:`steervis.vllavo.decide.
 (VLLaVO's ablation).
 
 Registered in ``steervis.methods``; built by name with
-``build_method("describe-decide", context, {"preset": "decide-quick", "inference": "generate"})``, where
+``build_method("describe-decide", context, {"inference": "generate", "train": {"epochs": 3}})``, where
 ``context.describe_texts`` is the texts callable and every other key is a ``DecideConfig`` field (the options
-dataclass ``DescribeDecideOptions`` is derived from ``DecideConfig``, so the two never disagree).
+dataclass ``DescribeDecideOptions`` is derived from ``DecideConfig``, so the two never disagree; its defaults
+are the ``decide-quick`` budget, and a nested section given in part keeps the rest of that budget).
 
 >>> import pandas as pd
 >>> from steervis.methods.describe_decide import DescribeDecide
@@ -22,6 +23,9 @@ dataclass ``DescribeDecideOptions`` is derived from ``DecideConfig``, so the two
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import typing
 from collections.abc import Callable
 from dataclasses import field, is_dataclass
 from pathlib import Path
@@ -30,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from steervis.config import load_config, partial_config, to_dict
+from steervis.config import load_config, to_dict
 from steervis.errors import SteervisError
 from steervis.methods.base import check_classes, check_labels
 from steervis.vllavo.decide.config import DecideConfig
@@ -39,14 +43,33 @@ TextsFn = Callable[[pd.DataFrame], list[str]]
 DEFAULT_PRESET = "decide-quick"
 ALL_COMPONENTS = ["tags", "attributes", "captions"]
 
-# method_options of describe-decide / zeroshot-llm: any DecideConfig field (None = the preset's value), plus
-# the preset, key=value overrides, extra inference modes reported on the same adapter, and progress bars.
-DescribeDecideOptions = partial_config(DecideConfig, "DescribeDecideOptions", extra=[
-    ("preset", str, field(default=DEFAULT_PRESET)),
-    ("overrides", list[str], field(default_factory=list)),
-    ("also", list[str], field(default_factory=list)),
-    ("progress", bool | None, field(default=None)),
-])
+
+
+def _options_class() -> type:
+    """``DescribeDecideOptions``: every ``DecideConfig`` field but ``components`` (the run's), defaulting to
+    the ``decide-quick`` budget, plus extra inference modes reported on the same adapter and progress bars."""
+    quick = load_config(DecideConfig, preset=DEFAULT_PRESET)  # the budget that fits two CPU cores
+    hints, own = typing.get_type_hints(DecideConfig), []
+    for f in dataclasses.fields(DecideConfig):
+        if f.name == "components":
+            continue
+        value = getattr(quick, f.name)
+        own.append((f.name, hints[f.name], field(default_factory=lambda v=value: copy.deepcopy(v))))
+    return dataclasses.make_dataclass("DescribeDecideOptions", [
+        *own,
+        ("also", list[str], field(default_factory=list)),
+        ("progress", bool | None, field(default=None)),
+    ], namespace={"__module__": __name__})
+
+
+# options of describe-decide / zeroshot-llm: a DecideConfig (its fields, the decide-quick budget by default)
+DescribeDecideOptions = _options_class()
+
+
+def decide_settings(options: Any, components: list[str]) -> DecideConfig:
+    """The ``DecideConfig`` a run's options stand for, reading ``components``."""
+    names = [f.name for f in dataclasses.fields(DecideConfig) if f.name != "components"]
+    return DecideConfig(components=list(components), **{n: copy.deepcopy(getattr(options, n)) for n in names})
 
 
 def decide_config(preset: str | None = DEFAULT_PRESET, overrides: list[str] | tuple[str, ...] = (),
@@ -128,13 +151,8 @@ class _DescriptionLLM:
         if texts is None:
             raise SteervisError(f"{cls.name} needs descriptions: the method context has no describe_texts.")
         progress = options.progress if options.progress is not None else getattr(context, "progress", True)
-        config = decide_config(options.preset, options.overrides, **options.given())
-        if hasattr(context, "components"):
-            # One source: the run's `components` render every description; the card records what was read.
-            if options.components is not None:
-                raise SteervisError(f"method_options.{cls.name}.components: set `components` once, at the "
-                                    "top of the evaluate config (every description-reading method uses it).")
-            config.components = list(context.components or ALL_COMPONENTS)
+        # One source: the run's `components` render every description; the card records what was read.
+        config = decide_settings(options, getattr(context, "components", None) or ALL_COMPONENTS)
         describe = getattr(context, "describe", None)
         return cls(texts, config, describe, progress=progress, also=options.also)
 

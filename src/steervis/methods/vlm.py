@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ from steervis.classes import class_pattern
 from steervis.device import check_placement
 from steervis.errors import SteervisError
 from steervis.llava.model import closed_question
+from steervis.llava.train import STAGE2_LORA
+from steervis.lm.config import LoraSettings, TrainSettings
 from steervis.methods.base import Method, check_classes, check_labels
 
 DEFAULT_MODEL = "stage2"
@@ -223,13 +225,20 @@ class VLMScore(_VLMMethod):
         self.prior = json.loads(path.read_text()) if path.exists() else None
 
 
+def _finetune_train() -> TrainSettings:
+    # decide's LoRA rate (a short run on one short answer per image), LLaVA's 3 % warm-up, no checkpoints
+    return TrainSettings(epochs=3, batch_size=8, lr=1e-3, warmup=0.03, checkpoint_every=10**9)
+
+
+def _finetune_lora() -> LoraSettings:
+    # stage 2's adapter shape, so a stage-2 adapter continues training as is
+    return LoraSettings(r=16, alpha=32, target_modules=list(STAGE2_LORA))
+
+
 @dataclass
 class FinetunedOptions(ScoreOptions):
-    epochs: int = 3
-    max_steps: int | None = None  # cap on optimiser steps (None: every epoch)
-    train_batch_size: int = 8
-    lr: float = 1e-3  # decide's LoRA rate: a short run on one short answer per image
-    lora_r: int = 16  # stage 2's adapter shape, so a stage-2 adapter continues training as is
+    train: TrainSettings = field(default_factory=_finetune_train)
+    lora: LoraSettings = field(default_factory=_finetune_lora)
 
 
 class VLMFinetuned(VLMScore):
@@ -249,8 +258,7 @@ class VLMFinetuned(VLMScore):
         from steervis.llava.data import Item
         from steervis.llava.model import open_vlm
         from steervis.llava.tower import FeatureCache
-        from steervis.llava.train import STAGE2_LORA, StageSettings, train_stage
-        from steervis.lm.config import LoraSettings
+        from steervis.llava.train import StageSettings, train_stage
 
         self.classes = check_classes(classes)
         check_labels(train, self.classes)
@@ -262,11 +270,8 @@ class VLMFinetuned(VLMScore):
         items = [Item(sha, path, [(f"<image>\n{self.question}", label)])
                  for sha, path, label in zip(train["sha256"], train["path"], train["class"].astype(str),
                                              strict=True)]
-        settings = StageSettings(stage=2, epochs=self.epochs, max_steps=self.max_steps, lr=self.lr,
-                                 batch_size=self.train_batch_size, seed=self.seed, checkpoint_every=10**9,
-                                 device=self.device, dtype=self.dtype,
-                                 lora=LoraSettings(r=self.lora_r, alpha=2 * self.lora_r,
-                                                   target_modules=list(STAGE2_LORA)))
+        settings = StageSettings(stage=2, train=self.train, lora=self.lora, device=self.device,
+                                 dtype=self.dtype)
         progress = getattr(self.context, "progress", False)
         train_stage(self.vlm, items, settings, features=FeatureCache(self.vlm.tower), progress=progress,
                     label="classification")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from steervis.config import load_yaml, preset_path
 from steervis.errors import SteervisError
 from steervis.methods import build_method
 from steervis.methods.describe_decide import DescribeDecide, ZeroShotLLM, decide_config
@@ -84,11 +85,14 @@ def test_zeroshot_llm_needs_no_training_and_has_no_adapt():
 
 def test_methods_registry_builds_both_from_a_context():
     context = SimpleNamespace(describe_texts=texts, describe={"tag_top_k": 3}, progress=False)
-    clf = build_method("describe-decide", context, {"preset": "decide-tiny", "inference": "generate",
-                                                    "train": {"max_steps": 1}})
+    tiny = load_yaml(preset_path("decide-tiny"))
+    clf = build_method("describe-decide", context,
+                       {**tiny, "inference": "generate", "train": {"max_steps": 1}})
     assert isinstance(clf, DescribeDecide) and clf.config.inference == "generate"
     assert clf.config.train.max_steps == 1 and clf.config.model == "tiny-llama" and not clf.progress
-    zs = build_method("zeroshot-llm", context, {"preset": "decide-tiny", "overrides": ["reduction=sum"]})
+    # a nested section given in part keeps the default budget (decide-quick's) for the rest
+    assert clf.config.train.batch_size == 8 and clf.config.train.gradient_checkpointing
+    zs = build_method("zeroshot-llm", context, {**tiny, "reduction": "sum"})
     assert isinstance(zs, ZeroShotLLM) and zs.config.reduction == "sum"
     with pytest.raises(SteervisError, match="no describe_texts"):
         build_method("describe-decide", SimpleNamespace())
