@@ -1,4 +1,4 @@
-"""Retrieval and REACT customization on small synthetic data: index recall, append-only stores, the gate."""
+"""Retrieval and REACT customization on small synthetic data: index recall, the gate."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +7,6 @@ import torch
 
 from steervis.errors import SteervisError
 from steervis.matchers.index import VectorIndex, recall_at_k
-from steervis.partstore import PartStore
 from steervis.react.gated_head import GatedResidualHead
 from steervis.react.retrieve import names_class, retrieve
 from steervis.react.train_head import ReactSettings, apply_head, contrastive_loss, customize
@@ -30,18 +29,6 @@ def test_hnsw_finds_what_exact_search_finds_and_survives_a_save(tmp_path):
     (tmp_path / "ix" / "index.faiss").write_bytes(b"broken")
     with pytest.raises(SteervisError, match="rebuild"):
         VectorIndex.load(tmp_path / "ix")
-
-
-def test_part_store_appends_and_sets_a_damaged_part_aside(tmp_path):
-    one, two = PartStore(tmp_path), PartStore(tmp_path)  # two writers on one store
-    one.add(["a"], np.ones((1, 2)))
-    two.add(["b"], np.zeros((1, 2)))
-    reader = PartStore(tmp_path)
-    assert reader.missing(["a", "b", "c"]) == ["c"]
-    part = sorted(tmp_path.glob("part-*.npz"))[0]
-    part.write_bytes(part.read_bytes()[:20])
-    healed = PartStore(tmp_path)
-    assert len(healed.missing(["a", "b"])) == 1 and list(tmp_path.glob("*.corrupt"))
 
 
 def test_the_gated_head_starts_as_the_base_and_training_opens_the_gate():
