@@ -90,3 +90,30 @@ def test_demo_describes_with_the_best_built_describer(tmp_home):
     name, settings, missing = best_built_describer()
     assert name == "react-pool" and settings["matcher"] == "react-pool" and not missing
     assert settings["pool_captions"] and settings["class_prompts"] == "styles"  # the best row of the DG table
+
+
+class CountingTexts:
+    """A text tower that counts what it embeds (as a real one, it is cached on disk)."""
+
+    name = "counting/texts"
+
+    def __init__(self):
+        self.seen = 0
+
+    def encode_texts(self, texts):
+        self.seen += len(texts)
+        return np.stack([[len(t), t.count("1")] for t in texts]).astype(np.float32)
+
+
+def test_long_text_lists_are_embedded_once_per_text_and_an_edited_list_embeds_only_its_new_texts(tmp_home):
+    from steervis.matchers.features import text_features
+    from steervis.matchers.text_cache import DISK_CACHE_MIN_TEXTS, cached_text_embeddings
+
+    tower, texts = CountingTexts(), [f"text {i}" for i in range(DISK_CACHE_MIN_TEXTS)]
+    first = cached_text_embeddings(tower, texts)
+    edited = [*texts[1:], "a new text"]
+    again = cached_text_embeddings(tower, edited)
+    assert tower.seen == len(texts) + 1 and (again[:-1] == first[1:]).all()
+    assert (tmp_home / "describe" / "text-embeddings" / "counting--texts" / "identity.json").exists()
+    assert text_features(tower, ["x1", "x1", "y"], progress=False)[:, 1].tolist() == [1, 1, 0]
+    assert tower.seen == len(texts) + 3  # the pool's text features: each distinct text once
