@@ -197,7 +197,8 @@ class Store:
         where = index.get_indexer(keys)
         if len(where) and where.min() < 0:
             raise KeyError(f"not in the store {self.dir}: {keys[int(np.argmin(where))]}")
-        column = table.column(VECTOR).combine_chunks()
+        column = table.column(VECTOR)
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()  # one part: no copy
         shape = json.loads((table.schema.metadata or {}).get(b"shape", b"null")) or [column.type.list_size]
         values = column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), *shape)
         return values if np.array_equal(where, np.arange(len(values))) else values[where]
