@@ -25,6 +25,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -41,6 +42,7 @@ import pyarrow.parquet as pq
 from steervis.atomic import DAMAGED, atomic_path, set_aside, write_text
 
 IDENTITY = "identity.json"
+PART = re.compile(r"part-.+\.parquet")
 VECTOR = "vector"  # the fixed-size-list column of a vector store
 # Merging more parts than this at the end of a run keeps warm reads to a handful of files.
 COMPACT_AT = 8
@@ -233,7 +235,7 @@ class Store:
         bytes."""
         found = []
         for folder, dirs, files in os.walk(root):
-            if IDENTITY not in files and not any(f.startswith("part-") for f in files):
+            if IDENTITY not in files and not any(PART.fullmatch(f) for f in files):
                 continue
             dirs.clear()  # a store's own sub-folders (claims) count towards its bytes
             path = Path(folder)
