@@ -36,6 +36,9 @@ MOVED = {
     "steervis.data.pool_exclude": "steervis.data.pool.exclude",
     "steervis.data.pool_sources": "steervis.data.pool.sources",
     "steervis.data.pool_text": "steervis.data.pool.text",
+    "steervis.describe.claims": "steervis.store.claims",
+    "steervis.partstore": "steervis.store",
+    "steervis.data.features": "steervis.store",
 }
 
 

@@ -89,6 +89,11 @@ def key_of(record: dict[str, Any], length: int = 16) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:length]
 
 
+def stamped(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with the key it stands for: what a store keeps in its ``identity.json``."""
+    return {"key": key_of(record), **record}
+
+
 def artifact_key(kind: str, config: Any = None, inputs: Iterable[str] = (), weights: Iterable[str] = (),
                  length: int = 16) -> str:
     """The one cache key: ``kind``'s config content, input bytes, weights and code behaviour versions."""

@@ -3,7 +3,7 @@
 Floors, lowest first (a module may import its own floor and the floors below it):
 
     0  ground: steervis, errors, paths, registry, config, lazy, atomic, outputs, disk, classes, numeric, card,
-       packages, partstore, stats, device, _moved, identity, prune
+       packages, store, stats, device, _moved, identity, prune
     1  zoo, data (the model zoo; folders, dataset builders and the knowledge pool)
     2  lm, matchers (the LM core; ConSE, CLIP, their protocol, features, index and text-embedding cache)
     3  systems, one home each: vllavo, react, llava
@@ -31,7 +31,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 FLOORS = {
     0: ["steervis", "errors", "paths", "registry", "config", "lazy", "atomic", "outputs", "disk", "classes",
-        "numeric", "packages", "partstore", "stats", "device", "_moved", "identity", "prune", "card"],
+        "numeric", "packages", "store", "stats", "device", "_moved", "identity", "prune", "card"],
     1: ["zoo", "data"],
     2: ["lm", "matchers"],
     3: ["vllavo", "react", "llava"],

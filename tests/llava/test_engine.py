@@ -47,7 +47,7 @@ def test_engine_writes_batched_filters_and_reuses_its_store(tmp_home, tmp_path, 
     assert conv.turns[0][0].startswith("<image>\n") and not conv.turns[1][0].startswith("<image>")
     again, _ = write_instructions(frame, settings, lm=lm)  # from the store: nothing generated
     assert sum(calls) == 12 and [it.turns for it in again] == [it.turns for it in items]
-    assert len(EngineStore(tmp_home / "vlm-engine" / settings.id).records) == 9
+    assert len(EngineStore(tmp_home / "vlm-engine" / f"engine-{settings.id}").records) == 9
 
 
 def test_engine_runs_the_real_generation_path_on_the_tiny_lm(tmp_home, tmp_path):

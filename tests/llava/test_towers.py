@@ -68,10 +68,11 @@ def test_each_tower_recipe_has_its_own_feature_cache(tmp_home):
              TowerSpec("timm:resnet18"), TowerSpec("timm:resnet18.a1_in1k")]
     ids = [s.id for s in specs]
     assert len(set(ids)) == len(ids) and not any(c in i for i in ids for c in ":/")
-    assert ids[0] == "efficientnet-lite0-blocks-g4-224pad"  # the existing cache keeps its name
+    assert ids[0] == "efficientnet-lite0-blocks-g4-224pad"
     assert ids[5] == "clip-openai--clip-vit-large-patch14-336-penultimate-g4-pad"
     cache = FeatureCache(build_tower(TowerSpec("clip:tiny-clip", grid=2)))
-    assert cache.store.directory == tmp_home / "vlm-features" / "clip-tiny-clip-penultimate-g2-pad"
+    assert cache.store.dir.parent == tmp_home / "vlm-features"  # named by the recipe and its identity key
+    assert cache.store.dir.name.startswith("clip-tiny-clip-penultimate-g2-pad-")
 
 
 def test_a_tiny_vlm_on_the_clip_tower_answers_scores_and_reloads(tmp_path):

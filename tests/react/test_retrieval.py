@@ -1,4 +1,6 @@
-"""Retrieval and REACT customization on small synthetic data: index recall, append-only stores, the gate."""
+"""Retrieval and REACT customization on small synthetic data: index recall, the gate."""
+
+import json
 
 import numpy as np
 import pandas as pd
@@ -7,7 +9,6 @@ import torch
 
 from steervis.errors import SteervisError
 from steervis.matchers.index import VectorIndex, recall_at_k
-from steervis.partstore import PartStore
 from steervis.react.gated_head import GatedResidualHead
 from steervis.react.retrieve import names_class, retrieve
 from steervis.react.train_head import ReactSettings, apply_head, contrastive_loss, customize
@@ -30,18 +31,6 @@ def test_hnsw_finds_what_exact_search_finds_and_survives_a_save(tmp_path):
     (tmp_path / "ix" / "index.faiss").write_bytes(b"broken")
     with pytest.raises(SteervisError, match="rebuild"):
         VectorIndex.load(tmp_path / "ix")
-
-
-def test_part_store_appends_and_sets_a_damaged_part_aside(tmp_path):
-    one, two = PartStore(tmp_path), PartStore(tmp_path)  # two writers on one store
-    one.add(["a"], np.ones((1, 2)))
-    two.add(["b"], np.zeros((1, 2)))
-    reader = PartStore(tmp_path)
-    assert reader.missing(["a", "b", "c"]) == ["c"]
-    part = sorted(tmp_path.glob("part-*.npz"))[0]
-    part.write_bytes(part.read_bytes()[:20])
-    healed = PartStore(tmp_path)
-    assert len(healed.missing(["a", "b"])) == 1 and list(tmp_path.glob("*.corrupt"))
 
 
 def test_the_gated_head_starts_as_the_base_and_training_opens_the_gate():
@@ -103,3 +92,31 @@ def test_demo_describes_with_the_best_built_describer(tmp_home):
     name, settings, missing = best_built_describer()
     assert name == "react-pool" and settings["matcher"] == "react-pool" and not missing
     assert settings["pool_captions"] and settings["class_prompts"] == "styles"  # the best row of the DG table
+
+
+class CountingTexts:
+    """A text tower that counts what it embeds (as a real one, it is cached on disk)."""
+
+    name = "counting/texts"
+
+    def __init__(self):
+        self.seen = 0
+
+    def encode_texts(self, texts):
+        self.seen += len(texts)
+        return np.stack([[len(t), t.count("1")] for t in texts]).astype(np.float32)
+
+
+def test_long_text_lists_are_embedded_once_per_text_and_an_edited_list_embeds_only_its_new_texts(tmp_home):
+    from steervis.matchers.features import text_features
+    from steervis.matchers.text_cache import DISK_CACHE_MIN_TEXTS, cached_text_embeddings
+
+    tower, texts = CountingTexts(), [f"text {i}" for i in range(DISK_CACHE_MIN_TEXTS)]
+    first = cached_text_embeddings(tower, texts)
+    edited = [*texts[1:], "a new text"]
+    again = cached_text_embeddings(tower, edited)
+    assert tower.seen == len(texts) + 1 and (again[:-1] == first[1:]).all()
+    [store] = (tmp_home / "describe" / "text-embeddings").glob("counting--texts-*")
+    assert json.loads((store / "identity.json").read_text())["kind"] == "text-embeddings"
+    assert text_features(tower, ["x1", "x1", "y"], progress=False)[:, 1].tolist() == [1, 1, 0]
+    assert tower.seen == len(texts) + 3  # the pool's text features: each distinct text once

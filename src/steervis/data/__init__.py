@@ -17,7 +17,6 @@ _EXPORTS = {
     "open_image": "steervis.data.images",
     "sha256_file": "steervis.data.images",
     "DecodedImages": "steervis.data.decoded",
-    "FeatureStore": "steervis.data.features",
     "FolderData": "steervis.data.folder",
     "load_folder": "steervis.data.folder",
     "count_table": "steervis.data.folder",

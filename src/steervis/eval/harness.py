@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from steervis.atomic import atomic_path, write_text
+from steervis.atomic import write_text
 from steervis.config import config_hash, save_config, to_dict
 from steervis.disk import check_writable, output_lock
 from steervis.errors import SteervisError
@@ -37,11 +37,13 @@ from steervis.eval.run_folder import (
     RUN_SPACE,
     check_run_dir,
     part_key,
-    part_paths,
+    part_name,
     read_part,
     run_dir_for,
+    run_parts,
     staged_run,
     write_methods_yaml,
+    write_part,
 )
 
 log = logging.getLogger(__name__)
@@ -187,20 +189,19 @@ def run_splits(cfg: EvaluateConfig, run_dir: Path, splits: list[Split], task: An
     from steervis.eval.report import write_report
     from steervis.outputs import write_stamp
 
-    parts = run_dir / "parts"
     # claimed first, so a rerun after a kill may resume it
     if not run_dir.is_dir() or not any(run_dir.iterdir()):
         run_dir.mkdir(parents=True, exist_ok=True)
         write_stamp(run_dir, "run", config_hash(cfg), state="started", files=["parts"])
-    parts.mkdir(parents=True, exist_ok=True)
+    parts = run_parts(run_dir)
     frame, classes = task.frame, task.classes
     context = build_context(cfg, task)
     contexts: dict[Any, Any] = {}  # one per (describer, components): variants share models and features
     frames, infos = [], {}
     for split in splits:
         for name, run in options.items():
-            part, meta = part_paths(parts, split, name, part_key(cfg, split, run, classes))
-            found = read_part(part, meta)
+            part = part_name(split, name, part_key(cfg, split, run, classes))
+            found = read_part(parts, part)
             if found is not None:
                 frames.append(with_sha256(found[0], split))
                 infos[(split.name, name)] = found[1]
@@ -210,9 +211,7 @@ def run_splits(cfg: EvaluateConfig, run_dir: Path, splits: list[Split], task: An
             if key not in contexts:
                 contexts[key] = context.derive(run.describe, run.components)
             rows, info = run_method(name, split, classes, contexts[key], cfg, run.options, run.method)
-            with atomic_path(part) as tmp:
-                rows.to_parquet(tmp, index=False)
-            write_text(meta, json.dumps(info))  # written last: its presence marks a finished part
+            write_part(parts, part, rows, info)
             frames.append(rows)
             infos[(split.name, name)] = info
     preds = pd.concat(frames, ignore_index=True)

@@ -234,9 +234,9 @@ _damaged_cache("description-part", "truncated description store part (`describe`
                "home/descriptions/*/part-*.parquet",
                lambda ws: ["describe", "--data", ws.toy(), "--quiet", "--preset", "describe-tiny"])
 _damaged_cache("feature-part", "truncated image-feature part (`evaluate` into a new run folder)",
-               "home/features/*/part-*.npz", lambda ws: evaluate_args(ws, methods="linear-probe"),
+               "home/features/*/part-*.parquet", lambda ws: evaluate_args(ws, methods="linear-probe"),
                lambda ws: evaluate_args(ws, methods="linear-probe", out="runs-again"))
-_damaged_cache("run-part", "truncated evaluate run part (`evaluate` again)", "runs/*/parts/*.parquet",
+_damaged_cache("run-part", "truncated evaluate run part (`evaluate` again)", "runs/*/parts/part-*.parquet",
                lambda ws: evaluate_args(ws))
 _damaged_cache("hash-cache", "overwritten file-hash cache (`describe` again)", "home/hashes/files.sqlite",
                lambda ws: ["describe", "--data", ws.toy(), "--quiet", "--preset", "describe-tiny"])

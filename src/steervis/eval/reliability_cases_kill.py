@@ -44,9 +44,9 @@ def _two_evaluates(ws: Workspace) -> Outcome:
     sub = ws.fresh("race-features")
     procs = [sub.start(*evaluate_args(sub, out=f"runs-{i}", methods="linear-probe")) for i in range(2)]
     outs = [p.communicate() for p in procs]
-    from steervis.partstore import PartStore
+    from steervis.store import Store
 
-    stores = [PartStore(d) for d in sorted((sub.home / "features").glob("*")) if d.is_dir()]
+    stores = [Store(d) for d in sorted((sub.home / "features").glob("*")) if d.is_dir()]
     rows = [len(s) for s in stores]
     ok = rows and all(n == 24 for n in rows)
     seen = seen_line(subprocess.CompletedProcess([], procs[0].returncode, *outs[0]))
@@ -107,7 +107,7 @@ def _killevaluate_args(ws: Workspace) -> Outcome:
             ["method", "split", "path"]).reset_index(drop=True)
 
     sub, clean = ws.fresh("kill-evaluate"), ws.fresh("kill-evaluate-clean")
-    killed, rerun = kill_at(sub, args(sub), lambda: any((sub.root / "runs" / "k" / "parts").glob("*.json")))
+    killed, rerun = kill_at(sub, args(sub), lambda: any((sub.root / "runs" / "k" / "parts").glob("part-*")))
     clean.steervis(*args(clean))
     try:
         equal = rerun.returncode == 0 and table(sub).equals(table(clean))

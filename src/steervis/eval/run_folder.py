@@ -1,6 +1,10 @@
 """A run folder on disk: where a config's run lives, its parts (one per split and method, keyed by everything
 they depend on, so a killed run resumes and a changed setting recomputes only what it changes), and the
 publication of its results, all at once, beside the parts they came from.
+
+The parts are a :class:`~steervis.store.Store` in ``<run>/parts``: each (split, method) result is one part
+file, its rows the predictions under the key ``<split>__<method>-<part key>``, with the result's info (JSON)
+beside them.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ from typing import Any
 
 import pandas as pd
 
-from steervis.atomic import DAMAGED, atomic_dir, set_aside, write_text
+from steervis.atomic import atomic_dir, write_text
 from steervis.config import config_hash, to_dict
 from steervis.device import precision_identity
 from steervis.eval.config import EvaluateConfig
 from steervis.eval.protocols import PROTOCOLS, Split
 from steervis.identity import artifact_key
+from steervis.store import Store
+
+PART, INFO = "part", "info"  # the run parts' key column, and the column holding each part's info
 
 
 def run_dir_for(cfg: EvaluateConfig) -> Path:
@@ -56,25 +63,27 @@ def part_key(cfg: EvaluateConfig, split: Split, run: Any, classes: list[str]) ->
                frame_digest(split.test, ["path", "sha256", "domain", "class"])], weights=weights)
 
 
-def part_paths(parts: Path, split: Split, name: str, key: str) -> tuple[Path, Path]:
-    stem = f"{split.name}__{name}".replace("/", "-").replace("→", "-to-")
-    return parts / f"{stem}-{key}.parquet", parts / f"{stem}-{key}.json"
+def run_parts(run_dir: Path) -> Store:
+    """The run's parts (a damaged one is set aside on opening, and its result computed again)."""
+    key = "<split>__<method>-<hash of what the result depends on>"
+    return Store(run_dir / "parts", key=PART, what="run part", identity={"run": run_dir.name, PART: key})
 
 
-def read_part(part: Path, meta: Path) -> tuple[pd.DataFrame, dict] | None:
-    """A finished part and its info, or ``None`` (absent, or damaged: set aside and recomputed)."""
-    if not (part.exists() and meta.exists()):
+def part_name(split: Split, name: str, key: str) -> str:
+    return f"{split.name}__{name}".replace("/", "-").replace("→", "-to-") + f"-{key}"
+
+
+def read_part(parts: Store, part: str) -> tuple[pd.DataFrame, dict] | None:
+    """A finished part's rows and info, or ``None``."""
+    if part not in parts:
         return None
-    try:
-        rows = pd.read_parquet(part)
-    except DAMAGED as err:  # pyarrow's ArrowInvalid is a ValueError
-        set_aside(part, err, "run part")
-        return None
-    try:
-        return rows, json.loads(meta.read_text())
-    except DAMAGED as err:  # JSONDecodeError is a ValueError
-        set_aside(meta, err, "run part")
-        return None
+    rows = parts.rows([part])
+    return rows.drop(columns=[PART, INFO]), json.loads(rows[INFO].iloc[0])
+
+
+def write_part(parts: Store, part: str, rows: pd.DataFrame, info: dict) -> None:
+    """One part file, whole or not at all: the rows and their info together."""
+    parts.put(rows.assign(**{PART: part, INFO: json.dumps(info)}))
 
 
 # Room a run folder needs beyond its parts: predictions, metrics and a report with inline charts are a few MB

@@ -9,8 +9,9 @@ The LM sees only the text, never the image, as GPT-4 did for LLaVA. Questions ar
 fixed lists, as LLaVA draws its detail prompts; the LM writes the answers. An answer is kept only if it is
 grounded in the given text: at least ``min_overlap`` of its content words (not stopwords, 3+ letters, a plural
 ``s`` ignored) occur in the text, so an answer that invents colours or objects is dropped. Every answer is
-stored (kept or not) per (image sha256, kind) in append-only parts under ``STEERVIS_HOME/vlm-engine/<id>``,
-so a second run, and stage 2 (``steervis vlm train --stage 2 --set engine_items=N``), reuse them.
+stored (kept or not) per (image sha256, kind) in a :class:`~steervis.store.Store` under
+``STEERVIS_HOME/vlm-engine/<id>``, so a second run, and stage 2 (``steervis vlm train --stage 2 --set
+engine_items=N``), reuse them.
 
 >>> grounded("A red apple on a table.", "a drawing of an apple. keywords: red, fruit, table")
 True
@@ -23,13 +24,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from steervis.identity import artifact_key
 from steervis.llava.data import Item
+from steervis.store import Store
 
 KINDS = {
     "conversation": ["What is the main object in the image?", "What is it used for?",
@@ -80,16 +84,18 @@ class EngineSettings:
     """How the engine writes (the id of its store is a hash of these)."""
 
     lm: str = "smollm2-135m-instruct"
-    max_new_tokens: int = 64  # the issue's answer budget (stage 2: answers ≤ 64 tokens)
+    max_new_tokens: int = 64  # stage 2's answer budget: answers of at most 64 tokens
     min_overlap: float = 0.5  # half of an answer's content words must come from the text
     batch_size: int = 8
     seed: int = 0
 
+    def content(self) -> dict[str, Any]:
+        """The settings that change what the engine writes (the batch size does not), with its writer."""
+        return {**{k: v for k, v in asdict(self).items() if k != "batch_size"}, "writer": WRITER}
+
     @property
     def id(self) -> str:
-        data = {k: v for k, v in asdict(self).items() if k != "batch_size"}
-        data["writer"] = WRITER
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+        return artifact_key("vlm-engine", config=self.content())
 
 
 def questions_for(sha256: str, kind: str, seed: int = 0) -> list[str]:
@@ -102,29 +108,22 @@ def questions_for(sha256: str, kind: str, seed: int = 0) -> list[str]:
     return [pool[i] for i in rng.choice(len(pool), n, replace=False)]
 
 
-class EngineStore:
-    """Written answers per (sha256, kind), in append-only JSON-lines parts (one per batch, written
-    atomically)."""
+class EngineStore(Store):
+    """Written answers per (sha256, kind): a :class:`~steervis.store.Store` keyed by ``<sha256>:<kind>``, one
+    JSON record a row, a part every few batches."""
 
-    def __init__(self, directory: str | Path):
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.records: dict[tuple[str, str], dict[str, Any]] = {}
-        for part in sorted(self.directory.glob("part-*.jsonl")):
-            for line in part.read_text().splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:  # a torn line: that answer is written again
-                    continue
-                self.records[(rec["sha256"], rec["kind"])] = rec
+    def __init__(self, directory: str | Path, identity: dict[str, Any] | None = None):
+        super().__init__(directory, key="item", identity=identity, what="data engine part")
+
+    @property
+    def records(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """(sha256, kind) → record, read from the parts at each access."""
+        found = (json.loads(r) for r in self.rows()["record"]) if len(self) else ()
+        return {(r["sha256"], r["kind"]): r for r in found}
 
     def add(self, records: Sequence[dict[str, Any]]) -> None:
-        from steervis.atomic import write_text
-
-        if records:
-            write_text(self.directory / f"part-{uuid.uuid4().hex}.jsonl",
-                       "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-            self.records.update({(r["sha256"], r["kind"]): r for r in records})
+        self.put(pd.DataFrame({"item": [f"{r['sha256']}:{r['kind']}" for r in records],
+                               "record": [json.dumps(r, ensure_ascii=False) for r in records]}))
 
 
 def _writer_lm(name: str) -> Any:
@@ -162,10 +161,12 @@ def write_instructions(frame: Any, settings: EngineSettings | None = None, lm: A
     from steervis.paths import cache_dir
 
     settings = settings or EngineSettings()
-    store = store or EngineStore(cache_dir("vlm-engine", settings.id))
+    store = store or EngineStore.for_artifact(cache_dir("vlm-engine"), "engine", "vlm-engine",
+                                              config=settings.content())
     rows = list(frame[["sha256", "path", "text"]].itertuples(index=False))
     source = {r.sha256: r.text for r in rows}
-    todo = [(r, kind) for r in rows for kind in kinds if (r.sha256, kind) not in store.records]
+    written = store.records
+    todo = [(r, kind) for r in rows for kind in kinds if (r.sha256, kind) not in written]
     # One generation request per (item, kind, question); a conversation's turns are answered independently.
     requests = [(r, kind, q) for r, kind in todo for q in questions_for(r.sha256, kind, settings.seed)]
     if requests:
@@ -194,9 +195,10 @@ def _items(rows: Sequence[Any], kinds: Sequence[str], store: EngineStore,
     """Conversations of the grounded answers, and per kind how many answers were written and kept."""
     items: list[Item] = []
     stats = {kind: {"answers": 0, "kept": 0, "items": 0} for kind in kinds}
+    written = store.records
     for r in rows:
         for kind in kinds:
-            rec = store.records.get((r.sha256, kind))
+            rec = written.get((r.sha256, kind))
             if rec is None:
                 continue
             kept = [(q, a) for q, a in rec["turns"] if a and grounded(a, r.text, settings.min_overlap)]

@@ -14,7 +14,7 @@ argument):
 
 Every grid is average-pooled to ``grid × grid`` tokens (4×4 = 16 by default): few tokens for an LM that pays
 ~6 ms per token on two cores, while keeping the layout (left / right, top / bottom). Features are cached per
-image sha256 in an append-only :class:`~steervis.partstore.PartStore` under
+image sha256 in a :class:`~steervis.store.Store` (float16 rows of ``[tokens, dim]``) under
 ``STEERVIS_HOME/vlm-features/<TowerSpec.id>``, so stage 1, stage 2 and evaluation compute each image once.
 
 >>> spec = TowerSpec("clip:tiny-clip", grid=2)
@@ -173,11 +173,13 @@ class FeatureCache:
     tower)."""
 
     def __init__(self, tower: Tower, directory: str | Path | None = None):
-        from steervis.partstore import PartStore
         from steervis.paths import cache_dir
+        from steervis.store import Store
 
         self.tower = tower
-        self.store = PartStore(directory or cache_dir("vlm-features", tower.spec.id))
+        config = {"features": "visual tokens", "tower": tower.spec.id}
+        self.store = (Store(directory, identity=config) if directory else Store.for_artifact(
+            cache_dir("vlm-features"), tower.spec.id, "vlm-features", config=config))
 
     def features(self, keys: Sequence[str], paths: Sequence[str | Path], batch_size: int = 64,
                  progress: bool = False) -> list[torch.Tensor]:
@@ -193,5 +195,7 @@ class FeatureCache:
         for start in tqdm(range(0, len(todo), batch_size), desc="vision features", disable=not progress):
             chunk = todo[start : start + batch_size]
             feats = self.tower.encode([open_image(where[k]) for k in chunk])
-            self.store.add(chunk, feats.numpy().astype(np.float16))
-        return [torch.from_numpy(self.store.vectors[k].astype(np.float32)) for k in keys]
+            self.store.put_vectors(chunk, feats.numpy().astype(np.float16))
+        if todo:
+            self.store.compact()
+        return list(torch.from_numpy(self.store.vectors(list(keys)).astype(np.float32)))

@@ -2,8 +2,9 @@
 
 For each image, one efficientnet-lite0 pass gives both what REACT's base matcher sees (the ConSE embedding,
 384-d, in minilm's sentence space) and what its gated head reads (the pooled 1280-d features). Texts are
-embedded by the matcher's (locked) text tower. Both stores are :class:`~steervis.partstore.PartStore`, keyed
-by content (image sha256, text hash), so a pool that grows is never recomputed or rewritten whole.
+embedded by the matcher's (locked) text tower. Each is a :class:`~steervis.store.Store` of float32 rows keyed
+by content (image sha256, text hash), so a pool that grows is never recomputed; each batch is a part of its
+own, merged once a run is done.
 
 >>> from steervis.matchers.features import text_key
 >>> text_key("a dog")
@@ -20,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from steervis.partstore import PartStore
 from steervis.paths import cache_dir
+from steervis.store import Store
 
 BATCH = 32  # images per efficientnet-lite0 pass: ~1 s on two cores, a progress tick a second
 
@@ -52,7 +53,9 @@ def image_features(matcher: Any, paths: Sequence[str], keys: Sequence[str],
     from tqdm.auto import tqdm
 
     dim = matcher.class_embeddings.shape[1]
-    store = PartStore(cache_dir("features", f"react-base-{matcher.version}"))
+    store = Store.for_artifact(cache_dir("features"), f"react-base-{matcher.version}", "image-features",
+                               config={"features": "ConSE embedding, then pooled backbone features",
+                                       "matcher": matcher.version})
     missing = set(store.missing(keys))
     first = {k: i for i, k in reversed(list(enumerate(keys)))}  # one row per distinct image
     todo = sorted(first[k] for k in missing)
@@ -63,10 +66,11 @@ def image_features(matcher: Any, paths: Sequence[str], keys: Sequence[str],
         with torch.inference_mode():
             out = matcher.classifier.forward_all(pixels)
         base = matcher.embed_logits(out["logits"])
-        store.add([keys[i] for i in chunk], np.concatenate([base, out["pooled"].numpy()], axis=1))
+        store.put_vectors([keys[i] for i in chunk], np.concatenate([base, out["pooled"].numpy()], axis=1))
         bar.update(len(chunk))
     bar.close()
-    both = store.get(list(keys)).astype(np.float32)
+    store.compact()
+    both = store.vectors(list(keys))
     return ImageFeatures(base=both[:, :dim], pooled=both[:, dim:])
 
 
@@ -75,17 +79,19 @@ def text_features(matcher: Any, texts: Sequence[str], progress: bool = True) -> 
     from tqdm.auto import tqdm
 
     name = getattr(matcher, "text_name", matcher.name)  # a locked text tower shared by several matchers
-    store = PartStore(cache_dir("features", f"text-{name.replace('/', '--')}"))
+    store = Store.for_artifact(cache_dir("features"), f"text-{name}", "text-embeddings",
+                               config={"features": "text embeddings", "text tower": name})
     keys = [text_key(t) for t in texts]
     missing = set(store.missing(keys))
     todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k in missing))
     bar = tqdm(total=len(todo), desc="text features", unit="text", disable=not progress or not todo)
     for start in range(0, len(todo), 256):
         chunk = todo[start : start + 256]
-        store.add([text_key(t) for t in chunk], matcher.encode_texts(chunk))
+        store.put_vectors([text_key(t) for t in chunk], matcher.encode_texts(chunk))
         bar.update(len(chunk))
     bar.close()
-    return store.get(keys).astype(np.float32)
+    store.compact()
+    return store.vectors(keys)
 
 
 def image_embeddings(matcher: Any, paths: Sequence[str], keys: Sequence[str],
@@ -107,10 +113,12 @@ def image_embeddings(matcher: Any, paths: Sequence[str], keys: Sequence[str],
         return np.concatenate([matcher.encode_images(_decode(paths[i : i + BATCH]))
                                for i in range(0, len(paths), BATCH)]).astype(np.float32)
     name = getattr(matcher, "version", matcher.name).replace("/", "--")
-    store = PartStore(cache_dir("features", f"images-{name}"))
+    store = Store.for_artifact(cache_dir("features"), f"images-{name}", "image-features",
+                               config={"features": "image embeddings", "matcher": name})
     first = {k: i for i, k in reversed(list(enumerate(keys)))}
     todo = sorted(first[k] for k in store.missing(keys))
     for start in tqdm(range(0, len(todo), BATCH), desc="image embeddings", disable=not progress or not todo):
         chunk = todo[start : start + BATCH]
-        store.add([keys[i] for i in chunk], matcher.encode_images(_decode([paths[i] for i in chunk])))
-    return store.get(list(keys)).astype(np.float32)
+        store.put_vectors([keys[i] for i in chunk], matcher.encode_images(_decode([paths[i] for i in chunk])))
+    store.compact()
+    return store.vectors(list(keys))

@@ -1,14 +1,18 @@
-"""Text embeddings of long lists (vocabularies, class names) kept on disk, once per machine and matcher."""
+"""Text embeddings of long lists (vocabularies, class names) kept on disk, once per machine and text tower.
+
+Each text is a row of a :class:`~steervis.store.Store` under ``describe/text-embeddings/<text tower>``, keyed
+by the text's hash: an edited vocabulary embeds only its new texts.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
 
-from steervis.atomic import DAMAGED, atomic_path, set_aside
+from steervis.matchers.features import text_key
 from steervis.paths import cache_dir
+from steervis.store import Store
 
 # Vocabularies at least this long are embedded once per machine and kept on disk (tags: ~40 s on 2 cores).
 DISK_CACHE_MIN_TEXTS = 256
@@ -23,23 +27,16 @@ def normalise(x: np.ndarray) -> np.ndarray:
 def cached_text_embeddings(matcher: Any, texts: list[str]) -> np.ndarray:
     """``matcher.encode_texts(texts)``, kept on disk for long lists (vocabularies, class names).
 
-    The file name hashes the matcher name and the texts, so an edited vocabulary is re-embedded. Matchers
-    that declare ``disk_cache = False`` (random test models) are always recomputed.
+    Matchers that declare ``disk_cache = False`` (random test models) are always recomputed.
     """
     if len(texts) < DISK_CACHE_MIN_TEXTS or not getattr(matcher, "disk_cache", True):
         return matcher.encode_texts(texts)
     name = getattr(matcher, "text_name", matcher.name)  # one text tower, one cache, whatever the image side
-    digest = hashlib.sha256("\n".join([name, *texts]).encode()).hexdigest()[:20]
-    path = cache_dir("describe", "text-embeddings") / f"{name.replace('/', '--')}-{digest}.npy"
-    if path.exists():
-        try:
-            emb = np.load(path, allow_pickle=False)
-            if emb.shape[0] != len(texts):
-                raise ValueError(f"{emb.shape[0]} rows for {len(texts)} texts")
-            return emb
-        except DAMAGED as err:
-            set_aside(path, err, "text-embedding cache")  # recomputed below
-    emb = np.asarray(matcher.encode_texts(texts), dtype=np.float32)
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        np.save(handle, emb)  # atomic: a killed run never leaves half an array
-    return emb
+    store = Store.for_artifact(cache_dir("describe", "text-embeddings"), name, "text-embeddings",
+                               config={"embeddings": "texts", "text tower": name})
+    by_key = {text_key(t): t for t in texts}
+    todo = store.missing(by_key)
+    if todo:
+        store.put_vectors(todo, matcher.encode_texts([by_key[k] for k in todo]))
+        store.compact()
+    return store.vectors([text_key(t) for t in texts])

@@ -23,13 +23,14 @@ import yaml
 from tqdm.auto import tqdm
 
 from steervis.atomic import DAMAGED, set_aside, write_text
-from steervis.device import check_placement
+from steervis.device import check_placement, precision_identity
 from steervis.errors import SteervisError
-from steervis.identity import artifact_key
+from steervis.identity import artifact_record, stamped
 from steervis.lm.chat import ChatFormat, render_chat, template_or
 from steervis.methods.base import Method, check_classes
 from steervis.numeric import softmax
 from steervis.paths import cache_dir
+from steervis.prune import write_record
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +111,11 @@ class ByDescription(Method):
         self.descriptors_file = self.options.descriptors
         self.descriptors: dict[str, list[str]] = {}
 
-    def _cache_file(self) -> Path:
-        key = artifact_key("descriptors", config={"lm": self.lm, "prompt": PROMPT})
-        return cache_dir("descriptors") / f"{self.lm.replace('/', '--')}-{key}.yaml"
+    def _cache_file(self) -> tuple[Path, dict[str, Any]]:
+        """The descriptor cache of this LM and prompt, and the identity record it is kept under."""
+        record = stamped(artifact_record("descriptors", config={
+            "lm": self.lm, "prompt": PROMPT, "dtype": precision_identity(self.device, self.dtype)}))
+        return cache_dir("descriptors") / f"{self.lm.replace('/', '--')}-{record['key']}.yaml", record
 
     def fit(self, train: pd.DataFrame | None, classes: list[str]) -> ByDescription:
         self.classes = check_classes(classes)
@@ -125,7 +128,7 @@ class ByDescription(Method):
             if missing:
                 raise SteervisError(f"{path} has no descriptors for: {', '.join(missing)}.")
         else:
-            path = self._cache_file()
+            path, record = self._cache_file()
             known = read_descriptor_cache(path)
             missing = [c for c in self.classes if not known.get(c)]
             if missing:
@@ -133,6 +136,7 @@ class ByDescription(Method):
                                                dtype=self.dtype))
                 dump = yaml.safe_dump(dict(sorted(known.items())), sort_keys=False, allow_unicode=True)
                 write_text(path, dump)
+                write_record(path, record.pop("key"), record)  # what `steervis cache prune` reads
                 log.info("Descriptors cached in %s (edit it, or pass descriptors=FILE.yaml)", path)
         self.descriptors = {c: list(known[c]) for c in self.classes}
         return self

@@ -23,8 +23,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from steervis.data.decoded import DecodedImages
-from steervis.data.features import FeatureStore
 from steervis.paths import cache_dir
+from steervis.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class MethodContext:
     images: DecodedImages = field(default_factory=DecodedImages, repr=False)
     _models: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
     _matchers: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
-    _stores: dict[str, FeatureStore] = field(default_factory=dict, repr=False)
+    _stores: dict[str, Store] = field(default_factory=dict, repr=False)
     _descriptions: dict[str, Any] = field(default_factory=dict, repr=False)
     _vlms: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
 
@@ -98,7 +98,8 @@ class MethodContext:
                 compute: Callable[[list[Any]], np.ndarray]) -> np.ndarray:
         if feature not in self._stores:
             safe = feature.replace("/", "--")
-            self._stores[feature] = FeatureStore(cache_dir("features") / f"{safe}.npz")
+            self._stores[feature] = Store.for_artifact(cache_dir("features"), safe, "image-features",
+                                                       config={"features": feature})
         store = self._stores[feature]
         todo = frame.drop_duplicates("sha256")
         todo = todo[todo["sha256"].isin(store.missing(todo["sha256"].tolist()))]
@@ -106,11 +107,11 @@ class MethodContext:
             bar = tqdm(total=len(todo), desc=f"features {feature}", unit="img", disable=not self.progress)
             for start in range(0, len(todo), self.batch_size):
                 chunk = todo.iloc[start : start + self.batch_size]
-                store.add(chunk["sha256"].tolist(), compute(self._images(chunk)))
+                store.put_vectors(chunk["sha256"].tolist(), compute(self._images(chunk)))
                 bar.update(len(chunk))
             bar.close()
-            store.flush()
-        return store.get(frame["sha256"].tolist())
+            store.compact()
+        return store.vectors(frame["sha256"].tolist())
 
     def _images(self, chunk: pd.DataFrame, workers: int = 4) -> list[Any]:
         """Decoded images of ``chunk`` from the run's cache; misses decode in threads (PIL releases the

@@ -32,8 +32,9 @@ import pandas as pd
 
 from steervis.card import ModelCard, ReactSection, has_card, read_card, write_card
 from steervis.errors import SteervisError
-from steervis.identity import artifact_key, code_versions
+from steervis.identity import artifact_key, artifact_record, code_versions, key_of
 from steervis.paths import cache_dir
+from steervis.prune import write_record
 from steervis.react.bases import pair_arrays
 from steervis.react.matchers import REACT_KINDS, react_pool_dir
 from steervis.react.retrieve import pool_manifest  # noqa: F401  (re-exported)
@@ -216,8 +217,10 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     react_base = REACT_BASES.build(base)
     pool = Pool.load(root)
     settings = settings or TASK_SETTINGS
-    key = artifact_key("model-react", config={"classes": sorted(classes), "k": k, "mode": mode, "base": base,
-                                              "settings": settings_dict(settings)}, inputs=[pool.hash])
+    record = artifact_record("model-react", config={"classes": sorted(classes), "k": k, "mode": mode,
+                                                    "base": base, "settings": settings_dict(settings)},
+                             inputs=[pool.hash])
+    key = key_of(record)
     out = cache_dir("models", "react") / key
     if readable_card(out, react_base.kind) is not None:
         return out
@@ -232,6 +235,7 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
                       time.perf_counter() - start, classes=classes, data={"k": k, "mode": mode},
                       retrieval_precision=round(float(pairs["names_class"].mean()), 4), **extra)
     save_customized(out, react_base, module, card)
+    write_record(out, key, record)  # what `steervis cache prune` reads
     _clear_checkpoints(ckpt)
     return out
 

@@ -22,8 +22,9 @@ import pandas as pd
 
 from steervis.classes import class_pattern, names_class
 from steervis.errors import SteervisError
-from steervis.identity import artifact_key
+from steervis.identity import artifact_record, key_of
 from steervis.paths import cache_dir
+from steervis.prune import write_record
 
 TEMPLATES = ("a photo of a {}.", "a drawing of a {}.", "an emoji of a {}.", "a sketch of a {}.", "{}")
 MODES = ("t2t", "t2i")
@@ -71,7 +72,8 @@ def pool_index(matcher: Any, frame: pd.DataFrame, pool_hash: str, mode: str, pro
         raise SteervisError(f"Unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}.")
     # t2t needs only the (locked) text tower, so matchers sharing one share the index.
     name = getattr(matcher, "text_name", matcher.name) if mode == "t2t" else matcher.name
-    key = artifact_key("retrieval", config={"mode": mode, "matcher": name}, inputs=[pool_hash])
+    record = artifact_record("retrieval", config={"mode": mode, "matcher": name}, inputs=[pool_hash])
+    key = key_of(record)
     folder = cache_dir("retrieval") / f"{mode}-{name.replace('/', '--')}-{key}"
     if (folder / "meta.json").exists():
         return VectorIndex.load(folder)
@@ -81,6 +83,7 @@ def pool_index(matcher: Any, frame: pd.DataFrame, pool_hash: str, mode: str, pro
         vectors = image_embeddings(matcher, frame["path"].tolist(), frame["sha256"].tolist(), progress)
     index = VectorIndex.build(vectors, [str(i) for i in range(len(frame))], kind="hnsw")
     index.save(folder)
+    write_record(folder, key, record)  # what `steervis cache prune` reads
     return index
 
 

@@ -12,8 +12,8 @@ import textwrap
 import pytest
 
 from steervis.data import load_folder, make_toy_dataset
+from steervis.store.claims import Claims
 from steervis.vllavo.describe import DescribeConfig, describe
-from steervis.vllavo.describe.claims import WorkClaims
 from steervis.vllavo.describe.store import DescriptionStore
 
 
@@ -40,14 +40,14 @@ def test_a_truncated_part_is_set_aside_and_its_images_described_again(tmp_home, 
 
 def test_two_runs_claim_disjoint_work_and_a_dead_runs_claim_is_taken_over(tmp_path):
     store = DescriptionStore(tmp_path, "k")
-    _, mine = WorkClaims(store).next_chunk(list("abcd"), limit=3)
-    _, theirs = WorkClaims(DescriptionStore(tmp_path, "k")).next_chunk(list("abcd"), limit=3)
-    assert mine.shas == ["a", "b", "c"] and theirs.shas == ["d"]
-    assert WorkClaims(store).next_chunk(list("abcd"), limit=3)[1] is None  # all held by live runs: wait
+    _, mine = Claims(store).next_chunk(list("abcd"), limit=3)
+    _, theirs = Claims(DescriptionStore(tmp_path, "k")).next_chunk(list("abcd"), limit=3)
+    assert mine.keys == ["a", "b", "c"] and theirs.keys == ["d"]
+    assert Claims(store).next_chunk(list("abcd"), limit=3)[1] is None  # all held by live runs: wait
     (store.dir / "claims" / "claim-1-dead.json").write_text(json.dumps(["x"]))  # written by a killed run
-    assert WorkClaims(store).next_chunk(["x"], limit=3)[1].shas == ["x"]
+    assert Claims(store).next_chunk(["x"], limit=3)[1].keys == ["x"]
     mine.release()
-    assert WorkClaims(store).next_chunk(list("abc"), limit=3)[1].shas == ["a", "b", "c"]
+    assert Claims(store).next_chunk(list("abc"), limit=3)[1].keys == ["a", "b", "c"]
 
 
 def test_two_describes_at_once_describe_each_image_once(tmp_home, toy):

@@ -16,7 +16,7 @@ def test_append_read_deduplicates_first_wins(tmp_path):
     assert rows["a"]["description"] == "first"
     assert rows["c"]["status"] == "failed"
     assert sorted(store.read({"b", "zz"})) == ["b"]
-    assert (tmp_path / "h1" / "config.json").exists()
+    assert (tmp_path / "h1" / "identity.json").exists()
 
 
 def test_stray_temp_file_is_ignored_and_compaction_keeps_rows(tmp_path):

@@ -16,7 +16,7 @@ from typing import Any
 
 from steervis.device import check_placement, precision_identity
 from steervis.errors import SteervisError
-from steervis.identity import artifact_record, key_of
+from steervis.identity import artifact_record, stamped
 from steervis.matchers.prompts import CLASS_PROMPTS
 from steervis.paths import cache_dir
 
@@ -170,8 +170,8 @@ class DescribeConfig:
 
     def cache_key(self) -> str:
         """The describer's identity: half of every store key (the other half is the image sha256)."""
-        return key_of(self.identity_record())
+        return self.identity_record()["key"]
 
     def identity_record(self) -> dict[str, Any]:
         """What :meth:`cache_key` stands for (content fields and code versions), kept beside the store."""
-        return artifact_record("description", config=self.content_fields())
+        return stamped(artifact_record("description", config=self.content_fields()))

@@ -2,7 +2,7 @@
 
 Only images missing from the store are computed. Decoding and preprocessing run in worker threads ahead of
 the model; each finished batch is appended to the store at once, so a killed run resumes where it stopped.
-Two runs on one store split the work through claims (:mod:`steervis.vllavo.describe.claims`): no image twice.
+Two runs on one store split the work through claims (:mod:`steervis.store.claims`): no image twice.
 Rows whose image cannot be decoded come back as ``None`` (the store records the reason, ``summary``
 counts them).
 
@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from steervis.errors import SteervisError
-from steervis.vllavo.describe.claims import WorkClaims
+from steervis.store.claims import Claims
 from steervis.vllavo.describe.config import DescribeConfig
 from steervis.vllavo.describe.description import Description
 from steervis.vllavo.describe.records import prepare_image, record_of
@@ -172,14 +172,14 @@ def _describe_missing(todo: dict[str, str], found: dict[str, dict], store: Descr
     """Describe the images in ``todo`` (sha256 → path) claim by claim, each batch appended to the store at
     once; records land in ``found``, counts in ``summary``. Images another run claimed are waited for."""
     compute_start = time.perf_counter()
-    claims = WorkClaims(store)
+    claims = Claims(store)
     # Ray describes everything it claims in one dataset; locally, a claim is a few batches of work.
     limit = len(todo) if config.engine == "ray" else config.batch_size * CLAIM_BATCHES
     with _progress(len(todo), progress) as bar:
         while todo:
-            fresh, claim = claims.next_chunk(list(todo), limit)
-            for sha in fresh:  # finished by another run on this store meanwhile
-                found[sha] = fresh[sha]
+            done, claim = claims.next_chunk(list(todo), limit)
+            for sha, record in store.read(done).items():  # finished by another run on this store meanwhile
+                found[sha] = record
                 bar.update(todo.pop(sha, None) is not None)
             if claim is None:
                 if todo:
@@ -191,7 +191,7 @@ def _describe_missing(todo: dict[str, str], found: dict[str, dict], store: Descr
 
                     describer = get_describer(config)
                     compute_start = time.perf_counter()  # model loading is setup, not throughput
-                for records in _records(config, [(s, todo[s]) for s in claim.shas], describer, images):
+                for records in _records(config, [(s, todo[s]) for s in claim.keys], describer, images):
                     store.append(records)
                     found.update({r["sha256"]: r for r in records})
                     summary.described += sum(r["status"] == "ok" for r in records)

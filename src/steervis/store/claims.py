@@ -1,18 +1,17 @@
-"""Claimed work: two describes on one store never describe the same image, and a killed one's work is taken
-over.
+"""Claimed work on a :class:`~steervis.store.Store`: two runs on one store never compute the same key, and a
+killed run's keys are taken over.
 
-Under a short lock on the store folder, a run reads what other runs have finished since it last looked, then
-claims a chunk of still-missing images nobody else holds by writing ``claims/claim-*.json`` (the list of its
-sha256s) and holding an exclusive ``flock`` on that file while it works. A run killed with SIGKILL loses its
-flock with its life, so the next look finds the claim unlocked, removes it and hands the images out again: no
-pid files to go stale, no timeouts to tune.
+Under a short lock on the store, a run reads what others finished since it last looked, then claims keys
+still missing that nobody holds by writing ``claims/claim-*.json`` (the list of its keys) and holding an
+exclusive ``flock`` on that file while it works. A run killed with SIGKILL loses its flock with its life, so
+the next look finds the claim unlocked, removes it and hands the keys out again: no pid files to go stale, no
+timeouts to tune.
 
 >>> import tempfile
->>> from steervis.vllavo.describe.store import DescriptionStore
->>> store = DescriptionStore(tempfile.mkdtemp(), "k")
->>> claims = WorkClaims(store)
->>> fresh, claim = claims.next_chunk(["a", "b", "c"], limit=2)
->>> claim.shas, WorkClaims(store).next_chunk(["a", "b", "c"], limit=2)[1].shas  # another run gets the rest
+>>> from steervis.store import Store
+>>> store = Store(tempfile.mkdtemp())
+>>> done, claim = Claims(store).next_chunk(["a", "b", "c"], limit=2)
+>>> claim.keys, Claims(store).next_chunk(["a", "b", "c"], limit=2)[1].keys  # another run gets the rest
 (['a', 'b'], ['c'])
 >>> claim.release()
 """
@@ -34,11 +33,11 @@ from steervis.atomic import DAMAGED
 
 @dataclass
 class Claim:
-    """sha256s this run holds; :meth:`release` after their records are in the store."""
+    """Keys this run holds; :meth:`release` after their rows are in the store."""
 
     path: Path
     handle: IO[str]
-    shas: list[str]
+    keys: list[str]
 
     def release(self) -> None:
         self.path.unlink(missing_ok=True)  # gone before the flock ends: nobody mistakes it for a dead run's
@@ -51,12 +50,12 @@ class Claim:
         self.release()
 
 
-class WorkClaims:
-    """Hands out chunks of one store's missing images to the runs working on it at once."""
+class Claims:
+    """Hands out chunks of one store's missing keys to the runs working on it at once."""
 
     def __init__(self, store: Any):
         self.store = store
-        self.dir = Path(store.dir) / "claims"
+        self.dir = store.dir / "claims"
         self.dir.mkdir(exist_ok=True)
 
     @contextlib.contextmanager
@@ -66,7 +65,7 @@ class WorkClaims:
             yield
 
     def held_by_others(self) -> set[str]:
-        """sha256s in live claims; claims whose run died (flock free) are removed."""
+        """Keys in live claims; claims whose run died (flock free) are removed."""
         held: set[str] = set()
         for path in self.dir.glob("claim-*.json"):
             try:
@@ -83,18 +82,17 @@ class WorkClaims:
                 continue  # being written: it is locked, so the next look reads it whole
         return held
 
-    def next_chunk(self, todo: Sequence[str], limit: int) -> tuple[dict[str, dict], Claim | None]:
-        """Records other runs finished since the last look, and a claim on up to ``limit`` free images.
-
-        The claim is ``None`` when every image still missing is held by another live run: wait and ask again.
-        """
+    def next_chunk(self, todo: Sequence[str], limit: int) -> tuple[list[str], Claim | None]:
+        """Keys of ``todo`` now in the store (other runs finished them), and a claim on up to ``limit`` free
+        ones: ``None`` when every key still missing is held by another live run (wait and ask again)."""
         with self._locked():
-            # Claims first, then the store: a claim released in between had its records written before.
+            # Claims first, then the store: a claim released in between had its rows written before.
             held = self.held_by_others()
-            fresh = self.store.refresh(set(todo))
-            free = [s for s in todo if s not in fresh and s not in held][:limit]
+            self.store.refresh()
+            done = [k for k in todo if k in self.store]
+            free = [k for k in todo if k not in self.store and k not in held][:limit]
             if not free:
-                return fresh, None
+                return done, None
             path = self.dir / f"claim-{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
             tmp = path.with_name("." + path.name)
             handle = open(tmp, "w+")  # noqa: SIM115  (kept open: the flock lives as long as the claim)
@@ -102,4 +100,4 @@ class WorkClaims:
             handle.write(json.dumps(free))
             handle.flush()
             os.replace(tmp, path)  # visible only whole, and already locked
-            return fresh, Claim(path, handle, free)
+            return done, Claim(path, handle, free)
