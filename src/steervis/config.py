@@ -155,11 +155,11 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     data[leaf] = value
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in extra.items():
         both = isinstance(value, dict) and isinstance(out.get(key), dict)
-        out[key] = _merge(out[key], value) if both else value
+        out[key] = merge(out[key], value) if both else value
     return out
 
 
@@ -198,12 +198,12 @@ def load_config(
     """Defaults < preset < ``--config`` file < ``base`` (CLI flags) < ``key=value`` overrides."""
     data: dict[str, Any] = {}
     if preset:
-        data = _merge(data, load_yaml(preset_path(preset)))
+        data = merge(data, load_yaml(preset_path(preset)))
     if path:
-        data = _merge(data, load_yaml(path))
+        data = merge(data, load_yaml(path))
     if base:
-        data = _merge(data, {k: v for k, v in base.items() if v is not None})
-    return from_dict(cls, _merge(data, parse_overrides(overrides)))
+        data = merge(data, {k: v for k, v in base.items() if v is not None})
+    return from_dict(cls, merge(data, parse_overrides(overrides)))
 
 
 def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, Any]:

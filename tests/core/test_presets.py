@@ -11,10 +11,13 @@ PRESETS = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 def config_for(name: str) -> type:
     from steervis.eval.config import EvaluateConfig
+    from steervis.react.config import ReactPoolConfig, ReactTaskConfig
     from steervis.vllavo.decide.config import DecideConfig
     from steervis.vllavo.describe.config import DescribeConfig
 
-    return {"decide": DecideConfig, "describe": DescribeConfig}.get(name.split("-")[0], EvaluateConfig)
+    react = {"react-pool": ReactPoolConfig, "react-task": ReactTaskConfig}
+    return react.get(name) or {"decide": DecideConfig, "describe": DescribeConfig}.get(name.split("-")[0],
+                                                                                        EvaluateConfig)
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -29,4 +32,5 @@ def test_preset_loads(name):
 
 
 def test_there_are_presets_of_each_kind():
-    assert {config_for(n).__name__ for n in PRESETS} == {"DecideConfig", "DescribeConfig", "EvaluateConfig"}
+    assert {config_for(n).__name__ for n in PRESETS} == {"DecideConfig", "DescribeConfig", "EvaluateConfig",
+                                                     "ReactPoolConfig", "ReactTaskConfig"}

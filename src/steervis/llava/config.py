@@ -10,7 +10,7 @@ the hub.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -35,3 +35,39 @@ class VLMConfig:
     def from_dict(cls, data: dict[str, Any]) -> VLMConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class CaptionConfig:
+    """``steervis caption``: which images, which model, how many captions.
+
+    Attributes:
+        paths: image files or folders.
+        model: saved folder, stage1, stage2, tiny-llava or a hub Llava (default: the latest trained here).
+        samples: sampled captions after the greedy one (0: the greedy caption only).
+        limit: at most this many images per folder (files named on the command line always count).
+        batch_size: images per generation batch (larger: faster, more memory).
+    """
+
+    paths: list[str] = field(default_factory=list)
+    model: str | None = None
+    samples: int = 0
+    limit: int = 50  # a folder's first 50 images: a look at a folder, not a whole-dataset job
+    batch_size: int = 8
+
+
+@dataclass
+class ChatConfig:
+    """``steervis chat``: the image, the model and how long an answer may be.
+
+    Attributes:
+        image: the image to talk about (none: text-only chat).
+        model: saved folder, stage1, stage2, tiny-llava or a hub Llava (default: the latest trained here).
+        max_new_tokens: longest answer, in tokens; an answer also stops where the model's context ends.
+        timing: print first-token latency to stderr.
+    """
+
+    image: str | None = None
+    model: str | None = None
+    max_new_tokens: int = 96  # a few sentences: the small LLaVA's answers are short
+    timing: bool = False

@@ -104,13 +104,15 @@ def frame_hash(frame: Any) -> str:
     return hashlib.sha256("\n".join(sorted(frame["sha256"] + frame["class"])).encode()).hexdigest()[:16]
 
 
-def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None = None) -> Any:
+def predict(adapter: str | Path, target: str | Path,
+            overrides: list[str] | dict[str, Any] | None = None) -> Any:
     """Predictions for ``target`` (image | folder | manifest) as a DataFrame, plus the config used.
 
     Args:
         adapter: Folder written by ``steervis fit``.
         target: Image file, folder of images, or manifest (parquet/CSV with a ``path`` column).
-        overrides: ``key=value`` changes to the saved decide config (e.g. ``inference=generate``).
+        overrides: changes to the saved decide config: ``key=value`` texts (e.g. ``inference=generate``) or
+            a mapping (``{"inference": "generate"}``).
 
     Returns:
         ``(frame, config)``; frame columns ``path, label, confidence, description, p:<class>...``.
@@ -137,14 +139,16 @@ def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None
     return out, config
 
 
-def predict_config(adapter: str | Path, overrides: list[str] | None = None) -> Any:
-    """The adapter's saved decide config with ``key=value`` overrides applied."""
-    from steervis.config import load_config
+def predict_config(adapter: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Any:
+    """The adapter's saved decide config with ``key=value`` overrides (or a mapping of them) applied."""
+    from steervis.config import load_config, merge
     from steervis.lm.adapters import read_card
     from steervis.vllavo.decide.config import DecideConfig
 
-    return load_config(DecideConfig, base=read_card(adapter, required=("decide",))["decide"],
-                       overrides=overrides or [])
+    saved = read_card(adapter, required=("decide",))["decide"]
+    if isinstance(overrides, dict):
+        return load_config(DecideConfig, base=merge(saved, overrides))
+    return load_config(DecideConfig, base=saved, overrides=overrides or [])
 
 
 def write_predictions(frame: Any, path: str | Path) -> Path:

@@ -20,7 +20,7 @@ from steervis.paths import cache_dir
 
 
 def react_pool_dir() -> Path:
-    """Where ``steervis react build-pool`` saves the pool-customized matcher."""
+    """Where ``steervis react build`` saves the pool-customized matcher."""
     return cache_dir("models") / "react-pool"
 
 
@@ -54,7 +54,7 @@ class ReactMatcher:
         directory = Path(directory)
         if not (directory / "card.json").exists():
             raise SteervisError(f"The {name} matcher is not built ({directory} is empty): run "
-                                "`steervis react build-pool` (after `steervis data build pool`), or use "
+                                "`steervis react build` (after `steervis data build pool`), or use "
                                 "conse.")
         self.card = json.loads((directory / "card.json").read_text())
         self.base = ConSEMatcher(image=self.card.get("image", "efficientnet-lite0"))
