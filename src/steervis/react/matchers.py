@@ -16,12 +16,13 @@ from steervis.data.hashes import file_identity
 from steervis.errors import SteervisError
 from steervis.matchers.clip import CLIPMatcher
 from steervis.matchers.conse import ConSEMatcher
-from steervis.paths import cache_dir
+from steervis.paths import steervis_home
 
 
 def react_pool_dir() -> Path:
-    """Where ``steervis react build`` saves the pool-customized matcher."""
-    return cache_dir("models") / "react-pool"
+    """Where ``steervis react build`` saves the pool-customized matcher (not created here: asking where it
+    is, as ``--print-config`` does, writes nothing)."""
+    return steervis_home() / "models" / "react-pool"
 
 
 def react_pool_identity() -> str:
