@@ -70,10 +70,11 @@ def test_bench_options_read_numbers_yaml_leaves_as_text_and_name_what_is_missing
         return {"adapter": adapter, "C": C}
 
     options = bench_options("t", target, None, ["adapter=2024", "C=1e-4"])
-    assert (options.adapter, options.C, options.sizes) == ("2024", 1e-4, [2])  # as typed; YAML's text a number
+    # 2024 kept as typed where text is wanted; 1e-4 (text to YAML) a number where a number is
+    assert (options.adapter, options.C, options.sizes) == ("2024", 1e-4, [2])
     with pytest.raises(SteervisError, match="bench t: C must be a number above 0, not 0"):
         bench_options("t", target, None, ["C=0"])
-    with pytest.raises(SteervisError, match="bench t: sizes must be a whole number of at least 1 each, not -2"):
+    with pytest.raises(SteervisError, match="sizes must be a whole number of at least 1 each, not -2"):
         bench_options("t", target, None, ["sizes=[2,-2]"])
     monkeypatch.setattr(BENCHMARKS, "get", lambda name: target)
     assert main(["bench", "t", "--set", "C=0.5"]) == 2
