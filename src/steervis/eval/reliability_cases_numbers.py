@@ -57,7 +57,7 @@ def _chat_past_context(ws: Workspace) -> Outcome:
                    if ok and "Traceback" not in proc.stderr else "NEITHER A CAPPED ANSWER NOR ONE SENTENCE")
 
 
-@case("input-values-bench-opt", "`steervis bench retrieval --set k=-1`")
+@case("input-values-bench-set", "`steervis bench retrieval --set k=-1`")
 def _bench_opt(ws: Workspace) -> Outcome:
     return refused(ws.steervis("bench", "retrieval", "--set", "k=-1"))
 
