@@ -62,9 +62,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from steervis.commands._options import (
         HelpFormatter,
         add_config,
-        add_config_options,
-        add_field_flags,
-        field_docs,
     )
     from steervis.data.config import BuildConfig, SummaryConfig, ToyConfig
 
@@ -77,10 +74,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     build = sub.add_parser("build", help="build a named dataset (minidomains, pool)", description=BUILD_HELP,
                            formatter_class=HelpFormatter)
-    build.add_argument("name", nargs="?", default=None, help=field_docs(BuildConfig)["name"])
-    add_field_flags(build, BuildConfig, BUILD_FLAGS)
+    add_config(build, BuildConfig, BUILD_FLAGS, positional="name")
     build.add_argument("--list", action="store_true", help="list the datasets steervis can build")
-    add_config_options(build, presets=False)
     build.set_defaults(func=run_build)
 
     summary = sub.add_parser("summary", help="count table and unreadable-file report of a dataset folder",
@@ -90,22 +85,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     toy = sub.add_parser("toy", help="write the tiny generated shapes dataset", description=TOY_HELP,
                          formatter_class=HelpFormatter)
-    add_field_flags(toy, ToyConfig, TOY_FLAGS)
-    add_config_options(toy, presets=False)
+    add_config(toy, ToyConfig, TOY_FLAGS)
     toy.set_defaults(func=run_toy)
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from steervis.commands._options import field_values, resolve_config
+    from steervis.commands._options import config_from
     from steervis.config import save_config
-    from steervis.data.config import BuildConfig
     from steervis.data.datasets import DATASETS
 
     if args.list:
         print(DATASETS.listing())
         return 0
-    base = {"name": args.name, **field_values(args, BuildConfig, BUILD_FLAGS)}
-    cfg = resolve_config(BuildConfig, args, base=base)
+    cfg = config_from(args)
     if cfg is None:
         return 0
     dataset = DATASETS.build(cfg.name)  # did-you-mean on a misspelt name
@@ -152,13 +144,12 @@ def run_toy(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from steervis.atomic import atomic_dir
-    from steervis.commands._options import field_values, resolve_config
+    from steervis.commands._options import config_from
     from steervis.config import save_config
-    from steervis.data.config import ToyConfig
     from steervis.data.synthetic import SHAPES, make_toy_dataset
     from steervis.errors import SteervisError
 
-    cfg = resolve_config(ToyConfig, args, base=field_values(args, ToyConfig, TOY_FLAGS))
+    cfg = config_from(args)
     if cfg is None:
         return 0
     if not cfg.root:
