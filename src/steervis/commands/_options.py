@@ -9,16 +9,17 @@ prints the result and does no work. Flags are derived from the dataclass (:func:
 field's type gives the parser, its docstring entry the help, its default the shown default, so a field
 renamed or re-defaulted in the dataclass changes the CLI with it.
 
-Why our own core and not jsonargparse (4.53, tried on a nested dataclass like ``DecideConfig``): it does
-parse dotted nested flags, read YAML (``1e-4`` as a float) and leave unset keys out (``defaults=False``),
-but four things the verbs rely on it cannot say without wrapping every error it raises:
+Why our own core and not jsonargparse (4.53 with ``add_class_arguments``, tried on a dataclass shaped like
+``DecideConfig``: scalars beside a nested ``train`` section): it does parse dotted nested flags
+(``--train.lr 0.5``), read YAML (``1e-4`` as a float) and leave unset keys out (``defaults=False``), but
+four things the verbs rely on it cannot say without wrapping every error it raises:
 (1) an unknown key is ``unrecognized arguments: --train.lrr 0.5`` on the command line and ``Group 'train'
 does not accept option 'lrr'`` in YAML, with no did-you-mean; (2) a bad value is two lines naming
 ``<class 'int'>`` (``Parser key "train.epochs": Expected a <class 'int'>. Got value: 1.5``), not one
 sentence; (3) every field becomes a flag, and ``skip=`` removes a field from the config altogether, so "a
 few flags, every other field by ``--set``" is not expressible; (4) flags are spelt as fields
-(``--batch_size``), while the documented CLI spells ``--batch-size``. Presets by name would stay ours
-either way. The core is ``config.from_dict`` (coercion, did-you-mean) plus the few functions below.
+(``--batch_size``; ``--batch-size`` is unrecognized and no parsing setting changes it), while the documented
+CLI spells ``--batch-size``. Presets by name would stay ours either way. The core is ``config.from_dict`` (coercion, did-you-mean) plus the few functions below.
 
 >>> import argparse
 >>> from dataclasses import dataclass
