@@ -19,7 +19,8 @@ does not accept option 'lrr'`` in YAML, with no did-you-mean; (2) a bad value is
 sentence; (3) every field becomes a flag, and ``skip=`` removes a field from the config altogether, so "a
 few flags, every other field by ``--set``" is not expressible; (4) flags are spelt as fields
 (``--batch_size``; ``--batch-size`` is unrecognized and no parsing setting changes it), while the documented
-CLI spells ``--batch-size``. Presets by name would stay ours either way. The core is ``config.from_dict`` (coercion, did-you-mean) plus the few functions below.
+CLI spells ``--batch-size``. Presets by name would stay ours either way. The core is ``config.from_dict``
+(coercion, did-you-mean) plus the few functions below.
 
 >>> import argparse
 >>> from dataclasses import dataclass
