@@ -67,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
         raise SteervisError(f"bench {args.target} needs {', '.join(missing)}: give each as --set "
                             f"{missing[0]}=VALUE.")
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(options):
+    for f in dataclasses.fields(options):  # a **options mapping is passed on as the keywords it holds
         value = getattr(options, f.name)
-        kwargs.update(value if f.metadata.get("passed_on") else {} if f.name in missing else {f.name: value})
+        kwargs.update(value if f.metadata.get("passed_on") else {f.name: value})
     try:
         result = target(**kwargs)
     except TypeError as err:
