@@ -170,14 +170,14 @@ def add_field_flags(parser: argparse.ArgumentParser, cls: type, names: list[str]
 
 def add_config(parser: argparse.ArgumentParser, cls: type, flags: list[str] = (), presets: bool = False,
                bounds: dict[str, Bounds] | None = None, positional: str | None = None,
-               help: dict[str, str] | None = None) -> None:
+               help: dict[str, str] | None = None, metavar: str | None = None) -> None:
     """A verb reads ``cls``: ``flags`` become ``--flags`` (``positional`` a positional argument), every field
     takes ``--set``, and ``--config``, ``--print-config`` (and ``--preset``) are added. ``bounds`` are checked
     on the command line and again on the resolved config, so ``--set batch_size=0`` is refused as well."""
     if positional:
         many = typing.get_origin(typing.get_type_hints(cls)[positional]) in (list, tuple)
         parser.add_argument(positional, nargs="*" if many else "?", default=None,
-                            metavar=positional.upper(), help=(help or {}).get(positional)
+                            metavar=metavar or positional.upper(), help=(help or {}).get(positional)
                             or field_docs(cls).get(positional))
     add_field_flags(parser, cls, list(flags), help, bounds)
     add_config_options(parser, presets)

@@ -91,5 +91,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                             epilog=EXAMPLE, formatter_class=HelpFormatter)
     add_config(parser, CaptionConfig, ["model", "samples", "limit", "batch_size"], positional="paths",
                bounds={"samples": NON_NEGATIVE_INT, "limit": POSITIVE_INT, "batch_size": POSITIVE_INT},
-               help={"paths": "image files or folders"})
+               help={"paths": "image files or folders"}, metavar="PATH")
     parser.set_defaults(func=run)
