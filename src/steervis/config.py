@@ -156,6 +156,7 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` over ``base``, nested mappings merged key by key (a config layer over the one beneath)."""
     out = dict(base)
     for key, value in extra.items():
         both = isinstance(value, dict) and isinstance(out.get(key), dict)
