@@ -35,7 +35,7 @@ CARD_NAME = "card.json"
 # 3: one ModelCard for every saved model (kind, base, config, data, metrics, one section per system); cards of
 # formats 1 and 2 (the decider's and VLM's loose dicts, REACT's own) are not read: their models are rebuilt.
 CARD_FORMAT = 3
-REACT_REBUILD = ("rebuild it with `steervis react build-pool` (react-pool) or `steervis react customize` (a "
+REACT_REBUILD = ("rebuild it with `steervis react build` (react-pool) or `steervis react customize` (a "
                  "task's matcher)")
 # What rebuilds each kind of model: every refusal of a card names it.
 REBUILD = {

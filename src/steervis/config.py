@@ -160,7 +160,7 @@ def _over_default(f: dataclasses.Field, value: Any) -> Any:
     if not isinstance(value, dict) or f.default_factory is dataclasses.MISSING:
         return value
     default = f.default_factory()
-    return _merge(to_dict(default), value) if dataclasses.is_dataclass(default) else value
+    return merge(to_dict(default), value) if dataclasses.is_dataclass(default) else value
 
 
 def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -170,11 +170,12 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     data[leaf] = value
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` over ``base``, nested mappings merged key by key (a config layer over the one beneath)."""
     out = dict(base)
     for key, value in extra.items():
         both = isinstance(value, dict) and isinstance(out.get(key), dict)
-        out[key] = _merge(out[key], value) if both else value
+        out[key] = merge(out[key], value) if both else value
     return out
 
 
@@ -213,12 +214,12 @@ def load_config(
     """Defaults < preset < ``--config`` file < ``base`` (CLI flags) < ``key=value`` overrides."""
     data: dict[str, Any] = {}
     if preset:
-        data = _merge(data, load_yaml(preset_path(preset)))
+        data = merge(data, load_yaml(preset_path(preset)))
     if path:
-        data = _merge(data, load_yaml(path))
+        data = merge(data, load_yaml(path))
     if base:
-        data = _merge(data, {k: v for k, v in base.items() if v is not None})
-    return from_dict(cls, _merge(data, parse_overrides(overrides)))
+        data = merge(data, {k: v for k, v in base.items() if v is not None})
+    return from_dict(cls, merge(data, parse_overrides(overrides)))
 
 
 def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, Any]:

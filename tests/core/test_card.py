@@ -105,7 +105,7 @@ def test_a_card_of_another_kind_is_one_sentence(tmp_path):
         read_card(tmp_path, kind=("react-head", "react-clip"))
     message = str(err.value)
     assert "holds a decider, not a react-head or react-clip" in message
-    assert message.endswith("rebuild it with `steervis react build-pool` (react-pool) or `steervis react "
+    assert message.endswith("rebuild it with `steervis react build` (react-pool) or `steervis react "
                             "customize` (a task's matcher).")
     assert read_card(tmp_path).kind == "decider"  # no kind asked for: any card
 

@@ -51,31 +51,44 @@ def test_bounds_accept_their_range_and_say_it_in_words():
 
 
 @pytest.mark.parametrize(("opts", "said"), [
-    (["k=-1"], "--opt k must be a whole number of at least 1, not -1"),
-    (["k=many"], "--opt k must be a whole number, not 'many'"),
-    (["kk=3"], "has no option 'kk': it takes classes, k"),
+    (["k=-1"], "bench retrieval: k must be a whole number of at least 1, not -1"),
+    (["k=many"], "Config value k='many' must be a whole number"),
+    (["kk=3"], "Unknown config key 'kk'. Did you mean 'k'?"),
 ])
 def test_bench_options_are_typed_and_ranged_before_the_target_runs(opts, said, capsys):
-    assert main(["bench", "retrieval", *[x for o in opts for x in ("--opt", o)]]) == 2
+    assert main(["bench", "retrieval", *[x for o in opts for x in ("--set", o)]]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("steervis: error: bench retrieval") and said in err[0]
+    assert len(err) == 1 and err[0].startswith("steervis: error: ") and said in err[0]
 
 
-def test_bench_options_read_numbers_yaml_leaves_as_text_and_name_what_is_missing():
-    from steervis.commands.bench import checked_options
+def test_bench_options_read_numbers_yaml_leaves_as_text_and_name_what_is_missing(tmp_home, monkeypatch,
+                                                                                   capsys):
+    from steervis.commands.bench import bench_options
+    from steervis.eval.benchmarks import BENCHMARKS
 
     def target(adapter: str, C: float = 0.1, sizes: list[int] | tuple[int, ...] = (2,)) -> dict:  # noqa: N803
-        return {}
+        return {"adapter": adapter, "C": C}
 
-    assert checked_options("t", target, {"adapter": "a", "C": "1e-4"}) == {"adapter": "a", "C": 1e-4}
-    # as typed
-    assert checked_options("t", target, {"adapter": 2024}, {"adapter": "2024"}) == {"adapter": "2024"}
-    with pytest.raises(SteervisError, match="bench t needs adapter: give each as --opt adapter=VALUE"):
-        checked_options("t", target, {})
-    with pytest.raises(SteervisError, match="--opt C must be a number above 0, not 0"):
-        checked_options("t", target, {"adapter": "a", "C": 0})
-    with pytest.raises(SteervisError, match="--opt sizes must be a whole number of at least 1 each, not -2"):
-        checked_options("t", target, {"adapter": "a", "sizes": [2, -2]})
+    options = bench_options("t", target, None, ["adapter=2024", "C=1e-4"])
+    # 2024 kept as typed where text is wanted; 1e-4 (text to YAML) a number where a number is
+    assert (options.adapter, options.C, options.sizes) == ("2024", 1e-4, [2])
+    with pytest.raises(SteervisError, match="bench t: C must be a number above 0, not 0"):
+        bench_options("t", target, None, ["C=0"])
+    with pytest.raises(SteervisError, match="sizes must be a whole number of at least 1 each, not -2"):
+        bench_options("t", target, None, ["sizes=[2,-2]"])
+    monkeypatch.setattr(BENCHMARKS, "get", lambda name: target)
+    assert main(["bench", "t", "--set", "C=0.5"]) == 2
+    assert "bench t needs adapter: give each as --set adapter=VALUE." in capsys.readouterr().err
+    assert main(["bench", "t", "--set", "adapter=a", "--set", "C=0.5"]) == 0
+    assert '"C": 0.5' in capsys.readouterr().out
+    assert main(["bench", "t", "--print-config"]) == 0  # nothing missing is asked for: it only prints
+    assert capsys.readouterr().out.splitlines() == ["adapter: null", "C: 0.1", "sizes:", "- 2"]
+
+
+def test_the_old_bench_opt_spelling_names_the_new_one(capsys):
+    assert main(["bench", "retrieval", "--opt", "k=3"]) == 2
+    assert capsys.readouterr().err.strip() == ("steervis: error: bench takes no --opt: write --set k=3 "
+                                               "(options are --set KEY=VALUE).")
 
 
 @pytest.mark.parametrize("name",

@@ -175,6 +175,7 @@ def test_a_rebuilt_react_pool_never_changes_what_the_task_react_trains(tmp_home,
 
     from steervis.methods.react import React
     from steervis.react import build
+    from steervis.react.config import task_settings
     from steervis.react.matchers import react_pool_dir
 
     seen = []
@@ -184,7 +185,7 @@ def test_a_rebuilt_react_pool_never_changes_what_the_task_react_trains(tmp_home,
     react_pool_dir().mkdir(parents=True)
     (react_pool_dir() / "card.json").write_text(json.dumps({"settings": {"hidden": 8, "epochs": 1}}))
     React(epochs=None).fit(None, ["a", "b"])  # react-pool rebuilt with other settings
-    assert seen == [build.TASK_SETTINGS, build.TASK_SETTINGS]
+    assert seen == [task_settings(), task_settings()]
     assert (seen[0].hidden, seen[0].epochs, seen[0].temperature) == (1024, 5, 0.07)
 
 

@@ -13,12 +13,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from steervis.commands._options import HelpFormatter, non_negative_int, positive_int
+from steervis.commands._options import NON_NEGATIVE_INT, POSITIVE_INT, HelpFormatter, add_config, config_from
 
 EXAMPLE = """examples:
   steervis caption photo.png
   steervis caption ~/.cache/steervis/data/minidomains/photo/dog --samples 2
   steervis caption x.png --model tiny-llava
+  steervis caption photo.png --set samples=3 --print-config
 """
 log = logging.getLogger(__name__)
 
@@ -61,14 +62,19 @@ def run(args: argparse.Namespace) -> int:
     from steervis.errors import SteervisError
     from steervis.llava.model import open_vlm
 
-    paths = _image_paths(args.paths, args.limit)
-    vlm = open_vlm(args.model)
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
+    if not cfg.paths:
+        raise SteervisError("caption needs at least one PATH: an image file or a folder of images.")
+    paths = _image_paths(cfg.paths, cfg.limit)
+    vlm = open_vlm(cfg.model)
     skipped: list[tuple[Path, str]] = []
-    for start in range(0, len(paths), args.batch_size):
-        opened = _opened(paths[start : start + args.batch_size], skipped)
+    for start in range(0, len(paths), cfg.batch_size):
+        opened = _opened(paths[start : start + cfg.batch_size], skipped)
         if not opened:
             continue
-        captions = vlm.caption([img for _, img in opened], beams=1, samples=args.samples)
+        captions = vlm.caption([img for _, img in opened], beams=1, samples=cfg.samples)
         for (path, _), texts in zip(opened, captions, strict=True):
             print(f"{path}\t" + " | ".join(texts))
     if len(skipped) == len(paths):
@@ -79,16 +85,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from steervis.llava.config import CaptionConfig
+
     parser = sub.add_parser("caption", help="caption images with steervis' LLaVA", description=__doc__,
                             epilog=EXAMPLE, formatter_class=HelpFormatter)
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
-    parser.add_argument("--model",
-                        help="saved folder, stage1, stage2, tiny-llava or a hub Llava (default: latest)")
-    parser.add_argument("--samples", type=non_negative_int, default=0,
-                        help="sampled captions after the greedy one (0: the greedy caption only)")
-    parser.add_argument("--limit", type=positive_int, default=50,
-                        help="at most this many images per folder (files named on the command line always "
-                        "count)")
-    parser.add_argument("--batch-size", type=positive_int, default=8,
-                        help="images per generation batch (larger: faster, more memory)")
+    add_config(parser, CaptionConfig, ["model", "samples", "limit", "batch_size"], positional="paths",
+               bounds={"samples": NON_NEGATIVE_INT, "limit": POSITIVE_INT, "batch_size": POSITIVE_INT},
+               help={"paths": "image files or folders"}, metavar="PATH")
     parser.set_defaults(func=run)

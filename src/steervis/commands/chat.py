@@ -14,11 +14,12 @@ import sys
 import time
 from typing import Any
 
-from steervis.commands._options import HelpFormatter, positive_int
+from steervis.commands._options import POSITIVE_INT, HelpFormatter, add_config, config_from
 
 EXAMPLE = """examples:
   steervis chat --image photo.png
   printf 'What is in the photo?\\nWhat colour is it?\\n' | steervis chat --image photo.png --timing
+  steervis chat --image photo.png --max-new-tokens 40 --print-config
 """
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,13 @@ def run(args: argparse.Namespace) -> int:
     from steervis.data.images import open_image
     from steervis.llava.model import open_vlm
 
-    image = open_image(args.image) if args.image else None  # a non-image fails here, in one sentence
-    vlm = open_vlm(args.model)
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
+    image = open_image(cfg.image) if cfg.image else None  # a non-image fails here, in one sentence
+    vlm = open_vlm(cfg.model)
     visual = vlm.visual([image])[0] if image is not None else None  # the tower runs once per conversation
-    _warn_past_context(vlm, args.max_new_tokens)
+    _warn_past_context(vlm, cfg.max_new_tokens)
     history: list[tuple[str, str]] = []
     interactive = sys.stdin.isatty()
     while True:
@@ -59,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"you> {question}")
         print("vlm> ", end="", flush=True)
         clock = [time.perf_counter()]
-        answer, history = _answer(vlm, question, visual, history, args.max_new_tokens,
+        answer, history = _answer(vlm, question, visual, history, cfg.max_new_tokens,
                                   _streamer(vlm.lm.tokenizer, clock))
-        if args.timing and len(clock) == 2:
+        if cfg.timing and len(clock) == 2:
             print(f"[first token after {clock[1] - clock[0]:.2f} s]", file=sys.stderr, flush=True)
         history = [*history, (question, answer)]
 
@@ -94,12 +98,10 @@ def _warn_past_context(vlm: Any, max_new_tokens: int) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from steervis.llava.config import ChatConfig
+
     parser = sub.add_parser("chat", help="talk about an image with steervis' LLaVA (streams tokens)",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    parser.add_argument("--image", metavar="FILE", help="the image to talk about (none: text-only chat)")
-    parser.add_argument("--model",
-                        help="saved folder, stage1, stage2, tiny-llava or a hub Llava (default: latest)")
-    parser.add_argument("--max-new-tokens", type=positive_int, default=96,
-                        help="longest answer, in tokens; an answer also stops where the model's context ends")
-    parser.add_argument("--timing", action="store_true", help="print first-token latency to stderr")
+    add_config(parser, ChatConfig, ["image", "model", "max_new_tokens", "timing"],
+               bounds={"max_new_tokens": POSITIVE_INT})
     parser.set_defaults(func=run)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 
-from steervis.commands._options import csv_list
-
 DATA_HELP = """Image datasets in the <root>/<domain>/<class>/<image> layout (PACS, Office-Home, DomainNet, \
 minidomains).
 
@@ -20,6 +18,7 @@ examples:
   steervis data build minidomains                 # fetch packages, build STEERVIS_HOME/data/minidomains
   steervis data build pool                        # image-text pairs for training, no evaluation image in it
   steervis data summary --data DIR                # count table + files that could not be read
+  steervis data build pool --max-items 500 --print-config   # any action: its resolved config, no work
   steervis data toy --root /tmp/toy               # tiny generated shapes set for quick experiments
 """
 
@@ -62,12 +61,9 @@ TOY_FLAGS = ["root", "domains", "classes", "per_class", "size", "seed"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     from steervis.commands._options import (
         HelpFormatter,
-        add_config_options,
-        add_field_flags,
-        add_follow_links,
-        field_docs,
+        add_config,
     )
-    from steervis.data.config import BuildConfig, ToyConfig
+    from steervis.data.config import BuildConfig, SummaryConfig, ToyConfig
 
     parser = subparsers.add_parser(
         "data", help="build, check and summarise image datasets", description=DATA_HELP,
@@ -78,39 +74,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     build = sub.add_parser("build", help="build a named dataset (minidomains, pool)", description=BUILD_HELP,
                            formatter_class=HelpFormatter)
-    build.add_argument("name", nargs="?", default=None, help=field_docs(BuildConfig)["name"])
-    add_field_flags(build, BuildConfig, BUILD_FLAGS)
+    add_config(build, BuildConfig, BUILD_FLAGS, positional="name")
     build.add_argument("--list", action="store_true", help="list the datasets steervis can build")
-    add_config_options(build, presets=False)
     build.set_defaults(func=run_build)
 
     summary = sub.add_parser("summary", help="count table and unreadable-file report of a dataset folder",
                              description=SUMMARY_HELP, formatter_class=HelpFormatter)
-    summary.add_argument("--data", metavar="DIR", required=True,
-                         help="dataset folder <root>/<domain>/<class>/...")
-    summary.add_argument("--domains", type=csv_list, default=None, help="only these domains, comma-separated")
-    summary.add_argument("--classes", type=csv_list, default=None, help="only these classes, comma-separated")
-    add_follow_links(summary)
+    add_config(summary, SummaryConfig, ["data", "domains", "classes", "follow_links"])
     summary.set_defaults(func=run_summary)
 
     toy = sub.add_parser("toy", help="write the tiny generated shapes dataset", description=TOY_HELP,
                          formatter_class=HelpFormatter)
-    add_field_flags(toy, ToyConfig, TOY_FLAGS)
-    add_config_options(toy, presets=False)
+    add_config(toy, ToyConfig, TOY_FLAGS)
     toy.set_defaults(func=run_toy)
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from steervis.commands._options import field_values, resolve_config
+    from steervis.commands._options import config_from
     from steervis.config import save_config
-    from steervis.data.config import BuildConfig
     from steervis.data.datasets import DATASETS
 
     if args.list:
         print(DATASETS.listing())
         return 0
-    base = {"name": args.name, **field_values(args, BuildConfig, BUILD_FLAGS)}
-    cfg = resolve_config(BuildConfig, args, base=base)
+    cfg = config_from(args)
     if cfg is None:
         return 0
     dataset = DATASETS.build(cfg.name)  # did-you-mean on a misspelt name
@@ -138,10 +125,17 @@ def refuse_foreign(root: str, kind: str) -> None:
 
 
 def run_summary(args: argparse.Namespace) -> int:
+    from steervis.commands._options import config_from
     from steervis.data.folder import load_folder, summary_text
+    from steervis.errors import SteervisError
 
-    data = load_folder(args.data, domains=args.domains, classes=args.classes, progress=True,
-                       follow_links=args.follow_links)
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
+    if not cfg.data:
+        raise SteervisError("data summary needs --data DIR (a <root>/<domain>/<class>/<image> folder).")
+    data = load_folder(cfg.data, domains=cfg.domains, classes=cfg.classes, progress=True,
+                       follow_links=cfg.follow_links)
     print(summary_text(data))
     return 0
 
@@ -150,13 +144,12 @@ def run_toy(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from steervis.atomic import atomic_dir
-    from steervis.commands._options import field_values, resolve_config
+    from steervis.commands._options import config_from
     from steervis.config import save_config
-    from steervis.data.config import ToyConfig
     from steervis.data.synthetic import SHAPES, make_toy_dataset
     from steervis.errors import SteervisError
 
-    cfg = resolve_config(ToyConfig, args, base=field_values(args, ToyConfig, TOY_FLAGS))
+    cfg = config_from(args)
     if cfg is None:
         return 0
     if not cfg.root:

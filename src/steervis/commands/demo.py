@@ -9,7 +9,7 @@ from steervis.commands._options import HelpFormatter, add_config_options, resolv
 
 EXAMPLE = """The language methods read the best describer that is built (react-pool, with its class tags and \
 5 captions
-retrieved from the pool, once `steervis react build-pool` has run; else the embedded ConSE); the first line \
+retrieved from the pool, once `steervis react build` has run; else the embedded ConSE); the first line \
 says
 which. `--set describe.matcher=conse` picks one.
 
@@ -26,7 +26,7 @@ DESCRIBERS = (
     # react-pool's best describer (the preset describe-react-pool): zero-shot-ranked class tags, vocabulary
     # tags, attributes and 5 pool captions; the pool it needs is the one react-pool was trained on, so it is
     # built whenever react-pool is.
-    ("react-pool", "describe-react-pool", "`steervis react build-pool`"),
+    ("react-pool", "describe-react-pool", "`steervis react build`"),
     ("conse", None, "embedded"),
 )
 

@@ -14,14 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from steervis.commands._options import (
-    HelpFormatter,
-    add_config_options,
-    add_field_flags,
-    add_follow_links,
-    field_values,
-    resolve_config,
-)
+from steervis.commands._options import HelpFormatter, add_config, add_follow_links, config_from
 
 # DescribeConfig fields that are also flags (every other field: --set key=value).
 FLAGS = ["matcher", "captioner", "tag_vocab", "attribute_vocab", "batch_size", "engine", "store"]
@@ -37,9 +30,7 @@ tags
 
 
 def run(args: argparse.Namespace) -> int:
-    from steervis.vllavo.describe.config import DescribeConfig
-
-    cfg = resolve_config(DescribeConfig, args, base=field_values(args, DescribeConfig, FLAGS))
+    cfg = config_from(args)
     if cfg is None:
         return 0
     if not args.data:
@@ -116,9 +107,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an earlier `steervis describe` export "
                         "at --out (only a steervis export)")
-    add_field_flags(parser, DescribeConfig, FLAGS)
+    add_config(parser, DescribeConfig, FLAGS, presets=True)
     parser.add_argument("--components", nargs="*", choices=["tags", "attributes", "captions"],
                         help="components in the exported text (default: all that exist)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_config_options(parser)
     parser.set_defaults(func=run)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from steervis.commands._options import HelpFormatter, add_config_options, add_follow_links, resolve_config
+from steervis.commands._options import HelpFormatter, add_config, add_follow_links, config_from
 
 EXAMPLE = """examples:
   steervis fit --data ~/.cache/steervis/data/minidomains --domains photo,clipart --out runs/pc
@@ -27,9 +27,8 @@ EXAMPLE = """examples:
 
 def run(args: argparse.Namespace) -> int:
     from steervis.errors import SteervisError
-    from steervis.vllavo.decide.config import DecideConfig
 
-    config = resolve_config(DecideConfig, args)
+    config = config_from(args)
     if config is None:
         return 0
     if not args.data or not args.out:
@@ -51,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from steervis.vllavo.decide.config import DecideConfig
+
     parser = sub.add_parser("fit", help="finetune describe-decide (LoRA) on chosen domains; write an adapter",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     parser.add_argument("--data", help="dataset folder <root>/<domain>/<class>/<image>")
@@ -66,5 +67,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--describe-set", dest="describe_overrides", metavar="KEY=VALUE", action="append",
                         default=[], help="override one describer value, e.g. --describe-set tag_top_k=10")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_config_options(parser)
+    add_config(parser, DecideConfig, presets=True)
     parser.set_defaults(func=run, preset="decide-quick")

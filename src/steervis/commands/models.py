@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from steervis.commands._options import HelpFormatter
+from steervis.commands._options import HelpFormatter, add_config, config_from
 
 EXAMPLE = """examples:
   steervis models                    # table of names, kinds, sources, cached? + customized matchers
@@ -48,7 +48,7 @@ def print_customized() -> None:
     rows = customized_models()
     print("\ncustomized matchers (model cards: steervis models --card ID):")
     if not rows:
-        print("  none yet: `steervis react build-pool`, or `steervis evaluate --methods react`")
+        print("  none yet: `steervis react build`, or `steervis evaluate --methods react`")
     for r in rows:
         print(customized_line(r))
 
@@ -58,8 +58,11 @@ def run(args: argparse.Namespace) -> int:
     from steervis.matchers import MATCHERS
     from steervis.vllavo.describe import CAPTIONERS, TAGGERS
 
-    if args.card:
-        return show_card(args.card)
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
+    if cfg.card:
+        return show_card(cfg.card)
 
     rows = zoo.list_models()
     print(f"{'name':<24} {'kind':<17} {'cached':<7} source")
@@ -86,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from steervis.react.config import ModelsConfig
+
     parser = sub.add_parser("models", help="list the models steervis can load and which are cached",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    parser.add_argument("--card", metavar="ID", help="print the model card of a customized matcher "
-                        "(react-pool, or the id listed under customized matchers)")
+    add_config(parser, ModelsConfig, ["card"])
     parser.set_defaults(func=run)

@@ -1,8 +1,9 @@
 """``steervis react`` and ``steervis retrieve``: REACT on the knowledge pool.
 
-``react build-pool`` customizes the embedded ConSE matcher on the whole pool (features computed once, settings
+``react build`` customizes the embedded ConSE matcher on the whole pool (features computed once, settings
 chosen on a held-out split of the pool) and saves it as the ``react-pool`` matcher, which describe, zeroshot
-and by-description then use by name. ``retrieve`` shows what REACT retrieves for a task's class names.
+and by-description then use by name; its recipe is preset ``react-pool``. ``react customize`` is REACT for a
+task's class names (preset ``react-task``); ``retrieve`` shows what REACT retrieves for them.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from steervis.commands._options import HelpFormatter, positive_int
+from steervis.commands._options import POSITIVE_INT, HelpFormatter, add_config, config_from
 
 EXAMPLE = """examples:
-  steervis data build pool && steervis react build-pool     # ~1 h cold on 2 cores, resumable
+  steervis data build pool && steervis react build          # ~1 h cold on 2 cores, resumable
+  steervis react build --preset react-pool --print-config   # the reported react-pool's recipe
+  steervis react build --no-select --set settings.epochs=2  # no model selection, a quick head
   steervis retrieve --classes dog,cat,guitar --k 50 --mode t2t --out runs/retrieved.parquet
   steervis retrieve --classes dog,cat --out retrieved.csv     # .parquet, .csv or .json: the suffix picks
   steervis react customize --classes dog,cat,guitar --base conse-lite2   # REACT proper for these classes
@@ -26,7 +29,10 @@ def run_build(args: argparse.Namespace) -> int:
     from steervis.card import read_card
     from steervis.react.build import build_react_pool
 
-    out = build_react_pool(progress=not args.quiet, force=args.force, select=not args.no_select)
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
+    out = build_react_pool(cfg, progress=not args.quiet)
     card = read_card(out, kind="react-head")
     print(f"react-pool written to {out}: {card.data['pairs']} pairs, {card.data['concepts']} concepts, gate "
           f"{card.metrics['gate']:.3f}, settings {card.config}")
@@ -38,7 +44,10 @@ def run_customize(args: argparse.Namespace) -> int:
     from steervis.react.build import react_for
     from steervis.react.matchers import REACT_KINDS
 
-    out = react_for(_classes(args), k=args.k, mode=args.mode, base=args.base, root=args.pool,
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
+    out = react_for(cfg.classes, k=cfg.k, mode=cfg.mode, settings=cfg.settings, base=cfg.base, root=cfg.pool,
                     progress=not args.quiet)
     card = read_card(out, kind=REACT_KINDS)
     print(f"react ({card.base}) for {len(card.react.classes)} classes written to {out}: {card.data['pairs']} "
@@ -50,8 +59,11 @@ def run_customize(args: argparse.Namespace) -> int:
 def run_retrieve(args: argparse.Namespace) -> int:
     from steervis.react.retrieve import precision, retrieve
 
-    out = check_table_out(args.out) if args.out else None  # before the retrieval: a wrong name costs nothing
-    pairs = retrieve(_classes(args), k=args.k, mode=args.mode, progress=not args.quiet)
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
+    out = check_table_out(cfg.out) if cfg.out else None  # before the retrieval: a wrong name costs nothing
+    pairs = retrieve(cfg.classes, k=cfg.k, mode=cfg.mode, progress=not args.quiet)
     if out is not None:
         write_table(pairs.drop(columns=["phash", "phash_ink"], errors="ignore"), out)
     for cls, value in precision(pairs).items():
@@ -98,44 +110,35 @@ def write_table(frame: Any, out: Path) -> Path:
     return out
 
 
-def _classes(args: argparse.Namespace) -> list[str]:
-    # empty names are refused downstream, in one sentence
-    return [c.strip() for c in (args.classes or "").split(",")]
+QUERY_FLAGS = ["classes", "k", "mode"]  # what both verbs that retrieve for a task take as flags
 
 
-def _add_query_options(parser: argparse.ArgumentParser) -> None:
-    """What both verbs that retrieve for a task take: its class names, pairs per class, retrieval mode."""
-    parser.add_argument("--classes", required=True, help="comma-separated class names")
-    parser.add_argument("--k", type=positive_int, default=50, help="pairs retrieved per class")
-    parser.add_argument("--mode", choices=["t2t", "t2i"], default="t2t",
-                        help="text-to-text (pool texts) or text-to-image (pool images)")
+def _quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from steervis.react.config import ReactPoolConfig, ReactTaskConfig, RetrieveConfig
+
     react = sub.add_parser("react", help="customize the matcher on the knowledge pool (REACT)",
                            description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     verbs = react.add_subparsers(dest="react_verb", metavar="ACTION")
     react.set_defaults(func=lambda args: react.print_help() or 0)
-    build = verbs.add_parser("build-pool", help="train react-pool on the whole pool (cached, resumable)",
+    build = verbs.add_parser("build", help="train react-pool on the whole pool (cached, resumable)",
                              description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    build.add_argument("--force", action="store_true", help="retrain even if react-pool matches the pool")
-    build.add_argument("--no-select", action="store_true", help="skip model selection; use the defaults")
-    build.add_argument("--quiet", action="store_true", help="no progress bars")
-    build.set_defaults(func=run_build)
+    add_config(build, ReactPoolConfig, ["pool", "force", "select"], presets=True)
+    _quiet(build)
+    build.set_defaults(func=run_build, preset="react-pool")  # the reported recipe unless another is named
     custom = verbs.add_parser("customize",
                               help="REACT for a task: retrieve pairs for the class names, customize",
                               description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    _add_query_options(custom)
-    custom.add_argument("--base", default="conse", help="conse, conse-lite2, tiny-clip or a CLIP hub id")
-    custom.add_argument("--pool", metavar="DIR",
-                        help="the knowledge pool (default: the built one in the cache)")
-    custom.set_defaults(func=run_customize)
+    add_config(custom, ReactTaskConfig, [*QUERY_FLAGS, "base", "pool"], presets=True,
+               bounds={"k": POSITIVE_INT})
+    _quiet(custom)
+    custom.set_defaults(func=run_customize, preset="react-task")
 
     retrieve = sub.add_parser("retrieve", help="pool pairs REACT retrieves for class names",
                               description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    _add_query_options(retrieve)
-    retrieve.add_argument("--out", metavar="FILE",
-                          help="write the retrieved pairs here: FILE.parquet, FILE.csv "
-                          "or FILE.json (records); the suffix picks the format")
+    add_config(retrieve, RetrieveConfig, [*QUERY_FLAGS, "out"], bounds={"k": POSITIVE_INT})
+    _quiet(retrieve)
     retrieve.set_defaults(func=run_retrieve)

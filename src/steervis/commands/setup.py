@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from steervis.commands._options import HelpFormatter
+from steervis.commands._options import HelpFormatter, add_config, config_from
 
 EXAMPLE = """example:
   steervis setup                 # what `make demo` and `make test` run; a second run takes seconds
   steervis setup --skip-data     # models only
+  steervis setup --print-config
 """
 
 
@@ -17,6 +18,9 @@ def run(args: argparse.Namespace) -> int:
     from steervis import zoo
     from steervis.paths import steervis_home
 
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
     print(f"steervis cache: {steervis_home()}")
     for name in zoo.MODELS.names():
         entry = zoo.entry(name)
@@ -30,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         entry.prepare()
         print(f"  model {name:<24} {state} ({time.perf_counter() - start:.1f} s)")
-    if not args.skip_data:
+    if not cfg.skip_data:
         from steervis.data import build_minidomains
 
         root = build_minidomains()
@@ -39,9 +43,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from steervis.data.config import SetupConfig
+
     parser = sub.add_parser("setup",
                             help="prepare embedded models and build the minidomains benchmark (idempotent)",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    parser.add_argument("--skip-data", action="store_true",
-                        help="prepare models only, do not build minidomains")
+    add_config(parser, SetupConfig, ["skip_data"])
     parser.set_defaults(func=run)

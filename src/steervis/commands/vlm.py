@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from steervis.commands._options import (
+    FRACTION,
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
     HelpFormatter,
+    add_config,
     add_config_options,
     add_field_flags,
-    fraction,
-    non_negative_int,
     positive_int,
 )
 
@@ -115,30 +117,38 @@ def train_into(args: argparse.Namespace, settings: Any, out: Path) -> int:
 
 
 def engine(args: argparse.Namespace) -> int:
+    from steervis.commands._options import config_from
     from steervis.llava.engine import EngineSettings, engine_frame, write_instructions
 
-    settings = EngineSettings(lm=args.lm, max_new_tokens=args.max_new_tokens, min_overlap=args.min_overlap,
-                              batch_size=args.batch_size, seed=args.seed)
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
+    settings = EngineSettings(lm=cfg.lm, max_new_tokens=cfg.max_new_tokens, min_overlap=cfg.min_overlap,
+                              batch_size=cfg.batch_size, seed=cfg.seed)
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
-    items, stats = write_instructions(engine_frame(args.items, args.seed), settings, progress=not args.quiet)
-    shown = [{"path": it.path, "turns": it.turns} for it in items[: args.show]]
-    print(json.dumps({"pool_items": args.items, "conversations": len(items), "store": settings.id,
+    items, stats = write_instructions(engine_frame(cfg.items, cfg.seed), settings, progress=not args.quiet)
+    shown = [{"path": it.path, "turns": it.turns} for it in items[: cfg.show]]
+    print(json.dumps({"pool_items": cfg.items, "conversations": len(items), "store": settings.id,
                       "kinds": stats, "examples": shown}, indent=2, ensure_ascii=False))
     return 0
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from steervis.commands._options import check_json_out
+    from steervis.commands._options import check_json_out, config_from
     from steervis.llava.evaluate import easy_vqa_accuracy
     from steervis.llava.model import open_vlm
 
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
     out = check_json_out(args.out, "easy-vqa")  # before the model is loaded and asked
-    result = easy_vqa_accuracy(open_vlm(args.model), images=args.images, text_only=args.text_only,
-                               **({"suffix": ""} if args.no_format_prompt else {}))
-    text = json.dumps({"model": str(args.model or "latest"), **result}, indent=2)
+    vlm = open_vlm(cfg.model, device=cfg.device, dtype=cfg.dtype)
+    result = easy_vqa_accuracy(vlm, images=cfg.images, text_only=cfg.text_only,
+                               **({} if cfg.format_prompt else {"suffix": ""}))
+    text = json.dumps({"model": str(cfg.model or "latest"), **result}, indent=2)
     print(text)
     if out is not None:
         from steervis.atomic import write_text
@@ -149,6 +159,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from steervis.llava.config import EngineRunConfig, VLMEvalConfig
     from steervis.llava.train import StageSettings
 
     parser = sub.add_parser("vlm", help="train steervis' LLaVA (two stages) and measure it on easy-vqa",
@@ -169,29 +180,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="the data engine: the embedded LM writes stage-2 instructions from pool "
                           "texts (cached; stage 2 reads them with --set engine_items=N)",
                           formatter_class=HelpFormatter)
-    en.add_argument("--items", type=positive_int, default=200,
-                    help="pool items to write for (three kinds each)")
-    en.add_argument("--lm", default="smollm2-135m-instruct", help="the writer (a causal LM name or hub id)")
-    en.add_argument("--max-new-tokens", type=positive_int, default=64, help="longest answer, in tokens")
-    en.add_argument("--min-overlap", type=fraction, default=0.5,
-                    help="share of an answer's content words the text must contain (else it is dropped)")
-    en.add_argument("--batch-size", type=positive_int, default=8, help="prompts per generation batch")
-    en.add_argument("--seed", type=int, default=0,
-                    help="the same seed as stage 2's, so it reuses these answers")
-    en.add_argument("--show", type=non_negative_int, default=5,
-                    help="example conversations printed (0: none)")
+    add_config(en, EngineRunConfig, ["items", "lm", "max_new_tokens", "min_overlap", "batch_size", "seed",
+                                      "show"],
+               bounds={"items": POSITIVE_INT, "max_new_tokens": POSITIVE_INT, "min_overlap": FRACTION,
+                       "batch_size": POSITIVE_INT, "show": NON_NEGATIVE_INT})
     en.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
     en.add_argument("--quiet", action="store_true", help="no progress bar")
     en.set_defaults(func=engine)
     ev = verbs.add_parser("eval", help="easy-vqa greedy exact match on the test split",
                           formatter_class=HelpFormatter)
-    ev.add_argument("--model",
-                    help="a saved folder, stage1, stage2, tiny-llava or a hub Llava id (default: latest)")
-    ev.add_argument("--images", type=positive_int, default=100,
-                    help="test images, 3 questions each (more than the test split holds: all of it)")
-    ev.add_argument("--text-only", action="store_true",
-                    help="ask without the image (the language-prior baseline)")
-    ev.add_argument("--no-format-prompt", action="store_true",
-                    help="ask without LLaVA-1.5's 'Answer the question using a single word or phrase.'")
+    add_config(ev, VLMEvalConfig, ["model", "images", "text_only", "format_prompt"],
+               bounds={"images": POSITIVE_INT})
     ev.add_argument("--out", metavar="FILE.json", help="also write the result here")
     ev.set_defaults(func=evaluate)

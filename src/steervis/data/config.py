@@ -65,3 +65,32 @@ class ToyConfig:
             raise SteervisError(f"per_class must be at least 1, not {self.per_class}.")
         if isinstance(self.size, int) and self.size < 16:  # below 16 px the shapes' outlines merge into blobs
             raise SteervisError(f"size must be at least 16 pixels, not {self.size}.")
+
+
+@dataclass
+class SetupConfig:
+    """``steervis setup``: what to prepare.
+
+    Attributes:
+        skip_data: prepare models only, do not build minidomains.
+    """
+
+    skip_data: bool = False
+
+
+@dataclass
+class SummaryConfig:
+    """``steervis data summary``: which folder, which part of it.
+
+    Attributes:
+        data: dataset folder <root>/<domain>/<class>/...
+        domains: only these domains (default: all).
+        classes: only these classes (default: all).
+        follow_links: also read symlinks in data that lead outside it; links that stay inside it are always
+            followed (a link out can pull held-out or foreign images into training).
+    """
+
+    data: str | None = None
+    domains: list[str] | None = None
+    classes: list[str] | None = None
+    follow_links: bool = False

@@ -20,7 +20,7 @@ BENCHMARKS.register("zoo-load", "steervis.zoo.bench:zoo_load",
                     help="embedded model load times, first (empty cache) and cached, fresh processes")
 BENCHMARKS.register("score", "steervis.methods.bench:score_strategies",
                     help="class scoring s/prompt: full forward, per-class cache, steervis, prompt pass alone "
-                         "(--opt mode=image: an image prefix through the VLM)")
+                         "(--set mode=image: an image prefix through the VLM)")
 BENCHMARKS.register("react-zeroshot", "steervis.methods.bench:react_zeroshot",
                     help="zero-shot accuracy per domain: conse vs react-pool vs react, 95 % intervals")
 BENCHMARKS.register("decide-modes", "steervis.methods.bench:decide_modes",

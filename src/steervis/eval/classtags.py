@@ -72,7 +72,7 @@ def follow_class_tags(preds: pd.DataFrame, n: int = 3) -> dict[str, dict[str, An
 
 def bench_class_tags(run: str = "", method: str = "describe-decide@react-pool-classes",
                      n: int = 3) -> dict[str, Any]:
-    """``steervis bench class-tags --opt run=runs/full --opt method=...``: the table above for one method of a
+    """``steervis bench class-tags --set run=runs/full --set method=...``: the table above for one method of a
     finished ``steervis evaluate`` run folder whose describer had ``class_tags`` = ``n``."""
     from steervis.errors import SteervisError
 

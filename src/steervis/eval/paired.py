@@ -85,7 +85,7 @@ def _check_same_images(first: pd.DataFrame, second: pd.DataFrame, a: str, b: str
 
 
 def run_predictions(run: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """The predictions of a finished ``steervis evaluate`` run folder (what the ``--opt run=DIR`` benches
+    """The predictions of a finished ``steervis evaluate`` run folder (what the ``--set run=DIR`` benches
     read)."""
     from steervis.outputs import require_finished
 
@@ -93,7 +93,7 @@ def run_predictions(run: str, columns: list[str] | None = None) -> pd.DataFrame:
     if run and Path(run).is_dir():
         require_finished(run)  # a run killed before it published: its folder holds parts, not predictions
     if not run or not path.is_file():
-        raise SteervisError(f"--opt run=DIR must name a finished `steervis evaluate` run folder ({path} is "
+        raise SteervisError(f"--set run=DIR must name a finished `steervis evaluate` run folder ({path} is "
                             "missing).")
     if columns is not None and "sha256" in columns:
         import pyarrow.parquet as pq
@@ -110,13 +110,13 @@ def run_predictions(run: str, columns: list[str] | None = None) -> pd.DataFrame:
 
 
 def bench_paired(run: str = "", a: str = "", b: str = "") -> dict[str, Any]:
-    """``steervis bench paired --opt run=runs/full --opt a=METHOD --opt b=OTHER[,OTHER...]``: ``a`` minus each
+    """``steervis bench paired --set run=runs/full --set a=METHOD --set b=OTHER[,OTHER...]``: ``a`` minus each
     ``b`` on the same images of a finished run, per held-out domain and for the DG mean, with 95 % intervals.
     ``run=DIR,DIR...`` pairs methods of several runs on the same data (an ablation run against the full
     one)."""
     others = [o.strip() for o in b.split(",") if o.strip()] if isinstance(b, str) else [str(o) for o in b]
     if not a or not others:
-        raise SteervisError("Name the two sides: --opt a=METHOD --opt b=OTHER (several OTHERs "
+        raise SteervisError("Name the two sides: --set a=METHOD --set b=OTHER (several OTHERs "
                             "comma-separated).")
     preds = runs_predictions(run, columns=["method", "domain", "sha256", "class", "pred"])
     return {"run": str(run), "pairs": [paired_differences(preds, a, other) for other in others],

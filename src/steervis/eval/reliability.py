@@ -6,7 +6,7 @@ Each row is a :class:`Case` registered in ``CASES``: a function that performs th
 code, and what became of their data. A module adds its verbs' rows with ``CASES.register(name, Case(...))``.
 
     steervis bench reliability                   # all rows → docs/RELIABILITY.md (a few minutes, tiny models)
-    steervis bench reliability --opt only=kill   # rows whose name contains "kill"
+    steervis bench reliability --set only=kill   # rows whose name contains "kill"
 
 The first rows and the bench entry point live in ``steervis.eval.reliability_cases``; the pool and REACT's
 rows in ``reliability_cases_react``, steervis' LLaVA's in ``reliability_cases_vlm``.

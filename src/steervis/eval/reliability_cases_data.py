@@ -37,14 +37,14 @@ def _edited_copy(ws: Workspace, name: str) -> Path:
     return data
 
 
-@case("input-paired-other-images", "`steervis bench paired --opt run=A,B` on runs whose images differ "
+@case("input-paired-other-images", "`steervis bench paired --set run=A,B` on runs whose images differ "
       "(same paths, one image edited)")
 def _paired_other_images(ws: Workspace) -> Outcome:
     runs = ws.root / "runs-paired"
     ws.steervis(*_evaluate(ws, ws.toy(), runs, "zeroshot", "--set", "name=a"))
     ws.steervis(*_evaluate(ws, _edited_copy(ws, "toy-edited"), runs, "zeroshot@other", "--set", "name=b"))
-    proc = ws.steervis("bench", "paired", "--opt", f"run={runs / 'a'},{runs / 'b'}", "--opt", "a=zeroshot",
-                       "--opt", "b=zeroshot@other")
+    proc = ws.steervis("bench", "paired", "--set", f"run={runs / 'a'},{runs / 'b'}", "--set", "a=zeroshot",
+                       "--set", "b=zeroshot@other")
     outcome = refused(proc)
     outcome.result += ", the count of differing images named" if "1 of zeroshot's" in proc.stderr else \
         ", BUT NO COUNT OF DIFFERING IMAGES"

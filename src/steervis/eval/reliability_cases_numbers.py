@@ -1,6 +1,6 @@
 """The rows of ``steervis bench reliability`` for numeric CLI values and model names.
 
-A count out of range (``--batch-size 0``, ``--images 0``, ``--max-new-tokens 0``, ``--opt k=-1``) is refused
+A count out of range (``--batch-size 0``, ``--images 0``, ``--max-new-tokens 0``, ``--set k=-1``) is refused
 in one sentence naming the flag and the range; an answer asked longer than the model's context is capped with
 one warning; a folder with one bad file is captioned but for that file; a hub id with a dot is a hub id
 (offline: the model is not available), never a missing file. Every model is ``tiny-llava`` (random weights).
@@ -57,9 +57,9 @@ def _chat_past_context(ws: Workspace) -> Outcome:
                    if ok and "Traceback" not in proc.stderr else "NEITHER A CAPPED ANSWER NOR ONE SENTENCE")
 
 
-@case("input-values-bench-opt", "`steervis bench retrieval --opt k=-1`")
+@case("input-values-bench-set", "`steervis bench retrieval --set k=-1`")
 def _bench_opt(ws: Workspace) -> Outcome:
-    return refused(ws.steervis("bench", "retrieval", "--opt", "k=-1"))
+    return refused(ws.steervis("bench", "retrieval", "--set", "k=-1"))
 
 
 @case("input-values-caption-one-bad-file",

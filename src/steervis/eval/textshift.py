@@ -199,7 +199,7 @@ def plot_shift_vs_accuracy(relation: dict[str, Any], path: str | Path, title: st
 def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: str = "",
                      method: str = "describe-decide", **describe: Any) -> dict[str, Any]:
     """``steervis bench text-shift``: describe a dataset (minidomains by default) with ``describe`` settings
-    (e.g. ``--opt matcher=react-pool --opt tagger=vocab``) and report its textual domain shift; ``plot`` names
+    (e.g. ``--set matcher=react-pool --set tagger=vocab``) and report its textual domain shift; ``plot`` names
     a PNG to draw it in. With ``run`` (a finished DG ``steervis evaluate`` folder), each held-out domain's
     divergence is set beside ``method``'s accuracy on it (``<plot>-accuracy.png`` draws that)."""
     from steervis.methods.context import MethodContext

@@ -1,7 +1,7 @@
 """Captions of a trained VLM on a labelled dataset: an HTML page of images and their captions, and per domain
 the rate at which a caption names the image's class (the check that stage 2 learnt object identity).
 
-    steervis bench vlm-captions --opt model=stage2 --opt per_domain=20 --opt report=runs/captions.html
+    steervis bench vlm-captions --set model=stage2 --set per_domain=20 --set report=runs/captions.html
 
 The page embeds thumbnails read from the dataset in the cache; it is written under ``runs/`` (not in git).
 

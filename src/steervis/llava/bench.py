@@ -6,7 +6,7 @@ mode's VLLaVO template lists them); candidates are the class names. Timed by
 encodes it once and copies the KV cache per class (VLMClassifier), (c) is steervis' prefix tree, (d) the
 prompt pass alone. The tower's features are computed before timing: every strategy reads the same tokens.
 
-    steervis bench score --opt mode=image --opt sizes=[34] --opt prompts=8       # stage2 on minidomains
+    steervis bench score --set mode=image --set sizes=[34] --set prompts=8       # stage2 on minidomains
 
 >>> from steervis.llava.bench import bench_score_images
 >>> bench_score_images({"toy": ["cat", "dog"]}, [image], model="tiny-llava")  # doctest: +SKIP

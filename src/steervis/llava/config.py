@@ -10,7 +10,7 @@ the hub.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -35,3 +35,84 @@ class VLMConfig:
     def from_dict(cls, data: dict[str, Any]) -> VLMConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class CaptionConfig:
+    """``steervis caption``: which images, which model, how many captions.
+
+    Attributes:
+        paths: image files or folders.
+        model: saved folder, stage1, stage2, tiny-llava or a hub Llava (default: the latest trained here).
+        samples: sampled captions after the greedy one (0: the greedy caption only).
+        limit: at most this many images per folder (files named on the command line always count).
+        batch_size: images per generation batch (larger: faster, more memory).
+    """
+
+    paths: list[str] = field(default_factory=list)
+    model: str | None = None
+    samples: int = 0
+    limit: int = 50  # a folder's first 50 images: a look at a folder, not a whole-dataset job
+    batch_size: int = 8
+
+
+@dataclass
+class ChatConfig:
+    """``steervis chat``: the image, the model and how long an answer may be.
+
+    Attributes:
+        image: the image to talk about (none: text-only chat).
+        model: saved folder, stage1, stage2, tiny-llava or a hub Llava (default: the latest trained here).
+        max_new_tokens: longest answer, in tokens; an answer also stops where the model's context ends.
+        timing: print first-token latency to stderr.
+    """
+
+    image: str | None = None
+    model: str | None = None
+    max_new_tokens: int = 96  # a few sentences: the small LLaVA's answers are short
+    timing: bool = False
+
+
+@dataclass
+class EngineRunConfig:
+    """``steervis vlm engine``: the data engine writes stage-2 instructions from pool texts.
+
+    Attributes:
+        items: pool items to write for (three kinds each).
+        lm: the writer (a causal LM name or hub id).
+        max_new_tokens: longest answer, in tokens.
+        min_overlap: share of an answer's content words the text must contain (else it is dropped).
+        batch_size: prompts per generation batch.
+        seed: the same seed as stage 2's, so stage 2 reuses these answers.
+        show: example conversations printed (0: none).
+    """
+
+    items: int = 200
+    lm: str = "smollm2-135m-instruct"
+    max_new_tokens: int = 64  # stage 2's answer budget
+    min_overlap: float = 0.5  # half of an answer's content words must come from the text
+    batch_size: int = 8
+    seed: int = 0
+    show: int = 5
+
+
+@dataclass
+class VLMEvalConfig:
+    """``steervis vlm eval``: easy-vqa greedy exact match on the test split.
+
+    Attributes:
+        model: a saved folder, stage1, stage2, tiny-llava or a hub Llava id (default: the latest trained
+            here).
+        images: test images, 3 questions each (more than the test split holds: all of it).
+        text_only: ask without the image (the language-prior baseline).
+        format_prompt: end each question with LLaVA-1.5's 'Answer the question using a single word or phrase.'
+        device: where the model runs (auto, cpu, cuda, cuda:N).
+        dtype: its precision (auto, float32, bfloat16, float16).
+    """
+
+    model: str | None = None
+    images: int = 100
+    text_only: bool = False
+    format_prompt: bool = True
+    device: str = "auto"
+    dtype: str = "auto"

@@ -100,7 +100,7 @@ MATCHERS.register("conse-lite2", "steervis.matchers.conse:ConSELite2",
 MATCHERS.register("tiny-clip", "steervis.matchers.clip:TinyCLIP", help="random tiny CLIP (tests)")
 MATCHERS.register("react-pool", "steervis.react.matchers:REACT_POOL",
                   help="ConSE + a REACT gated head trained on the knowledge pool (`steervis react "
-                  "build-pool`)")
+                  "build`)")
 
 
 def matcher_identity(name: str) -> str:

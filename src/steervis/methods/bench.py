@@ -3,8 +3,8 @@
 Descriptions come from the describe store (computed once); only the decide step is timed. Prints one JSON
 object with accuracy and images/s per mode.
 
-    steervis bench decide-modes --opt adapter=runs/pc --opt data=~/.cache/steervis/data/minidomains \\
-        --opt domains=sketch --opt limit=40
+    steervis bench decide-modes --set adapter=runs/pc --set data=~/.cache/steervis/data/minidomains \\
+        --set domains=sketch --set limit=40
 """
 
 from __future__ import annotations

@@ -106,13 +106,15 @@ def frame_hash(frame: Any) -> str:
     return hashlib.sha256("\n".join(sorted(frame["sha256"] + frame["class"])).encode()).hexdigest()[:16]
 
 
-def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None = None) -> Any:
+def predict(adapter: str | Path, target: str | Path,
+            overrides: list[str] | dict[str, Any] | None = None) -> Any:
     """Predictions for ``target`` (image | folder | manifest) as a DataFrame, plus the config used.
 
     Args:
         adapter: Folder written by ``steervis fit``.
         target: Image file, folder of images, or manifest (parquet/CSV with a ``path`` column).
-        overrides: ``key=value`` changes to the saved decide config (e.g. ``inference=generate``).
+        overrides: changes to the saved decide config: ``key=value`` texts (e.g. ``inference=generate``) or
+            a mapping (``{"inference": "generate"}``).
 
     Returns:
         ``(frame, config)``; frame columns ``path, label, confidence, description, p:<class>...``.
@@ -139,16 +141,18 @@ def predict(adapter: str | Path, target: str | Path, overrides: list[str] | None
     return out, config
 
 
-def predict_config(adapter: str | Path, overrides: list[str] | None = None) -> Any:
-    """The adapter's saved decide config with ``key=value`` overrides applied."""
+def predict_config(adapter: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Any:
+    """The adapter's saved decide config with ``key=value`` overrides (or a mapping of them) applied."""
     from steervis.card import read_card
-    from steervis.config import load_config
+    from steervis.config import load_config, merge
     from steervis.vllavo.decide.config import DecideConfig
 
     saved = read_card(adapter, kind="decider").config
     # where the adapter trained is not where it predicts: the saved device is never reused
-    return load_config(DecideConfig, base={k: v for k, v in saved.items() if k != "device"},
-                       overrides=overrides or [])
+    saved = {k: v for k, v in saved.items() if k != "device"}
+    if isinstance(overrides, dict):
+        return load_config(DecideConfig, base=merge(saved, overrides))
+    return load_config(DecideConfig, base=saved, overrides=overrides or [])
 
 
 def write_predictions(frame: Any, path: str | Path) -> Path:

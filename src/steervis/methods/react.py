@@ -64,11 +64,12 @@ class React(Method):
         self._matcher: Any = None
 
     def fit(self, train: pd.DataFrame | None, classes: list[str]) -> React:
-        from steervis.react.build import TASK_SETTINGS, react_for
+        from steervis.react.build import react_for
+        from steervis.react.config import task_settings
         from steervis.react.matchers import load_customized
 
         self.classes = check_classes(classes)  # the training images are never looked at: only the names
-        settings = replace(TASK_SETTINGS, device=self.device, dtype=self.dtype)
+        settings = replace(task_settings(), device=self.device, dtype=self.dtype)
         if self.epochs is not None:
             settings = replace(settings, epochs=self.epochs)
         self.directory = react_for(self.classes, k=self.k, mode=self.mode, settings=settings,

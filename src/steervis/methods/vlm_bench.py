@@ -10,8 +10,8 @@ hidden state.
   state at the image prompt vs on the vision features it was given (the tower's tokens, flattened), beside
   linear-probe's efficientnet-lite0 pooled features.
 
-    steervis bench vlm-sweep --opt model=stage2 --opt draws=5
-    steervis bench vlm-probe --opt model=stage2
+    steervis bench vlm-sweep --set model=stage2 --set draws=5
+    steervis bench vlm-probe --set model=stage2
 
 >>> from steervis.methods.vlm_bench import subsets
 >>> [len(s) for s in subsets(34, [2, 34], draws=3, seed=0)[2]]

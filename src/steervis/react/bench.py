@@ -1,6 +1,6 @@
 """``steervis bench retrieval``: index build time, query latency, HNSW recall and retrieval precision.
 
-    steervis bench retrieval --opt classes=dog,cat,guitar      # default: minidomains' 34 class names
+    steervis bench retrieval --set classes=dog,cat,guitar      # default: minidomains' 34 class names
 """
 
 from __future__ import annotations

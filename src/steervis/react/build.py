@@ -31,15 +31,16 @@ import numpy as np
 import pandas as pd
 
 from steervis.card import ModelCard, ReactSection, has_card, read_card, write_card
+from steervis.config import load_config
 from steervis.errors import SteervisError
 from steervis.identity import artifact_key, artifact_record, code_versions, key_of
 from steervis.paths import cache_dir
 from steervis.prune import write_record
 from steervis.react.bases import pair_arrays
+from steervis.react.config import ReactPoolConfig, ReactSettings, task_settings
 from steervis.react.matchers import REACT_KINDS, react_pool_dir
 from steervis.react.retrieve import pool_manifest  # noqa: F401  (re-exported)
 from steervis.react.train_head import (
-    ReactSettings,
     apply_head,
     customize,
     remove_checkpoint,
@@ -48,12 +49,6 @@ from steervis.react.train_head import (
 )
 
 log = logging.getLogger(__name__)
-HELD_OUT = 0.1  # concepts kept out of training for model selection
-# What react-pool's model selection chose on the pool's held-out concepts (docs/RESULTS.md, "react-pool"): a
-# fixed preset for the per-task ``react``, so rebuilding react-pool never changes a task's REACT.
-TASK_SETTINGS = ReactSettings(hidden=1024, epochs=5, temperature=0.07)
-# 4 configurations (15-epoch ones cost 10+ min each on shared cores)
-GRID = {"epochs": [5], "hidden": [256, 1024], "temperature": [0.03, 0.07]}
 
 
 def concept_split(frame: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -75,21 +70,22 @@ def _held_out_score(head: Any, arrays: dict[str, np.ndarray], held: np.ndarray) 
 
 
 def select_settings(arrays: dict[str, np.ndarray], frame: pd.DataFrame, base: ReactSettings,
-                    progress: bool = True,
+                    grid: dict[str, list[Any]], held_out: float,
                     pool_hash: str | None = None) -> tuple[ReactSettings, list[dict[str, Any]]]:
-    """Every configuration of ``GRID`` trained on the pool's training split, scored on its held-out split."""
-    train, _ = concept_split(frame.assign(row=np.arange(len(frame))), HELD_OUT, base.seed)
+    """Every configuration of ``grid`` trained on the pool's training split (all but ``held_out`` of its
+    concepts), scored on its held-out split."""
+    train, _ = concept_split(frame.assign(row=np.arange(len(frame))), held_out, base.seed)
     train_rows = train["row"].to_numpy()
     held_rows = np.setdiff1d(np.arange(len(frame)), train_rows)
     trials = [{"config": "base matcher (no head)", "held_out_acc": _held_out_score(None, arrays, held_rows)}]
     best, best_acc = base, -1.0
-    for values in itertools.product(*GRID.values()):
-        settings = replace(base, **dict(zip(GRID, values, strict=True)))
+    for values in itertools.product(*grid.values()):
+        settings = replace(base, **dict(zip(grid, values, strict=True)))
         ckpt = checkpoint_path("trial", pool_hash, settings_dict(settings)) if pool_hash else None
         head, losses = customize(*(arrays[k][train_rows] for k in ("base", "pooled", "text", "ids")),
                                  settings, progress=False, checkpoint=ckpt)
         acc = _held_out_score(head, arrays, held_rows)
-        trials.append({"config": dict(zip(GRID, values, strict=True)), "held_out_acc": acc,
+        trials.append({"config": dict(zip(grid, values, strict=True)), "held_out_acc": acc,
                        "loss_last": losses[-1], "gate": float(np.tanh(head.gate.item())),
                        "checkpoint": str(ckpt) if ckpt else None})
         log.info("react trial %s: held-out accuracy %.3f", trials[-1]["config"], acc)
@@ -145,9 +141,9 @@ def readable_card(folder: Path, kind: str) -> ModelCard | None:
         return None
 
 
-def build_react_pool(root: str | Path | None = None, settings: ReactSettings | None = None,
-                     select: bool = True, progress: bool = True, force: bool = False) -> Path:
-    """Customize ConSE on the whole pool (model selection first) and save it as the ``react-pool`` matcher.
+def build_react_pool(cfg: ReactPoolConfig | None = None, progress: bool = True) -> Path:
+    """Customize ConSE on the whole pool (model selection first) and save it as the ``react-pool`` matcher;
+    ``cfg`` defaults to preset ``react-pool``, the reported recipe.
 
     Resumable: features are in append-only stores and every training run (each trial, the final fit) keeps a
     per-epoch checkpoint, so a rerun after a kill repeats at most one epoch.
@@ -155,20 +151,21 @@ def build_react_pool(root: str | Path | None = None, settings: ReactSettings | N
     from steervis.data.pool import Pool
     from steervis.react.bases import REACT_BASES
 
-    pool = Pool.load(root)
+    cfg = cfg or load_config(ReactPoolConfig, preset="react-pool")
+    pool = Pool.load(cfg.pool)
     out = react_pool_dir()
     built = readable_card(out, "react-head")
     current = built is not None and built.code == code_versions("model-react")  # trained by today's REACT
-    if current and built.react.pool_hash == pool.hash and not force:
+    if current and built.react.pool_hash == pool.hash and not cfg.force:
         return out
     start = time.perf_counter()
     base = REACT_BASES.build("conse")
-    settings = settings or ReactSettings()
+    settings, trials = cfg.settings, []
     matcher = base.matcher(settings.device, settings.dtype)
     arrays = pair_arrays(matcher, pool.frame, progress)
-    trials: list[dict[str, Any]] = []
-    if select:
-        settings, trials = select_settings(arrays, pool.frame, settings, progress, pool_hash=pool.hash)
+    if cfg.select:
+        settings, trials = select_settings(arrays, pool.frame, settings, cfg.grid, cfg.held_out,
+                                           pool_hash=pool.hash)
     ckpt = checkpoint_path("react-pool", pool.hash, settings_dict(settings))
     head, losses = customize(arrays["base"], arrays["pooled"], arrays["text"], arrays["ids"], settings,
                              progress, checkpoint=ckpt)
@@ -176,7 +173,7 @@ def build_react_pool(root: str | Path | None = None, settings: ReactSettings | N
     card = model_card("react-pool", "conse", base.kind, pool, pool.frame, settings, losses,
                       time.perf_counter() - start, image=matcher.image, base_version=matcher.version,
                       gate=float(np.tanh(head.gate.item())),
-                      selection={"held_out_fraction": HELD_OUT,
+                      selection={"held_out_fraction": cfg.held_out,
                                  "configurations_tried": len(trials) - 1 if trials else 0, "trials": trials})
     save_customized(out, base, head, card)
     _clear_checkpoints(ckpt, *trial_ckpts)
@@ -206,8 +203,9 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     """REACT proper: customize ``base`` on the pool pairs retrieved for ``classes``; cached by class list,
     pool, base and settings; resumable (per-epoch checkpoint).
 
-    The settings default to :data:`TASK_SETTINGS`, the preset react-pool's model selection chose on the pool's
-    held-out concepts, so no task image is ever used to choose them and a rebuilt react-pool changes nothing.
+    The settings default to :func:`~steervis.react.config.task_settings` (preset ``react-task``: what
+    react-pool's model selection chose on the pool's held-out concepts), so no task image is ever used to
+    choose them and a rebuilt react-pool changes nothing.
     """
     from steervis.data.pool import Pool
     from steervis.react.bases import REACT_BASES
@@ -216,7 +214,7 @@ def react_for(classes: list[str], k: int = 50, mode: str = "t2t", settings: Reac
     classes = check_class_words(classes)
     react_base = REACT_BASES.build(base)
     pool = Pool.load(root)
-    settings = settings or TASK_SETTINGS
+    settings = settings or task_settings()
     record = artifact_record("model-react", config={"classes": sorted(classes), "k": k, "mode": mode,
                                                     "base": base, "settings": settings_dict(settings)},
                              inputs=[pool.hash])

@@ -16,14 +16,15 @@ from steervis.errors import SteervisError
 from steervis.identity import folder_identity
 from steervis.matchers.clip import CLIPMatcher
 from steervis.matchers.conse import ConSEMatcher
-from steervis.paths import cache_dir
+from steervis.paths import steervis_home
 
 REACT_KINDS = ("react-head", "react-clip")  # the model cards a customized matcher's folder holds
 
 
 def react_pool_dir() -> Path:
-    """Where ``steervis react build-pool`` saves the pool-customized matcher."""
-    return cache_dir("models") / "react-pool"
+    """Where ``steervis react build`` saves the pool-customized matcher (not created here: asking where it
+    is, as ``--print-config`` does, writes nothing)."""
+    return steervis_home() / "models" / "react-pool"
 
 
 def react_pool_identity() -> str:
@@ -56,7 +57,7 @@ class ReactMatcher:
         directory = Path(directory)
         if not has_card(directory):
             raise SteervisError(f"The {name} matcher is not built ({directory} is empty): run "
-                                "`steervis react build-pool` (after `steervis data build pool`), or use "
+                                "`steervis react build` (after `steervis data build pool`), or use "
                                 "conse.")
         self.card = read_card(directory, kind="react-head")
         self.base = ConSEMatcher(image=self.card.react.image or "efficientnet-lite0", device=device,

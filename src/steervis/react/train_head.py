@@ -29,7 +29,7 @@ import hashlib
 import json
 import logging
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -37,29 +37,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from steervis.device import check_placement, place
+from steervis.device import place
 from steervis.errors import SteervisError
+from steervis.react.config import ReactSettings
 from steervis.react.gated_head import GatedResidualHead
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ReactSettings:
-    """The customization run (model selection on a held-out pool split chose the defaults; see RESULTS.md)."""
-
-    hidden: int = 512
-    epochs: int = 10
-    batch_size: int = 256  # contrastive batches: more negatives per step, still ~0.1 s a step on two cores
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    temperature: float = 0.05  # fixed, not learnt: the locked text space's cosines span a narrow range
-    seed: int = 0
-    device: str = "auto"  # where the base matcher and the gated model run: auto, cpu, cuda, cuda:N
-    dtype: str = "auto"  # their precision: auto, float32, bfloat16, float16
-
-    def __post_init__(self) -> None:
-        check_placement(self)
 
 
 def _positives(text_ids: np.ndarray) -> torch.Tensor:

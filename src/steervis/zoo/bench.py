@@ -43,7 +43,7 @@ def load_times(names: list[str] | None = None) -> list[dict]:
 
 
 def zoo_load(models: list[str] | None = None) -> list[dict]:
-    """``steervis bench zoo-load --opt models=[minilm-l6]``."""
+    """``steervis bench zoo-load --set models=[minilm-l6]``."""
     return load_times(models)
 
 

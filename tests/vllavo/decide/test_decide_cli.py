@@ -54,7 +54,7 @@ def test_predict_folder_to_csv_and_image_to_json(fitted, toy, tmp_path):
     image = next((toy / "sketch" / "square").iterdir())
     js = tmp_path / "one.json"
     assert main(["predict", "--adapter", str(fitted), str(image), "--out", str(js),
-                 "--set", "inference=generate"]) == 0
+                 "--set", "decide.inference=generate"]) == 0
     (row,) = json.loads(js.read_text())
     assert (row["label"] in row["probabilities"]
             and "inference: generate" in (tmp_path / "one.json.config.yaml").read_text())

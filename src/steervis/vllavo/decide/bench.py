@@ -2,14 +2,14 @@
 
 Four strategies on the same prompts, one table (timed by :func:`steervis.lm.bench.time_strategies`): (a) a
 full forward per (prompt, class), (b) a per-class copy of the prompt's KV cache, (c) steervis' prefix tree
-over one cache, (d) the prompt pass alone. The image mode (``--opt mode=image``) is
+over one cache, (d) the prompt pass alone. The image mode (``--set mode=image``) is
 :mod:`steervis.llava.bench`.
 
 Label spaces are given by the caller (``steervis bench score`` passes minidomains' 34 classes and 345 ImageNet
 names, DomainNet's size), VLLaVO's template listing every option.
 
     steervis bench score                                # both sizes, smollm2-135m-instruct
-    steervis bench score --opt sizes=[34] --opt prompts=4
+    steervis bench score --set sizes=[34] --set prompts=4
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ warmup); presets ``decide-quick`` / ``decide-full`` in ``steervis/presets`` tune
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from steervis.device import check_placement
 from steervis.errors import SteervisError
@@ -86,3 +87,20 @@ class DecideConfig:
         if self.max_length < 64:
             raise SteervisError(f"max_length={self.max_length} is too small: prompts need at least 64 "
                                 "tokens.")
+
+
+@dataclass
+class PredictConfig:
+    """``steervis predict``: which adapter reads which images, where the predictions go.
+
+    Attributes:
+        input: an image, a folder of images, or a manifest (.parquet/.csv with a 'path' column).
+        adapter: folder written by `steervis fit`.
+        out: predictions file: .csv or .json.
+        decide: changes to the adapter's saved decide settings, e.g. {inference: generate}.
+    """
+
+    input: str | None = None
+    adapter: str | None = None
+    out: str | None = None
+    decide: dict[str, Any] = field(default_factory=dict)
