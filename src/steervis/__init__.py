@@ -2,11 +2,11 @@
 
 >>> import steervis
 >>> steervis.__version__
-'0.2.0'
+'0.3.0'
 """
 
 from steervis import _moved
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _moved.install()  # old import paths (0.1) raise an ImportError naming their new home
