@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     import torch
 
 LAYERS = {"blocks": 320, "head": 1280}  # channels of efficientnet-lite0's last block output and of conv_head
-MAX_TOKENS = 16  # the issue's bound on visual tokens per image (a 4×4 grid)
+MAX_TOKENS = 16  # at most a 4×4 grid of visual tokens per image: a short prefix for a 135M LM
 CONTRACT = ("layers", "model_help", "preprocess", "dim", "encode")
 
 

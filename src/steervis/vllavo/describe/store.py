@@ -48,7 +48,9 @@ class DescriptionStore(Store):
         return self.put(frame)
 
     def read(self, shas: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-        """sha256 → record (first written wins), optionally only for ``shas``."""
+        """sha256 → record (first written wins), optionally only for ``shas``, as the folder holds them now
+        (parts another run wrote since this store last looked included)."""
+        self.refresh()
         return {row["sha256"]: row for row in self.frame(shas).to_dict("records")}
 
     def frame(self, shas: Iterable[str] | None = None) -> pd.DataFrame:
