@@ -48,7 +48,7 @@ def print_customized() -> None:
     rows = customized_models()
     print("\ncustomized matchers (model cards: steervis models --card ID):")
     if not rows:
-        print("  none yet: `steervis react build`, or `steervis evaluate --methods react`")
+        print("  none yet: `steervis react build`, or `steervis evaluate --runs react`")
     for r in rows:
         print(customized_line(r))
 

@@ -194,9 +194,13 @@ def write_markdown(rows: list[tuple[str, Case, Outcome]], path: Path, seconds: f
 
 
 def tiny_runs(methods: str) -> list[str]:
-    """``--set runs=[...]``: a run per method (comma-separated), zeroshot on the tiny random CLIP."""
-    runs = [{"method": m, **({"options": {"matcher": "tiny-clip"}} if m == "zeroshot" else {})}
-            for m in methods.split(",")]
+    """``--set runs=[...]``: a run per ``method`` or ``method@label`` (comma-separated), zeroshot on the tiny
+    random CLIP."""
+    runs = []
+    for label in methods.split(","):
+        method = label.split("@")[0]
+        runs.append({"label": label, "method": method,
+                     **({"options": {"matcher": "tiny-clip"}} if method == "zeroshot" else {})})
     return ["--set", "runs=" + json.dumps(runs)]
 
 

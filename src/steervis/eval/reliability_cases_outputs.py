@@ -96,7 +96,7 @@ def _fit_again(ws: Workspace) -> Outcome:
 
 @case("out-rerun-user-notes", "`steervis evaluate` rerun after the user added `notes.md` to its run folder")
 def _rerun_user_notes(ws: Workspace) -> Outcome:
-    args = ["evaluate", "--data", ws.toy(), "--out", ws.root / "runs-notes", "--methods", "zeroshot",
+    args = ["evaluate", "--data", ws.toy(), "--out", ws.root / "runs-notes", "--runs", "zeroshot",
             *TINY_EVALUATE, "--set", "name=mine"]
     ws.steervis(*args)
     notes = ws.root / "runs-notes" / "mine" / "notes.md"
@@ -145,7 +145,7 @@ def _race_fit(ws: Workspace) -> Outcome:
 def _race_evaluate(ws: Workspace) -> Outcome:
     def args(per_class: int) -> list[object]:
         return ["evaluate", "--data", ws.toy(), "--out", ws.root / "runs-race",
-                "--methods", "zeroshot,linear-probe", *TINY_EVALUATE, "--set", "name=same",
+                "--runs", "zeroshot,linear-probe", *TINY_EVALUATE, "--set", "name=same",
                 "--set", f"max_per_class={per_class}"]
 
     proc, second = _race(ws, args(3), args(2))
@@ -181,7 +181,7 @@ def _kill_publish(ws: Workspace) -> Outcome:
     out = sub.root / "runs"
 
     def args(per_class: int) -> list[object]:
-        return ["evaluate", "--data", sub.toy(), "--out", out, "--methods", "zeroshot,linear-probe",
+        return ["evaluate", "--data", sub.toy(), "--out", out, "--runs", "zeroshot,linear-probe",
                 *TINY_EVALUATE, "--set", "name=same", "--set", f"max_per_class={per_class}"]
 
     sub.steervis(*args(3))  # an earlier finished run of the same name
@@ -234,7 +234,7 @@ def _kill_predict(ws: Workspace) -> Outcome:
     beside = out.with_name(out.name + ".config.yaml")
     ws.steervis("predict", "--adapter", ws.adapter, ws.toy() / "sketch", "--out", out)  # an earlier result
     args = ["predict", "--adapter", ws.adapter, ws.toy() / "photo", "--out", out,
-            "--set", "inference=generate"]
+            "--set", "decide.inference=generate"]
     states: list[str] = []
 
     def look() -> None:

@@ -4,14 +4,20 @@ Stored in the model card (its ``config``); :meth:`steervis.llava.model.VLM.load`
 model from it. ``hub`` names a transformers Llava instead, whose tower, projector and LM all come from
 the hub.
 
->>> VLMConfig.from_dict({"lm": "tiny-llama", "unknown": 1}).lm
+>>> VLMConfig.from_dict({"lm": "tiny-llama"}).lm
 'tiny-llama'
+>>> VLMConfig.from_dict({"lm": "tiny-llama", "gird": 2})
+Traceback (most recent call last):
+...
+steervis.errors.SteervisError: Unknown config key 'vlm.gird'. Did you mean 'grid'?
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
+
+from steervis.config import from_dict
 
 
 @dataclass
@@ -33,8 +39,8 @@ class VLMConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VLMConfig:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        """A saved VLM's config, read back strictly (an unknown key is an error with a did-you-mean)."""
+        return from_dict(cls, data, "vlm.")
 
 
 @dataclass
