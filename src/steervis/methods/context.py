@@ -128,6 +128,20 @@ class MethodContext:
             lambda imgs: clf.forward_all(clf.preprocess(imgs))["pooled"].numpy()
         )
 
+    def grid_features(self, frame: pd.DataFrame, backbone: str = "efficientnet-lite0", grid: int = 4,
+                      device: str = "auto", dtype: str = "auto") -> np.ndarray:
+        """The LLaVA vision tower's ``grid × grid`` tokens of its default layer, flattened, [n, grid² · c]:
+        where each part of the image is, which the pooled vector averages away."""
+        from steervis.llava.tower import TowerSpec, build_tower
+
+        spec = TowerSpec(backbone, grid=grid)
+        key = (f"tower-{spec.id}", "tower", device, dtype)
+        if key not in self._models:
+            self._models[key] = build_tower(spec, device=device, dtype=dtype)
+        tower = self._models[key]
+        return self._cached(f"tower-{spec.id}", frame,
+                            lambda imgs: tower.encode(imgs).flatten(1).float().cpu().numpy())
+
     def image_embeddings(self, frame: pd.DataFrame, matcher: str, device: str = "auto",
                          dtype: str = "auto") -> np.ndarray:
         """L2-normalised matcher image embeddings (CLIP image tower, or ConSE), [n, d]."""
