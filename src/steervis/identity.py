@@ -135,3 +135,20 @@ def folder_identity(name: str, folder: str | Path, pattern: str = "*") -> str:
                    if p.is_file() and "checkpoint" not in p.relative_to(folder).as_posix()
                    and not p.name.startswith("."))  # the output stamp changes on every rewrite
     return f"{name}@{file_identity(*files)}"
+
+
+@functools.cache
+def source_commit() -> str | None:
+    """The git commit of the checkout this code runs from (``+dirty`` when its tracked files differ), or
+    ``None`` outside a git checkout (an installed wheel). Results record it; caches never key on it."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+dirty" if dirty else "")

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from steervis import __version__
 from steervis.atomic import write_text
 from steervis.config import config_hash, save_config, to_dict
 from steervis.disk import check_writable, output_lock
@@ -45,6 +46,7 @@ from steervis.eval.run_folder import (
     write_methods_yaml,
     write_part,
 )
+from steervis.identity import source_commit
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,7 @@ def run_method(name: str, split: Split, classes: list[str], context, cfg: Evalua
     start = time.perf_counter()
     method.fit(split.train, classes)
     fit_s = time.perf_counter() - start
-    info: dict[str, Any] = {"fit_s": round(fit_s, 2)}
+    info: dict[str, Any] = {"fit_s": round(fit_s, 2), "commit": source_commit()}
     if PROTOCOLS.meta(cfg.protocol).get("adapt") and has_capability(method, "adapt"):
         # Target labels go in only for logging per-round accuracy; adapt never selects on them.
         info["rounds"] = method.adapt(split.test, rounds=cfg.uda.rounds, labels=split.test["class"].tolist())
@@ -224,6 +226,7 @@ def run_splits(cfg: EvaluateConfig, run_dir: Path, splits: list[Split], task: An
         "accuracy_ci95": intervals,
         "runs": {f"{s}/{m}": info for (s, m), info in infos.items()},
         "config": to_dict(cfg),
+        "code": {"version": __version__, "commit": source_commit()},  # what computed it, for summaries
     }
     # every result file from this run, swapped in at once
     with staged_run(run_dir, config_hash(cfg)) as staging:
