@@ -1,10 +1,12 @@
 """``steervis bench score`` and ``decide-modes``: the four strategies agree on the scores they time, in text
 and image mode, and a study's name given to bench is answered with ``steervis study``."""
 
+import pytest
 from PIL import Image
 
 from steervis.cli import main
-from steervis.methods.bench import score_images, score_texts
+from steervis.data.synthetic import make_toy_dataset
+from steervis.methods.bench import decide_modes, score_images, score_texts
 
 
 def test_text_mode_times_four_strategies_that_agree(tmp_home):
@@ -29,3 +31,16 @@ def test_a_study_given_to_bench_names_the_study_verb(tmp_home, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["steervis: error: `steervis bench paired` is now `steervis study paired` (an analysis, "
                    "not a benchmark; its --set options are the same)."]
+
+
+def test_decide_modes_times_both_modes_on_the_same_images(tmp_home, tmp_path):
+    toy = make_toy_dataset(tmp_path / "toy")
+    adapter = tmp_path / "adapter"
+    assert main(["fit", "--data", str(toy), "--domains", "photo", "--out", str(adapter), "--preset",
+                 "decide-tiny", "--describe-preset", "describe-tiny", "--quiet"]) == 0
+    out = decide_modes(str(adapter), str(toy), "sketch,photo", limit=5)
+    assert out["domains"] == ["sketch", "photo"] and out["images"] == 5 and out["classes"] == 3
+    assert set(out["score"]) == set(out["generate"]) == {"seconds", "images_per_s"}
+    assert out["speedup"] == pytest.approx(out["score"]["images_per_s"] / out["generate"]["images_per_s"],
+                                           abs=0.06)
+    assert 0 <= out["same_answer"] <= 1

@@ -3,7 +3,7 @@
 Benchmarks are the entries of ``steervis.eval.benchmarks.BENCHMARKS``: plain functions taking keyword options
 and returning a JSON-able dict. Their options are a config derived from the function's signature, set by
 ``--set key=value`` and ``--config FILE.yaml`` and checked before it runs; ``--print-config`` shows them and
-runs nothing (``steervis.commands._targets``, shared with ``steervis study``). Analyses of runs and models
+runs nothing, as for ``steervis study``. Analyses of runs and models
 (paired differences, text shift, the VLM sweep, ...) are ``steervis study NAME``.
 """
 
