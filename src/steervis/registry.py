@@ -1,5 +1,5 @@
 """One small registry pattern for every named thing: models, matchers, captioners, taggers, methods,
-protocols, datasets, benchmarks (and projectors, with LLaVA).
+protocols, datasets, benchmarks, studies (and projectors, with LLaVA).
 
 Entries register by decorator or lazily as ``"module:attr"`` strings, so importing steervis does not import
 torch-heavy modules until a name is used. A registry may declare two rules of its own:

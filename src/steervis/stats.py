@@ -19,7 +19,7 @@ SEED = 0
 
 
 def percent(triple: tuple[float, float, float]) -> list[float]:
-    """An (estimate, low, high) of fractions as percentages, one decimal: how the benches report them."""
+    """An (estimate, low, high) of fractions as percentages, one decimal: how studies report them."""
     return [round(100 * v, 1) for v in triple]
 
 

@@ -3,10 +3,10 @@
 import pytest
 
 from steervis.classes import class_pattern, class_words, named_classes, names_class, plurals
-from steervis.eval.textshift import class_naming_rate
 from steervis.lm.answers import snap_to_class
 from steervis.methods.vlm import first_named
 from steervis.react.retrieve import check_known
+from steervis.studies.textshift import class_naming_rate
 
 
 @pytest.mark.parametrize(("text", "cls"), [

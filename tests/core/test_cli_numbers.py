@@ -63,19 +63,19 @@ def test_bench_options_are_typed_and_ranged_before_the_target_runs(opts, said, c
 
 def test_bench_options_read_numbers_yaml_leaves_as_text_and_name_what_is_missing(tmp_home, monkeypatch,
                                                                                    capsys):
-    from steervis.commands.bench import bench_options
+    from steervis.commands._targets import target_options
     from steervis.eval.benchmarks import BENCHMARKS
 
     def target(adapter: str, C: float = 0.1, sizes: list[int] | tuple[int, ...] = (2,)) -> dict:  # noqa: N803
         return {"adapter": adapter, "C": C}
 
-    options = bench_options("t", target, None, ["adapter=2024", "C=1e-4"])
+    options = target_options("bench", "t", target, None, ["adapter=2024", "C=1e-4"])
     # 2024 kept as typed where text is wanted; 1e-4 (text to YAML) a number where a number is
     assert (options.adapter, options.C, options.sizes) == ("2024", 1e-4, [2])
     with pytest.raises(SteervisError, match="bench t: C must be a number above 0, not 0"):
-        bench_options("t", target, None, ["C=0"])
+        target_options("bench", "t", target, None, ["C=0"])
     with pytest.raises(SteervisError, match="sizes must be a whole number of at least 1 each, not -2"):
-        bench_options("t", target, None, ["sizes=[2,-2]"])
+        target_options("bench", "t", target, None, ["sizes=[2,-2]"])
     monkeypatch.setattr(BENCHMARKS, "get", lambda name: target)
     assert main(["bench", "t", "--set", "C=0.5"]) == 2
     assert "bench t needs adapter: give each as --set adapter=VALUE." in capsys.readouterr().err

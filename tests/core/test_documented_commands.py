@@ -72,7 +72,7 @@ def argv_of(line: str, tmp: Path) -> list[str]:
 def test_the_docs_show_commands_of_every_verb():
     verbs = {line.split()[1] for _, line in documented()}
     assert {"bench", "caption", "chat", "data", "demo", "describe", "fit", "models", "predict", "react",
-            "retrieve", "setup"} <= verbs
+            "retrieve", "setup", "study"} <= verbs
 
 
 @pytest.mark.parametrize(("doc", "line"), documented(), ids=[ids(p) for p in documented()])

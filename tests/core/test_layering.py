@@ -9,8 +9,9 @@ Floors, lowest first (a module may import its own floor and the floors below it)
     3  systems, one home each: vllavo, react, llava
     4  methods
     5  eval
-    6  commands
-    7  cli
+    6  studies (analyses over run folders and models: ``steervis study``)
+    7  commands
+    8  cli
 
 Systems never import each other. One reaches another's models only through a registry name: the registry
 string (``"steervis.react.matchers:REACT_POOL"``) is the only edge into a system from beside or below it, and
@@ -37,8 +38,9 @@ FLOORS = {
     3: ["vllavo", "react", "llava"],
     4: ["methods"],
     5: ["eval"],
-    6: ["commands"],
-    7: ["cli"],
+    6: ["studies"],
+    7: ["commands"],
+    8: ["cli"],
 }
 FLOOR_OF = {part: floor for floor, parts in FLOORS.items() for part in parts}
 SYSTEMS = {"vllavo", "react", "llava"}

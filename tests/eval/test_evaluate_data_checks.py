@@ -1,5 +1,5 @@
 """What evaluate refuses before any work (a run name outside --out, a split that tests on training images),
-and the sha256 its predictions carry for `bench paired`."""
+and the sha256 its predictions carry for `study paired`."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def test_another_suffix_is_refused_before_any_work(tmp_path, fake_retrieve, caps
     assert fake_retrieve == [] and not (tmp_path / name).exists()
 
 
-@pytest.mark.parametrize("verb", [["bench", "paired"], ["vlm", "eval"]])
+@pytest.mark.parametrize("verb", [["study", "paired"], ["vlm", "eval"]])
 def test_json_results_refuse_another_suffix_before_any_work(tmp_path, capsys, verb):
     assert main([*verb, "--out", str(tmp_path / "result.csv")]) == 2
     assert "must end in .json" in capsys.readouterr().err and not (tmp_path / "result.csv").exists()

@@ -93,7 +93,7 @@ def prediction_rows(method: str, split: Split, proba: np.ndarray, classes: list[
     order = np.argsort(-proba, axis=1)[:, :3]
     return pd.DataFrame({
         "method": method, "split": split.name, "path": split.test["path"].to_numpy(),
-        "sha256": split.test["sha256"].to_numpy(),  # what `bench paired` pairs on: the image, not its path
+        "sha256": split.test["sha256"].to_numpy(),  # what `study paired` pairs on: the image, not its path
         "domain": split.test["domain"].to_numpy(), "class": split.test["class"].to_numpy(),
         "pred": [classes[i] for i in proba.argmax(axis=1)],
         "confidence": proba.max(axis=1),

@@ -85,7 +85,7 @@ class MatcherRegistry(Registry):
         if name in TASK_BOUND:
             raise SteervisError(
                 f"matcher {name!r} is {TASK_BOUND[name]}: `steervis evaluate`, `fit`, `describe --data` and "
-                "`bench text-shift` resolve it for their classes (steervis.methods.task.resolve_task_names "
+                "`study text-shift` resolve it for their classes (steervis.methods.task.resolve_task_names "
                 "in Python); or give a customized matcher's folder (`steervis models` lists them), or use "
                 "react-pool.")
         return super().get(name)

@@ -4,7 +4,7 @@ are resolved.
 Some describer settings mean something only for a task. Class tags rank *these* class names, and the matcher
 ``react`` is REACT customized for *these* class names (retrieve pool pairs for them, train a gated head, both
 cached by class list). Every entry point that works on a folder (``steervis evaluate``, ``fit``, ``describe
---data``, ``bench text-shift``) opens it with :func:`open_task`, and gets its describers from
+--data``, ``study text-shift``) opens it with :func:`open_task`, and gets its describers from
 :meth:`Task.describer`, which turns such a describer into one that names built artifacts only: the class
 list filled in, ``react`` replaced by its trained folder. A describer that reaches a matcher unresolved is
 refused with a clear message (:data:`steervis.matchers.TASK_BOUND`).

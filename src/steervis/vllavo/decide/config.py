@@ -63,7 +63,7 @@ class DecideConfig:
     template: str = "vllavo"
     components: list[str] = field(default_factory=lambda: ["tags", "attributes", "captions"])
     inference: str = "score"
-    reduction: str = "mean"  # mean is VLLaVO/003's default: long class names are not penalised per token
+    reduction: str = "mean"  # VLMClassifier's (Zhang et al.) default: long names not penalised per token
     max_length: int = 512
     score_batch: int = 8
     beams: int = 4

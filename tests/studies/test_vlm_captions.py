@@ -16,8 +16,8 @@ def folder(tmp_path):
 
 
 def test_naming_rate_counts_captions_that_name_the_class(folder, tmp_path, monkeypatch):
-    from steervis.eval.vlm_captions import vlm_captions
     from steervis.llava.model import VLM
+    from steervis.studies.vlm_captions import vlm_captions
 
     def says_dog(self, images, beams=1, samples=0, max_new_tokens=30, seed=0):
         return [["a drawing of two dogs."] + ["a cat"] * samples for _ in images]
@@ -35,7 +35,7 @@ def test_naming_rate_counts_captions_that_name_the_class(folder, tmp_path, monke
 
 
 def test_real_generation_on_the_tiny_hub_llava(folder):
-    from steervis.eval.vlm_captions import vlm_captions
+    from steervis.studies.vlm_captions import vlm_captions
 
     out = vlm_captions(model="tiny-llava", per_domain=2, data=str(folder), max_new_tokens=3)
     assert out["images"] == 4 and all(len(e["captions"]) == 1 for e in out["examples"])

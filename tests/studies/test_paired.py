@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from steervis.errors import SteervisError
-from steervis.eval.paired import bench_paired, paired_differences
+from steervis.studies.paired import paired_differences, study_paired
 
 
 def predictions(right_a, right_b, domains):
@@ -40,11 +40,11 @@ def test_unpaired_runs_and_missing_methods_are_explained(tmp_path):
     with pytest.raises(SteervisError, match="the same held-out images"):
         paired_differences(preds[~((preds["method"] == "b") & (preds["path"] == "x/1.png"))], "a", "b")
     with pytest.raises(SteervisError, match="finished"):
-        bench_paired(run=str(tmp_path), a="a", b="b")
+        study_paired(run=str(tmp_path), a="a", b="b")
     preds.to_parquet(tmp_path / "predictions.parquet")
     with pytest.raises(SteervisError, match="No predictions of 'c'"):
-        bench_paired(run=str(tmp_path), a="a", b="c")
-    out = bench_paired(run=str(tmp_path), a="a", b="b,a")
+        study_paired(run=str(tmp_path), a="a", b="c")
+    out = study_paired(run=str(tmp_path), a="a", b="b,a")
     assert [p["b"] for p in out["pairs"]] == ["b", "a"] and out["pairs"][1]["mean"] == [0.0, 0.0, 0.0]
 
 
@@ -54,12 +54,12 @@ def test_methods_of_two_runs_are_paired_and_a_method_in_both_is_refused(tmp_path
         (tmp_path / folder).mkdir()
     preds[preds["method"] == "a"].to_parquet(tmp_path / "one" / "predictions.parquet")
     preds[preds["method"] == "b"].to_parquet(tmp_path / "two" / "predictions.parquet")
-    out = bench_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
+    out = study_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
     assert (out["pairs"][0] == paired_differences(preds, "a", "b")
             and out["pairs"][0]["domains"]["x"][0] == 33.3)
     preds.to_parquet(tmp_path / "two" / "predictions.parquet")  # now the second run has a as well
     with pytest.raises(SteervisError, match="'a' is in both"):
-        bench_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
+        study_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
 
 
 def test_runs_are_paired_by_image_content_not_by_path(tmp_path):
@@ -68,7 +68,7 @@ def test_runs_are_paired_by_image_content_not_by_path(tmp_path):
     for folder, frame in (("one", preds[preds["method"] == "a"]), ("two", moved[moved["method"] == "b"])):
         (tmp_path / folder).mkdir()
         frame.to_parquet(tmp_path / folder / "predictions.parquet")
-    out = bench_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
+    out = study_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
     assert out["pairs"][0] == paired_differences(preds, "a", "b")
 
 
@@ -81,7 +81,7 @@ def test_runs_that_saw_other_images_under_the_same_paths_are_refused(tmp_path):
         frame.to_parquet(tmp_path / folder / "predictions.parquet")
     with pytest.raises(SteervisError, match=r"not tested on the same images: 1 of a's 3 test images are not "
                                             r"among b's and 1 of b's 3 not among a's") as err:
-        bench_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
+        study_paired(run=f"{tmp_path / 'one'},{tmp_path / 'two'}", a="a", b="b")
     assert "\n" not in str(err.value)
 
 
@@ -99,4 +99,4 @@ def test_copies_of_one_image_pair_with_the_copies_and_relabelled_images_are_refu
 def test_a_run_written_before_sha256_was_stored_is_refused_with_the_way_out(tmp_path):
     predictions([1], [1], ["x"]).drop(columns="sha256").to_parquet(tmp_path / "predictions.parquet")
     with pytest.raises(SteervisError, match="before runs recorded each image's sha256.*rerun the same"):
-        bench_paired(run=str(tmp_path), a="a", b="b")
+        study_paired(run=str(tmp_path), a="a", b="b")

@@ -1,5 +1,5 @@
-"""The VLM-classification study's two analyses as bench targets: the label-space sweep and probing the VLM's
-hidden state.
+"""VLMClassifier's (Zhang et al.) two analyses on a VLM: the label-space sweep and probing the VLM's hidden
+state.
 
 * ``vlm-sweep``: accuracy of vlm-score and of the matcher's zero-shot at 2, 5, 10, 20, 34 classes, on the same
   images (each size: ``draws`` seeded class subsets, the images of those classes), with 95 % intervals and the
@@ -10,10 +10,10 @@ hidden state.
   state at the image prompt vs on the vision features it was given (the tower's tokens, flattened), beside
   linear-probe's efficientnet-lite0 pooled features.
 
-    steervis bench vlm-sweep --set model=stage2 --set draws=5
-    steervis bench vlm-probe --set model=stage2
+    steervis study vlm-sweep --set model=stage2 --set draws=5
+    steervis study vlm-probe --set model=stage2
 
->>> from steervis.methods.vlm_bench import subsets
+>>> from steervis.studies.vlm import subsets
 >>> [len(s) for s in subsets(34, [2, 34], draws=3, seed=0)[2]]
 [2, 2, 2]
 """
@@ -38,8 +38,6 @@ def subsets(n_classes: int, sizes: list[int] | tuple[int, ...], draws: int,
             for k in sizes}
 
 
-
-
 def _frame(data: str | None, limit: int | None, seed: int) -> Any:
     from steervis.data import load_folder, minidomains_root
 
@@ -52,7 +50,7 @@ def _frame(data: str | None, limit: int | None, seed: int) -> Any:
 def vlm_sweep(model: str = "stage2", matcher: str = "conse", sizes: list[int] | tuple[int, ...] = SIZES,
               draws: int = 5, reduction: str = "mean", data: str | None = None, limit: int | None = None,
               seed: int = 0, batch_size: int = 8, question: str | None = None) -> dict[str, Any]:
-    """``steervis bench vlm-sweep``: vlm-score vs the matcher's zero-shot per label-space size, same
+    """``steervis study vlm-sweep``: vlm-score vs the matcher's zero-shot per label-space size, same
     images."""
     from steervis.errors import SteervisError
     from steervis.llava.model import CLASSIFY_QUESTION
@@ -123,7 +121,7 @@ def probe_dg(features: np.ndarray, frame: Any, C: float = 0.1, seed: int = 0) ->
 def vlm_probe(model: str = "stage2", data: str | None = None, limit: int | None = None, seed: int = 0,
               C: float = 0.1, batch_size: int = 8,  # noqa: N803
               question: str | None = None) -> dict[str, Any]:
-    """``steervis bench vlm-probe``: DG probes on the LM's last hidden state, its vision input, and
+    """``steervis study vlm-probe``: DG probes on the LM's last hidden state, its vision input, and
     efficientnet-lite0's pooled features (the linear-probe method's), same images and folds."""
     from steervis.llava.model import CLASSIFY_QUESTION
     from steervis.methods.context import MethodContext

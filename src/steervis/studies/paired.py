@@ -85,7 +85,7 @@ def _check_same_images(first: pd.DataFrame, second: pd.DataFrame, a: str, b: str
 
 
 def run_predictions(run: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """The predictions of a finished ``steervis evaluate`` run folder (what the ``--set run=DIR`` benches
+    """The predictions of a finished ``steervis evaluate`` run folder (what the ``--set run=DIR`` studies
     read)."""
     from steervis.outputs import require_finished
 
@@ -109,8 +109,8 @@ def run_predictions(run: str, columns: list[str] | None = None) -> pd.DataFrame:
     return frame
 
 
-def bench_paired(run: str = "", a: str = "", b: str = "") -> dict[str, Any]:
-    """``steervis bench paired --set run=runs/full --set a=METHOD --set b=OTHER[,OTHER...]``: ``a`` minus each
+def study_paired(run: str = "", a: str = "", b: str = "") -> dict[str, Any]:
+    """``steervis study paired --set run=runs/full --set a=METHOD --set b=OTHER[,OTHER...]``: ``a`` minus each
     ``b`` on the same images of a finished run, per held-out domain and for the DG mean, with 95 % intervals.
     ``run=DIR,DIR...`` pairs methods of several runs on the same data (an ablation run against the full
     one)."""

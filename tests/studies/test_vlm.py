@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from steervis.data import make_toy_dataset
-from steervis.eval.benchmarks import BENCHMARKS
-from steervis.methods.vlm_bench import probe_dg, subsets
+from steervis.studies import STUDIES
+from steervis.studies.vlm import probe_dg, subsets
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +14,7 @@ def toy(tmp_path_factory):
 
 
 def test_sweep_scores_every_size_on_the_same_images(toy, tmp_home):
-    out = BENCHMARKS.get("vlm-sweep")(model="tiny-llava", matcher="tiny-clip", sizes=[2, 3], draws=2,
+    out = STUDIES.get("vlm-sweep")(model="tiny-llava", matcher="tiny-clip", sizes=[2, 3], draws=2,
                                       data=toy)
     two, three = out["sizes"]["2"], out["sizes"]["3"]
     assert three["items"] == out["images"]  # the full label space: every image, drawn once
@@ -25,7 +25,7 @@ def test_sweep_scores_every_size_on_the_same_images(toy, tmp_home):
 
 
 def test_probe_reads_three_feature_sets_per_held_out_domain(toy, tmp_home):
-    out = BENCHMARKS.get("vlm-probe")(model="tiny-vlm", data=toy)
+    out = STUDIES.get("vlm-probe")(model="tiny-vlm", data=toy)
     assert out["dims"]["vision_input"] == 16 * 320 and out["dims"]["lm_last_hidden"] == 16
     for name in ("lm_last_hidden", "vision_input", "efficientnet_pooled"):
         assert set(out[name]) == {"photo", "sketch", "mean"}

@@ -1,5 +1,5 @@
 """Textual domain shift: which words each domain's descriptions use, and how far a held-out domain's words sit
-from those of the domains a model trained on (VLLaVO's "next check 3").
+from those of the domains a model trained on.
 
 A description's words are its items per component: each tag, each attribute, each caption word. Per domain
 they form a frequency distribution; the shift of a held-out domain is the Jensen–Shannon divergence (base 2,
@@ -196,9 +196,9 @@ def plot_shift_vs_accuracy(relation: dict[str, Any], path: str | Path, title: st
     return _save(fig, path)
 
 
-def bench_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: str = "",
+def study_text_shift(data: str | None = None, k: int = 8, plot: str = "", run: str = "",
                      method: str = "describe-decide", **describe: Any) -> dict[str, Any]:
-    """``steervis bench text-shift``: describe a dataset (minidomains by default) with ``describe`` settings
+    """``steervis study text-shift``: describe a dataset (minidomains by default) with ``describe`` settings
     (e.g. ``--set matcher=react-pool --set tagger=vocab``) and report its textual domain shift; ``plot`` names
     a PNG to draw it in. With ``run`` (a finished DG ``steervis evaluate`` folder), each held-out domain's
     divergence is set beside ``method``'s accuracy on it (``<plot>-accuracy.png`` draws that)."""

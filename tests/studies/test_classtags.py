@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from steervis.errors import SteervisError
-from steervis.eval.classtags import bench_class_tags, follow_class_tags, leading_tags
+from steervis.studies.classtags import follow_class_tags, leading_tags, study_class_tags
 
 
 def test_leading_tags_stop_at_the_next_block():
@@ -28,11 +28,11 @@ def test_follow_class_tags_per_domain_and_overall():
     assert out["all"]["images"] == 4 and out["all"]["accuracy"] == 50.0
 
 
-def test_bench_explains_a_missing_run_or_method(tmp_path):
+def test_the_study_explains_a_missing_run_or_method(tmp_path):
     with pytest.raises(SteervisError, match="finished"):
-        bench_class_tags(run=str(tmp_path))
+        study_class_tags(run=str(tmp_path))
     pd.DataFrame({"method": ["m"], "domain": ["a"], "class": ["x"], "pred": ["x"],
                   "description": ["Tags:\n- x"]}).to_parquet(tmp_path / "predictions.parquet")
     with pytest.raises(SteervisError, match="it has m"):
-        bench_class_tags(run=str(tmp_path), method="other")
-    assert bench_class_tags(run=str(tmp_path), method="m", n=1)["a"]["answer_is_first_tag"] == 100.0
+        study_class_tags(run=str(tmp_path), method="other")
+    assert study_class_tags(run=str(tmp_path), method="m", n=1)["a"]["answer_is_first_tag"] == 100.0

@@ -1,11 +1,11 @@
 """Captions of a trained VLM on a labelled dataset: an HTML page of images and their captions, and per domain
 the rate at which a caption names the image's class (the check that stage 2 learnt object identity).
 
-    steervis bench vlm-captions --set model=stage2 --set per_domain=20 --set report=runs/captions.html
+    steervis study vlm-captions --set model=stage2 --set per_domain=20 --set report=runs/captions.html
 
 The page embeds thumbnails read from the dataset in the cache; it is written under ``runs/`` (not in git).
 
->>> from steervis.eval.vlm_captions import pick_per_domain
+>>> from steervis.studies.vlm_captions import pick_per_domain
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"domain": ["a", "a", "a", "b"], "class": ["x", "y", "z", "x"]})
 >>> pick_per_domain(frame, 2, seed=0)["domain"].tolist()
@@ -53,13 +53,13 @@ def captions_page(chosen: pd.DataFrame, captions: list[list[str]], rates: dict[s
 
 def vlm_captions(model: str = "stage2", per_domain: int = 20, samples: int = 0, data: str | None = None,
                  seed: int = 0, max_new_tokens: int = 30, report: str = "") -> dict[str, Any]:
-    """``steervis bench vlm-captions``: caption ``per_domain`` seeded images of each domain (greedy, plus
+    """``steervis study vlm-captions``: caption ``per_domain`` seeded images of each domain (greedy, plus
     ``samples`` sampled captions) and report per domain how often a caption names the image's class."""
     from steervis.atomic import write_text
     from steervis.data import load_folder, minidomains_root
     from steervis.data.images import open_image
-    from steervis.eval.textshift import class_naming_rate
     from steervis.llava.model import open_vlm
+    from steervis.studies.textshift import class_naming_rate
     from steervis.vllavo.describe.description import Description
 
     chosen = pick_per_domain(load_folder(data or minidomains_root(), progress=False).frame, per_domain, seed)

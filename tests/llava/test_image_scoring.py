@@ -1,11 +1,10 @@
-"""The image mode of ``steervis bench score``: the peers' strategies with an image prefix agree with
-steervis'."""
+"""Class scoring with an image prefix: the peers' strategies (lm-evaluation-harness' full forward,
+VLMClassifier's per-class cache) agree with steervis' prefix tree, and a subset of a full scoring is scoring
+that subset."""
 
 import numpy as np
 import torch
-from PIL import Image
 
-from steervis.llava.bench import bench_score_images
 from steervis.lm.reference import full_forward_loglik, per_class_cache_loglik
 from steervis.lm.scoring import loglik
 
@@ -23,16 +22,6 @@ def test_reference_strategies_read_the_image_and_match_prefix_tree_scoring(tiny_
                                atol=1e-4)
     np.testing.assert_allclose(per_class_cache_loglik(tiny_vlm.lm, prompts, classes), ours, atol=1e-4)
     assert np.abs(ours[0] - ours[1]).max() > 1e-3  # two images, two different score rows
-
-
-def test_image_mode_bench_on_the_tiny_hub_llava():
-    images = [Image.new("RGB", (32, 32), c) for c in ("red", "blue")]
-    out = bench_score_images({"toy": ["cat", "dog", "car"]}, images, model="tiny-llava", prompts=3,
-                             batch_size=2)
-    row = out["toy"]
-    assert out["mode"] == "image" and row["classes"] == 3 and row["prompts_timed"]["a"] == 3
-    assert row["max_abs_diff"]["a_vs_c"] < 1e-4 and row["max_abs_diff"]["b_vs_c"] < 1e-4
-    assert set(row["s_per_prompt"]) == {"a_full_forward", "b_per_class_cache", "c_steervis", "d_prompt_pass"}
 
 
 def test_subset_scores_equal_scoring_the_subset_alone(tiny_vlm):

@@ -5,7 +5,7 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from steervis.eval.textshift import (
+from steervis.studies.textshift import (
     class_naming_rate,
     held_out_divergence,
     js_divergence,
@@ -47,7 +47,7 @@ def test_top_items_divergence_and_naming_per_domain():
 
 
 def test_plot_draws_one_panel_per_component(tmp_path):
-    from steervis.eval.textshift import plot_text_shift
+    from steervis.studies.textshift import plot_text_shift
 
     frame, descs = _descs()
     path = plot_text_shift(text_shift(frame, descs), tmp_path / "shift.png", title="toy")
@@ -58,7 +58,7 @@ def test_shift_is_set_beside_a_runs_accuracy_per_held_out_domain(tmp_path):
     import json
 
     from steervis.errors import SteervisError
-    from steervis.eval.textshift import plot_shift_vs_accuracy, run_accuracy, shift_vs_accuracy
+    from steervis.studies.textshift import plot_shift_vs_accuracy, run_accuracy, shift_vs_accuracy
 
     frame = pd.DataFrame({"domain": ["a", "a", "b", "b", "c", "c"], "class": ["dog"] * 6})
     descs = [Description(tags=[("dog", 1.0)]), Description(tags=[("dog", 1.0)]),  # a: the common word only

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from steervis.eval.paired import points, run_predictions
 from steervis.stats import paired_difference_ci
+from steervis.studies.paired import points, run_predictions
 
 
 def leading_tags(description: str, n: int) -> list[str]:
@@ -70,9 +70,9 @@ def follow_class_tags(preds: pd.DataFrame, n: int = 3) -> dict[str, dict[str, An
     return out
 
 
-def bench_class_tags(run: str = "", method: str = "describe-decide@react-pool-classes",
+def study_class_tags(run: str = "", method: str = "describe-decide@react-pool-classes",
                      n: int = 3) -> dict[str, Any]:
-    """``steervis bench class-tags --set run=runs/full --set method=...``: the table above for one method of a
+    """``steervis study class-tags --set run=runs/full --set method=...``: the table above for one method of a
     finished ``steervis evaluate`` run folder whose describer had ``class_tags`` = ``n``."""
     from steervis.errors import SteervisError
 

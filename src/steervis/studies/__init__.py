@@ -1,0 +1,33 @@
+"""Analyses over run folders and models, by name: ``steervis study NAME``.
+
+A study is a plain function taking keyword options and returning a JSON-able dict, registered here as a
+lazy ``"module:attr"`` entry (so ``steervis study --list`` imports none of them). Studies read what the
+floors below produce (a finished ``steervis evaluate`` run folder, a trained VLM, a matcher and REACT on it)
+and answer a question with intervals; throughput and memory are ``steervis bench``'s.
+
+A new study is one module in this package and one ``STUDIES.register`` line below.
+
+>>> from steervis.studies import STUDIES
+>>> "paired" in STUDIES, STUDIES.help("paired").split(":")[0]
+(True, 'method a minus method b on the same images of a run')
+"""
+
+from steervis.registry import Registry
+
+STUDIES = Registry("study")
+STUDIES.register("paired", "steervis.studies.paired:study_paired",
+                 help="method a minus method b on the same images of a run: per domain and DG mean, 95 % CI")
+STUDIES.register("class-tags", "steervis.studies.classtags:study_class_tags",
+                 help="does the decider follow the class tags? first-tag accuracy vs the answers, per domain")
+STUDIES.register("text-shift", "steervis.studies.textshift:study_text_shift",
+                 help="words of the descriptions per domain: top items, JS divergence to the other domains")
+STUDIES.register("react-zeroshot", "steervis.studies.react_zeroshot:react_zeroshot",
+                 help="zero-shot accuracy per domain: conse vs react-pool vs react, 95 % intervals")
+STUDIES.register("vlm-sweep", "steervis.studies.vlm:vlm_sweep",
+                 help="label-space sweep 2-34 classes: vlm-score vs the matcher's zero-shot, same images, "
+                 "95 % CI")
+STUDIES.register("vlm-probe", "steervis.studies.vlm:vlm_probe",
+                 help="DG linear probes: the VLM's last hidden state vs its vision input vs efficientnet "
+                 "pooled")
+STUDIES.register("vlm-captions", "steervis.studies.vlm_captions:vlm_captions",
+                 help="captions of N images per domain (HTML page) and how often they name the class")
