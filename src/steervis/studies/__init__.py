@@ -31,3 +31,9 @@ STUDIES.register("vlm-probe", "steervis.studies.vlm:vlm_probe",
                  "pooled")
 STUDIES.register("vlm-captions", "steervis.studies.vlm_captions:vlm_captions",
                  help="captions of N images per domain (HTML page) and how often they name the class")
+STUDIES.register("summary", "steervis.studies.summary:summary",
+                 help="write docs/results/TABLE/summary.json from a run folder or a command's JSON/CSV "
+                 "output")
+STUDIES.register("results", "steervis.studies.results:results",
+                 help="write every table of docs/RESULTS.md from its summary (check=true: fail on a "
+                 "difference)")

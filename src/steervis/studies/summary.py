@@ -1,0 +1,114 @@
+"""``steervis study summary``: the small record a results table is written from.
+
+A table in ``docs/RESULTS.md`` is never typed: its run leaves a ``summary.json`` under ``docs/results/NAME/``
+(committed), and :mod:`steervis.studies.results` renders the table from it. A summary holds what a reader
+needs to trust a number and nothing else:
+
+* ``rows``: ``{row: {column: value}}``; an accuracy is ``[value, low, high]`` (a fraction with its 95 %
+  interval), any other cell a plain number or string;
+* ``command``: what produced it; ``commit``: the code it ran at (every part's commit when they differ);
+  ``config_hash``: the run's settings; ``split``: what it was measured on.
+
+From an ``evaluate`` run folder (``metrics.json``), JSON a ``steervis bench``/``study`` command printed, or a
+table a command wrote (CSV, JSON lines):
+
+    steervis study summary --set source=runs/quick --set table=demo --set command="steervis demo"
+    steervis study summary --set source=bench.json --set table=describe-throughput \\
+        --set command="steervis bench describe --out bench.json"
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from steervis.atomic import write_text
+from steervis.errors import SteervisError
+from steervis.identity import source_commit
+
+FORMAT = 1  # bump when a field's meaning changes; results refuses summaries of another format
+DOCS = Path("docs")
+
+
+def summary_path(table: str, docs: str | Path = DOCS) -> Path:
+    return Path(docs) / "results" / table / "summary.json"
+
+
+def from_run(run: Path) -> dict[str, Any]:
+    """The accuracy table of an ``evaluate`` run folder: per row, each held-out split and the mean."""
+    metrics = json.loads((run / "metrics.json").read_text())
+    commits = sorted({info.get("commit") or "unknown" for info in metrics["runs"].values()})
+    compute: dict[str, float] = {}
+    for key, info in metrics["runs"].items():  # "split/method" → that part's fit and predict seconds
+        method = key.split("/", 1)[1]
+        compute[method] = compute.get(method, 0.0) + info.get("fit_s", 0) + info.get("predict_s", 0)
+    return {
+        "rows": {m: {s: [round(v, 4) for v in ci] for s, ci in row.items()}
+                 for m, row in metrics["accuracy_ci95"].items()},
+        "split": f"{metrics['protocol']}, {metrics['n_images']} images, {len(metrics['classes'])} classes",
+        "config_hash": _config_hash(metrics["config"]),
+        "commit": commits[0] if len(commits) == 1 else commits,
+        "published_at": (metrics.get("code") or {}).get("commit"),
+        "compute_s": {m: round(s, 1) for m, s in compute.items()},
+    }
+
+
+def from_file(path: Path) -> dict[str, Any]:
+    """A table a command wrote: JSON a ``bench``/``study`` printed (its ``rows``, else one row per key), a CSV
+    (rows by its first column, as ``data build pool``'s ``counts.csv``) or JSON lines (rows by each line's
+    first key, as ``scripts/headline``'s step log, whose lines name their commit)."""
+    if path.suffix == ".csv":
+        import pandas as pd
+
+        frame = pd.read_csv(path)
+        rows = {str(k): {c: _plain(v) for c, v in row.items()}
+                for k, row in frame.set_index(frame.columns[0]).iterrows()}
+        return {"rows": rows, "row_title": str(frame.columns[0]), "commit": source_commit()}
+    if path.suffix == ".jsonl":
+        lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        key = next(iter(lines[0])) if lines else "row"
+        commits = sorted({line.pop("commit", None) or "unknown" for line in lines})
+        rows = {str(line.pop(key)): line for line in lines}
+        return {"rows": rows, "row_title": key, "commit": commits[0] if len(commits) == 1 else commits}
+    data = json.loads(path.read_text())
+    rows = data.get("rows") if isinstance(data, dict) else None
+    if rows is None:
+        rows = {k: v if isinstance(v, dict) else {"value": v} for k, v in data.items()}
+    return {"rows": rows, "config_hash": _config_hash(data.get("options", {})), "commit": source_commit()}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python numbers (JSON), whole floats as ints."""
+    value = value.item() if hasattr(value, "item") else value
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _config_hash(config: Any) -> str:
+    from steervis.config import config_hash
+
+    return config_hash(config, 12)
+
+
+def summary(source: str, table: str, command: str, title: str = "", docs: str = "docs",
+            split: str = "") -> dict[str, Any]:
+    """``steervis study summary``: write ``docs/results/TABLE/summary.json`` from a run folder or a JSON
+    file, and return it."""
+    path = Path(source)
+    if path.is_dir():
+        if not (path / "metrics.json").is_file():
+            raise SteervisError(f"{path} has no metrics.json: give a finished `steervis evaluate` run "
+                                "folder.")
+        record = from_run(path)
+    elif path.suffix in (".json", ".jsonl", ".csv") and path.is_file():
+        record = from_file(path)
+    else:
+        raise SteervisError(f"{source} is neither a run folder nor a .json, .jsonl or .csv file.")
+    if not command.startswith("steervis ") and not command.startswith("make ") and "scripts/" not in command:
+        raise SteervisError(f"command={command!r} must be the command that produced the result "
+                            "(steervis …, make …, scripts/…).")
+    out = {"format": FORMAT, "table": table, "title": title, "command": command, **record}
+    if split:
+        out["split"] = split
+    write_text(summary_path(table, docs), json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+    return out

@@ -1,0 +1,105 @@
+"""RESULTS tables come from summaries: rendered, checked, and refused when typed by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from steervis.errors import SteervisError
+from steervis.studies.results import cell, render, results
+from steervis.studies.summary import summary
+
+
+def fake_run(folder, commits=("abc1234def",)):
+    folder.mkdir(parents=True)
+    metrics = {
+        "protocol": "dg", "n_images": 10, "classes": ["cat", "dog"],
+        "accuracy_ci95": {"zeroshot": {"photo": [0.5, 0.2, 0.8], "sketch": [0.25, 0.0, 0.5],
+                                       "mean": [0.375, 0.2, 0.55]},
+                          "linear-probe": {"photo": [1.0, 1.0, 1.0], "sketch": [0.75, 0.5, 1.0],
+                                           "mean": [0.875, 0.75, 1.0]}},
+        "runs": {f"{s}/{m}": {"fit_s": 1.0, "predict_s": 0.5, "commit": commits[i % len(commits)]}
+                 for i, (s, m) in enumerate([(s, m) for s in ("photo", "sketch")
+                                             for m in ("zeroshot", "linear-probe")])},
+        "config": {"protocol": "dg"}, "code": {"commit": commits[0]},
+    }
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def write_doc(docs, body):
+    (docs / "RESULTS.md").write_text("# Results\n\nProse.\n\n" + body + "\nMore prose.\n")
+
+
+def test_a_block_is_written_from_its_run_and_checked(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    record = summary(str(fake_run(tmp_path / "run")), table="demo", command="steervis demo", docs=str(docs))
+    assert record["commit"] == "abc1234def" and record["compute_s"] == {"zeroshot": 3.0, "linear-probe": 3.0}
+    block = "<!-- table: demo rows=linear-probe,zeroshot extra=compute_s -->\nstale\n<!-- /table -->\n"
+    write_doc(docs, block)
+    with pytest.raises(SteervisError, match="tables demo differ"):
+        results(str(docs), check=True)
+    assert results(str(docs))["rewritten"] == ["demo"]
+    text = (docs / "RESULTS.md").read_text()
+    assert "| linear-probe | 100.0 [100.0, 100.0] | 75.0 [50.0, 100.0] | 87.5 [75.0, 100.0] | 3 |" in text
+    assert text.index("| linear-probe") < text.index("| zeroshot")  # the rows= order
+    assert "`steervis demo` · commit abc1234" in text and text.endswith("More prose.\n")
+    assert results(str(docs), check=True)["tables"] == ["demo"]  # now it matches
+    # a number changed by hand inside the block is caught
+    (docs / "RESULTS.md").write_text(text.replace("87.5 [75.0", "88.5 [75.0"))
+    with pytest.raises(SteervisError, match="differ"):
+        results(str(docs), check=True)
+
+
+def test_a_table_typed_outside_a_block_is_refused(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    summary(str(fake_run(tmp_path / "run")), table="demo", command="steervis demo", docs=str(docs))
+    write_doc(docs, "<!-- table: demo -->\n<!-- /table -->\n\n| method | acc |\n|---|---|\n| mine | 99 |\n")
+    results(str(docs))
+    with pytest.raises(SteervisError, match="typed by hand"):
+        results(str(docs), check=True)
+
+
+def test_parts_computed_at_several_commits_are_all_named(tmp_path):
+    docs = tmp_path / "docs"
+    run = fake_run(tmp_path / "run", commits=("aaaaaaa1", "bbbbbbb2"))
+    record = summary(str(run), table="t", command="steervis evaluate --preset quick", docs=str(docs))
+    assert record["commit"] == ["aaaaaaa1", "bbbbbbb2"]
+    assert "commit aaaaaaa, bbbbbbb" in render("t", docs)
+
+
+def test_missing_summaries_rows_and_commands_are_one_sentence(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_doc(docs, "<!-- table: nowhere -->\n<!-- /table -->\n")
+    with pytest.raises(SteervisError, match="steervis study summary"):
+        results(str(docs))
+    run = fake_run(tmp_path / "run")
+    with pytest.raises(SteervisError, match="must be the command"):
+        summary(str(run), table="demo", command="I ran it", docs=str(docs))
+    summary(str(run), table="demo", command="steervis demo", docs=str(docs))
+    with pytest.raises(SteervisError, match="has no row 'react'"):
+        render("demo rows=react", docs)
+
+
+def test_cells():
+    assert cell([0.379, 0.333, 0.426]) == "37.9 [33.3, 42.6]"
+    assert cell(1234.5) == "1,234.5" and cell(0.1234) == "0.123"
+    assert cell(18771) == "18,771" and cell(None) == "—"
+
+
+def test_csv_and_step_logs_become_tables(tmp_path):
+    docs = tmp_path / "docs"
+    (tmp_path / "counts.csv").write_text("source,files,concepts\nopenclipart,100,40\ntotal,100,40\n")
+    record = summary(str(tmp_path / "counts.csv"), table="pool", command="steervis data build pool",
+                     docs=str(docs))
+    assert record["rows"]["total"] == {"files": 100, "concepts": 40} and record["row_title"] == "source"
+    table = render("pool columns=files", docs)
+    assert table.startswith("| source | files |\n|---|---|\n| openclipart | 100 |")
+    (tmp_path / "steps.jsonl").write_text('{"step": "pool", "wall_s": 60.5, "commit": "c0ffee1"}\n'
+                                          '{"step": "evaluate", "wall_s": 7200.0, "commit": "c0ffee1"}\n')
+    record = summary(str(tmp_path / "steps.jsonl"), table="steps", command="scripts/headline", docs=str(docs))
+    assert record["commit"] == "c0ffee1" and record["rows"]["evaluate"] == {"wall_s": 7200.0}
