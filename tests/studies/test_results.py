@@ -103,3 +103,16 @@ def test_csv_and_step_logs_become_tables(tmp_path):
                                           '{"step": "evaluate", "wall_s": 7200.0, "commit": "c0ffee1"}\n')
     record = summary(str(tmp_path / "steps.jsonl"), table="steps", command="scripts/headline", docs=str(docs))
     assert record["commit"] == "c0ffee1" and record["rows"]["evaluate"] == {"wall_s": 7200.0}
+
+
+def test_a_bench_output_names_the_commit_it_ran_at(tmp_path):
+    docs = tmp_path / "docs"
+    (tmp_path / "bench.json").write_text('{"images": 463, "raw_images_per_s": 41.5, "targets": {"a": true}}')
+    record = summary(str(tmp_path / "bench.json"), table="speed", command="steervis bench describe",
+                     docs=str(docs), commit="feedbee")
+    assert record["commit"] == "feedbee" and record["row_title"] == "quantity"
+    assert record["rows"] == {"images": {"value": 463}, "raw_images_per_s": {"value": 41.5}}
+    (tmp_path / "loads.json").write_text('[{"model": "minilm-l6", "first_s": 3.2, "cached_s": 1.1}]')
+    record = summary(str(tmp_path / "loads.json"), table="loads", command="steervis bench zoo-load",
+                     docs=str(docs), commit="feedbee")
+    assert record["rows"] == {"minilm-l6": {"first_s": 3.2, "cached_s": 1.1}}

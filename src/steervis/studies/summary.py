@@ -66,16 +66,23 @@ def from_file(path: Path) -> dict[str, Any]:
                 for k, row in frame.set_index(frame.columns[0]).iterrows()}
         return {"rows": rows, "row_title": str(frame.columns[0]), "commit": source_commit()}
     if path.suffix == ".jsonl":
-        lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        key = next(iter(lines[0])) if lines else "row"
-        commits = sorted({line.pop("commit", None) or "unknown" for line in lines})
-        rows = {str(line.pop(key)): line for line in lines}
-        return {"rows": rows, "row_title": key, "commit": commits[0] if len(commits) == 1 else commits}
+        return from_records([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
     data = json.loads(path.read_text())
-    rows = data.get("rows") if isinstance(data, dict) else None
-    if rows is None:
-        rows = {k: v if isinstance(v, dict) else {"value": v} for k, v in data.items()}
-    return {"rows": rows, "config_hash": _config_hash(data.get("options", {})), "commit": source_commit()}
+    if isinstance(data, list):  # one record per row, as `bench zoo-load` prints
+        return from_records(data)
+    if "rows" in data:
+        return {"rows": data["rows"], "config_hash": _config_hash(data.get("options", {})),
+                "commit": source_commit()}
+    rows = {k: {"value": v} for k, v in data.items() if not isinstance(v, (dict, list))}
+    return {"rows": rows, "row_title": "quantity", "commit": source_commit()}
+
+
+def from_records(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rows keyed by each record's first field; a record's ``commit`` (a step log's) names its code."""
+    key = next(iter(records[0])) if records else "row"
+    commits = sorted({str(r.pop("commit", None) or source_commit() or "unknown") for r in records})
+    rows = {str(r.pop(key)): r for r in records}
+    return {"rows": rows, "row_title": key, "commit": commits[0] if len(commits) == 1 else commits}
 
 
 def _plain(value: Any) -> Any:
@@ -91,9 +98,10 @@ def _config_hash(config: Any) -> str:
 
 
 def summary(source: str, table: str, command: str, title: str = "", docs: str = "docs",
-            split: str = "") -> dict[str, Any]:
+            split: str = "", commit: str = "") -> dict[str, Any]:
     """``steervis study summary``: write ``docs/results/TABLE/summary.json`` from a run folder or a JSON
-    file, and return it."""
+    file, and return it. ``commit`` names the code a command's output came from when it ran from another
+    checkout than this one (a run folder names its own)."""
     path = Path(source)
     if path.is_dir():
         if not (path / "metrics.json").is_file():
@@ -107,6 +115,8 @@ def summary(source: str, table: str, command: str, title: str = "", docs: str = 
     if not command.startswith("steervis ") and not command.startswith("make ") and "scripts/" not in command:
         raise SteervisError(f"command={command!r} must be the command that produced the result "
                             "(steervis …, make …, scripts/…).")
+    if commit and not path.is_dir():
+        record["commit"] = commit
     out = {"format": FORMAT, "table": table, "title": title, "command": command, **record}
     if split:
         out["split"] = split
