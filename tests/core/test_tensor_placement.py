@@ -2,10 +2,8 @@
 class scoring, generation and a training step; describe with a tiny matcher; the tiny VLM's forward pass and
 generation; a REACT gated-head training step) and records each tensor-factory call made without a ``device``
 keyword, by its call site in src/steervis (``path:function``). A call on a CUDA card from such a site builds
-its tensor on the CPU, beside weights on the card.
-
-Today's sites are listed in ``tensor_sites.txt``; a new site fails (pass ``device=...``), and so does a listed
-site that no pipeline reaches any more (strike it from the list).
+its tensor on the CPU, beside weights on the card: there are none, and a new one fails (pass ``device=...``,
+the model's own device).
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from torch.overrides import TorchFunctionMode
 import steervis
 
 SRC = Path(steervis.__file__).resolve().parent
-ALLOWED_FILE = Path(__file__).with_name("tensor_sites.txt")
 FACTORIES = {torch.tensor, torch.as_tensor, torch.zeros, torch.ones, torch.full, torch.arange, torch.empty,
              torch.rand, torch.randn, torch.randint, torch.randperm}
 HERE = {__file__, torch.overrides.__file__}  # the recorder's own frames
@@ -55,11 +52,6 @@ class FactoryRecorder(TorchFunctionMode):
             if site:
                 self.sites.add(site)
         return func(*args, **kwargs)
-
-
-def allowed_sites() -> set[str]:
-    lines = (line.split("#")[0].strip() for line in ALLOWED_FILE.read_text().splitlines())
-    return {line for line in lines if line}
 
 
 def lm_pipelines() -> None:
@@ -133,14 +125,9 @@ def sites(tmp_path_factory) -> set[str]:
     return recorder.sites
 
 
-def test_no_new_tensor_is_made_without_a_device(sites):
-    new = sorted(sites - allowed_sites())
-    assert not new, "\n".join(f"{site} makes a tensor without a device: pass device=..." for site in new)
-
-
-def test_every_listed_site_is_still_reached(sites):
-    gone = sorted(allowed_sites() - sites)
-    assert not gone, f"no longer made without a device, strike from {ALLOWED_FILE.name}: {gone}"
+def test_no_tensor_is_made_without_a_device(sites):
+    assert not sites, "\n".join(f"{site} makes a tensor without a device: pass device=..."
+                                 for site in sorted(sites))
 
 
 def test_the_recorder_sees_a_steervis_site_and_passes_an_explicit_device():

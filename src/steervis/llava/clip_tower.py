@@ -41,8 +41,10 @@ def _is_hub(model: str) -> bool:
 def _hub_vision(model_id: str, dtype: Any = torch.float32, **kwargs: Any) -> tuple[Any, Any]:
     from transformers import AutoImageProcessor, CLIPVisionModel
 
+    from steervis.zoo.placement import load_model
+
     # From a full CLIP checkpoint transformers reports the text weights it leaves out: expected, as in LLaVA.
-    vision = CLIPVisionModel.from_pretrained(model_id, dtype=dtype, **kwargs)
+    vision = load_model(CLIPVisionModel, model_id, {"dtype": dtype, "attn_implementation": "sdpa"}, **kwargs)
     return vision, AutoImageProcessor.from_pretrained(model_id, **kwargs)
 
 

@@ -128,13 +128,13 @@ class LanguageModel:
         """
         from transformers import DynamicCache
 
-        ids, mask = left_pad([p.ids for p in prompts], self.pad_id)
+        ids, mask = left_pad([p.ids for p in prompts], self.pad_id, device=self.device)
         embeds = self.embed(ids, [p.image for p in prompts])
         # A cache without the config: every layer keeps all its keys. Given the config, sliding-window layers
         # (Gemma 3: 512 tokens) drop keys beyond the window and refuse crop(), which the candidate tree needs.
         kv = DynamicCache() if cache else None
-        out = self.decoder()(inputs_embeds=embeds, attention_mask=mask.to(self.device),
-                             position_ids=positions(mask).to(self.device), cache=kv, use_cache=cache)
+        out = self.decoder()(inputs_embeds=embeds, attention_mask=mask, position_ids=positions(mask),
+                             cache=kv, use_cache=cache)
         return out.cache, out.last_hidden_state[:, -1], mask
 
     def attention_mask(self, allowed: torch.Tensor, query_pos: torch.Tensor, key_pos: torch.Tensor,
@@ -151,8 +151,8 @@ class LanguageModel:
 
         # in the embeddings' dtype: eager and sdpa kernels take it
         def additive(ok: torch.Tensor) -> torch.Tensor:
-            return (torch.zeros(ok.shape, dtype=dtype).masked_fill_(~ok, torch.finfo(dtype).min)
-                    .to(self.device))
+            zeros = torch.zeros(ok.shape, dtype=dtype, device=self.device)
+            return zeros.masked_fill_(~ok.to(self.device), torch.finfo(dtype).min)
 
         if not window:
             return additive(allowed)
