@@ -29,8 +29,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def check_device(name: str) -> str:
     """``name`` if it is an accepted device spelling (``mps``, ``gpu`` are not), else one sentence."""
     if isinstance(name, str) and name.startswith("mps"):
-        raise SteervisError(f"device={name!r} (Apple GPUs) is untested here and refused: use one of: "
-                            f"{', '.join(DEVICES)}.")
+        raise SteervisError(f"device={name!r} is not one of: {', '.join(DEVICES)} (Apple GPUs are untested "
+                            "here, so refused).")
     if not isinstance(name, str) or not DEVICE_SPELLING.match(name):
         raise SteervisError(f"device={name!r} is not one of: {', '.join(DEVICES)}.")
     return name
