@@ -127,3 +127,12 @@ def names_batch_size(setting: str) -> Callable[[F], F]:
         return run  # type: ignore[return-value]
 
     return wrap
+
+
+def beside(tensor: Any, module: Any) -> Any:
+    """``tensor`` moved to where ``module``'s weights are: their device and, for a floating-point tensor,
+    their precision (an input meets its weights; on the CPU in float32 nothing moves)."""
+    weight = next(module.parameters())
+    if tensor.is_floating_point():
+        return tensor.to(device=weight.device, dtype=weight.dtype)
+    return tensor.to(device=weight.device)

@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from steervis.device import beside
 from steervis.errors import SteervisError
 from steervis.llava.tower import TowerSpec, pool_grid
 
@@ -110,7 +111,7 @@ class CLIPTower:
             return torch.zeros((0, self.spec.tokens, self.vision.config.hidden_size))
         out = []
         for start in range(0, len(images), batch_size):
-            pixels = self.pixels(images[start : start + batch_size])
+            pixels = beside(self.pixels(images[start : start + batch_size]), self.vision)
             hidden = (self.vision(pixel_values=pixels, output_hidden_states=True)
                       .hidden_states[LAYERS[self.spec.layer]])
             patches = hidden[:, 1:]  # CLS dropped: LLaVA's "patch" feature selection
@@ -119,5 +120,5 @@ class CLIPTower:
                 raise SteervisError(f"{self.spec.name} gives {patches.shape[1]} patch tokens, not a square "
                                     "grid.")
             grid = patches.transpose(1, 2).reshape(len(patches), -1, side, side)  # patches are row-major
-            out.append(pool_grid(grid, self.spec.grid).float())
+            out.append(pool_grid(grid, self.spec.grid).float().cpu())  # cached on the host, in float32
         return torch.cat(out)
