@@ -43,7 +43,7 @@ def zoo_model(name: str, kind: str):
 def matcher():
     from steervis.matchers import build_matcher
 
-    return build_matcher("tiny-clip").model
+    return build_matcher.__wrapped__("tiny-clip").model  # past the per-process cache: a fresh build
 
 
 def lm_core():
