@@ -23,6 +23,15 @@ import torch
 from steervis.errors import SteervisError
 from steervis.lm.batch import Prompt, left_pad, positions
 
+
+def cache_keyword(module: Any) -> str:
+    """The keyword ``module``'s forward takes its KV cache by: ``cache`` in newer transformers 5 releases,
+    ``past_key_values`` in earlier ones (a GPU machine may hold either)."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(module.forward).parameters else "past_key_values"
+
+
 HEAD_ROWS = 1024  # rows per LM-head chunk: a [1024, 49k] float32 block is 200 MB, bounded whatever the batch
 
 
@@ -133,9 +142,10 @@ class LanguageModel:
         # A cache without the config: every layer keeps all its keys. Given the config, sliding-window layers
         # (Gemma 3: 512 tokens) drop keys beyond the window and refuse crop(), which the candidate tree needs.
         kv = DynamicCache() if cache else None
-        out = self.decoder()(inputs_embeds=embeds, attention_mask=mask, position_ids=positions(mask),
-                             cache=kv, use_cache=cache)
-        return out.cache, out.last_hidden_state[:, -1], mask
+        decoder = self.decoder()
+        out = decoder(inputs_embeds=embeds, attention_mask=mask, position_ids=positions(mask),
+                      use_cache=cache, **{cache_keyword(decoder): kv})
+        return kv, out.last_hidden_state[:, -1], mask  # the cache the pass filled in place
 
     def attention_mask(self, allowed: torch.Tensor, query_pos: torch.Tensor, key_pos: torch.Tensor,
                        dtype: torch.dtype = torch.float32) -> torch.Tensor | dict[str, torch.Tensor]:

@@ -13,7 +13,7 @@ that favours some names whatever the image. The prior comes from :func:`estimate
 and is stored with the model, so one image's answer never depends on the other images it is predicted with.
 
 >>> from steervis import zoo
->>> from steervis.lm.model import LanguageModel
+>>> from steervis.lm.model import LanguageModel, cache_keyword
 >>> lm = LanguageModel(zoo.load("tiny-llama", kind="causal-lm"))
 >>> probs = score(lm, [lm.prompt("Which animal barks?\\nAnswer:")], [" cat", " dog"])
 >>> probs.shape, round(float(probs.sum()), 4)
@@ -31,7 +31,7 @@ import torch
 from steervis.errors import SteervisError
 from steervis.lm.batch import Prompt, positions
 from steervis.lm.config import REDUCTIONS
-from steervis.lm.model import LanguageModel
+from steervis.lm.model import LanguageModel, cache_keyword
 
 MAX_TOKENS = 4096  # prompt rows × tree positions per pass: bounds the attention block and the hidden states
 PRIOR_FLOOR = 1e-6  # a class the training inputs never favour still gets a finite calibration term
@@ -118,8 +118,9 @@ def _tree_pass(lm: LanguageModel, tree: CandidateTree, cache: object, mask: torc
                          tree.ancestors[None, None].expand(b, 1, n, n)], dim=-1)
     embeds = lm.embed(ids)
     attn = lm.attention_mask(allowed, pos, torch.cat([positions(mask), pos], dim=-1), embeds.dtype)
-    out = lm.decoder()(inputs_embeds=embeds, attention_mask=attn, position_ids=pos,
-                       cache=cache, use_cache=True)
+    decoder = lm.decoder()
+    out = decoder(inputs_embeds=embeds, attention_mask=attn, position_ids=pos, use_cache=True,
+                  **{cache_keyword(decoder): cache})
     hidden = out.last_hidden_state  # [b, n, h]
     rows = (torch.arange(b, device=device)[:, None] * n + tree.pair_node[None]).reshape(-1)
     tokens = tree.pair_token.repeat(b)
