@@ -96,8 +96,11 @@ class ReactMatcher:
         too)."""
         import torch
 
+        from steervis.device import beside
+
         with torch.inference_mode():
-            return self.head(torch.as_tensor(base), torch.as_tensor(pooled)).numpy()
+            out = self.head(beside(torch.as_tensor(base), self.head), beside(torch.as_tensor(pooled), self.head))
+            return out.float().cpu().numpy()
 
     def encode_images(self, images: list[Any]) -> np.ndarray:
         return self.encode_pixels(self.preprocess(images))
