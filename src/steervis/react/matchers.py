@@ -99,8 +99,8 @@ class ReactMatcher:
         from steervis.device import beside
 
         with torch.inference_mode():
-            out = self.head(beside(torch.as_tensor(base), self.head), beside(torch.as_tensor(pooled), self.head))
-            return out.float().cpu().numpy()
+            base, pooled = (beside(torch.as_tensor(x), self.head) for x in (base, pooled))
+            return self.head(base, pooled).float().cpu().numpy()
 
     def encode_images(self, images: list[Any]) -> np.ndarray:
         return self.encode_pixels(self.preprocess(images))
