@@ -1,6 +1,6 @@
 """The tiny pipelines the device tests watch: LM class scoring, generation and a LoRA training step; describe
-with a tiny matcher; the tiny VLM's scoring and captions; a REACT gated-head training step. Each takes the
-``dtype`` its models load in."""
+with a tiny matcher and captioner; the tiny VLM's scoring and captions; REACT's gated head (a training step
+and its use) and gated CLIP (a training step). Each takes the ``dtype`` its models load in."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ def describe_pipeline(folder: Path, dtype: str = "auto") -> None:
     toy = make_toy_dataset(folder / "toy", classes=("circle", "square"), per_class=1, size=32)
     vocab = folder / "tags.txt"
     vocab.write_text("dog\ncat\ncircle\nsquare\n")
-    config = DescribeConfig(matcher="tiny-clip", tag_vocab=str(vocab), attribute_vocab="", batch_size=2,
-                            num_workers=1, dtype=dtype)
+    config = DescribeConfig(matcher="tiny-clip", captioner="tiny-blip", tag_vocab=str(vocab),
+                            attribute_vocab="", batch_size=2, num_workers=1, dtype=dtype)
     describe(load_folder(toy).frame, config, progress=False)
 
 
@@ -52,13 +52,20 @@ def vlm_pipelines(dtype: str = "auto") -> None:
     vlm.caption(images, beams=1, samples=1, max_new_tokens=2)
 
 
-def react_pipeline(dtype: str = "auto") -> None:
-    from steervis.react.train_head import ReactSettings, customize
+def react_pipeline(folder: Path, dtype: str = "auto") -> None:
+    from steervis.react.train_clip import customize_clip
+    from steervis.react.train_head import ReactSettings, apply_head, customize
 
     rng = np.random.default_rng(0)
     base, pooled = rng.normal(size=(4, 6)), rng.normal(size=(4, 5))
     settings = ReactSettings(epochs=1, hidden=4, batch_size=4, dtype=dtype)
-    customize(base, pooled, base, np.arange(4), settings, progress=False)
+    head, _ = customize(base, pooled, base, np.arange(4), settings, progress=False)
+    apply_head(head, base, pooled)
+    paths = []
+    for i, colour in enumerate([(200, 30, 30), (30, 30, 200)]):
+        paths.append(str(folder / f"react-{i}.png"))
+        Image.new("RGB", (32, 32), colour).save(paths[-1])
+    customize_clip("tiny-clip", paths, ["red", "blue"], np.arange(2), settings, progress=False)
 
 
 def run_all(folder: Path, dtype: str = "auto") -> None:
@@ -69,7 +76,7 @@ def run_all(folder: Path, dtype: str = "auto") -> None:
         lm_pipelines(dtype)
         describe_pipeline(folder, dtype)
         vlm_pipelines(dtype)
-        react_pipeline(dtype)
+        react_pipeline(folder, dtype)
     finally:
         if old is None:
             os.environ.pop("STEERVIS_HOME", None)
