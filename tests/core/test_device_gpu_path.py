@@ -44,7 +44,7 @@ def test_describe_names_its_batch_size_when_the_card_runs_out(tmp_home, tmp_path
             raise torch.cuda.OutOfMemoryError("CUDA out of memory")
 
     frame = load_folder(make_toy_dataset(tmp_path / "toy", classes=("circle",), per_class=1, size=32)).frame
-    with pytest.raises(SteervisError, match="describe.batch_size"):
+    with pytest.raises(SteervisError, match="the describer's batch_size"):
         describe(frame, DescribeConfig(attribute_vocab=""), progress=False, describer=OutOfMemory())
 
 
@@ -140,3 +140,17 @@ def test_ray_describe_passes_the_request_to_map_batches(monkeypatch):
     config = DescribeConfig(engine="ray", ray_actors=4)
     assert next(ray_engine.ray_records([("a", "a.png")], config))[0]["sha256"] == "a"
     assert seen["num_gpus"] == 0.5 and seen["compute"].max_size == 4
+
+
+def test_the_decider_names_its_score_batch_when_the_card_runs_out(monkeypatch):
+    from steervis.vllavo.decide import decider as module
+    from steervis.vllavo.decide.config import DecideConfig
+
+    def out_of_memory(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(module, "score", out_of_memory)
+    decider = module.Decider(DecideConfig(model="tiny-llama"))
+    decider.classes = ["cat", "dog"]
+    with pytest.raises(SteervisError, match="lower the decider's score_batch"):
+        decider.predict_proba(["a photo of fur"])

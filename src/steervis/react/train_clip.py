@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from steervis.device import place
+from steervis.device import names_batch_size, place
 from steervis.errors import SteervisError
 from steervis.react.gated_clip import EVERY, GatedCLIP
 from steervis.react.train_head import (
@@ -37,6 +37,7 @@ def _unit(x: Any) -> torch.Tensor:
     return torch.nn.functional.normalize(x.float(), dim=-1)
 
 
+@names_batch_size("REACT's settings.batch_size")
 def customize_clip(base: str, paths: Sequence[str], texts: Sequence[str], text_ids: np.ndarray,
                    settings: ReactSettings, progress: bool = True, every: int = EVERY,
                    checkpoint: str | Path | None = None) -> tuple[GatedCLIP, list[float]]:

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from steervis.device import place
+from steervis.device import names_batch_size, place
 from steervis.errors import SteervisError
 from steervis.react.config import ReactSettings
 from steervis.react.gated_head import GatedResidualHead
@@ -87,6 +87,7 @@ def train_epochs(n: int, batch_loss: Any, settings: ReactSettings, optim: torch.
     return losses
 
 
+@names_batch_size("REACT's settings.batch_size")
 def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_ids: np.ndarray,
               settings: ReactSettings, progress: bool = True,
               checkpoint: str | Path | None = None) -> tuple[GatedResidualHead, list[float]]:

@@ -101,7 +101,7 @@ class Decider:
         self.prior = None
         return self
 
-    @names_batch_size("decide.train.batch_size")
+    @names_batch_size("the decider's train.batch_size")
     def fit(self, texts: Sequence[str], labels: Sequence[str], classes: Sequence[str],
             progress: bool = True, checkpoint: str | Path | None = None,
             continue_steps: int | None = None, keep_checkpoint: bool = False) -> TrainResult:
@@ -168,7 +168,7 @@ class Decider:
     def _answers(self) -> list[str]:
         return [self.builder.answer(c) for c in self.classes]
 
-    @names_batch_size("decide.score_batch")
+    @names_batch_size("the decider's score_batch")
     def predict_proba(self, texts: Sequence[str], mode: str | None = None) -> np.ndarray:
         """``[n, k]`` probabilities; in ``generate`` mode a one-hot row on the snapped answer."""
         mode = mode or self.config.inference

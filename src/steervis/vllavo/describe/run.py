@@ -120,7 +120,7 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, desc="describing", unit="img", disable=not enabled, smoothing=0.1)
 
 
-@names_batch_size("describe.batch_size")
+@names_batch_size("the describer's batch_size")
 def describe(
     frame: pd.DataFrame, config: DescribeConfig | None = None, progress: bool = True, describer: Any = None,
     images: Any = None,
