@@ -12,18 +12,25 @@ else the CPU in float32. torch is imported inside the functions, so importing th
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from steervis.errors import SteervisError
 
 DEVICES = ("auto", "cpu", "cuda", "cuda:N")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 DEVICE_SPELLING = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def check_device(name: str) -> str:
     """``name`` if it is an accepted device spelling (``mps``, ``gpu`` are not), else one sentence."""
+    if isinstance(name, str) and name.startswith("mps"):
+        raise SteervisError(f"device={name!r} is not one of: {', '.join(DEVICES)} (Apple GPUs are untested "
+                            "here, so refused).")
     if not isinstance(name, str) or not DEVICE_SPELLING.match(name):
         raise SteervisError(f"device={name!r} is not one of: {', '.join(DEVICES)}.")
     return name
@@ -94,3 +101,38 @@ def precision_identity(device: str = "auto", dtype: str = "auto") -> str:
     if dtype != "auto":
         return dtype
     return "float32" if device == "cpu" else str(resolve(device, dtype)[1]).removeprefix("torch.")
+
+
+@contextmanager
+def out_of_memory_names(setting: str) -> Iterator[None]:
+    """A CUDA out-of-memory error inside becomes one sentence naming the batch-size ``setting`` to lower."""
+    import torch
+
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError:
+        raise SteervisError(f"The GPU ran out of memory: lower {setting} (halve it until it fits), or choose "
+                            "a smaller model or dtype: bfloat16.") from None
+
+
+def names_batch_size(setting: str) -> Callable[[F], F]:
+    """Decorator form of :func:`out_of_memory_names` for a command's library function."""
+
+    def wrap(func: F) -> F:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with out_of_memory_names(setting):
+                return func(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
+def beside(tensor: Any, module: Any) -> Any:
+    """``tensor`` moved to where ``module``'s weights are: their device and, for a floating-point tensor,
+    their precision (an input meets its weights; on the CPU in float32 nothing moves)."""
+    weight = next(module.parameters())
+    if tensor.is_floating_point():
+        return tensor.to(device=weight.device, dtype=weight.dtype)
+    return tensor.to(device=weight.device)

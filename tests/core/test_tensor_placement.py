@@ -2,10 +2,8 @@
 class scoring, generation and a training step; describe with a tiny matcher; the tiny VLM's forward pass and
 generation; a REACT gated-head training step) and records each tensor-factory call made without a ``device``
 keyword, by its call site in src/steervis (``path:function``). A call on a CUDA card from such a site builds
-its tensor on the CPU, beside weights on the card.
-
-Today's sites are listed in ``tensor_sites.txt``; a new site fails (pass ``device=...``), and so does a listed
-site that no pipeline reaches any more (strike it from the list).
+its tensor on the CPU, beside weights on the card: there are none, and a new one fails (pass ``device=...``,
+the model's own device).
 """
 
 from __future__ import annotations
@@ -13,16 +11,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
+from tiny_pipelines import run_all
 from torch.overrides import TorchFunctionMode
 
 import steervis
 
 SRC = Path(steervis.__file__).resolve().parent
-ALLOWED_FILE = Path(__file__).with_name("tensor_sites.txt")
 FACTORIES = {torch.tensor, torch.as_tensor, torch.zeros, torch.ones, torch.full, torch.arange, torch.empty,
              torch.rand, torch.randn, torch.randint, torch.randperm}
 HERE = {__file__, torch.overrides.__file__}  # the recorder's own frames
@@ -57,90 +53,16 @@ class FactoryRecorder(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-def allowed_sites() -> set[str]:
-    lines = (line.split("#")[0].strip() for line in ALLOWED_FILE.read_text().splitlines())
-    return {line for line in lines if line}
-
-
-def lm_pipelines() -> None:
-    from steervis import zoo
-    from steervis.lm.adapters import add_lora
-    from steervis.lm.batch import Example
-    from steervis.lm.config import LoraSettings, TrainSettings
-    from steervis.lm.generate import generate
-    from steervis.lm.model import LanguageModel
-    from steervis.lm.scoring import score
-    from steervis.lm.train import train
-
-    lm = LanguageModel(zoo.load("tiny-llama", kind="causal-lm"))
-    prompts = [lm.prompt("Which animal barks?\nAnswer:"), lm.prompt("A cat")]
-    score(lm, prompts, [" cat", " dog", " ice cream"])
-    generate(lm, prompts, max_new_tokens=2)
-    lm.model = add_lora(lm.model, LoraSettings(dropout=0.0), seed=0)
-    examples = [Example.from_prompt_answer(lm.encode(p), lm.encode_answer(a))
-                for p, a in (("fur\n### Answer:", " cat"), ("bark\n### Answer:", " dog"))]
-    train(lm, lambda epoch: examples, TrainSettings(epochs=1, batch_size=2, max_steps=1), progress=False)
-
-
-def describe_pipeline(folder: Path) -> None:
-    from steervis.data import load_folder, make_toy_dataset
-    from steervis.vllavo.describe import DescribeConfig, describe
-
-    toy = make_toy_dataset(folder / "toy", classes=("circle", "square"), per_class=1, size=32)
-    vocab = folder / "tags.txt"
-    vocab.write_text("dog\ncat\ncircle\nsquare\n")
-    config = DescribeConfig(matcher="tiny-clip", tag_vocab=str(vocab), attribute_vocab="", batch_size=2,
-                            num_workers=1)
-    describe(load_folder(toy).frame, config, progress=False)
-
-
-def vlm_pipelines() -> None:
-    from steervis.llava.model import open_vlm
-
-    images = [Image.new("RGB", (32, 40), (200, 30, 30)), Image.new("RGB", (36, 32), (30, 30, 200))]
-    vlm = open_vlm("tiny-vlm")
-    vlm.score(images, ["red", "blue"])  # the forward pass, over the KV cache
-    vlm.caption(images, beams=1, samples=1, max_new_tokens=2)
-
-
-def react_pipeline() -> None:
-    from steervis.react.train_head import ReactSettings, customize
-
-    rng = np.random.default_rng(0)
-    base, pooled = rng.normal(size=(4, 6)), rng.normal(size=(4, 5))
-    settings = ReactSettings(epochs=1, hidden=4, batch_size=4)
-    customize(base, pooled, base, np.arange(4), settings, progress=False)
-
-
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory) -> set[str]:
-    import os
-
-    folder = tmp_path_factory.mktemp("placement")
-    old = os.environ.get("STEERVIS_HOME")
-    os.environ["STEERVIS_HOME"] = str(folder / "home")  # the describe store and features go here
-    try:
-        with FactoryRecorder() as recorder:
-            lm_pipelines()
-            describe_pipeline(folder)
-            vlm_pipelines()
-            react_pipeline()
-    finally:
-        if old is None:
-            os.environ.pop("STEERVIS_HOME", None)
-        else:
-            os.environ["STEERVIS_HOME"] = old
+    with FactoryRecorder() as recorder:
+        run_all(tmp_path_factory.mktemp("placement"))
     return recorder.sites
 
 
-def test_no_new_tensor_is_made_without_a_device(sites):
-    new = sorted(sites - allowed_sites())
-    assert not new, "\n".join(f"{site} makes a tensor without a device: pass device=..." for site in new)
-
-
-def test_every_listed_site_is_still_reached(sites):
-    gone = sorted(allowed_sites() - sites)
-    assert not gone, f"no longer made without a device, strike from {ALLOWED_FILE.name}: {gone}"
+def test_no_tensor_is_made_without_a_device(sites):
+    assert not sites, "\n".join(f"{site} makes a tensor without a device: pass device=..."
+                                 for site in sorted(sites))
 
 
 def test_the_recorder_sees_a_steervis_site_and_passes_an_explicit_device():

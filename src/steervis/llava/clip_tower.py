@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from steervis.device import beside
 from steervis.errors import SteervisError
 from steervis.llava.tower import TowerSpec, pool_grid
 
@@ -41,8 +42,10 @@ def _is_hub(model: str) -> bool:
 def _hub_vision(model_id: str, dtype: Any = torch.float32, **kwargs: Any) -> tuple[Any, Any]:
     from transformers import AutoImageProcessor, CLIPVisionModel
 
+    from steervis.zoo.placement import load_model
+
     # From a full CLIP checkpoint transformers reports the text weights it leaves out: expected, as in LLaVA.
-    vision = CLIPVisionModel.from_pretrained(model_id, dtype=dtype, **kwargs)
+    vision = load_model(CLIPVisionModel, model_id, {"dtype": dtype, "attn_implementation": "sdpa"}, **kwargs)
     return vision, AutoImageProcessor.from_pretrained(model_id, **kwargs)
 
 
@@ -108,7 +111,7 @@ class CLIPTower:
             return torch.zeros((0, self.spec.tokens, self.vision.config.hidden_size))
         out = []
         for start in range(0, len(images), batch_size):
-            pixels = self.pixels(images[start : start + batch_size])
+            pixels = beside(self.pixels(images[start : start + batch_size]), self.vision)
             hidden = (self.vision(pixel_values=pixels, output_hidden_states=True)
                       .hidden_states[LAYERS[self.spec.layer]])
             patches = hidden[:, 1:]  # CLS dropped: LLaVA's "patch" feature selection
@@ -117,5 +120,5 @@ class CLIPTower:
                 raise SteervisError(f"{self.spec.name} gives {patches.shape[1]} patch tokens, not a square "
                                     "grid.")
             grid = patches.transpose(1, 2).reshape(len(patches), -1, side, side)  # patches are row-major
-            out.append(pool_grid(grid, self.spec.grid).float())
+            out.append(pool_grid(grid, self.spec.grid).float().cpu())  # cached on the host, in float32
         return torch.cat(out)

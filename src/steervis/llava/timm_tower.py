@@ -105,7 +105,10 @@ class TimmTower:
 
     @torch.inference_mode()
     def encode(self, images: Sequence[Any], batch_size: int = 32) -> torch.Tensor:
-        out = [pool_grid(self.model(self.pixels(images[start : start + batch_size]))[-1],
-                         self.spec.grid).float()
+        from steervis.device import beside
+
+        # cached on the host, in float32
+        out = [pool_grid(self.model(beside(self.pixels(images[start : start + batch_size]), self.model))[-1],
+                         self.spec.grid).float().cpu()
                for start in range(0, len(images), batch_size)]
         return torch.cat(out) if out else torch.zeros((0, self.spec.tokens, self.spec.dim))

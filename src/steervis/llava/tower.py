@@ -154,17 +154,19 @@ class EfficientNetTower:
         """Visual tokens of PIL images (any mode; the classifier's preprocessing pads to square)."""
         import torch
 
+        from steervis.device import beside
+
         if not images:
             return torch.zeros((0, self.spec.tokens, self.spec.dim))
         net = self.classifier.model
         out = []
         with torch.inference_mode():
             for start in range(0, len(images), batch_size):
-                x = self.classifier.preprocess(list(images[start : start + batch_size]))
+                x = beside(self.classifier.preprocess(list(images[start : start + batch_size])), net)
                 x = net.blocks(net.act1(net.bn1(net.conv_stem(x))))
                 if self.spec.layer == "head":
                     x = net.act2(net.bn2(net.conv_head(x)))
-                out.append(pool_grid(x, self.spec.grid))
+                out.append(pool_grid(x, self.spec.grid).float().cpu())  # cached on the host, in float32
         return torch.cat(out)
 
 

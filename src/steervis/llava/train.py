@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from steervis.device import check_placement, place
+from steervis.device import check_placement, names_batch_size, place
 from steervis.errors import SteervisError
 from steervis.llava.data import Item
 from steervis.llava.model import CAPTION_QUESTION, CLASSIFY_QUESTION, SHORT_ANSWER, VLM
@@ -130,6 +130,7 @@ def items_hash(items: Sequence[Item]) -> str:
     return digest.hexdigest()[:16]
 
 
+@names_batch_size("the stage's batch_size")
 def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: str | Path | None = None,
                 features: Any = None, checkpoint: str | Path | None = None, progress: bool = True,
                 label: str | None = None) -> tuple[VLM, Any]:

@@ -56,23 +56,22 @@ class Example:
         return sum(t != IGNORE for t in self.targets)
 
 
-def left_pad(seqs: Sequence[Sequence[int]], pad_id: int,
-             fill: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def left_pad(seqs: Sequence[Sequence[int]], pad_id: int, fill: int | None = None,
+             device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """Right-aligned rows (so every sequence ends at the last column) and their 0/1 attention mask.
 
     Args:
         seqs: Token id lists.
         pad_id: Id written into padding positions of the ids.
         fill: Value for padding if not ``pad_id`` (e.g. ``IGNORE`` for targets).
+        device: Where both tensors are made (the model's device: no copy from the host per batch).
     """
     width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad_id if fill is None else fill, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for row, seq in enumerate(seqs):
-        if seq:
-            ids[row, width - len(seq):] = torch.as_tensor(list(seq), dtype=torch.long)
-            mask[row, width - len(seq):] = 1
-    return ids, mask
+    pad = pad_id if fill is None else fill
+    rows = [[pad] * (width - len(s)) + list(s) for s in seqs]
+    flags = [[0] * (width - len(s)) + [1] * len(s) for s in seqs]
+    return (torch.tensor(rows, dtype=torch.long, device=device),
+            torch.tensor(flags, dtype=torch.long, device=device))
 
 
 def positions(mask: torch.Tensor) -> torch.Tensor:
@@ -82,7 +81,8 @@ def positions(mask: torch.Tensor) -> torch.Tensor:
 
 def collate_examples(examples: Sequence[Example], pad_id: int) -> dict[str, Any]:
     """Left-padded ids, mask, positions and targets of a training batch; images kept as a list."""
-    ids, mask = left_pad([e.ids for e in examples], pad_id)
-    targets, _ = left_pad([e.targets for e in examples], pad_id, fill=IGNORE)
+    # on the host: the trainer moves each batch to its device (accelerate's placement)
+    ids, mask = left_pad([e.ids for e in examples], pad_id, device="cpu")
+    targets, _ = left_pad([e.targets for e in examples], pad_id, fill=IGNORE, device="cpu")
     return {"input_ids": ids, "attention_mask": mask, "position_ids": positions(mask), "targets": targets,
             "images": [e.image for e in examples]}

@@ -43,12 +43,12 @@ def generate(lm: Any, prompts: Sequence[Prompt], beams: int = 1, max_new_tokens:
         torch.manual_seed(seed)
     for start in range(0, len(prompts), batch_size):
         batch = list(prompts[start : start + batch_size])
-        ids, mask = left_pad([p.ids for p in batch], lm.pad_id)
+        ids, mask = left_pad([p.ids for p in batch], lm.pad_id, device=lm.device)
         embeds = lm.embed(ids, [p.image for p in batch])
         options = {"do_sample": True, "temperature": temperature} if sample else {"do_sample": False}
         if beams > 1:
             options.update(num_beams=beams, early_stopping=True)
-        out = lm.model.generate(inputs_embeds=embeds, attention_mask=mask.to(lm.device),
+        out = lm.model.generate(inputs_embeds=embeds, attention_mask=mask,
                                 max_new_tokens=max_new_tokens, pad_token_id=lm.pad_id,
                                 eos_token_id=lm.tokenizer.eos_token_id, streamer=streamer, **options)
         # With inputs_embeds and no input_ids, decoder-only models return the new tokens only.

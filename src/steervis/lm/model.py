@@ -23,6 +23,15 @@ import torch
 from steervis.errors import SteervisError
 from steervis.lm.batch import Prompt, left_pad, positions
 
+
+def cache_keyword(module: Any) -> str:
+    """The keyword ``module``'s forward takes its KV cache by: ``cache`` in newer transformers 5 releases,
+    ``past_key_values`` in earlier ones (a GPU machine may hold either)."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(module.forward).parameters else "past_key_values"
+
+
 HEAD_ROWS = 1024  # rows per LM-head chunk: a [1024, 49k] float32 block is 200 MB, bounded whatever the batch
 
 
@@ -128,14 +137,15 @@ class LanguageModel:
         """
         from transformers import DynamicCache
 
-        ids, mask = left_pad([p.ids for p in prompts], self.pad_id)
+        ids, mask = left_pad([p.ids for p in prompts], self.pad_id, device=self.device)
         embeds = self.embed(ids, [p.image for p in prompts])
         # A cache without the config: every layer keeps all its keys. Given the config, sliding-window layers
         # (Gemma 3: 512 tokens) drop keys beyond the window and refuse crop(), which the candidate tree needs.
         kv = DynamicCache() if cache else None
-        out = self.decoder()(inputs_embeds=embeds, attention_mask=mask.to(self.device),
-                             position_ids=positions(mask).to(self.device), cache=kv, use_cache=cache)
-        return out.cache, out.last_hidden_state[:, -1], mask
+        decoder = self.decoder()
+        out = decoder(inputs_embeds=embeds, attention_mask=mask, position_ids=positions(mask),
+                      use_cache=cache, **{cache_keyword(decoder): kv})
+        return kv, out.last_hidden_state[:, -1], mask  # the cache the pass filled in place
 
     def attention_mask(self, allowed: torch.Tensor, query_pos: torch.Tensor, key_pos: torch.Tensor,
                        dtype: torch.dtype = torch.float32) -> torch.Tensor | dict[str, torch.Tensor]:
@@ -151,8 +161,8 @@ class LanguageModel:
 
         # in the embeddings' dtype: eager and sdpa kernels take it
         def additive(ok: torch.Tensor) -> torch.Tensor:
-            return (torch.zeros(ok.shape, dtype=dtype).masked_fill_(~ok, torch.finfo(dtype).min)
-                    .to(self.device))
+            zeros = torch.zeros(ok.shape, dtype=dtype, device=self.device)
+            return zeros.masked_fill_(~ok.to(self.device), torch.finfo(dtype).min)
 
         if not window:
             return additive(allowed)

@@ -35,7 +35,7 @@ def run_fingerprint(examples: Sequence[Example], settings: TrainSettings, module
         digest.update(np.asarray(e.ids, dtype=np.int64).tobytes())
         digest.update(np.asarray(e.targets, dtype=np.int64).tobytes())
         if torch.is_tensor(e.image):
-            digest.update(e.image.detach().to(torch.float32).numpy().tobytes())
+            digest.update(e.image.detach().to(torch.float32).cpu().numpy().tobytes())
     return digest.hexdigest()[:16]
 
 

@@ -13,7 +13,7 @@ that favours some names whatever the image. The prior comes from :func:`estimate
 and is stored with the model, so one image's answer never depends on the other images it is predicted with.
 
 >>> from steervis import zoo
->>> from steervis.lm.model import LanguageModel
+>>> from steervis.lm.model import LanguageModel, cache_keyword
 >>> lm = LanguageModel(zoo.load("tiny-llama", kind="causal-lm"))
 >>> probs = score(lm, [lm.prompt("Which animal barks?\\nAnswer:")], [" cat", " dog"])
 >>> probs.shape, round(float(probs.sum()), 4)
@@ -31,7 +31,7 @@ import torch
 from steervis.errors import SteervisError
 from steervis.lm.batch import Prompt, positions
 from steervis.lm.config import REDUCTIONS
-from steervis.lm.model import LanguageModel
+from steervis.lm.model import LanguageModel, cache_keyword
 
 MAX_TOKENS = 4096  # prompt rows × tree positions per pass: bounds the attention block and the hidden states
 PRIOR_FLOOR = 1e-6  # a class the training inputs never favour still gets a finite calibration term
@@ -59,7 +59,8 @@ class CandidateTree:
     pair_candidate: torch.Tensor
 
     @classmethod
-    def build(cls, candidates: Sequence[Sequence[int]]) -> CandidateTree:
+    def build(cls, candidates: Sequence[Sequence[int]], device: torch.device | str = "cpu") -> CandidateTree:
+        """The tree of ``candidates``, its tensors made on ``device`` (the model's)."""
         index: dict[tuple[int, ...], int] = {}
         tokens, depth, parent = [], [], []
         pair_node, pair_token, pair_cand = [], [], []
@@ -75,13 +76,14 @@ class CandidateTree:
                 pair_token.append(cand[j])
                 pair_cand.append(k)
         n = len(tokens)
-        ancestors = torch.zeros((n, n), dtype=torch.bool)
+        rows = [[False] * n for _ in range(n)]
         for i in range(n):
             j = i
             while j >= 0:
-                ancestors[i, j] = True
+                rows[i][j] = True
                 j = parent[j]
-        as_long = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
+        ancestors = torch.tensor(rows, dtype=torch.bool, device=device).reshape(n, n)
+        as_long = lambda xs: torch.tensor(xs, dtype=torch.long, device=device)  # noqa: E731
         return cls([list(c) for c in candidates], tokens, depth, ancestors, as_long(pair_node),
                    as_long(pair_token), as_long(pair_cand))
 
@@ -90,17 +92,18 @@ class CandidateTree:
         return len(self.tokens)
 
 
-def _groups(candidates: list[list[int]], max_nodes: int) -> list[tuple[int, CandidateTree]]:
+def _groups(candidates: list[list[int]], max_nodes: int,
+            device: torch.device | str = "cpu") -> list[tuple[int, CandidateTree]]:
     """Consecutive candidate groups whose trees fit ``max_nodes`` positions: ``(first index, tree)``."""
     groups, start, prefixes = [], 0, set()
     for k, cand in enumerate(candidates):
         new = {tuple(cand[:j]) for j in range(1, len(cand))} - prefixes
         if prefixes and len(prefixes) + len(new) > max_nodes:
-            groups.append((start, CandidateTree.build(candidates[start:k])))
+            groups.append((start, CandidateTree.build(candidates[start:k], device)))
             start, prefixes = k, set()
             new = {tuple(cand[:j]) for j in range(1, len(cand))}
         prefixes |= new
-    groups.append((start, CandidateTree.build(candidates[start:])))
+    groups.append((start, CandidateTree.build(candidates[start:], device)))
     return groups
 
 
@@ -109,17 +112,18 @@ def _tree_pass(lm: LanguageModel, tree: CandidateTree, cache: object, mask: torc
     ``[b, pairs]``."""
     b, p, n = mask.shape[0], mask.shape[1], tree.size
     device = lm.device
-    ids = torch.tensor(tree.tokens, dtype=torch.long).expand(b, n)
-    pos = mask.sum(-1, keepdim=True) + torch.tensor(tree.depth).unsqueeze(0)
+    ids = torch.tensor(tree.tokens, dtype=torch.long, device=device).expand(b, n)
+    pos = mask.sum(-1, keepdim=True) + torch.tensor(tree.depth, dtype=torch.long, device=device).unsqueeze(0)
     allowed = torch.cat([mask.bool()[:, None, None, :].expand(b, 1, n, p),
                          tree.ancestors[None, None].expand(b, 1, n, n)], dim=-1)
     embeds = lm.embed(ids)
     attn = lm.attention_mask(allowed, pos, torch.cat([positions(mask), pos], dim=-1), embeds.dtype)
-    out = lm.decoder()(inputs_embeds=embeds, attention_mask=attn, position_ids=pos.to(device),
-                       cache=cache, use_cache=True)
+    decoder = lm.decoder()
+    out = decoder(inputs_embeds=embeds, attention_mask=attn, position_ids=pos, use_cache=True,
+                  **{cache_keyword(decoder): cache})
     hidden = out.last_hidden_state  # [b, n, h]
-    rows = (torch.arange(b)[:, None] * n + tree.pair_node[None]).reshape(-1).to(device)
-    tokens = tree.pair_token.repeat(b).to(device)
+    rows = (torch.arange(b, device=device)[:, None] * n + tree.pair_node[None]).reshape(-1)
+    tokens = tree.pair_token.repeat(b)
     return lm.gather_logprobs(hidden.reshape(b * n, -1)[rows], tokens).view(b, -1)
 
 
@@ -134,17 +138,17 @@ def loglik(lm: LanguageModel, prompts: Sequence[Prompt], answers: Sequence[str],
     candidates = [lm.encode_answer(a) for a in answers]
     lengths = np.array([len(c) for c in candidates])
     sums = np.zeros((len(prompts), len(candidates)), dtype=np.float64)
-    groups = _groups(candidates, max_tokens)
+    groups = _groups(candidates, max_tokens, lm.device)
     per_pass = max(1, min(batch_size, max_tokens // max(1, max(t.size for _, t in groups))))
-    firsts = torch.tensor([c[0] for c in candidates], dtype=torch.long)
+    firsts = torch.tensor([c[0] for c in candidates], dtype=torch.long, device=lm.device)
     for start in range(0, len(prompts), per_pass):
         batch = list(prompts[start : start + per_pass])
         cache, last, mask = lm.prompt_pass(batch, cache=any(t.size for _, t in groups))
-        part = lm.head_logprobs(last)[:, firsts.to(lm.device)].double()  # every answer's first token
+        part = lm.head_logprobs(last)[:, firsts].double()  # every answer's first token
         for first, tree in groups:
             if tree.size:
                 pairs = _tree_pass(lm, tree, cache, mask).double()
-                cols = (tree.pair_candidate + first).to(lm.device)
+                cols = tree.pair_candidate + first
                 part.index_add_(1, cols, pairs)
                 cache.crop(-tree.size)  # drop this group's positions before the next group
         sums[start : start + len(batch)] = part.cpu().numpy()

@@ -33,13 +33,15 @@ class CLIPMatcher:
         import torch
 
         tensor = out if torch.is_tensor(out) else out.pooler_output  # transformers 5 wraps projected features
-        return normalise(tensor.float().numpy())
+        return normalise(tensor.float().cpu().numpy())
 
     def encode_pixels(self, pixels: Any) -> np.ndarray:
         import torch
 
+        from steervis.device import beside
+
         with torch.inference_mode():
-            return self._features(self.model.get_image_features(pixel_values=pixels))
+            return self._features(self.model.get_image_features(pixel_values=beside(pixels, self.model)))
 
     def encode_images(self, images: list[Image.Image]) -> np.ndarray:
         return self.encode_pixels(self.preprocess(images))
@@ -47,12 +49,15 @@ class CLIPMatcher:
     def encode_texts(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         import torch
 
+        from steervis.device import beside
+
         todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
         max_len = getattr(self.model.config.text_config, "max_position_embeddings", 77)
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
             tokens = self.processor.tokenizer(chunk, padding=True, truncation=True, max_length=max_len,
                                               return_tensors="pt")
+            tokens = {k: beside(v, self.model) for k, v in tokens.items()}
             with torch.inference_mode():
                 self._memo.update(zip(chunk, self._features(self.model.get_text_features(**tokens)),
                                       strict=True))

@@ -68,7 +68,7 @@ class ConSEMatcher:
         """ImageNet logits [n, 1000] → ConSE embeddings (REACT's head reuses the same backbone pass)."""
         import torch
 
-        probs = torch.softmax(logits, dim=-1).numpy()
+        probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         top = np.argpartition(-probs, self.top_t - 1, axis=1)[:, : self.top_t]
         weights = np.take_along_axis(probs, top, axis=1)
         weights = weights / weights.sum(axis=1, keepdims=True)  # the convex combination's 1/Z

@@ -125,7 +125,7 @@ class MethodContext:
         clf = self.model(backbone, "image-classifier", device, dtype)
         return self._cached(
             f"pooled-{backbone}-{clf.preprocess_id}", frame,
-            lambda imgs: clf.forward_all(clf.preprocess(imgs))["pooled"].numpy()
+            lambda imgs: clf.forward_all(clf.preprocess(imgs))["pooled"].float().cpu().numpy()
         )
 
     def grid_features(self, frame: pd.DataFrame, backbone: str = "efficientnet-lite0", grid: int = 4,

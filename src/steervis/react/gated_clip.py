@@ -38,8 +38,9 @@ class GatedBlock(torch.nn.Module):
         self.attn = torch.nn.MultiheadAttention(dim, heads, batch_first=True)
         self.mlp = torch.nn.Sequential(torch.nn.Linear(dim, mlp_ratio * dim), torch.nn.GELU(),
                                        torch.nn.Linear(mlp_ratio * dim, dim))
-        self.attn_gate = torch.nn.Parameter(torch.zeros(()))
-        self.mlp_gate = torch.nn.Parameter(torch.zeros(()))
+        # beside the block's weights: on meta under a meta-device context, never a stray host tensor
+        self.attn_gate = torch.nn.Parameter(torch.zeros((), device=self.mlp[0].weight.device))
+        self.mlp_gate = torch.nn.Parameter(torch.zeros((), device=self.mlp[0].weight.device))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.ln_attn(x)

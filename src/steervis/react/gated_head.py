@@ -23,7 +23,8 @@ class GatedResidualHead(torch.nn.Module):
         super().__init__()
         self.mlp = torch.nn.Sequential(torch.nn.LayerNorm(feature_dim), torch.nn.Linear(feature_dim, hidden),
                                        torch.nn.GELU(), torch.nn.Linear(hidden, embed_dim))
-        self.gate = torch.nn.Parameter(torch.zeros(()))
+        # beside the MLP's weights: on meta under a meta-device context, never a stray host tensor
+        self.gate = torch.nn.Parameter(torch.zeros((), device=self.mlp[1].weight.device))
 
     def forward(self, base: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         return F.normalize(base + torch.tanh(self.gate) * self.mlp(features), dim=-1)

@@ -96,8 +96,11 @@ class ReactMatcher:
         too)."""
         import torch
 
+        from steervis.device import beside
+
         with torch.inference_mode():
-            return self.head(torch.as_tensor(base), torch.as_tensor(pooled)).numpy()
+            base, pooled = (beside(torch.as_tensor(x), self.head) for x in (base, pooled))
+            return self.head(base, pooled).float().cpu().numpy()
 
     def encode_images(self, images: list[Any]) -> np.ndarray:
         return self.encode_pixels(self.preprocess(images))

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from steervis.device import place
+from steervis.device import names_batch_size, place
 from steervis.errors import SteervisError
 from steervis.react.gated_clip import EVERY, GatedCLIP
 from steervis.react.train_head import (
@@ -37,12 +37,14 @@ def _unit(x: Any) -> torch.Tensor:
     return torch.nn.functional.normalize(x.float(), dim=-1)
 
 
+@names_batch_size("REACT's settings.batch_size")
 def customize_clip(base: str, paths: Sequence[str], texts: Sequence[str], text_ids: np.ndarray,
                    settings: ReactSettings, progress: bool = True, every: int = EVERY,
                    checkpoint: str | Path | None = None) -> tuple[GatedCLIP, list[float]]:
     """Gated blocks in ``base``'s image tower trained on pairs (image ``paths[i]`` ↔ ``texts[i]``)."""
     from steervis import zoo
     from steervis.data import open_image
+    from steervis.device import beside
 
     if len(paths) < 2:
         raise SteervisError(f"REACT needs at least two image–text pairs to contrast; got {len(paths)}.")
@@ -58,14 +60,14 @@ def customize_clip(base: str, paths: Sequence[str], texts: Sequence[str], text_i
     with torch.inference_mode():  # locked text tower: each text embedded once, no gradient
         tokens = bundle.processor.tokenizer(list(texts), padding=True, truncation=True, max_length=max_len,
                                             return_tensors="pt")
-        text_emb = _unit(model.get_text_features(**tokens)).clone()
+        text_emb = _unit(model.get_text_features(**{k: beside(v, model) for k, v in tokens.items()})).clone()
     text_ids = np.asarray(text_ids)
     model.train()
 
     def batch_loss(idx: np.ndarray) -> torch.Tensor:
         pixels = bundle.processor.image_processor([open_image(paths[i]) for i in idx],
                                                   return_tensors="pt")["pixel_values"]
-        images = _unit(model.get_image_features(pixel_values=pixels))
+        images = _unit(model.get_image_features(pixel_values=beside(pixels, model)))
         return contrastive_loss(images, text_emb[idx], text_ids[idx], settings.temperature)
 
     train_epochs(len(paths), batch_loss, settings, optim, losses,

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from steervis.device import place
+from steervis.device import names_batch_size, place
 from steervis.errors import SteervisError
 from steervis.react.config import ReactSettings
 from steervis.react.gated_head import GatedResidualHead
@@ -45,9 +45,10 @@ from steervis.react.gated_head import GatedResidualHead
 log = logging.getLogger(__name__)
 
 
-def _positives(text_ids: np.ndarray) -> torch.Tensor:
-    """Row i's target distribution over the batch's columns: uniform over the columns with i's text."""
-    same = torch.as_tensor(text_ids[:, None] == text_ids[None, :], dtype=torch.float32)
+def _positives(text_ids: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    """Row i's target distribution over the batch's columns: uniform over the columns with i's text (on
+    ``like``'s device, in its precision)."""
+    same = torch.as_tensor(text_ids[:, None] == text_ids[None, :], dtype=like.dtype, device=like.device)
     return same / same.sum(1, keepdim=True)
 
 
@@ -55,7 +56,7 @@ def contrastive_loss(images: torch.Tensor, texts: torch.Tensor, text_ids: np.nda
                      temperature: float) -> torch.Tensor:
     """Symmetric image↔text cross-entropy (CLIP's loss) with every same-text pair a positive."""
     logits = images @ texts.T / temperature
-    target = _positives(text_ids)
+    target = _positives(text_ids, logits)
     return 0.5 * (-(target * logits.log_softmax(1)).sum(1).mean()
                   - (target * logits.log_softmax(0).T).sum(1).mean())
 
@@ -86,6 +87,7 @@ def train_epochs(n: int, batch_loss: Any, settings: ReactSettings, optim: torch.
     return losses
 
 
+@names_batch_size("REACT's settings.batch_size")
 def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_ids: np.ndarray,
               settings: ReactSettings, progress: bool = True,
               checkpoint: str | Path | None = None) -> tuple[GatedResidualHead, list[float]]:
@@ -104,7 +106,8 @@ def customize(base: np.ndarray, pooled: np.ndarray, text_emb: np.ndarray, text_i
     saver = EpochCheckpoint(checkpoint, head, optim,
                             run_fingerprint(settings, base, pooled, text_emb, text_ids))
     losses = saver.resume()
-    b, f, t = (torch.as_tensor(x, dtype=torch.float32) for x in (base, pooled, text_emb))
+    weight = next(head.parameters())
+    b, f, t = (torch.as_tensor(x, dtype=weight.dtype, device=weight.device) for x in (base, pooled, text_emb))
 
     def batch_loss(idx: np.ndarray) -> torch.Tensor:
         return contrastive_loss(head(b[idx], f[idx]), t[idx], text_ids[idx], settings.temperature)
@@ -181,8 +184,9 @@ def apply_head(head: GatedResidualHead | None, base: np.ndarray, pooled: np.ndar
     """Customized unit-norm image embeddings (``head=None``: the base ones)."""
     if head is None:
         return base / np.clip(np.linalg.norm(base, axis=1, keepdims=True), 1e-12, None)
-    return head(torch.as_tensor(base, dtype=torch.float32),
-                torch.as_tensor(pooled, dtype=torch.float32)).numpy()
+    weight = next(head.parameters())
+    as_input = lambda x: torch.as_tensor(x, dtype=weight.dtype, device=weight.device)  # noqa: E731
+    return head(as_input(base), as_input(pooled)).float().cpu().numpy()
 
 
 def text_to_image_accuracy(images: np.ndarray, texts: np.ndarray, truth: np.ndarray) -> float:

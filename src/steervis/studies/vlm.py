@@ -94,11 +94,12 @@ def vision_features(vlm: Any, inputs: list[Any]) -> np.ndarray:
     import torch
 
     if vlm.image_processor is None:
-        return torch.stack(inputs).flatten(1).float().numpy()
+        return torch.stack(inputs).flatten(1).float().cpu().numpy()
     llava = vlm.lm.splicer.llava
     with torch.inference_mode():
-        feats = llava.get_image_features(pixel_values=torch.stack(inputs).to(llava.dtype)).pooler_output
-    return torch.stack([f.float().mean(0) for f in feats]).numpy()
+        pixels = torch.stack(inputs).to(device=llava.device, dtype=llava.dtype)
+        feats = llava.get_image_features(pixel_values=pixels).pooler_output
+    return torch.stack([f.float().mean(0) for f in feats]).cpu().numpy()
 
 
 def probe_dg(features: np.ndarray, frame: Any, C: float = 0.1, seed: int = 0) -> dict[str, Any]:  # noqa: N803

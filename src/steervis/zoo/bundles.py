@@ -73,7 +73,9 @@ class ImageClassifier:
     @torch.inference_mode()
     def forward_all(self, pixels: torch.Tensor) -> dict[str, torch.Tensor]:
         """One pass → ``grid`` [n, c, h, w], ``pooled`` [n, c], ``logits`` [n, 1000]."""
-        grid = self.model.features(pixels)
+        from steervis.device import beside
+
+        grid = self.model.features(beside(pixels, self.model))
         pooled = grid.mean(dim=(2, 3))
         return {"grid": grid, "pooled": pooled, "logits": self.model.classifier(pooled)}
 
@@ -108,10 +110,13 @@ class TextEncoder:
             batch = self.tokenizer(
                 chunk, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
             )
+            from steervis.device import beside
+
+            batch = {k: beside(v, self.model) for k, v in batch.items()}
             hidden = self.model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             emb = F.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
-            self._memo.update(zip(chunk, emb.float().numpy(), strict=True))
+            self._memo.update(zip(chunk, emb.float().cpu().numpy(), strict=True))
         if not texts:
             return np.zeros((0, self.model.config.hidden_size), dtype=np.float32)
         return np.stack([self._memo[t] for t in texts])

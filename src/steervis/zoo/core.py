@@ -114,15 +114,24 @@ def load_from_hub(model_id: str, kind: str, loader: Callable[..., Any]) -> Any:
         ) from None
 
 
-def load(name: str, kind: str, device: str = "auto", dtype: str = "auto") -> Any:
+def load(name: str, kind: str, device: str = "auto", dtype: str = "auto",
+         device_map: str | None = None) -> Any:
     """Load ``name`` as a model of ``kind``: a registered name, or a hub id through that kind's loader; its
-    weights on ``device`` in ``dtype`` (:mod:`steervis.device` spellings)."""
-    from steervis.device import place, resolve
+    weights on ``device`` in ``dtype`` (:mod:`steervis.device` spellings).
 
-    _, precision = resolve(device, dtype)  # a bad spelling or a missing card fails before any load
+    ``device_map="auto"`` spreads a hub model over every visible card (accelerate); ``None`` does so only
+    when its weights do not fit the card (:mod:`steervis.zoo.placement`).
+    """
+    from steervis.device import place, resolve
+    from steervis.zoo.placement import hub_options
+
+    placed, precision = resolve(device, dtype)  # a bad spelling or a missing card fails before any load
     found = entry(name)  # a misspelt embedded name is a did-you-mean error here
     if found.kind == HUB_KIND:
-        bundle = load_from_hub(name, kind, functools.partial(HUB_LOADERS.get(kind), dtype=precision))
+        placement = hub_options(name, placed, precision, device_map)
+        bundle = load_from_hub(name, kind, functools.partial(HUB_LOADERS.get(kind), placement=placement))
+        if "device_map" in placement:  # accelerate placed every weight; .to() would undo its dispatch
+            return bundle
     elif found.kind != kind:
         raise SteervisError(f"{name!r} is a {found.kind} model, but a {kind} model is needed here.")
     else:

@@ -27,6 +27,7 @@ import numpy as np
 from steervis.card import DeciderSection, ModelCard, read_card
 from steervis.classes import check_classes
 from steervis.config import from_dict, to_dict
+from steervis.device import names_batch_size
 from steervis.errors import SteervisError
 from steervis.lm.adapters import add_lora, continue_lora, load_lora, write_adapter
 from steervis.lm.answers import snap_to_class
@@ -100,6 +101,7 @@ class Decider:
         self.prior = None
         return self
 
+    @names_batch_size("the decider's train.batch_size")
     def fit(self, texts: Sequence[str], labels: Sequence[str], classes: Sequence[str],
             progress: bool = True, checkpoint: str | Path | None = None,
             continue_steps: int | None = None, keep_checkpoint: bool = False) -> TrainResult:
@@ -166,6 +168,7 @@ class Decider:
     def _answers(self) -> list[str]:
         return [self.builder.answer(c) for c in self.classes]
 
+    @names_batch_size("the decider's score_batch")
     def predict_proba(self, texts: Sequence[str], mode: str | None = None) -> np.ndarray:
         """``[n, k]`` probabilities; in ``generate`` mode a one-hot row on the snapped answer."""
         mode = mode or self.config.inference

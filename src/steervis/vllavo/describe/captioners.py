@@ -50,10 +50,12 @@ class HFCaptioner:
         """Captions for preprocessed pixels [n, 3, h, w]; sampling is seeded per call."""
         import torch
 
-        n = pixels.shape[0]
+        from steervis.device import beside
+
+        n, pixels = pixels.shape[0], beside(pixels, self.model)
         # BLIP's generate drops the [SEP] the tokenizer appends, so the prompt goes in exactly as tokenized.
         prompt = self.processor.tokenizer([self.prompt] * n, return_tensors="pt")
-        common = {"pixel_values": pixels, "input_ids": prompt["input_ids"],
+        common = {"pixel_values": pixels, "input_ids": beside(prompt["input_ids"], self.model),
                   "max_new_tokens": self.max_new_tokens}
         out: list[list[str]] = [[] for _ in range(n)]
         with torch.inference_mode():

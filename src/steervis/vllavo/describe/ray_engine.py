@@ -69,10 +69,21 @@ def _worker_env() -> dict[str, str]:
     return {k: os.environ[k] for k in keep if k in os.environ}
 
 
+def actor_resources(config: DescribeConfig, gpus: float) -> dict[str, Any]:
+    """``map_batches``' resource request per actor: with ``gpus`` cards in the cluster (and a device that may
+    use one), a whole card per actor, or an equal share when there are more actors than cards; else none
+    (actors use CPUs only)."""
+    if not gpus or config.device == "cpu":
+        return {}
+    return {"num_gpus": min(1.0, gpus / config.ray_actors)}
+
+
 def ray_records(todo: list[tuple[str, str]], config: DescribeConfig) -> Iterator[list[dict[str, Any]]]:
     """Describe ``(sha256, path)`` pairs with a Ray Data actor pool; yields record batches as they finish."""
     ray = _init_ray()
     from ray.data import ActorPoolStrategy
+
+    resources = actor_resources(config, ray.cluster_resources().get("GPU", 0))
 
     ds = ray.data.from_items([{"sha256": s, "path": p} for s, p in todo])
     described = ds.map_batches(
@@ -81,6 +92,7 @@ def ray_records(todo: list[tuple[str, str]], config: DescribeConfig) -> Iterator
         batch_size=config.batch_size,
         batch_format="pandas",
         compute=ActorPoolStrategy(size=config.ray_actors),
+        **resources,
     )
     for batch in described.iter_batches(batch_size=config.batch_size, batch_format="pandas"):
         yield batch.to_dict("records")

@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from steervis.device import names_batch_size
 from steervis.errors import SteervisError
 from steervis.store.claims import Claims
 from steervis.vllavo.describe.config import DescribeConfig
@@ -119,6 +120,7 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, desc="describing", unit="img", disable=not enabled, smoothing=0.1)
 
 
+@names_batch_size("the describer's batch_size")
 def describe(
     frame: pd.DataFrame, config: DescribeConfig | None = None, progress: bool = True, describer: Any = None,
     images: Any = None,
