@@ -48,17 +48,20 @@ HELDOUT_SEED = 0
 PART_WORDS = frozenset({"face", "head", "symbol", "sign", "icon", "silhouette", "outline", "emoji", "logo",
                         "clipart", "cartoon", "drawing", "shape", "button", "mark", "sticker"})
 SINGULAR = {plural: word for word, plural in IRREGULAR_PLURALS.items()}
+# Nouns that are plural in form only: one pair of scissors is "scissors".
+PLURAL_ONLY = frozenset({"scissors", "glasses", "trousers", "pants", "jeans", "shorts", "pliers", "tongs",
+                         "binoculars", "goggles", "headphones", "clothes", "news", "dice"})
 _WORD = re.compile(r"[^\W\d_]+")  # letters only: a name's digits ("fc13") name no concept
 
 
 def singular(word: str) -> str:
     """A plural noun's singular by the inverse of :func:`steervis.classes.plurals`' rules (else unchanged).
 
-    >>> [singular(w) for w in ("dogs", "berries", "boxes", "mice", "bus", "glass", "leaves")]
-    ['dog', 'berry', 'box', 'mouse', 'bus', 'glass', 'leaf']
+    >>> [singular(w) for w in ("dogs", "berries", "boxes", "mice", "bus", "glass", "leaves", "scissors")]
+    ['dog', 'berry', 'box', 'mouse', 'bus', 'glass', 'leaf', 'scissors']
     """
-    if word in SINGULAR:
-        return SINGULAR[word]
+    if word in SINGULAR or word in PLURAL_ONLY:
+        return SINGULAR.get(word, word)
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith("ves") and word[:-3] in ("lea", "wol", "shel", "hal", "cal", "loa"):

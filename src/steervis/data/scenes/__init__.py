@@ -71,7 +71,8 @@ def _banks(split: str, pool: str | Path | None, minidomains: str | Path | None, 
         raise SteervisError("No held-out concept list is committed: derive it from the built pool with "
                             "steervis.data.heldout.write_heldout().")
     loaded = Pool.load(pool)
-    frame = loaded.frame.assign(rel=[Path(p).relative_to(loaded.root).as_posix() for p in loaded.frame["path"]])
+    rel = [Path(p).relative_to(loaded.root).as_posix() for p in loaded.frame["path"]]
+    frame = loaded.frame.assign(rel=rel)
     return split_banks(frame, held, seed), [f"pool@{loaded.hash}", f"heldout@{held.digest}"]
 
 
@@ -116,7 +117,7 @@ def build_scenes(split: str, n: int, root: str | Path | None = None, seed: int =
         for name, frame in zip(("objects", "questions"), frames[1:], strict=True):
             frame.to_parquet(staging / f"{name}.parquet", index=False)
         write_coco(scenes, staging)
-        summary = counts(*frames)
+        summary = counts(scenes)
         (staging / "counts.json").write_text(json.dumps(summary, indent=1) + "\n")
         (staging / BUILD_INFO).write_text(json.dumps(request, indent=1) + "\n")
         frames[0].to_parquet(staging / "scenes.parquet", index=False)  # last write: marks it complete

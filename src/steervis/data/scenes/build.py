@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,21 +128,24 @@ def tables(scenes: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
              **{k: v for k, v in o.items() if k not in ("box", "centre")},
              "x": o["box"][0], "y": o["box"][1], "w": o["box"][2], "h": o["box"][3]}
             for s in scenes for i, o in enumerate(s["objects"])]
-    qs = [{"scene": s["index"], "part": s["part"], "kind": s["kind"], **q, "objects": json.dumps(q["objects"])}
-          for s in scenes for q in s["questions"]]
+    qs = [{"scene": s["index"], "part": s["part"], "kind": s["kind"], **q,
+           "objects": json.dumps(q["objects"])} for s in scenes for q in s["questions"]]
     return pd.DataFrame(rows), pd.DataFrame(objs), pd.DataFrame(qs)
 
 
-def counts(scenes: pd.DataFrame, objects: pd.DataFrame, qs: pd.DataFrame) -> dict:
-    """Scenes, objects and questions per type (POPE's per setting), per part and kind."""
+def counts(scenes: list[dict]) -> dict:
+    """Per part and kind: scenes, objects, distinct names, questions per type (existence per POPE setting)
+    and scenes per object count."""
     out: dict = {}
-    for (part, kind), group in scenes.groupby(["part", "kind"]):
-        key = f"{part}/{kind}"
-        q = qs[(qs["part"] == part) & (qs["kind"] == kind)] if len(qs) else qs
-        types = (q["type"] + q["setting"].map(lambda s: f"/{s}" if s else "")) if len(q) else []
-        out[key] = {"scenes": len(group), "objects": int(group["objects"].sum()),
-                    "names": int(objects[(objects["part"] == part) & (objects["kind"] == kind)]["name"].nunique()),
-                    "questions": {str(k): int(v) for k, v in sorted(
-                        (types.value_counts() if len(q) else {}).items())},
-                    "objects_per_scene": {str(k): int(v) for k, v in sorted(group["objects"].value_counts().items())}}
-    return out
+    for s in scenes:
+        entry = out.setdefault(f"{s['part']}/{s['kind']}", {"scenes": 0, "objects": 0, "names": set(),
+                                                          "questions": Counter(),
+                                                          "objects_per_scene": Counter()})
+        entry["scenes"] += 1
+        entry["objects"] += len(s["objects"])
+        entry["names"].update(o["name"] for o in s["objects"])
+        entry["objects_per_scene"][str(len(s["objects"]))] += 1
+        entry["questions"].update(f"{q['type']}/{q['setting']}".rstrip("/") for q in s["questions"])
+    return {key: {**e, "names": len(e["names"]), "questions": dict(sorted(e["questions"].items())),
+                  "objects_per_scene": dict(sorted(e["objects_per_scene"].items()))}
+            for key, e in sorted(out.items())}

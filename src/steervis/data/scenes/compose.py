@@ -66,7 +66,7 @@ def background(rng: np.random.Generator, bank: Bank) -> np.ndarray:
     import colorsys
 
     import numpy as np
-    from PIL import Image, ImageFilter
+    from PIL import ImageFilter
 
     tone = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0, 0.12), rng.uniform(0.92, 1.0))
     canvas = np.full((CANVAS, CANVAS, 3), np.round(np.array(tone) * 255), dtype=np.float64)

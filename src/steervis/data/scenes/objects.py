@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from steervis.data.heldout import HeldOut, concept_name, head_noun, heldout_rows, near_mask
-from steervis.data.pool.text import parse_pair_text
+from steervis.data.pool.text import parse_pair_text, with_article
 
 if TYPE_CHECKING:
     import numpy as np
@@ -83,7 +83,8 @@ def _hue_degrees(px: np.ndarray) -> np.ndarray:
 
     r, g, b = px[:, 0], px[:, 1], px[:, 2]
     top, span = px.max(axis=1), np.maximum(px.max(axis=1) - px.min(axis=1), 1e-9)
-    sector = np.where(top == r, ((g - b) / span) % 6, np.where(top == g, (b - r) / span + 2, (r - g) / span + 4))
+    sector = np.where(top == r, ((g - b) / span) % 6,
+                      np.where(top == g, (b - r) / span + 2, (r - g) / span + 4))
     return sector * 60  # HSV hue in degrees
 
 
@@ -146,19 +147,17 @@ def styles_bank(root: str | Path) -> pd.DataFrame:
     """minidomains objects: one row per image, ``name`` the class's head noun, ``domain`` its style."""
     import pandas as pd
 
-    from steervis.data.manifest import read_manifest
-
     from steervis.data.images import open_image
+    from steervis.data.manifest import read_manifest
     from steervis.data.pool.exclude import hashes
 
     root = Path(root)
     frame = read_manifest(root)
     marks = [hashes(open_image(root / p)) for p in frame["path"]]
+    phrases = [c.replace("_", " ") for c in frame["class"]]
     return pd.DataFrame({
-        "path": [str(root / p) for p in frame["path"]], "rel": frame["path"].tolist(), "name": [head_noun(c.replace("_", " "))
-                                                                 for c in frame["class"]],
-        "text": [f"a {d} of a {c.replace('_', ' ')}" for d, c in zip(frame["domain"], frame["class"],
-                                                                       strict=True)],
-        "phrase": [c.replace("_", " ") for c in frame["class"]], "category": frame["class"].tolist(),
+        "path": [str(root / p) for p in frame["path"]], "rel": frame["path"].tolist(),
+        "name": [head_noun(p) for p in phrases], "phrase": phrases, "category": frame["class"].tolist(),
+        "text": [f"a {d} of {with_article(p)}" for d, p in zip(frame["domain"], phrases, strict=True)],
         "sha256": frame["sha256"].tolist(), "phash": [f"{a:016x}" for a, _ in marks],
         "phash_ink": [f"{b:016x}" for _, b in marks], "domain": frame["domain"].tolist()})

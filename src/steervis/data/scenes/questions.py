@@ -101,9 +101,9 @@ def _positions(objects: list[dict], unique: list[int], canvas: int, rng: np.rand
         out.append(_q("left_of", f"Is the {objects[a]['name']} left of the {objects[b]['name']}?",
                       "yes" if left else "no", [a, b]))
     for x in unique:
-        dy = [objects[x]["centre"][1] - o["centre"][1] for i, o in enumerate(objects) if i != x]
-        above = [i for i, o in enumerate(objects) if i != x and objects[x]["centre"][1] - o["centre"][1] >= gap]
-        if len(above) == 1 and all(abs(d) >= gap for d in dy):
+        dy = {i: objects[x]["centre"][1] - o["centre"][1] for i, o in enumerate(objects) if i != x}
+        above = [i for i, d in dy.items() if d >= gap]  # image y grows downwards
+        if len(above) == 1 and all(abs(d) >= gap for d in dy.values()):
             out.append(_q("above", f"What is above the {objects[x]['name']}?", objects[above[0]]["name"],
                           [x, above[0]]))
             break  # one per scene
