@@ -13,8 +13,8 @@ images are kept out, as the web data behind CLIP holds dogs but not PACS's dogs)
 Whether a text names a held-out concept is the shared rule of :func:`steervis.classes.names_class` (whole
 words, plurals included). Pool objects that are perceptual-hash near-duplicates (the pool's own rule:
 either 64-bit hash within :data:`~steervis.data.pool.exclude.PHASH_MAX_DISTANCE` bits) of a held-out object
-are held out too (:func:`heldout_rows`). :func:`violations` checks a training manifest against the list and
-the evaluation images.
+are held out too (:func:`heldout_rows`). :func:`violations` checks a training manifest against the list, the
+held-out objects and the evaluation images (:func:`forbidden_images`).
 
 >>> concept_name("a drawing of a full moon. keywords: night"), concept_name("an emoji of a dog face")
 ('moon', 'dog')
@@ -99,7 +99,7 @@ def choose_heldout(names: Iterable[str], exclude: Iterable[str] = (), fraction: 
     banned = {e.lower() for e in exclude}
     pool = sorted({n for n in names if n and n not in banned})
     ranked = sorted(pool, key=lambda n: hashlib.sha256(f"{seed}:{n}".encode()).hexdigest())
-    return sorted(ranked[: round(fraction * len(pool))])
+    return sorted(ranked[: int(fraction * len(pool) + 0.5)])  # half rounds up: 5 names give 1
 
 
 def minidomains_classes() -> list[str]:
@@ -185,12 +185,29 @@ def heldout_rows(frame: pd.DataFrame, held: HeldOut) -> np.ndarray:
     return named | near_mask(frame, frame[named])
 
 
-def violations(frame: pd.DataFrame, held: HeldOut, evaluation: EvalSet | None = None) -> list[str]:
+def forbidden_images(pool: pd.DataFrame | None, held: HeldOut,
+                     evaluation: Iterable[str | Path] = ()) -> EvalSet:
+    """The images no training set may hold or come near: every held-out pool object (by the hashes in the
+    pool manifest) and every image of the ``evaluation`` folders (minidomains, hashed here)."""
+    from steervis.data.pool.exclude import EvalSet, add_folder
+
+    images = EvalSet()
+    if pool is not None:
+        named = [concept_name(t) in held for t in pool["text"]]
+        for row in pool[named].itertuples():
+            images.hashes.append((int(row.phash, 16), int(row.phash_ink, 16)))
+            images.paths.append(f"held-out {row.path}")
+    for folder in evaluation:
+        add_folder(images, folder)
+    return images
+
+
+def violations(frame: pd.DataFrame, held: HeldOut, forbidden: EvalSet | None = None) -> list[str]:
     """Why a training manifest breaks the held-out rule, one line per bad row (``[]`` when it keeps it).
 
     ``frame`` holds any of: ``text`` (a pool text: its concept name is checked), ``name``, ``caption`` and
     ``question``/``answer`` (free text: any held-out name in it), and ``phash``/``phash_ink`` (the pixels of
-    an object: near an evaluation image of ``evaluation``, e.g. minidomains, is a violation).
+    an object: within the threshold of a :func:`forbidden_images` image is a violation).
     """
     from steervis.data.pool.exclude import PHASH_MAX_DISTANCE
 
@@ -203,8 +220,8 @@ def violations(frame: pd.DataFrame, held: HeldOut, evaluation: EvalSet | None = 
             name = held.named(str(row[col]))
             if name:
                 out.append(f"row {i}: {col} names held-out {name!r} ({str(row[col])[:60]})")
-        if evaluation is not None and "phash" in row:
-            dist, near = evaluation.nearest((int(row["phash"], 16), int(row["phash_ink"], 16)))
+        if forbidden is not None and isinstance(row.get("phash"), str) and row["phash"]:
+            dist, near = forbidden.nearest((int(row["phash"], 16), int(row["phash_ink"], 16)))
             if dist <= PHASH_MAX_DISTANCE:
-                out.append(f"row {i}: {dist} bits from evaluation image {near}")
+                out.append(f"row {i}: {dist} bits from {near}")
     return out

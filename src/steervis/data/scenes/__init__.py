@@ -28,7 +28,7 @@ from steervis.data.scenes.build import BUILD_INFO, SPLITS, make_split, recipe, r
 from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 
-__all__ = ["SPLITS", "build_scenes", "scenes_root", "is_current", "contact_dir"]
+__all__ = ["SPLITS", "build_scenes", "scenes_root", "is_current", "contact_dir", "request_of"]
 
 
 def scenes_root(split: str) -> Path:
@@ -50,30 +50,43 @@ def is_current(root: str | Path, request: dict) -> bool:
         return False
 
 
-def _banks(split: str, pool: str | Path | None, minidomains: str | Path | None, held, seed: int):
-    """The object banks a split needs, and the hashes of what they were made from."""
+def _inputs(split: str, pool: str | Path | None, minidomains: str | Path | None, held):
+    """``(held-out list, what the split is made from)``: the list and the manifests' hashes, cheap to get."""
     from steervis.data.heldout import load_heldout
+    from steervis.data.images import sha256_file
+    from steervis.data.minidomains import is_complete, minidomains_root
     from steervis.data.pool import Pool
-    from steervis.data.scenes.objects import split_banks, styles_bank
 
     if split == "test-styles":
-        from steervis.data.minidomains import is_complete, minidomains_root
-
-        root = Path(minidomains or minidomains_root())
+        root = Path(minidomains or minidomains_root()).expanduser()
         if not is_complete(root):
             raise SteervisError(f"test-styles needs minidomains at {root}: run `steervis data build "
                                 "minidomains` first.")
-        from steervis.data.images import sha256_file
-
-        return {"styles": styles_bank(root)}, [f"minidomains@{sha256_file(root / 'manifest.parquet')[:16]}"]
+        return None, [f"minidomains@{sha256_file(root / 'manifest.parquet')[:16]}"]
     held = held if held is not None else load_heldout()
     if not len(held):
         raise SteervisError("No held-out concept list is committed: derive it from the built pool with "
                             "steervis.data.heldout.write_heldout().")
+    return held, [f"pool@{Pool.manifest_hash(pool)}", f"heldout@{held.digest}"]
+
+
+def _banks(split: str, pool: str | Path | None, minidomains: str | Path | None, held, seed: int):
+    """The object banks a split needs."""
+    from steervis.data.minidomains import minidomains_root
+    from steervis.data.pool import Pool
+    from steervis.data.scenes.objects import split_banks, styles_bank
+
+    if split == "test-styles":
+        return {"styles": styles_bank(Path(minidomains or minidomains_root()).expanduser())}
     loaded = Pool.load(pool)
     rel = [Path(p).relative_to(loaded.root).as_posix() for p in loaded.frame["path"]]
-    frame = loaded.frame.assign(rel=rel)
-    return split_banks(frame, held, seed), [f"pool@{loaded.hash}", f"heldout@{held.digest}"]
+    return split_banks(loaded.frame.assign(rel=rel), held, seed)
+
+
+def request_of(split: str, n: int, seed: int = 0, pool: str | Path | None = None,
+               minidomains: str | Path | None = None, heldout=None) -> dict:
+    """What a build of these settings is computed from (compare with a folder's ``build.json``)."""
+    return recipe(split, n, seed, _inputs(split, pool, minidomains, heldout)[1])
 
 
 def build_scenes(split: str, n: int, root: str | Path | None = None, seed: int = 0, force: bool = False,
@@ -101,17 +114,13 @@ def build_scenes(split: str, n: int, root: str | Path | None = None, seed: int =
     if n < 1:
         raise SteervisError(f"--n must be at least 1 (got {n}).")
     root = Path(root).expanduser().resolve() if root else scenes_root(split)
-    banks, sources = _banks(split, pool, minidomains, heldout, seed)
+    held, sources = _inputs(split, pool, minidomains, heldout)
     request = recipe(split, n, seed, sources)
     if is_current(root, request) and not force:
         return root
     with build_lock(root):
         staging = staging_dir(root, recipe_key(request), "scenes.parquet")
-        held = heldout if heldout is not None else None
-        if split == "train" and held is None:
-            from steervis.data.heldout import load_heldout
-
-            held = load_heldout()
+        banks = _banks(split, pool, minidomains, held, seed)
         scenes = make_split(staging, split, n, seed, banks, held, progress)
         frames = tables(scenes)
         for name, frame in zip(("objects", "questions"), frames[1:], strict=True):
