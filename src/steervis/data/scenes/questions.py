@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from steervis.classes import plurals
+from steervis.data.heldout import PLURAL_ONLY
 from steervis.data.pool.text import with_article
 
 if TYPE_CHECKING:
@@ -52,8 +53,10 @@ class Vocabulary:
 
 
 def plural(name: str) -> str:
+    """``"apples"``, ``"boxes"``, ``"mice"``; ``"scissors"`` stays."""
     words = name.split()
-    return " ".join([*words[:-1], plurals(words[-1])[-1]])
+    last = words[-1] if words[-1] in PLURAL_ONLY else plurals(words[-1])[-1]
+    return " ".join([*words[:-1], last])
 
 
 def caption(objects: list[dict]) -> str:
