@@ -219,3 +219,21 @@ def test_an_independent_check_agrees_on_200_sampled_questions(tiny):
 def test_test_styles_needs_minidomains(tiny, tmp_path):
     with pytest.raises(SteervisError, match="steervis data build minidomains"):
         build_scenes("test-styles", 4, root=tmp_path / "s", minidomains=tmp_path / "none", progress=False)
+
+
+def test_cli_builds_test_styles_one_style_per_scene(tmp_home, minidomains_root, tmp_path, capsys):
+    from steervis.cli import main
+
+    (tmp_home / "data").mkdir(parents=True)
+    (tmp_home / "data" / "minidomains").symlink_to(minidomains_root)  # read only: the default location
+    out = tmp_path / "styles"
+    assert main(["data", "build", "scenes", "--split", "test-styles", "--n", "8", "--root", str(out)]) == 0
+    scenes = _scenes(out)
+    assert [s["kind"] for s in scenes] == ["photo", "clipart", "cartoon", "sketch"] * 2
+    frame = pd.read_parquet(minidomains_root / MANIFEST_NAME)
+    for s in scenes:
+        assert {o["source"].split("/")[0] for o in s["objects"]} == {s["kind"]}
+        assert {o["source"] for o in s["objects"]} <= set(frame["path"])
+    assert main(["data", "build", "scenes", "--split", "test-styles", "--n", "8", "--root", str(out)]) == 0
+    assert "already built" in capsys.readouterr().out
+    assert (tmp_home / "data" / "scenes-contact" / "styles.png").is_file()
