@@ -102,7 +102,9 @@ def tiny_train(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("heldout")
     pool = make_tiny_pool(tmp / "pool")
     held = ho.HeldOut(["moon", "kite"])
-    root = build_scenes("train", 30, root=tmp / "train", pool=pool, heldout=held, progress=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STEERVIS_HOME", str(tmp / "home"))  # the contact sheet goes to this test's cache
+        root = build_scenes("train", 30, root=tmp / "train", pool=pool, heldout=held, progress=False)
     evaluation = tmp / "eval" / "photo" / "thing"
     evaluation.mkdir(parents=True)
     drawing(np.random.default_rng(99), (200, 30, 30)).save(evaluation / "x.png")  # plays minidomains
