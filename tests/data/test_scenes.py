@@ -237,3 +237,20 @@ def test_cli_builds_test_styles_one_style_per_scene(tmp_home, minidomains_root, 
     assert main(["data", "build", "scenes", "--split", "test-styles", "--n", "8", "--root", str(out)]) == 0
     assert "already built" in capsys.readouterr().out
     assert (tmp_home / "data" / "scenes-contact" / "styles.png").is_file()
+
+
+@pytest.mark.slow  # the real pool and minidomains: a few seconds of hashing
+def test_real_test_objects_are_never_near_a_training_object(minidomains_root):
+    from conftest import REAL_HOME
+
+    from steervis.data.heldout import load_heldout
+
+    pool = REAL_HOME / "data" / "pool"
+    held = load_heldout()
+    if not (pool / MANIFEST_NAME).is_file() or not len(held):
+        pytest.skip("needs the built pool and the committed held-out list")
+    banks = so.split_banks(pd.read_parquet(pool / MANIFEST_NAME), held)
+    styles = so.styles_bank(minidomains_root)
+    assert not set(banks["train"]["name"]) & set(held.names)
+    for name, part in (("held-out files", banks["files"]), ("unseen", banks["unseen"]), ("styles", styles)):
+        assert not near_mask(part, banks["train"]).any(), name
