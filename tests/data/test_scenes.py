@@ -242,7 +242,6 @@ def test_cli_builds_test_styles_one_style_per_scene(tmp_home, minidomains_root, 
 @pytest.mark.slow  # the real pool and minidomains: a few seconds of hashing
 def test_real_test_objects_are_never_near_a_training_object(minidomains_root):
     from conftest import REAL_HOME
-
     from steervis.data.heldout import load_heldout
 
     pool = REAL_HOME / "data" / "pool"
