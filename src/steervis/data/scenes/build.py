@@ -69,12 +69,12 @@ def banks_for(split: str, banks: dict[str, pd.DataFrame]) -> list[tuple[str, sc.
 def one_scene(index: int, split: str, seed: int, kinds: list[tuple[str, sc.Bank]],
               vocabs: list[Vocabulary], n: int, out: Path, held: HeldOut | None = None) -> dict:
     """Make, write and return scene ``index`` (its JSON last: the scene counts as done once it exists)."""
+    from PIL import Image
+
     turn = index % len(kinds)
     kind, bank = kinds[turn]
     rng = sc.scene_rng(seed, split, index)
     rgb, label, objects = sc.make_scene(rng, bank)
-    from PIL import Image
-
     name = f"{index:06d}"
     for img, folder in ((Image.fromarray(rgb), "images"), (Image.fromarray(label), "masks")):
         buffer = io.BytesIO()

@@ -24,7 +24,7 @@ MIN_SIDE, MAX_SIDE = 0.18, 0.45
 MIN_VISIBLE = 0.5  # every object keeps at least half its pixels in view: occluded, still countable
 TINT_RATE = 0.3  # share of objects painted one colour by the generator (colour known by construction)
 TEXTURE_RATE = 0.3  # share of backgrounds made of a faded, blurred pool image instead of a plain tone
-PLACE_TRIES = 40  # positions tried per object; every 10 failures it shrinks by 15 %
+PLACE_TRIES, SHRINKS = 10, 4  # positions tried per size; after each 10 failures the object shrinks by 15 %
 
 
 @dataclass
@@ -84,7 +84,7 @@ def _place(rng: np.random.Generator, label: np.ndarray, areas: list[int], mask: 
     import numpy as np
 
     h, w = mask.shape
-    for _ in range(PLACE_TRIES // 4):
+    for _ in range(PLACE_TRIES):
         x, y = int(rng.integers(0, CANVAS - w + 1)), int(rng.integers(0, CANVAS - h + 1))
         covered = np.bincount(label[y:y + h, x:x + w][mask], minlength=number)[1:number]
         left = np.bincount(label.ravel(), minlength=number)[1:number] - covered
@@ -116,7 +116,7 @@ def make_scene(rng: np.random.Generator, bank: Bank) -> tuple[np.ndarray, np.nda
         colour = str(rng.choice(list(TINT_HUE))) if rng.random() < TINT_RATE else None
         img = tint(img, colour) if colour else img
         side = rng.uniform(MIN_SIDE, MAX_SIDE) * CANVAS
-        for _ in range(PLACE_TRIES // 10):
+        for _ in range(SHRINKS):
             pixels, shape = _resized(img, mask, side)
             spot = _place(rng, label, areas, shape, len(placed) + 1)
             if spot:
