@@ -76,11 +76,14 @@ def test_the_choice_is_seeded_a_tenth_and_never_a_minidomains_class():
     assert {"dog", "cat", "orange"} <= set(ho.minidomains_classes())
 
 
-def test_derived_from_a_manifest(tmp_path):
-    frame = pd.read_parquet(make_tiny_pool(tmp_path / "pool") / MANIFEST_NAME)
-    names = ho.derive_heldout(frame)
+def test_derived_from_a_manifest_written_and_read_back(tmp_path):
+    pool = make_tiny_pool(tmp_path / "pool")
+    names = ho.derive_heldout(pd.read_parquet(pool / MANIFEST_NAME))
     assert len(names) == 1 and names[0] in {"moon", "star", "kite", "shoe", "lamp"}  # 10 % of 5, rounded up
     assert not set(names) & set(ho.minidomains_classes())  # dog, cat, apple... stay trainable
+    path = ho.write_heldout(pool, tmp_path / "heldout.txt")
+    assert ho.load_heldout(path).names == names
+    assert not len(ho.load_heldout(tmp_path / "missing.txt"))
 
 
 def test_named_is_the_shared_names_the_class_rule():
