@@ -67,9 +67,9 @@ def scenes() -> Builder:
         return Path(cfg.root).expanduser().resolve() if cfg.root else sc.scenes_root(cfg.split)
 
     def summary(path: Path) -> str:
-        parts = json.loads((path / "counts.json").read_text())
-        return "\n".join(f"{key}: {v['scenes']} scenes, {v['objects']} objects, "
-                         f"{sum(v['questions'].values())} questions" for key, v in parts.items())
+        from steervis.data.scenes.build import summary_lines
+
+        return summary_lines(json.loads((path / "counts.json").read_text()))
 
     return Builder(lambda cfg: sc.build_scenes(cfg.split, cfg.n, root=cfg.root or None, seed=cfg.seed,
                                                force=cfg.force),

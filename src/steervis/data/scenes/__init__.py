@@ -105,7 +105,7 @@ def build_scenes(split: str, n: int, root: str | Path | None = None, seed: int =
         heldout: A :class:`~steervis.data.heldout.HeldOut` list (default: the committed one).
         progress: Show a progress bar and print the counts.
     """
-    from steervis.data.scenes.build import counts
+    from steervis.data.scenes.build import counts, summary_lines
     from steervis.data.scenes.export import contact_sheet, write_coco
     from steervis.data.staging import build_lock, staging_dir, swap_in
 
@@ -133,6 +133,6 @@ def build_scenes(split: str, n: int, root: str | Path | None = None, seed: int =
         swap_in(staging, root)
     sheet = contact_sheet(scenes, root, contact_dir() / f"{root.name}.png")
     if progress:
-        print(json.dumps(summary, indent=1))
-        print(f"scenes {split}: {n} → {root}; contact sheet {sheet}")
+        print(summary_lines(summary))
+        print(f"scenes {split}: {n} → {root} (questions per type in counts.json); contact sheet {sheet}")
     return root

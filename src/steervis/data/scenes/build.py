@@ -149,3 +149,9 @@ def counts(scenes: list[dict]) -> dict:
     return {key: {**e, "names": len(e["names"]), "questions": dict(sorted(e["questions"].items())),
                   "objects_per_scene": dict(sorted(e["objects_per_scene"].items()))}
             for key, e in sorted(out.items())}
+
+
+def summary_lines(parts: dict) -> str:
+    """One line per part and kind of :func:`counts`: scenes, objects, names, questions."""
+    return "\n".join(f"{key}: {v['scenes']} scenes, {v['objects']} objects ({v['names']} names), "
+                     f"{sum(v['questions'].values())} questions" for key, v in parts.items())
