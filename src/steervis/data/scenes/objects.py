@@ -88,7 +88,8 @@ def _hue_degrees(px: np.ndarray) -> np.ndarray:
     return sector * 60  # HSV hue in degrees
 
 
-@functools.lru_cache(maxsize=4096)
+# 512 cut-outs (~130 MB): all of minidomains-sized banks, a bounded share of the pool
+@functools.lru_cache(maxsize=512)
 def cutout(path: str) -> tuple[PILImage.Image, np.ndarray]:
     """An image's RGB crop to its ink and the filled ink mask (bool array of the crop's size)."""
     import numpy as np
