@@ -253,3 +253,12 @@ def test_real_test_objects_are_never_near_a_training_object(minidomains_root):
     assert not set(banks["train"]["name"]) & set(held.names)
     for name, part in (("held-out files", banks["files"]), ("unseen", banks["unseen"]), ("styles", styles)):
         assert not near_mask(part, banks["train"]).any(), name
+
+
+def test_an_image_without_ink_is_left_out_not_fatal(tmp_path, tmp_home):
+    pool = make_tiny_pool(tmp_path / "pool", per_name=1)
+    blank = sorted((pool / "openclipart").rglob("*.png"))[0]
+    Image.new("RGB", (64, 64), "white").save(blank)  # white on white: nothing to cut out
+    root = build_scenes("train", 16, root=tmp_path / "t", pool=pool, heldout=HeldOut(HELD), progress=False)
+    sources = set(pd.read_parquet(root / "objects.parquet")["source"])
+    assert sources and blank.relative_to(pool).as_posix() not in sources

@@ -11,6 +11,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from steervis.data.images import BadImage
 from steervis.data.scenes.objects import TINT_HUE, cutout, ink_colour, tint
 
 if TYPE_CHECKING:
@@ -71,7 +72,10 @@ def background(rng: np.random.Generator, bank: Bank) -> np.ndarray:
     tone = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0, 0.12), rng.uniform(0.92, 1.0))
     canvas = np.full((CANVAS, CANVAS, 3), np.round(np.array(tone) * 255), dtype=np.float64)
     if rng.random() < TEXTURE_RATE:
-        img, _ = cutout(bank.records[int(rng.integers(len(bank.records)))]["path"])
+        try:
+            img, _ = cutout(bank.records[int(rng.integers(len(bank.records)))]["path"])
+        except BadImage:  # a file with no ink (or unreadable since the build): the plain tone stays
+            return canvas.astype(np.uint8)
         # blurred small, then enlarged: the same soft texture at a tenth of the cost
         texture = img.resize((CANVAS // 4,) * 2).filter(ImageFilter.GaussianBlur(2)).resize((CANVAS,) * 2)
         canvas = 0.75 * canvas + 0.25 * np.asarray(texture, dtype=np.float64)
@@ -112,8 +116,11 @@ def make_scene(rng: np.random.Generator, bank: Bank) -> tuple[np.ndarray, np.nda
     placed: list[tuple[int, str | None, tuple[int, int, int, int]]] = []
     areas: list[int] = []
     for row in rows:
-        img, mask = cutout(bank.records[row]["path"])
         colour = str(rng.choice(list(TINT_HUE))) if rng.random() < TINT_RATE else None
+        try:
+            img, mask = cutout(bank.records[row]["path"])
+        except BadImage:  # no ink to cut out: left out like an object that finds no place
+            continue
         img = tint(img, colour) if colour else img
         side = rng.uniform(MIN_SIDE, MAX_SIDE) * CANVAS
         for _ in range(SHRINKS):
