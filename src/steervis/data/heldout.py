@@ -47,6 +47,12 @@ HELDOUT_SEED = 0
 # Words naming a part or a rendering of the thing before them: "dog face", "cat head", "heart symbol".
 PART_WORDS = frozenset({"face", "head", "symbol", "sign", "icon", "silhouette", "outline", "emoji", "logo",
                         "clipart", "cartoon", "drawing", "shape", "button", "mark", "sticker"})
+# Where a name's head ends: "cup of coffee", "sun with face", "man in tuxedo", "cat and dog".
+_QUALIFIER = re.compile(r"\b(?:of|with|in|on|at|for|and|from|without)\b|[:,(]")
+# Adjectives of feeling that come before "face" in emoji names ("angry face" is a face, not an "angry").
+FEELINGS = frozenset({
+    "angry", "happy", "sad", "sleepy", "silly", "crazy", "worried", "neutral", "zany", "expressionless", "nerd",
+    "weary", "tired", "hot", "cold", "upside", "down", "woozy", "dizzy", "confused", "pensive"})
 SINGULAR = {plural: word for word, plural in IRREGULAR_PLURALS.items()}
 # Nouns that are plural in form only: one pair of scissors is "scissors".
 PLURAL_ONLY = frozenset({"scissors", "glasses", "trousers", "pants", "jeans", "shorts", "pliers", "tongs",
@@ -74,12 +80,21 @@ def singular(word: str) -> str:
 
 
 def head_noun(name: str) -> str:
-    """The head noun of a short English name, singular: ``"two red apples"`` → ``apple``, ``"dog face"`` →
-    ``dog``, ``"cup of coffee"`` → ``cup``; ``""`` when it has no word of letters."""
-    words = _WORD.findall(name.lower().split(" of ", 1)[0])
-    while len(words) > 1 and words[-1] in PART_WORDS:
+    """The head noun of a short English name, singular; ``""`` when it has no word of letters.
+
+    >>> [head_noun(n) for n in ("two red apples", "dog face", "cup of coffee", "grinning face",
+    ...                         "smiling face with heart-eyes", "woman in lotus position")]
+    ['apple', 'dog', 'cup', 'face', 'face', 'woman']
+    """
+    words = _WORD.findall(_QUALIFIER.split(name.lower(), 1)[0])
+    while len(words) > 1 and words[-1] in PART_WORDS and not _describes(words[-2]):
         words.pop()
     return singular(words[-1]) if words else ""
+
+
+def _describes(word: str) -> bool:
+    """Whether ``word`` before a part word is an adjective ("grinning face" is a face, "dog face" a dog)."""
+    return word.endswith(("ing", "ed")) or word in FEELINGS
 
 
 def concept_name(text: str) -> str:
