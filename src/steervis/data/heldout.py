@@ -51,8 +51,8 @@ PART_WORDS = frozenset({"face", "head", "symbol", "sign", "icon", "silhouette", 
 _QUALIFIER = re.compile(r"\b(?:of|with|in|on|at|for|and|from|without)\b|[:,(]")
 # Adjectives of feeling that come before "face" in emoji names ("angry face" is a face, not an "angry").
 FEELINGS = frozenset({
-    "angry", "happy", "sad", "sleepy", "silly", "crazy", "worried", "neutral", "zany", "expressionless", "nerd",
-    "weary", "tired", "hot", "cold", "upside", "down", "woozy", "dizzy", "confused", "pensive"})
+    "angry", "happy", "sad", "sleepy", "silly", "crazy", "worried", "neutral", "zany", "expressionless",
+    "nerd", "weary", "tired", "hot", "cold", "upside", "down", "woozy", "dizzy", "confused", "pensive"})
 SINGULAR = {plural: word for word, plural in IRREGULAR_PLURALS.items()}
 # Nouns that are plural in form only: one pair of scissors is "scissors".
 PLURAL_ONLY = frozenset({"scissors", "glasses", "trousers", "pants", "jeans", "shorts", "pliers", "tongs",
