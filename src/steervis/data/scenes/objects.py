@@ -40,6 +40,7 @@ MIN_CHROMATIC, MIN_TOP, MIN_MARGIN, MIN_DARK = 0.5, 0.6, 2.0, 0.8
 BROWN_HUES, BROWN_V, BROWN_S = (8, 45), 0.8, 0.65
 # A tint keeps the object's shading within value 0.82–1 and saturation 0.85: never dull enough to read brown.
 TINT_VALUE, TINT_SATURATION = 210, 217
+MIN_NAME = 3  # letters: "h" (a stamp of the letter) or "fc" make no question anyone could answer
 FILE_FRACTION = 0.1  # the share of training names' files kept for test-seen's "held-out files" part
 BANK_COLUMNS = ["path", "text", "name", "category", "sha256", "phash", "phash_ink", "domain"]
 
@@ -122,7 +123,7 @@ def pool_bank(frame: pd.DataFrame) -> pd.DataFrame:
     """Pool rows that name something, with their concept ``name`` (head noun) and ``phrase`` (pool name)."""
     frame = frame.assign(name=[concept_name(t) for t in frame["text"]],
                          phrase=[parse_pair_text(t).name for t in frame["text"]], domain="")
-    return frame[frame["name"] != ""].reset_index(drop=True)
+    return frame[frame["name"].str.len() >= MIN_NAME].reset_index(drop=True)
 
 
 def _file_share(sha: str, seed: int) -> bool:
