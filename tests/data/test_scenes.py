@@ -27,7 +27,7 @@ from steervis.data.scenes import objects as so
 from steervis.errors import SteervisError
 
 HELD = ("moon", "kite")
-N = 24
+N = 16
 
 
 @pytest.fixture(scope="module")
