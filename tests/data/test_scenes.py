@@ -216,9 +216,13 @@ def test_an_independent_check_agrees_on_200_sampled_questions(tiny):
     assert wrong == []
 
 
-def test_test_styles_needs_minidomains(tiny, tmp_path):
+def test_bad_requests_are_one_sentence(tiny, tmp_path):
     with pytest.raises(SteervisError, match="steervis data build minidomains"):
         build_scenes("test-styles", 4, root=tmp_path / "s", minidomains=tmp_path / "none", progress=False)
+    with pytest.raises(SteervisError, match="Unknown scene split 'val'; choose one of train, test-seen"):
+        build_scenes("val", 4, root=tmp_path / "s", progress=False)
+    with pytest.raises(SteervisError, match="No held-out concept list"):
+        build_scenes("train", 4, root=tmp_path / "s", pool=tiny[1], heldout=HeldOut([]), progress=False)
 
 
 def test_cli_builds_test_styles_one_style_per_scene(tmp_home, minidomains_root, tmp_path, capsys):

@@ -57,6 +57,8 @@ def _inputs(split: str, pool: str | Path | None, minidomains: str | Path | None,
     from steervis.data.minidomains import is_complete, minidomains_root
     from steervis.data.pool import Pool
 
+    if split not in SPLITS:
+        raise SteervisError(f"Unknown scene split {split!r}; choose one of {', '.join(SPLITS)}.")
     if split == "test-styles":
         root = Path(minidomains or minidomains_root()).expanduser()
         if not is_complete(root):
@@ -109,8 +111,6 @@ def build_scenes(split: str, n: int, root: str | Path | None = None, seed: int =
     from steervis.data.scenes.export import contact_sheet, write_coco
     from steervis.data.staging import build_lock, staging_dir, swap_in
 
-    if split not in SPLITS:
-        raise SteervisError(f"Unknown scene split {split!r}; choose one of {', '.join(SPLITS)}.")
     if n < 1:
         raise SteervisError(f"--n must be at least 1 (got {n}).")
     root = Path(root).expanduser().resolve() if root else scenes_root(split)
