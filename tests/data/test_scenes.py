@@ -8,6 +8,7 @@ import colorsys
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -266,3 +267,21 @@ def test_an_image_without_ink_is_left_out_not_fatal(tmp_path, tmp_home):
     root = build_scenes("train", 16, root=tmp_path / "t", pool=pool, heldout=HeldOut(HELD), progress=False)
     sources = set(pd.read_parquet(root / "objects.parquet")["source"])
     assert sources and blank.relative_to(pool).as_posix() not in sources
+
+
+def test_a_damaged_scene_file_is_set_aside_and_made_again(tiny):
+    from steervis.data.scenes import request_of
+    from steervis.data.scenes.build import recipe_key
+
+    tmp, pool, built = tiny
+    root = tmp / "damaged"
+    key = recipe_key(request_of("train", N, pool=pool, heldout=HeldOut(HELD)))
+    staging = root.with_name(f"damaged.partial-{key}")  # what a killed build of this recipe leaves
+    shutil.copytree(built["train"] / "scenes", staging / "scenes")
+    shutil.copytree(built["train"] / "images", staging / "images")
+    shutil.copytree(built["train"] / "masks", staging / "masks")
+    (staging / "scenes" / "000002.json").write_text('{"index": 2, "obj')  # torn, as a full disk might leave
+    build_scenes("train", N, root=root, pool=pool, heldout=HeldOut(HELD), progress=False)
+    assert (root / "scenes" / "000002.json.corrupt").is_file()
+    (root / "scenes" / "000002.json.corrupt").unlink()
+    assert _files(root) == _files(built["train"])

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from steervis.atomic import write_bytes, write_text
+from steervis.atomic import DAMAGED, set_aside, write_bytes, write_text
 from steervis.data.scenes import compose as sc
 from steervis.data.scenes.questions import Vocabulary, caption, questions
 
@@ -99,12 +99,22 @@ def make_split(out: Path, split: str, n: int, seed: int, banks: dict[str, pd.Dat
     vocabs = [Vocabulary.of(b.frame) for _, b in kinds]
     scenes = []
     for index in tqdm(range(n), desc=f"scenes {split}", unit="scene", disable=not progress):
-        done = out / "scenes" / f"{index:06d}.json"
-        scene = json.loads(done.read_text()) if done.is_file() else None
+        scene = _finished(out / "scenes" / f"{index:06d}.json")
         if scene is None:
             scene = one_scene(index, split, seed, kinds, vocabs, n, out, held if split == "train" else None)
         scenes.append(scene)
     return scenes
+
+
+def _finished(path: Path) -> dict | None:
+    """A scene an earlier run finished, or None (not made yet, or damaged: set aside and made again)."""
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except DAMAGED as err:
+        set_aside(path, err, "scene")
+        return None
 
 
 def _drop_heldout_words(scene: dict, held: HeldOut) -> None:
