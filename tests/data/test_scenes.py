@@ -65,7 +65,10 @@ def test_a_second_build_is_identical_and_a_finished_one_is_reused(tiny):
 def test_kill_9_then_resume_gives_the_same_scenes(tiny):
     tmp, pool, built = tiny
     root = tmp / "killed"
-    code = (f"from steervis.data.scenes import build_scenes; from steervis.data.heldout import HeldOut; "
+    # Each scene is followed by half a second of sleep, so the kill lands half-way even on a busy machine.
+    code = ("import time; from steervis.data.scenes import build, build_scenes; "
+            "from steervis.data.heldout import HeldOut; make = build.one_scene; "
+            "build.one_scene = lambda *a, **k: (make(*a, **k), time.sleep(0.5))[0]; "
             f"build_scenes('train', {N}, root={str(root)!r}, pool={str(pool)!r}, heldout=HeldOut({HELD!r}), "
             "progress=False)")
     src = Path(__file__).resolve().parents[2] / "src"
