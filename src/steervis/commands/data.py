@@ -3,6 +3,7 @@ set.
 
     steervis data build minidomains
     steervis data build pool --max-items 500
+    steervis data build scenes --split train --n 1000
     steervis data summary --data ~/.cache/steervis/data/minidomains
     steervis data toy --root /tmp/toy
 """
@@ -18,6 +19,7 @@ examples:
   steervis data build minidomains                 # fetch packages, build STEERVIS_HOME/data/minidomains
   steervis data build pool                        # image-text pairs for training, no evaluation image in it
   steervis data summary --data DIR                # count table + files that could not be read
+  steervis data build scenes --split train --n 1000   # pool objects on canvases: boxes, colours, questions
   steervis data build pool --max-items 500 --print-config   # any action: its resolved config, no work
   steervis data toy --root /tmp/toy               # tiny generated shapes set for quick experiments
 """
@@ -32,9 +34,15 @@ pool: image-text pairs (Open Clip Art, Tux Paint, Twemoji, OpenMoji, Symbola) wi
 Never holds an item an evaluation folder uses (minidomains always; --exclude adds yours), nor a near-duplicate
 of one by perceptual hash. Writes STEERVIS_HOME/data/pool with manifest.parquet, counts.csv, excluded.csv.
 
+scenes: 1-6 pool objects per canvas with their boxes, names, colours, a caption and questions with one-word
+answers; --split train (no held-out concept), test-seen, test-unseen (held-out concepts), test-styles
+(minidomains objects). Writes STEERVIS_HOME/data/scenes/<split> (COCO annotations.json included) and a contact
+sheet to STEERVIS_HOME/data/scenes-contact.
+
 examples:
   steervis data build minidomains --root /data/minidomains
   steervis data build pool --max-items 500 --exclude ~/datasets/pacs   # a quick, source-balanced pool
+  steervis data build scenes --split test-unseen --n 500
 """
 
 SUMMARY_HELP = """Check every image of a <root>/<domain>/<class>/<image> folder and print counts per class \
@@ -54,7 +62,8 @@ example:
 """
 
 
-BUILD_FLAGS = ["root", "force", "extra", "max_items", "exclude"]  # BuildConfig fields that are flags too
+# BuildConfig fields that are flags too
+BUILD_FLAGS = ["root", "force", "extra", "max_items", "exclude", "split", "n", "seed"]
 TOY_FLAGS = ["root", "domains", "classes", "per_class", "size", "seed"]
 
 
@@ -72,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="data_verb", metavar="ACTION")
     parser.set_defaults(func=lambda args: parser.print_help())
 
-    build = sub.add_parser("build", help="build a named dataset (minidomains, pool)", description=BUILD_HELP,
+    build = sub.add_parser("build", help="build a named dataset (minidomains, pool, scenes)",
+                           description=BUILD_HELP,
                            formatter_class=HelpFormatter)
     add_config(build, BuildConfig, BUILD_FLAGS, positional="name")
     build.add_argument("--list", action="store_true", help="list the datasets steervis can build")

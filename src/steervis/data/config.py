@@ -15,7 +15,7 @@ from steervis.errors import SteervisError
 
 @dataclass
 class BuildConfig:
-    """``steervis data build``: which dataset (minidomains or pool), where, and whether to start over.
+    """``steervis data build``: which dataset (minidomains, pool, scenes), where, and whether to start over.
 
     Attributes:
         name: dataset to build (see `steervis data build --list`).
@@ -25,6 +25,9 @@ class BuildConfig:
             photo).
         max_items: pool: keep N pairs, a deterministic sample taking the sources in turn.
         exclude: pool: also keep out these evaluation folders' images and near-duplicates (repeatable).
+        split: scenes: train, test-seen, test-unseen or test-styles.
+        n: scenes: how many (the last tenth is the split's validation part).
+        seed: scenes: seed of every scene's random stream.
     """
 
     name: str = "minidomains"
@@ -33,8 +36,13 @@ class BuildConfig:
     extra: bool = False
     max_items: int | None = None  # None = every pair
     exclude: list[str] = field(default_factory=list)
+    split: str = "train"
+    n: int = 1000  # a quick look; 10k training scenes is the size the build time is measured at
+    seed: int = 0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.n, int) or self.n < 1:
+            raise SteervisError(f"n must be a whole number of at least 1, not {self.n}.")
         if self.max_items is not None and (not isinstance(self.max_items, int) or self.max_items < 1):
             raise SteervisError("max_items must be a whole number of at least 1 (or left out for every "
                                 f"pair), not {self.max_items}.")

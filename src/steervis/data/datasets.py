@@ -5,7 +5,7 @@ finished build matching the config is already there, and a summary of a built fo
 
 >>> from steervis.data.datasets import DATASETS
 >>> DATASETS.names()
-['minidomains', 'pool']
+['minidomains', 'pool', 'scenes']
 >>> DATASETS.get("minidomain")
 Traceback (most recent call last):
 ...
@@ -14,6 +14,7 @@ steervis.errors.SteervisError: Unknown dataset 'minidomain'. Did you mean 'minid
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,26 @@ def pool() -> Builder:
         lambda path: (path / "counts.csv").read_text().rstrip())
 
 
+def scenes() -> Builder:
+    """Pool objects pasted on canvases with exact boxes, names, colours, captions and questions (--split)."""
+    from steervis.data import scenes as sc
+
+    def root(cfg) -> Path:
+        return Path(cfg.root).expanduser().resolve() if cfg.root else sc.scenes_root(cfg.split)
+
+    def summary(path: Path) -> str:
+        from steervis.data.scenes.build import summary_lines
+
+        return summary_lines(json.loads((path / "counts.json").read_text()))
+
+    return Builder(lambda cfg: sc.build_scenes(cfg.split, cfg.n, root=cfg.root or None, seed=cfg.seed,
+                                               force=cfg.force),
+                   lambda: sc.scenes_root("train"),
+                   lambda cfg: sc.is_current(root(cfg), sc.request_of(cfg.split, cfg.n, cfg.seed)), summary)
+
+
 DATASETS = Registry("dataset")
 DATASETS.register("minidomains", minidomains, help=(minidomains.__doc__ or "").strip())
 DATASETS.register("pool", pool, help=(pool.__doc__ or "").strip())
+DATASETS.register("scenes", scenes, help=(scenes.__doc__ or "").strip())
 
