@@ -116,3 +116,14 @@ def test_a_bench_output_names_the_commit_it_ran_at(tmp_path):
     record = summary(str(tmp_path / "loads.json"), table="loads", command="steervis bench zoo-load",
                      docs=str(docs), commit="feedbee")
     assert record["rows"] == {"minilm-l6": {"first_s": 3.2, "cached_s": 1.1}}
+
+
+def test_rows_under_a_field_are_flattened_into_columns(tmp_path):
+    (tmp_path / "check.json").write_text('{"device": "cpu", "parts": {"generate": {"ok": true, '
+                                         '"batch_1": {"ratio": 0.94}}, "lora": {"ok": false}}}')
+    record = summary(str(tmp_path / "check.json"), table="check", command="scripts/gpu-check --tiny",
+                     docs=str(tmp_path / "docs"), rows="parts")
+    assert record["rows"] == {"generate": {"ok": True, "batch_1.ratio": 0.94}, "lora": {"ok": False}}
+    with pytest.raises(SteervisError, match="no table under 'nothing'"):
+        summary(str(tmp_path / "check.json"), table="check", command="scripts/gpu-check", docs=str(tmp_path),
+                rows="nothing")

@@ -46,6 +46,8 @@ def cell(value: Any) -> str:
     """An accuracy ``[v, low, high]`` as ``v [low, high]`` in percent; other numbers as they are."""
     if isinstance(value, list) and len(value) == 3:
         return "{:.1f} [{:.1f}, {:.1f}]".format(*(100 * v for v in value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3g}"
     if isinstance(value, int) and not isinstance(value, bool):

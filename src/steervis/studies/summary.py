@@ -54,7 +54,7 @@ def from_run(run: Path) -> dict[str, Any]:
     }
 
 
-def from_file(path: Path) -> dict[str, Any]:
+def from_file(path: Path, rows_key: str = "") -> dict[str, Any]:
     """A table a command wrote: JSON a ``bench``/``study`` printed (its ``rows``, else one row per key), a CSV
     (rows by its first column, as ``data build pool``'s ``counts.csv``) or JSON lines (rows by each line's
     first key, as ``scripts/headline``'s step log, whose lines name their commit)."""
@@ -68,6 +68,11 @@ def from_file(path: Path) -> dict[str, Any]:
     if path.suffix == ".jsonl":
         return from_records([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
     data = json.loads(path.read_text())
+    if rows_key:  # the rows sit under one field, as scripts/gpu-check's "parts"
+        if not isinstance(data, dict) or not isinstance(data.get(rows_key), dict):
+            raise SteervisError(f"{path} has no table under {rows_key!r}.")
+        rows = {name: _flat(row) for name, row in data[rows_key].items()}
+        return {"rows": rows, "row_title": rows_key.rstrip("s"), "commit": source_commit()}
     if isinstance(data, list):  # one record per row, as `bench zoo-load` prints
         return from_records(data)
     if "rows" in data:
@@ -85,6 +90,17 @@ def from_records(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"rows": rows, "row_title": key, "commit": commits[0] if len(commits) == 1 else commits}
 
 
+def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested fields as dotted columns: ``{"batch_1": {"ratio": 0.9}}`` → ``{"batch_1.ratio": 0.9}``."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars as Python numbers (JSON), whole floats as ints."""
     value = value.item() if hasattr(value, "item") else value
@@ -98,10 +114,11 @@ def _config_hash(config: Any) -> str:
 
 
 def summary(source: str, table: str, command: str, title: str = "", docs: str = "docs",
-            split: str = "", commit: str = "") -> dict[str, Any]:
+            split: str = "", commit: str = "", rows: str = "") -> dict[str, Any]:
     """``steervis study summary``: write ``docs/results/TABLE/summary.json`` from a run folder or a JSON
     file, and return it. ``commit`` names the code a command's output came from when it ran from another
-    checkout than this one (a run folder names its own)."""
+    checkout than this one (a run folder names its own); ``rows`` the JSON field holding the rows when they
+    are not at the top."""
     path = Path(source)
     if path.is_dir():
         if not (path / "metrics.json").is_file():
@@ -109,7 +126,7 @@ def summary(source: str, table: str, command: str, title: str = "", docs: str = 
                                 "folder.")
         record = from_run(path)
     elif path.suffix in (".json", ".jsonl", ".csv") and path.is_file():
-        record = from_file(path)
+        record = from_file(path, rows)
     else:
         raise SteervisError(f"{source} is neither a run folder nor a .json, .jsonl or .csv file.")
     if not command.startswith("steervis ") and not command.startswith("make ") and "scripts/" not in command:
