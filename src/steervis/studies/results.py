@@ -42,9 +42,15 @@ def load_summary(table: str, docs: str | Path) -> dict[str, Any]:
     return data
 
 
+def is_interval(value: Any) -> bool:
+    """An accuracy with its 95 % interval: ``[value, low, high]``, fractions."""
+    return (isinstance(value, list) and len(value) == 3
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value))
+
+
 def cell(value: Any) -> str:
     """An accuracy ``[v, low, high]`` as ``v [low, high]`` in percent; other numbers as they are."""
-    if isinstance(value, list) and len(value) == 3:
+    if is_interval(value):
         return "{:.1f} [{:.1f}, {:.1f}]".format(*(100 * v for v in value))
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -91,10 +97,12 @@ def provenance(data: dict[str, Any]) -> str:
     commits = data.get("commit")
     commits = commits if isinstance(commits, list) else [commits]
     short = ", ".join(str(c)[:7] + ("+dirty" if str(c).endswith("+dirty") else "") for c in commits)
-    parts = [f"`{data['command']}`", f"commit {short}", f"settings {data.get('config_hash', '—')}"]
+    parts = [f"`{data['command']}`", f"commit {short}"]
+    if data.get("config_hash"):
+        parts.append(f"settings {data['config_hash']}")
     if data.get("split"):
         parts.append(data["split"])
-    if any(isinstance(v, list) for r in data["rows"].values() for v in r.values()):
+    if any(is_interval(v) for r in data["rows"].values() for v in r.values()):
         parts.append("95 % bootstrap intervals")
     return "<sub>" + " · ".join(parts) + "</sub>"
 

@@ -67,6 +67,7 @@ def bench_describe(data: str | None = None, limit: int | None = None, batch_size
     from steervis.vllavo.describe.describer import Describer
     from steervis.vllavo.describe.run import describe
 
+    load = os.getloadavg()[0]  # before this bench adds its own
     frame = _frame(data, limit)
     n = len(frame)
     with tempfile.TemporaryDirectory(prefix="steervis-bench-") as store:
@@ -94,6 +95,7 @@ def bench_describe(data: str | None = None, limit: int | None = None, batch_size
     return {
         "images": n, "batch_size": batch_size, "num_workers": num_workers, "matcher": matcher,
         "torch_threads": torch.get_num_threads(), "cpus": os.cpu_count(),
+        "load_average_1m": round(load, 2),  # other work on the cores: rates below are then lower bounds
         "raw_images_per_s": round(raw, 2), "raw_spread": [round(raw_before, 2), round(raw_after, 2)],
         "cold_images_per_s": round(cold_ips, 2), "cold_vs_raw": round(cold_ips / raw, 3),
         "cold_seconds": round(cold_wall, 2), "setup_seconds": round(setup, 2),
