@@ -37,3 +37,6 @@ STUDIES.register("summary", "steervis.studies.summary:summary",
 STUDIES.register("results", "steervis.studies.results:results",
                  help="write every table of docs/RESULTS.md from its summary (check=true: fail on a "
                  "difference)")
+STUDIES.register("phash-threshold", "steervis.studies.phash_threshold:phash_threshold",
+                 help="the pool's near-duplicate rule: copies of evaluation images caught vs pool excluded, "
+                 "per threshold")
