@@ -127,3 +127,11 @@ def test_rows_under_a_field_are_flattened_into_columns(tmp_path):
     with pytest.raises(SteervisError, match="no table under 'nothing'"):
         summary(str(tmp_path / "check.json"), table="check", command="scripts/gpu-check", docs=str(tmp_path),
                 rows="nothing")
+
+
+def test_a_json_of_rows_becomes_a_table(tmp_path):
+    (tmp_path / "counts.json").write_text('{"main/train": {"scenes": 9, "questions": {"count": 9}}, '
+                                          '"val/train": {"scenes": 1, "questions": {"count": 1}}}')
+    record = summary(str(tmp_path / "counts.json"), table="scenes", command="steervis data build scenes",
+                     docs=str(tmp_path / "docs"))
+    assert record["rows"]["val/train"] == {"scenes": 1, "questions.count": 1}

@@ -78,6 +78,8 @@ def from_file(path: Path, rows_key: str = "") -> dict[str, Any]:
     if "rows" in data:
         return {"rows": data["rows"], "config_hash": _config_hash(data.get("options", {})),
                 "commit": source_commit()}
+    if data and all(isinstance(v, dict) for v in data.values()):  # {row: {column: ...}}, as counts.json
+        return {"rows": {k: _flat(v) for k, v in data.items()}, "commit": source_commit()}
     rows = {k: {"value": v} for k, v in data.items() if not isinstance(v, (dict, list))}
     return {"rows": rows, "row_title": "quantity", "commit": source_commit()}
 
