@@ -6,7 +6,7 @@ above all of them, is the one place that names them, so ``steervis bench --list`
 
 >>> from steervis.eval.benchmarks import BENCHMARKS
 >>> len(BENCHMARKS.names()), BENCHMARKS.names()[:3]
-(13, ['class-tags', 'decide-modes', 'describe'])
+(12, ['class-tags', 'decide-modes', 'describe'])
 """
 
 from __future__ import annotations
@@ -44,6 +44,3 @@ BENCHMARKS.register("vlm-probe", "steervis.methods.vlm_bench:vlm_probe",
                     "pooled")
 BENCHMARKS.register("vlm-captions", "steervis.eval.vlm_captions:vlm_captions",
                     help="captions of N images per domain (HTML page) and how often they name the class")
-BENCHMARKS.register("reliability", "steervis.eval.reliability_cases:bench_reliability",
-                    help="every bad input and kill -9 point in subprocesses → docs/RELIABILITY.md (tiny "
-                    "models)")
