@@ -105,12 +105,12 @@ def test_an_evaluate_killed_while_publishing_leaves_one_runs_files(ws, record):
      group="kill -9")
 def test_a_fit_killed_in_its_training_resumes(ws, record):
     def args(w: Workspace) -> list[object]:
-        return [*fit_args(w, w.root / "adapter-t"), "--set", "train.checkpoint_every=1",
-                "--set", "train.epochs=4"]
+        return [*fit_args(w, w.root / "adapter-t", data=w.toy(per_class=2)),
+                "--set", "train.checkpoint_every=1", "--set", "train.epochs=4"]
 
     sub, clean = ws.fresh("kill-fit-training"), ws.fresh("kill-fit-training-clean")
     for w in (sub, clean):  # described first, so the kill lands in the training
-        w.steervis("describe", "--data", w.toy(), *DESCRIBE_TINY)
+        w.steervis("describe", "--data", w.toy(per_class=2), *DESCRIBE_TINY)
     state = lambda: any((sub.home / "checkpoints" / "fit").glob("*/trainer-state.json"))  # noqa: E731
     killed, rerun = kill_at(sub, args(sub), state, poll=0.005)
     clean.steervis(*args(clean))

@@ -49,18 +49,23 @@ def test_an_edited_image_recomputes_every_split_holding_it(ws, record):
                    "hold the image)" if all_new else f"ONLY {len(new)} of {len(before)} RECOMPUTED", all_new))
 
 
+# Each cache row fills a fresh cache first: 2 images per class and domain are enough to damage a part.
 def _describe(ws: Workspace) -> list:
-    return ["describe", "--data", ws.toy(), *DESCRIBE_TINY]
+    return ["describe", "--data", ws.toy(per_class=2), *DESCRIBE_TINY]
+
+
+def _evaluate(ws: Workspace, methods: str = "zeroshot", out: str = "runs") -> list:
+    return evaluate_args(ws, data=ws.toy(per_class=2), methods=methods, out=out)
 
 
 CACHES: list[tuple[str, str, str, Callable, Callable | None]] = [
     ("description-part", "truncated description store part (`describe` again)",
      "home/descriptions/*/part-*.parquet", _describe, None),
     ("feature-part", "truncated image-feature part (`evaluate` into a new run folder)",
-     "home/features/*/part-*.parquet", lambda ws: evaluate_args(ws, methods="linear-probe"),
-     lambda ws: evaluate_args(ws, methods="linear-probe", out="runs-again")),
+     "home/features/*/part-*.parquet", lambda ws: _evaluate(ws, "linear-probe"),
+     lambda ws: _evaluate(ws, "linear-probe", "runs-again")),
     ("run-part", "truncated evaluate run part (`evaluate` again)", "runs/*/parts/part-*.parquet",
-     evaluate_args, None),
+     _evaluate, None),
     ("hash-cache", "overwritten file-hash cache (`describe` again)", "home/hashes/files.sqlite", _describe,
      None),
 ]

@@ -1,9 +1,11 @@
-"""The steervis CLI started warm: one server process imports torch and its company once, then forks a fresh
-process per command.
+"""The steervis CLI started warm: one server process imports torch, its company and steervis' verbs once, then
+forks a fresh process per command.
 
 A forked command is a process of its own (its own pid, environment, working directory, standard streams and
-exit status: a kill -9 kills it alone), as ``python -c "...main()"`` would be, less the seconds of importing
-torch each time. Run as a script it is the server; :class:`WarmCli` starts and talks to it.
+exit status: a kill -9 kills it alone) that parses its arguments and runs ``steervis.cli.main`` as ``python -c
+"...main()"`` would, less the seconds of importing torch and of tearing its modules down at exit (it runs the
+exit handlers, then ends). Run as a script it is the server; :class:`WarmCli` starts and talks to it.
+``STEERVIS_RELIABILITY_COLD=1`` makes the tests start every command cold instead.
 
 Protocol, one JSON object a line: ``{"argv", "env", "cwd", "stdin", "stdout", "stderr"}`` in (file paths for
 the streams), ``{"pid": n}`` back at once, ``{"exit": n, "code": c}`` when that process ends (``c = -9``:
