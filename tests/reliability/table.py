@@ -78,3 +78,14 @@ def differences(doc: str, rendered: str) -> list[str]:
                   for text in (doc, rendered)]
         problems += [] if masked[0] == masked[1] else ["the header or the order of the rows differs"]
     return problems
+
+
+def merge(doc: str, rendered: str) -> str:
+    """``doc`` with each row that ran replaced by its rendered line (a partial run rewrites only its rows)."""
+    lines = {line[2:].split(" | ")[0]: line for line in rendered.splitlines() if _is_row(line)}
+    return "\n".join(lines.get(line[2:].split(" | ")[0], line) if _is_row(line) else line
+                     for line in doc.splitlines()) + ("\n" if doc.endswith("\n") else "")
+
+
+def _is_row(line: str) -> bool:
+    return line.startswith("| ") and not line.startswith(("| input |", "|---"))

@@ -94,6 +94,7 @@ def test_a_rerun_keeps_the_users_notes(ws, record):
 
 @row("out-toy-into-cache", "`steervis data toy --root $STEERVIS_HOME/models` (the cache's trained models)")
 def test_a_toy_dataset_never_replaces_the_caches_models(ws, record):
+    ws = ws.fresh("toy-into-cache")  # a cache holding a trained model and nothing else
     models = ws.home / "models"
     (models / "vlm" / "stage2").mkdir(parents=True, exist_ok=True)
     card_path(models / "vlm" / "stage2").write_text('{"vlm": {}}')
