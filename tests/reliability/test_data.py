@@ -1,10 +1,6 @@
-"""The rows of ``steervis bench reliability`` for results that were wrong without a word about the data.
-
-A paired difference between runs that saw other images, a run name that leads out of ``--out``, a symlinked
-folder that pulls images into training (from inside the dataset or from outside it), ``retrieve --out``
-writing another format than its suffix names, and one damaged model card hiding the ``steervis models``
-listing.
-"""
+"""Results that would be wrong without a word about the data: a paired difference between runs that saw other
+images, a run name leading out of ``--out``, symlinked folders pulling images into training, ``retrieve
+--out`` writing another format than its suffix names, one damaged model card hiding ``steervis models``."""
 
 from __future__ import annotations
 
@@ -12,13 +8,15 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from workspace import TINY_EVALUATE, Outcome, Workspace, refused, row, seen_line, tiny_runs, toy_pool
 
 from steervis.card import CARD_NAME, ModelCard, ReactSection, card_path
-from steervis.eval.reliability import TINY_EVALUATE, Outcome, Workspace, case, refused, seen_line, tiny_runs
-from steervis.eval.reliability_cases_react import toy_pool
+
+pytestmark = pytest.mark.slow
 
 
-def _evaluate(ws: Workspace, data: Path, out: Path, methods: str, *extra: str) -> list:
+def _evaluate(data: Path, out: Path, methods: str, *extra: str) -> list:
     return ["evaluate", "--data", data, "--out", out, *tiny_runs(methods), *TINY_EVALUATE, *extra]
 
 
@@ -37,48 +35,44 @@ def _edited_copy(ws: Workspace, name: str) -> Path:
     return data
 
 
-@case("input-paired-other-images", "`steervis bench paired --set run=A,B` on runs whose images differ "
-      "(same paths, one image edited)")
-def _paired_other_images(ws: Workspace) -> Outcome:
+@row("input-paired-other-images", "`steervis bench paired --set run=A,B` on runs whose images differ "
+     "(same paths, one image edited)")
+def test_a_paired_difference_of_runs_on_other_images_is_refused(ws, record):
     runs = ws.root / "runs-paired"
-    ws.steervis(*_evaluate(ws, ws.toy(), runs, "zeroshot", "--set", "name=a"))
-    ws.steervis(*_evaluate(ws, _edited_copy(ws, "toy-edited"), runs, "zeroshot@other", "--set", "name=b"))
+    ws.steervis(*_evaluate(ws.toy(), runs, "zeroshot", "--set", "name=a"))
+    ws.steervis(*_evaluate(_edited_copy(ws, "toy-edited"), runs, "zeroshot@other", "--set", "name=b"))
     proc = ws.steervis("bench", "paired", "--set", f"run={runs / 'a'},{runs / 'b'}", "--set", "a=zeroshot",
                        "--set", "b=zeroshot@other")
-    outcome = refused(proc)
-    outcome.result += ", the count of differing images named" if "1 of zeroshot's" in proc.stderr else \
-        ", BUT NO COUNT OF DIFFERING IMAGES"
-    return outcome
+    record(refused(proc).also("1 of zeroshot's" in proc.stderr, ", the count of differing images named",
+                              ", BUT NO COUNT OF DIFFERING IMAGES"))
 
 
-@case("input-run-name-escapes",
-      "`steervis evaluate --set name=../../escaped` (a run name leading out of --out)")
-def _run_name_escapes(ws: Workspace) -> Outcome:
+@row("input-run-name-escapes",
+     "`steervis evaluate --set name=../../escaped` (a run name leading out of --out)")
+def test_a_run_name_leading_out_of_out_is_refused(ws, record):
     outside = ws.root / "name-escape"  # where ../../escaped would land: still inside the workspace
-    proc = ws.steervis(*_evaluate(ws, ws.toy(), outside / "a" / "runs", "zeroshot",
-                                  "--set", "name=../../escaped"))
-    return refused(proc, absent=outside)
+    args = _evaluate(ws.toy(), outside / "a" / "runs", "zeroshot", "--set", "name=../../escaped")
+    proc = ws.steervis(*args)
+    record(refused(proc, absent=outside))
 
 
-@case("input-data-link-into-training",
-      "`steervis evaluate` on a dataset whose photo/star folder is a symlink "
-      "to sketch/circle (held-out images in training, under the wrong label)")
-def _link_into_training(ws: Workspace) -> Outcome:
+@row("input-data-link-into-training", "`steervis evaluate` on a dataset whose photo/star folder is a symlink "
+     "to sketch/circle (held-out images in training, under the wrong label)")
+def test_held_out_images_linked_into_training_are_refused(ws, record):
     data = ws.root / "toy-linked-inside"
     if not data.exists():
         shutil.copytree(ws.toy(), data)
         (data / "photo" / "star").symlink_to("../sketch/circle", target_is_directory=True)
     out = ws.root / "runs-linked-inside"
-    proc = ws.steervis(*_evaluate(ws, data, out, "zeroshot"))
-    outcome = refused(proc, absent=out)
+    proc = ws.steervis(*_evaluate(data, out, "zeroshot"))
     warned = "under two classes" in proc.stderr and "in two domains" in proc.stderr
-    outcome.result += ", the copies reported in a warning" if warned else ", BUT NO WARNING ABOUT THE COPIES"
-    return outcome
+    record(refused(proc, absent=out).also(warned, ", the copies reported in a warning",
+                                          ", BUT NO WARNING ABOUT THE COPIES"))
 
 
-@case("input-data-link-outside", "`steervis data summary` on a dataset with a class folder symlinked to "
-      "images outside it, then with `--follow-links`")
-def _link_outside(ws: Workspace) -> Outcome:
+@row("input-data-link-outside", "`steervis data summary` on a dataset with a class folder symlinked to "
+     "images outside it, then with `--follow-links`")
+def test_a_link_leading_outside_the_dataset_is_followed_only_when_asked(ws, record):
     data = ws.root / "toy-linked-outside"
     if not data.exists():
         shutil.copytree(ws.toy(), data)
@@ -87,9 +81,10 @@ def _link_outside(ws: Workspace) -> Outcome:
     followed = ws.steervis("data", "summary", "--data", data, "--follow-links")
     counts = [_images(p.stdout) for p in (plain, followed)]
     ok = plain.returncode == 0 and "--follow-links" in plain.stderr and counts == [24, 28]
-    return Outcome(seen_line(plain), plain.returncode,
+    record(Outcome(seen_line(plain), plain.returncode,
                    f"not followed ({counts[0]} images), said in one warning; --follow-links reads it "
-                   f"({counts[1]} images)" if ok else f"IMAGES {counts} (24 without the link, 28 with it)")
+                   f"({counts[1]} images)" if ok else f"IMAGES {counts} (24 without the link, 28 with it)",
+                   ok))
 
 
 def _images(stdout: str) -> int | None:
@@ -98,8 +93,8 @@ def _images(stdout: str) -> int | None:
     return int(words[0]) if words and words[0].isdigit() else None
 
 
-@case("input-retrieve-out-csv", "`steervis retrieve --out pairs.csv`")
-def _retrieve_csv(ws: Workspace) -> Outcome:
+@row("input-retrieve-out-csv", "`steervis retrieve --out pairs.csv`")
+def test_retrieve_writes_the_format_its_suffix_names(ws, record):
     toy_pool(ws)
     out = ws.root / "retrieved.csv"
     proc = ws.steervis("retrieve", "--classes", "circle", "--k", "3", "--quiet", "--out", out)
@@ -107,19 +102,18 @@ def _retrieve_csv(ws: Workspace) -> Outcome:
         rows = len(pd.read_csv(out)) if proc.returncode == 0 else -1
     except (OSError, ValueError, UnicodeDecodeError):  # Parquet bytes under a .csv name
         rows = -1
-    return Outcome(seen_line(proc), proc.returncode, f"a CSV file of {rows} pairs" if rows > 0
-                   else "NOT A READABLE CSV FILE" if proc.returncode == 0 else refused(proc).result)
+    record(Outcome(seen_line(proc), proc.returncode, f"a CSV file of {rows} pairs" if rows > 0
+                   else "NOT A READABLE CSV FILE", rows > 0))
 
 
-@case("input-retrieve-out-suffix",
-      "`steervis retrieve --out pairs.txt` (a suffix that names no table format)")
-def _retrieve_suffix(ws: Workspace) -> Outcome:
+@row("input-retrieve-out-suffix", "`steervis retrieve --out pairs.txt` (a suffix that names no table format)")
+def test_retrieve_refuses_a_suffix_naming_no_format(ws, record):
     out = ws.root / "retrieved.txt"
-    return refused(ws.steervis("retrieve", "--classes", "circle", "--quiet", "--out", out), absent=out)
+    record(refused(ws.steervis("retrieve", "--classes", "circle", "--quiet", "--out", out), absent=out))
 
 
-@case("input-models-damaged-card", f"`steervis models` with one customized matcher's {CARD_NAME} damaged")
-def _models_damaged_card(ws: Workspace) -> Outcome:
+@row("input-models-damaged-card", f"`steervis models` with one customized matcher's {CARD_NAME} damaged")
+def test_models_lists_around_a_damaged_card(ws, record):
     sub = ws.fresh("models-damaged")
     react = sub.home / "models" / "react"
     section = ReactSection(name="react", weights="head.safetensors", head_hash="h", pool_hash="p",
@@ -135,6 +129,5 @@ def _models_damaged_card(ws: Workspace) -> Outcome:
     listed = any(line.split()[:2] == ["good", "react"] for line in lines)
     ok = proc.returncode == 0 and f"broken/{CARD_NAME}" in damaged and listed
     seen = f"(stdout) {damaged}".replace(str(sub.home), "$STEERVIS_HOME") if damaged else seen_line(proc)
-    return Outcome(seen, proc.returncode,
-                   "listed around it: the damaged entry named with its path and reason, "
-                   "the rest listed" if ok else "THE LISTING BROKE OR HID THE DAMAGED ENTRY")
+    record(Outcome(seen, proc.returncode, "listed around it: the damaged entry named with its path and "
+                   "reason, the rest listed" if ok else "THE LISTING BROKE OR HID THE DAMAGED ENTRY", ok))
