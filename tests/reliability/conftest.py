@@ -31,7 +31,7 @@ def ws(tmp_path_factory) -> Workspace:
 
 @pytest.fixture(scope="session")
 def rows() -> dict[str, tuple[str, str, Outcome]]:
-    """Every row recorded in this session: name → (group, title, outcome)."""
+    """Every row recorded in this pytest session: name → (group, title, outcome)."""
     return {}
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 def test_the_doc_is_the_table_the_tests_rendered(rows, tmp_path_factory):
     if not rows:
-        pytest.skip("no reliability row ran in this session")
+        pytest.skip("no reliability row ran in this pytest session")
     text = render(rows)
     rendered = tmp_path_factory.mktemp("table") / "RELIABILITY.md"
     rendered.write_text(text)

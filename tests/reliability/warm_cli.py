@@ -142,7 +142,7 @@ class WarmCli:
                 return Forked(self, self.pids[before], argv, base)
 
     def close(self) -> None:
-        self.server.kill()  # only the server this session started; its commands have all ended
+        self.server.kill()  # only the server this pytest session started; its commands have all ended
         self.server.wait()
 
 

@@ -44,14 +44,19 @@ def from_run(run: Path) -> dict[str, Any]:
         method = key.split("/", 1)[1]
         compute[method] = compute.get(method, 0.0) + info.get("fit_s", 0) + info.get("predict_s", 0)
     return {
-        "rows": {m: {s: [round(v, 4) for v in ci] for s, ci in row.items()}
-                 for m, row in metrics["accuracy_ci95"].items()},
-        "split": f"{metrics['protocol']}, {metrics['n_images']} images, {len(metrics['classes'])} classes",
+        "rows": metrics["accuracy_ci95"],  # as the run rounded them: one rounding to the printed digit
+        "split": _split(metrics),
         "config_hash": _config_hash(metrics["config"]),
         "commit": commits[0] if len(commits) == 1 else commits,
         "published_at": (metrics.get("code") or {}).get("commit"),
         "compute_s": {m: round(s, 1) for m, s in compute.items()},
     }
+
+
+def _split(metrics: dict[str, Any]) -> str:
+    held_out = metrics.get("config", {}).get("held_out") or []
+    folds = f"{', '.join(held_out)} held out in turn" if held_out else "each domain held out in turn"
+    return f"{metrics['protocol']}, {folds}, {metrics['n_images']} images, {len(metrics['classes'])} classes"
 
 
 def from_file(path: Path, rows_key: str = "") -> dict[str, Any]:
