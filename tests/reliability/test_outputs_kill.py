@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from test_outputs import fit_args
+from test_output_rows import fit_args
 from workspace import (
     DESCRIBE_TINY,
     TINY_EVALUATE,
