@@ -249,10 +249,9 @@ def test_cli_builds_test_styles_one_style_per_scene(tmp_home, minidomains_root, 
 
 @pytest.mark.slow  # the real pool and minidomains: a few seconds of hashing
 def test_real_test_objects_are_never_near_a_training_object(minidomains_root):
-    from conftest import REAL_HOME
     from steervis.data.heldout import load_heldout
 
-    pool = REAL_HOME / "data" / "pool"
+    pool = minidomains_root.parent / "pool"  # beside minidomains in the cache `steervis setup` fills
     held = load_heldout()
     if not (pool / MANIFEST_NAME).is_file() or not len(held):
         pytest.skip("needs the built pool and the committed held-out list")

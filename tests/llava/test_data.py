@@ -19,3 +19,17 @@ def test_short_names_are_what_a_styled_head_shows():
     assert short_name("a drawing titled “barattolo di pillole”. keywords: medicine") is None  # a title
     assert short_name("a drawing. keywords: tree") is None  # no name at all
     assert short_name("a drawing of a very long winding country road") is None  # a description
+
+
+def test_the_pool_sample_never_holds_a_held_out_concept(tmp_path, monkeypatch):
+    from steervis.data import heldout
+    from steervis.data.synthetic import make_toy_pool
+    from steervis.llava.data import pool_frame
+
+    root = make_toy_pool(tmp_path / "pool")
+    everything = pool_frame(1000, root=root)
+    assert everything["text"].str.contains("circle").any()
+    monkeypatch.setattr(heldout, "load_heldout", lambda: heldout.HeldOut(["circle"]))
+    kept = pool_frame(1000, root=root)
+    assert not kept["text"].str.contains("circle").any()
+    assert len(kept) == len(everything) - everything["text"].str.contains("circle").sum()

@@ -58,9 +58,12 @@ def short_name(text: str) -> str | None:
 
 
 def pool_frame(n: int, seed: int = 0, root: str | Path | None = None):
-    """``n`` English pool items (seeded sample) with absolute paths, caption and short name."""
+    """``n`` English pool items (seeded sample) with absolute paths, caption and short name; never a
+    held-out concept or its near-duplicate (:mod:`steervis.data.heldout`), so a VLM trained here can be
+    tested on concepts it never saw."""
     import pandas as pd
 
+    from steervis.data.heldout import heldout_rows, load_heldout
     from steervis.data.pool import pool_root
 
     root = Path(root or pool_root())
@@ -68,8 +71,9 @@ def pool_frame(n: int, seed: int = 0, root: str | Path | None = None):
     if not manifest.exists():
         raise SteervisError(f"The knowledge pool is not built at {root}: run `steervis data build pool` "
                             "first.")
-    frame = pd.read_parquet(manifest, columns=["path", "text", "sha256", "lang"])
-    frame = frame[frame["lang"] == "en"]
+    frame = pd.read_parquet(manifest)
+    frame = frame[~heldout_rows(frame, load_heldout())]  # before sampling: the sample keeps its size
+    frame = frame.loc[frame["lang"] == "en", ["path", "text", "sha256", "lang"]]
     frame = frame.sample(n=min(n, len(frame)), random_state=seed).reset_index(drop=True)
     frame["path"] = [str(root / p) for p in frame["path"]]
     frame["caption"] = [caption_sentence(t) for t in frame["text"]]
