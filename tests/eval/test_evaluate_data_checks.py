@@ -83,7 +83,7 @@ def test_predictions_carry_sha256_and_parts_written_without_it_get_it_back(toy, 
 
 
 def test_the_data_rows_are_in_the_reliability_table():
-    rows = (Path(__file__).resolve().parents[1] / "reliability" / "test_data.py").read_text()
+    rows = (Path(__file__).resolve().parents[1] / "reliability" / "test_dataset_rows.py").read_text()
     for name in ["input-paired-other-images", "input-run-name-escapes", "input-data-link-into-training",
                  "input-data-link-outside", "input-retrieve-out-csv", "input-retrieve-out-suffix",
                  "input-models-damaged-card"]:

@@ -35,13 +35,13 @@ def _edited_copy(ws: Workspace, name: str) -> Path:
     return data
 
 
-@row("input-paired-other-images", "`steervis bench paired --set run=A,B` on runs whose images differ "
+@row("input-paired-other-images", "`steervis study paired --set run=A,B` on runs whose images differ "
      "(same paths, one image edited)")
 def test_a_paired_difference_of_runs_on_other_images_is_refused(ws, record):
     runs = ws.root / "runs-paired"
     ws.steervis(*_evaluate(ws.toy(), runs, "zeroshot", "--set", "name=a"))
     ws.steervis(*_evaluate(_edited_copy(ws, "toy-edited"), runs, "zeroshot@other", "--set", "name=b"))
-    proc = ws.steervis("bench", "paired", "--set", f"run={runs / 'a'},{runs / 'b'}", "--set", "a=zeroshot",
+    proc = ws.steervis("study", "paired", "--set", f"run={runs / 'a'},{runs / 'b'}", "--set", "a=zeroshot",
                        "--set", "b=zeroshot@other")
     record(refused(proc).also("1 of zeroshot's" in proc.stderr, ", the count of differing images named",
                               ", BUT NO COUNT OF DIFFERING IMAGES"))

@@ -26,14 +26,23 @@ from workspace import (
 )
 
 from steervis.card import has_card
+from steervis.outputs import STAMP
 
 pytestmark = pytest.mark.slow
 
 
-def _race(ws: Workspace, first: list, second: list) -> tuple[object, subprocess.CompletedProcess]:
-    """Start ``first``; once it holds its output's lock, run ``second`` to the end."""
+def _race(ws: Workspace, first: list, second: list,
+          claimed: Path | None = None) -> tuple[object, subprocess.CompletedProcess]:
+    """Start ``first``; once it holds its output's lock, run ``second`` to the end. ``claimed`` is a file the
+    first writes while holding the lock (a run folder's stamp): waiting for it rather than a fixed time keeps
+    the race a race on a fast machine, where a tiny run may finish within seconds."""
     proc = ws.start(*first)
-    time.sleep(4)  # the first has parsed, checked and locked well before describing its images
+    if claimed is None:
+        time.sleep(4)  # the first has parsed, checked and locked well before describing its images
+    else:
+        deadline = time.monotonic() + 120
+        while not claimed.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
     return proc, ws.steervis(*second)
 
 
@@ -77,7 +86,7 @@ def run_folder_verdict(run: Path) -> tuple[bool, str]:
      group="concurrency")
 def test_two_evaluates_of_one_run_name_leave_one_runs_files(ws, record):
     out = ws.root / "runs-race"
-    proc, second = _race(ws, _evaluate(ws, out, 3), _evaluate(ws, out, 2))
+    proc, second = _race(ws, _evaluate(ws, out, 3), _evaluate(ws, out, 2), claimed=out / "same" / STAMP)
     proc.communicate()
     ok, verdict = run_folder_verdict(out / "same")
     record(Outcome(seen_line(second), second.returncode, verdict, ok and second.returncode == 2))
