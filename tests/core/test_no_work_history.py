@@ -1,8 +1,8 @@
 """The project speaks of itself alone: no line narrates how it was built.
 
 Code, tests, docs and the README name papers, systems and commands; they never point at the work items,
-planning documents or working periods the project was built in ("seed 003", "issue 28", "this session",
-"next check"). Git history keeps that story.
+planning documents or working periods the project was built in (a planning document or work item by number,
+a working period, a notebook's to-do line). Git history keeps that story.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ HISTORY = re.compile(
     r"\bseed[ -]?(file )?0\d\d\b"  # planning documents by number
     r"|\b(issue|ticket)s? #?\d+\b"  # work items by number
     r"|\b(this|previous|earlier|last|next|work|helper) (session|episode)s?\b"  # working periods
-    r"|\bnext check\b|\bopen question:",  # a notebook's to-do lines
+    r"|\bnext[ ]check\b|\bopen[ ]question:",  # a notebook's to-do lines
     re.IGNORECASE,
 )
 
@@ -42,8 +42,9 @@ def test_no_line_narrates_the_projects_own_history():
 
 
 def test_the_check_sees_what_it_forbids():
-    planted = ["as seed 003 shows", "fixed in issue 28", "measured this session", "Next check: rerun",
-               "Open question: why"]
+    # assembled here, so this file does not itself hold what it forbids
+    planted = ["as " + "seed 0" + "03 shows", "fixed in " + "iss" + "ue 28", "measured this " + "session",
+               "Next " + "check: rerun", "Open " + "question: why"]
     assert [history_lines(line) for line in planted] == [[line] for line in planted]
     fine = ["VLMClassifier's open question", "seed 0", "an RL episode of GRPO", "torch issue tracker"]
     assert not any(history_lines(line) for line in fine)
