@@ -29,8 +29,8 @@ def usage_error(argv: list[str], capsys) -> str:
     (["caption", "x.png", "--limit", "-1"], "--limit", "at least 1"),
     (["caption", "x.png", "--samples", "-1"], "--samples", "at least 0"),
     (["caption", "x.png", "--batch-size", "two"], "--batch-size", "at least 1"),
-    (["vlm", "eval", "--images", "-1"], "--images", "at least 1"),
-    (["vlm", "eval", "--images", "0"], "--images", "at least 1"),
+    (["vlm", "eval", "--images", "-1"], "--images", "at least 0"),
+    (["vlm", "eval", "--per-image", "-2"], "--per-image", "at least 0"),
     (["chat", "--max-new-tokens", "0"], "--max-new-tokens", "at least 1"),
     (["vlm", "engine", "--min-overlap", "1.5"], "--min-overlap", "from 0 to 1"),
     (["vlm", "engine", "--batch-size", "0"], "--batch-size", "at least 1"),
@@ -119,7 +119,7 @@ def test_what_exists_on_disk_never_changes_what_a_name_means(tmp_path, monkeypat
 
 
 def test_open_vlm_takes_a_dotted_hub_id_for_a_hub_id_and_a_path_for_a_path(tmp_path):
-    from steervis.llava.model import open_vlm
+    from steervis.llava.vlms import open_vlm
 
     with pytest.raises(SteervisError, match="'llava-hf/llava-1.5-7b-hf' is not available") as err:
         open_vlm("llava-hf/llava-1.5-7b-hf")  # offline in tests: the hub's sentence, not a missing file

@@ -41,7 +41,7 @@ def test_decide_config_places_its_lm():
 
 @pytest.mark.parametrize("name", ["tiny-vlm", "tiny-llava"])
 def test_open_vlm_places_the_lm_and_the_projector(name):
-    from steervis.llava.model import open_vlm
+    from steervis.llava.vlms import open_vlm
 
     vlm = open_vlm(name, device="cpu", dtype="bfloat16")
     assert dtypes(vlm.lm.model) == {torch.bfloat16}

@@ -61,7 +61,7 @@ def zoo_model_bundle(name: str, kind: str):
 
 
 def llava_vlm():
-    from steervis.llava.model import open_vlm
+    from steervis.llava.vlms import open_vlm
 
     vlm = open_vlm("tiny-vlm")
     return torch.nn.ModuleList([vlm.lm.model, vlm.lm.splicer.projector])

@@ -44,7 +44,7 @@ def describe_pipeline(folder: Path, dtype: str = "auto") -> None:
 
 
 def vlm_pipelines(dtype: str = "auto") -> None:
-    from steervis.llava.model import open_vlm
+    from steervis.llava.vlms import open_vlm
 
     images = [Image.new("RGB", (32, 40), (200, 30, 30)), Image.new("RGB", (36, 32), (30, 30, 200))]
     vlm = open_vlm("tiny-vlm", dtype=dtype)

@@ -51,7 +51,8 @@ def test_chat_caps_an_answer_at_the_context_with_one_warning(capsys, caplog, mon
 
 
 def test_an_answer_never_takes_more_than_the_room_the_prompt_leaves(monkeypatch):
-    from steervis.llava.model import VLM, PromptTooLong, open_vlm
+    from steervis.llava.model import VLM, PromptTooLong
+    from steervis.llava.vlms import open_vlm
 
     vlm = open_vlm("tiny-llava")
     prompt = vlm.conversation([("hello", None)])

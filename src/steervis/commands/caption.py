@@ -60,7 +60,7 @@ def _opened(chunk: list[Path], skipped: list[tuple[Path, str]]) -> list[tuple[Pa
 
 def run(args: argparse.Namespace) -> int:
     from steervis.errors import SteervisError
-    from steervis.llava.model import open_vlm
+    from steervis.llava.vlms import open_vlm
 
     cfg = config_from(args)
     if cfg is None:

@@ -38,7 +38,7 @@ def _streamer(tokenizer, clock: list[float]):
 
 def run(args: argparse.Namespace) -> int:
     from steervis.data.images import open_image
-    from steervis.llava.model import open_vlm
+    from steervis.llava.vlms import open_vlm
 
     cfg = config_from(args)
     if cfg is None:

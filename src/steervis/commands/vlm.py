@@ -1,5 +1,5 @@
 """``steervis vlm``: train steervis' LLaVA (stage 1: projector on pool captions; stage 2: projector + LoRA on
-instructions and easy-vqa) and measure it on easy-vqa's test split.
+instructions and easy-vqa) and measure it on easy-vqa (validation, diagnosis or test split).
 
 Training is resumable: a killed run started again with the same arguments continues from its last checkpoint
 (``<out>.checkpoint``). Models go to ``STEERVIS_HOME/models/vlm/stage1|stage2`` unless ``--out`` says
@@ -32,7 +32,8 @@ EXAMPLE = """examples:
   steervis vlm train --stage 1 --tower clip:openai/clip-vit-large-patch14-336   # LLaVA's tower (from the hub)
   steervis vlm engine --items 200                        # the embedded LM writes instructions from pool texts
   steervis vlm train --stage 2 --set engine_items=200    # stage 2 with the engine's grounded conversations
-  steervis vlm eval --model stage2 --images 100          # easy-vqa greedy exact match (test split)
+  steervis vlm eval --model stage2 --split diagnosis     # the fixed 1,000 validation questions
+  steervis vlm eval --model stage2 --images 0 --per-image 0   # easy-vqa's whole test split (9,673 questions)
   steervis vlm eval --model stage2 --text-only           # the same questions without the image
 """
 
@@ -98,8 +99,9 @@ def init_dir(init: str) -> Path:
 def train_into(args: argparse.Namespace, settings: Any, out: Path) -> int:
     import torch
 
-    from steervis.llava.model import VLM, VLMConfig, open_vlm
+    from steervis.llava.model import VLM, VLMConfig
     from steervis.llava.train import build_items, train_stage
+    from steervis.llava.vlms import open_vlm
 
     torch.set_num_threads(args.threads) if args.threads else None
     if settings.stage == 1:
@@ -139,15 +141,16 @@ def engine(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from steervis.commands._options import check_json_out, config_from
     from steervis.llava.evaluate import easy_vqa_accuracy
-    from steervis.llava.model import open_vlm
+    from steervis.llava.vlms import open_vlm
 
     cfg = config_from(args)
     if cfg is None:
         return 0
     out = check_json_out(args.out, "easy-vqa")  # before the model is loaded and asked
     vlm = open_vlm(cfg.model, device=cfg.device, dtype=cfg.dtype)
-    result = easy_vqa_accuracy(vlm, images=cfg.images, text_only=cfg.text_only,
-                               **({} if cfg.format_prompt else {"suffix": ""}))
+    fmt = {} if cfg.format_prompt else {"suffix": ""}
+    result = easy_vqa_accuracy(vlm, images=cfg.images or None, text_only=cfg.text_only, split=cfg.split,
+                               per_image=cfg.per_image or None, **fmt)
     text = json.dumps({"model": str(cfg.model or "latest"), **result}, indent=2)
     print(text)
     if out is not None:
@@ -187,9 +190,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     en.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
     en.add_argument("--quiet", action="store_true", help="no progress bar")
     en.set_defaults(func=engine)
-    ev = verbs.add_parser("eval", help="easy-vqa greedy exact match on the test split",
+    ev = verbs.add_parser("eval", help="easy-vqa greedy exact match on the val, diagnosis or test split",
                           formatter_class=HelpFormatter)
-    add_config(ev, VLMEvalConfig, ["model", "images", "text_only", "format_prompt"],
-               bounds={"images": POSITIVE_INT})
+    add_config(ev, VLMEvalConfig, ["model", "split", "images", "per_image", "text_only", "format_prompt"],
+               bounds={"images": NON_NEGATIVE_INT, "per_image": NON_NEGATIVE_INT})
     ev.add_argument("--out", metavar="FILE.json", help="also write the result here")
     ev.set_defaults(func=evaluate)

@@ -23,6 +23,8 @@ TOWERS.register("timm", "steervis.llava.timm_tower:TimmTower",
 _EXPORTS = {
     "VLM": "steervis.llava.model",
     "VLMConfig": "steervis.llava.model",
+    "open_vlm": "steervis.llava.vlms",
+    "VLMS": "steervis.llava.vlms",
     "build_projector": "steervis.llava.projector",
     "PROJECTORS": "steervis.llava.projector",
     "EfficientNetTower": "steervis.llava.tower",

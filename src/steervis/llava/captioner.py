@@ -24,7 +24,7 @@ class LlavaCaptioner:
 
     def __init__(self, model: str | None = None, prompt: str = "", max_new_tokens: int = 30, seed: int = 0,
                  device: str = "auto", dtype: str = "auto"):
-        from steervis.llava.model import open_vlm
+        from steervis.llava.vlms import open_vlm
 
         self.vlm = open_vlm(model, device=device, dtype=dtype)
         self.max_new_tokens, self.seed = max_new_tokens, seed

@@ -104,12 +104,15 @@ class EngineRunConfig:
 
 @dataclass
 class VLMEvalConfig:
-    """``steervis vlm eval``: easy-vqa greedy exact match on the test split.
+    """``steervis vlm eval``: easy-vqa greedy exact match on a split, per question kind, 95 % intervals.
 
     Attributes:
         model: a saved folder, stage1, stage2, tiny-llava or a hub Llava id (default: the latest trained
             here).
-        images: test images, 3 questions each (more than the test split holds: all of it).
+        split: val (500 training images no recipe trains on: choose settings here), diagnosis (a fixed
+            1,000-question subset of val), or test (score a final model once).
+        images: seeded images of the split (0: every image).
+        per_image: questions per image (0: every question).
         text_only: ask without the image (the language-prior baseline).
         format_prompt: end each question with LLaVA-1.5's 'Answer the question using a single word or phrase.'
         device: where the model runs (auto, cpu, cuda, cuda:N).
@@ -117,8 +120,16 @@ class VLMEvalConfig:
     """
 
     model: str | None = None
+    split: str = "test"
     images: int = 100
+    per_image: int = 3  # a few questions from each of many images: more images for the same compute
     text_only: bool = False
     format_prompt: bool = True
     device: str = "auto"
     dtype: str = "auto"
+
+    def __post_init__(self) -> None:
+        from steervis.errors import SteervisError
+
+        if self.split not in ("val", "diagnosis", "test"):
+            raise SteervisError(f"split must be val, diagnosis or test, not {self.split!r}.")

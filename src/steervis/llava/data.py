@@ -7,11 +7,11 @@ turns items into the LM core's :class:`~steervis.lm.batch.Example` with cached v
 - Stage 1 (:func:`caption_items`): LLaVA's plain format, ``<image>\\n`` → the pool item's caption sentence.
 - Stage 2 (:func:`classify_items`): VLMClassifier's ``<image>\\nWhat type of object is in the photo?`` → the
   item's short name; :func:`describe_items`: ``Describe the image briefly.`` → its caption (so chat captions
-  name things); :func:`vqa_items`: easy-vqa's questions of one image packed into one conversation, each
-  with LLaVA-1.5's "Answer the question using a single word or phrase.".
+  name things); :func:`vqa_items`: easy-vqa's questions, one per conversation, each with LLaVA-1.5's
+  "Answer the question using a single word or phrase.".
 
 The pool never holds a minidomains image (its build excludes them and their near-duplicates), so nothing
-here trains on an evaluation image; easy-vqa's test split is only read by evaluation.
+here trains on an evaluation image; easy-vqa's ``val`` and ``test`` splits are only read by evaluation.
 
 >>> short_name("an emoji of a woman astronaut: medium-dark skin tone. keywords: space")
 'woman astronaut'
@@ -26,13 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from steervis.data.pool.text import parse_pair_text
 from steervis.errors import SteervisError
 
 MAX_NAME_WORDS = 4  # "woman lifting weights" is a name; longer titles are descriptions
-EASY_VQA_MAX_TURNS = 12  # easy-vqa has ~10 questions per image; the rare longer ones are cut
 
 
 @dataclass
@@ -97,42 +94,19 @@ def describe_items(frame, question: str) -> list[Item]:
     return [Item(r.sha256, r.path, [(f"<image>\n{question}", r.caption)]) for r in frame.itertuples()]
 
 
-def easy_vqa_questions(split: str) -> dict[int, list[tuple[str, str]]]:
-    """easy-vqa's (question, answer) pairs per image id, for ``split`` ``train`` or ``test``."""
-    try:
-        import easy_vqa
-    except ImportError:
-        raise SteervisError("easy-vqa is not installed: pip install 'easy-vqa>=1.0,<2'.") from None
-    if split not in ("train", "test"):
-        raise SteervisError(f"easy-vqa has splits train and test, not {split!r}.")
-    questions, answers, image_ids = getattr(easy_vqa, f"get_{split}_questions")()
-    per_image: dict[int, list[tuple[str, str]]] = {}
-    for q, a, i in zip(questions, answers, image_ids, strict=True):
-        per_image.setdefault(int(i), []).append((q, a))
-    return per_image
-
-
-def easy_vqa_paths(split: str) -> dict[int, str]:
-    import easy_vqa
-
-    return {int(k): v for k, v in getattr(easy_vqa, f"get_{split}_image_paths")().items()}
-
-
 def vqa_items(n_images: int, suffix: str, seed: int = 0) -> list[Item]:
-    """Stage 2: easy-vqa train images, each image's questions packed into one conversation."""
+    """Stage 2: every question of ``n_images`` seeded easy-vqa ``train`` images (never ``val`` or ``test``),
+    one question per conversation (:mod:`steervis.llava.easyvqa` says why), each ending with the
+    response-format prompt as in LLaVA-1.5."""
     from steervis.data.images import sha256_file
+    from steervis.llava import easyvqa
 
-    per_image, paths = easy_vqa_questions("train"), easy_vqa_paths("train")
-    ids = sorted(per_image)
-    chosen = np.random.default_rng(seed).permutation(ids)[:n_images]
+    paths = easyvqa.paths("train")
+    hashes: dict[int, str] = {}
     items = []
-    for i in chosen:
-        # The format prompt after every question, as LLaVA-1.5: with it on the first turn only, yes/no
-        # questions (almost never first in easy-vqa) were never seen with it, and scored 21 %
-        # (docs/RESULTS.md).
-        turns = [(f"{q}\n{suffix}", a) for q, a in per_image[int(i)][:EASY_VQA_MAX_TURNS]]
-        turns[0] = (f"<image>\n{turns[0][0]}", turns[0][1])
-        items.append(Item(sha256_file(paths[int(i)]), paths[int(i)], turns))
+    for i, q, a in easyvqa.rows("train", images=n_images, seed=seed):
+        sha = hashes.setdefault(i, sha256_file(paths[i]))
+        items.append(Item(sha, paths[i], [(f"<image>\n{q}\n{suffix}".rstrip(), a)]))
     return items
 
 

@@ -1,4 +1,5 @@
-"""Evaluation of steervis' LLaVA: easy-vqa greedy exact match (test split only), and captions naming a class.
+"""Evaluation of steervis' LLaVA: easy-vqa greedy exact match (validation or test split), and captions naming
+a class.
 
 >>> from steervis.llava import VLM
 >>> from steervis.llava.evaluate import easy_vqa_accuracy
@@ -9,13 +10,13 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Any
 
 import numpy as np
 
 from steervis.classes import named_classes
 from steervis.llava.model import SHORT_ANSWER
+from steervis.stats import accuracy_ci
 
 QUESTIONS_PER_IMAGE = 3  # a few questions from each of many images: more images for the same compute
 
@@ -32,10 +33,11 @@ def easy_vqa_answers() -> list[str]:
     return sorted(easy_vqa.get_answers())
 
 
-def easy_vqa_accuracy(vlm: Any, images: int = 100, text_only: bool = False, seed: int = 0,
+def easy_vqa_accuracy(vlm: Any, images: int | None = 100, text_only: bool = False, seed: int = 0,
                       batch_size: int = 16, features: Any = None, scored: bool = True,
-                      suffix: str = SHORT_ANSWER) -> dict[str, Any]:
-    """Greedy exact-match accuracy on easy-vqa's *test* split (seeded images, a few questions each).
+                      suffix: str = SHORT_ANSWER, split: str = "test",
+                      per_image: int | None = QUESTIONS_PER_IMAGE) -> dict[str, Any]:
+    """Greedy exact-match accuracy on an easy-vqa split, overall and per question kind, with 95 % intervals.
 
     Also reported: ``relaxed`` (the answer names the gold answer and no other of easy-vqa's 13 answers: credit
     for "The shape is red.") and, with ``scored``, closed-set accuracy by class scoring (every one of the 13
@@ -44,48 +46,47 @@ def easy_vqa_accuracy(vlm: Any, images: int = 100, text_only: bool = False, seed
 
     Args:
         vlm: A :class:`~steervis.llava.model.VLM`.
-        images: Test images to ask about.
+        images: Seeded images to ask about (``None``: every image of the split).
         text_only: Ask without the image (the language prior's baseline).
         features: A feature cache for steervis' own tower (default: the tower's cache).
         suffix: The response-format prompt after each question ("": none).
+        split: ``val`` (where recipes are chosen), ``test`` (a final model's score), or ``diagnosis`` (the
+            fixed 1,000-question subset of ``val``; ``images`` and ``per_image`` do not apply).
+        per_image: Questions per image (``None``: all of them).
     """
-    from steervis.llava.data import easy_vqa_paths, easy_vqa_questions
+    from steervis.llava import easyvqa
 
-    per_image, paths = easy_vqa_questions("test"), easy_vqa_paths("test")
-    chosen, rows = _sample_questions(per_image, images, seed)
+    if split == "diagnosis":
+        rows, paths = easyvqa.diagnosis_rows(), easyvqa.paths("val")
+    else:
+        rows, paths = easyvqa.rows(split, images, per_image, seed), easyvqa.paths(split)
     visuals = _visuals(vlm, rows, paths, text_only, features)
     questions = [f"{q}\n{suffix}".strip() for _, q, _ in rows]
     clock = time.perf_counter()
     answers = vlm.ask(visuals, questions, max_new_tokens=8, batch_size=batch_size)
     seconds = time.perf_counter() - clock
     golds = [gold for _, _, gold in rows]
-    right = [normalise(a) == gold for a, gold in zip(answers, golds, strict=True)]
+    right = np.array([normalise(a) == gold for a, gold in zip(answers, golds, strict=True)])
     options = easy_vqa_answers()
     relaxed = [named_classes(a, options) == [options.index(gold)]
                for a, gold in zip(answers, golds, strict=True)]
     closed = None
     if scored:
         closed = _scored_accuracy(vlm, vlm.prompts(questions, visuals), options, golds, batch_size)
-    return {"accuracy": float(np.mean(right)), "relaxed": float(np.mean(relaxed)), "scored": closed,
-            "questions": len(rows), "images": len(chosen),
+    kinds = np.array([easyvqa.question_kind(q) for _, q, _ in rows])
+    return {"accuracy": float(right.mean()), "ci95": list(accuracy_ci(right)[1:]),
+            "relaxed": float(np.mean(relaxed)), "scored": closed, "split": split,
+            "questions": len(rows), "images": len({i for i, _, _ in rows}),
             "text_only": text_only, "format_prompt": bool(suffix), "seconds": round(seconds, 1),
-            "by_kind": _accuracy_by_kind(right, [q for _, q, _ in rows]),
+            "by_kind": {k: _kind_row(right[kinds == k]) for k in easyvqa.KINDS if (kinds == k).any()},
             "examples": [{"question": q, "gold": g, "answer": a}
                          for (_, q, g), a in zip(rows[:8], answers[:8], strict=True)]}
 
 
-def _sample_questions(per_image: dict[int, list[tuple[str, str]]], images: int,
-                      seed: int) -> tuple[list[int], list[tuple[int, str, str]]]:
-    """``images`` seeded test images, and up to :data:`QUESTIONS_PER_IMAGE` of each one's (question, answer)
-    pairs, as ``(image, question, answer)`` rows."""
-    rng = np.random.default_rng(seed)
-    chosen = [int(i) for i in rng.permutation(sorted(per_image))[:images]]
-    rows = []
-    for i in chosen:
-        qa = per_image[i]
-        for j in rng.permutation(len(qa))[:QUESTIONS_PER_IMAGE]:
-            rows.append((i, *qa[int(j)]))
-    return chosen, rows
+def _kind_row(right: np.ndarray) -> dict[str, Any]:
+    """Accuracy of one question kind, its 95 % interval and count, rounded to 4 digits."""
+    mean, low, high = accuracy_ci(right)
+    return {"accuracy": round(mean, 4), "ci95": [round(low, 4), round(high, 4)], "questions": int(right.size)}
 
 
 def _visuals(vlm: Any, rows: list[tuple[int, str, str]], paths: dict[int, str], text_only: bool,
@@ -113,15 +114,3 @@ def _scored_accuracy(vlm: Any, prompts: list[Any], options: list[str], golds: li
 
     probs = score(vlm.lm, prompts, options, reduction="sum", batch_size=batch_size)
     return float(np.mean([options[int(k)] == gold for k, gold in zip(probs.argmax(1), golds, strict=True)]))
-
-
-def _accuracy_by_kind(right: list[bool], questions: list[str]) -> dict[str, float]:
-    """Accuracy per question kind (yes/no, color, shape), rounded to 4 digits."""
-    kinds = Counter()
-    kinds_right = Counter()
-    for ok, q in zip(right, questions, strict=True):
-        yes_no = q.startswith(("is ", "does ", "is there"))
-        kind = "yes/no" if yes_no else ("color" if "color" in q else "shape")
-        kinds[kind] += 1
-        kinds_right[kind] += ok
-    return {k: round(kinds_right[k] / kinds[k], 4) for k in sorted(kinds)}

@@ -16,7 +16,6 @@ writes prompts with a conversation template, and leaves scoring, generation and 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from steervis.card import CARD_NAME, ModelCard, VLMSection, has_card, read_card
+from steervis.card import ModelCard, VLMSection, read_card
 from steervis.errors import SteervisError
 from steervis.llava.config import VLMConfig
 from steervis.llava.conversation import IMAGE, encode_turns, template
@@ -33,14 +32,14 @@ from steervis.llava.parts import hub_parts, own_parts
 from steervis.llava.questions import CAPTION_QUESTION, CLASSIFY_QUESTION
 from steervis.llava.questions import SHORT_ANSWER as SHORT_ANSWER  # re-exported
 from steervis.llava.questions import closed_question as closed_question  # re-exported
-from steervis.llava.trained import trained_dir
+from steervis.llava.trained import trained_dir as trained_dir  # re-exported
 from steervis.llava.trained import trained_models as trained_models  # re-exported
 from steervis.llava.trained import vlm_identity as vlm_identity  # re-exported
 from steervis.lm.batch import Prompt
 from steervis.lm.model import LanguageModel
-from steervis.registry import Registry, is_hub_id
 
 PROJECTOR_FILE = "projector"
+LM_FILE = "lm"  # the LM's own weights, saved only when stage 2 trained all of them (tune: full)
 
 
 class PromptTooLong(SteervisError):
@@ -60,6 +59,7 @@ class VLM:
         self.image_processor = image_processor
         self.card: ModelCard | None = None  # the card it was loaded from
         self.stages: dict[str, dict[str, Any]] = {}  # each training run: settings, data, metrics, losses
+        self.lm_tuned = False  # every LM weight trained (and saved), not only an adapter
         self.image_id = lm.splicer.image_id
 
     # --- construction ---------------------------------------------------------------------------------------
@@ -90,6 +90,10 @@ class VLM:
         vlm = cls.create(VLMConfig.from_dict(card.config), device=device, dtype=dtype)
         if not vlm.config.hub:
             vlm.lm.splicer.projector.load_state_dict(read_tensors(directory, PROJECTOR_FILE))
+        if (Path(directory) / f"{LM_FILE}.safetensors").exists():
+            # tied weights are stored once (as the input embeddings): the head shares that tensor
+            vlm.lm.model.load_state_dict(read_tensors(directory, LM_FILE), strict=False)
+            vlm.lm_tuned = True
         if (Path(directory) / ADAPTER_DIR / "adapter_config.json").exists():
             vlm.lm.model = load_lora(vlm.lm.model, directory)
         vlm.card, vlm.stages = card, dict(card.vlm.stages)
@@ -111,7 +115,15 @@ class VLM:
         data = {"classes": list(classes)} if classes else dict(self.card.data if self.card else {})
         card = ModelCard(kind="vlm", base=self.config.lm, config=asdict(self.config), data=data, vlm=section)
         tensors = {} if self.config.hub else {PROJECTOR_FILE: self.lm.splicer.projector.state_dict()}
+        if self.lm_tuned:
+            tensors[LM_FILE] = _untied(self.lm.model)
         return write_adapter(directory, peft, card, tensors=tensors, kind="vlm")
+
+    def tune_lm(self) -> None:
+        """Every LM weight learns from now on (LLaVA-1.5's full stage 2), and :meth:`save` writes them."""
+        for param in self.lm.model.parameters():
+            param.requires_grad_(True)
+        self.lm_tuned = True
 
     # --- inputs ---------------------------------------------------------------------------------------------
     def visual(self, images: Sequence[Any]) -> list[Any]:
@@ -245,56 +257,11 @@ class VLM:
                      reduction=reduction, prior=prior, batch_size=batch_size)
 
 
-TINY = "tiny-vlm"  # steervis' own LLaVA on tiny-llama with a fresh, seeded projector: for tests
-
-
-def _trained_stage(stage: int, device: str = "auto", dtype: str = "auto") -> VLM:
-    if not has_card(trained_dir(stage)):
-        raise SteervisError(f"No stage{stage} model is trained here: run `steervis vlm train --stage "
-                            f"{stage}`, or pass a saved folder, tiny-llava or a hub Llava id.")
-    return VLM.load(trained_dir(stage), device=device, dtype=dtype)
-
-
-def _saved_or_hub(name: str) -> Any:
-    """An unregistered name: a folder written by `steervis vlm train` (its card marks it, wherever it lives),
-    else a hub Llava id (org/name, dots and all)."""
-    folder = Path(name).expanduser()
-    if has_card(folder):
-        return functools.partial(VLM.load, folder)
-    if not is_hub_id(name):
-        raise SteervisError(f"{name} {_not_a_vlm(folder)}: give a folder written by `steervis vlm train`, "
-                            "stage1, stage2, tiny-llava or a hub Llava id (org/name).")
-    return functools.partial(VLM.from_llava, name)
-
-
-VLMS = Registry("VLM", hub=_saved_or_hub)
-VLMS.register("stage1", functools.partial(_trained_stage, 1),
-              help="stage 1 trained here (`vlm train --stage 1`)")
-VLMS.register("stage2", functools.partial(_trained_stage, 2),
-              help="stage 2 trained here (`vlm train --stage 2`)")
-VLMS.register(TINY, lambda **placement: VLM.create(VLMConfig(lm="tiny-llama"), **placement),
-              help="steervis' LLaVA on tiny-llama with a fresh projector, untrained (tests)")
-VLMS.register("tiny-llava", functools.partial(VLM.from_llava, "tiny-llava"),
-              help="a random tiny transformers Llava (tests)")
-
-
-def open_vlm(name: str | Path | None = None, device: str = "auto", dtype: str = "auto") -> VLM:
-    """A VLM by name (:data:`VLMS`: ``stage1`` / ``stage2`` trained here, ``tiny-vlm``, ``tiny-llava``), a
-    saved folder or a hub Llava id; ``None``: the latest stage trained here. Its weights go on ``device`` in
-    ``dtype`` (:mod:`steervis.device` spellings)."""
-    if name is None:
-        for stage in (2, 1):
-            if has_card(trained_dir(stage)):
-                return VLM.load(trained_dir(stage), device=device, dtype=dtype)
-        raise SteervisError("No LLaVA is trained here yet: run `steervis vlm train --stage 1` "
-                            "(then --stage 2), or pass --model tiny-llava / a hub Llava id.")
-    return VLMS.build(str(name), device=device, dtype=dtype)
-
-
-def _not_a_vlm(folder: Path) -> str:
-    """Why a path is no saved VLM, in a few words."""
-    if not folder.exists():
-        return "does not exist"
-    if folder.is_dir():
-        return f"holds no saved VLM (no {CARD_NAME})"
-    return "is a file, not a folder holding a saved VLM"
+def _untied(model: Any) -> dict[str, torch.Tensor]:
+    """The LM's state dict with each shared tensor once (safetensors refuses a tensor stored twice)."""
+    seen, out = set(), {}
+    for name, tensor in model.state_dict().items():
+        if tensor.data_ptr() not in seen:
+            seen.add(tensor.data_ptr())
+            out[name] = tensor
+    return out

@@ -69,7 +69,9 @@ class StageSettings:
         projector: stage 1: linear, mlp2x_gelu or mlpNx_gelu.
         init: stage 2: the model it starts from: stage1, stage2 or a saved folder written as a path (./DIR).
         train: the optimiser and its budget (``train.seed`` also seeds the data sample and the new weights).
-        lora: stage 2: the adapter on the LM.
+        lora: stage 2: the adapter on the LM (``tune: lora``).
+        tune: stage 2: ``lora`` (an adapter learns, the LM stays frozen) or ``full`` (every LM weight learns,
+            as LLaVA-1.5's stage 2; the saved model then holds the LM's weights too).
     """
 
     stage: int = 1
@@ -83,6 +85,7 @@ class StageSettings:
     init: str = "stage1"
     train: TrainSettings = field(default_factory=_stage_train)
     lora: LoraSettings = field(default_factory=_stage_lora)
+    tune: str = "lora"
     device: str = "auto"  # auto: a CUDA card when there is one, else the CPU
     dtype: str = "auto"  # auto: bfloat16 on a card that supports it, float32 on the CPU
 
@@ -90,6 +93,9 @@ class StageSettings:
         check_placement(self)
         if self.stage not in (1, 2):
             raise SteervisError(f"stage must be 1 or 2, not {self.stage}.")
+        if self.tune not in ("lora", "full"):
+            raise SteervisError(f"tune must be lora (an adapter) or full (every LM weight), not "
+                                f"{self.tune!r}.")
 
     @staticmethod
     def reject_old_spelling(data: dict[str, Any], where: str = "") -> None:
@@ -104,11 +110,16 @@ def build_items(settings: StageSettings, pool_root: str | Path | None = None) ->
     """The stage's conversations from the knowledge pool (and, in stage 2, easy-vqa's train split)."""
     from steervis.llava import data
 
-    frame = data.pool_frame(settings.pool_items, seed=settings.train.seed, root=pool_root)
+    seed = settings.train.seed
     if settings.stage == 1:
-        return data.caption_items(frame)
-    described = data.pool_frame(settings.describe_items, seed=settings.train.seed + 1, root=pool_root)
-    items = data.classify_items(frame, CLASSIFY_QUESTION) + data.describe_items(described, CAPTION_QUESTION)
+        return data.caption_items(data.pool_frame(settings.pool_items, seed=seed, root=pool_root))
+    items: list[Item] = []
+    if settings.pool_items:
+        frame = data.pool_frame(settings.pool_items, seed=settings.train.seed, root=pool_root)
+        items += data.classify_items(frame, CLASSIFY_QUESTION)
+    if settings.describe_items:
+        described = data.pool_frame(settings.describe_items, seed=settings.train.seed + 1, root=pool_root)
+        items += data.describe_items(described, CAPTION_QUESTION)
     if settings.vqa_images:
         items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=settings.train.seed)
     if settings.engine_items:
@@ -162,7 +173,9 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     clock = time.perf_counter()
     examples = to_examples(items, vlm, tpl, features, progress=progress)
     feature_seconds = time.perf_counter() - clock
-    if settings.stage == 2 and not hasattr(vlm.lm.model, "peft_config"):
+    if settings.stage == 2 and settings.tune == "full":
+        vlm.tune_lm()
+    elif settings.stage == 2 and not hasattr(vlm.lm.model, "peft_config"):
         vlm.lm.model = add_lora(vlm.lm.model, settings.lora, seed=settings.train.seed)
     elif settings.stage == 2:
         continue_lora(vlm.lm.model)

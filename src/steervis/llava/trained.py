@@ -3,7 +3,7 @@
 ``steervis vlm train --stage N`` saves under ``STEERVIS_HOME/models/vlm/stageN``; :func:`trained_models` lists
 what is there (``steervis models``), and :func:`vlm_identity` names a trained model by its files' hash so that
 every cache keyed on it treats a retrained model as a new one. Opening one is
-:func:`steervis.llava.model.open_vlm`'s job.
+:func:`steervis.llava.vlms.open_vlm`'s job.
 """
 
 from __future__ import annotations

@@ -139,7 +139,8 @@ def score_images(label_spaces: dict[str, list[str]], images: Sequence[Any], mode
     import torch
 
     from steervis.errors import SteervisError
-    from steervis.llava.model import CLASSIFY_QUESTION, closed_question, open_vlm
+    from steervis.llava.model import CLASSIFY_QUESTION, closed_question
+    from steervis.llava.vlms import open_vlm
 
     if not images:
         raise SteervisError("The image mode of bench score needs at least one image.")

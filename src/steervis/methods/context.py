@@ -84,9 +84,9 @@ class MethodContext:
         return self._matchers[key]
 
     def vlm(self, name: str, device: str = "auto", dtype: str = "auto") -> Any:
-        """A vision-language model by name (``steervis.llava.model.open_vlm``), loaded once per run and
+        """A vision-language model by name (``steervis.llava.vlms.open_vlm``), loaded once per run and
         placement."""
-        from steervis.llava.model import open_vlm
+        from steervis.llava.vlms import open_vlm
 
         key = (name, device, dtype)
         if key not in self._vlms:

@@ -256,9 +256,9 @@ class VLMFinetuned(VLMScore):
 
     def fit(self, train: pd.DataFrame, classes: list[str]) -> VLMFinetuned:
         from steervis.llava.data import Item
-        from steervis.llava.model import open_vlm
         from steervis.llava.tower import FeatureCache
         from steervis.llava.train import StageSettings, train_stage
+        from steervis.llava.vlms import open_vlm
 
         self.classes = check_classes(classes)
         check_labels(train, self.classes)

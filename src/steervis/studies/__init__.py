@@ -29,6 +29,9 @@ STUDIES.register("vlm-sweep", "steervis.studies.vlm:vlm_sweep",
 STUDIES.register("vlm-probe", "steervis.studies.vlm:vlm_probe",
                  help="DG linear probes: the VLM's last hidden state vs its vision input vs efficientnet "
                  "pooled")
+STUDIES.register("vlm-diagnose", "steervis.studies.vlm_diagnose:vlm_diagnose",
+                 help="easy-vqa on the validation split: a stage-2 lever, image withheld or swapped, "
+                 "overfit, colour probes along the model")
 STUDIES.register("vlm-captions", "steervis.studies.vlm_captions:vlm_captions",
                  help="captions of N images per domain (HTML page) and how often they name the class")
 STUDIES.register("summary", "steervis.studies.summary:summary",

@@ -58,7 +58,7 @@ def vlm_captions(model: str = "stage2", per_domain: int = 20, samples: int = 0, 
     from steervis.atomic import write_text
     from steervis.data import load_folder, minidomains_root
     from steervis.data.images import open_image
-    from steervis.llava.model import open_vlm
+    from steervis.llava.vlms import open_vlm
     from steervis.studies.textshift import class_naming_rate
     from steervis.vllavo.describe.description import Description
 

@@ -1,0 +1,96 @@
+"""easy-vqa for steervis' LLaVA: three splits, questions per image, question kinds and training items.
+
+easy-vqa (a coloured shape on a plain background; 13 answers) ships a train split of 4,000 images and a test
+split of 1,000. Its first 500 shuffled training images (seed 0) are held out of every training run as the
+``val`` split, where recipes are chosen; ``train`` is the other 3,500; ``test`` is read only to score a final
+model. :func:`diagnosis_rows` is a fixed 1,000-question subset of ``val`` for quick comparisons.
+
+Training asks **one question per conversation**: easy-vqa's questions about one image give each other away
+("what is the blue shape?" then "what color is the shape?"), so a packed conversation teaches the model to
+copy the colour from an earlier question instead of reading it from the image.
+
+>>> question_kind("is there a red shape?"), question_kind("what color is the shape?")
+('yes/no', 'color')
+>>> question_kind("what is the blue shape?")
+'shape'
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from steervis.errors import SteervisError
+
+SPLITS = ("train", "val", "test")
+VAL_IMAGES = 500  # an eighth of the training images: ~4,800 questions, enough to tell recipes apart
+VAL_SEED = 0
+DIAGNOSIS_QUESTIONS = 1000  # the fixed validation subset quick diagnosis runs are scored on
+KINDS = ("yes/no", "color", "shape")
+
+
+def question_kind(question: str) -> str:
+    """``yes/no``, ``color`` (what colour is the shape) or ``shape`` (which shape)."""
+    if question.startswith(("is ", "does ")):
+        return "yes/no"
+    return "color" if "color" in question else "shape"
+
+
+@cache
+def _source(split: str) -> tuple[dict[int, list[tuple[str, str]]], dict[int, str]]:
+    """easy-vqa's own split (``train`` or ``test``): (question, answer) pairs and the image path per id."""
+    try:
+        import easy_vqa
+    except ImportError:
+        raise SteervisError("easy-vqa is not installed: pip install 'easy-vqa>=1.0,<2'.") from None
+    texts, answers, image_ids = getattr(easy_vqa, f"get_{split}_questions")()
+    per_image: dict[int, list[tuple[str, str]]] = {}
+    for q, a, i in zip(texts, answers, image_ids, strict=True):
+        per_image.setdefault(int(i), []).append((q, a))
+    paths = {int(k): v for k, v in getattr(easy_vqa, f"get_{split}_image_paths")().items()}
+    return per_image, paths
+
+
+def val_ids() -> list[int]:
+    """The held-out validation images: the first :data:`VAL_IMAGES` of a seeded shuffle of the train ids."""
+    ids = sorted(_source("train")[0])
+    return sorted(int(i) for i in np.random.default_rng(VAL_SEED).permutation(ids)[:VAL_IMAGES])
+
+
+def questions(split: str) -> dict[int, list[tuple[str, str]]]:
+    """(question, answer) pairs per image id of ``train``, ``val`` or ``test``."""
+    if split not in SPLITS:
+        raise SteervisError(f"easy-vqa has splits {', '.join(SPLITS)}, not {split!r}.")
+    per_image = _source("test" if split == "test" else "train")[0]
+    if split == "test":
+        return per_image
+    held = set(val_ids())
+    return {i: qa for i, qa in per_image.items() if (i in held) == (split == "val")}
+
+
+def paths(split: str) -> dict[int, str]:
+    """Image path per id of ``split``."""
+    chosen = questions(split)
+    return {i: p for i, p in _source("test" if split == "test" else "train")[1].items() if i in chosen}
+
+
+def rows(split: str, images: int | None = None, per_image: int | None = None,
+         seed: int = 0) -> list[tuple[int, str, str]]:
+    """``(image id, question, answer)`` rows: ``images`` seeded images (``None``: all) and up to ``per_image``
+    of each one's questions (``None``: all, in easy-vqa's order)."""
+    qa = questions(split)
+    rng = np.random.default_rng(seed)
+    chosen = sorted(qa) if images is None else [int(i) for i in rng.permutation(sorted(qa))[:images]]
+    out = []
+    for i in chosen:
+        order = range(len(qa[i])) if per_image is None else rng.permutation(len(qa[i]))[:per_image]
+        out += [(i, *qa[i][int(j)]) for j in order]
+    return out
+
+
+def diagnosis_rows() -> list[tuple[int, str, str]]:
+    """The fixed :data:`DIAGNOSIS_QUESTIONS`-question subset of ``val`` (seeded, images and questions)."""
+    every = rows("val")
+    keep = np.random.default_rng(VAL_SEED).permutation(len(every))[:DIAGNOSIS_QUESTIONS]
+    return [every[int(k)] for k in sorted(keep)]

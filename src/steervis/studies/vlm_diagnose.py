@@ -1,0 +1,125 @@
+"""Where does steervis' LLaVA lose what its vision tower sees? Checks on easy-vqa's validation split.
+
+``steervis study vlm-diagnose --set check=NAME``, each check easy-vqa-only, scored on the fixed 1,000-question
+diagnosis subset of ``val`` (never trained on):
+
+- ``train``: a stage-2 run on ``images`` training images (the levers: ``turns`` single or packed, ``tune``
+  lora or full, ``epochs``, ``lr``, ``grid``, ``layer``, ``init``), scored with its image, with the image
+  withheld and with another question's image (does the answer depend on the image at all?).
+- ``overfit``: ``examples`` single-question conversations trained ``epochs`` times, scored on themselves
+  (can the model and the loop fit anything?).
+- ``probe``: the shape's colour read by a logistic regression from the tower's tokens, the projector's
+  output and the LM's hidden states at the image positions, trained on ``images`` training images, tested on
+  every ``val`` image whose colour its questions state (``probe_val``: a seeded few) — where is colour lost
+  on the way to the answer?
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from steervis.errors import SteervisError
+from steervis.studies.vlm_probes import colour_probes, tower_tokens
+
+CHECKS = ("train", "overfit", "probe")
+
+
+def _items(images: int, turns: str, seed: int, suffix: str) -> list[Any]:
+    """easy-vqa training conversations: one question each (``single``), or every question of an image in one
+    conversation (``packed``, for the comparison only: later questions can copy earlier ones)."""
+    from steervis.llava.data import Item, vqa_items
+
+    items = vqa_items(images, suffix, seed=seed)
+    if turns == "single":
+        return items
+    packed: dict[str, Item] = {}
+    for it in items:
+        (user, answer), = it.turns
+        conv = packed.setdefault(it.path, Item(it.sha256, it.path, []))
+        conv.turns.append((user if not conv.turns else user.removeprefix("<image>\n"), answer))
+    return list(packed.values())
+
+
+def _score(vlm: Any, rows: list[tuple[int, str, str]], visuals: list[Any], suffix: str) -> dict[str, Any]:
+    """Greedy exact match of ``rows`` shown ``visuals``, overall and per question kind."""
+    from steervis.llava import easyvqa
+    from steervis.llava.evaluate import normalise
+    from steervis.stats import accuracy_ci, percent
+
+    answers = vlm.ask(visuals, [f"{q}\n{suffix}".strip() for _, q, _ in rows], max_new_tokens=8,
+                      batch_size=32)
+    right = np.array([normalise(a) == gold for a, (_, _, gold) in zip(answers, rows, strict=True)])
+    kinds = np.array([easyvqa.question_kind(q) for _, q, _ in rows])
+    out = {"all": percent(accuracy_ci(right))}
+    out.update({k: percent(accuracy_ci(right[kinds == k])) for k in easyvqa.KINDS if (kinds == k).any()})
+    return out
+
+
+def _train(vlm: Any, items: list[Any], epochs: int, lr: float, batch_size: int, tune: str,
+           seed: int) -> dict[str, Any]:
+    from steervis.llava.train import StageSettings, train_stage
+    from steervis.lm.config import TrainSettings
+
+    train = TrainSettings(epochs=epochs, batch_size=batch_size, lr=lr, warmup=0.03, seed=seed,
+                          checkpoint_every=10**9)  # a diagnosis run is short: no checkpoints
+    settings = StageSettings(stage=2, pool_items=0, describe_items=0, train=train, tune=tune)
+    clock = time.perf_counter()
+    _, result = train_stage(vlm, items, settings, progress=False)
+    return {"conversations": len(items), **result.summary(), "wall_s": round(time.perf_counter() - clock, 1)}
+
+
+def _model(init: str, grid: int, layer: str, seed: int) -> Any:
+    from steervis.llava.model import VLM, VLMConfig
+    from steervis.llava.vlms import open_vlm
+
+    return open_vlm(init) if init else VLM.create(VLMConfig(grid=grid, layer=layer), seed=seed)
+
+
+def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: float = 1e-3,
+                 batch_size: int = 16, tune: str = "lora", turns: str = "single", init: str = "",
+                 grid: int = 4, layer: str = "", examples: int = 64, probe: bool = False,
+                 suffix: bool = True, seed: int = 0, questions: int = 0,
+                 probe_val: int = 0) -> dict[str, Any]:
+    """``steervis study vlm-diagnose``: one check (``train``, ``overfit`` or ``probe``; module docstring)."""
+    from steervis.llava import easyvqa
+    from steervis.llava.questions import SHORT_ANSWER
+
+    if check not in CHECKS:
+        raise SteervisError(f"check must be one of {', '.join(CHECKS)}, not {check!r}.")
+    if turns not in ("single", "packed"):
+        raise SteervisError(f"turns must be single or packed, not {turns!r}.")
+    fmt = SHORT_ANSWER if suffix else ""
+    vlm = _model(init, grid, layer, seed)
+    out: dict[str, Any] = {"check": check, "init": init or "fresh projector", "grid": grid,
+                           "layer": vlm.config.layer, "seed": seed}
+    if check == "overfit":
+        items = _items(max(1, examples // 8), "single", seed, fmt)[:examples]
+        out["training"] = _train(vlm, items, epochs, lr, batch_size, tune, seed)
+        rows = [(0, it.turns[0][0].removeprefix("<image>\n").removesuffix(fmt).strip(), it.turns[0][1])
+                for it in items]
+        fit = _score(vlm, rows, _item_tokens(vlm, items), fmt)
+        return {**out, "examples": len(items), "epochs": epochs, "lr": lr, "fit": fit}
+    if check == "train":
+        out.update(images=images, epochs=epochs, lr=lr, tune=tune, turns=turns)
+        out["training"] = _train(vlm, _items(images, turns, seed, fmt), epochs, lr, batch_size, tune, seed)
+        rows = easyvqa.diagnosis_rows()[: questions or None]  # questions: a shorter look (tests)
+        visuals = tower_tokens(vlm, rows, "val")
+        swapped = visuals[1:] + visuals[:1]  # each question shown the next question's image
+        out["with_image"] = _score(vlm, rows, visuals, fmt)
+        out["without_image"] = _score(vlm, rows, [None] * len(rows), fmt)
+        out["other_image"] = _score(vlm, rows, swapped, fmt)
+        if not probe:
+            return out
+
+    probes = colour_probes(vlm, images, seed, probe_val or None)
+    return {**out, "probe_images": images, "colour_probe": probes}
+
+
+def _item_tokens(vlm: Any, items: list[Any]) -> list[Any]:
+    """The cached tower tokens of training items (the overfit check scores the items it trained on)."""
+    from steervis.llava.tower import FeatureCache
+
+    return FeatureCache(vlm.tower).features([it.sha256 for it in items], [it.path for it in items])

@@ -1,0 +1,42 @@
+"""easy-vqa's three splits: val is held out of training, the diagnosis subset is fixed, items are single."""
+
+from collections import Counter
+
+import pytest
+
+pytest.importorskip("easy_vqa")
+
+from steervis.llava import easyvqa  # noqa: E402
+
+
+def test_the_splits_partition_the_images_and_val_is_an_eighth_of_train():
+    train, val, test = (set(easyvqa.questions(s)) for s in easyvqa.SPLITS)
+    assert (len(train), len(val), len(test)) == (3500, 500, 1000)
+    assert not train & val
+    assert set(easyvqa.paths("val")) == val
+
+
+def test_the_diagnosis_subset_is_fixed_and_drawn_from_val():
+    rows = easyvqa.diagnosis_rows()
+    assert len(rows) == easyvqa.DIAGNOSIS_QUESTIONS == len(set(rows))
+    assert {i for i, _, _ in rows} <= set(easyvqa.questions("val"))
+    assert rows == easyvqa.diagnosis_rows()
+
+
+def test_the_whole_test_split_is_mostly_yes_no():
+    kinds = Counter(easyvqa.question_kind(q) for _, q, _ in easyvqa.rows("test"))
+    assert sum(kinds.values()) == 9673
+    assert 0.70 < kinds["yes/no"] / 9673 < 0.78 and kinds["color"] > 1000 and kinds["shape"] > 1000
+
+
+def test_training_items_ask_one_question_each_and_never_a_validation_image():
+    from steervis.llava.data import vqa_items
+    from steervis.llava.questions import SHORT_ANSWER
+
+    items = vqa_items(20, SHORT_ANSWER, seed=3)
+    val_paths = set(easyvqa.paths("val").values())
+    assert len({it.path for it in items}) == 20 and len(items) > 150  # every question of each image
+    assert all(len(it.turns) == 1 and it.turns[0][0].startswith("<image>\n") for it in items)
+    assert all(it.turns[0][0].endswith(SHORT_ANSWER) for it in items)
+    assert not {it.path for it in items} & val_paths
+    assert not {it.path for it in vqa_items(3500, "", seed=0)} & val_paths

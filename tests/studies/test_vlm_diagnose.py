@@ -1,0 +1,53 @@
+"""vlm-diagnose on the tiny VLM: each check's shape, packed and single items, colour labels from questions."""
+
+import pytest
+
+pytest.importorskip("easy_vqa")
+
+from steervis.errors import SteervisError  # noqa: E402
+from steervis.studies import STUDIES  # noqa: E402
+from steervis.studies.vlm_diagnose import _items  # noqa: E402
+from steervis.studies.vlm_probes import image_colour  # noqa: E402
+
+
+def test_the_colour_comes_from_the_images_own_questions():
+    assert image_colour([("is there a red shape?", "no"), ("what color is the shape?", "teal")]) == "teal"
+    assert image_colour([("what is the blue shape?", "circle")]) == "blue"
+    assert image_colour([("is there not a red shape?", "yes"), ("is there a gray shape?", "yes")]) == "gray"
+    assert image_colour([("does the image contain a circle?", "yes")]) is None
+
+
+def test_packed_items_hold_every_question_of_an_image_and_the_image_once():
+    single, packed = _items(3, "single", 0, ""), _items(3, "packed", 0, "")
+    assert len(packed) == 3 and sum(len(p.turns) for p in packed) == len(single)
+    for conv in packed:
+        users = [user for user, _ in conv.turns]
+        assert users[0].startswith("<image>\n") and not any("<image>" in u for u in users[1:])
+
+
+def test_overfit_scores_the_examples_it_trained_on(tmp_home):
+    out = STUDIES.get("vlm-diagnose")(check="overfit", init="tiny-vlm", examples=8, epochs=2, batch_size=4)
+    assert out["examples"] == 8 and out["training"]["steps"] == 4
+    acc, low, high = out["fit"]["all"]
+    assert 0 <= low <= acc <= high <= 100
+
+
+def test_a_training_run_is_scored_with_its_image_without_it_and_with_another(tmp_home):
+    out = STUDIES.get("vlm-diagnose")(check="train", init="tiny-vlm", images=2, questions=24, batch_size=8)
+    for condition in ("with_image", "without_image", "other_image"):
+        assert set(out[condition]) >= {"all", "yes/no"}
+    assert out["training"]["conversations"] > 10 and out["turns"] == "single"
+
+
+@pytest.mark.slow
+def test_colour_probes_read_the_tower_above_chance(tmp_home):
+    out = STUDIES.get("vlm-diagnose")(check="probe", init="tiny-vlm", images=80, probe_val=80)
+    assert out["colour_probe"]["val_images"] == 80
+    places = [k for k in out["colour_probe"] if k not in ("train_images", "val_images")]
+    assert places[:2] == ["tower tokens", "projector output"] and places[2].startswith("LM layer")
+    assert out["colour_probe"]["tower tokens"][0] > 40  # eight colours: chance is 12.5 %
+
+
+def test_an_unknown_check_is_one_sentence():
+    with pytest.raises(SteervisError, match="check must be one of"):
+        STUDIES.get("vlm-diagnose")(check="everything")
