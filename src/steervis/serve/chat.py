@@ -55,8 +55,6 @@ def check_chat(request: ChatRequest, max_chars: int) -> None:
 
 def add_chat_routes(app: FastAPI, server: Any) -> None:
     """``POST /api/chat`` and ``POST /api/chat/{id}/stop`` on ``app``, serving ``server``'s chat worker."""
-    from steervis.lm.stream import TextStream
-
     @app.post("/api/chat")
     async def chat(request: ChatRequest) -> StreamingResponse:
         config, worker = server.config, server.workers["chat"]
@@ -65,11 +63,10 @@ def add_chat_routes(app: FastAPI, server: Any) -> None:
         history = [(q, a) for q, a in request.history]
         budget = min(request.max_tokens, config.max_new_tokens)
 
-        def prepare(model: Any) -> tuple[Any, Any, int, bool]:
-            return (model.vlm.lm, *model.prompt(request.message, history, image, budget))
+        def prepare(model: Any) -> tuple[Any, bool]:
+            return model.answer(request.message, history, image, budget, request.temperature, request.seed)
 
-        lm, prompt, budget, forgot = await asyncio.wrap_future(worker.submit(prepare))
-        stream = TextStream(lm, prompt, budget, request.temperature, request.seed)
+        stream, forgot = await asyncio.wrap_future(worker.submit(prepare))
         sid = uuid.uuid4().hex[:12]
         server.streams[sid] = stream
         events = asyncio.Queue()

@@ -39,10 +39,19 @@ class ChatModel:
         self._visuals.move_to_end(key)
         return self._visuals[key]
 
+    def answer(self, message: str, history: list[tuple[str, str]], image: tuple[str, Any] | None,
+               max_new_tokens: int, temperature: float = 0.0, seed: int = 0) -> tuple[Any, bool]:
+        """``(stream, forgot)``: the answer's :class:`~steervis.lm.stream.TextStream` (not started) and
+        whether the conversation outgrew the model's context and forgot its earlier turns; a message too long
+        on its own is a 413."""
+        from steervis.lm.stream import TextStream
+
+        prompt, budget, forgot = self.prompt(message, history, image, max_new_tokens)
+        return TextStream(self.vlm.lm, prompt, budget, temperature, seed), forgot
+
     def prompt(self, message: str, history: list[tuple[str, str]], image: tuple[str, Any] | None,
                max_new_tokens: int) -> tuple[Any, int, bool]:
-        """``(prompt, token budget, forgot)``: a conversation past the model's context forgets its earlier
-        turns (``forgot``); a message too long on its own is a 413."""
+        """``(prompt, token budget, forgot)``."""
         from steervis.llava.model import PromptTooLong
 
         visual = self.visual(*image) if image is not None else None
