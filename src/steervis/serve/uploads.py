@@ -43,9 +43,12 @@ class Uploads:
         try:
             image = open_image(staged, max_pixels=self.max_pixels)
         except BadImage as err:
-            status = 413 if err.reason.startswith("decompression bomb") else 400
-            what = f"{name} is" if name else "The upload is"
-            raise RequestError(f"{what} not a usable image: {err.reason}.", status) from None
+            what, reason = name or "The upload", err.reason.rstrip(".")
+            if reason.startswith("decompression bomb"):
+                raise RequestError(f"{what} has too many pixels (this page decodes at most "
+                                   f"{self.max_pixels:,}): {reason.removeprefix('decompression bomb: ')}.",
+                                   413) from None
+            raise RequestError(f"{what} is not a usable image: {reason}.", 400) from None
         finally:
             staged.unlink(missing_ok=True)
         png = png_bytes(image)
