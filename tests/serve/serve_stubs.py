@@ -46,10 +46,12 @@ class StubChat:
 
     def __init__(self, pieces=None, delay=0.0):
         self.pieces, self.delay = pieces, delay
+        self.streams = []  # every answer it began, for tests to look at
 
     def answer(self, message, history, image, max_new_tokens, temperature=0.0, seed=0):
         pieces = self.pieces or ["you said ", message, f" after {len(history)} turns"]
-        return StubStream(pieces[:max_new_tokens], self.delay), False
+        self.streams.append(StubStream(pieces[:max_new_tokens], self.delay))
+        return self.streams[-1], False
 
 
 class StubClassifier:
@@ -60,8 +62,9 @@ class StubClassifier:
         return ranked("stub", classes, [1 / len(classes)] * len(classes), f"Tags:\n- {SCRIPT}")
 
 
-def stub_loaders(**chat):
-    return {"chat": (lambda: StubChat(**chat), "stub"), "classify": (StubClassifier, "stub"),
+def stub_loaders(chat=None, **values):
+    """Stub models by name; ``chat`` is a StubChat to use (else one built from ``values``)."""
+    return {"chat": (lambda: chat or StubChat(**values), "stub"), "classify": (StubClassifier, "stub"),
             "describe": (lambda: None, "stub")}
 
 
