@@ -99,6 +99,15 @@ def test_a_second_turn_carries_the_first_into_the_prompt(tiny, image):
     assert not forgot and "a red square" in follow and "What is it?" in follow and "a red square" not in alone
 
 
+def test_a_conversation_past_the_context_forgets_its_earlier_turns(tiny, image):
+    history = [["why " * 300, "because " * 100]] * 3  # ~1,200 tokens: past tiny-llama's 1,024
+    events = sse(tiny.post("/api/chat", json={"message": "And now?", "image": image, "history": history,
+                                              "max_tokens": 4}).text)
+    assert events[0] == ("start", {"id": events[0][1]["id"], "forgot": True}) and events[-1][0] == "done"
+    alone = tiny.post("/api/chat", json={"message": "why " * 1000, "image": image})
+    assert alone.status_code == 413 and "context" in alone.json()["error"]
+
+
 def test_multi_turn_history_reaches_the_model(runs_root):
     with TestClient(create_app(ServeConfig(runs=str(runs_root)), loaders=stub_loaders())) as client:
         reply = client.post("/api/chat", json={"message": "colour?", "history": [["q1", "a1"], ["q2", "a2"]]})
