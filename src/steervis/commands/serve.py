@@ -23,11 +23,16 @@ EXAMPLE = """examples:
 
 
 def run(args: argparse.Namespace) -> int:
-    from steervis.serve.app import run_server
+    from steervis.errors import SteervisError
 
     cfg = config_from(args)
     if cfg is None:
         return 0
+    try:
+        from steervis.serve.app import run_server
+    except ImportError as err:  # the web stack is an extra: the rest of steervis runs without it
+        raise SteervisError(f"steervis serve needs FastAPI and uvicorn ({err.name} is missing): "
+                            "pip install 'steervis[serve]'.") from None
     run_server(cfg)
     return 0
 
