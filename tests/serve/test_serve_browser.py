@@ -9,6 +9,7 @@ import shutil
 import pytest
 from serve_stubs import SCRIPT, png, stub_loaders, tiny_config
 
+from steervis.errors import SteervisError
 from steervis.serve.app import create_app
 from steervis.serve.config import ServeConfig
 from steervis.serve.load import call, serving
@@ -85,9 +86,17 @@ def test_model_output_reports_and_bad_files_stay_inert_text(browser, runs_root, 
     picture, bad = tmp_path / "ok.png", tmp_path / "notes.png"
     picture.write_bytes(png())
     bad.write_bytes(b"not an image at all")
-    loaders = stub_loaders(pieces=["<img src=x onerror='window.pwned=2'>", SCRIPT])
+    def not_built():
+        raise SteervisError("No describer is built here: run `steervis setup`.")
+
+    loaders = {**stub_loaders(pieces=["<img src=x onerror='window.pwned=2'>", SCRIPT]),
+               "describe": (not_built, "conse")}
     with serving(create_app(ServeConfig(runs=str(runs_root)), loaders=loaders)) as base:
         browser.get(base)
+        assert wait(browser, "return document.getElementById('notice').textContent") == (
+            "describe: No describer is built here: run `steervis setup`.")
+        failed = browser.find_element("css selector", "#models li[data-state=failed]")
+        assert failed.text == "describe: failed"
         browser.find_element("id", "file").send_keys(str(bad))
         assert "notes.png is not a usable image" in wait(browser, "return document.getElementById('notice')"
                                                                    ".textContent")

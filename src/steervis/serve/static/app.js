@@ -31,12 +31,17 @@ async function health() {
   const data = await api("/api/health");
   const list = $("models");
   list.replaceChildren();
+  const failed = [];
   for (const [name, info] of Object.entries(data.models)) {
     const item = element("li", `${name}: ${info.state === "ready" ? info.model : info.state}`);
     item.dataset.state = info.state;
-    if (info.message) item.title = info.message;
+    if (info.message) {
+      item.title = info.message;
+      failed.push(`${name}: ${info.message}`);
+    }
     list.append(item);
   }
+  if (failed.length) notice(failed.join(" "));
   $("max-tokens").max = data.limits.max_new_tokens;
   if (!$("classes").value && data.classes.length) $("classes").value = data.classes.join(", ");
   const waiting = Object.values(data.models).some((m) => m.state === "loading");
