@@ -55,11 +55,11 @@ class StubChat:
 
 
 class StubClassifier:
-    def classify(self, path, classes):
+    def classify_many(self, paths, classes):
         from steervis.serve.engines import ranked
 
         classes = classes or ["cat", "dog"]
-        return ranked("stub", classes, [1 / len(classes)] * len(classes), f"Tags:\n- {SCRIPT}")
+        return [ranked("stub", classes, [1 / len(classes)] * len(classes), f"Tags:\n- {SCRIPT}")] * len(paths)
 
 
 def stub_loaders(chat=None, **values):

@@ -28,7 +28,7 @@ def huge_png(side: int = 30000) -> bytes:
 def client(runs_root):
     def broken():
         class Broken:
-            def classify(self, path, classes):
+            def classify_many(self, paths, classes):
                 raise RuntimeError("internal detail that must not reach the page")
 
         return Broken()

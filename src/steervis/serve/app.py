@@ -35,7 +35,7 @@ from steervis.serve.config import ServeConfig
 from steervis.serve.problems import RequestError, error_sentence
 from steervis.serve.reports import finished_runs, inside, run_report
 from steervis.serve.uploads import Uploads
-from steervis.serve.worker import ModelWorker
+from steervis.serve.worker import Batch, ModelWorker
 
 # The page's own policy: its scripts and styles only, no inline script, reports only in frames of this origin.
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
@@ -178,14 +178,14 @@ def add_model_routes(app: FastAPI, server: Server) -> None:
         classes = list(dict.fromkeys(c.strip() for c in request.classes if c.strip()))
         if any(len(c) > 100 for c in classes):
             raise RequestError("A class name is longer than 100 characters.", 413)
-        job = server.workers["classify"].submit(lambda model: model.classify(path, classes))
-        return await asyncio.wrap_future(job)
+        batch = Batch(("classify", *classes), path, lambda model, paths: model.classify_many(paths, classes))
+        return await asyncio.wrap_future(server.workers["classify"].submit(batch))
 
     @app.post("/api/describe")
     async def describe(request: ImageRequest) -> dict[str, Any]:
         image, _ = uploads.get(request.image)
-        job = server.workers["describe"].submit(lambda model: engines.describe(model, image))
-        return await asyncio.wrap_future(job)
+        batch = Batch("describe", image, engines.describe_many)
+        return await asyncio.wrap_future(server.workers["describe"].submit(batch))
 
 
 def run_server(config: ServeConfig) -> None:

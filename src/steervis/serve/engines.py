@@ -86,12 +86,11 @@ class AdapterClassifier:
         self.decider = Decider.load(adapter, **to_dict(config))
         self.texts = describe_texts(describe_config(card.decider.describe), config.components, progress=False)
 
-    def classify(self, path: Path, classes: list[str]) -> dict[str, Any]:
-        from steervis.data.inputs import frame_from_input
-
-        text = self.texts(frame_from_input(path))[0]
-        probs = self.decider.predict_proba([text])[0]
-        return ranked(self.name, self.decider.classes, probs, text)
+    def classify_many(self, paths: list[Path], classes: list[str]) -> list[dict[str, Any]]:
+        """Per image: the decider's classes ranked, and the description it read (``classes`` are its own)."""
+        texts = self.texts(frame_of(paths))
+        probs = self.decider.predict_proba(texts)
+        return [ranked(self.name, self.decider.classes, p, t) for p, t in zip(probs, texts, strict=True)]
 
 
 class MethodClassifier:
@@ -122,14 +121,22 @@ class MethodClassifier:
                 self._fitted.popitem(last=False)
         return self._fitted[key]
 
-    def classify(self, path: Path, classes: list[str]) -> dict[str, Any]:
-        from steervis.data.inputs import frame_from_input
-
+    def classify_many(self, paths: list[Path], classes: list[str]) -> list[dict[str, Any]]:
+        """Per image: ``classes`` (default: the configured ones) ranked."""
         classes = classes or self.classes
         if len(classes) < 2:
             raise RequestError("Name at least two classes to choose from (e.g. cat, dog).", 400)
-        probs = self.fitted(classes).predict_proba(frame_from_input(path))[0]
-        return ranked(self.name, classes, probs, "")
+        probs = self.fitted(classes).predict_proba(frame_of(paths))
+        return [ranked(self.name, classes, p, "") for p in probs]
+
+
+def frame_of(paths: list[Path]) -> Any:
+    """The items frame (path, sha256, ...) of uploaded images, one row each, in order."""
+    import pandas as pd
+
+    from steervis.data.inputs import frame_from_input
+
+    return pd.concat([frame_from_input(path) for path in paths], ignore_index=True)
 
 
 def ranked(method: str, classes: list[str], probs: Any, description: str) -> dict[str, Any]:
@@ -151,6 +158,7 @@ def load_describer(config: Any) -> Any:
     return get_describer(config.describe)
 
 
-def describe(describer: Any, image: Any) -> dict[str, Any]:
-    found = describer.describe_images([image])[0]
-    return {**{k: v for k, v in found.to_dict().items() if k != "provenance"}, "text": found.render()}
+def describe_many(describer: Any, images: list[Any]) -> list[dict[str, Any]]:
+    """Per image: its tags, attributes and captions, and the text block the decider would read."""
+    return [{**{k: v for k, v in found.to_dict().items() if k != "provenance"}, "text": found.render()}
+            for found in describer.describe_images(images)]
