@@ -200,5 +200,6 @@ def run_server(config: ServeConfig) -> None:
         except OSError as err:
             raise SteervisError(f"Cannot listen on {config.host}:{config.port} ({err.strerror}): pick "
                                 "another --port, or stop what holds it.") from None
-    print(f"steervis serve: http://{config.host}:{config.port} (Ctrl-C stops)", flush=True)
-    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="warning")
+        port = probe.getsockname()[1]  # --port 0: the free port the system picked
+    print(f"steervis serve: http://{config.host}:{port} (Ctrl-C stops)", flush=True)
+    uvicorn.run(create_app(config), host=config.host, port=port, log_level="warning")
