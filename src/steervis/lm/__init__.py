@@ -29,6 +29,7 @@ _EXPORTS = {
     "estimate_prior": "steervis.lm.scoring",
     "reduce_scores": "steervis.lm.scoring",
     "generate": "steervis.lm.generate",
+    "TextStream": "steervis.lm.stream",
     "ChatFormat": "steervis.lm.chat",
     "CHAT_FORMATS": "steervis.lm.chat",
     "CHAT_TEMPLATE": "steervis.lm.chat",

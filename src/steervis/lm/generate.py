@@ -21,10 +21,21 @@ import torch
 from steervis.lm.batch import Prompt, left_pad
 
 
+class _Stopped:
+    """A transformers stopping criterion that ends every row once ``event`` is set."""
+
+    def __init__(self, event: Any):
+        self.event = event
+
+    def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
+        done = self.event.is_set()
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+
 @torch.inference_mode()
 def generate(lm: Any, prompts: Sequence[Prompt], beams: int = 1, max_new_tokens: int = 50,
              batch_size: int = 8, sample: bool = False, temperature: float = 1.0, seed: int = 0,
-             streamer: Any = None) -> list[str]:
+             streamer: Any = None, stop: Any = None) -> list[str]:
     """Answers decoded without special tokens, one batch of prompts at a time.
 
     Args:
@@ -37,7 +48,10 @@ def generate(lm: Any, prompts: Sequence[Prompt], beams: int = 1, max_new_tokens:
         temperature: Sampling temperature.
         seed: Seeds sampling, so the same call gives the same answers.
         streamer: A transformers streamer (e.g. ``TextStreamer``) for one prompt at a time, as chat uses.
+        stop: A ``threading.Event``: once set, generation ends after the current token (a cancelled chat).
     """
+    from transformers import StoppingCriteriaList
+
     texts: list[str] = []
     if sample:
         torch.manual_seed(seed)
@@ -48,6 +62,8 @@ def generate(lm: Any, prompts: Sequence[Prompt], beams: int = 1, max_new_tokens:
         options = {"do_sample": True, "temperature": temperature} if sample else {"do_sample": False}
         if beams > 1:
             options.update(num_beams=beams, early_stopping=True)
+        if stop is not None:
+            options["stopping_criteria"] = StoppingCriteriaList([_Stopped(stop)])
         out = lm.model.generate(inputs_embeds=embeds, attention_mask=mask,
                                 max_new_tokens=max_new_tokens, pad_token_id=lm.pad_id,
                                 eos_token_id=lm.tokenizer.eos_token_id, streamer=streamer, **options)
