@@ -44,6 +44,21 @@ def test_tiny_stage1_then_stage2_lower_the_loss_and_reload_identically(tiny_vlm,
     assert VLM.load(tmp_path / "s1").config.caption_template == "plain"
 
 
+def test_a_fully_tuned_stage2_saves_the_lm_and_reloads_identically(tiny_vlm, colour_images, tmp_path,
+                                                                     fake_tower):
+    cache = FeatureCache(fake_tower, tmp_path / "features")
+    base = {n: p.detach().clone() for n, p in tiny_vlm.lm.model.named_parameters()}
+    s2 = from_dict(StageSettings, {"stage": 2, "tune": "full", "train": {"epochs": 4, "batch_size": 3}})
+    vlm, result = train_stage(tiny_vlm, _items(colour_images, 2), s2, out=tmp_path / "full", features=cache,
+                              progress=False)
+    assert not hasattr(vlm.lm.model, "peft_config")  # no adapter: the LM's own weights learnt
+    assert any(not torch.equal(p, base[n]) for n, p in vlm.lm.model.named_parameters())
+    assert (tmp_path / "full" / "lm.safetensors").exists()
+    feats = cache.features([f"sha-{p.name}" for p, _ in colour_images[:3]], [p for p, _ in colour_images[:3]])
+    np.testing.assert_allclose(VLM.load(tmp_path / "full").score(feats, ["red", "blue"]),
+                               vlm.score(feats, ["red", "blue"]), atol=1e-6)
+
+
 def test_a_killed_stage2_resumes_to_the_uninterrupted_weights(colour_images, tmp_path, monkeypatch, make_vlm,
                                                               fake_tower):
     import pytest
