@@ -287,3 +287,17 @@ def test_a_damaged_scene_file_is_set_aside_and_made_again(tiny):
     assert (root / "scenes" / "000002.json.corrupt").is_file()
     (root / "scenes" / "000002.json.corrupt").unlink()
     assert _files(root) == _files(built["train"])
+
+
+def test_llava_reads_training_scenes_never_their_validation_tenth(tiny):
+    train = tiny[2]["train"]
+    from steervis.llava.data import scene_items
+
+    scenes = pd.read_parquet(train / "scenes.parquet")
+    val_images = {str(train / p) for p in scenes.loc[scenes["part"] == "val", "image"]}
+    captions = scene_items(100, "caption", root=train)
+    questions = scene_items(1000, "questions", "Answer briefly.", root=train)
+    assert captions and questions and not {it.path for it in captions + questions} & val_images
+    assert {it.turns[0][1] for it in captions} <= set(scenes["caption"])
+    assert all(len(it.turns) == 1 and it.turns[0][0].startswith("<image>\n") for it in questions)
+    assert all(it.turns[0][0].endswith("\nAnswer briefly.") for it in questions)

@@ -40,3 +40,24 @@ def test_training_items_ask_one_question_each_and_never_a_validation_image():
     assert all(it.turns[0][0].endswith(SHORT_ANSWER) for it in items)
     assert not {it.path for it in items} & val_paths
     assert not {it.path for it in vqa_items(3500, "", seed=0)} & val_paths
+
+
+def test_stage1_captions_say_colour_and_shape_of_training_images_only():
+    from steervis.llava.data import vqa_caption_items
+
+    items = vqa_caption_items(40, seed=1)
+    assert len(items) >= 35 and not {it.path for it in items} & set(easyvqa.paths("val").values())
+    for it in items:
+        (user, caption), = it.turns
+        words = caption.rstrip(".").split()
+        assert user == "<image>\n" and words[0] == "a" and words[-1] in (*easyvqa.SHAPES, "shape")
+
+
+def test_colour_and_shape_agree_with_every_question_of_the_image():
+    for pairs in list(easyvqa.questions("val").values())[:200]:
+        colour, shape = easyvqa.image_colour(pairs), easyvqa.image_shape(pairs)
+        for q, a in pairs:
+            if q.startswith("what") and "color" in q:
+                assert a == colour
+            if q in (f"is there a {colour} shape?", f"does the image contain a {shape}?"):
+                assert a == "yes"

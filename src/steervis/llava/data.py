@@ -24,7 +24,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+
+import numpy as np
 
 from steervis.data.pool.text import parse_pair_text
 from steervis.errors import SteervisError
@@ -129,3 +132,50 @@ def to_examples(items: Sequence[Item], vlm, template_name: str, features, progre
         ids, targets = encode_turns(vlm.lm.tokenizer, tpl, item.turns, vlm.image_tokens, vlm.image_id)
         out.append(Example(ids, targets, vis))
     return out
+
+
+def vqa_caption_items(n_images: int, seed: int = 0) -> list[Item]:
+    """Stage 1: easy-vqa ``train`` images with the caption their questions state ("a red circle."), so the
+    projector learns the words for colour and shape (never a ``val`` or ``test`` image)."""
+    from steervis.data.images import sha256_file
+    from steervis.llava import easyvqa
+
+    qa, paths = easyvqa.questions("train"), easyvqa.paths("train")
+    chosen = np.random.default_rng(seed).permutation(sorted(qa))[:n_images]
+    captions = {int(i): easyvqa.caption(qa[int(i)]) for i in chosen}
+    return [Item(sha256_file(paths[i]), paths[i], [("<image>\n", c)]) for i, c in captions.items() if c]
+
+
+def scene_items(n: int, kind: str, suffix: str = "", seed: int = 0,
+                root: str | Path | None = None) -> list[Item]:
+    """Scenes of the ``train`` split's main part (its validation tenth is never trained on): ``caption``
+    (stage 1: "<image>\\n" → the reference caption, which names colours and counts), or ``questions`` (stage
+    2: ``n`` seeded questions, one per conversation, with the response-format prompt)."""
+    import pandas as pd
+
+    from steervis.data.scenes import scenes_root
+
+    root = Path(root or scenes_root("train"))
+    if not (root / "scenes.parquet").exists():
+        raise SteervisError(f"The scenes are not built at {root}: run `steervis data build scenes --split "
+                            "train --n 10000` first.")
+    scenes = pd.read_parquet(root / "scenes.parquet").set_index("index")
+    rng = np.random.default_rng(seed)
+    if kind == "caption":
+        main = scenes[scenes["part"] == "main"]
+        rows = main.iloc[rng.permutation(len(main))[:n]]
+        return [Item(_file_hash(root / r.image), str(root / r.image), [("<image>\n", r.caption)])
+                for r in rows.itertuples()]
+    questions = pd.read_parquet(root / "questions.parquet")
+    questions = questions[questions["part"] == "main"]
+    rows = questions.iloc[rng.permutation(len(questions))[:n]]
+    return [Item(_file_hash(root / scenes.at[r.scene, "image"]), str(root / scenes.at[r.scene, "image"]),
+                 [(f"<image>\n{r.question}\n{suffix}".rstrip(), r.answer)]) for r in rows.itertuples()]
+
+
+@cache
+def _file_hash(path: Path) -> str:
+    """An image file's sha256, once per process (a scene's questions share its image)."""
+    from steervis.data.images import sha256_file
+
+    return sha256_file(path)

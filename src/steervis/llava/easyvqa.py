@@ -17,6 +17,7 @@ copy the colour from an earlier question instead of reading it from the image.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import numpy as np
@@ -28,6 +29,8 @@ VAL_IMAGES = 500  # an eighth of the training images: ~4,800 questions, enough t
 VAL_SEED = 0
 DIAGNOSIS_QUESTIONS = 1000  # the fixed validation subset quick diagnosis runs are scored on
 KINDS = ("yes/no", "color", "shape")
+COLOURS = ("black", "blue", "brown", "gray", "green", "red", "teal", "yellow")
+SHAPES = ("circle", "rectangle", "triangle")
 
 
 def question_kind(question: str) -> str:
@@ -94,3 +97,43 @@ def diagnosis_rows() -> list[tuple[int, str, str]]:
     every = rows("val")
     keep = np.random.default_rng(VAL_SEED).permutation(len(every))[:DIAGNOSIS_QUESTIONS]
     return [every[int(k)] for k in sorted(keep)]
+
+
+def _stated(pairs: list[tuple[str, str]], words: tuple[str, ...], asked: str) -> str | None:
+    """The one of ``words`` an image's own questions state: the answer to "what ... {asked} ...", a word in
+    "what is the red shape?"-style questions, or a word in a question answered yes that negates nothing."""
+    for q, a in pairs:
+        if q.startswith("what") and asked in q and a in words:
+            return a
+    for q, a in pairs:
+        named = [w for w in words if re.search(rf"\b{w}\b", q)]
+        negated = re.search(r"\b(not|no)\b", q) is not None  # "is no red shape present?", "is there not ..."
+        if named and ((q.startswith("what is the") and asked == "color") or (a == "yes" and not negated)):
+            return named[0]
+    return None
+
+
+def image_colour(pairs: list[tuple[str, str]]) -> str | None:
+    """The shape's colour as an image's questions state it, or ``None``.
+
+    >>> image_colour([("is no blue shape present?", "yes"), ("what is the red shape?", "circle")])
+    'red'
+    """
+    return _stated(pairs, COLOURS, "color")
+
+
+def image_shape(pairs: list[tuple[str, str]]) -> str | None:
+    """The shape as an image's questions state it, or ``None``.
+
+    >>> image_shape([("is there not a circle?", "yes"), ("what is the red shape?", "triangle")])
+    'triangle'
+    """
+    return _stated(pairs, SHAPES, "shape")
+
+
+def caption(pairs: list[tuple[str, str]]) -> str | None:
+    """A stage-1 caption from what the questions state: "a red circle.", "a red shape.", "a circle."."""
+    colour, shape = image_colour(pairs), image_shape(pairs)
+    if colour is None and shape is None:
+        return None
+    return f"a {' '.join(w for w in (colour, shape or 'shape') if w)}."

@@ -62,7 +62,10 @@ class StageSettings:
         stage: 1 (only the projector learns, pool captions) or 2 (projector + LoRA on instructions).
         pool_items: stage 1: caption pairs; stage 2: pool items for classification instructions.
         describe_items: stage 2: caption instructions, so chat captions still name the object.
-        vqa_images: stage 2: easy-vqa train images, ~10 questions each packed into one conversation.
+        vqa_images: stage 2: easy-vqa train images, every question of each in a conversation of its own.
+        vqa_captions: stage 1: easy-vqa train images captioned with what their questions state.
+        scene_captions: stage 1: training scenes with their reference captions (colours, counts).
+        scene_questions: stage 2: questions about training scenes (count, colour, position, existence).
         engine_items: stage 2: pool items the data engine writes instructions for (0: off until measured).
         lm: stage 1: the causal LM (a zoo name or hub id).
         tower: stage 1: the vision tower: efficientnet-lite0, clip:<hub id> or timm:<model name>.
@@ -79,6 +82,9 @@ class StageSettings:
     describe_items: int = 300
     vqa_images: int = 300
     engine_items: int = 0
+    vqa_captions: int = 0
+    scene_captions: int = 0
+    scene_questions: int = 0
     lm: str = "smollm2-135m-instruct"
     tower: str = "efficientnet-lite0"
     projector: str = "mlp2x_gelu"
@@ -107,25 +113,33 @@ class StageSettings:
 
 
 def build_items(settings: StageSettings, pool_root: str | Path | None = None) -> list[Item]:
-    """The stage's conversations from the knowledge pool (and, in stage 2, easy-vqa's train split)."""
+    """The stage's conversations: pool captions, easy-vqa captions and scene captions (stage 1); pool
+    classification and caption instructions, easy-vqa and scene questions, the data engine's (stage 2)."""
     from steervis.llava import data
 
     seed = settings.train.seed
-    if settings.stage == 1:
-        return data.caption_items(data.pool_frame(settings.pool_items, seed=seed, root=pool_root))
     items: list[Item] = []
+    if settings.stage == 1:
+        if settings.pool_items:
+            items += data.caption_items(data.pool_frame(settings.pool_items, seed=seed, root=pool_root))
+        if settings.vqa_captions:
+            items += data.vqa_caption_items(settings.vqa_captions, seed=seed)
+        if settings.scene_captions:
+            items += data.scene_items(settings.scene_captions, "caption", seed=seed)
+        return items
     if settings.pool_items:
-        frame = data.pool_frame(settings.pool_items, seed=settings.train.seed, root=pool_root)
-        items += data.classify_items(frame, CLASSIFY_QUESTION)
+        items += data.classify_items(data.pool_frame(settings.pool_items, seed=seed, root=pool_root),
+                                     CLASSIFY_QUESTION)
     if settings.describe_items:
-        described = data.pool_frame(settings.describe_items, seed=settings.train.seed + 1, root=pool_root)
+        described = data.pool_frame(settings.describe_items, seed=seed + 1, root=pool_root)
         items += data.describe_items(described, CAPTION_QUESTION)
     if settings.vqa_images:
-        items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=settings.train.seed)
+        items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=seed)
+    if settings.scene_questions:
+        items += data.scene_items(settings.scene_questions, "questions", SHORT_ANSWER, seed=seed)
     if settings.engine_items:
         from steervis.llava.engine import EngineSettings, engine_frame, write_instructions
 
-        seed = settings.train.seed
         written, stats = write_instructions(engine_frame(settings.engine_items, seed, pool_root),
                                             EngineSettings(seed=seed), progress=True)
         log.info("data engine: %d conversations (%s)", len(written), stats)

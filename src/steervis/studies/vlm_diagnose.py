@@ -5,7 +5,8 @@ diagnosis subset of ``val`` (never trained on):
 
 - ``train``: a stage-2 run on ``images`` training images (the levers: ``turns`` single or packed, ``tune``
   lora or full, ``epochs``, ``lr``, ``grid``, ``layer``, ``init``), scored with its image, with the image
-  withheld and with another question's image (does the answer depend on the image at all?).
+  withheld and with another question's image (does the answer depend on the image at all?); ``save``: a
+  folder to keep the trained model in.
 - ``overfit``: ``examples`` single-question conversations trained ``epochs`` times, scored on themselves
   (can the model and the loop fit anything?).
 - ``probe``: the shape's colour read by a logistic regression from the tower's tokens, the projector's
@@ -49,8 +50,8 @@ def _score(vlm: Any, rows: list[tuple[int, str, str]], visuals: list[Any], suffi
     from steervis.llava.evaluate import normalise
     from steervis.stats import accuracy_ci, percent
 
-    answers = vlm.ask(visuals, [f"{q}\n{suffix}".strip() for _, q, _ in rows], max_new_tokens=8,
-                      batch_size=32)
+    answers = vlm.ask(visuals, [f"{q}\n{suffix}".strip() for _, q, _ in rows], max_new_tokens=4,
+                      batch_size=64)  # easy-vqa's answers are one word: 4 tokens tell right from wrong
     right = np.array([normalise(a) == gold for a, (_, _, gold) in zip(answers, rows, strict=True)])
     kinds = np.array([easyvqa.question_kind(q) for _, q, _ in rows])
     out = {"all": percent(accuracy_ci(right))}
@@ -82,7 +83,7 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
                  batch_size: int = 16, tune: str = "lora", turns: str = "single", init: str = "",
                  grid: int = 4, layer: str = "", examples: int = 64, probe: bool = False,
                  suffix: bool = True, seed: int = 0, questions: int = 0,
-                 probe_val: int = 0) -> dict[str, Any]:
+                 probe_val: int = 0, save: str = "") -> dict[str, Any]:
     """``steervis study vlm-diagnose``: one check (``train``, ``overfit`` or ``probe``; module docstring)."""
     from steervis.llava import easyvqa
     from steervis.llava.questions import SHORT_ANSWER
@@ -105,9 +106,12 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
     if check == "train":
         out.update(images=images, epochs=epochs, lr=lr, tune=tune, turns=turns)
         out["training"] = _train(vlm, _items(images, turns, seed, fmt), epochs, lr, batch_size, tune, seed)
+        if save:  # kept for a later look (answers, probes) at the model this run measured
+            vlm.save(save)
         rows = easyvqa.diagnosis_rows()[: questions or None]  # questions: a shorter look (tests)
         visuals = tower_tokens(vlm, rows, "val")
-        swapped = visuals[1:] + visuals[:1]  # each question shown the next question's image
+        half = len(visuals) // 2  # rows run image by image: half the list away is always another image
+        swapped = visuals[half:] + visuals[:half]
         out["with_image"] = _score(vlm, rows, visuals, fmt)
         out["without_image"] = _score(vlm, rows, [None] * len(rows), fmt)
         out["other_image"] = _score(vlm, rows, swapped, fmt)

@@ -7,27 +7,12 @@ a layer still holds in linearly readable form; where it drops, the information i
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 
 PROBE_C = 0.1  # linear-probe's regularisation: the same probe on every layer
-COLOURS = ("black", "blue", "brown", "gray", "green", "red", "teal", "yellow")  # easy-vqa's eight
 LM_LAYERS = 4  # hidden states probed at about this many evenly spaced LM layers (plus the embeddings)
-
-
-def image_colour(pairs: list[tuple[str, str]]) -> str | None:
-    """The shape's colour as an image's own questions state it ("what color is the shape?" → its answer; "what
-    is the red shape?"; "is there a red shape?" → yes), or ``None`` when none does."""
-    for q, a in pairs:
-        if q.startswith("what color"):
-            return a
-    for q, a in pairs:
-        named = [c for c in COLOURS if re.search(rf"\b{c}\b", q)]
-        if named and (q.startswith("what is the") or (a == "yes" and " not " not in q)):
-            return named[0]
-    return None
 
 
 def tower_tokens(vlm: Any, rows: list[tuple[int, str, str]], split: str) -> list[Any]:
@@ -44,6 +29,7 @@ def tower_tokens(vlm: Any, rows: list[tuple[int, str, str]], split: str) -> list
 def _labelled(split: str, images: int | None, seed: int) -> tuple[list[int], list[str]]:
     """Ids of ``split``'s images whose colour their questions state (``images`` seeded ones), and colours."""
     from steervis.llava import easyvqa
+    from steervis.llava.easyvqa import image_colour
 
     qa = easyvqa.questions(split)
     ids = [int(i) for i in np.random.default_rng(seed).permutation(sorted(qa))]
