@@ -135,3 +135,15 @@ def test_a_json_of_rows_becomes_a_table(tmp_path):
     record = summary(str(tmp_path / "counts.json"), table="scenes", command="steervis data build scenes",
                      docs=str(tmp_path / "docs"))
     assert record["rows"]["val/train"] == {"scenes": 1, "questions.count": 1}
+
+
+def test_a_folder_of_outputs_is_one_row_per_file_each_with_its_commit(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "b-packed.json").write_text('{"commit": "abc1234", "with_image": {"all": [70.1, 67.0, 73.2]}}')
+    (runs / "a-single.json").write_text('{"with_image": {"all": [80.0, 77.5, 82.4]}, "turns": "single"}')
+    record = summary(str(runs), table="diag", command="scripts/vlm-diagnose", docs=str(tmp_path / "docs"),
+                     commit="feedbee")
+    assert list(record["rows"]) == ["a-single", "b-packed"] and record["row_title"] == "run"
+    assert record["rows"]["a-single"] == {"with_image.all": [80.0, 77.5, 82.4], "turns": "single"}
+    assert record["commit"] == ["abc1234", "feedbee"]

@@ -9,8 +9,8 @@ needs to trust a number and nothing else:
 * ``command``: what produced it; ``commit``: the code it ran at (every part's commit when they differ);
   ``config_hash``: the run's settings; ``split``: what it was measured on.
 
-From an ``evaluate`` run folder (``metrics.json``), JSON a ``steervis bench``/``study`` command printed, or a
-table a command wrote (CSV, JSON lines):
+From an ``evaluate`` run folder (``metrics.json``), JSON a ``steervis bench``/``study`` command printed, a
+folder of such JSON files (one row each), or a table a command wrote (CSV, JSON lines):
 
     steervis study summary --set source=runs/quick --set table=demo --set command="steervis demo"
     steervis study summary --set source=bench.json --set table=describe-throughput \\
@@ -89,6 +89,17 @@ def from_file(path: Path, rows_key: str = "") -> dict[str, Any]:
     return {"rows": rows, "row_title": "quantity", "commit": source_commit()}
 
 
+def from_outputs(folder: Path, commit: str = "") -> dict[str, Any]:
+    """One row per JSON file a command wrote into ``folder`` (named by the file's stem, fields flattened),
+    in name order; a file's own ``commit`` names its code, else ``commit``."""
+    records = []
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text())
+        own = data.pop("commit", None)
+        records.append({"run": path.stem, "commit": own or commit or None, **_flat(data)})
+    return from_records(records)
+
+
 def from_records(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Rows keyed by each record's first field; a record's ``commit`` (a step log's) names its code."""
     key = next(iter(records[0])) if records else "row"
@@ -127,7 +138,9 @@ def summary(source: str, table: str, command: str, title: str = "", docs: str = 
     checkout than this one (a run folder names its own); ``rows`` the JSON field holding the rows when they
     are not at the top."""
     path = Path(source)
-    if path.is_dir():
+    if path.is_dir() and not (path / "metrics.json").is_file() and any(path.glob("*.json")):
+        record = from_outputs(path, commit)  # a folder of one study's outputs, one row each
+    elif path.is_dir():
         if not (path / "metrics.json").is_file():
             raise SteervisError(f"{path} has no metrics.json: give a finished `steervis evaluate` run "
                                 "folder.")

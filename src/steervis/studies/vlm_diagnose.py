@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from steervis.errors import SteervisError
+from steervis.identity import source_commit
 from steervis.studies.vlm_probes import colour_probes, tower_tokens
 
 CHECKS = ("train", "overfit", "probe")
@@ -93,8 +94,9 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
     if turns not in ("single", "packed"):
         raise SteervisError(f"turns must be single or packed, not {turns!r}.")
     fmt = SHORT_ANSWER if suffix else ""
+    commit = source_commit()  # the code this run starts from (a later commit does not relabel it)
     vlm = _model(init, grid, layer, seed)
-    out: dict[str, Any] = {"check": check, "init": init or "fresh projector", "grid": grid,
+    out: dict[str, Any] = {"commit": commit, "check": check, "init": init or "fresh projector", "grid": grid,
                            "layer": vlm.config.layer, "seed": seed}
     if check == "overfit":
         items = _items(max(1, examples // 8), "single", seed, fmt)[:examples]
