@@ -1,0 +1,1 @@
+"""Grounding: detection as phrase grounding (GLIP), behind one Grounder contract."""
