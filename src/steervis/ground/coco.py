@@ -2,8 +2,9 @@
 format), detections written as COCO results, and AP@[.5:.95] / AP50 by pycocotools.
 
 An object's phrase is its category's name, as GLIP's detection data (the scenes also keep each object's own
-title in a ``phrase`` field: richer text, unused here). Boxes that cannot be a box (not four finite numbers, no width or height, entirely
-off the image) are dropped and counted; a file that is not COCO at all is one sentence.
+title in a ``phrase`` field: richer text, unused here). Boxes that cannot be a box (not four finite numbers,
+no width or height, entirely off the image) are dropped and counted; a file that is not COCO at all is one
+sentence.
 """
 
 from __future__ import annotations

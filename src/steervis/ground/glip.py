@@ -39,7 +39,8 @@ class InferSettings:
 class GlipGrounder:
     """Trunk → head ← text encoder; ``ground(images, prompt)``."""
 
-    def __init__(self, head: GlipHead, trunk: torch.nn.Module, text: Any, settings: InferSettings | None = None):
+    def __init__(self, head: GlipHead, trunk: torch.nn.Module, text: Any,
+                 settings: InferSettings | None = None):
         self.head, self.trunk, self.text = head.eval(), trunk, text
         self.settings = settings or InferSettings()
 

@@ -92,7 +92,8 @@ def image_loss(boxes: torch.Tensor, logits: torch.Tensor, token_mask: torch.Tens
             "positives": hit.sum().float()}
 
 
-def total(parts: list[dict[str, torch.Tensor]], weights: LossWeights) -> tuple[torch.Tensor, dict[str, float]]:
+def total(parts: list[dict[str, torch.Tensor]],
+          weights: LossWeights) -> tuple[torch.Tensor, dict[str, float]]:
     """The batch's loss: each term summed over images, divided by the batch's answering locations (at least
     one), weighted; and the terms as numbers for the log."""
     positives = torch.stack([p["positives"] for p in parts]).sum().clamp(min=1)

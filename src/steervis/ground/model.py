@@ -79,7 +79,8 @@ def cell_centres(cells: int) -> torch.Tensor:
 
 
 class GlipHead(nn.Module):
-    """Trunk grid + token states → (``[b, hw, 4]`` unit-square xyxy boxes, ``[b, hw, t]`` alignment logits)."""
+    """Trunk grid + token states → ``[b, hw, 4]`` unit-square xyxy boxes, ``[b, hw, t]`` alignment
+    logits."""
 
     def __init__(self, config: GlipConfig):
         super().__init__()
@@ -88,7 +89,8 @@ class GlipHead(nn.Module):
         TEXT_ENCODERS.get(config.text)  # an unknown encoder: did-you-mean, before any weight exists
         self.config = config
         hidden = config.hidden
-        self.stem = nn.Sequential(nn.Conv2d(trunk_channels(config.trunk, config.stride), hidden, 1), nn.GELU(),
+        channels = trunk_channels(config.trunk, config.stride)
+        self.stem = nn.Sequential(nn.Conv2d(channels, hidden, 1), nn.GELU(),
                                   nn.Conv2d(hidden, hidden, 3, padding=1), nn.GELU())
         self.text_proj = nn.Linear(TEXT_ENCODERS.meta(config.text)["dim"], hidden)
         self.fusion = Fusion(hidden, config.heads) if config.fusion else None

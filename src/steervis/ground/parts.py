@@ -1,5 +1,6 @@
-"""The frozen halves of the GLIP-style model: an image trunk (a CNN's grid at stride 16 or 32) and a contextual
-text encoder (token states of the whole prompt), each by name, each with a tiny random stand-in for tests.
+"""The frozen halves of the GLIP-style model: an image trunk (a CNN's grid at stride 16 or 32) and a
+contextual text encoder (token states of the whole prompt), each by name, each with a tiny random stand-in
+for tests.
 
 * trunks: ``efficientnet-lite0`` (embedded weights; stride 16: the 112-channel output of its fifth stage,
   stride 32: the 320-channel output of its last block) and ``tiny`` (three random convolutions, 16 channels).
@@ -83,7 +84,8 @@ class Lite0Trunk(torch.nn.Module):
 
         net = zoo.load("efficientnet-lite0", kind="image-classifier", device=device, dtype=dtype).model
         stages = list(net.blocks) if spec.stride == 32 else list(net.blocks)[:5]
-        self.body = torch.nn.Sequential(net.conv_stem, net.bn1, net.act1, *stages).eval().requires_grad_(False)
+        body = torch.nn.Sequential(net.conv_stem, net.bn1, net.act1, *stages)
+        self.body = body.eval().requires_grad_(False)
         self.channels = LITE0_CHANNELS[spec.stride]
 
     @staticmethod

@@ -38,14 +38,15 @@ class Phrase:
 def split_phrases(prompt: str) -> list[str]:
     """The phrases of a prompt: pieces between full stops, stripped, empty ones dropped, repeats kept once."""
     if not isinstance(prompt, str):
-        raise SteervisError(f"A prompt is text (phrases separated by full stops), not {type(prompt).__name__}.")
+        raise SteervisError("A prompt is text (phrases separated by full stops), not "
+                            f"{type(prompt).__name__}.")
     phrases = list(dict.fromkeys(p.strip() for p in prompt.split(".") if p.strip()))
     if not phrases:
         raise SteervisError("The prompt names nothing: write phrases separated by full stops, e.g. "
                             "'a dog. a guitar.'")
     if len(phrases) > MAX_PHRASES:
-        raise SteervisError(f"The prompt has {len(phrases)} phrases; at most {MAX_PHRASES} are read (split it "
-                            "into several prompts).")
+        raise SteervisError(f"The prompt has {len(phrases)} phrases; at most {MAX_PHRASES} are read "
+                            "(split it into several prompts).")
     long = [p for p in phrases if len(p) > MAX_PHRASE_CHARS]
     if long:
         raise SteervisError(f"A phrase is {len(long[0])} characters long; at most {MAX_PHRASE_CHARS} (is a "
@@ -92,8 +93,8 @@ def positive_map(spans: Sequence[Sequence[int]], n_tokens: int) -> Any:
     out = torch.zeros(len(spans), n_tokens)
     for p, tokens in enumerate(spans):
         if not tokens:
-            raise SteervisError(f"Phrase {p + 1} of the prompt was cut off by the text encoder's length limit; "
-                                "write fewer or shorter phrases per chunk.")
+            raise SteervisError(f"Phrase {p + 1} of the prompt was cut off by the text encoder's length "
+                                "limit; write fewer or shorter phrases per chunk.")
         out[p, tokens] = 1.0 / len(tokens)
     return out
 

@@ -96,10 +96,17 @@ class Trainer:
         self.total = cfg.max_steps or cfg.epochs * self.per_epoch
         self.optim = torch.optim.AdamW(self.head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         warm = max(1, int(cfg.warmup * self.total))
-        self.sched = torch.optim.lr_scheduler.LambdaLR(self.optim, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (
-            1 + math.cos(math.pi * min(1.0, s / self.total))))
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.optim, self.rate(warm))
         self.vocabulary = coco.names
         self._text_memo: dict[str, tuple[Any, torch.Tensor]] = {}
+
+    def rate(self, warm: int) -> Callable[[int], float]:
+        """Linear warm-up over ``warm`` steps, then cosine decay to zero at the last step."""
+
+        def factor(step: int) -> float:
+            return min(1.0, (step + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, step / self.total)))
+
+        return factor
 
     def encode(self, phrases: list[str]) -> tuple[Any, torch.Tensor]:
         """A prompt's tokens, positive map and frozen token states (memoised: prompts repeat)."""
@@ -124,8 +131,8 @@ class Trainer:
             image = self.coco.images[i]
             phrases = _prompt(image.phrases, self.vocabulary, cfg.negatives, rng)
             enc, states = self.encode(phrases)
-            boxes, logits = self.head(beside(self.grids[i : i + 1], self.head), beside(states[None], self.head),
-                                      beside(enc.attention_mask, self.head))
+            boxes, logits = self.head(beside(self.grids[i : i + 1], self.head),
+                                      beside(states[None], self.head), beside(enc.attention_mask, self.head))
             side = float(max(image.width, image.height))
             gt = torch.from_numpy(image.boxes / side).to(boxes)
             index = torch.tensor([phrases.index(p) for p in image.phrases], dtype=torch.long)
@@ -173,8 +180,8 @@ def train_head(settings: GroundSettings, coco: CocoSet, grids: torch.Tensor, tex
         result.steps += 1
         result.examples_seen += len(trainer.batch(step))
         if result.steps % settings.train.checkpoint_every == 0 and result.steps < trainer.total:
-            save_checkpoint(state, trainer.head, trainer.optim, trainer.sched, result, rng.bit_generator.state,
-                            step // trainer.per_epoch, run)
+            save_checkpoint(state, trainer.head, trainer.optim, trainer.sched, result,
+                            rng.bit_generator.state, step // trainer.per_epoch, run)
         if on_step is not None:
             on_step(result.steps, terms)
     result.seconds = time.perf_counter() - start
