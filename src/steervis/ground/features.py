@@ -1,5 +1,5 @@
 """Trunk grid features per image sha256, computed once (float16 ``[channels, cells, cells]`` rows in a
-:class:`~steervis.store.Store` under ``STEERVIS_HOME/ground-features/<TrunkSpec.id>-<key>``).
+:class:`~steervis.store.Store` under ``STEERVIS_HOME/ground-features/<TrunkSpec.id>-v<GRID_VERSION>``).
 
 The trunk is frozen, so a training run reads every scene's grid from the cache after the first epoch of the
 first run; new data means more scenes, never augmented copies of cached ones.
@@ -16,6 +16,10 @@ import torch
 
 from steervis.ground.parts import TRUNKS, TrunkSpec, trunk_features
 
+# Bump when the trunk's features change (preprocessing, layers): a new folder, never a stale grid. Kept here,
+# not in steervis.identity's BEHAVIOUR table, whose every new entry re-keys all evaluation run parts.
+GRID_VERSION = 1
+
 
 class GridCache:
     """``[channels, cells, cells]`` float32 trunk features per image sha256; missing ones computed."""
@@ -27,9 +31,9 @@ class GridCache:
 
         self.spec, self.device, self.dtype = spec, device, dtype
         self._trunk: Any = None
-        config = {"features": "trunk grid", "trunk": spec.id}
-        self.store = (Store(directory, identity=config) if directory else Store.for_artifact(
-            cache_dir("ground-features"), spec.id, "ground-features", config=config))
+        config = {"features": "trunk grid", "trunk": spec.id, "version": GRID_VERSION}
+        folder = directory or cache_dir("ground-features") / f"{spec.id}-v{GRID_VERSION}"
+        self.store = Store(folder, identity=config)
 
     @property
     def trunk(self) -> Any:
