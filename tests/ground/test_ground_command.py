@@ -17,8 +17,9 @@ def test_ground_draws_the_boxes_and_writes_them_as_json(tmp_path, capsys):
     image = tmp_path / "red.png"
     Image.new("RGB", (80, 60), "red").save(image)
     out = tmp_path / "boxes"
-    assert main(["ground", "--image", str(image), "--prompt", "a red square. a dog.", "--grounder", "tiny-glip",
-                 "--threshold", "0", "--set", "device=cpu", "--out", str(out)]) == 0
+    assert main(["ground", "--image", str(image), "--prompt", "a red square. a dog.",
+                 "--grounder", "tiny-glip", "--threshold", "0", "--set", "device=cpu",
+                 "--out", str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)
     written = json.loads((out / "detections.json").read_text())
     assert printed == written and written["prompt"] == "a red square. a dog."
@@ -34,7 +35,8 @@ def test_train_then_eval_on_a_coco_folder(toy_coco, tmp_path, capsys, tmp_home):
                  "train.batch_size=2", *TINY, "--out", str(out), "--quiet"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["steps"] == 3 and summary["images"] == 4
-    assert {p.name for p in out.iterdir()} >= {"config.yaml", "config.json", "model.safetensors", "train.json"}
+    written = {p.name for p in out.iterdir()}
+    assert written >= {"config.yaml", "config.json", "model.safetensors", "train.json"}
     assert main(["ground", "eval", "--grounder", str(out), "--coco", str(toy_coco), "--set", "device=cpu",
                  "--out", str(tmp_path / "ap.json"), "--quiet"]) == 0
     result = json.loads((tmp_path / "ap.json").read_text())

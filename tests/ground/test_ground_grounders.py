@@ -42,8 +42,9 @@ def test_chunks_of_independent_queries_merge_to_the_unchunked_answer():
     prompt = ". ".join(f"thing {i}" for i in range(7))
     image = [Image.fromarray((np.random.default_rng(0).random((64, 96, 3)) * 255).astype("uint8"))]
     keep_all = {"threshold": 0.0, "nms_iou": 1.0, "max_detections": 10_000}
-    whole = open_grounder("tiny-owlvit", "cpu", settings=InferSettings(**keep_all, chunk=16)).ground(image, prompt)
-    cut = open_grounder("tiny-owlvit", "cpu", settings=InferSettings(**keep_all, chunk=3)).ground(image, prompt)
+    whole = open_grounder("tiny-owlvit", "cpu", settings=InferSettings(**keep_all, chunk=16))
+    cut = open_grounder("tiny-owlvit", "cpu", settings=InferSettings(**keep_all, chunk=3))
+    whole, cut = whole.ground(image, prompt), cut.ground(image, prompt)
     a, b = whole[0], cut[0]
     assert len(a) == len(b) == 7 * 16  # 16 patches of a 32 px image, 7 phrases
     order_a, order_b = np.lexsort((a.scores, a.phrases)), np.lexsort((b.scores, b.phrases))

@@ -20,8 +20,8 @@ TINY = GlipConfig(trunk="tiny", stride=16, size=128, text="tiny-bert", hidden=32
 def _setup(folder, tmp_path, steps, fusion=False, checkpoint_every=50):
     coco = read_coco(folder)
     settings = GroundSettings(coco=str(folder), model=GlipConfig(**{**TINY.__dict__, "fusion": fusion}),
-                              train=GroundTrain(batch_size=4, max_steps=steps, lr=1e-2, negatives=2, warmup=0.0,
-                                                checkpoint_every=checkpoint_every), device="cpu")
+                              train=GroundTrain(batch_size=4, max_steps=steps, lr=1e-2, negatives=2,
+                                                warmup=0.0, checkpoint_every=checkpoint_every), device="cpu")
     paths = [i.path for i in coco.images]
     keys = image_keys(paths)
     grids = GridCache(settings.model.trunk_spec(), tmp_path / "cache", device="cpu").features(keys, paths)
@@ -38,7 +38,8 @@ def test_a_tiny_grounder_overfits_toy_scenes(toy_coco, tmp_path):
     losses = []
     head, result = train_head(settings, coco, grids, text, tmp_path / "out", keys,
                               on_step=lambda step, terms: losses.append(terms["loss"]))
-    after = coco_set_ap(coco, GlipGrounder(head, untrained.trunk, text, InferSettings(0.0)).ground(images, prompt))
+    trained = GlipGrounder(head, untrained.trunk, text, InferSettings(threshold=0.0))
+    after = coco_set_ap(coco, trained.ground(images, prompt))
     assert before["ap50"] < 0.1 and after["ap50"] > 0.6, (before, after)
     assert sum(losses[-10:]) < 0.6 * sum(losses[:10])
     assert result.steps == 60 and (tmp_path / "out" / "model.safetensors").exists()
