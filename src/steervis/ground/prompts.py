@@ -111,10 +111,20 @@ class EncodedPrompt:
 
 def encode_phrases(tokenizer: Any, phrases: Sequence[str], max_length: int = 128) -> EncodedPrompt:
     """Tokenise one chunk of phrases as one sentence and map each phrase to its tokens."""
-    text, spans = join_phrases(phrases)
-    batch = tokenizer([text], return_offsets_mapping=True, truncation=True, max_length=max_length,
-                      return_tensors="pt")
-    offsets = [tuple(int(v) for v in pair) for pair in batch["offset_mapping"][0].tolist()]
-    spans_tok = token_spans(offsets, spans)
-    return EncodedPrompt(list(phrases), batch["input_ids"], batch["attention_mask"],
-                         positive_map(spans_tok, len(offsets)))
+    return encode_prompts(tokenizer, [phrases], max_length)[0]
+
+
+def encode_prompts(tokenizer: Any, prompts: Sequence[Sequence[str]],
+                   max_length: int = 128) -> list[EncodedPrompt]:
+    """Several prompts tokenised in one padded batch (a training batch: one prompt per image); each keeps
+    its own positive map over the batch's padded length (padding covers no phrase)."""
+    joined = [join_phrases(phrases) for phrases in prompts]
+    batch = tokenizer([text for text, _ in joined], return_offsets_mapping=True, truncation=True,
+                      max_length=max_length, padding=True, return_tensors="pt")
+    out = []
+    for i, (phrases, (_, spans)) in enumerate(zip(prompts, joined, strict=True)):
+        offsets = [tuple(int(v) for v in pair) for pair in batch["offset_mapping"][i].tolist()]
+        out.append(EncodedPrompt(list(phrases), batch["input_ids"][i : i + 1],
+                                 batch["attention_mask"][i : i + 1],
+                                 positive_map(token_spans(offsets, spans), len(offsets))))
+    return out

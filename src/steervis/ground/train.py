@@ -27,7 +27,7 @@ from steervis.ground.coco import CocoSet
 from steervis.ground.glip import InferSettings
 from steervis.ground.losses import LossWeights, image_loss, total
 from steervis.ground.model import GlipConfig, GlipHead
-from steervis.ground.prompts import encode_phrases
+from steervis.ground.prompts import encode_prompts
 from steervis.lm.train import TrainResult
 
 CHECKPOINT = "checkpoint"  # the resumable state's folder, inside the output folder until the run ends
@@ -98,7 +98,6 @@ class Trainer:
         warm = max(1, int(cfg.warmup * self.total))
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.optim, self.rate(warm))
         self.vocabulary = coco.names
-        self._text_memo: dict[str, tuple[Any, torch.Tensor]] = {}
 
     def rate(self, warm: int) -> Callable[[int], float]:
         """Linear warm-up over ``warm`` steps, then cosine decay to zero at the last step."""
@@ -108,14 +107,6 @@ class Trainer:
 
         return factor
 
-    def encode(self, phrases: list[str]) -> tuple[Any, torch.Tensor]:
-        """A prompt's tokens, positive map and frozen token states (memoised: prompts repeat)."""
-        key = "\n".join(phrases)
-        if key not in self._text_memo:
-            enc = encode_phrases(self.text.tokenizer, phrases)
-            self._text_memo[key] = (enc, self.text.states(enc.input_ids, enc.attention_mask)[0])
-        return self._text_memo[key]
-
     def batch(self, step: int) -> list[int]:
         epoch, position = divmod(step, self.per_epoch)
         order = np.random.default_rng((self.settings.train.seed, epoch)).permutation(len(self.coco.images))
@@ -123,20 +114,25 @@ class Trainer:
         return order[position * size : (position + 1) * size].tolist()
 
     def step(self, step: int) -> dict[str, float]:
+        """One optimiser step: the batch's prompts encoded together, one forward pass over its grids."""
         from steervis.device import beside
 
         cfg, rng = self.settings.train, np.random.default_rng((self.settings.train.seed, 1_000_003, step))
+        rows = self.batch(step)
+        images = [self.coco.images[i] for i in rows]
+        prompts = [_prompt(image.phrases, self.vocabulary, cfg.negatives, rng) for image in images]
+        encoded = encode_prompts(self.text.tokenizer, prompts)
+        ids = torch.cat([e.input_ids for e in encoded])
+        mask = torch.cat([e.attention_mask for e in encoded])
+        states = self.text.states(ids, mask)
+        boxes, logits = self.head(beside(self.grids[rows], self.head), beside(states, self.head),
+                                  beside(mask, self.head))
         parts = []
-        for i in self.batch(step):
-            image = self.coco.images[i]
-            phrases = _prompt(image.phrases, self.vocabulary, cfg.negatives, rng)
-            enc, states = self.encode(phrases)
-            boxes, logits = self.head(beside(self.grids[i : i + 1], self.head),
-                                      beside(states[None], self.head), beside(enc.attention_mask, self.head))
+        for k, (image, phrases, enc) in enumerate(zip(images, prompts, encoded, strict=True)):
             side = float(max(image.width, image.height))
             gt = torch.from_numpy(image.boxes / side).to(boxes)
             index = torch.tensor([phrases.index(p) for p in image.phrases], dtype=torch.long)
-            parts.append(image_loss(boxes[0], logits[0].float(), beside(enc.attention_mask[0], self.head),
+            parts.append(image_loss(boxes[k], logits[k].float(), beside(mask[k], self.head),
                                     enc.positive.to(boxes.device), gt, index.to(boxes.device),
                                     self.settings.loss))
         loss, terms = total(parts, self.settings.loss)
