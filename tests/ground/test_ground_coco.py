@@ -58,6 +58,17 @@ def test_a_wrong_phrase_or_nothing_scores_zero(two_dogs):
     assert coco_set_ap(two_dogs, [_det(), _det()]) == {"ap": 0.0, "ap50": 0.0, "ap75": 0.0}
 
 
+def test_the_validation_part_is_the_last_tenth(tmp_path):
+    from steervis.ground.coco import select_part
+
+    coco = read_coco(_folder(tmp_path, [], images=20))
+    assert [i.id for i in select_part(coco, "val").images] == [19, 20]
+    assert [i.id for i in select_part(coco, "main", limit=3).images] == [1, 2, 3]
+    assert len(select_part(coco, "all").images) == 20
+    with pytest.raises(SteervisError, match="part='test'"):
+        select_part(coco, "test")
+
+
 def test_broken_boxes_are_dropped_and_counted(tmp_path):
     anns = [_ann(1, 1, [0, 0, 50, 50]), _ann(2, 1, [0, 0, 0, 10]), _ann(3, 1, [0, 0, "x", 1]),
             _ann(4, 1, [float("nan"), 0, 5, 5]), _ann(5, 1, [300, 0, 10, 10]), _ann(6, 9, [0, 0, 5, 5]),

@@ -31,13 +31,15 @@ def test_ground_draws_the_boxes_and_writes_them_as_json(tmp_path, capsys):
 
 def test_train_then_eval_on_a_coco_folder(toy_coco, tmp_path, capsys, tmp_home):
     out = tmp_path / "glip"
-    assert main(["ground", "train", "--set", f"coco={toy_coco}", "--set", "train.max_steps=3", "--set",
-                 "train.batch_size=2", *TINY, "--out", str(out), "--quiet"]) == 0
+    assert main(["ground", "train", "--set", f"coco={toy_coco}", "--set", "part=all", "--set",
+                 "train.max_steps=3", "--set", "train.batch_size=2", *TINY, "--out", str(out),
+                 "--quiet"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["steps"] == 3 and summary["images"] == 4
     written = {p.name for p in out.iterdir()}
     assert written >= {"config.yaml", "config.json", "model.safetensors", "train.json"}
-    assert main(["ground", "eval", "--grounder", str(out), "--coco", str(toy_coco), "--set", "device=cpu",
+    assert main(["ground", "eval", "--grounder", str(out), "--coco", str(toy_coco), "--part", "all",
+                 "--set", "device=cpu",
                  "--out", str(tmp_path / "ap.json"), "--quiet"]) == 0
     result = json.loads((tmp_path / "ap.json").read_text())
     assert result["images"] == 4 and result["phrases"] == 3 and 0.0 <= result["ap50"] <= 1.0

@@ -79,3 +79,20 @@ def test_names_unknown_and_unavailable_are_one_sentence(tmp_path):
     with pytest.raises(SteervisError, match="not a trained grounding model"):
         open_grounder(f"{tmp_path}/empty", device="cpu")
     assert {"glip", "crop", "owlvit", "owlv2", "grounding-dino"} <= set(GROUNDERS.names())
+
+
+def test_with_fusion_each_chunk_keeps_the_boxes_it_computed():
+    # chunks of one phrase: each phrase's detections are those of a prompt of that phrase alone
+    from steervis.ground.glip import GlipGrounder
+    from steervis.ground.model import GlipConfig
+
+    config = GlipConfig(trunk="tiny", stride=16, size=64, text="tiny-bert", hidden=16, fusion=True)
+    keep_all = InferSettings(threshold=0.0, nms_iou=1.0, max_detections=10_000, chunk=1)
+    grounder = GlipGrounder.create(config, device="cpu", settings=keep_all)
+    (together,) = grounder.ground([IMAGES[0]], "a dog. a guitar.")
+    for phrase in ("a dog", "a guitar"):
+        (alone,) = grounder.ground([IMAGES[0]], f"{phrase}.")
+        mine = [i for i, p in enumerate(together.phrases) if p == phrase]
+        assert len(mine) == len(alone) == 16
+        assert np.allclose(np.sort(together.scores[mine]), np.sort(alone.scores))
+        assert np.allclose(np.sort(together.boxes[mine], axis=0), np.sort(alone.boxes, axis=0))

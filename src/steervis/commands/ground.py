@@ -27,6 +27,7 @@ EXAMPLE = """examples:
   steervis ground train --set coco=my-coco-folder --out runs/mine  # any COCO folder
   steervis ground eval --scenes test-unseen --out ap.json    # COCO AP of the trained model
   steervis ground eval --grounder crop --scenes test-unseen --images 100
+  steervis ground eval --scenes train --part val             # the validation tenth: choose settings here
   steervis ground eval --grounder ./runs/glip-fusion --coco my-coco-folder
 """
 
@@ -64,7 +65,7 @@ def train(args: argparse.Namespace) -> int:
 
 def evaluate(args: argparse.Namespace) -> int:
     from steervis.commands._options import check_json_out, config_from
-    from steervis.ground.coco import read_coco
+    from steervis.ground.coco import read_coco, select_part
     from steervis.ground.glip import InferSettings
     from steervis.ground.grounders import open_grounder
     from steervis.ground.run import evaluate as run_evaluate
@@ -73,7 +74,7 @@ def evaluate(args: argparse.Namespace) -> int:
     if cfg is None:
         return 0
     out = check_json_out(args.out, "ground-ap")
-    coco = read_coco(cfg.folder(), limit=cfg.images or None)
+    coco = select_part(read_coco(cfg.folder()), cfg.part, cfg.images or None)
     grounder = open_grounder(cfg.grounder, cfg.device, cfg.dtype, InferSettings(threshold=cfg.threshold))
     result = {"grounder": cfg.grounder, "data": str(coco.folder), **run_evaluate(grounder, coco,
                                                                                progress=not args.quiet)}
@@ -107,7 +108,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr.set_defaults(func=train)
     ev = verbs.add_parser("eval", help="COCO AP@[.5:.95] and AP50 on a scenes split or a COCO folder",
                           formatter_class=HelpFormatter)
-    add_config(ev, EvalConfig, ["grounder", "scenes", "coco", "images", "threshold"],
+    add_config(ev, EvalConfig, ["grounder", "scenes", "coco", "part", "images", "threshold"],
                bounds={"images": NON_NEGATIVE_INT, "threshold": FRACTION})
     ev.add_argument("--out", metavar="FILE.json", help="also write the result here")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")

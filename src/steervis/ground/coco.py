@@ -110,6 +110,21 @@ def read_coco(folder: str | Path, limit: int | None = None) -> CocoSet:
     return CocoSet(root, list(images.values()), categories, dropped)
 
 
+PARTS = ("main", "val", "all")
+
+
+def select_part(coco: CocoSet, part: str, limit: int | None = None) -> CocoSet:
+    """The images of one part, in file order: ``val`` the last tenth (every scenes split's validation
+    part, where settings are chosen), ``main`` the rest, ``all`` both; then the first ``limit`` of them."""
+    from steervis.data.scenes.build import part_of
+
+    if part not in PARTS:
+        raise SteervisError(f"part={part!r} is not one of: {', '.join(PARTS)}.")
+    n = len(coco.images)
+    images = [im for k, im in enumerate(coco.images) if part == "all" or part_of(k, n) == part]
+    return CocoSet(coco.folder, images[:limit], coco.categories, coco.dropped)
+
+
 def results_json(image_ids: Sequence[int], detections: Sequence[Any],
                  categories: dict[int, str]) -> list[dict[str, Any]]:
     """COCO results (``image_id, category_id, bbox xywh, score``) of each image's detections; phrases that

@@ -74,18 +74,20 @@ class GlipGrounder:
 
     @torch.inference_mode()
     def phrase_scores(self, grid: torch.Tensor, phrases: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """``[b, hw, 4]`` unit-square boxes and ``[b, hw, phrases]`` scores, the prompt read in chunks."""
+        """``[b, hw, phrases, 4]`` unit-square boxes and ``[b, hw, phrases]`` scores, the prompt read in
+        chunks (with fusion a location's box depends on the chunk it read, so each phrase keeps its own)."""
         from steervis.device import beside
 
-        scores, boxes = [], None
+        scores, boxes = [], []
         for chunk in chunk_phrases(phrases, self.settings.chunk):
             enc = encode_phrases(self.text.tokenizer, chunk)
             tokens = self.text.states(enc.input_ids, enc.attention_mask)
             n = grid.shape[0]
-            boxes, logits = self.head(beside(grid, self.head), beside(tokens, self.head).expand(n, -1, -1),
-                                      beside(enc.attention_mask, self.head).expand(n, -1))
-            scores.append(torch.sigmoid(logits.float()) @ enc.positive.to(logits.device).T)
-        return boxes.float().cpu(), torch.cat(scores, dim=-1).cpu()
+            unit, logits = self.head(beside(grid, self.head), beside(tokens, self.head).expand(n, -1, -1),
+                                     beside(enc.attention_mask, self.head).expand(n, -1))
+            scores.append((torch.sigmoid(logits.float()) @ enc.positive.to(logits.device).T).cpu())
+            boxes.append(unit.float().cpu()[:, :, None, :].expand(-1, -1, len(chunk), -1))
+        return torch.cat(boxes, dim=2), torch.cat(scores, dim=-1)
 
     def detect(self, grid: torch.Tensor, sides: Sequence[float], sizes: Sequence[tuple[int, int]],
                phrases: Sequence[str]) -> list[Detections]:
@@ -96,7 +98,8 @@ class GlipGrounder:
             # every location × phrase is a candidate; the best few hundred go to NMS
             flat = score.flatten()
             top = flat.topk(min(len(flat), 10 * cfg.max_detections)).indices
-            locs, labels = top // score.shape[1], top % score.shape[1]
-            out.append(finish(unit[locs] * side, flat[top], labels, phrases, size, cfg.threshold, cfg.nms_iou,
+            labels = top % score.shape[1]
+            pixels = unit.reshape(-1, 4)[top] * side
+            out.append(finish(pixels, flat[top], labels, phrases, size, cfg.threshold, cfg.nms_iou,
                               cfg.max_detections))
         return out

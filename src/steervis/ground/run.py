@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from steervis.device import check_placement
-from steervis.ground.coco import CocoSet, coco_set_ap, read_coco
+from steervis.ground.coco import CocoSet, coco_set_ap, read_coco, select_part
 from steervis.ground.train import GroundSettings, train_head
 
 
@@ -26,7 +26,7 @@ def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = F
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     save_config(settings, out / "config.yaml")
-    coco = read_coco(settings.folder(), limit=settings.train.max_images)
+    coco = select_part(read_coco(settings.folder()), settings.part, settings.train.max_images)
     paths = [image.path for image in coco.images]
     start = time.perf_counter()
     keys = image_keys(paths)
@@ -93,7 +93,8 @@ class EvalConfig:
         grounder: as for `steervis ground`.
         scenes: a scenes split (test-seen, test-unseen, test-styles, train).
         coco: a COCO folder (images + annotations.json), read instead of the scenes when given.
-        images: the first N images (0: all).
+        part: main (all but the last tenth), val (the last tenth: choose settings there) or all.
+        images: the first N images of the part (0: all).
         threshold: keep boxes scoring above this (low: AP rewards recall).
         device: where the model runs (auto, cpu, cuda, cuda:N).
         dtype: its precision (auto, float32, bfloat16, float16).
@@ -102,6 +103,7 @@ class EvalConfig:
     grounder: str = "glip"
     scenes: str = "test-unseen"
     coco: str = ""
+    part: str = "main"  # the validation tenth stays for choosing thresholds and epochs
     images: int = 0
     threshold: float = 0.05  # AP is measured over the whole score range: keep the low ones
     device: str = "auto"

@@ -56,6 +56,7 @@ class GroundSettings:
 
     scenes: str = "train"  # a scenes split under STEERVIS_HOME/data/scenes
     coco: str = ""  # a COCO folder (images + annotations.json) read instead of the scenes when given
+    part: str = "main"  # main: all but the last tenth, the validation part where settings are chosen
     model: GlipConfig = field(default_factory=GlipConfig)
     train: GroundTrain = field(default_factory=GroundTrain)
     loss: LossWeights = field(default_factory=LossWeights)
