@@ -11,13 +11,15 @@ PRESETS = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 def config_for(name: str) -> type:
     from steervis.eval.config import EvaluateConfig
+    from steervis.ground.train import GroundSettings
     from steervis.llava.train import StageSettings
     from steervis.react.config import ReactPoolConfig, ReactTaskConfig
     from steervis.vllavo.decide.config import DecideConfig
     from steervis.vllavo.describe.config import DescribeConfig
 
     react = {"react-pool": ReactPoolConfig, "react-task": ReactTaskConfig}
-    kinds = {"decide": DecideConfig, "describe": DescribeConfig, "llava": StageSettings}
+    kinds = {"decide": DecideConfig, "describe": DescribeConfig, "llava": StageSettings,
+             "ground": GroundSettings}
     return react.get(name) or kinds.get(name.split("-")[0], EvaluateConfig)
 
 
@@ -35,7 +37,7 @@ def test_preset_loads(name):
 def test_there_are_presets_of_each_kind():
     assert {config_for(n).__name__ for n in PRESETS} == {
         "DecideConfig", "DescribeConfig", "EvaluateConfig", "StageSettings", "ReactPoolConfig",
-        "ReactTaskConfig"}
+        "ReactTaskConfig", "GroundSettings"}
 
 
 def test_the_best_describer_preset_is_the_one_the_full_tables_best_row_reads():

@@ -1,0 +1,115 @@
+"""``steervis ground``: locate things by words (detection as phrase grounding, GLIP). With ``--image`` and
+``--prompt`` it draws the boxes it finds and writes them as JSON; ``train`` trains the GLIP-style model on the
+scenes (or any COCO folder), resumable after a kill; ``eval`` measures a grounder's COCO AP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from steervis.commands._options import (
+    FRACTION,
+    NON_NEGATIVE_INT,
+    HelpFormatter,
+    add_config,
+    add_config_options,
+    positive_int,
+)
+
+EXAMPLE = """examples:
+  steervis ground --image photo.jpg --prompt "a dog. a guitar."           # the model trained here
+  steervis ground --image photo.jpg --prompt "a dog." --grounder crop --out boxes   # the ConSE baseline
+  steervis ground --image photo.jpg --prompt "a cat." --grounder google/owlv2-base-patch16-ensemble
+  steervis ground train --preset ground-glip                 # the recipe, on the training scenes
+  steervis ground train --preset ground-glip --set model.fusion=true --out runs/glip-fusion
+  steervis ground train --set coco=my-coco-folder --out runs/mine  # any COCO folder
+  steervis ground eval --scenes test-unseen --out ap.json    # COCO AP of the trained model
+  steervis ground eval --grounder crop --scenes test-unseen --images 100
+  steervis ground eval --scenes train --part val             # the validation tenth: choose settings here
+  steervis ground eval --grounder ./runs/glip-fusion --coco my-coco-folder
+"""
+
+
+def detect(args: argparse.Namespace) -> int:
+    from steervis.commands._options import config_from
+    from steervis.ground.run import detect as run_detect
+
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
+    result = run_detect(cfg, args.out or "ground-out")
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def train(args: argparse.Namespace) -> int:
+    from steervis.commands._options import resolve_config
+    from steervis.ground.grounders import trained_dir
+    from steervis.ground.run import train_grounder
+    from steervis.ground.train import GroundSettings
+
+    settings = resolve_config(GroundSettings, args)
+    if settings is None:  # --print-config
+        return 0
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    out = Path(args.out).expanduser() if args.out else trained_dir()
+    summary = train_grounder(settings, out, progress=not args.quiet)
+    print(json.dumps({"out": str(out), **summary}, indent=2))
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from steervis.commands._options import check_json_out, config_from
+    from steervis.ground.coco import read_coco, select_part
+    from steervis.ground.glip import InferSettings
+    from steervis.ground.grounders import open_grounder
+    from steervis.ground.run import evaluate as run_evaluate
+
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
+    out = check_json_out(args.out, "ground-ap")
+    coco = select_part(read_coco(cfg.folder()), cfg.part, cfg.images or None)
+    grounder = open_grounder(cfg.grounder, cfg.device, cfg.dtype, InferSettings(threshold=cfg.threshold))
+    result = {"grounder": cfg.grounder, "data": str(coco.folder), **run_evaluate(grounder, coco,
+                                                                               progress=not args.quiet)}
+    text = json.dumps(result, indent=2)
+    print(text)
+    if out is not None:
+        from steervis.atomic import write_text
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text(out, text + "\n")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from steervis.ground.run import DetectConfig, EvalConfig
+
+    parser = sub.add_parser("ground", help="locate things by words: boxes for a prompt's phrases (GLIP)",
+                            description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
+    add_config(parser, DetectConfig, ["image", "prompt", "grounder", "threshold"],
+               bounds={"threshold": FRACTION})
+    parser.add_argument("--out", metavar="DIR", help="folder for the drawn images and detections.json "
+                        "(default: ./ground-out)")
+    parser.set_defaults(func=detect)
+    verbs = parser.add_subparsers(dest="ground_verb", metavar="ACTION", required=False)
+    tr = verbs.add_parser("train", help="train the GLIP-style model (resumable)",
+                          formatter_class=HelpFormatter)
+    add_config_options(tr)  # --config, --preset (ground-glip), --set (e.g. train.max_steps=20)
+    tr.add_argument("--out", metavar="DIR", help="where to save (default: $STEERVIS_HOME/models/ground/glip)")
+    tr.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
+    tr.add_argument("--quiet", action="store_true", help="no progress bars")
+    tr.set_defaults(func=train)
+    ev = verbs.add_parser("eval", help="COCO AP@[.5:.95] and AP50 on a scenes split or a COCO folder",
+                          formatter_class=HelpFormatter)
+    add_config(ev, EvalConfig, ["grounder", "scenes", "coco", "part", "images", "threshold"],
+               bounds={"images": NON_NEGATIVE_INT, "threshold": FRACTION})
+    ev.add_argument("--out", metavar="FILE.json", help="also write the result here")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
+    ev.set_defaults(func=evaluate)

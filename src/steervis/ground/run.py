@@ -1,0 +1,144 @@
+"""A grounding run end to end: train the GLIP-style head on a COCO folder (trunk features cached first) and
+measure any grounder on one, writing the resolved config, the model and the metrics beside each other.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from steervis.device import check_placement
+from steervis.ground.coco import CocoSet, coco_set_ap, read_coco, select_part
+from steervis.ground.train import GroundSettings, train_head
+
+
+def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = False,
+                   on_step: Any = None) -> dict[str, Any]:
+    """Cache the trunk's grids of the training images, train (or resume) the head, save it to ``out`` with
+    its ``config.yaml`` and ``train.json``; returns the run's summary."""
+    from steervis.config import save_config
+    from steervis.ground.features import GridCache, image_keys
+    from steervis.ground.parts import TEXT_ENCODERS
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(settings, out / "config.yaml")
+    coco = select_part(read_coco(settings.folder()), settings.part, settings.train.max_images)
+    paths = [image.path for image in coco.images]
+    start = time.perf_counter()
+    keys = image_keys(paths)
+    grids = GridCache(settings.model.trunk_spec(), device=settings.device).features(keys, paths,
+                                                                                   progress=progress)
+    features_s = time.perf_counter() - start
+    text = TEXT_ENCODERS.get(settings.model.text)(device=settings.device)
+    _, result = train_head(settings, coco, grids, text, out, keys, on_step=on_step, progress=progress)
+    summary = {"images": len(coco.images), "dropped_boxes": coco.dropped,
+               "features_seconds": round(features_s, 1),
+               "resumed_from": result.resumed_from, **result.summary()}
+    (out / "train.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool = False) -> dict[str, Any]:
+    """AP@[.5:.95], AP50 and AP75 of ``grounder`` on a read COCO set, every image prompted with every category
+    name (GLIP's detection evaluation; long lists are chunked by the grounder)."""
+    from tqdm.auto import tqdm
+
+    from steervis.data.images import open_image
+
+    prompt = ". ".join(coco.names)
+    detections = []
+    start = time.perf_counter()
+    for i in tqdm(range(0, len(coco.images), batch_size), desc="grounding", disable=not progress):
+        images = [open_image(image.path) for image in coco.images[i : i + batch_size]]
+        detections += grounder.ground(images, prompt)
+    seconds = time.perf_counter() - start
+    return {**coco_set_ap(coco, detections), "images": len(coco.images), "phrases": len(coco.names),
+            "seconds": round(seconds, 1), "dropped_boxes": coco.dropped}
+
+
+@dataclass
+class DetectConfig:
+    """``steervis ground``: locate a prompt's phrases in images.
+
+    Attributes:
+        image: image files to read.
+        prompt: phrases separated by full stops, e.g. 'a dog. a guitar.'
+        grounder: glip (trained here), crop (the ConSE baseline), owlvit / owlv2 / grounding-dino (the hub),
+            a hub id, or a trained model's folder written as a path (./runs/glip).
+        threshold: keep boxes scoring above this.
+        device: where the model runs (auto, cpu, cuda, cuda:N).
+        dtype: its precision (auto, float32, bfloat16, float16).
+    """
+
+    image: list[str] = field(default_factory=list)
+    prompt: str = ""
+    grounder: str = "glip"
+    threshold: float = 0.3  # a picture for a person: fewer, surer boxes than the 0.05 AP is measured at
+    device: str = "auto"
+    dtype: str = "auto"
+
+    def __post_init__(self) -> None:
+        check_placement(self)
+
+
+@dataclass
+class EvalConfig:
+    """``steervis ground eval``: COCO AP of a grounder on a scenes split or a COCO folder.
+
+    Attributes:
+        grounder: as for `steervis ground`.
+        scenes: a scenes split (test-seen, test-unseen, test-styles, train).
+        coco: a COCO folder (images + annotations.json), read instead of the scenes when given.
+        part: main (all but the last tenth), val (the last tenth: choose settings there) or all.
+        images: the first N images of the part (0: all).
+        threshold: keep boxes scoring above this (low: AP rewards recall).
+        device: where the model runs (auto, cpu, cuda, cuda:N).
+        dtype: its precision (auto, float32, bfloat16, float16).
+    """
+
+    grounder: str = "glip"
+    scenes: str = "test-unseen"
+    coco: str = ""
+    part: str = "main"  # the validation tenth stays for choosing thresholds and epochs
+    images: int = 0
+    threshold: float = 0.05  # AP is measured over the whole score range: keep the low ones
+    device: str = "auto"
+    dtype: str = "auto"
+
+    def __post_init__(self) -> None:
+        check_placement(self)
+
+    def folder(self) -> Path:
+        from steervis.data.scenes import scenes_root
+
+        return Path(self.coco).expanduser() if self.coco else scenes_root(self.scenes)
+
+
+def detect(cfg: DetectConfig, out: str | Path) -> dict[str, Any]:
+    """Ground ``cfg.prompt`` in each image; write ``<stem>.boxes.png`` and ``detections.json`` to ``out``."""
+    from steervis.data.images import open_image
+    from steervis.errors import SteervisError
+    from steervis.ground.draw import draw_detections
+    from steervis.ground.glip import InferSettings
+    from steervis.ground.grounders import open_grounder
+    from steervis.ground.prompts import split_phrases
+
+    if not cfg.image:
+        raise SteervisError("Give at least one --image to ground the prompt in.")
+    split_phrases(cfg.prompt)  # a bad prompt fails before any model loads
+    images = [open_image(path) for path in cfg.image]
+    grounder = open_grounder(cfg.grounder, cfg.device, cfg.dtype, InferSettings(threshold=cfg.threshold))
+    found = grounder.ground(images, cfg.prompt)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    result = {"grounder": cfg.grounder, "prompt": cfg.prompt, "images": []}
+    for path, image, det in zip(cfg.image, images, found, strict=True):
+        drawn = folder / f"{Path(path).stem}.boxes.png"
+        draw_detections(image, det).save(drawn)
+        result["images"].append({"image": str(path), "drawn": str(drawn), "detections": det.to_json()})
+    (folder / "detections.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    return result
