@@ -5,17 +5,18 @@ import pytest
 pytest.importorskip("easy_vqa")
 
 from steervis.errors import SteervisError  # noqa: E402
+from steervis.llava.easyvqa import image_colour  # noqa: E402
 from steervis.studies import STUDIES  # noqa: E402
 from steervis.studies.vlm_diagnose import _items  # noqa: E402
-from steervis.llava.easyvqa import image_colour  # noqa: E402
 
 
 def test_the_colour_comes_from_the_images_own_questions():
     assert image_colour([("is there a red shape?", "no"), ("what color is the shape?", "teal")]) == "teal"
     assert image_colour([("what is the blue shape?", "circle")]) == "blue"
     assert image_colour([("is there not a red shape?", "yes"), ("is there a gray shape?", "yes")]) == "gray"
-    assert image_colour([("is no blue shape present?", "yes"), ("what is the color of the shape?", "red")]) == "red"
-    assert image_colour([("is no blue shape present?", "yes"), ("does the image contain a circle?", "yes")]) is None
+    negated = ("is no blue shape present?", "yes")
+    assert image_colour([negated, ("what is the color of the shape?", "red")]) == "red"
+    assert image_colour([negated, ("does the image contain a circle?", "yes")]) is None
 
 
 def test_packed_items_hold_every_question_of_an_image_and_the_image_once():
