@@ -147,3 +147,8 @@ def test_a_folder_of_outputs_is_one_row_per_file_each_with_its_commit(tmp_path):
     assert list(record["rows"]) == ["a-single", "b-packed"] and record["row_title"] == "run"
     assert record["rows"]["a-single"] == {"with_image.all": [80.0, 77.5, 82.4], "turns": "single"}
     assert record["commit"] == ["abc1234", "feedbee"]
+    record = summary(str(runs), table="diag", command="scripts/vlm-diagnose", docs=str(tmp_path / "docs"),
+                     percent=True)
+    assert record["rows"]["a-single"]["with_image.all"] == [0.8, 0.775, 0.824]
+    assert render("diag columns=with_image.all", tmp_path / "docs").splitlines()[2] == (
+        "| a-single | 80.0 [77.5, 82.4] |")

@@ -119,6 +119,13 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _fraction(value: Any) -> Any:
+    """A ``[value, low, high]`` interval in percent as fractions; anything else as it is."""
+    if isinstance(value, list) and len(value) == 3 and all(isinstance(v, (int, float)) for v in value):
+        return [round(v / 100, 4) for v in value]
+    return value
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars as Python numbers (JSON), whole floats as ints."""
     value = value.item() if hasattr(value, "item") else value
@@ -132,11 +139,12 @@ def _config_hash(config: Any) -> str:
 
 
 def summary(source: str, table: str, command: str, title: str = "", docs: str = "docs",
-            split: str = "", commit: str = "", rows: str = "") -> dict[str, Any]:
+            split: str = "", commit: str = "", rows: str = "", percent: bool = False) -> dict[str, Any]:
     """``steervis study summary``: write ``docs/results/TABLE/summary.json`` from a run folder or a JSON
     file, and return it. ``commit`` names the code a command's output came from when it ran from another
     checkout than this one (a run folder names its own); ``rows`` the JSON field holding the rows when they
-    are not at the top."""
+    are not at the top; ``percent`` says the source's intervals are percentages (as the studies print them),
+    stored as fractions like every summary's."""
     path = Path(source)
     if path.is_dir() and not (path / "metrics.json").is_file() and any(path.glob("*.json")):
         record = from_outputs(path, commit)  # a folder of one study's outputs, one row each
@@ -154,6 +162,9 @@ def summary(source: str, table: str, command: str, title: str = "", docs: str = 
                             "(steervis …, make …, scripts/…).")
     if commit and not path.is_dir():
         record["commit"] = commit
+    if percent:
+        record["rows"] = {name: {k: _fraction(v) for k, v in row.items()}
+                          for name, row in record["rows"].items()}
     out = {"format": FORMAT, "table": table, "title": title, "command": command, **record}
     if split:
         out["split"] = split
