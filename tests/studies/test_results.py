@@ -141,11 +141,13 @@ def test_a_folder_of_outputs_is_one_row_per_file_each_with_its_commit(tmp_path):
     runs = tmp_path / "runs"
     runs.mkdir()
     (runs / "b-packed.json").write_text('{"commit": "abc1234", "with_image": {"all": [70.1, 67.0, 73.2]}}')
-    (runs / "a-single.json").write_text('{"with_image": {"all": [80.0, 77.5, 82.4]}, "turns": "single"}')
+    (runs / "a-single.json").write_text('{"with_image": {"all": [80.0, 77.5, 82.4]}, "turns": "single", '
+                                        '"probe": {"LM layer 3": 0.5}}')
     record = summary(str(runs), table="diag", command="scripts/vlm-diagnose", docs=str(tmp_path / "docs"),
                      commit="feedbee")
     assert list(record["rows"]) == ["a-single", "b-packed"] and record["row_title"] == "run"
-    assert record["rows"]["a-single"] == {"with_image.all": [80.0, 77.5, 82.4], "turns": "single"}
+    assert record["rows"]["a-single"] == {"with_image.all": [80.0, 77.5, 82.4], "turns": "single",
+                                          "probe.LM_layer_3": 0.5}
     assert record["commit"] == ["abc1234", "feedbee"]
     record = summary(str(runs), table="diag", command="scripts/vlm-diagnose", docs=str(tmp_path / "docs"),
                      percent=True)

@@ -90,13 +90,15 @@ def from_file(path: Path, rows_key: str = "") -> dict[str, Any]:
 
 
 def from_outputs(folder: Path, commit: str = "") -> dict[str, Any]:
-    """One row per JSON file a command wrote into ``folder`` (named by the file's stem, fields flattened),
-    in name order; a file's own ``commit`` names its code, else ``commit``."""
+    """One row per JSON file a command wrote into ``folder`` (named by the file's stem, fields flattened, a
+    space in a field's name written ``_`` so a table block can name it), in name order; a file's own
+    ``commit`` names its code, else ``commit``."""
     records = []
     for path in sorted(folder.glob("*.json")):
         data = json.loads(path.read_text())
         own = data.pop("commit", None)
-        records.append({"run": path.stem, "commit": own or commit or None, **_flat(data)})
+        flat = {k.replace(" ", "_"): v for k, v in _flat(data).items()}
+        records.append({"run": path.stem, "commit": own or commit or None, **flat})
     return from_records(records)
 
 
