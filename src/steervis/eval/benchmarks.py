@@ -27,5 +27,8 @@ BENCHMARKS.register("score", "steervis.methods.bench:score_strategies",
 BENCHMARKS.register("decide-modes", "steervis.methods.bench:decide_modes",
                     help="describe-decide score vs generate on one adapter: images/s and how often they "
                     "agree")
+BENCHMARKS.register("precision", "steervis.methods.precision_bench:bench_precision",
+                    help="each quick-preset model stage in float32 vs bfloat16 on the CPU: seconds and "
+                    "ratio; run=DIR estimates that run's rows")
 BENCHMARKS.register("retrieval", "steervis.react.bench:bench_retrieval",
                     help="pool index build, query latency, HNSW recall and retrieval precision per class")

@@ -80,8 +80,9 @@ def from_file(path: Path, rows_key: str = "") -> dict[str, Any]:
         return {"rows": rows, "row_title": rows_key.rstrip("s"), "commit": source_commit()}
     if isinstance(data, list):  # one record per row, as `bench zoo-load` prints
         return from_records(data)
-    if "rows" in data:
-        return {"rows": data["rows"], "config_hash": _config_hash(data.get("options", {})),
+    if "rows" in data:  # a study's own table (``study paired --set against=DIR`` titles its rows)
+        titled = {"row_title": data["row_title"]} if "row_title" in data else {}
+        return {"rows": data["rows"], **titled, "config_hash": _config_hash(data.get("options", {})),
                 "commit": source_commit()}
     if data and all(isinstance(v, dict) for v in data.values()):  # {row: {column: ...}}, as counts.json
         return {"rows": {k: _flat(v) for k, v in data.items()}, "commit": source_commit()}
