@@ -4,7 +4,14 @@ import json
 
 import torch
 
-from steervis.methods.precision_bench import ROW_STAGES, estimate_run, lora_model, lora_step, stage_calls, time_stage
+from steervis.methods.precision_bench import (
+    ROW_STAGES,
+    estimate_run,
+    lora_model,
+    lora_step,
+    stage_calls,
+    time_stage,
+)
 
 
 def test_every_stage_runs_in_bfloat16_on_the_cpu():

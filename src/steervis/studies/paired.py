@@ -116,7 +116,8 @@ def run_predictions(run: str, columns: list[str] | None = None) -> pd.DataFrame:
     return frame
 
 
-def study_paired(run: str = "", a: str = "", b: str = "", against: str = "", names: str = "") -> dict[str, Any]:
+def study_paired(run: str = "", a: str = "", b: str = "", against: str = "",
+                 names: str = "") -> dict[str, Any]:
     """``steervis study paired --set run=runs/full --set a=METHOD --set b=OTHER[,OTHER...]``: ``a`` minus each
     ``b`` on the same images of a finished run, per held-out domain and for the DG mean, with 95 % intervals.
     ``run=DIR,DIR...`` pairs methods of several runs on the same data (an ablation run against the full
