@@ -41,6 +41,6 @@ def test_a_float32_run_is_estimated_at_each_rows_stage_ratio(tmp_path):
             "photo/describe-decide": {"fit_s": 100.0, "predict_s": 10.0}}
     (tmp_path / "metrics.json").write_text(json.dumps({"runs": runs}))
     ratios = {"image-tower": 10.0, "lm-score": 3.0, "lora-step": 8.0, "lm-generate": 2.0}
-    out = estimate_run(tmp_path, ratios)
-    assert out["zeroshot"] == {"float32_s": 12.0, "estimate_s": 120.0}
-    assert out["describe-decide"] == {"float32_s": 110.0, "estimate_s": 830.0}
+    out = estimate_run(tmp_path, ratios, "bfloat16")
+    assert out["zeroshot"] == {"float32_s": 12.0, "bfloat16_estimate_s": 120.0}
+    assert out["describe-decide"] == {"float32_s": 110.0, "bfloat16_estimate_s": 830.0}

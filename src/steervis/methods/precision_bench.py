@@ -16,6 +16,8 @@ multiplied by the ratio of the stage that dominates it: an estimate of that row 
 decide what is worth running, never a result.
 
     steervis bench precision --set run=runs/quick --out bf16-cost.json
+    steervis study summary --set source=bf16-cost.json --set rows=stages --set table=bf16-stages \\
+        --set command="steervis bench precision --set run=runs/quick --out bf16-cost.json"
 
 >>> row = time_stage(lambda: sum(range(10)), lambda: sum(range(10)), repeats=1)
 >>> sorted(row)
@@ -49,10 +51,11 @@ def _seconds(call: Callable[[], Any], repeats: int) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def time_stage(reference: Callable[[], Any], other: Callable[[], Any], repeats: int = 2) -> dict[str, float]:
-    """Seconds per call of the float32 ``reference`` and the ``other`` precision, and their ratio."""
+def time_stage(reference: Callable[[], Any], other: Callable[[], Any], repeats: int = 2,
+               dtype: str = "other") -> dict[str, float]:
+    """Seconds per call of the float32 ``reference`` and the ``other`` precision (``dtype``), their ratio."""
     ref, oth = _seconds(reference, repeats), _seconds(other, repeats)
-    return {"float32_s": round(ref, 4), "other_s": round(oth, 4), "ratio": round(oth / max(ref, 1e-9), 2)}
+    return {"float32_s": round(ref, 4), f"{dtype}_s": round(oth, 4), "ratio": round(oth / max(ref, 1e-9), 2)}
 
 
 def stage_calls(dtype: str, model: str, images: int, prompts: int, seq: int) -> dict[str, Callable[[], Any]]:
@@ -124,16 +127,19 @@ def lora_step(model: Any, batch: int, seq: int) -> Callable[[], Any]:
     return step
 
 
-def estimate_run(run: str | Path, ratios: dict[str, float]) -> dict[str, dict[str, float]]:
-    """Each row of a finished float32 run: its compute seconds and the estimate at the measured ratios."""
+def estimate_run(run: str | Path, ratios: dict[str, float],
+                 dtype: str = "other") -> dict[str, dict[str, float]]:
+    """Each row of a finished float32 run: its compute seconds and the estimate in ``dtype`` at the measured
+    ratios."""
     metrics = json.loads((Path(run) / "metrics.json").read_text())
     rows: dict[str, dict[str, float]] = {}
     for key, info in metrics["runs"].items():  # "split/method"
         method = key.split("/", 1)[1]
         fit, predict = ROW_STAGES.get(method, ("image-tower", "image-tower"))
-        row = rows.setdefault(method, {"float32_s": 0.0, "estimate_s": 0.0})
-        row["float32_s"] += info.get("fit_s", 0) + info.get("predict_s", 0)
-        row["estimate_s"] += info.get("fit_s", 0) * ratios[fit] + info.get("predict_s", 0) * ratios[predict]
+        fit_s, predict_s = info.get("fit_s", 0), info.get("predict_s", 0)
+        row = rows.setdefault(method, {"float32_s": 0.0, f"{dtype}_estimate_s": 0.0})
+        row["float32_s"] += fit_s + predict_s
+        row[f"{dtype}_estimate_s"] += fit_s * ratios[fit] + predict_s * ratios[predict]
     return {m: {k: round(v, 1) for k, v in r.items()} for m, r in rows.items()}
 
 
@@ -147,11 +153,11 @@ def bench_precision(dtype: str = "bfloat16", model: str = "smollm2-135m-instruct
     torch.set_num_threads(threads)  # both precisions on the same threads: the ratio is what is reported
     reference = stage_calls("float32", model, images, prompts, seq)
     other = stage_calls(dtype, model, images, prompts, seq)
-    stages = {name: time_stage(reference[name], other[name], repeats) for name in reference}
+    stages = {name: time_stage(reference[name], other[name], repeats, dtype) for name in reference}
     out: dict[str, Any] = {"dtype": dtype, "model": model, "threads": threads,
                            "sizes": {"images": images, "prompts": prompts, "lora_batch": prompts, "seq": seq},
-                           "rows": stages}
-    if run:
+                           "stages": stages}
+    if run:  # a table per method: ``steervis study summary --set rows=methods``
         out["run"] = str(run)
-        out["estimates"] = estimate_run(run, {name: row["ratio"] for name, row in stages.items()})
+        out["methods"] = estimate_run(run, {name: row["ratio"] for name, row in stages.items()}, dtype)
     return out
