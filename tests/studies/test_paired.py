@@ -111,7 +111,10 @@ def test_two_runs_of_the_same_rows_are_compared_cell_by_cell(tmp_path):
     for folder, frame in (("f32", first), ("bf16", second)):
         (tmp_path / folder).mkdir()
         frame.to_parquet(tmp_path / folder / "predictions.parquet")
+    metrics = '{"runs": {"x/a": {"commit": "c1"}, "x/b": {"commit": "c0"}}}'
+    (tmp_path / "f32" / "metrics.json").write_text(metrics)
     out = study_paired(run=str(tmp_path / "f32"), against=str(tmp_path / "bf16"), a="a")
+    assert out["commit"] == ["c1", "unknown"]  # the second run's metrics do not say
     assert list(out["rows"]) == ["a/x", "a/y", "a/mean"]
     x, y, mean = out["rows"]["a/x"], out["rows"]["a/y"], out["rows"]["a/mean"]
     assert x["f32"][0] == 0.5 and x["bf16"][0] == 1.0 and x["difference"][0] == 0.5

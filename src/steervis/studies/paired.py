@@ -17,6 +17,7 @@ same path from folders holding other bytes, and then no difference between them 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +173,23 @@ def compare_runs(run: str, against: str, methods: str = "", names: str = "") -> 
             rows[f"{method}/{domain}"] = _compared(titles, [group])
         rows[f"{method}/mean"] = _compared(titles, list(groups.values()))
     return {"run": str(run), "against": str(against), "rows": rows, "row_title": "method/held out",
+            "commit": _commits([run, against], chosen),
+            "split": f"{max(r['images'] for r in rows.values())} test images a method, paired by content",
             "bootstrap": "paired; the mean resamples each domain's images on their own", "level": 0.95}
+
+
+def _commits(runs: list[str], methods: list[str]) -> list[str]:
+    """The commits that computed these methods' predictions in the run folders (from their metrics.json)."""
+    found: set[str] = set()
+    for run in runs:
+        path = Path(run) / "metrics.json"
+        if not path.is_file():  # predictions without their metrics: what computed them is unknown
+            found.add("unknown")
+            continue
+        parts = json.loads(path.read_text()).get("runs", {})
+        found |= {str(info.get("commit") or "unknown") for key, info in parts.items()
+                  if key.split("/", 1)[-1] in methods}
+    return sorted(found)
 
 
 def _compared(titles: list[str], groups: list[pd.DataFrame]) -> dict[str, Any]:
