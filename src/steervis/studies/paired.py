@@ -196,7 +196,7 @@ def _compared(titles: list[str], groups: list[pd.DataFrame]) -> dict[str, Any]:
     """One row: both accuracies, the paired difference (second minus first), changed predictions, images;
     over several domains, the mean of their accuracies and differences."""
     def rounded(triple: tuple[float, float, float]) -> list[float]:
-        return [round(v, 4) for v in triple]
+        return [round(v, 6) for v in triple]  # as metrics.json rounds: one rounding to the printed digit
 
     return {
         titles[0]: rounded(mean_of_groups_ci([g["right_a"].to_numpy() for g in groups])),
