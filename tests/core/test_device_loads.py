@@ -75,3 +75,16 @@ def test_react_settings_place_the_customized_clip(tmp_path):
     ids = pd.factorize(pd.Series(texts))[0]
     model, losses = customize_clip("tiny-clip", frame["path"].tolist(), texts, ids, settings, progress=False)
     assert dtypes(model) == {torch.bfloat16} and len(losses) == 1
+
+
+def test_features_cached_in_one_precision_are_never_read_in_another(tmp_home, tmp_path):
+    from steervis.data import load_folder, make_toy_dataset
+    from steervis.methods.context import MethodContext
+
+    frame = load_folder(make_toy_dataset(tmp_path / "toy", classes=("circle", "square"), per_class=1,
+                                         size=32)).frame
+    context = MethodContext(progress=False)
+    full = context.image_embeddings(frame, "tiny-clip", "cpu", "float32")
+    half = context.image_embeddings(frame, "tiny-clip", "cpu", "bfloat16")
+    assert not (full == half).all()  # computed again in bfloat16, not read from the float32 cache
+    assert sorted(context._stores) == ["matcher-tiny-clip", "matcher-tiny-clip-bfloat16"]

@@ -100,3 +100,30 @@ def test_a_run_written_before_sha256_was_stored_is_refused_with_the_way_out(tmp_
     predictions([1], [1], ["x"]).drop(columns="sha256").to_parquet(tmp_path / "predictions.parquet")
     with pytest.raises(SteervisError, match="before runs recorded each image's sha256.*rerun the same"):
         study_paired(run=str(tmp_path), a="a", b="b")
+
+
+def test_two_runs_of_the_same_rows_are_compared_cell_by_cell(tmp_path):
+    # the same method run twice (float32, bfloat16): one x image flips to right, one y image to another miss
+    first = predictions([1, 0, 1, 0], [0, 0, 0, 0], ["x", "x", "y", "y"])
+    second = first.copy()
+    second.loc[(second["method"] == "a") & (second["path"] == "x/1.png"), "pred"] = "cat"
+    second.loc[(second["method"] == "a") & (second["path"] == "y/3.png"), "pred"] = "cow"
+    for folder, frame in (("f32", first), ("bf16", second)):
+        (tmp_path / folder).mkdir()
+        frame.to_parquet(tmp_path / folder / "predictions.parquet")
+    metrics = '{"runs": {"x/a": {"commit": "c1"}, "x/b": {"commit": "c0"}}}'
+    (tmp_path / "f32" / "metrics.json").write_text(metrics)
+    out = study_paired(run=str(tmp_path / "f32"), against=str(tmp_path / "bf16"), a="a")
+    assert out["commit"] == ["c1", "unknown"]  # the second run's metrics do not say
+    assert list(out["rows"]) == ["a/x", "a/y", "a/mean"]
+    x, y, mean = out["rows"]["a/x"], out["rows"]["a/y"], out["rows"]["a/mean"]
+    assert x["f32"][0] == 0.5 and x["bf16"][0] == 1.0 and x["difference"][0] == 0.5
+    assert x["changed"] == 1 and y["changed"] == 1 and y["difference"] == [0.0, 0.0, 0.0]
+    assert mean["changed"] == 2 and mean["images"] == 4 and mean["difference"][0] == 0.25
+    both = study_paired(run=str(tmp_path / "f32"), against=str(tmp_path / "bf16"), names="float32,bfloat16")
+    assert list(both["rows"]) == ["a/x", "a/y", "a/mean", "b/x", "b/y", "b/mean"]
+    assert both["rows"]["b/mean"]["changed"] == 0 and "float32" in both["rows"]["a/x"]
+    with pytest.raises(SteervisError, match="share the methods a, b"):
+        study_paired(run=str(tmp_path / "f32"), against=str(tmp_path / "bf16"), a="c")
+    with pytest.raises(SteervisError, match="two different titles"):
+        study_paired(run=str(tmp_path / "f32"), against=str(tmp_path / "bf16"), names="same,same")

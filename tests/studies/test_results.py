@@ -154,3 +154,16 @@ def test_a_folder_of_outputs_is_one_row_per_file_each_with_its_commit(tmp_path):
     assert record["rows"]["a-single"]["with_image.all"] == [0.8, 0.775, 0.824]
     assert render("diag columns=with_image.all", tmp_path / "docs").splitlines()[2] == (
         "| a-single | 80.0 [77.5, 82.4] |")
+
+
+def test_a_studys_titled_rows_keep_their_title_in_the_table(tmp_path):
+    paired = {"rows": {"zeroshot/photo": {"float32": [0.5, 0.25, 0.75], "bfloat16": [0.75, 0.5, 1.0],
+                                          "difference": [0.25, 0.0, 0.5], "changed": 1, "images": 4}},
+              "row_title": "method/held out"}
+    (tmp_path / "paired.json").write_text(json.dumps(paired))
+    record = summary(str(tmp_path / "paired.json"), table="bf16", docs=str(tmp_path / "docs"),
+                     command="steervis study paired --set run=runs/quick --set against=runs/quick-bf16")
+    assert record["row_title"] == "method/held out" and record["rows"] == paired["rows"]
+    table = render("bf16", tmp_path / "docs")
+    assert table.startswith("| method/held out | float32 | bfloat16 | difference | changed | images |")
+    assert "| zeroshot/photo | 50.0 [25.0, 75.0] | 75.0 [50.0, 100.0] | 25.0 [0.0, 50.0] | 1 | 4 |" in table

@@ -16,6 +16,7 @@ from steervis.commands._targets import add_target_verb, run_target
 EXAMPLE = """examples:
   steervis study --list
   steervis study paired --set run=runs/full --set a=describe-decide --set b=zeroshot,linear-probe
+  steervis study paired --set run=runs/quick --set against=runs/quick-bf16 --out bf16.json   # two runs
   steervis study class-tags --set run=runs/full --set method=describe-decide --out class-tags.json
   steervis study vlm-sweep --set model=stage2 --set 'sizes=[2,5,10]' --set draws=3
   steervis study vlm-sweep --print-config          # every option of the study, with its default

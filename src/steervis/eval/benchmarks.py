@@ -30,5 +30,8 @@ BENCHMARKS.register("decide-modes", "steervis.methods.bench:decide_modes",
 BENCHMARKS.register("serve", "steervis.serve.bench:bench_serve",
                     help="the web page on loopback: chat first-token latency and tokens/s through its API, "
                     "then 16 clients x 20 requests (p50/p99, lost or mixed-up answers)")
+BENCHMARKS.register("precision", "steervis.methods.precision_bench:bench_precision",
+                    help="each quick-preset model stage in float32 vs bfloat16 on the CPU: seconds and "
+                    "ratio; run=DIR estimates that run's rows")
 BENCHMARKS.register("retrieval", "steervis.react.bench:bench_retrieval",
                     help="pool index build, query latency, HNSW recall and retrieval precision per class")

@@ -29,6 +29,20 @@ from steervis.store import Store
 log = logging.getLogger(__name__)
 
 
+def in_precision(feature: str, device: str = "auto", dtype: str = "auto") -> str:
+    """A cached feature's name for the precision it is computed in: float32 keeps the bare name (caches
+    written before precisions existed stay valid), any other precision is appended (``pooled-...-bfloat16``),
+    so a bfloat16 run never reads float32 features, nor the reverse.
+
+    >>> in_precision("pooled-x", "cpu", "auto"), in_precision("pooled-x", "cpu", "bfloat16")
+    ('pooled-x', 'pooled-x-bfloat16')
+    """
+    from steervis.device import precision_identity
+
+    precision = precision_identity(device, dtype)
+    return feature if precision == "float32" else f"{feature}-{precision}"
+
+
 @dataclass
 class MethodContext:
     """Shared, cached resources for the methods of one run.
@@ -124,7 +138,7 @@ class MethodContext:
         """Pooled penultimate features of an embedded image classifier, [n, d]."""
         clf = self.model(backbone, "image-classifier", device, dtype)
         return self._cached(
-            f"pooled-{backbone}-{clf.preprocess_id}", frame,
+            in_precision(f"pooled-{backbone}-{clf.preprocess_id}", device, dtype), frame,
             lambda imgs: clf.forward_all(clf.preprocess(imgs))["pooled"].float().cpu().numpy()
         )
 
@@ -139,14 +153,14 @@ class MethodContext:
         if key not in self._models:
             self._models[key] = build_tower(spec, device=device, dtype=dtype)
         tower = self._models[key]
-        return self._cached(f"tower-{spec.id}", frame,
+        return self._cached(in_precision(f"tower-{spec.id}", device, dtype), frame,
                             lambda imgs: tower.encode(imgs).flatten(1).float().cpu().numpy())
 
     def image_embeddings(self, frame: pd.DataFrame, matcher: str, device: str = "auto",
                          dtype: str = "auto") -> np.ndarray:
         """L2-normalised matcher image embeddings (CLIP image tower, or ConSE), [n, d]."""
         m = self.matcher(matcher, device, dtype)
-        feature = f"matcher-{matcher}-{getattr(m, 'version', '')}".rstrip("-")
+        feature = in_precision(f"matcher-{matcher}-{getattr(m, 'version', '')}".rstrip("-"), device, dtype)
         return self._cached(feature, frame, lambda imgs: np.asarray(m.encode_images(imgs)))
 
     def descriptions(self, frame: pd.DataFrame) -> list[Any]:

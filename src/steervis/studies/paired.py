@@ -17,6 +17,7 @@ same path from folders holding other bytes, and then no difference between them 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +37,7 @@ def points(values: tuple[float, float, float]) -> list[float]:
 def paired_differences(preds: pd.DataFrame, a: str, b: str) -> dict[str, Any]:
     """``a`` minus ``b`` per domain and for the mean over domains, each ``[difference, low, high]`` in
     points."""
-    sides = [_side(preds, name) for name in (a, b)]
-    _check_same_images(sides[0], sides[1], a, b)
-    both = sides[0].merge(sides[1], on=KEY, suffixes=("_a", "_b"), validate="one_to_one")
-    # The bootstrap's draws follow the images in a's path order (as before images were paired by content), not
-    # the row order, so a paired interval over one run folder is reproduced exactly.
-    order = ["domain", "path_a", "copy"] if "path_a" in both else KEY
-    both = both.sort_values(order, ignore_index=True)
-    relabelled = int((both["class_a"] != both["class_b"]).sum())
-    if relabelled:
-        raise SteervisError(f"{a} and {b} were tested on the same images, but {relabelled} of them are "
-                            "labelled differently in the two: a paired difference needs the same labels too.")
+    both = _pair(_side(preds, a), _side(preds, b), a, b)
     domains = {str(d): group for d, group in both.groupby("domain", sort=True)}
     diffs = {d: (g["right_a"] - g["right_b"]).to_numpy() for d, g in domains.items()}
     return {
@@ -58,8 +49,25 @@ def paired_differences(preds: pd.DataFrame, a: str, b: str) -> dict[str, Any]:
     }
 
 
+def _pair(first: pd.DataFrame, second: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    """Two sides' rows joined image by image (columns ``*_a``, ``*_b``); refused unless they saw the same
+    images with the same labels."""
+    _check_same_images(first, second, a, b)
+    both = first.merge(second, on=KEY, suffixes=("_a", "_b"), validate="one_to_one")
+    # The bootstrap's draws follow the images in a's path order (as before images were paired by content), not
+    # the row order, so a paired interval over one run folder is reproduced exactly.
+    order = ["domain", "path_a", "copy"] if "path_a" in both else KEY
+    both = both.sort_values(order, ignore_index=True)
+    relabelled = int((both["class_a"] != both["class_b"]).sum())
+    if relabelled:
+        raise SteervisError(f"{a} and {b} were tested on the same images, but {relabelled} of them are "
+                            "labelled differently in the two: a paired difference needs the same labels too.")
+    return both
+
+
 def _side(preds: pd.DataFrame, name: str) -> pd.DataFrame:
-    """One method's rows keyed by image content: ``domain``, ``sha256``, ``copy``, ``class``, ``right``."""
+    """One method's rows keyed by image content: ``domain``, ``sha256``, ``copy``, ``class``, ``pred``,
+    ``right``."""
     chosen = preds[preds["method"] == name]
     if chosen.empty:
         raise SteervisError(f"No predictions of {name!r}: the run has "
@@ -69,7 +77,7 @@ def _side(preds: pd.DataFrame, name: str) -> pd.DataFrame:
     # pair with the other run's copies whatever their paths.
     chosen = chosen.sort_values(["domain", "sha256", "class"], kind="stable")
     chosen = chosen.assign(copy=chosen.groupby(["domain", "sha256"]).cumcount())
-    return chosen[[*KEY, *(["path"] if "path" in chosen else []), "class", "right"]]
+    return chosen[[*KEY, *(["path"] if "path" in chosen else []), "class", "pred", "right"]]
 
 
 def _check_same_images(first: pd.DataFrame, second: pd.DataFrame, a: str, b: str) -> None:
@@ -109,11 +117,16 @@ def run_predictions(run: str, columns: list[str] | None = None) -> pd.DataFrame:
     return frame
 
 
-def study_paired(run: str = "", a: str = "", b: str = "") -> dict[str, Any]:
+def study_paired(run: str = "", a: str = "", b: str = "", against: str = "",
+                 names: str = "") -> dict[str, Any]:
     """``steervis study paired --set run=runs/full --set a=METHOD --set b=OTHER[,OTHER...]``: ``a`` minus each
     ``b`` on the same images of a finished run, per held-out domain and for the DG mean, with 95 % intervals.
     ``run=DIR,DIR...`` pairs methods of several runs on the same data (an ablation run against the full
-    one)."""
+    one). ``against=DIR`` compares every method the two runs share (``a=M,M...`` picks some), one table row
+    per method and domain: each run's accuracy, ``against`` minus ``run`` and how many predictions changed
+    (``names=A,B`` titles the two runs' columns; their folder names by default)."""
+    if against:
+        return compare_runs(run, against, a, names)
     others = [o.strip() for o in b.split(",") if o.strip()] if isinstance(b, str) else [str(o) for o in b]
     if not a or not others:
         raise SteervisError("Name the two sides: --set a=METHOD --set b=OTHER (several OTHERs "
@@ -135,3 +148,60 @@ def runs_predictions(runs: str, columns: list[str] | None = None) -> pd.DataFram
                 raise SteervisError(f"{method!r} is in both {seen[method]} and {folder}: name one run of it.")
             seen[method] = folder
     return pd.concat(frames, ignore_index=True)
+
+
+def compare_runs(run: str, against: str, methods: str = "", names: str = "") -> dict[str, Any]:
+    """The same rows run twice (float32 and bfloat16, two seeds, two commits): per method and held-out
+    domain, and for the DG mean, both accuracies, ``against`` minus ``run`` (paired), the predictions that
+    changed and the images compared; accuracies and differences are ``[value, low, high]`` fractions."""
+    columns = ["method", "domain", "sha256", "class", "pred"]
+    first, second = run_predictions(run, columns), run_predictions(against, columns)
+    titles = [t.strip() for t in names.split(",")] if names else [Path(run).name, Path(against).name]
+    if len(titles) != 2 or titles[0] == titles[1] or not all(titles):
+        raise SteervisError(f"names={names!r} must be two different titles, A,B (one per run).")
+    shared = [m for m in first["method"].unique() if m in set(second["method"])]
+    chosen = [m.strip() for m in methods.split(",") if m.strip()] or shared
+    if not shared or any(m not in shared for m in chosen):
+        raise SteervisError(f"{run} and {against} share the methods {', '.join(shared) or 'none'}: "
+                            "compare those.")
+    rows: dict[str, dict[str, Any]] = {}
+    for method in chosen:
+        sides = [_side(frame, method) for frame in (first, second)]
+        both = _pair(*sides, f"{method} in {run}", f"{method} in {against}")
+        groups = {str(d): g for d, g in both.groupby("domain", sort=True)}
+        for domain, group in groups.items():
+            rows[f"{method}/{domain}"] = _compared(titles, [group])
+        rows[f"{method}/mean"] = _compared(titles, list(groups.values()))
+    return {"run": str(run), "against": str(against), "rows": rows, "row_title": "method/held out",
+            "commit": _commits([run, against], chosen),
+            "split": f"{max(r['images'] for r in rows.values())} test images a method, paired by content",
+            "bootstrap": "paired; the mean resamples each domain's images on their own", "level": 0.95}
+
+
+def _commits(runs: list[str], methods: list[str]) -> list[str]:
+    """The commits that computed these methods' predictions in the run folders (from their metrics.json)."""
+    found: set[str] = set()
+    for run in runs:
+        path = Path(run) / "metrics.json"
+        if not path.is_file():  # predictions without their metrics: what computed them is unknown
+            found.add("unknown")
+            continue
+        parts = json.loads(path.read_text()).get("runs", {})
+        found |= {str(info.get("commit") or "unknown") for key, info in parts.items()
+                  if key.split("/", 1)[-1] in methods}
+    return sorted(found)
+
+
+def _compared(titles: list[str], groups: list[pd.DataFrame]) -> dict[str, Any]:
+    """One row: both accuracies, the paired difference (second minus first), changed predictions, images;
+    over several domains, the mean of their accuracies and differences."""
+    def rounded(triple: tuple[float, float, float]) -> list[float]:
+        return [round(v, 6) for v in triple]  # as metrics.json rounds: one rounding to the printed digit
+
+    return {
+        titles[0]: rounded(mean_of_groups_ci([g["right_a"].to_numpy() for g in groups])),
+        titles[1]: rounded(mean_of_groups_ci([g["right_b"].to_numpy() for g in groups])),
+        "difference": rounded(mean_of_groups_ci([(g["right_b"] - g["right_a"]).to_numpy() for g in groups])),
+        "changed": int(sum((g["pred_a"] != g["pred_b"]).sum() for g in groups)),
+        "images": int(sum(len(g) for g in groups)),
+    }

@@ -80,9 +80,10 @@ def from_file(path: Path, rows_key: str = "") -> dict[str, Any]:
         return {"rows": rows, "row_title": rows_key.rstrip("s"), "commit": source_commit()}
     if isinstance(data, list):  # one record per row, as `bench zoo-load` prints
         return from_records(data)
-    if "rows" in data:
-        return {"rows": data["rows"], "config_hash": _config_hash(data.get("options", {})),
-                "commit": source_commit()}
+    if "rows" in data:  # a study's own table; one over run folders names their title, split and commits
+        given = {k: data[k] for k in ("row_title", "split") if k in data}
+        return {"rows": data["rows"], **given, "config_hash": _config_hash(data.get("options", {})),
+                "commit": data.get("commit") or source_commit()}
     if data and all(isinstance(v, dict) for v in data.values()):  # {row: {column: ...}}, as counts.json
         return {"rows": {k: _flat(v) for k, v in data.items()}, "commit": source_commit()}
     rows = {k: {"value": v} for k, v in data.items() if not isinstance(v, (dict, list))}
