@@ -228,3 +228,14 @@ def field_values(args: argparse.Namespace, cls: type, names: list[str]) -> dict[
     return {name: getattr(args, name) for name in names}
 
 
+def print_json(result: Any, out: Path | None) -> None:
+    """Print a command's JSON result, and write it to ``out`` as well (atomically) when one was given."""
+    import json
+
+    from steervis.atomic import write_text
+
+    text = json.dumps(result, indent=2)
+    print(text)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text(out, text + "\n")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
-import json
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +24,7 @@ from steervis.commands._options import (
     HelpFormatter,
     add_config_options,
     check_json_out,
+    print_json,
 )
 
 # Options targets share, by name, and the values that mean something to every target taking them (a list,
@@ -77,13 +77,7 @@ def run_target(verb: str, registry: Any, args: argparse.Namespace) -> int:
         result = target(**kwargs)
     except TypeError as err:
         raise SteervisError(f"{verb} {args.target}: {err}") from None
-    text = json.dumps(result, indent=2)
-    print(text)
-    if out is not None:
-        from steervis.atomic import write_text
-
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_text(out, text + "\n")
+    print_json(result, out)
     return 0
 
 

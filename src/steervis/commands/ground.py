@@ -16,6 +16,7 @@ from steervis.commands._options import (
     add_config,
     add_config_options,
     positive_int,
+    print_json,
 )
 
 EXAMPLE = """examples:
@@ -78,13 +79,7 @@ def evaluate(args: argparse.Namespace) -> int:
     grounder = open_grounder(cfg.grounder, cfg.device, cfg.dtype, InferSettings(threshold=cfg.threshold))
     result = {"grounder": cfg.grounder, "data": str(coco.folder), **run_evaluate(grounder, coco,
                                                                                progress=not args.quiet)}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if out is not None:
-        from steervis.atomic import write_text
-
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_text(out, text + "\n")
+    print_json(result, out)
     return 0
 
 

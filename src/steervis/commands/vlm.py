@@ -22,6 +22,7 @@ from steervis.commands._options import (
     add_config_options,
     add_field_flags,
     positive_int,
+    print_json,
 )
 
 EXAMPLE = """examples:
@@ -151,13 +152,7 @@ def evaluate(args: argparse.Namespace) -> int:
     fmt = {} if cfg.format_prompt else {"suffix": ""}
     result = easy_vqa_accuracy(vlm, images=cfg.images or None, text_only=cfg.text_only, split=cfg.split,
                                per_image=cfg.per_image or None, **fmt)
-    text = json.dumps({"model": str(cfg.model or "latest"), **result}, indent=2)
-    print(text)
-    if out is not None:
-        from steervis.atomic import write_text
-
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_text(out, text + "\n")
+    print_json({"model": str(cfg.model or "latest"), **result}, out)
     return 0
 
 
