@@ -54,13 +54,18 @@ def page(ws):
     try:
         deadline = time.monotonic() + 300
         while True:
-            assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
+            if server.poll() is not None:
+                pytest.fail(f"steervis serve exited: {server.stderr.read()}")
+            assert time.monotonic() < deadline, "steervis serve's models were not ready within 300 s"
             try:
                 models = call(base, "GET", "/api/health")[1]["models"]
-                if all(m["state"] == "ready" for m in models.values()):
-                    break
             except OSError:
-                pass
+                time.sleep(0.5)
+                continue
+            failed = [m["message"] for m in models.values() if m["state"] == "failed"]
+            assert not failed, failed[0]  # a model that cannot load never becomes ready
+            if all(m["state"] == "ready" for m in models.values()):
+                break
             time.sleep(0.5)
         yield base
     finally:

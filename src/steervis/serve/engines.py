@@ -1,6 +1,6 @@
 """The page's three models, each built once per process through the public APIs of the systems it serves.
 
-- chat: steervis' LLaVA or a hub Llava (:func:`steervis.llava.model.open_vlm`), its answers streamed by
+- chat: steervis' LLaVA or a hub Llava (:func:`steervis.llava.vlms.open_vlm`), its answers streamed by
   :class:`steervis.lm.stream.TextStream`;
 - classify: a describe-decide adapter from ``steervis fit`` (its card's describer, then the decider:
   :mod:`steervis.methods.finetune`), or a method that needs no fit (``zeroshot``, ``react``:
@@ -26,7 +26,7 @@ class ChatModel:
     """A VLM plus the tower outputs of recent images."""
 
     def __init__(self, name: str | None):
-        from steervis.llava.model import open_vlm
+        from steervis.llava.vlms import open_vlm
 
         self.vlm = open_vlm(name)
         self._visuals: OrderedDict[str, Any] = OrderedDict()
