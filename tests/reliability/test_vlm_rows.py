@@ -55,8 +55,8 @@ REFUSED = [
      lambda ws: ["caption", red_image(ws), "--batch-size", "0"], None),
     ("input-values-caption-limit", "`steervis caption <folder> --limit -1`",
      lambda ws: ["caption", _folder_with_a_bad_file(ws), "--limit", "-1"], None),
-    ("input-values-vlm-eval-images", "`steervis vlm eval --images 0`",
-     lambda ws: ["vlm", "eval", "--images", "0"], None),
+    ("input-values-vlm-eval-images", "`steervis vlm eval --images -1`",
+     lambda ws: ["vlm", "eval", "--images", "-1"], None),
     ("input-values-chat-no-tokens", "`steervis chat --max-new-tokens 0`",
      lambda ws: ["chat", "--image", red_image(ws), "--max-new-tokens", "0"], ASK),
 ]
