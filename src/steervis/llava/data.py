@@ -101,16 +101,11 @@ def vqa_items(n_images: int, suffix: str, seed: int = 0) -> list[Item]:
     """Stage 2: every question of ``n_images`` seeded easy-vqa ``train`` images (never ``val`` or ``test``),
     one question per conversation (:mod:`steervis.llava.easyvqa` says why), each ending with the
     response-format prompt as in LLaVA-1.5."""
-    from steervis.data.images import sha256_file
     from steervis.llava import easyvqa
 
     paths = easyvqa.paths("train")
-    hashes: dict[int, str] = {}
-    items = []
-    for i, q, a in easyvqa.rows("train", images=n_images, seed=seed):
-        sha = hashes.setdefault(i, sha256_file(paths[i]))
-        items.append(Item(sha, paths[i], [(f"<image>\n{q}\n{suffix}".rstrip(), a)]))
-    return items
+    return [Item(_file_hash(Path(paths[i])), paths[i], [(f"<image>\n{q}\n{suffix}".rstrip(), a)])
+            for i, q, a in easyvqa.rows("train", images=n_images, seed=seed)]
 
 
 def to_examples(items: Sequence[Item], vlm, template_name: str, features, progress: bool = False) -> list:
@@ -175,7 +170,7 @@ def scene_items(n: int, kind: str, suffix: str = "", seed: int = 0,
 
 @cache
 def _file_hash(path: Path) -> str:
-    """An image file's sha256, once per process (a scene's questions share its image)."""
+    """An image file's sha256, once per process (an image's questions share it)."""
     from steervis.data.images import sha256_file
 
     return sha256_file(path)
