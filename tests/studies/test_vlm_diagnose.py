@@ -53,3 +53,14 @@ def test_colour_probes_read_the_tower_above_chance(tmp_home):
 def test_an_unknown_check_is_one_sentence():
     with pytest.raises(SteervisError, match="check must be one of"):
         STUDIES.get("vlm-diagnose")(check="everything")
+
+
+def test_balanced_items_ask_each_kind_equally_often_from_the_same_images():
+    from steervis.llava.easyvqa import question_kind
+
+    every, balanced = _items(30, "single", 0, ""), _items(30, "single", 0, "", balanced=60)
+    kinds = [question_kind(it.turns[0][0].removeprefix("<image>\n")) for it in balanced]
+    assert len(balanced) == 60 and {kinds.count(k) for k in ("yes/no", "color", "shape")} == {20}
+    assert {it.path for it in balanced} <= {it.path for it in every}
+    every_kinds = [question_kind(it.turns[0][0].removeprefix("<image>\n")) for it in every]
+    assert every_kinds.count("color") < len(every) / 6  # easy-vqa itself asks colour rarely

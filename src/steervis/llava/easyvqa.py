@@ -92,6 +92,24 @@ def rows(split: str, images: int | None = None, per_image: int | None = None,
     return out
 
 
+def balanced(rows_: list[tuple[int, str, str]], n: int, seed: int = 0) -> list[tuple[int, str, str]]:
+    """``n`` of ``rows_`` with each question kind equally often, as far as a kind has rows (the rest goes to
+    the others): easy-vqa asks yes/no six times as often as colour, so a short run sees little colour.
+
+    >>> rows_ = [(0, "is it red?", "no")] * 6 + [(0, "what color is the shape?", "red")] * 2
+    >>> [question_kind(q) for _, q, _ in balanced(rows_, 4)].count("color")
+    2
+    """
+    rng = np.random.default_rng(seed)
+    by_kind = {k: [r for r in rows_ if question_kind(r[1]) == k] for k in KINDS}
+    quota, left = {}, min(n, len(rows_))
+    for k in sorted(KINDS, key=lambda k: len(by_kind[k])):  # the rarest kind first: its shortfall moves on
+        quota[k] = min(len(by_kind[k]), left // (len(KINDS) - len(quota)))
+        left -= quota[k]
+    picked = [by_kind[k][int(j)] for k in KINDS for j in rng.permutation(len(by_kind[k]))[:quota[k]]]
+    return [picked[int(j)] for j in rng.permutation(len(picked))]
+
+
 def diagnosis_rows() -> list[tuple[int, str, str]]:
     """The fixed :data:`DIAGNOSIS_QUESTIONS`-question subset of ``val`` (seeded, images and questions)."""
     every = rows("val")

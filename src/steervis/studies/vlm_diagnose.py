@@ -4,9 +4,10 @@
 diagnosis subset of ``val`` (never trained on):
 
 - ``train``: a stage-2 run on ``images`` training images (the levers: ``turns`` single or packed, ``tune``
-  lora or full, ``epochs``, ``lr``, ``grid``, ``layer``, ``init``), scored with its image, with the image
-  withheld and with another question's image (does the answer depend on the image at all?); ``save``: a
-  folder to keep the trained model in.
+  lora or full, ``epochs``, ``lr``, ``batch_size``, ``grid``, ``layer``, ``init``, ``balanced``: that
+  many questions drawn from the ``images`` with each kind equally often), scored with its image, with the
+  image withheld and with another question's image (does the answer depend on the image at all?); ``save``:
+  a folder to keep the trained model in.
 - ``overfit``: ``examples`` single-question conversations trained ``epochs`` times, scored on themselves
   (can the model and the loop fit anything?).
 - ``probe``: the shape's colour read by a logistic regression from the tower's tokens, the projector's
@@ -29,12 +30,13 @@ from steervis.studies.vlm_probes import colour_probes, tower_tokens
 CHECKS = ("train", "overfit", "probe")
 
 
-def _items(images: int, turns: str, seed: int, suffix: str) -> list[Any]:
+def _items(images: int, turns: str, seed: int, suffix: str, balanced: int = 0) -> list[Any]:
     """easy-vqa training conversations: one question each (``single``), or every question of an image in one
-    conversation (``packed``, for the comparison only: later questions can copy earlier ones)."""
+    conversation (``packed``, for the comparison only: later questions can copy earlier ones); ``balanced``:
+    that many single questions, each kind equally often."""
     from steervis.llava.data import Item, vqa_items
 
-    items = vqa_items(images, suffix, seed=seed)
+    items = vqa_items(images, suffix, seed=seed, balanced=balanced)
     if turns == "single":
         return items
     packed: dict[str, Item] = {}
@@ -84,13 +86,15 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
                  batch_size: int = 16, tune: str = "lora", turns: str = "single", init: str = "",
                  grid: int = 4, layer: str = "", examples: int = 64, probe: bool = False,
                  suffix: bool = True, seed: int = 0, questions: int = 0,
-                 probe_val: int = 0, save: str = "") -> dict[str, Any]:
+                 probe_val: int = 0, save: str = "", balanced: int = 0) -> dict[str, Any]:
     """``steervis study vlm-diagnose``: one check (``train``, ``overfit`` or ``probe``; module docstring)."""
     from steervis.llava import easyvqa
     from steervis.llava.questions import SHORT_ANSWER
 
     if check not in CHECKS:
         raise SteervisError(f"check must be one of {', '.join(CHECKS)}, not {check!r}.")
+    if balanced and turns != "single":
+        raise SteervisError("balanced draws single questions: leave turns at single.")
     if turns not in ("single", "packed"):
         raise SteervisError(f"turns must be single or packed, not {turns!r}.")
     fmt = SHORT_ANSWER if suffix else ""
@@ -106,8 +110,10 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
         fit = _score(vlm, rows, _item_tokens(vlm, items), fmt)
         return {**out, "examples": len(items), "epochs": epochs, "lr": lr, "fit": fit}
     if check == "train":
-        out.update(images=images, epochs=epochs, lr=lr, tune=tune, turns=turns)
-        out["training"] = _train(vlm, _items(images, turns, seed, fmt), epochs, lr, batch_size, tune, seed)
+        out.update(images=images, epochs=epochs, lr=lr, tune=tune, turns=turns, batch_size=batch_size,
+                   balanced=balanced)
+        items = _items(images, turns, seed, fmt, balanced)
+        out["training"] = _train(vlm, items, epochs, lr, batch_size, tune, seed)
         if save:  # kept for a later look (answers, probes) at the model this run measured
             vlm.save(save)
         rows = easyvqa.diagnosis_rows()[: questions or None]  # questions: a shorter look (tests)
