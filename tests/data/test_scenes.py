@@ -301,3 +301,32 @@ def test_llava_reads_training_scenes_never_their_validation_tenth(tiny):
     assert {it.turns[0][1] for it in captions} <= set(scenes["caption"])
     assert all(len(it.turns) == 1 and it.turns[0][0].startswith("<image>\n") for it in questions)
     assert all(it.turns[0][0].endswith("\nAnswer briefly.") for it in questions)
+
+
+class _Stub:
+    """A hub-like VLM answering from a table: (image path, question) -> answer."""
+
+    def __init__(self, answer):
+        self.config, self.answer = type("C", (), {"hub": True})(), answer
+
+    def ask(self, images, questions, **_):
+        return [self.answer(path, q.splitlines()[0]) for path, q in zip(images, questions, strict=True)]
+
+
+def test_scenes_are_scored_per_type_and_pope_per_setting(tiny):
+    from steervis.llava.scenes_eval import scene_rows, scenes_accuracy
+
+    root = tiny[2]["test-unseen"]
+    rows = scene_rows("test-unseen", "main", root=root)
+    truth = {(p, q): a for p, q, a in zip(rows["path"], rows["question"], rows["answer"], strict=True)}
+    oracle = scenes_accuracy(_Stub(lambda p, q: truth[(p, q)].capitalize() + "."), "test-unseen", "main",
+                             root=root)
+    assert oracle["accuracy"] == 1 and oracle["questions"] == len(rows)
+    assert set(oracle["by_type"]) == set(rows["type"]) and oracle["pope"]
+    assert all(m["f1"][0] == 1 and m["yes_ratio"][0] == 0.5 for m in oracle["pope"].values())
+    agreeable = scenes_accuracy(_Stub(lambda p, q: "yes"), "test-unseen", "main", root=root)
+    for m in agreeable["pope"].values():  # always yes: half right, every present object recalled
+        assert m["accuracy"][0] == 0.5 and m["recall"][0] == 1 and m["yes_ratio"][0] == 1
+        assert m["accuracy"][1] <= 0.5 <= m["accuracy"][2]
+    with pytest.raises(SteervisError, match="part must be val"):
+        scene_rows("test-unseen", "test", root=root)

@@ -1,5 +1,6 @@
 """``steervis vlm``: train steervis' LLaVA (stage 1: projector on pool captions; stage 2: projector + LoRA on
-instructions and easy-vqa) and measure it on easy-vqa (validation, diagnosis or test split).
+instructions and easy-vqa) and measure it on easy-vqa (validation, diagnosis or test split) and the scenes
+(questions per type, POPE).
 
 Training is resumable: a killed run started again with the same arguments continues from its last checkpoint
 (``<out>.checkpoint``). Models go to ``STEERVIS_HOME/models/vlm/stage1|stage2`` unless ``--out`` says
@@ -36,6 +37,7 @@ EXAMPLE = """examples:
   steervis vlm eval --model stage2 --split diagnosis     # the fixed 1,000 validation questions
   steervis vlm eval --model stage2 --images 0 --per-image 0   # easy-vqa's whole test split (9,673 questions)
   steervis vlm eval --model stage2 --text-only           # the same questions without the image
+  steervis vlm scenes --model stage2 --split test-unseen  # scenes questions per type and POPE (val part)
 """
 
 
@@ -156,8 +158,24 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def scenes(args: argparse.Namespace) -> int:
+    from steervis.commands._options import check_json_out, config_from
+    from steervis.llava.scenes_eval import scene_rows, scenes_accuracy
+    from steervis.llava.vlms import open_vlm
+
+    cfg = config_from(args)
+    if cfg is None:
+        return 0
+    out = check_json_out(args.out, "scenes")
+    scene_rows(cfg.split, cfg.part, 1)  # a missing split is one sentence before the model loads
+    vlm = open_vlm(cfg.model, device=cfg.device, dtype=cfg.dtype)
+    result = scenes_accuracy(vlm, cfg.split, cfg.part, cfg.questions, cfg.seed)
+    print_json({"model": str(cfg.model or "latest"), **result}, out)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    from steervis.llava.config import EngineRunConfig, VLMEvalConfig
+    from steervis.llava.config import EngineRunConfig, VLMEvalConfig, VLMScenesConfig
     from steervis.llava.train import StageSettings
 
     parser = sub.add_parser("vlm", help="train steervis' LLaVA (two stages) and measure it on easy-vqa",
@@ -191,3 +209,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                bounds={"images": NON_NEGATIVE_INT, "per_image": NON_NEGATIVE_INT})
     ev.add_argument("--out", metavar="FILE.json", help="also write the result here")
     ev.set_defaults(func=evaluate)
+    sc = verbs.add_parser("scenes", help="the scenes' questions per type (count, colour, position, "
+                          "existence) and POPE, on a split's val or main part", formatter_class=HelpFormatter)
+    add_config(sc, VLMScenesConfig, ["model", "split", "part", "questions", "seed"],
+               bounds={"questions": NON_NEGATIVE_INT})
+    sc.add_argument("--out", metavar="FILE.json", help="also write the result here")
+    sc.set_defaults(func=scenes)

@@ -133,3 +133,34 @@ class VLMEvalConfig:
 
         if self.split not in ("val", "diagnosis", "test"):
             raise SteervisError(f"split must be val, diagnosis or test, not {self.split!r}.")
+
+
+@dataclass
+class VLMScenesConfig:
+    """``steervis vlm scenes``: the scenes' questions per type and POPE per setting, 95 % intervals.
+
+    Attributes:
+        model: a saved folder, stage1, stage2, tiny-llava or a hub Llava id (default: the latest trained
+            here).
+        split: train, test-seen, test-unseen or test-styles.
+        part: val (each split's last tenth: choose settings here) or main (score a final model once).
+        questions: a seeded subset of the part's questions (0: every one).
+        seed: which subset.
+        device: where the model runs (auto, cpu, cuda, cuda:N).
+        dtype: its precision (auto, float32, bfloat16, float16).
+    """
+
+    model: str | None = None
+    split: str = "test-unseen"
+    part: str = "val"  # the main part is a final model's test: pick settings on val
+    questions: int = 0
+    seed: int = 0
+    device: str = "auto"
+    dtype: str = "auto"
+
+    def __post_init__(self) -> None:
+        from steervis.errors import SteervisError
+        from steervis.llava.scenes_eval import PARTS
+
+        if self.part not in PARTS:
+            raise SteervisError(f"part must be val or main, not {self.part!r}.")
