@@ -18,7 +18,9 @@ class CLIPMatcher:
 
     def __init__(self, model_id: str, disk_cache: bool = True, device: str = "auto", dtype: str = "auto"):
         from steervis import zoo
+        from steervis.device import precision_identity
 
+        self.precision = precision_identity(device, dtype)  # keys its cached embeddings beside its name
         bundle = zoo.load(model_id, kind="clip", device=device, dtype=dtype)
         self.model, self.processor, self.name = bundle.model, bundle.processor, model_id
         self.disk_cache = disk_cache

@@ -43,8 +43,10 @@ class ConSEMatcher:
     def __init__(self, top_t: int = CONSE_TOP_T, image: str = "efficientnet-lite0", device: str = "auto",
                  dtype: str = "auto"):
         from steervis import zoo
+        from steervis.device import precision_identity
 
         self.top_t, self.image = top_t, image
+        self.precision = precision_identity(device, dtype)  # keys its cached embeddings beside its version
         self.name = ("conse" if image == "efficientnet-lite0"
                      else f"conse-{image.removeprefix('efficientnet-')}")
         self.classifier = zoo.load(image, kind="image-classifier", device=device, dtype=dtype)

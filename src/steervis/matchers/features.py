@@ -46,6 +46,16 @@ def _decode(paths: Sequence[str]) -> list[Any]:
         return list(pool.map(open_image, paths))
 
 
+def in_matcher_precision(name: str, config: dict[str, Any], matcher: Any) -> tuple[str, dict[str, Any]]:
+    """A matcher cache's name and config for the precision its matcher computes in: float32 keeps both as
+    they were (caches written before precisions existed stay valid); any other precision is appended to the
+    name and recorded, so bfloat16 embeddings and float32 ones never share a store."""
+    precision = getattr(matcher, "precision", "float32")
+    if precision == "float32":
+        return name, config
+    return f"{name}-{precision}", {**config, "precision": precision}
+
+
 def image_features(matcher: Any, paths: Sequence[str], keys: Sequence[str],
                    progress: bool = True) -> ImageFeatures:
     """ConSE embeddings and pooled features of images, computed once per image content (``keys``: sha256)."""
@@ -53,9 +63,9 @@ def image_features(matcher: Any, paths: Sequence[str], keys: Sequence[str],
     from tqdm.auto import tqdm
 
     dim = matcher.class_embeddings.shape[1]
-    store = Store.for_artifact(cache_dir("features"), f"react-base-{matcher.version}", "image-features",
-                               config={"features": "ConSE embedding, then pooled backbone features",
-                                       "matcher": matcher.version})
+    name, config = in_matcher_precision(f"react-base-{matcher.version}", {
+        "features": "ConSE embedding, then pooled backbone features", "matcher": matcher.version}, matcher)
+    store = Store.for_artifact(cache_dir("features"), name, "image-features", config=config)
     missing = set(store.missing(keys))
     first = {k: i for i, k in reversed(list(enumerate(keys)))}  # one row per distinct image
     todo = sorted(first[k] for k in missing)
@@ -79,8 +89,9 @@ def text_features(matcher: Any, texts: Sequence[str], progress: bool = True) -> 
     from tqdm.auto import tqdm
 
     name = getattr(matcher, "text_name", matcher.name)  # a locked text tower shared by several matchers
-    store = Store.for_artifact(cache_dir("features"), f"text-{name}", "text-embeddings",
-                               config={"features": "text embeddings", "text tower": name})
+    store_name, config = in_matcher_precision(f"text-{name}", {"features": "text embeddings",
+                                                               "text tower": name}, matcher)
+    store = Store.for_artifact(cache_dir("features"), store_name, "text-embeddings", config=config)
     keys = [text_key(t) for t in texts]
     missing = set(store.missing(keys))
     todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k in missing))
@@ -113,8 +124,9 @@ def image_embeddings(matcher: Any, paths: Sequence[str], keys: Sequence[str],
         return np.concatenate([matcher.encode_images(_decode(paths[i : i + BATCH]))
                                for i in range(0, len(paths), BATCH)]).astype(np.float32)
     name = getattr(matcher, "version", matcher.name).replace("/", "--")
-    store = Store.for_artifact(cache_dir("features"), f"images-{name}", "image-features",
-                               config={"features": "image embeddings", "matcher": name})
+    store_name, config = in_matcher_precision(f"images-{name}", {"features": "image embeddings",
+                                                                 "matcher": name}, matcher)
+    store = Store.for_artifact(cache_dir("features"), store_name, "image-features", config=config)
     first = {k: i for i, k in reversed(list(enumerate(keys)))}
     todo = sorted(first[k] for k in store.missing(keys))
     for start in tqdm(range(0, len(todo), BATCH), desc="image embeddings", disable=not progress or not todo):

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from steervis.matchers.features import text_key
+from steervis.matchers.features import in_matcher_precision, text_key
 from steervis.paths import cache_dir
 from steervis.store import Store
 
@@ -32,8 +32,9 @@ def cached_text_embeddings(matcher: Any, texts: list[str]) -> np.ndarray:
     if len(texts) < DISK_CACHE_MIN_TEXTS or not getattr(matcher, "disk_cache", True):
         return matcher.encode_texts(texts)
     name = getattr(matcher, "text_name", matcher.name)  # one text tower, one cache, whatever the image side
-    store = Store.for_artifact(cache_dir("describe", "text-embeddings"), name, "text-embeddings",
-                               config={"embeddings": "texts", "text tower": name})
+    store_name, config = in_matcher_precision(name, {"embeddings": "texts", "text tower": name}, matcher)
+    store = Store.for_artifact(cache_dir("describe", "text-embeddings"), store_name, "text-embeddings",
+                               config=config)
     by_key = {text_key(t): t for t in texts}
     todo = store.missing(by_key)
     if todo:

@@ -67,7 +67,7 @@ class ReactMatcher:
         self.head = GatedResidualHead(state["mlp.1.weight"].shape[1], state["mlp.3.weight"].shape[0], hidden)
         self.head.load_state_dict(state)
         place(self.head, device, dtype).eval()
-        self.name = name
+        self.name, self.precision = name, self.base.precision
         self.class_embeddings, self.classifier, self.top_t = (self.base.class_embeddings,
                                                               self.base.classifier, self.base.top_t)
         react = self.card.react
