@@ -64,3 +64,11 @@ def test_balanced_items_ask_each_kind_equally_often_from_the_same_images():
     assert {it.path for it in balanced} <= {it.path for it in every}
     every_kinds = [question_kind(it.turns[0][0].removeprefix("<image>\n")) for it in every]
     assert every_kinds.count("color") < len(every) / 6  # easy-vqa itself asks colour rarely
+
+
+def test_the_caption_check_scores_colour_and_shape_words(tmp_home):
+    out = STUDIES.get("vlm-diagnose")(check="caption", init="tiny-vlm", images=6)
+    assert out["images"] == 6 and len(out["examples"]) == 6
+    for kind in ("color", "shape"):
+        acc, low, high = out[kind]
+        assert 0 <= low <= acc <= high <= 100

@@ -10,6 +10,9 @@ diagnosis subset of ``val`` (never trained on):
   a folder to keep the trained model in.
 - ``overfit``: ``examples`` single-question conversations trained ``epochs`` times, scored on themselves
   (can the model and the loop fit anything?).
+- ``caption``: the model (``init``) captions ``images`` ``val`` images whose colour and shape their questions
+  state: how often the caption names the right colour and the right shape (a stage-1 model's check: did the
+  projector learn the words?).
 - ``probe``: the shape's colour read by a logistic regression from the tower's tokens, the projector's
   output and the LM's hidden states at the image positions, trained on ``images`` training images, tested on
   every ``val`` image whose colour its questions state (``probe_val``: a seeded few) — where is colour lost
@@ -27,7 +30,7 @@ from steervis.errors import SteervisError
 from steervis.identity import source_commit
 from steervis.studies.vlm_probes import colour_probes, tower_tokens
 
-CHECKS = ("train", "overfit", "probe")
+CHECKS = ("train", "overfit", "probe", "caption")
 
 
 def _items(images: int, turns: str, seed: int, suffix: str, balanced: int = 0) -> list[Any]:
@@ -100,6 +103,8 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
     fmt = SHORT_ANSWER if suffix else ""
     commit = source_commit()  # the code this run starts from (a later commit does not relabel it)
     vlm = _model(init, grid, layer, seed)
+    if check == "caption":
+        return {"commit": commit, "check": check, "init": init, **_captions(vlm, images, seed)}
     out: dict[str, Any] = {"commit": commit, "check": check, "init": init or "fresh projector", "grid": grid,
                            "layer": vlm.config.layer, "seed": seed}
     if check == "overfit":
@@ -135,3 +140,24 @@ def _item_tokens(vlm: Any, items: list[Any]) -> list[Any]:
     from steervis.llava.tower import FeatureCache
 
     return FeatureCache(vlm.tower).features([it.sha256 for it in items], [it.path for it in items])
+
+
+def _captions(vlm: Any, images: int, seed: int) -> dict[str, Any]:
+    """Greedy captions of ``images`` seeded ``val`` images whose colour and shape are stated, scored by
+    whether they name that colour and that shape (each as a whole word), with 95 % intervals."""
+    import re
+
+    from steervis.llava import easyvqa
+    from steervis.stats import accuracy_ci, percent
+
+    qa = easyvqa.questions("val")
+    ids = [int(i) for i in np.random.default_rng(seed).permutation(sorted(qa))]
+    known = [(i, easyvqa.image_colour(qa[i]), easyvqa.image_shape(qa[i])) for i in ids]
+    known = [k for k in known if k[1] and k[2]][:images]
+    visuals = tower_tokens(vlm, [(i, "", "") for i, _, _ in known], "val")
+    captions = [c[0] for c in vlm.caption(visuals, max_new_tokens=12)]  # "a red circle." is 4-5 tokens
+    named = {kind: np.array([re.search(rf"\b{word}\b", cap.lower()) is not None
+                             for cap, word in zip(captions, words, strict=True)])
+             for kind, words in (("color", [c for _, c, _ in known]), ("shape", [s for _, _, s in known]))}
+    return {"images": len(known), **{k: percent(accuracy_ci(v)) for k, v in named.items()},
+            "examples": captions[:8]}
