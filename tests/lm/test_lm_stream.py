@@ -58,3 +58,33 @@ def test_an_error_while_generating_is_raised_to_the_reader(lm):
 
     with pytest.raises(RuntimeError, match="embedding layer broke"):
         list(TextStream(Broken(), lm.prompt("Hello"), max_new_tokens=5))
+
+
+def test_min_new_tokens_keeps_an_answer_going_past_its_end_of_text(lm):
+    import copy
+
+    prompt = lm.prompt("Describe the picture")
+    first = lm.model.generate(inputs_embeds=lm.embed(*_one(lm, prompt)), max_new_tokens=1,
+                              do_sample=False, pad_token_id=lm.pad_id)[0, -1].item()
+    ends = copy.copy(lm)
+    ends.tokenizer = _EndsAt(lm.tokenizer, first)  # the greedy first token now ends the answer
+    short, long = TextStream(ends, prompt, 12), TextStream(ends, prompt, 12, min_new_tokens=6)
+    list(short), list(long)
+    assert short.tokens == 1 and long.tokens >= 6
+
+
+class _EndsAt:
+    """A tokenizer whose end-of-text token is ``eos``."""
+
+    def __init__(self, tokenizer, eos):
+        self._tokenizer, self.eos_token_id = tokenizer, eos
+
+    def __getattr__(self, name):
+        return getattr(self._tokenizer, name)
+
+
+def _one(lm, prompt):
+    from steervis.lm.batch import left_pad
+
+    ids, _ = left_pad([prompt.ids], lm.pad_id, device=lm.device)
+    return ids, [prompt.image]

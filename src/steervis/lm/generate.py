@@ -35,7 +35,7 @@ class _Stopped:
 @torch.inference_mode()
 def generate(lm: Any, prompts: Sequence[Prompt], beams: int = 1, max_new_tokens: int = 50,
              batch_size: int = 8, sample: bool = False, temperature: float = 1.0, seed: int = 0,
-             streamer: Any = None, stop: Any = None) -> list[str]:
+             streamer: Any = None, stop: Any = None, min_new_tokens: int = 0) -> list[str]:
     """Answers decoded without special tokens, one batch of prompts at a time.
 
     Args:
@@ -49,6 +49,8 @@ def generate(lm: Any, prompts: Sequence[Prompt], beams: int = 1, max_new_tokens:
         seed: Seeds sampling, so the same call gives the same answers.
         streamer: A transformers streamer (e.g. ``TextStreamer``) for one prompt at a time, as chat uses.
         stop: A ``threading.Event``: once set, generation ends after the current token (a cancelled chat).
+        min_new_tokens: Tokens written before the end-of-text token may end an answer (a decoding-speed
+            benchmark needs answers of a known length).
     """
     from transformers import StoppingCriteriaList
 
@@ -62,6 +64,8 @@ def generate(lm: Any, prompts: Sequence[Prompt], beams: int = 1, max_new_tokens:
         options = {"do_sample": True, "temperature": temperature} if sample else {"do_sample": False}
         if beams > 1:
             options.update(num_beams=beams, early_stopping=True)
+        if min_new_tokens:
+            options["min_new_tokens"] = min_new_tokens
         if stop is not None:
             options["stopping_criteria"] = StoppingCriteriaList([_Stopped(stop)])
         out = lm.model.generate(inputs_embeds=embeds, attention_mask=mask,

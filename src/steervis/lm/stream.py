@@ -35,11 +35,12 @@ class TextStream:
         max_new_tokens: Generation budget.
         temperature: 0 decodes greedily; above 0 samples at this temperature, seeded by ``seed``.
         seed: Seeds sampling, so the same request gives the same answer.
+        min_new_tokens: Tokens written before the end-of-text token may end it (benchmarks).
     """
 
     def __init__(self, lm: Any, prompt: Prompt, max_new_tokens: int = 128, temperature: float = 0.0,
-                 seed: int = 0):
-        self.lm, self.prompt = lm, prompt
+                 seed: int = 0, min_new_tokens: int = 0):
+        self.lm, self.prompt, self.min_new_tokens = lm, prompt, min(min_new_tokens, max_new_tokens)
         self.max_new_tokens, self.temperature, self.seed = max_new_tokens, temperature, seed
         self.tokens = 0
         self.stopped = threading.Event()  # set by stop(): the answer ended before its model ended it
@@ -82,7 +83,7 @@ class TextStream:
         try:
             generate(self.lm, [self.prompt], max_new_tokens=self.max_new_tokens, batch_size=1,
                      sample=self.temperature > 0, temperature=self.temperature or 1.0, seed=self.seed,
-                     streamer=streamer, stop=self.stopped)
+                     streamer=streamer, stop=self.stopped, min_new_tokens=self.min_new_tokens)
         except BaseException as err:  # raised again by the reader, on its own thread
             self._error = err
         finally:

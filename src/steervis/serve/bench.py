@@ -20,8 +20,10 @@ QUESTIONS = ["What is in the picture?", "What colour is it?", "Describe the imag
 
 
 def bench_serve(vlm: str = "tiny-vlm", matcher: str = "tiny-clip", chats: int = 5, max_new_tokens: int = 32,
-                clients: int = 16, requests: int = 20, load_tokens: int = 8) -> dict[str, Any]:
-    """Chat latency and throughput through the page, then the load test, on loopback."""
+                clients: int = 16, requests: int = 20, load_tokens: int = 8,
+                min_tokens: int = 32) -> dict[str, Any]:
+    """Chat latency and throughput through the page, then the load test, on loopback; each timed answer
+    writes at least ``min_tokens`` tokens (a model trained on one-word answers would time one token)."""
     from PIL import Image
 
     from steervis.serve.app import create_app
@@ -36,7 +38,7 @@ def bench_serve(vlm: str = "tiny-vlm", matcher: str = "tiny-clip", chats: int = 
         call(base, "POST", "/api/classify", {"image": image, "classes": ["a", "b"]})  # load both models
         chat(base, {"message": QUESTIONS[0], "image": image, "max_tokens": 2})
         timed = [chat(base, {"message": QUESTIONS[k % len(QUESTIONS)], "image": image,
-                             "max_tokens": max_new_tokens}) for k in range(chats)]
+                             "max_tokens": max_new_tokens, "min_tokens": min_tokens}) for k in range(chats)]
         expected = {q: chat(base, {"message": q, "image": image, "max_tokens": load_tokens})["text"]
                     for q in QUESTIONS}
         load = load_test(base, image, expected, clients=clients, requests=requests, max_tokens=load_tokens)
@@ -50,5 +52,6 @@ def bench_serve(vlm: str = "tiny-vlm", matcher: str = "tiny-clip", chats: int = 
                  "tokens_per_s_median": round(statistics.median(rates), 2) if rates else 0.0},
         "load": {k: v for k, v in load.items() if k != "problems"}},
         "problems": load["problems"],
-        "config": {"vlm": vlm, "matcher": matcher, "max_new_tokens": max_new_tokens, "clients": clients,
+        "config": {"vlm": vlm, "matcher": matcher, "max_new_tokens": max_new_tokens, "min_tokens": min_tokens,
+                   "clients": clients,
                    "requests": requests}}

@@ -35,6 +35,7 @@ class ChatRequest(BaseModel):
     history: list[tuple[str, str]] = Field(default_factory=list, max_length=HISTORY_TURNS)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(64, ge=1)
+    min_tokens: int = Field(0, ge=0)  # tokens before the end-of-text token may end the answer (benchmarks)
     seed: int = 0
 
 
@@ -64,7 +65,8 @@ def add_chat_routes(app: FastAPI, server: Any) -> None:
         budget = min(request.max_tokens, config.max_new_tokens)
 
         def prepare(model: Any) -> tuple[Any, bool]:
-            return model.answer(request.message, history, image, budget, request.temperature, request.seed)
+            return model.answer(request.message, history, image, budget, request.temperature, request.seed,
+                                request.min_tokens)
 
         stream, forgot = await asyncio.wrap_future(worker.submit(prepare))
         sid = uuid.uuid4().hex[:12]

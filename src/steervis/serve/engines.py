@@ -40,14 +40,15 @@ class ChatModel:
         return self._visuals[key]
 
     def answer(self, message: str, history: list[tuple[str, str]], image: tuple[str, Any] | None,
-               max_new_tokens: int, temperature: float = 0.0, seed: int = 0) -> tuple[Any, bool]:
+               max_new_tokens: int, temperature: float = 0.0, seed: int = 0,
+               min_new_tokens: int = 0) -> tuple[Any, bool]:
         """``(stream, forgot)``: the answer's :class:`~steervis.lm.stream.TextStream` (not started) and
         whether the conversation outgrew the model's context and forgot its earlier turns; a message too long
         on its own is a 413."""
         from steervis.lm.stream import TextStream
 
         prompt, budget, forgot = self.prompt(message, history, image, max_new_tokens)
-        return TextStream(self.vlm.lm, prompt, budget, temperature, seed), forgot
+        return TextStream(self.vlm.lm, prompt, budget, temperature, seed, min_new_tokens), forgot
 
     def prompt(self, message: str, history: list[tuple[str, str]], image: tuple[str, Any] | None,
                max_new_tokens: int) -> tuple[Any, int, bool]:
