@@ -48,7 +48,7 @@ class StubChat:
         self.pieces, self.delay = pieces, delay
         self.streams = []  # every answer it began, for tests to look at
 
-    def answer(self, message, history, image, max_new_tokens, temperature=0.0, seed=0):
+    def answer(self, message, history, image, max_new_tokens, temperature=0.0, seed=0, min_new_tokens=0):
         pieces = self.pieces or ["you said ", message, f" after {len(history)} turns"]
         self.streams.append(StubStream(pieces[:max_new_tokens], self.delay))
         return self.streams[-1], False
