@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     parser = sub.add_parser("serve", help="a local web page: chat, classify, describe, open reports",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
-    add_config(parser, ServeConfig, ["host", "port", "runs", "vlm", "adapter", "method", "classes"],
+    add_config(parser, ServeConfig, ["host", "port", "runs", "vlm", "adapter", "method", "classes", "device",
+                                     "dtype"],
                bounds={"port": NON_NEGATIVE_INT, "max_new_tokens": POSITIVE_INT,
                        "max_message_chars": POSITIVE_INT, "max_upload_mb": POSITIVE_INT,
                        "uploads_kept": POSITIVE_INT})

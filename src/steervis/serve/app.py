@@ -65,7 +65,8 @@ class ClassifyRequest(ImageRequest):
 def default_loaders(config: ServeConfig) -> dict[str, tuple[Callable[[], Any], str]]:
     """name → (builds the model, its name on the page)."""
     method = f"describe-decide {config.adapter}" if config.adapter else config.method
-    return {"chat": (lambda: engines.ChatModel(config.vlm), config.vlm or "the latest LLaVA trained here"),
+    return {"chat": (lambda: engines.ChatModel(config.vlm, config.device, config.dtype),
+                     config.vlm or "the latest LLaVA trained here"),
             "classify": (lambda: engines.load_classifier(config), method),
             "describe": (lambda: engines.load_describer(config), config.describe.matcher)}
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from steervis.data.images import MAX_PIXELS
+from steervis.device import check_placement
 from steervis.vllavo.describe.config import DescribeConfig
 
 
@@ -35,6 +36,9 @@ class ServeConfig:
         max_upload_mb: The largest image file accepted, in MB.
         max_pixels: The most pixels an image may have (a decompression-bomb guard).
         uploads_kept: Images kept in the upload folder; the oldest are deleted beyond it.
+        device: Where the page's models run (``auto``, ``cpu``, ``cuda``, ``cuda:N``); a method's
+            ``options.device`` or ``describe.device`` set otherwise wins for that model.
+        dtype: Their precision (``auto``, ``float32``, ``bfloat16``, ``float16``), overridable the same way.
     """
 
     host: str = "127.0.0.1"  # loopback: the page is for the person at this machine unless --host says so
@@ -52,3 +56,8 @@ class ServeConfig:
     max_upload_mb: int = 20  # above any photo a phone takes; bounds the upload folder with uploads_kept
     max_pixels: int = MAX_PIXELS
     uploads_kept: int = 64  # a session's worth of images; 64 × 20 MB bounds the folder at 1.3 GB
+    device: str = "auto"  # auto: a CUDA card when there is one, else the CPU
+    dtype: str = "auto"  # auto: bfloat16 on a card that supports it, float32 on the CPU
+
+    def __post_init__(self) -> None:
+        check_placement(self)

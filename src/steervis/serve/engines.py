@@ -25,10 +25,10 @@ FITTED_KEPT = 4  # zero-shot class lists kept fitted (text embeddings): a few th
 class ChatModel:
     """A VLM plus the tower outputs of recent images."""
 
-    def __init__(self, name: str | None):
+    def __init__(self, name: str | None, device: str = "auto", dtype: str = "auto"):
         from steervis.llava.vlms import open_vlm
 
-        self.vlm = open_vlm(name)
+        self.vlm = open_vlm(name, device=device, dtype=dtype)
         self._visuals: OrderedDict[str, Any] = OrderedDict()
 
     def visual(self, key: str, image: Any) -> Any:
@@ -74,7 +74,7 @@ class ChatModel:
 class AdapterClassifier:
     """A describe-decide adapter: the card's describer writes the description the decider reads."""
 
-    def __init__(self, adapter: str | Path):
+    def __init__(self, adapter: str | Path, device: str = "auto", dtype: str = "auto"):
         from steervis.card import read_card
         from steervis.config import to_dict
         from steervis.methods.finetune import predict_config
@@ -82,7 +82,7 @@ class AdapterClassifier:
         from steervis.vllavo.decide.decider import Decider
 
         card = read_card(adapter, kind="decider")
-        config = predict_config(adapter)
+        config = predict_config(adapter, {"device": device, "dtype": dtype})
         self.name = f"describe-decide ({Path(adapter).name})"
         self.decider = Decider.load(adapter, **to_dict(config))
         self.texts = describe_texts(describe_config(card.decider.describe), config.components, progress=False)
@@ -147,16 +147,25 @@ def ranked(method: str, classes: list[str], probs: Any, description: str) -> dic
     return {"method": method, "label": rows[0]["name"], "classes": rows, "description": description}
 
 
+def placed(options: dict[str, Any], config: Any) -> dict[str, Any]:
+    """A model's options with the page's ``device`` and ``dtype`` wherever they leave them at ``auto``."""
+    page = {k: getattr(config, k) for k in ("device", "dtype") if options.get(k, "auto") == "auto"}
+    return {**options, **page}
+
+
 def load_classifier(config: Any) -> Any:
     if config.adapter:
-        return AdapterClassifier(config.adapter)
-    return MethodClassifier(config.method, config.options, config.classes)
+        return AdapterClassifier(config.adapter, config.device, config.dtype)
+    return MethodClassifier(config.method, placed(config.options, config), config.classes)
 
 
 def load_describer(config: Any) -> Any:
+    from dataclasses import replace
+
     from steervis.vllavo.describe.describer import get_describer
 
-    return get_describer(config.describe)
+    own = {"device": config.describe.device, "dtype": config.describe.dtype}
+    return get_describer(replace(config.describe, **placed(own, config)))
 
 
 def describe_many(describer: Any, images: list[Any]) -> list[dict[str, Any]]:
