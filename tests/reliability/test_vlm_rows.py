@@ -110,3 +110,19 @@ def test_a_hub_id_with_a_dot_is_a_hub_id(ws, record):
     outcome = refused(ws.steervis("caption", red_image(ws), "--model", DOTTED_HUB_ID))
     hub = "is not available" in outcome.seen and "does not exist" not in outcome.seen
     record(outcome.also(hub, ", read as a hub id (not available offline)", ", BUT TAKEN FOR A FILE"))
+
+
+IMPOSSIBLE_RECIPES = [
+    ("input-values-vlm-train-batch", "`steervis vlm train --preset llava-stage2 --set train.batch_size=0`",
+     ["--preset", "llava-stage2", "--set", "train.batch_size=0"]),
+    ("input-values-vlm-train-count", "`steervis vlm train --preset llava-stage2 --set vqa_images=-1`",
+     ["--preset", "llava-stage2", "--set", "vqa_images=-1"]),
+    ("input-values-vlm-train-no-data", "`steervis vlm train --stage 1 --set pool_items=0` (no data left)",
+     ["--stage", "1", "--set", "pool_items=0"]),
+]
+
+
+@pytest.mark.parametrize("args", [pytest.param(a, id=n, marks=row(n, t)) for n, t, a in IMPOSSIBLE_RECIPES])
+def test_an_impossible_recipe_is_refused_before_any_model_loads(ws, record, args):
+    out = ws.root / "impossible-recipe"
+    record(refused(ws.steervis("vlm", "train", *args, "--out", out, "--quiet"), absent=out))

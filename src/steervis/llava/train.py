@@ -31,9 +31,12 @@ from steervis.errors import SteervisError
 from steervis.llava.data import Item
 from steervis.llava.model import CAPTION_QUESTION, CLASSIFY_QUESTION, SHORT_ANSWER, VLM
 from steervis.lm.checkpoint import CHECKPOINT_FILE, remove_checkpoint
-from steervis.lm.config import LoraSettings, TrainSettings
+from steervis.lm.config import LoraSettings, TrainSettings, check_ranges
 
 log = logging.getLogger(__name__)
+COUNTS = ("pool_items", "describe_items", "vqa_images", "engine_items", "vqa_captions", "scene_captions",
+          "scene_questions")
+STAGE1_DATA = ("pool_items", "vqa_captions", "scene_captions")
 STAGE2_LORA = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
@@ -99,6 +102,10 @@ class StageSettings:
         check_placement(self)
         if self.stage not in (1, 2):
             raise SteervisError(f"stage must be 1 or 2, not {self.stage}.")
+        check_ranges(self, dict.fromkeys(COUNTS, 0))
+        if self.stage == 1 and not any(getattr(self, k) for k in STAGE1_DATA):
+            raise SteervisError("Stage 1 has no data: set pool_items, vqa_captions or scene_captions above "
+                                "0.")
         if self.tune not in ("lora", "full"):
             raise SteervisError(f"tune must be lora (an adapter) or full (every LM weight), not "
                                 f"{self.tune!r}.")

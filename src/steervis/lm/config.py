@@ -6,9 +6,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 REDUCTIONS = ("mean", "sum", "calibrated")
+
+
+def check_ranges(config: Any, at_least: dict[str, float], below: dict[str, float] | None = None,
+                 where: str = "") -> None:
+    """One sentence for the first field of ``config`` under its minimum (``at_least``, ``None`` allowed) or
+    at or over its ceiling (``below``): an impossible recipe fails before any model loads."""
+    from steervis.errors import SteervisError
+
+    values = {f.name: getattr(config, f.name) for f in fields(config)}
+    for name, low in at_least.items():
+        if values[name] is not None and values[name] < low:
+            raise SteervisError(f"{where}{name} is {values[name]}: it must be at least {low:g}.")
+    for name, high in (below or {}).items():
+        if values[name] >= high:
+            raise SteervisError(f"{where}{name} is {values[name]}: it must be below {high:g}.")
 
 
 @dataclass
@@ -19,6 +35,9 @@ class LoraSettings:
     alpha: int = 16
     dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
+
+    def __post_init__(self) -> None:
+        check_ranges(self, {"r": 1, "alpha": 1e-9, "dropout": 0}, {"dropout": 1}, where="lora.")
 
 
 @dataclass
@@ -37,3 +56,8 @@ class TrainSettings:
     max_examples: int | None = None  # subsample the training set (class-stratified) to bound the wall time
     # optimiser steps between resumable checkpoints (when a checkpoint dir is given)
     checkpoint_every: int = 50
+
+    def __post_init__(self) -> None:
+        check_ranges(self, {"epochs": 1, "batch_size": 1, "max_steps": 1, "lr": 1e-12, "warmup": 0,
+                            "weight_decay": 0, "grad_clip": 1e-12, "max_examples": 1, "checkpoint_every": 1},
+                     {"warmup": 1}, where="train.")
