@@ -17,11 +17,13 @@ from steervis.ground.train import GroundSettings, train_head
 
 def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = False,
                    on_step: Any = None) -> dict[str, Any]:
-    """Cache the trunk's grids of the training images, train (or resume) the head, save it to ``out`` with
-    its ``config.yaml`` and ``train.json``; returns the run's summary."""
+    """Cache the trunk's grids of the training images, train (or resume) the head (the text encoder's states
+    of each step's prompts cached too), save it to ``out`` with its ``config.yaml`` and ``train.json``;
+    returns the run's summary."""
     from steervis.config import save_config
     from steervis.ground.features import GridCache, image_keys
     from steervis.ground.parts import TEXT_ENCODERS
+    from steervis.ground.text_cache import TextStateCache
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -34,9 +36,12 @@ def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = F
                                                                                    progress=progress)
     features_s = time.perf_counter() - start
     text = TEXT_ENCODERS.get(settings.model.text)(device=settings.device)
-    _, result = train_head(settings, coco, grids, text, out, keys, on_step=on_step, progress=progress)
+    cache = TextStateCache(settings.model.text)
+    _, result = train_head(settings, coco, grids, text, out, keys, on_step=on_step, progress=progress,
+                           text_cache=cache)
     summary = {"images": len(coco.images), "dropped_boxes": coco.dropped,
                "features_seconds": round(features_s, 1),
+               "text_states_cached": cache.hits, "text_states_encoded": cache.misses,
                "resumed_from": result.resumed_from, **result.summary()}
     (out / "train.json").write_text(json.dumps(summary, indent=2))
     return summary
