@@ -12,6 +12,7 @@ from typing import Any
 
 from steervis.device import check_placement
 from steervis.ground.coco import CocoSet, coco_set_ap, read_coco, select_part
+from steervis.ground.intervals import AP_RESAMPLES
 from steervis.ground.train import GroundSettings, train_head
 
 
@@ -47,9 +48,11 @@ def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = F
     return summary
 
 
-def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool = False) -> dict[str, Any]:
+def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool = False,
+             resamples: int = 0) -> dict[str, Any]:
     """AP@[.5:.95], AP50 and AP75 of ``grounder`` on a read COCO set, every image prompted with every category
-    name (GLIP's detection evaluation; long lists are chunked by the grounder)."""
+    name (GLIP's detection evaluation; long lists are chunked by the grounder); with ``resamples``, 95 %
+    bootstrap intervals over the images for AP and AP50."""
     from tqdm.auto import tqdm
 
     from steervis.data.images import open_image
@@ -61,8 +64,8 @@ def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool 
         images = [open_image(image.path) for image in coco.images[i : i + batch_size]]
         detections += grounder.ground(images, prompt)
     seconds = time.perf_counter() - start
-    return {**coco_set_ap(coco, detections), "images": len(coco.images), "phrases": len(coco.names),
-            "seconds": round(seconds, 1), "dropped_boxes": coco.dropped}
+    return {**coco_set_ap(coco, detections, resamples), "images": len(coco.images),
+            "phrases": len(coco.names), "seconds": round(seconds, 1), "dropped_boxes": coco.dropped}
 
 
 @dataclass
@@ -101,6 +104,7 @@ class EvalConfig:
         part: main (all but the last tenth), val (the last tenth: choose settings there) or all.
         images: the first N images of the part (0: all).
         threshold: keep boxes scoring above this (low: AP rewards recall).
+        bootstrap: resamples of the images for the 95 % intervals of AP and AP50 (0: none).
         device: where the model runs (auto, cpu, cuda, cuda:N).
         dtype: its precision (auto, float32, bfloat16, float16).
     """
@@ -111,6 +115,7 @@ class EvalConfig:
     part: str = "main"  # the validation tenth stays for choosing thresholds and epochs
     images: int = 0
     threshold: float = 0.05  # AP is measured over the whole score range: keep the low ones
+    bootstrap: int = AP_RESAMPLES  # about a minute on a split, beside the many of grounding it
     device: str = "auto"
     dtype: str = "auto"
 
