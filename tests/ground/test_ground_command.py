@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PIL import Image
 
 from steervis.cli import main
@@ -56,3 +57,9 @@ def test_bad_input_is_one_sentence(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("steervis: error:") == 3 and "Traceback" not in err
     assert "names nothing" in err and "at least one --image" in err and "annotations.json" in err
+
+
+def test_eval_help_renders_with_the_bootstrap_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["ground", "eval", "--help"])
+    assert "--bootstrap" in capsys.readouterr().out

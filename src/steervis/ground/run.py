@@ -104,7 +104,7 @@ class EvalConfig:
         part: main (all but the last tenth), val (the last tenth: choose settings there) or all.
         images: the first N images of the part (0: all).
         threshold: keep boxes scoring above this (low: AP rewards recall).
-        bootstrap: resamples of the images for the 95 % intervals of AP and AP50 (0: none).
+        bootstrap: resamples of the images for the 95-percent intervals of AP and AP50 (0: none).
         device: where the model runs (auto, cpu, cuda, cuda:N).
         dtype: its precision (auto, float32, bfloat16, float16).
     """
