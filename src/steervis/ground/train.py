@@ -121,6 +121,7 @@ class Trainer:
         """The frozen encoder's token states of the batch's prompts, from the cache when one is given."""
         if self.text_cache is None:
             return self.text.states(ids, mask)
+        # keyed by the whole step, not per prompt: prompts are drawn anew per (seed, step), only a step recurs
         return self.text_cache.states(self.text, [join_phrases(p)[0] for p in prompts], ids, mask)
 
     def step(self, step: int) -> dict[str, float]:
