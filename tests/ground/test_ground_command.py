@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PIL import Image
 
 from steervis.cli import main
@@ -36,6 +37,7 @@ def test_train_then_eval_on_a_coco_folder(toy_coco, tmp_path, capsys, tmp_home):
                  "--quiet"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["steps"] == 3 and summary["images"] == 4
+    assert (summary["text_states_encoded"], summary["text_states_cached"]) == (3, 0)
     written = {p.name for p in out.iterdir()}
     assert written >= {"config.yaml", "config.json", "model.safetensors", "train.json"}
     assert main(["ground", "eval", "--grounder", str(out), "--coco", str(toy_coco), "--part", "all",
@@ -43,6 +45,7 @@ def test_train_then_eval_on_a_coco_folder(toy_coco, tmp_path, capsys, tmp_home):
                  "--out", str(tmp_path / "ap.json"), "--quiet"]) == 0
     result = json.loads((tmp_path / "ap.json").read_text())
     assert result["images"] == 4 and result["phrases"] == 3 and 0.0 <= result["ap50"] <= 1.0
+    assert result["ap_ci95"][0] <= result["ap"] <= result["ap_ci95"][1]
 
 
 def test_bad_input_is_one_sentence(tmp_path, capsys):
@@ -54,3 +57,9 @@ def test_bad_input_is_one_sentence(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("steervis: error:") == 3 and "Traceback" not in err
     assert "names nothing" in err and "at least one --image" in err and "annotations.json" in err
+
+
+def test_eval_help_renders_with_the_bootstrap_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["ground", "eval", "--help"])
+    assert "--bootstrap" in capsys.readouterr().out

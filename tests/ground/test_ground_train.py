@@ -1,5 +1,6 @@
 """The GLIP-style head learns: a tiny one overfits four toy scenes of coloured squares (AP50 far above its
-untrained value), its loss falls, a killed run resumes to the same weights, and the fusion block trains."""
+untrained value), its loss falls, a killed run resumes to the same weights, the fusion block trains, and
+token states read from the text cache train the weights computed ones train."""
 
 from __future__ import annotations
 
@@ -73,3 +74,50 @@ def test_the_fusion_block_trains(toy_coco, tmp_path):
     moved = [k for k, v in head.fusion.state_dict().items() if not torch.equal(v, fresh[k])]
     assert head.fusion is not None and len(moved) > 4
     assert result.losses[-1] < result.losses[0]
+
+
+class _Counting:
+    """A text encoder that counts its forward passes."""
+
+    def __init__(self, text):
+        self.text, self.model, self.tokenizer, self.calls = text, text.model, text.tokenizer, 0
+
+    def states(self, ids, mask):
+        self.calls += 1
+        return self.text.states(ids, mask)
+
+
+@pytest.mark.parametrize("fusion", [False, True])
+def test_cached_token_states_train_the_weights_computed_ones_train(toy_coco, tmp_path, fusion):
+    from steervis.ground.text_cache import TextStateCache
+
+    coco, settings, grids, keys = _setup(toy_coco, tmp_path, steps=5, fusion=fusion)
+    text = _Counting(TEXT_ENCODERS.get("tiny-bert")(device="cpu"))
+    plain, plain_run = train_head(settings, coco, grids, text, tmp_path / "plain", keys)
+    cache = TextStateCache("tiny-bert", tmp_path / "text")
+    runs = []
+    for name in ("cold", "warm"):
+        text.calls = 0
+        head, run = train_head(settings, coco, grids, text, tmp_path / name, keys, text_cache=cache)
+        runs.append((head, run, text.calls))
+    assert [calls for _, _, calls in runs] == [5, 0] and (cache.misses, cache.hits) == (5, 5)
+    for head, run, _ in runs:
+        assert run.losses == plain_run.losses
+        for (name, a), b in zip(plain.state_dict().items(), head.state_dict().values(), strict=True):
+            assert torch.equal(a, b), name
+
+
+def test_a_damaged_token_state_file_is_encoded_again(toy_coco, tmp_path):
+    from steervis.ground.text_cache import TextStateCache
+
+    coco, settings, grids, keys = _setup(toy_coco, tmp_path, steps=2)
+    text = TEXT_ENCODERS.get("tiny-bert")(device="cpu")
+    cache = TextStateCache("tiny-bert", tmp_path / "text")
+    first, _ = train_head(settings, coco, grids, text, tmp_path / "a", keys, text_cache=cache)
+    files = sorted(cache.dir.rglob("*.safetensors"))
+    assert len(files) == 2
+    files[0].write_bytes(files[0].read_bytes()[:100])  # truncated, as by a full disk
+    again, _ = train_head(settings, coco, grids, text, tmp_path / "b", keys, text_cache=cache)
+    assert (cache.misses, cache.hits) == (3, 1) and len(list(cache.dir.rglob("*.corrupt"))) == 1
+    for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)

@@ -78,7 +78,8 @@ def evaluate(args: argparse.Namespace) -> int:
     coco = select_part(read_coco(cfg.folder()), cfg.part, cfg.images or None)
     grounder = open_grounder(cfg.grounder, cfg.device, cfg.dtype, InferSettings(threshold=cfg.threshold))
     result = {"grounder": cfg.grounder, "data": str(coco.folder), **run_evaluate(grounder, coco,
-                                                                               progress=not args.quiet)}
+                                                                               progress=not args.quiet,
+                                                                               resamples=cfg.bootstrap)}
     print_json(result, out)
     return 0
 
@@ -103,8 +104,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr.set_defaults(func=train)
     ev = verbs.add_parser("eval", help="COCO AP@[.5:.95] and AP50 on a scenes split or a COCO folder",
                           formatter_class=HelpFormatter)
-    add_config(ev, EvalConfig, ["grounder", "scenes", "coco", "part", "images", "threshold"],
-               bounds={"images": NON_NEGATIVE_INT, "threshold": FRACTION})
+    add_config(ev, EvalConfig, ["grounder", "scenes", "coco", "part", "images", "threshold", "bootstrap"],
+               bounds={"images": NON_NEGATIVE_INT, "threshold": FRACTION, "bootstrap": NON_NEGATIVE_INT})
     ev.add_argument("--out", metavar="FILE.json", help="also write the result here")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.set_defaults(func=evaluate)

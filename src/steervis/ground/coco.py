@@ -140,10 +140,13 @@ def results_json(image_ids: Sequence[int], detections: Sequence[Any],
 
 
 def coco_ap(ground_truth: dict[str, Any], results: list[dict[str, Any]],
-            image_ids: Sequence[int] | None = None) -> dict[str, float]:
-    """``{"ap": AP@[.5:.95], "ap50": AP50, "ap75": AP75}`` by pycocotools (0 when nothing was detected)."""
+            image_ids: Sequence[int] | None = None, resamples: int = 0) -> dict[str, Any]:
+    """``{"ap": AP@[.5:.95], "ap50": AP50, "ap75": AP75}`` by pycocotools (0 when nothing was detected);
+    with ``resamples``, also ``ap_ci95`` and ``ap50_ci95``: 95 % bootstrap intervals over the images."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
+
+    from steervis.ground.intervals import bootstrap_ap
 
     quiet = io.StringIO()
     with contextlib.redirect_stdout(quiet):
@@ -154,7 +157,8 @@ def coco_ap(ground_truth: dict[str, Any], results: list[dict[str, Any]],
             ann.setdefault("area", float(ann["bbox"][2] * ann["bbox"][3]))
         gt.createIndex()
         if not results:
-            return {"ap": 0.0, "ap50": 0.0, "ap75": 0.0}
+            nothing = {"ap_ci95": [0.0, 0.0], "ap50_ci95": [0.0, 0.0]} if resamples else {}
+            return {"ap": 0.0, "ap50": 0.0, "ap75": 0.0, **nothing}
         evaluation = COCOeval(gt, gt.loadRes(results), "bbox")
         if image_ids is not None:
             evaluation.params.imgIds = list(image_ids)
@@ -162,11 +166,13 @@ def coco_ap(ground_truth: dict[str, Any], results: list[dict[str, Any]],
         evaluation.accumulate()
         evaluation.summarize()
     stats = [max(float(s), 0.0) for s in evaluation.stats[:3]]  # -1: no ground truth in a cell
-    return {"ap": stats[0], "ap50": stats[1], "ap75": stats[2]}
+    intervals = bootstrap_ap(evaluation, resamples) if resamples else {}
+    return {"ap": stats[0], "ap50": stats[1], "ap75": stats[2], **intervals}
 
 
-def coco_set_ap(coco: CocoSet, detections: Sequence[Any]) -> dict[str, float]:
-    """AP of detections on a read :class:`CocoSet` (its usable boxes are the ground truth)."""
+def coco_set_ap(coco: CocoSet, detections: Sequence[Any], resamples: int = 0) -> dict[str, Any]:
+    """AP of detections on a read :class:`CocoSet` (its usable boxes are the ground truth), with bootstrap
+    intervals over its images when ``resamples`` is given."""
     names = {name: key for key, name in coco.categories.items()}
     anns, next_id = [], 1
     for image in coco.images:
@@ -178,4 +184,4 @@ def coco_set_ap(coco: CocoSet, detections: Sequence[Any]) -> dict[str, float]:
     truth = {"images": [{"id": i.id, "width": i.width, "height": i.height} for i in coco.images],
              "annotations": anns, "categories": [{"id": k, "name": v} for k, v in coco.categories.items()]}
     ids = [i.id for i in coco.images]
-    return coco_ap(truth, results_json(ids, detections, coco.categories), ids)
+    return coco_ap(truth, results_json(ids, detections, coco.categories), ids, resamples)

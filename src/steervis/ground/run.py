@@ -12,16 +12,19 @@ from typing import Any
 
 from steervis.device import check_placement
 from steervis.ground.coco import CocoSet, coco_set_ap, read_coco, select_part
+from steervis.ground.intervals import AP_RESAMPLES
 from steervis.ground.train import GroundSettings, train_head
 
 
 def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = False,
                    on_step: Any = None) -> dict[str, Any]:
-    """Cache the trunk's grids of the training images, train (or resume) the head, save it to ``out`` with
-    its ``config.yaml`` and ``train.json``; returns the run's summary."""
+    """Cache the trunk's grids of the training images, train (or resume) the head (the text encoder's states
+    of each step's prompts cached too), save it to ``out`` with its ``config.yaml`` and ``train.json``;
+    returns the run's summary."""
     from steervis.config import save_config
     from steervis.ground.features import GridCache, image_keys
     from steervis.ground.parts import TEXT_ENCODERS
+    from steervis.ground.text_cache import TextStateCache
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -34,17 +37,22 @@ def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = F
                                                                                    progress=progress)
     features_s = time.perf_counter() - start
     text = TEXT_ENCODERS.get(settings.model.text)(device=settings.device)
-    _, result = train_head(settings, coco, grids, text, out, keys, on_step=on_step, progress=progress)
+    cache = TextStateCache(settings.model.text)
+    _, result = train_head(settings, coco, grids, text, out, keys, on_step=on_step, progress=progress,
+                           text_cache=cache)
     summary = {"images": len(coco.images), "dropped_boxes": coco.dropped,
                "features_seconds": round(features_s, 1),
+               "text_states_cached": cache.hits, "text_states_encoded": cache.misses,
                "resumed_from": result.resumed_from, **result.summary()}
     (out / "train.json").write_text(json.dumps(summary, indent=2))
     return summary
 
 
-def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool = False) -> dict[str, Any]:
+def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool = False,
+             resamples: int = 0) -> dict[str, Any]:
     """AP@[.5:.95], AP50 and AP75 of ``grounder`` on a read COCO set, every image prompted with every category
-    name (GLIP's detection evaluation; long lists are chunked by the grounder)."""
+    name (GLIP's detection evaluation; long lists are chunked by the grounder); with ``resamples``, 95 %
+    bootstrap intervals over the images for AP and AP50."""
     from tqdm.auto import tqdm
 
     from steervis.data.images import open_image
@@ -56,8 +64,8 @@ def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool 
         images = [open_image(image.path) for image in coco.images[i : i + batch_size]]
         detections += grounder.ground(images, prompt)
     seconds = time.perf_counter() - start
-    return {**coco_set_ap(coco, detections), "images": len(coco.images), "phrases": len(coco.names),
-            "seconds": round(seconds, 1), "dropped_boxes": coco.dropped}
+    return {**coco_set_ap(coco, detections, resamples), "images": len(coco.images),
+            "phrases": len(coco.names), "seconds": round(seconds, 1), "dropped_boxes": coco.dropped}
 
 
 @dataclass
@@ -96,6 +104,7 @@ class EvalConfig:
         part: main (all but the last tenth), val (the last tenth: choose settings there) or all.
         images: the first N images of the part (0: all).
         threshold: keep boxes scoring above this (low: AP rewards recall).
+        bootstrap: resamples of the images for the 95-percent intervals of AP and AP50 (0: none).
         device: where the model runs (auto, cpu, cuda, cuda:N).
         dtype: its precision (auto, float32, bfloat16, float16).
     """
@@ -106,6 +115,7 @@ class EvalConfig:
     part: str = "main"  # the validation tenth stays for choosing thresholds and epochs
     images: int = 0
     threshold: float = 0.05  # AP is measured over the whole score range: keep the low ones
+    bootstrap: int = AP_RESAMPLES  # about a minute on a split, beside the many of grounding it
     device: str = "auto"
     dtype: str = "auto"
 

@@ -27,7 +27,8 @@ from steervis.ground.coco import CocoSet
 from steervis.ground.glip import InferSettings
 from steervis.ground.losses import LossWeights, image_loss, total
 from steervis.ground.model import GlipConfig, GlipHead
-from steervis.ground.prompts import encode_prompts
+from steervis.ground.prompts import encode_prompts, join_phrases
+from steervis.ground.text_cache import TextStateCache
 from steervis.lm.train import TrainResult
 
 CHECKPOINT = "checkpoint"  # the resumable state's folder, inside the output folder until the run ends
@@ -86,10 +87,12 @@ def _prompt(names: list[str], vocabulary: list[str], negatives: int, rng: np.ran
 class Trainer:
     """One run's state: data on the host, the head, its optimiser and schedule."""
 
-    def __init__(self, settings: GroundSettings, coco: CocoSet, grids: torch.Tensor, text: Any):
+    def __init__(self, settings: GroundSettings, coco: CocoSet, grids: torch.Tensor, text: Any,
+                 text_cache: TextStateCache | None = None):
         from steervis.device import place
 
         self.settings, self.coco, self.grids, self.text = settings, coco, grids, text
+        self.text_cache = text_cache
         torch.manual_seed(settings.train.seed)
         self.head = place(GlipHead(settings.model), settings.device, settings.dtype).train()
         cfg = settings.train
@@ -114,6 +117,13 @@ class Trainer:
         size = self.settings.train.batch_size
         return order[position * size : (position + 1) * size].tolist()
 
+    def states(self, prompts: list[list[str]], ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The frozen encoder's token states of the batch's prompts, from the cache when one is given."""
+        if self.text_cache is None:
+            return self.text.states(ids, mask)
+        # keyed by the whole step, not per prompt: prompts are drawn anew per (seed, step), only a step recurs
+        return self.text_cache.states(self.text, [join_phrases(p)[0] for p in prompts], ids, mask)
+
     def step(self, step: int) -> dict[str, float]:
         """One optimiser step: the batch's prompts encoded together, one forward pass over its grids."""
         from steervis.device import beside
@@ -125,7 +135,7 @@ class Trainer:
         encoded = encode_prompts(self.text.tokenizer, prompts)
         ids = torch.cat([e.input_ids for e in encoded])
         mask = torch.cat([e.attention_mask for e in encoded])
-        states = self.text.states(ids, mask)
+        states = self.states(prompts, ids, mask)
         boxes, logits = self.head(beside(self.grids[rows], self.head), beside(states, self.head),
                                   beside(mask, self.head))
         parts = []
@@ -155,8 +165,10 @@ def fingerprint(settings: GroundSettings, keys: list[str]) -> str:
 
 def train_head(settings: GroundSettings, coco: CocoSet, grids: torch.Tensor, text: Any, out: Path,
                keys: list[str], on_step: Callable[[int, dict[str, float]], None] | None = None,
-               progress: bool = False) -> tuple[GlipHead, TrainResult]:
-    """Train (or resume) a head on cached grids; saves it to ``out`` and returns it with the run's record."""
+               progress: bool = False,
+               text_cache: TextStateCache | None = None) -> tuple[GlipHead, TrainResult]:
+    """Train (or resume) a head on cached grids (and token states, with ``text_cache``); saves it to ``out``
+    and returns it with the run's record."""
     from tqdm.auto import tqdm
 
     from steervis.lm.checkpoint import CHECKPOINT_FILE, remove_checkpoint, save_checkpoint
@@ -164,7 +176,7 @@ def train_head(settings: GroundSettings, coco: CocoSet, grids: torch.Tensor, tex
 
     if not coco.images:
         raise SteervisError(f"{coco.folder} has no images to train on.")
-    trainer, result = Trainer(settings, coco, grids, text), TrainResult()
+    trainer, result = Trainer(settings, coco, grids, text, text_cache), TrainResult()
     state = out / CHECKPOINT / CHECKPOINT_FILE
     state.parent.mkdir(parents=True, exist_ok=True)
     run = fingerprint(settings, keys)
