@@ -34,7 +34,7 @@ def test_train_then_eval_on_a_coco_folder(toy_coco, tmp_path, capsys, tmp_home):
     out = tmp_path / "glip"
     assert main(["ground", "train", "--set", f"coco={toy_coco}", "--set", "part=all", "--set",
                  "train.max_steps=3", "--set", "train.batch_size=2", *TINY, "--out", str(out),
-                 "--quiet"]) == 0
+                 "--cache-text", "--quiet"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["steps"] == 3 and summary["images"] == 4
     assert (summary["text_states_encoded"], summary["text_states_cached"]) == (3, 0)

@@ -17,10 +17,11 @@ from steervis.ground.train import GroundSettings, train_head
 
 
 def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = False,
-                   on_step: Any = None) -> dict[str, Any]:
-    """Cache the trunk's grids of the training images, train (or resume) the head (the text encoder's states
-    of each step's prompts cached too), save it to ``out`` with its ``config.yaml`` and ``train.json``;
-    returns the run's summary."""
+                   on_step: Any = None, cache_text: bool = False) -> dict[str, Any]:
+    """Cache the trunk's grids of the training images, train (or resume) the head, save it to ``out`` with
+    its ``config.yaml`` and ``train.json``; returns the run's summary. ``cache_text`` keeps each step's
+    prompt token states on disk (~1 MB a step), so a later run drawing the same prompts (the other fusion
+    arm, a sweep over the head's settings) skips the text encoder and trains the same weights."""
     from steervis.config import save_config
     from steervis.ground.features import GridCache, image_keys
     from steervis.ground.parts import TEXT_ENCODERS
@@ -37,12 +38,12 @@ def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = F
                                                                                    progress=progress)
     features_s = time.perf_counter() - start
     text = TEXT_ENCODERS.get(settings.model.text)(device=settings.device)
-    cache = TextStateCache(settings.model.text)
+    cache = TextStateCache(settings.model.text) if cache_text else None
     _, result = train_head(settings, coco, grids, text, out, keys, on_step=on_step, progress=progress,
                            text_cache=cache)
     summary = {"images": len(coco.images), "dropped_boxes": coco.dropped,
                "features_seconds": round(features_s, 1),
-               "text_states_cached": cache.hits, "text_states_encoded": cache.misses,
+               **({"text_states_cached": cache.hits, "text_states_encoded": cache.misses} if cache else {}),
                "resumed_from": result.resumed_from, **result.summary()}
     (out / "train.json").write_text(json.dumps(summary, indent=2))
     return summary
