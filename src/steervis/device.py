@@ -95,6 +95,17 @@ def place(module: Any, device: str = "auto", dtype: str = "auto") -> Any:
     return module.to(device=placed, dtype=precision)
 
 
+def in_precision_named(name: str, precision: str) -> str:
+    """A cached artifact's name for the precision it was computed in: float32 keeps the bare name (caches
+    written before precisions existed stay valid), any other precision is appended, so a bfloat16 run never
+    reads float32 results, nor the reverse.
+
+    >>> in_precision_named("pooled-x", "float32"), in_precision_named("pooled-x", "bfloat16")
+    ('pooled-x', 'pooled-x-bfloat16')
+    """
+    return name if precision == "float32" else f"{name}-{precision}"
+
+
 def precision_identity(device: str = "auto", dtype: str = "auto") -> str:
     """The precision a config computes in, as cache keys hold it: ``auto`` is resolved first, so a CPU run
     (float32) and a bfloat16 GPU run never share a key, while a GPU and a CPU in float32 do."""

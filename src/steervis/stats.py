@@ -23,12 +23,17 @@ def percent(triple: tuple[float, float, float]) -> list[float]:
     return [round(100 * v, 1) for v in triple]
 
 
+def resampled_rows(n: int, resamples: int = BOOTSTRAP, seed: int = SEED) -> np.ndarray:
+    """``[resamples, n]`` row indices, each row a draw of ``n`` items with replacement; the same draws for
+    the same ``n`` and seed (a statistic other than a mean resamples with these)."""
+    return np.random.default_rng(seed).integers(0, n, (resamples, n))
+
+
 def bootstrap_means(values: np.ndarray, resamples: int = BOOTSTRAP) -> np.ndarray:
     """Means of ``resamples`` resamples (with replacement) of ``values``; the same draws for the same
     length."""
     values = np.asarray(values, dtype=np.float64)
-    rng = np.random.default_rng(SEED)
-    return values[rng.integers(0, values.size, (resamples, values.size))].mean(axis=1)
+    return values[resampled_rows(values.size, resamples)].mean(axis=1)
 
 
 def interval(means: np.ndarray, level: float = 0.95) -> tuple[float, float]:

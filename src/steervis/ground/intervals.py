@@ -111,10 +111,10 @@ def bootstrap_ap(evaluation: Any, resamples: int = AP_RESAMPLES, seed: int = 0,
                  level: float = 0.95) -> dict[str, list[float]]:
     """``{"ap_ci95": [low, high], "ap50_ci95": [low, high]}`` over ``resamples`` draws of the images of an
     evaluated ``COCOeval`` (``evaluate()`` run); draws holding no box are left out."""
-    from steervis.stats import interval
+    from steervis.stats import interval, resampled_rows
 
     pool = pooled(evaluation)
-    draws = np.random.default_rng(seed).integers(0, pool.images, (resamples, pool.images))
+    draws = resampled_rows(pool.images, resamples, seed)
     values = np.array([draw_ap(pool, rows) for rows in draws]).reshape(-1, 2)
     values = values[~np.isnan(values[:, 0])]
     if not len(values):

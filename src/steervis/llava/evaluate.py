@@ -91,11 +91,15 @@ def _kind_row(right: np.ndarray) -> dict[str, Any]:
 
 def _visuals(vlm: Any, rows: list[tuple[int, str, str]], paths: dict[int, str], text_only: bool,
              features: Any) -> list[Any]:
-    """What the VLM is shown per question row: nothing (``text_only``), the image file (a hub Llava), or its
-    tower's features from the cache (steervis' own LLaVA)."""
+    """What the VLM is shown per question row: nothing (``text_only``), else :func:`shown`."""
     if text_only:
         return [None] * len(rows)
-    files = [paths[i] for i, _, _ in rows]
+    return shown(vlm, [paths[i] for i, _, _ in rows], features)
+
+
+def shown(vlm: Any, files: list[str], features: Any = None) -> list[Any]:
+    """What the VLM is shown of image files: the files (a hub Llava), or its tower's features from the cache
+    (steervis' own LLaVA; ``features`` default: the tower's cache)."""
     if vlm.config.hub:
         return files
     from steervis.data.images import sha256_file

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from steervis.errors import SteervisError
-from steervis.llava.evaluate import normalise
+from steervis.llava.evaluate import normalise, shown
 from steervis.llava.model import SHORT_ANSWER
-from steervis.stats import BOOTSTRAP, SEED, accuracy_ci, interval
+from steervis.stats import accuracy_ci, interval, resampled_rows
 
 PARTS = ("val", "main")
 SETTINGS = ("random", "popular", "adversarial")
@@ -55,8 +55,7 @@ def pope_metrics(yes: np.ndarray, gold: np.ndarray) -> dict[str, float]:
 def _pope_with_ci(yes: np.ndarray, gold: np.ndarray) -> dict[str, Any]:
     """:func:`pope_metrics`, each ``[value, low, high]`` from a bootstrap over the questions."""
     point = pope_metrics(yes, gold)
-    rng = np.random.default_rng(SEED)
-    draws = [pope_metrics(yes[idx], gold[idx]) for idx in rng.integers(0, len(yes), (BOOTSTRAP, len(yes)))]
+    draws = [pope_metrics(yes[idx], gold[idx]) for idx in resampled_rows(len(yes))]
     out: dict[str, Any] = {k: [v, *(round(b, 4) for b in interval(np.array([d[k] for d in draws])))]
                            for k, v in point.items()}
     return {**out, "questions": int(len(yes))}
@@ -102,15 +101,7 @@ def scenes_accuracy(vlm: Any, split: str = "test-unseen", part: str = "val", que
         suffix: The response-format prompt after each question.
     """
     rows = scene_rows(split, part, questions, seed, root)
-    files = rows["path"].tolist()
-    if vlm.config.hub:
-        visuals: list[Any] = files
-    else:
-        from steervis.data.images import sha256_file
-        from steervis.llava.tower import FeatureCache
-
-        features = features if features is not None else FeatureCache(vlm.tower)
-        visuals = features.features([sha256_file(f) for f in files], files)
+    visuals = shown(vlm, rows["path"].tolist(), features)
     asked = [f"{q}\n{suffix}".strip() for q in rows["question"]]
     answers = vlm.ask(visuals, asked, max_new_tokens=6, batch_size=batch_size)  # one-word answers
     right = np.array([normalise(a) == str(g).lower() for a, g in zip(answers, rows["answer"], strict=True)])

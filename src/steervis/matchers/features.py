@@ -47,13 +47,13 @@ def _decode(paths: Sequence[str]) -> list[Any]:
 
 
 def in_matcher_precision(name: str, config: dict[str, Any], matcher: Any) -> tuple[str, dict[str, Any]]:
-    """A matcher cache's name and config for the precision its matcher computes in: float32 keeps both as
-    they were (caches written before precisions existed stay valid); any other precision is appended to the
-    name and recorded, so bfloat16 embeddings and float32 ones never share a store."""
+    """A matcher cache's name and config for the precision its matcher computes in
+    (:func:`~steervis.device.in_precision_named`; any precision but float32 is recorded in the config too)."""
+    from steervis.device import in_precision_named
+
     precision = getattr(matcher, "precision", "float32")
-    if precision == "float32":
-        return name, config
-    return f"{name}-{precision}", {**config, "precision": precision}
+    recorded = config if precision == "float32" else {**config, "precision": precision}
+    return in_precision_named(name, precision), recorded
 
 
 def image_features(matcher: Any, paths: Sequence[str], keys: Sequence[str],

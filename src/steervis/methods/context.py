@@ -30,17 +30,15 @@ log = logging.getLogger(__name__)
 
 
 def in_precision(feature: str, device: str = "auto", dtype: str = "auto") -> str:
-    """A cached feature's name for the precision it is computed in: float32 keeps the bare name (caches
-    written before precisions existed stay valid), any other precision is appended (``pooled-...-bfloat16``),
-    so a bfloat16 run never reads float32 features, nor the reverse.
+    """A cached feature's name for the precision ``device`` and ``dtype`` compute in
+    (:func:`~steervis.device.in_precision_named`).
 
     >>> in_precision("pooled-x", "cpu", "auto"), in_precision("pooled-x", "cpu", "bfloat16")
     ('pooled-x', 'pooled-x-bfloat16')
     """
-    from steervis.device import precision_identity
+    from steervis.device import in_precision_named, precision_identity
 
-    precision = precision_identity(device, dtype)
-    return feature if precision == "float32" else f"{feature}-{precision}"
+    return in_precision_named(feature, precision_identity(device, dtype))
 
 
 @dataclass
