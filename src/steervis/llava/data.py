@@ -97,15 +97,16 @@ def describe_items(frame, question: str) -> list[Item]:
     return [Item(r.sha256, r.path, [(f"<image>\n{question}", r.caption)]) for r in frame.itertuples()]
 
 
-def vqa_items(n_images: int, suffix: str, seed: int = 0, balanced: int = 0) -> list[Item]:
-    """Stage 2: every question of ``n_images`` seeded easy-vqa ``train`` images (never ``val`` or ``test``),
-    one question per conversation (:mod:`steervis.llava.easyvqa` says why), each ending with the
-    response-format prompt as in LLaVA-1.5; ``balanced``: that many of them instead, each question kind
-    equally often."""
+def vqa_items(n_images: int, suffix: str, seed: int = 0, balanced: int = 0,
+              per_image: int | None = None) -> list[Item]:
+    """Stage 2: every question (or ``per_image`` seeded ones) of ``n_images`` seeded easy-vqa ``train``
+    images (never ``val`` or ``test``), one question per conversation (:mod:`steervis.llava.easyvqa` says
+    why), each ending with the response-format prompt as in LLaVA-1.5; ``balanced``: that many of them
+    instead, each question kind equally often."""
     from steervis.llava import easyvqa
 
     paths = easyvqa.paths("train")
-    rows = easyvqa.rows("train", images=n_images, seed=seed)
+    rows = easyvqa.rows("train", images=n_images, per_image=per_image, seed=seed)
     if balanced:
         rows = easyvqa.balanced(rows, balanced, seed)
     return [Item(_file_hash(Path(paths[i])), paths[i], [(f"<image>\n{q}\n{suffix}".rstrip(), a)])

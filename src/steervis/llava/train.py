@@ -34,8 +34,8 @@ from steervis.lm.checkpoint import CHECKPOINT_FILE, remove_checkpoint
 from steervis.lm.config import LoraSettings, TrainSettings, check_ranges
 
 log = logging.getLogger(__name__)
-COUNTS = ("pool_items", "describe_items", "vqa_images", "engine_items", "vqa_captions", "scene_captions",
-          "scene_questions")
+COUNTS = ("pool_items", "describe_items", "vqa_images", "vqa_per_image", "engine_items", "vqa_captions",
+          "scene_captions", "scene_questions")
 STAGE1_DATA = ("pool_items", "vqa_captions", "scene_captions")
 STAGE2_LORA = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -66,6 +66,8 @@ class StageSettings:
         pool_items: stage 1: caption pairs; stage 2: pool items for classification instructions.
         describe_items: stage 2: caption instructions, so chat captions still name the object.
         vqa_images: stage 2: easy-vqa train images, every question of each in a conversation of its own.
+        vqa_per_image: stage 2: that many seeded questions of each of those images (0: every question);
+            more images at the same budget taught colour better than every question of fewer.
         vqa_captions: stage 1: easy-vqa train images captioned with what their questions state.
         scene_captions: stage 1: training scenes with their reference captions (colours, counts).
         scene_questions: stage 2: questions about training scenes (count, colour, position, existence).
@@ -84,6 +86,7 @@ class StageSettings:
     pool_items: int = 3000
     describe_items: int = 300
     vqa_images: int = 300
+    vqa_per_image: int = 0
     engine_items: int = 0
     vqa_captions: int = 0
     scene_captions: int = 0
@@ -141,7 +144,8 @@ def build_items(settings: StageSettings, pool_root: str | Path | None = None) ->
         described = data.pool_frame(settings.describe_items, seed=seed + 1, root=pool_root)
         items += data.describe_items(described, CAPTION_QUESTION)
     if settings.vqa_images:
-        items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=seed)
+        items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=seed,
+                                per_image=settings.vqa_per_image or None)
     if settings.scene_questions:
         items += data.scene_items(settings.scene_questions, "questions", SHORT_ANSWER, seed=seed)
     if settings.engine_items:
