@@ -330,3 +330,4 @@ def test_scenes_are_scored_per_type_and_pope_per_setting(tiny):
         assert m["accuracy"][1] <= 0.5 <= m["accuracy"][2]
     with pytest.raises(SteervisError, match="part must be val"):
         scene_rows("test-unseen", "test", root=root)
+

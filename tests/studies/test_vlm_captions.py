@@ -40,3 +40,23 @@ def test_real_generation_on_the_tiny_hub_llava(folder):
     out = vlm_captions(model="tiny-llava", per_domain=2, data=str(folder), max_new_tokens=3)
     assert out["images"] == 4 and all(len(e["captions"]) == 1 for e in out["examples"])
     assert set(out["names_class_greedy"]) == {"photo", "sketch"}
+
+
+def test_only_the_matchers_first_tag_counts_against_the_captions(folder, monkeypatch):
+    import pandas as pd
+
+    from steervis.studies.vlm_captions import first_tag_rates
+    from steervis.vllavo.describe import Description
+    from steervis.vllavo.describe import run as describe_run
+
+    seen = {}
+
+    def tags_dog_then_cat(frame, config, progress=True):
+        seen["config"] = config
+        return [Description(tags=[("dogs", 0.9), ("cat", 0.8)]) for _ in range(len(frame))]
+
+    monkeypatch.setattr(describe_run, "describe", tags_dog_then_cat)
+    frame = pd.DataFrame({"path": ["a", "b", "c"], "sha256": ["1", "2", "3"], "domain": ["photo"] * 3,
+                          "class": ["dog", "cat", "cat"]})
+    assert first_tag_rates(frame, "conse") == {"photo": 1 / 3}  # the second tag "cat" never counts
+    assert seen["config"].class_tags == 0 and seen["config"].matcher == "conse"  # not told the classes

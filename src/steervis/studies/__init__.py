@@ -34,6 +34,9 @@ STUDIES.register("vlm-diagnose", "steervis.studies.vlm_diagnose:vlm_diagnose",
                  "overfit, colour probes along the model")
 STUDIES.register("vlm-captions", "steervis.studies.vlm_captions:vlm_captions",
                  help="captions of N images per domain (HTML page) and how often they name the class")
+STUDIES.register("vlm-chat", "steervis.studies.vlm_chat:vlm_chat",
+                 help="three scripted chat turns on N seeded scenes (objects, a colour, what is left of X), "
+                 "scored against the scene's truth")
 STUDIES.register("summary", "steervis.studies.summary:summary",
                  help="write docs/results/TABLE/summary.json from a run folder or a command's JSON/CSV "
                  "output")
