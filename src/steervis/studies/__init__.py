@@ -37,6 +37,9 @@ STUDIES.register("vlm-captions", "steervis.studies.vlm_captions:vlm_captions",
 STUDIES.register("vlm-chat", "steervis.studies.vlm_chat:vlm_chat",
                  help="three scripted chat turns on N seeded scenes (objects, a colour, what is left of X), "
                  "scored against the scene's truth")
+STUDIES.register("scene-probes", "steervis.studies.scene_probes:scene_probes",
+                 help="count and colour probes on a VLM's visual tokens of the scenes: the ceiling of its "
+                 "answers")
 STUDIES.register("summary", "steervis.studies.summary:summary",
                  help="write docs/results/TABLE/summary.json from a run folder or a command's JSON/CSV "
                  "output")
