@@ -1,7 +1,9 @@
 import numpy as np
+import pytest
 import torch
 
 from steervis.config import from_dict
+from steervis.errors import SteervisError
 from steervis.llava import VLM
 from steervis.llava.data import Item
 from steervis.llava.tower import FeatureCache
@@ -137,3 +139,19 @@ def test_the_reported_recipes_are_presets_and_a_flat_trainer_key_names_its_new_p
     assert load_config(StageSettings, overrides=["lora.dropout=0.1"]).lora.r == 16
     with pytest.raises(SteervisError, match=r"max_steps is now train.max_steps"):
         load_config(StageSettings, overrides=["max_steps=3"])
+
+
+def test_a_corrupt_image_in_the_training_data_is_left_out_and_said(tiny_vlm, colour_images, tmp_path,
+                                                                   fake_tower, caplog):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")  # a PNG signature, then nothing an image decoder reads
+    items = _items(colour_images, 1) + [Item("sha-broken", str(bad), [("<image>\n", "a red square.")])]
+    cache = FeatureCache(fake_tower, tmp_path / "features")
+    with caplog.at_level("WARNING"):
+        vlm, result = train_stage(tiny_vlm, items, _stage(1, epochs=1, batch_size=3), features=cache,
+                                  progress=False)
+    assert any("broken.png" in r.getMessage() for r in caplog.records)
+    card = vlm.stages["1"]
+    assert card["data"]["conversations"] == len(colour_images) and card["training"]["skipped_images"] == 1
+    with pytest.raises(SteervisError, match="not an image"):  # evaluation still refuses a bad file
+        cache.features(["sha-broken"], [bad])

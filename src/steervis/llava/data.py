@@ -113,8 +113,10 @@ def vqa_items(n_images: int, suffix: str, seed: int = 0, balanced: int = 0,
             for i, q, a in rows]
 
 
-def to_examples(items: Sequence[Item], vlm, template_name: str, features, progress: bool = False) -> list:
-    """LM-core examples (answer-only targets) with each item's cached visual tokens as its image.
+def to_examples(items: Sequence[Item], vlm, template_name: str, features,
+                progress: bool = False) -> tuple[list, list[Item]]:
+    """LM-core examples (answer-only targets) with each item's cached visual tokens as its image, and the
+    items they came from: an item whose file is not an image is left out (logged with its reason).
 
     Args:
         items: Conversations.
@@ -126,12 +128,14 @@ def to_examples(items: Sequence[Item], vlm, template_name: str, features, progre
     from steervis.lm.batch import Example
 
     tpl = template(template_name)
-    visuals = features.features([it.sha256 for it in items], [it.path for it in items], progress=progress)
+    visuals = features.features([it.sha256 for it in items], [it.path for it in items], progress=progress,
+                                skip_bad=True)
+    kept = [(item, vis) for item, vis in zip(items, visuals, strict=True) if vis is not None]
     out = []
-    for item, vis in zip(items, visuals, strict=True):
+    for item, vis in kept:
         ids, targets = encode_turns(vlm.lm.tokenizer, tpl, item.turns, vlm.image_tokens, vlm.image_id)
         out.append(Example(ids, targets, vis))
-    return out
+    return out, [item for item, _ in kept]
 
 
 def vqa_caption_items(n_images: int, seed: int = 0) -> list[Item]:

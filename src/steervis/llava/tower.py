@@ -28,6 +28,7 @@ torch.Size([1, 4, 16])
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from steervis.errors import SteervisError
 from steervis.registry import Registry
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import torch
@@ -184,20 +187,34 @@ class FeatureCache:
             cache_dir("vlm-features"), tower.spec.id, "vlm-features", config=config))
 
     def features(self, keys: Sequence[str], paths: Sequence[str | Path], batch_size: int = 64,
-                 progress: bool = False) -> list[torch.Tensor]:
-        """``[tokens, dim]`` float32 per image; ``keys`` are sha256s, ``paths`` where to read missing ones."""
+                 progress: bool = False, skip_bad: bool = False) -> list[Any]:
+        """``[tokens, dim]`` float32 per image; ``keys`` are sha256s, ``paths`` where to read missing ones.
+
+        A file that is not an image raises :class:`~steervis.data.images.BadImage`, or with ``skip_bad`` is
+        logged with its reason and gets ``None`` (a training set keeps its other images)."""
         import numpy as np
         import torch
         from tqdm.auto import tqdm
 
-        from steervis.data.images import open_image
+        from steervis.data.images import BadImage, open_image
 
         where = dict(zip(keys, paths, strict=True))
-        todo = self.store.missing(list(keys))
+        todo, bad = self.store.missing(list(keys)), set()
         for start in tqdm(range(0, len(todo), batch_size), desc="vision features", disable=not progress):
-            chunk = todo[start : start + batch_size]
-            feats = self.tower.encode([open_image(where[k]) for k in chunk])
-            self.store.put_vectors(chunk, feats.numpy().astype(np.float16))
+            chunk, images = [], []
+            for key in todo[start : start + batch_size]:
+                try:
+                    images.append(open_image(where[key]))
+                    chunk.append(key)
+                except BadImage as error:
+                    if not skip_bad:
+                        raise
+                    log.warning("skipping %s: %s", where[key], error.reason)
+                    bad.add(key)
+            if chunk:
+                self.store.put_vectors(chunk, self.tower.encode(images).numpy().astype(np.float16))
         if todo:
             self.store.compact()
-        return list(torch.from_numpy(self.store.vectors(list(keys)).astype(np.float32)))
+        good = [k for k in dict.fromkeys(keys) if k not in bad]
+        found = dict(zip(good, torch.from_numpy(self.store.vectors(good).astype(np.float32)), strict=True))
+        return [found.get(k) for k in keys]

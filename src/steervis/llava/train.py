@@ -196,8 +196,10 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     features = features if features is not None else FeatureCache(vlm.tower)
     tpl = "plain" if settings.stage == 1 else vlm.config.template
     clock = time.perf_counter()
-    examples = to_examples(items, vlm, tpl, features, progress=progress)
+    examples, usable = to_examples(items, vlm, tpl, features, progress=progress)
     feature_seconds = time.perf_counter() - clock
+    if not examples:
+        raise SteervisError("No training conversation has a usable image: every file failed to open.")
     if settings.stage == 2 and settings.tune == "full":
         vlm.tune_lm()
     elif settings.stage == 2 and not hasattr(vlm.lm.model, "peft_config"):
@@ -213,9 +215,10 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     vlm.lm.model.eval()
     vlm.config.caption_template = "plain" if settings.stage == 1 else vlm.config.template
     summary = {**result.summary(), "feature_seconds": round(feature_seconds, 1),
-               "answer_tokens": sum(e.answer_tokens for e in examples)}
+               "answer_tokens": sum(e.answer_tokens for e in examples),
+               "skipped_images": len(items) - len(usable)}
     vlm.stages[label or str(settings.stage)] = {
-        "settings": asdict(settings), "data": {"conversations": len(items), "hash": items_hash(items)},
+        "settings": asdict(settings), "data": {"conversations": len(usable), "hash": items_hash(usable)},
         "training": summary, "losses": result.losses}
     if out is not None:
         vlm.save(out)
