@@ -117,3 +117,22 @@ def test_a_planted_pickle_is_never_unpickled(ws, record):
     else:
         result = "the pickle was not executed; trained from scratch"
     record(Outcome(seen_line(proc), proc.returncode, result, result.endswith("trained from scratch")))
+
+
+@row("input-vlm-train-corrupt-image", "`steervis vlm train --stage 1` (tiny-llama) on the toy pool, one of "
+     "its training images overwritten with text", group="bad input")
+def test_a_corrupt_training_image_is_left_out_and_training_goes_on(ws, record):
+    from steervis.llava.train import StageSettings, build_items
+
+    sub = ws.fresh("corrupt-train-image")
+    pool = toy_pool(sub)
+    trains_on = build_items(StageSettings(stage=1, pool_items=18), pool_root=pool)
+    victim = Path(trains_on[0].path)
+    victim.write_text("not an image at all")
+    proc = sub.steervis("vlm", "train", "--stage", "1", "--out", sub.root / "s1", *TRAIN)
+    warned = [line for line in proc.stderr.splitlines() if "skipping" in line and victim.name in line]
+    card = json.loads((sub.root / "s1" / "card.json").read_text()) if proc.returncode == 0 else {}
+    skipped = json.dumps(card).count('"skipped_images": 1')
+    seen = warned[0] if warned else seen_line(proc)
+    record(Outcome(seen, proc.returncode, "trained on the other images; the card counts 1 skipped image",
+                   proc.returncode == 0 and bool(warned) and skipped == 1))
