@@ -44,8 +44,6 @@ def _estimator(kind: str, params: dict[str, Any], seed: int) -> Any:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if kind not in KINDS:
-        raise SteervisError(f"VRL has no classifier {kind!r}: choose one of {', '.join(KINDS)}.")
     target, defaults, _ = KINDS[kind]
     module, _, name = target.partition(":")
     model = getattr(importlib.import_module(module), name)(**{**defaults, **params}, random_state=seed)
@@ -77,6 +75,8 @@ def fit_classifier(x: np.ndarray, y: np.ndarray, kind: str = "logreg", seed: int
     from sklearn.dummy import DummyClassifier
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
+    if kind not in KINDS:
+        raise SteervisError(f"VRL has no classifier {kind!r}: choose one of {', '.join(KINDS)}.")
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y)
     seen, counts = np.unique(y, return_counts=True)
     if len(seen) < 2:
