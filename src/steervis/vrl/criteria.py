@@ -34,8 +34,9 @@ KINDS = ("question", "contrast")
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 # "image 1: X; image 2: Y", "X | Y", "X vs Y", "X versus Y": the ways a difference is written
 IMAGE_SIDES = re.compile(r"^(?:the\s+)?(?:image|picture|first)\s*1?\s*(?:has|shows|is)?\s*:?\s*"
-                         r"(.+?)\s*[;,]\s*(?:while\s+|whereas\s+|but\s+)?(?:the\s+)?(?:image|picture|second)\s*2?\s*"
-                         r"(?:has|shows|is)?\s*:?\s*(.+)$", re.IGNORECASE)
+                         r"(.+?)\s*[;,]\s*(?:while\s+|whereas\s+|but\s+)?"
+                         r"(?:the\s+)?(?:image|picture|second)\s*2?\s*(?:has|shows|is)?\s*:?\s*(.+)$",
+                         re.IGNORECASE)
 VERSUS = re.compile(r"\s+(?:\||vs\.?|versus)\s+|\s*\|\s*", re.IGNORECASE)
 MAX_WORDS = 8  # a criterion is a phrase: small LMs ramble on, and a matcher reads a phrase best
 
