@@ -137,7 +137,9 @@ class VRL(Method):
         from steervis.vrl.classifier import top_criteria
 
         lines = [c.line() for c in self.criteria_list]
-        return {**self.facts, "top_criteria": top_criteria(self.fitted, lines, self.classes, top=3)}
+        # every criterion is kept in metrics.json: the features are the sentences a reader checks
+        return {**self.facts, "top_criteria": top_criteria(self.fitted, lines, self.classes, top=3),
+                "criteria_lines": lines}
 
     def explain(self, top: int = 5) -> str:
         """Per class, its top criteria and their weights (a tree's rules too)."""
