@@ -69,7 +69,7 @@ def test_the_class_names_control_shows_names_and_no_description():
     ask = Recorder("- pointed ears | floppy ears", "- fur")
     said = verbalize(ClassNamesLM(ask), class_name_pairs(["big_cat", "dog"]), ["big_cat", "dog"])
     assert [c.line() for c in said.criteria] == ["pointed ears | floppy ears", "fur"]
-    assert "a big cat and a dog" in ask.questions[0] and "Image" not in ask.questions[0]
+    assert "the big cat and the dog" in ask.questions[0] and "Image" not in ask.questions[0]
 
 
 def test_the_shuffled_control_keeps_the_words_and_the_forms():

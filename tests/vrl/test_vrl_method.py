@@ -3,6 +3,8 @@ contract; editing the criteria file and fitting again; bad shots."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -87,6 +89,27 @@ def test_verbalized_criteria_come_from_the_shots_descriptions(context, monkeypat
     assert clf.facts["source"] == "verbalized"
     assert clf.facts["dropped_naming_class"] == pytest.approx(1 / 3, abs=1e-3)
     assert any("looks like banana" in q for q in said["questions"])
+
+
+def test_the_class_names_control_reads_no_description_and_the_shuffled_one_keeps_the_words(context,
+                                                                                            monkeypatch):
+    asked = []
+
+    def ask(questions):
+        asked.extend(questions)
+        return ["- red skin | long shape" if "differences" in q else "- round shape" for q in questions]
+
+    monkeypatch.setattr("steervis.vrl.verbalize.lm_asker", lambda lm, *a, **k: ask)
+    monkeypatch.setattr(context, "model", lambda *a, **k: None)
+    monkeypatch.setattr("steervis.lm.model.LanguageModel", lambda model: None)
+    monkeypatch.setattr(context, "describe_texts", lambda items: pytest.fail("the control reads no image"))
+    shots = frame(["apple1", "apple2", "banana1", "banana2"])
+    clf = VRL(context, from_images=False).fit(shots, ["apple", "banana"])
+    assert len(asked) == 3 and "the apple and the banana" in asked[0]
+    assert [c.line() for c in clf.criteria_list] == ["red skin | long shape", "round shape"]
+    shuffled = VRL(context, from_images=False, shuffle=True, seed=2).fit(shots, ["apple", "banana"])
+    words = Counter(w for c in shuffled.criteria_list for p in c.phrases() for w in p.split())
+    assert words <= Counter(["red", "skin", "long", "shape", "round", "shape"]) and len(words) > 1
 
 
 def test_a_class_without_shots_gets_probability_zero_and_is_recorded(context, tmp_path):

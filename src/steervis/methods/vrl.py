@@ -68,11 +68,16 @@ class VRL(Method):
         self.fitted: Any = None
         self.facts: dict[str, Any] = {}
         self._shots: tuple[np.ndarray, np.ndarray] | None = None
+        self._mapping: Any = None
 
     def _mapper(self) -> Any:
+        """One mapper per method, so fit and predict embed each phrase once."""
         from steervis.vrl.mapping import CriterionMapper
 
-        return CriterionMapper(self.context.matcher(self.matcher, self.device, self.dtype), self.template)
+        if self._mapping is None:
+            matcher = self.context.matcher(self.matcher, self.device, self.dtype)
+            self._mapping = CriterionMapper(matcher, self.template)
+        return self._mapping
 
     def _scores(self, items: pd.DataFrame) -> np.ndarray:
         images = self.context.image_embeddings(items, self.matcher, self.device, self.dtype)

@@ -5,6 +5,9 @@ minus its second's (how much more the image looks like one side than the other).
 computed in batches and kept per mapper (and on disk for long lists, by the matchers' text-embedding cache),
 so an edited criteria file embeds only its new phrases.
 
+The paper's other mapping, a VLM answering each criterion's question (:meth:`Criterion.question`) with its
+yes-probability as the number, is another mapper with the same :meth:`CriterionMapper.map_images`.
+
 >>> import numpy as np
 >>> from steervis.vrl.criteria import Criterion
 >>> class Axes:  # a matcher whose texts point along "red" or not

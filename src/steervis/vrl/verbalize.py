@@ -37,9 +37,9 @@ DIFFERENCE = ("Two images are described below.\nImage 1: {first}\nImage 2: {seco
 COMMONALITY = ("Two images of the same kind of thing are described below.\nImage 1: {first}\n"
                "Image 2: {second}\nList the visual features both images share, one per line, each a short "
                "phrase. Name parts, colours, shapes and textures, not what the objects are.")
-NAME_DIFFERENCE = ("List the visual differences between a {first} and a {second}, one per line, each written "
-                   "as 'what the {first} has | what the {second} has'. Name parts, colours, shapes and "
-                   "textures.")
+NAME_DIFFERENCE = ("List the visual differences between the {first} and the {second}, one per line, each "
+                   "written as 'what the {first} has | what the {second} has'. Name parts, colours, shapes "
+                   "and textures.")
 NAME_COMMONALITY = "List the visual features every {first} has, one per line, each a short phrase."
 ANSWER_PREFIX = "-"  # the answer starts as a bullet list, which small LMs then keep writing
 MAX_DESCRIPTION_CHARS = 600  # a description is cut here: the small LMs' context holds two and an answer
