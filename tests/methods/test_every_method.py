@@ -24,6 +24,7 @@ TINY = {
     "vlm-generate-closed": {"model": "tiny-llava", "max_new_tokens": 3},
     "vlm-score": {"model": "tiny-llava", "reduction": "calibrated"},
     "vlm-finetuned": {"model": "tiny-vlm", "train": {"max_steps": 2, "batch_size": 4}, "lora": {"r": 2}},
+    "vrl": {"matcher": "tiny-clip", "lm": "tiny-llama", "max_new_tokens": 8},
 }
 NEEDS = {"react": "toy_pool"}  # fixtures a method needs beyond the toy set (react: a knowledge pool)
 

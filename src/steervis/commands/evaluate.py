@@ -22,6 +22,7 @@ EXAMPLE = """examples:
   steervis evaluate --preset quick                      # what `make demo` runs
   steervis evaluate --data ~/PACS --protocol dg --runs zeroshot,linear-probe
   steervis evaluate --protocol uda --set uda.source=[photo] --set uda.targets=[clipart]
+  steervis evaluate --protocol few-shot --runs vrl --set few_shot.k=4 --set few_shot.seeds=[0,1,2]
   steervis evaluate --preset full                       # every describer, baseline and VLM: 32 labelled runs
   steervis evaluate --preset full --runs zeroshot,describe-decide@react-pool-pool5-3ep   # two of its rows
   steervis evaluate --set 'runs=[{method: describe-decide, options: {also: [generate]}}]'

@@ -75,17 +75,24 @@ class UDAConfig:
 
 
 @dataclass
+class FewShotConfig:
+    k: int = 4  # labelled images per class (VRL's few-shot setting)
+    seeds: list[int] = field(default_factory=lambda: [0])  # one split per held-out domain and seed
+
+
+@dataclass
 class EvaluateConfig:
     """What ``steervis evaluate`` runs.
 
     Args:
         data: dataset root in <domain>/<class>/<image> layout; "" = the minidomains benchmark.
-        protocol: a registered protocol: "dg" (leave one domain out) or "uda" (source → target self-training).
+        protocol: a registered protocol: "dg" (leave one domain out), "uda" (source → target self-training)
+            or "few-shot" (``few_shot.k`` images per class from the other domains, per seed).
         runs: the rows, run in this order on every split; each a label, a registered method, its options,
             describer settings on top of ``describe``, and description parts, e.g.
             ``{label: describe-decide@react-pool, method: describe-decide, describe: {matcher: react-pool}}``.
         domains / classes: restrict the dataset ([] = everything).
-        held_out: DG domains to hold out ([] = every domain).
+        held_out: DG and few-shot domains to hold out ([] = every domain).
         max_per_class: cap images per (domain, class), chosen by content hash ([] = 0 = no cap).
         components: description parts the language methods read ([] = all that exist); a run may set its
             own (describe-decide's adapter card records what it read).
@@ -106,6 +113,7 @@ class EvaluateConfig:
     held_out: list[str] = field(default_factory=list)
     max_per_class: int = 0
     uda: UDAConfig = field(default_factory=UDAConfig)
+    few_shot: FewShotConfig = field(default_factory=FewShotConfig)
     components: list[str] = field(default_factory=list)
     describe: DescribeConfig = field(default_factory=DescribeConfig)
     seed: int = 0
@@ -127,6 +135,8 @@ class EvaluateConfig:
         check_run_name(self.name)
         if isinstance(self.describe, dict):  # EvaluateConfig(describe={"matcher": ...}) from Python
             self.describe = from_dict(DescribeConfig, self.describe, where="describe.")
+        if isinstance(self.few_shot, dict):
+            self.few_shot = from_dict(FewShotConfig, self.few_shot, where="few_shot.")
 
     @staticmethod
     def reject_old_spelling(data: dict[str, Any], where: str = "") -> None:

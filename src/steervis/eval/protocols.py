@@ -1,4 +1,4 @@
-"""Evaluation protocols: leave-one-domain-out (DG) and source → target adaptation (UDA) splits.
+"""Evaluation protocols: leave-one-domain-out (DG), source → target adaptation (UDA) and few-shot splits.
 
 Each protocol registers in ``PROTOCOLS`` as a function ``(frame, config) → splits``; its ``adapt`` metadata
 says whether methods that declare the ``adapt`` capability self-train on each unlabelled test domain.
@@ -67,6 +67,29 @@ def uda_splits(frame: pd.DataFrame, source: list[str], targets: list[str]) -> li
             for t in targets]
 
 
+def few_shot_splits(frame: pd.DataFrame, k: int, seeds: list[int],
+                    held_out: list[str] | None = None) -> list[Split]:
+    """For each held-out domain (every domain when empty) and seed: ``k`` labelled images per class drawn
+    from the other domains, tested on the held-out domain. A class with fewer than ``k`` images gives all it
+    has (``check_splits`` then refuses a split with fewer than two classes).
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"domain": list("aaaabb"), "class": list("xxyyxy"), "sha256": list("123456")})
+    >>> [(s.name, sorted(s.train["class"])) for s in few_shot_splits(frame, 1, [0, 1], ["b"])]
+    [('b-1shot-s0', ['x', 'y']), ('b-1shot-s1', ['x', 'y'])]
+    """
+    if k < 1 or not seeds:
+        raise SteervisError(f"few-shot needs k >= 1 and at least one seed (few_shot.k={k}, "
+                            f"few_shot.seeds={seeds}).")
+    splits = []
+    for base in dg_splits(frame, held_out):
+        pool = base.train.sort_values([c for c in ("sha256", "path") if c in base.train])  # row order: none
+        for seed in seeds:
+            shots = pool.sample(frac=1.0, random_state=seed).groupby("class").head(k).sort_values("class")
+            splits.append(Split(f"{base.name}-{k}shot-s{seed}", shots.reset_index(drop=True), base.test))
+    return splits
+
+
 def check_splits(splits: list[Split]) -> list[Split]:
     """Every split trains on at least two classes (one class is nothing to learn, and a scikit-learn
     traceback) and never on one of its test images (the same bytes in a training domain, e.g. through a copied
@@ -114,3 +137,10 @@ def dg(frame: pd.DataFrame, config: Any) -> list[Split]:
                     "self-train on it", adapt=True)
 def uda(frame: pd.DataFrame, config: Any) -> list[Split]:
     return uda_splits(frame, config.uda.source, config.uda.targets)
+
+
+@PROTOCOLS.register("few-shot", help="k labelled images per class from the other domains (few_shot.k, drawn "
+                    "per seed in few_shot.seeds), test on each held-out domain", adapt=False,
+                    section="few_shot")
+def few_shot(frame: pd.DataFrame, config: Any) -> list[Split]:
+    return few_shot_splits(frame, config.few_shot.k, config.few_shot.seeds, config.held_out)

@@ -31,8 +31,14 @@ PART, INFO = "part", "info"  # the run parts' key column, and the column holding
 
 
 def run_dir_for(cfg: EvaluateConfig) -> Path:
-    """Same config → same folder, so rerunning a killed command resumes it."""
-    return Path(cfg.out) / (cfg.name or f"{cfg.protocol}-{config_hash(to_dict(cfg), 10)}")
+    """Same config → same folder, so rerunning a killed command resumes it. A protocol's own section
+    (``section`` in its registration) counts only for that protocol, so a new one moves no other's folder."""
+    values = to_dict(cfg)
+    for name in PROTOCOLS.names():
+        section = PROTOCOLS.meta(name).get("section")
+        if section and name != cfg.protocol:
+            values.pop(section, None)
+    return Path(cfg.out) / (cfg.name or f"{cfg.protocol}-{config_hash(values, 10)}")
 
 
 def frame_digest(frame: pd.DataFrame, columns: list[str]) -> str:

@@ -1,5 +1,5 @@
 """One Classifier per method: zero-shot matcher, linear probe, classification by description, describe-decide,
-and VLMClassifier's classifiers (vlm-generate, vlm-generate-closed, vlm-score, vlm-finetuned).
+VRL, and VLMClassifier's classifiers (vlm-generate, vlm-generate-closed, vlm-score, vlm-finetuned).
 
 Each entry is the method's class; the registry checks its contract (fit, predict_proba, save, load, an
 ``Options`` dataclass, declared capabilities) when the class is first resolved.
@@ -42,6 +42,9 @@ METHODS.register("vlm-score", "steervis.methods.vlm:VLMScore",
                  help="VLM, image + question once, every class name scored over the cache")
 METHODS.register("vlm-finetuned", "steervis.methods.vlm:VLMFinetuned",
                  help="VLM (stage 2) + a short LoRA run on the training images' classes, then vlm-score")
+METHODS.register("vrl", "steervis.methods.vrl:VRL",
+                 help="VRL: an LM verbalizes what tells the shots' classes apart; the matcher scores each "
+                 "criterion; an interpretable classifier on the scores")
 
 __all__ = ["METHODS", "Classifier", "Method", "build_method", "check_classes", "check_labels",
            "has_capability", "method_options"]
