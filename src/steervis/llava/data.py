@@ -131,6 +131,8 @@ def to_examples(items: Sequence[Item], vlm, template_name: str, features,
     visuals = features.features([it.sha256 for it in items], [it.path for it in items], progress=progress,
                                 skip_bad=True)
     kept = [(item, vis) for item, vis in zip(items, visuals, strict=True) if vis is not None]
+    if items and not kept:
+        raise SteervisError("No training conversation has a usable image: every file failed to open.")
     out = []
     for item, vis in kept:
         ids, targets = encode_turns(vlm.lm.tokenizer, tpl, item.turns, vlm.image_tokens, vlm.image_id)

@@ -198,8 +198,6 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
     clock = time.perf_counter()
     examples, usable = to_examples(items, vlm, tpl, features, progress=progress)
     feature_seconds = time.perf_counter() - clock
-    if not examples:
-        raise SteervisError("No training conversation has a usable image: every file failed to open.")
     if settings.stage == 2 and settings.tune == "full":
         vlm.tune_lm()
     elif settings.stage == 2 and not hasattr(vlm.lm.model, "peft_config"):
@@ -214,9 +212,8 @@ def train_stage(vlm: VLM, items: Sequence[Item], settings: StageSettings, out: s
                    checkpoint=checkpoint, keep_checkpoint=out is not None)  # kept until the model is saved
     vlm.lm.model.eval()
     vlm.config.caption_template = "plain" if settings.stage == 1 else vlm.config.template
-    summary = {**result.summary(), "feature_seconds": round(feature_seconds, 1),
-               "answer_tokens": sum(e.answer_tokens for e in examples),
-               "skipped_images": len(items) - len(usable)}
+    summary = {**result.summary(), "feature_seconds": round(feature_seconds, 1), "skipped_images":
+               len(items) - len(usable), "answer_tokens": sum(e.answer_tokens for e in examples)}
     vlm.stages[label or str(settings.stage)] = {
         "settings": asdict(settings), "data": {"conversations": len(usable), "hash": items_hash(usable)},
         "training": summary, "losses": result.losses}
