@@ -17,7 +17,8 @@ JSON: nothing read back is ever unpickled, so a file planted in DIR cannot run c
 >>> from steervis import zoo
 >>> from steervis.lm.adapters import add_lora
 >>> from steervis.lm.config import LoraSettings, TrainSettings
->>> >>> from steervis.lm.model import LanguageModel
+>>> from steervis.lm.batch import Example
+>>> from steervis.lm.model import LanguageModel
 >>> lm = LanguageModel(zoo.load("tiny-llama", kind="causal-lm"))
 >>> lm.model = add_lora(lm.model, LoraSettings(), seed=0)
 >>> data = [Example.from_prompt_answer([1, 2, 3], [4, 5]), Example.from_prompt_answer([6, 7], [8])]
@@ -155,7 +156,7 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Any]], settings:
     sched = get_linear_schedule_with_warmup(optim, int(settings.warmup * total), total)
     result = TrainResult(processes=acc.num_processes)
     state_path = Path(checkpoint) / CHECKPOINT_FILE if checkpoint is not None else None
-    fingerprint = state_path and run_fingerprint(first, settings, module, module.objective)
+    fingerprint = run_fingerprint(first, settings, module, module.objective) if state_path else None
     start_epoch = resume_run(state_path, fingerprint, module, optim, sched, rng, result)
     if start_epoch is None:
         start_epoch = 0
