@@ -79,7 +79,7 @@ def save_checkpoint(path: Path, module: torch.nn.Module, optim: Any, sched: Any,
              "optim": {"param_groups": optim_state["param_groups"], "state": optim_rest},
              "sched": sched.state_dict(), "losses": result.losses, "examples_seen": result.examples_seen,
              "tokens": result.tokens, "shard": result.shard, "np_rng": epoch_rng, "py_rng": random.getstate(),
-             "metrics": result.metrics}
+             "metrics": getattr(result, "metrics", {})}  # a caller's own record may keep none
     write_text(path, json.dumps(state))
     for old in path.parent.glob(TENSORS_GLOB):
         if old.name != name:
