@@ -25,6 +25,7 @@ def test_pairs_then_gate_write_what_they_say(home_scenes, scripted, monkeypatch,
     said = json.loads(capsys.readouterr().out)
     written = home_scenes.parents[2] / "stic" / "pairs.jsonl"  # $STEERVIS_HOME/stic/pairs.jsonl
     assert said["pairs"] == len(written.read_text().splitlines()) == 6 and said["out"] == str(written)
+    assert {json.loads(line)["model"] for line in written.read_text().splitlines()} == {"tiny-vlm"}
     assert said["how"]["prompt"] == 3
     out = tmp_path / "gate.json"
     assert main(["stic", "gate", "--set", "gate_scenes=6", "--out", str(out), "--quiet"]) == 0
@@ -45,6 +46,14 @@ def test_train_reads_the_pairs_and_saves_a_model_that_loads(home_scenes, tmp_pat
     said = json.loads(capsys.readouterr().out)
     assert said["steps"] == 1 and said["pairs"] == 3 and "reward_margin_last" in said
     assert open_vlm(str(out)).stages["stic"]["data"]["pairs"] == 3
+
+
+def test_train_refuses_pairs_another_model_wrote(tmp_home, tmp_path, capsys):
+    from steervis.stic.pairs import Pair, write_pairs
+
+    write_pairs([Pair("x.png", "scene", 0, "a", "b", "prompt", "", model="stage1")], tmp_path / "p.jsonl")
+    assert main(["stic", "train", "--model", "stage2", "--pairs", str(tmp_path / "p.jsonl"), "--quiet"]) == 2
+    assert "written by stage1, not stage2" in capsys.readouterr().err
 
 
 def test_train_without_pairs_is_one_sentence(tmp_home, capsys):

@@ -64,13 +64,14 @@ def train(args: argparse.Namespace) -> int:
     from steervis.commands._options import config_from
     from steervis.outputs import check_out_dir
     from steervis.paths import cache_dir
-    from steervis.stic.pairs import read_pairs
+    from steervis.stic.pairs import check_written_by, read_pairs
     from steervis.stic.train import train_stic
 
     cfg = config_from(args)
     if cfg is None:
         return 0
     made = read_pairs(Path(args.pairs).expanduser() if args.pairs else _default_pairs())
+    check_written_by(made, cfg.model)
     out = check_out_dir(args.out, overwrite=args.overwrite, kind="vlm") if args.out else cache_dir(
         "models", "vlm") / "stic"
     _, result = train_stic(_open(cfg), made, cfg, out=out, progress=not args.quiet)

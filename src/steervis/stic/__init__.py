@@ -32,6 +32,7 @@ _EXPORTS = {
     "collect_pairs": "steervis.stic.pairs",
     "write_pairs": "steervis.stic.pairs",
     "read_pairs": "steervis.stic.pairs",
+    "check_written_by": "steervis.stic.pairs",
     "pool_images": "steervis.stic.images",
     "training_scenes": "steervis.stic.images",
     "corrupt": "steervis.stic.images",

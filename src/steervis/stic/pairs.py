@@ -51,6 +51,7 @@ class Pair:
         how: ``prompt`` (a misleading prompt, clean image), ``jitter`` or ``downscale`` (the plain prompt on
             a corrupted copy).
         rejected_prompt: The prompt the dis-preferred description answered.
+        model: The name of the model that wrote both ("": not recorded).
     """
 
     path: str
@@ -60,6 +61,7 @@ class Pair:
     rejected: str
     how: str
     rejected_prompt: str
+    model: str = ""
 
 
 def plan_rejections(n: int, seed: int = 0) -> list[str]:
@@ -139,4 +141,16 @@ def collect_pairs(vlm: Any, cfg: Any, progress: bool = True, pool_root: str | Pa
 
     sources = (pool_images(cfg.pool_images, cfg.seed, pool_root)
                + training_scenes(cfg.scene_images, cfg.seed, scenes_root))
-    return make_pairs(vlm, sources, cfg.max_new_tokens, cfg.temperature, cfg.batch_size, cfg.seed, progress)
+    made = make_pairs(vlm, sources, cfg.max_new_tokens, cfg.temperature, cfg.batch_size, cfg.seed, progress)
+    for pair in made:
+        pair.model = str(cfg.model)
+    return made
+
+
+def check_written_by(pairs: Sequence[Pair], model: str) -> None:
+    """STIC trains the model on its own descriptions: pairs another model wrote are refused."""
+    others = sorted({p.model for p in pairs if p.model and p.model != str(model)})
+    if others:
+        raise SteervisError(f"These pairs were written by {', '.join(others)}, not {model}: STIC trains the "
+                            f"model that wrote them (--model {others[0]}), or write pairs with --model "
+                            f"{model}.")
