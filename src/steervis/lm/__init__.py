@@ -1,4 +1,5 @@
-"""The modality-agnostic LM core: scoring, generation and LoRA training on token (+ image) batches.
+"""The modality-agnostic LM core: scoring, generation and LoRA training on token (+ image) batches, with the
+answer loss or DPO on preference pairs.
 
 :mod:`steervis.vllavo.decide` (descriptions → class) and :mod:`steervis.llava` (image + question → answer)
 both build :class:`Prompt` / :class:`Example` batches and call the functions here; both write their chat
@@ -41,6 +42,12 @@ _EXPORTS = {
     "snap_to_class": "steervis.lm.answers",
     "train": "steervis.lm.train",
     "TrainResult": "steervis.lm.train",
+    "Objective": "steervis.lm.objectives",
+    "AnswerLoss": "steervis.lm.objectives",
+    "DPOSettings": "steervis.lm.config",
+    "DPOLoss": "steervis.lm.preference",
+    "PreferencePair": "steervis.lm.preference",
+    "dpo_loss": "steervis.lm.preference",
     "add_lora": "steervis.lm.adapters",
     "load_lora": "steervis.lm.adapters",
     "write_adapter": "steervis.lm.adapters",

@@ -78,7 +78,8 @@ def save_checkpoint(path: Path, module: torch.nn.Module, optim: Any, sched: Any,
     state = {"fingerprint": fingerprint, "step": result.steps, "epoch": epoch, "tensors": name,
              "optim": {"param_groups": optim_state["param_groups"], "state": optim_rest},
              "sched": sched.state_dict(), "losses": result.losses, "examples_seen": result.examples_seen,
-             "tokens": result.tokens, "shard": result.shard, "np_rng": epoch_rng, "py_rng": random.getstate()}
+             "tokens": result.tokens, "shard": result.shard, "np_rng": epoch_rng, "py_rng": random.getstate(),
+             "metrics": getattr(result, "metrics", {})}  # a caller's own record may keep none
     write_text(path, json.dumps(state))
     for old in path.parent.glob(TENSORS_GLOB):
         if old.name != name:
@@ -112,6 +113,10 @@ def _read_json(path: Path) -> dict[str, Any]:
     for key, kind in _FIELDS.items():
         if not isinstance(state[key], kind):
             raise ValueError(f"{key} is not a {kind.__name__}")
+    metrics = state.setdefault("metrics", {})  # absent in checkpoints of older versions
+    numbers = lambda v: isinstance(v, list) and all(isinstance(x, int | float) for x in v)  # noqa: E731
+    if not isinstance(metrics, dict) or not all(numbers(v) for v in metrics.values()):
+        raise ValueError("metrics are not lists of numbers")
     if not TENSORS_NAME.fullmatch(state["tensors"]):  # a bare name in this folder, never a path elsewhere
         raise ValueError(f"bad tensors file name {state['tensors']!r}")
     _check_rng_json(state)
@@ -216,6 +221,7 @@ def resume(state: dict[str, Any], module: torch.nn.Module, optim: Any, sched: An
     result.losses, result.steps, result.resumed_from = list(state["losses"]), state["step"], state["step"]
     result.examples_seen, result.tokens, result.shard = (state["examples_seen"], state["tokens"],
                                                          state["shard"])
+    result.metrics = {name: list(values) for name, values in state["metrics"].items()}
     return state["epoch"]
 
 

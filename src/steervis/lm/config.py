@@ -61,3 +61,19 @@ class TrainSettings:
         check_ranges(self, {"epochs": 1, "batch_size": 1, "max_steps": 1, "lr": 1e-12, "warmup": 0,
                             "weight_decay": 0, "grad_clip": 1e-12, "max_examples": 1, "checkpoint_every": 1},
                      {"warmup": 1}, where="train.")
+
+
+@dataclass
+class DPOSettings:
+    """Direct preference optimisation (:mod:`steervis.lm.preference`).
+
+    Attributes:
+        beta: scale of the implicit rewards: how far the policy may move from its reference.
+        alpha: weight of the chosen answers' per-token NLL added to the DPO loss (STIC's regulariser).
+    """
+
+    beta: float = 0.1  # DPO's and STIC's value
+    alpha: float = 1.0  # STIC's recipe weighs the chosen answers' likelihood as much as the preference
+
+    def __post_init__(self) -> None:
+        check_ranges(self, {"beta": 1e-12, "alpha": 0}, where="dpo.")

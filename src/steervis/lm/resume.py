@@ -21,22 +21,34 @@ from steervis.lm.checkpoint import LEGACY_CHECKPOINT, read_checkpoint, resume, w
 from steervis.lm.config import TrainSettings
 
 
-def run_fingerprint(examples: Sequence[Example], settings: TrainSettings, module: torch.nn.Module) -> str:
-    """Names one training run: its settings, its first epoch's tokens, targets and images, and which
-    parameters learn. A checkpoint left by a run with another fingerprint is never resumed from."""
+def run_fingerprint(items: Sequence[Any], settings: TrainSettings, module: torch.nn.Module,
+                    objective: Any = None) -> str:
+    """Names one training run: its settings, its objective, its first epoch's tokens, targets and images,
+    and which parameters learn. A checkpoint left by a run with another fingerprint is never resumed from.
+
+    ``items`` are examples, or what ``objective`` trains on (its ``examples_of`` gives their sequences); the
+    answer loss's tag is empty, so its runs keep the names they had before objectives existed.
+    """
     import hashlib
     from dataclasses import asdict
 
     digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True, default=str).encode())
+    if objective is not None and objective.tag:
+        digest.update(objective.tag.encode())
     for name, param in module.named_parameters():
         if param.requires_grad:
             digest.update(f"{name}{tuple(param.shape)}".encode())
-    for e in examples:
-        digest.update(np.asarray(e.ids, dtype=np.int64).tobytes())
-        digest.update(np.asarray(e.targets, dtype=np.int64).tobytes())
-        if torch.is_tensor(e.image):
-            digest.update(e.image.detach().to(torch.float32).cpu().numpy().tobytes())
+    for item in items:
+        for e in objective.examples_of(item) if objective is not None else [item]:
+            _digest_example(digest, e)
     return digest.hexdigest()[:16]
+
+
+def _digest_example(digest: Any, e: Example) -> None:
+    digest.update(np.asarray(e.ids, dtype=np.int64).tobytes())
+    digest.update(np.asarray(e.targets, dtype=np.int64).tobytes())
+    if torch.is_tensor(e.image):
+        digest.update(e.image.detach().to(torch.float32).cpu().numpy().tobytes())
 
 
 def resume_run(state_path: Path | None, fingerprint: str | None, module: torch.nn.Module, optim: Any,

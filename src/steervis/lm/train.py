@@ -5,7 +5,9 @@ examples of similar token length (sorted, then cut into batches whose order is s
 goes to padding; the vocabulary logits are computed only from the first answer position on. Under ``accelerate
 launch`` every global batch is split between the processes, and each process's loss is weighted by its
 share of the batch's answer tokens, so DDP on N processes follows the single-process loss curve exactly
-(up to float summation order). The learning-rate schedule is transformers' linear warm-up and decay.
+(up to float summation order). The learning-rate schedule is transformers' linear warm-up and decay. The loss
+is an objective's (:mod:`steervis.lm.objectives`): answer-token cross-entropy unless the caller gives
+another, such as DPO on preference pairs (:mod:`steervis.lm.preference`).
 
 A run with ``checkpoint=DIR`` saves the trainable weights, optimiser, schedule and RNG state every
 ``checkpoint_every`` steps (atomically); started again with the same arguments it resumes where it stopped
@@ -39,10 +41,10 @@ import numpy as np
 import torch
 
 from steervis.errors import SteervisError
-from steervis.lm.batch import IGNORE, Example, collate_examples
 from steervis.lm.checkpoint import CHECKPOINT_FILE, remove_checkpoint, save_checkpoint
 from steervis.lm.checkpoint import LEGACY_CHECKPOINT as LEGACY_CHECKPOINT  # re-exported
 from steervis.lm.config import TrainSettings
+from steervis.lm.objectives import AnswerLoss, Objective
 from steervis.lm.resume import resume_run, run_fingerprint
 
 log = logging.getLogger(__name__)
@@ -61,15 +63,17 @@ class TrainResult:
     processes: int = 1
     shard: list[int] = field(default_factory=list)  # example indices this process trained on, in order
     resumed_from: int = 0
+    metrics: dict[str, list[float]] = field(default_factory=dict)  # per step: what the objective reports
 
     def summary(self) -> dict[str, Any]:
-        head = self.losses[: max(1, len(self.losses) // 10)]
-        tail = self.losses[-max(1, len(self.losses) // 10):]
+        tenth = max(1, len(self.losses) // 10)
+        head, tail = self.losses[:tenth], self.losses[-tenth:]
+        last = {f"{name}_last": float(np.mean(values[-tenth:])) for name, values in self.metrics.items()}
         return {"steps": self.steps, "examples_seen": self.examples_seen, "seconds": round(self.seconds, 1),
                 "tokens": self.tokens, "padding_fraction": round(self.padding_fraction, 4),
                 "processes": self.processes,
                 "loss_first": float(np.mean(head)) if self.losses else None,
-                "loss_last": float(np.mean(tail)) if self.losses else None}
+                "loss_last": float(np.mean(tail)) if self.losses else None, **last}
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Generator) -> list[list[int]]:
@@ -93,32 +97,17 @@ def shard(batch: list[int], rank: int, world: int) -> list[int]:
 class _Trainable(torch.nn.Module):
     """The LM and its splicer as one module, so accelerate wraps (and DDP synchronises) both."""
 
-    def __init__(self, lm: Any):
+    def __init__(self, lm: Any, objective: Objective | None = None):
         super().__init__()
         self.model = lm.model
         self.splicer = lm.splicer if isinstance(lm.splicer, torch.nn.Module) else None
         self.lm = [lm]  # a list: not registered as a submodule twice
+        self.objective = objective or AnswerLoss()
 
-    def forward(self, batch: dict[str, Any], denominator: float) -> torch.Tensor:
-        """Summed cross-entropy over this batch's answer tokens, divided by ``denominator``.
-
-        Vocabulary logits are computed at the positions that predict an answer token only (a boolean
-        ``logits_to_keep`` mask): the LM head over every prompt position costs more than the transformer for a
-        49k vocabulary (measured for smollm2, batch 8 × 130 tokens: 4 s vs 16-34 s a step), and in packed
-        conversations, whose answers start early, a [batch, seq, vocab] float tensor and its copies in
-        backward were most of stage 2's 9.7 GB peak.
-        """
-        lm = self.lm[0]
-        targets = batch["targets"]
-        predicts = torch.zeros_like(targets, dtype=torch.bool)
-        predicts[:, :-1] = targets[:, 1:] != IGNORE  # position t predicts token t+1
-        out = self.model(inputs_embeds=lm.embed(batch["input_ids"], batch["images"]),
-                         attention_mask=batch["attention_mask"], position_ids=batch["position_ids"],
-                         logits_to_keep=predicts, use_cache=False)
-        logits = out.logits.reshape(-1, out.logits.shape[-1]).float()  # [answer tokens, vocab]
-        labels = targets[:, 1:][predicts[:, :-1]]
-        loss = torch.nn.functional.cross_entropy(logits, labels, reduction="sum")
-        return loss / denominator
+    def forward(self, batch: dict[str, Any], normaliser: Any) -> tuple[torch.Tensor, dict[str, Any]]:
+        """This batch's loss (over the global batch's ``normaliser``) and what else the objective reports;
+        through this module, so DDP sees the forward of every parameter it synchronises."""
+        return self.objective.loss(self.lm[0], batch, normaliser)
 
 
 def _accelerator() -> Any:
@@ -136,25 +125,26 @@ def is_main_process() -> bool:
     return PartialState().is_main_process
 
 
-def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], settings: TrainSettings,
+def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Any]], settings: TrainSettings,
           progress: bool = True, checkpoint: str | Path | None = None,
-          keep_checkpoint: bool = False) -> TrainResult:
+          keep_checkpoint: bool = False, objective: Objective | None = None) -> TrainResult:
     """Train the trainable parameters of ``lm`` (a LoRA-wrapped model, and its splicer if it has weights).
 
     Args:
         lm: A :class:`~steervis.lm.model.LanguageModel`; its parameters are updated in place.
-        examples_for_epoch: ``epoch -> examples``; called once per epoch so prompts can be re-shuffled.
+        examples_for_epoch: ``epoch -> examples`` (or ``objective``'s items), per epoch: they may reshuffle.
         settings: Epochs, global batch size, optimiser, seed.
         progress: Show a tqdm bar (on the main process).
         checkpoint: Folder for a resumable checkpoint; ``None`` trains without one.
         keep_checkpoint: Also checkpoint the last step and leave it for the caller to remove once it has saved
             the model (:func:`steervis.lm.checkpoint.remove_checkpoint`): a kill between the end of training
             and the save then resumes at the end instead of training again.
+        objective: The loss (:mod:`steervis.lm.objectives`; default: the answer tokens' cross-entropy).
     """
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
-    module = _Trainable(lm)
+    module = _Trainable(lm, objective)
     params, first = _trainable_and_first_epoch(module, examples_for_epoch)
     per_epoch = math.ceil(len(first) / settings.batch_size)
     total = settings.epochs * per_epoch if settings.max_steps is None else min(settings.epochs * per_epoch,
@@ -166,7 +156,7 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
     sched = get_linear_schedule_with_warmup(optim, int(settings.warmup * total), total)
     result = TrainResult(processes=acc.num_processes)
     state_path = Path(checkpoint) / CHECKPOINT_FILE if checkpoint is not None else None
-    fingerprint = run_fingerprint(first, settings, module) if state_path is not None else None
+    fingerprint = run_fingerprint(first, settings, module, module.objective) if state_path else None
     start_epoch = resume_run(state_path, fingerprint, module, optim, sched, rng, result)
     if start_epoch is None:
         start_epoch = 0
@@ -198,8 +188,8 @@ def train(lm: Any, examples_for_epoch: Callable[[int], Sequence[Example]], setti
 
 
 def _trainable_and_first_epoch(
-    module: _Trainable, examples_for_epoch: Callable[[int], Sequence[Example]],
-) -> tuple[list[torch.nn.Parameter], list[Example]]:
+    module: _Trainable, examples_for_epoch: Callable[[int], Sequence[Any]],
+) -> tuple[list[torch.nn.Parameter], list[Any]]:
     """The parameters that learn and epoch 0's examples, refused early when either has nothing to train."""
     params = [p for p in module.parameters() if p.requires_grad]
     if not params:
@@ -207,8 +197,7 @@ def _trainable_and_first_epoch(
     first = list(examples_for_epoch(0))
     if not first:
         raise SteervisError("No training examples: the chosen domains hold no labelled inputs.")
-    if any(e.answer_tokens == 0 for e in first):
-        raise SteervisError("A training example has no answer tokens to learn.")
+    module.objective.check(first, module.lm[0])
     return params, first
 
 
@@ -231,7 +220,7 @@ class _Loop:
     keep_checkpoint: bool
     real_tokens: int = 0
 
-    def run(self, examples_for_epoch: Callable[[int], Sequence[Example]], first: list[Example],
+    def run(self, examples_for_epoch: Callable[[int], Sequence[Any]], first: list[Any],
             rng: np.random.Generator, result: TrainResult, start_epoch: int, per_epoch: int,
             bar: Any) -> None:
         """Every epoch from ``start_epoch`` until ``total`` steps, skipping the batches a resumed run did."""
@@ -240,7 +229,8 @@ class _Loop:
                 break
             examples = first if epoch == 0 else list(examples_for_epoch(epoch))
             epoch_rng = rng.bit_generator.state  # a resumed run redraws this epoch's batches identically
-            batches = length_batches([len(e.ids) for e in examples], self.settings.batch_size, rng)
+            lengths = [self.module.objective.length(e) for e in examples]
+            batches = length_batches(lengths, self.settings.batch_size, rng)
             done_in_epoch = result.steps - epoch * per_epoch if epoch == start_epoch else 0
             for batch_idx in batches[max(0, done_in_epoch):]:
                 if result.steps >= self.total:
@@ -250,23 +240,28 @@ class _Loop:
                 bar.set_postfix(loss=f"{result.losses[-1]:.3f}")
                 self.checkpoint_if_due(result, epoch_rng, epoch)
 
-    def step(self, examples: Sequence[Example], batch_idx: list[int], result: TrainResult) -> None:
+    def step(self, examples: Sequence[Any], batch_idx: list[int], result: TrainResult) -> None:
         """One optimiser step on one global batch (this process's shard of it), recorded in ``result``."""
         acc, world = self.acc, self.acc.num_processes
         mine = shard(batch_idx, acc.process_index, world)
-        # Each process divides its summed loss by the whole batch's answer tokens / world and DDP
-        # averages over `world`, so the gradient is the single-process mean over all answer tokens.
+        # Each process divides its summed loss by the whole batch's normaliser (answer tokens) / world and
+        # DDP averages over `world`, so the gradient is the single-process mean over the whole batch.
         split = world if len(mine) < len(batch_idx) else 1
-        denom = sum(examples[i].answer_tokens for i in batch_idx) / split
-        batch = collate_examples([examples[i] for i in mine], self.lm.pad_id)
+        objective = self.module.objective
+        norm = objective.normaliser([examples[i] for i in batch_idx])
+        norm = tuple(n / split for n in norm) if isinstance(norm, tuple) else norm / split
+        batch = objective.collate([examples[i] for i in mine], self.lm.pad_id)
         batch = {k: v.to(acc.device) if torch.is_tensor(v) else v for k, v in batch.items()}
-        loss = self.wrapped(batch, denom)
+        loss, parts = self.wrapped(batch, norm)
         acc.backward(loss)
         acc.clip_grad_norm_(self.params, self.settings.grad_clip)
         self.optim.step()
         self.sched.step()
         self.optim.zero_grad(set_to_none=True)
         result.losses.append(float(acc.reduce(loss.detach(), "mean") if world > 1 else loss.detach()))
+        for name, value in parts.items():
+            value = acc.reduce(value.detach(), "mean") if world > 1 else value
+            result.metrics.setdefault(name, []).append(float(value))
         result.steps += 1
         result.examples_seen += len(batch_idx)
         result.shard += mine
