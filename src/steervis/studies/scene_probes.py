@@ -10,7 +10,8 @@ scored on the same questions the VLM answers (a split's ``main`` or ``val`` part
   the colour as its class (the question names X; the probe is shown where X is instead).
 
 Position and existence questions have no such form (which object, which name), so they have no ceiling here.
-The tokens are the model's tower's, as cached for training and evaluation.
+The tokens are the model's tower's, as cached for training and evaluation (the tower is frozen in both
+stages, so every model on one tower has one ceiling: the output names the tower).
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ def scene_probes(model: str = "stage2", split: str = "test-unseen", part: str = 
     canvas = json.loads((roots[split] / "build.json").read_text())["canvas"]
     fit = _examples(roots["train"], "main", train, seed, features, canvas, every_object=True)
     scored = _examples(roots[split], part, None, seed, features, canvas, every_object=False)
-    out: dict[str, Any] = {"model": model, "split": split, "part": part, "train_scenes": train}
+    out: dict[str, Any] = {"model": model, "tower": vlm.tower.spec.id, "split": split, "part": part,
+                           "train_scenes": train}
     for kind, (x, y) in fit.items():
         probe = make_pipeline(StandardScaler(), LogisticRegression(C=PROBE_C, max_iter=3000,
                                                                    random_state=seed))
