@@ -86,7 +86,8 @@ def _counts(objects: list[dict], rng: np.random.Generator) -> list[dict]:
         a, b = pairs[int(rng.integers(len(pairs)))]
         more = counts[a] > counts[b]
         out.append(_q("more_than", f"Are there more {plural(a)} than {plural(b)}?", "yes" if more else "no",
-                      [seen, f"{counts[a]} is {'more' if more else 'less'} than {counts[b]}."]))
+                      [seen, f"{counts[a]} is {'more' if more else 'less'} than {counts[b]}, so "
+                             f"{'yes' if more else 'no'}."]))
     pairs = [(a, b) for a in names for b in names if counts[a] > counts[b]]
     if pairs:
         a, b = pairs[int(rng.integers(len(pairs)))]
@@ -114,14 +115,16 @@ def _relations(objects: list[dict], rng: np.random.Generator) -> list[dict]:
             out.append(_q(kind, f"Is the {a['name']} {word} the {b['name']}?", "yes" if yes else "no",
                           [f"The {a['name']}'s centre is {a[axis]:.0f} px {where}, the {b['name']}'s "
                            f"{b[axis]:.0f} px.", f"{a[axis]:.0f} is {'less' if yes else 'more'} than "
-                           f"{b[axis]:.0f}."]))
+                           f"{b[axis]:.0f}, so the {a['name']} is {'' if yes else 'not '}{word} the "
+                           f"{b['name']}."]))
     pairs = [(a, b) for a, b in apart if a["area"] >= BIGGER * b["area"]]
     if pairs:
         big, small = pairs[int(rng.integers(len(pairs)))]
         x, y = (big, small) if rng.random() < 0.5 else (small, big)  # bigger one first half the time
         out.append(_q("bigger", f"Which is bigger, the {x['name']} or the {y['name']}?", big["name"],
                       [f"The {big['name']} covers {big['area']} px, the {small['name']} {small['area']} px.",
-                       f"{big['area']} is more than {small['area']}."], [x["name"], y["name"]]))
+                       f"{big['area']} is more than {small['area']}, so the {big['name']} is bigger."],
+                      [x["name"], y["name"]]))
     return out
 
 

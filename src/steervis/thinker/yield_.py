@@ -59,14 +59,14 @@ def compare_writers(names: Sequence[str], questions: pd.DataFrame, out: str | Pa
     """Each LM of ``names`` writes ``n`` chains for the same ``questions`` (oracle captions) into
     ``out/<name>``; returns its yield by name (``template``: the template teacher).
 
-    A model whose weights are not installed (``gemma3-270m`` without its optional package) is one sentence
-    from the zoo before any chain is written.
+    Every writer is loaded first: a model whose weights are not installed (``gemma3-270m`` without its
+    optional package) is one sentence from the zoo before any chain is written.
     """
     from steervis.thinker.chains import open_writer, write_chains
 
+    writers = [open_writer(name, max_new_tokens, temperature) for name in names]
     result = {}
-    for name in names:
-        writer = open_writer(name, max_new_tokens, temperature)
+    for name, writer in zip(names, writers, strict=True):
         records = write_chains(questions, Path(out) / name, writer, n=n, seed=seed, progress=progress)
         result[name] = chain_yield(records)
     return result
