@@ -92,8 +92,10 @@ def test_a_rerun_skips_questions_done_and_redoes_a_line_cut_by_a_kill(questions,
     later = HalfRight()
     write_chains(questions, out, later, n=2)
     assert later.asked == []
-    with pytest.raises(SteervisError, match="give another folder"):
+    with pytest.raises(SteervisError, match=r"other settings \(samples\): give another folder"):
         write_chains(questions, out, HalfRight(), n=3)
+    with pytest.raises(SteervisError, match=r"other settings \(options\)"):
+        write_chains(questions, out, TemplateTeacher(name="half-right", options={"temperature": 2}), n=2)
 
 
 def test_captions_are_labelled_by_their_setting(questions, tmp_path):

@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -43,9 +43,11 @@ ITEM_COLUMNS = ["image", "question", "chain", "answer", "type", "qid", "scene", 
 
 
 class Writer(Protocol):
-    """Writes ``n`` chains per question: ``write(rows, captions, n, seed) -> [[text] * n per row]``."""
+    """Writes ``n`` chains per question: ``write(rows, captions, n, seed) -> [[text] * n per row]``;
+    ``options`` are the settings that change what it writes (a run folder records them)."""
 
     name: str
+    options: dict[str, Any]
 
     def write(self, rows: Sequence[Mapping[str, Any]], captions: Sequence[str], n: int,
               seed: int) -> list[list[str]]: ...
@@ -63,6 +65,7 @@ class LMWriter:
     def __init__(self, lm: Any, name: str = "", max_new_tokens: int = 192, temperature: float = 0.7):
         self.lm, self.name = lm, name or lm.name
         self.max_new_tokens, self.temperature = max_new_tokens, temperature
+        self.options = {"max_new_tokens": max_new_tokens, "temperature": temperature, "prompt": PROMPT}
 
     @classmethod
     def load(cls, name: str, **options: Any) -> LMWriter:
@@ -98,6 +101,7 @@ class TemplateTeacher:
     """Writes the question's own steps and truth in the format: every chain is right (the upper bound)."""
 
     name: str = TEACHER
+    options: dict[str, Any] = field(default_factory=dict)
 
     def write(self, rows: Sequence[Mapping[str, Any]], captions: Sequence[str], n: int,
               seed: int) -> list[list[str]]:
@@ -129,6 +133,7 @@ class RunSettings:
     samples: int
     seed: int
     setting: str
+    options: dict[str, Any]
 
 
 def read_records(out: Path) -> list[dict]:
@@ -153,8 +158,10 @@ def _open_run(out: Path, settings: RunSettings) -> None:
     info = out / RUN
     if info.is_file():
         found = json.loads(info.read_text())
-        if found != asdict(settings):
-            raise SteervisError(f"{out} holds chains written with {found}, not {asdict(settings)}: give "
+        wanted = json.loads(json.dumps(asdict(settings)))  # as read back: tuples become lists
+        if found != wanted:
+            differ = sorted(k for k in {*found, *wanted} if found.get(k) != wanted.get(k))
+            raise SteervisError(f"{out} holds chains written with other settings ({', '.join(differ)}): give "
                                 "another folder.")
         records = out / RECORDS
         if records.is_file():
@@ -204,7 +211,7 @@ def write_chains(questions: pd.DataFrame, out: str | Path, writer: Writer, n: in
         raise SteervisError(f"Chains per question must be at least 1 (got {n}).")
     out = Path(out).expanduser()
     texts = _captions(questions, captions, setting)
-    _open_run(out, RunSettings(writer.name, n, seed, setting))
+    _open_run(out, RunSettings(writer.name, n, seed, setting, getattr(writer, "options", {})))
     done = {r["qid"] for r in read_records(out)}
     todo = [(row, text) for row, text in zip(questions.to_dict("records"), texts, strict=True)
             if row["qid"] not in done]
