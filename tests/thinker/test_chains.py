@@ -129,3 +129,8 @@ def test_a_tiny_lm_samples_seeded_chains_and_its_format_is_measured(questions, t
     assert chain_yield(first)["format"][0] == 0.0
     prompt = writer.lm.tokenizer.decode(writer.prompt_ids(rows["caption"][0], rows["question"][0]))
     assert rows["question"][0] in prompt and "<answer></answer>" in prompt and rows["caption"][0] in prompt
+    # the reply is opened with <think> for the model, and its chains keep the opening
+    assert prompt.endswith("<think>")
+    assert all(s["text"].startswith("<think>") for r in first for s in r["samples"])
+    plain = LMWriter(writer.lm, "tiny-llama", max_new_tokens=6, prefill=False)
+    assert not plain.lm.tokenizer.decode(plain.prompt_ids("a cat.", "How many cats are there?")).endswith(">")

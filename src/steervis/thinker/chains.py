@@ -31,11 +31,13 @@ from steervis.thinker.questions import TYPES
 if TYPE_CHECKING:
     import pandas as pd
 
-PROMPT = ("Here is a description of an image: {caption}\n"
-          "You cannot see the image; reason only from the description.\n"
-          "Question: {question}\n"
-          "Think step by step inside <think></think>, then give the short final answer inside "
-          "<answer></answer>.")
+# One worked example: SmolLM2-135M asked for the format without one followed it in none of six samples.
+PROMPT = ("You cannot see an image, only its description; reason from the description alone. Think step by "
+          "step inside <think></think>, then give the short final answer inside <answer></answer>.\n"
+          "Example. Description: two cats and a dog. Question: How many more cats than dogs are there?\n"
+          "<think>The description lists 2 cats and 1 dog. 2 - 1 = 1.</think><answer>1</answer>\n"
+          "Now yours. Description: {caption} Question: {question}")
+OPENING = "<think>"  # written for the LM after its assistant cue (prefill), so its chain starts in the format
 RECORDS, RUN, CHAINS = "records.jsonl", "run.json", "chains.parquet"
 TEACHER = "template"  # the writer name of the template teacher; every other name is a zoo LM
 ITEM_COLUMNS = ["image", "question", "chain", "answer", "type", "qid", "scene", "caption", "setting",
@@ -60,12 +62,16 @@ def question_seed(seed: int, qid: str) -> int:
 
 class LMWriter:
     """Samples chains from a causal LM (a :class:`~steervis.lm.model.LanguageModel`) through its chat
-    template (or ``chatml`` for a tokenizer without one)."""
+    template (or ``chatml`` for a tokenizer without one); with ``prefill`` the assistant turn starts with
+    :data:`OPENING`, which the chain keeps (the LM still has to close it and write the answer)."""
 
-    def __init__(self, lm: Any, name: str = "", max_new_tokens: int = 192, temperature: float = 0.7):
+    def __init__(self, lm: Any, name: str = "", max_new_tokens: int = 192, temperature: float = 0.7,
+                 prefill: bool = True):
         self.lm, self.name = lm, name or lm.name
         self.max_new_tokens, self.temperature = max_new_tokens, temperature
-        self.options = {"max_new_tokens": max_new_tokens, "temperature": temperature, "prompt": PROMPT}
+        self.opening = OPENING if prefill else ""
+        self.options = {"max_new_tokens": max_new_tokens, "temperature": temperature, "prompt": PROMPT,
+                        "prefill": self.opening}
 
     @classmethod
     def load(cls, name: str, **options: Any) -> LMWriter:
@@ -80,7 +86,8 @@ class LMWriter:
 
         fmt = template_or(self.lm.tokenizer, CHAT_FORMATS["chatml"])
         text = PROMPT.format(caption=caption, question=question)
-        return encode_chat(self.lm.tokenizer, fmt, [(text, None)])[0]
+        opening = self.lm.tokenizer(self.opening, add_special_tokens=False).input_ids if self.opening else []
+        return encode_chat(self.lm.tokenizer, fmt, [(text, None)])[0] + opening
 
     def write(self, rows: Sequence[Mapping[str, Any]], captions: Sequence[str], n: int,
               seed: int) -> list[list[str]]:
@@ -90,9 +97,9 @@ class LMWriter:
         out = []
         for row, caption in zip(rows, captions, strict=True):
             prompt = Prompt(self.prompt_ids(caption, row["question"]))
-            out.append(generate(self.lm, [prompt] * n, max_new_tokens=self.max_new_tokens, batch_size=n,
-                                sample=True, temperature=self.temperature,
-                                seed=question_seed(seed, row["qid"])))
+            texts = generate(self.lm, [prompt] * n, max_new_tokens=self.max_new_tokens, batch_size=n,
+                             sample=True, temperature=self.temperature, seed=question_seed(seed, row["qid"]))
+            out.append([self.opening + text for text in texts])
         return out
 
 
@@ -108,12 +115,13 @@ class TemplateTeacher:
         return [[chain_text(" ".join(row["steps"]), str(row["answer"]))] * n for row in rows]
 
 
-def open_writer(name: str, max_new_tokens: int = 192, temperature: float = 0.7) -> Writer:
+def open_writer(name: str, max_new_tokens: int = 192, temperature: float = 0.7,
+                prefill: bool = True) -> Writer:
     """The template teacher (``template``) or a zoo LM's :class:`LMWriter` (an LM whose weights are not
     installed is one sentence from the zoo)."""
     if name == TEACHER:
         return TemplateTeacher()
-    return LMWriter.load(name, max_new_tokens=max_new_tokens, temperature=temperature)
+    return LMWriter.load(name, max_new_tokens=max_new_tokens, temperature=temperature, prefill=prefill)
 
 
 def judge(text: str, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ class ThinkChainsConfig:
         samples: chains sampled per question.
         temperature: sampling temperature.
         max_new_tokens: longest chain, in tokens.
+        prefill: start the LM's reply with <think> (it must still close it and write the answer).
         seed: seeds the draw of questions and each question's sampling.
         types: question types (count_among, more_than, how_many_more, left_of, above, bigger).
         scenes: the train split's folder (empty: STEERVIS_HOME/data/scenes/train).
@@ -36,6 +37,7 @@ class ThinkChainsConfig:
     samples: int = 4
     temperature: float = 0.7  # below 1: fewer broken tags from a 135M model, still varied chains
     max_new_tokens: int = 192  # a few short steps and the answer; longer chains from small LMs ramble
+    prefill: bool = True  # without it SmolLM2-135M opened no chain with <think> in a smoke run
     seed: int = 0
     types: list[str] = field(default_factory=lambda: list(TYPES))
     scenes: str = ""

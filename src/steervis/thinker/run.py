@@ -51,7 +51,7 @@ def run_chains(cfg: ThinkChainsConfig, progress: bool = False) -> dict[str, Any]
         raise SteervisError("The train split's main part has no question of these types.")
     captions = read_captions(cfg.captions) if cfg.captions else None
     out = run_folder(cfg)
-    writer = open_writer(cfg.writer, cfg.max_new_tokens, cfg.temperature)
+    writer = open_writer(cfg.writer, cfg.max_new_tokens, cfg.temperature, cfg.prefill)
     records = write_chains(questions, out, writer, cfg.samples, cfg.seed, captions, cfg.setting,
                            progress=progress)
     save_config(cfg, out / "config.yaml")

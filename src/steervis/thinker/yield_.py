@@ -54,7 +54,7 @@ def chain_yield(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def compare_writers(names: Sequence[str], questions: pd.DataFrame, out: str | Path, n: int = 4,
-                    seed: int = 0, max_new_tokens: int = 192, temperature: float = 0.7,
+                    seed: int = 0, max_new_tokens: int = 192, temperature: float = 0.7, prefill: bool = True,
                     progress: bool = False) -> dict[str, Any]:
     """Each LM of ``names`` writes ``n`` chains for the same ``questions`` (oracle captions) into
     ``out/<name>``; returns its yield by name (``template``: the template teacher).
@@ -64,7 +64,7 @@ def compare_writers(names: Sequence[str], questions: pd.DataFrame, out: str | Pa
     """
     from steervis.thinker.chains import open_writer, write_chains
 
-    writers = [open_writer(name, max_new_tokens, temperature) for name in names]
+    writers = [open_writer(name, max_new_tokens, temperature, prefill) for name in names]
     result = {}
     for name, writer in zip(names, writers, strict=True):
         records = write_chains(questions, Path(out) / name, writer, n=n, seed=seed, progress=progress)
