@@ -74,6 +74,8 @@ def test_only_the_right_chains_are_kept(questions, tmp_path):
     more = summary["by_type"]["more_than"]
     assert more["chance"] == 50.0 and more["chance_any"] == 93.8 and more["samples"] == 4
     assert more["chains"][1] <= 25.0 <= more["chains"][2]
+    truths = questions[questions["type"] == "count_among"]["answer"]
+    assert summary["by_type"]["count_among"]["majority"] == round(100 * truths.value_counts().iloc[0] / 3, 1)
 
 
 def test_a_rerun_skips_questions_done_and_redoes_a_line_cut_by_a_kill(questions, tmp_path):

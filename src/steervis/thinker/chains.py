@@ -3,15 +3,18 @@ writes ``n`` sampled ``<think>…</think><answer>…</answer>`` chains, and only
 against the question's truth are kept, as OpenVLThinker distils reasoning from a text model reading captions.
 
 Which caption the writer reads is the *setting*, recorded on every chain: ``oracle`` is the scene's reference
-caption (written from the truth; an upper bound on what a caption can carry), any other label a caption the
-caller passes per scene (``faithful``: the VLM's own caption of the image, which the VLM will later have to
-reason from). Writers (:class:`Writer`): :class:`LMWriter` samples from a zoo LM; :class:`TemplateTeacher`
-writes a correct chain from the question's own steps and truth (the labelled upper bound of the writers).
+caption (written from the truth; it states names, counts and colours but no positions or sizes, so its
+``left_of``, ``above`` and ``bigger`` chains can only guess: read their yield against chance); any other
+label is a caption the caller passes per scene (``faithful``: the VLM's own caption of the image, which the
+VLM will later have to reason from). Writers (:class:`Writer`): :class:`LMWriter` samples from a zoo LM (a
+chain ends at its first ``</answer>``, as a stop sequence would end it); :class:`TemplateTeacher` writes a
+correct chain from the question's own steps and truth (the labelled upper bound of the writers).
 
-A run folder holds ``run.json`` (what is written: writer, samples, seed, setting), ``records.jsonl`` (one line
-per question as it is done: every sample, whether it follows the format and whether it verified) and
-``chains.parquet`` (the verified chains as SFT items: image path, question, chain). A rerun of the same
-settings skips the questions already in ``records.jsonl``; other settings into the same folder are refused.
+A run folder holds ``run.json`` (what is written: writer and its options, samples, seed, setting),
+``records.jsonl`` (one line per question as it is done: every sample, whether it follows the format and
+whether it verified) and ``chains.parquet`` (the verified chains as SFT items: image path, question,
+chain). A rerun of the same settings skips the questions already in ``records.jsonl``; other settings into
+the same folder are refused.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ PROMPT = ("You cannot see an image, only its description; reason from the descri
           "<think>The description lists 2 cats and 1 dog. 2 - 1 = 1.</think><answer>1</answer>\n"
           "Now yours. Description: {caption} Question: {question}")
 OPENING = "<think>"  # written for the LM after its assistant cue (prefill), so its chain starts in the format
+CLOSING = "</answer>"  # a chain ends here, as a stop sequence would end it (small LMs ramble on past it)
 RECORDS, RUN, CHAINS = "records.jsonl", "run.json", "chains.parquet"
 TEACHER = "template"  # the writer name of the template teacher; every other name is a zoo LM
 ITEM_COLUMNS = ["image", "question", "chain", "answer", "type", "qid", "scene", "caption", "setting",
@@ -53,6 +57,16 @@ class Writer(Protocol):
 
     def write(self, rows: Sequence[Mapping[str, Any]], captions: Sequence[str], n: int,
               seed: int) -> list[list[str]]: ...
+
+
+def cut(text: str) -> str:
+    """``text`` up to its first :data:`CLOSING` (whole when it has none).
+
+    >>> cut("<think>2 - 1 = 1.</think><answer>1</answer>\\nNow you try: <answer>3</answer>")
+    '<think>2 - 1 = 1.</think><answer>1</answer>'
+    """
+    end = text.find(CLOSING)
+    return text if end < 0 else text[: end + len(CLOSING)]
 
 
 def question_seed(seed: int, qid: str) -> int:
@@ -99,7 +113,7 @@ class LMWriter:
             prompt = Prompt(self.prompt_ids(caption, row["question"]))
             texts = generate(self.lm, [prompt] * n, max_new_tokens=self.max_new_tokens, batch_size=n,
                              sample=True, temperature=self.temperature, seed=question_seed(seed, row["qid"]))
-            out.append([self.opening + text for text in texts])
+            out.append([self.opening + cut(text) for text in texts])
         return out
 
 

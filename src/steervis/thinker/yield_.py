@@ -5,17 +5,20 @@ and ``format`` (share of chains that follow the format), each with a 95 % interv
 (:mod:`steervis.stats`; a question's chains are not independent draws). ``chance`` is the rate one guess is
 right (:data:`~steervis.thinker.questions.TYPES`), ``chance_any`` the rate at least one of a question's ``n``
 guesses is: a writer whose ``questions`` share does not clear ``chance_any`` has yielded lucky guesses, not
-reasoning. :func:`compare_writers` runs several LMs on the same questions (SmolLM2-135M against Gemma 3 270M).
+reasoning. ``majority`` is the rate of always giving the type's most frequent truth among these questions
+(counts are skewed: most names occur once), a stricter bar than ``chance`` for a single chain.
+:func:`compare_writers` runs several LMs on the same questions (SmolLM2-135M against Gemma 3 270M).
 
->>> rec = {"type": "more_than", "chance": 0.5, "samples": [{"format_ok": True, "verified": True},
-...                                                          {"format_ok": False, "verified": False}]}
+>>> rec = {"type": "more_than", "answer": "no", "chance": 0.5,
+...        "samples": [{"format_ok": True, "verified": True}, {"format_ok": False, "verified": False}]}
 >>> out = chain_yield([rec])["by_type"]["more_than"]
->>> out["questions"][0], out["chains"][0], out["chance_any"]
-(100.0, 50.0, 75.0)
+>>> out["questions"][0], out["chains"][0], out["chance_any"], out["majority"]
+(100.0, 50.0, 75.0, 100.0)
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,11 +37,14 @@ def _shares(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     formatted = [np.array([s["format_ok"] for s in r["samples"]], dtype=float) for r in records]
     n = max((len(v) for v in verified), default=0)
     chance = float(np.mean([r["chance"] for r in records])) if records else float("nan")
+    answers = Counter(str(r["answer"]) for r in records)
+    majority = answers.most_common(1)[0][1] / len(records) if records else float("nan")
     return {"n": len(records), "samples": n,
             "questions": percent(accuracy_ci(np.array([v.max() if len(v) else 0.0 for v in verified]))),
             "chains": percent(accuracy_ci(np.array([v.mean() if len(v) else 0.0 for v in verified]))),
             "format": percent(accuracy_ci(np.array([f.mean() if len(f) else 0.0 for f in formatted]))),
-            "chance": round(100 * chance, 1), "chance_any": round(100 * (1 - (1 - chance) ** n), 1)}
+            "chance": round(100 * chance, 1), "chance_any": round(100 * (1 - (1 - chance) ** n), 1),
+            "majority": round(100 * majority, 1)}
 
 
 def chain_yield(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -49,7 +55,8 @@ def chain_yield(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     types = sorted({r["type"] for r in records})
     by_type = {t: _shares([r for r in records if r["type"] == t]) for t in types}
     overall = _shares(records)
-    overall.pop("chance_any")  # a mean of per-type chances over a mix of types says little
+    for mixed in ("chance_any", "majority"):  # over a mix of types these say little
+        overall.pop(mixed)
     return {**overall, "by_type": by_type}
 
 
