@@ -6,7 +6,7 @@ Floors, lowest first (a module may import its own floor and the floors below it)
        packages, store, stats, device, _moved, identity, prune
     1  zoo, data (the model zoo; folders, dataset builders and the knowledge pool)
     2  lm, matchers (the LM core; ConSE, CLIP, their protocol, features, index and text-embedding cache)
-    3  systems, one home each: vllavo, react, llava, ground, vrl, stic
+    3  systems, one home each: vllavo, react, llava, ground, vrl, stic, thinker
     4  methods
     5  eval, serve (the web page: ``steervis serve``; its benchmark is a ``steervis bench`` target)
     6  studies (analyses over run folders and models: ``steervis study``)
@@ -35,7 +35,7 @@ FLOORS = {
         "numeric", "packages", "store", "stats", "device", "_moved", "identity", "prune", "card"],
     1: ["zoo", "data"],
     2: ["lm", "matchers"],
-    3: ["vllavo", "react", "llava", "ground", "vrl", "stic"],
+    3: ["vllavo", "react", "llava", "ground", "vrl", "stic", "thinker"],
     4: ["methods"],
     5: ["eval", "serve"],
     6: ["studies"],
@@ -43,7 +43,7 @@ FLOORS = {
     8: ["cli"],
 }
 FLOOR_OF = {part: floor for floor, parts in FLOORS.items() for part in parts}
-SYSTEMS = {"vllavo", "react", "llava", "ground", "vrl", "stic"}
+SYSTEMS = {"vllavo", "react", "llava", "ground", "vrl", "stic", "thinker"}
 TEXT_ONLY = {"vllavo.decide": {"vllavo.describe", "data"}}  # package → packages it must never import
 # Every registry edge into a system from a package beside or below it: (from, to) → the names it carries.
 REGISTRY_EDGES = {

@@ -15,12 +15,13 @@ def config_for(name: str) -> type:
     from steervis.llava.train import StageSettings
     from steervis.react.config import ReactPoolConfig, ReactTaskConfig
     from steervis.stic.config import SticConfig
+    from steervis.thinker.config import ThinkChainsConfig
     from steervis.vllavo.decide.config import DecideConfig
     from steervis.vllavo.describe.config import DescribeConfig
 
     react = {"react-pool": ReactPoolConfig, "react-task": ReactTaskConfig}
     kinds = {"decide": DecideConfig, "describe": DescribeConfig, "llava": StageSettings,
-             "ground": GroundSettings, "stic": SticConfig}
+             "ground": GroundSettings, "stic": SticConfig, "think": ThinkChainsConfig}
     return react.get(name) or kinds.get(name.split("-")[0], EvaluateConfig)
 
 
@@ -38,7 +39,7 @@ def test_preset_loads(name):
 def test_there_are_presets_of_each_kind():
     assert {config_for(n).__name__ for n in PRESETS} == {
         "DecideConfig", "DescribeConfig", "EvaluateConfig", "StageSettings", "ReactPoolConfig",
-        "ReactTaskConfig", "GroundSettings", "SticConfig"}
+        "ReactTaskConfig", "GroundSettings", "SticConfig", "ThinkChainsConfig"}
 
 
 def test_the_best_describer_preset_is_the_one_the_full_tables_best_row_reads():
