@@ -24,8 +24,9 @@ from steervis.errors import SteervisError
 WORDNET_DEB = "wordnet-base"
 # WordNet 3.0's 45 lexicographer files in number order (lexnames(5WN)); nltk names each synset's file by them.
 LEXNAMES = [
-    "adj.all", "adj.pert", "adv.all", "noun.Tops", "noun.act", "noun.animal", "noun.artifact", "noun.attribute",
-    "noun.body", "noun.cognition", "noun.communication", "noun.event", "noun.feeling", "noun.food",
+    "adj.all", "adj.pert", "adv.all", "noun.Tops", "noun.act", "noun.animal", "noun.artifact",
+    "noun.attribute", "noun.body", "noun.cognition", "noun.communication", "noun.event", "noun.feeling",
+    "noun.food",
     "noun.group", "noun.location", "noun.motive", "noun.object", "noun.person", "noun.phenomenon",
     "noun.plant", "noun.possession", "noun.process", "noun.quantity", "noun.relation", "noun.shape",
     "noun.state", "noun.substance", "noun.time", "verb.body", "verb.change", "verb.cognition",
