@@ -6,7 +6,7 @@ is part of), ``substance`` (what it is made of), ``member`` (the group it belong
 missing from its dictionary definition, the class's own names masked). The three distractors come from the
 same relation of the other classes, never a value that is true of this class (its ancestors' too), never a
 value sharing a word with its names, never a gloss. Every draw is seeded by (seed, class, type), so adding a
-class leaves the other classes' questions unchanged.
+class leaves which facts the other classes are asked about unchanged.
 
 >>> facts = {"cat": Facts("cat", "cat.n.01", "a small feline pet", ["cat"],
 ...                       {"hypernym": ["feline"]}, {"hypernym": ["feline", "animal"]})}
@@ -73,8 +73,10 @@ def shares_name(value: str, names: list[str]) -> bool:
 
 
 def mask(text: str, names: list[str], by: str = NAME_MASK) -> str:
-    """``text`` with every name (longest first, whole words, any case, plural too) replaced by ``by``."""
-    for name in sorted(names, key=len, reverse=True):
+    """``text`` with every name and the head word of a name of several words ("bulb" of "light bulb")
+    replaced by ``by`` (longest first, whole words, any case, plural too)."""
+    heads = {n.split()[-1] for n in names if " " in n}
+    for name in sorted(set(names) | heads, key=len, reverse=True):
         text = re.sub(rf"\b{re.escape(name)}s?\b", by, text, flags=re.IGNORECASE)
     return text
 
