@@ -135,3 +135,19 @@ def test_wordnet_facts_of_a_class_name_its_sense_and_relations():
     assert facts["dog"].synset == "dog.n.01" and "canine" in facts["dog"].relations["hypernym"]
     assert "mammal" in facts["dog"].true["hypernym"] and "Canis" in facts["dog"].relations["member"]
     assert facts["pig"].synset == "hog.n.03" and "filament" in facts["light bulb"].relations["part"]
+
+
+def test_data_build_knowledge_writes_the_questions_once(tmp_home, monkeypatch, capsys):
+    import steervis.data.knowledge as kn
+    import steervis.data.knowledge.wordnet as wordnet
+    from steervis.cli import main
+
+    calls = []
+    monkeypatch.setattr(kn, "knowledge_classes", lambda: sorted(TABLE))
+    monkeypatch.setattr(wordnet, "wordnet_facts", lambda classes: calls.append(classes) or table_facts())
+    assert main(["data", "build", "knowledge", "--seed", "1"]) == 0
+    root = tmp_home / "data" / "knowledge"
+    assert load_questions(root).equals(load_questions(build_knowledge(root.parent / "again",
+                                                                      facts=table_facts(), seed=1)))
+    assert main(["data", "build", "knowledge", "--seed", "1"]) == 0 and len(calls) == 1
+    assert "knowledge already built" in capsys.readouterr().out

@@ -90,6 +90,16 @@ def synset_of(wn: Any, name: str) -> Any:
     return found[0]
 
 
+def content_word(wn: Any, word: str) -> bool:
+    """A noun or adjective more often than a verb or adverb in WordNet's tagged counts: a cloze blank worth
+    asking ("fruit", "yellow"), not "have", "over" or "shows"."""
+    bases = {pos: {wn.morphy(word, pos)} - {None} for pos in "nvasr"}
+    counts = {pos: sum(lemma.count() for base in found for lemma in wn.lemmas(base, pos))
+              for pos, found in bases.items()}
+    named = any(wn.synsets(word, pos) for pos in "nas")
+    return named and max(counts["n"], counts["a"] + counts["s"]) >= max(counts["v"], counts["r"])
+
+
 def _lemma(synset: Any) -> str:
     return synset.lemma_names()[0].replace("_", " ")
 
@@ -109,7 +119,7 @@ def facts_of(wn: Any, name: str) -> Facts:
     true = {kind: {_lemma(t) for s in lineage for t in link(s)} for kind, link in links.items()}
     true["hypernym"] |= {n.replace("_", " ") for s in lineage[1:] for n in s.lemma_names()}
     gloss = synset.definition()
-    words = sorted({w.lower() for w in _GLOSS_WORD.findall(gloss) if wn.synsets(w.lower(), pos="n")})
+    words = sorted({w.lower() for w in _GLOSS_WORD.findall(gloss) if content_word(wn, w.lower())})
     relations["gloss"] = words
     true["gloss"] = {w.lower() for w in _GLOSS_WORD.findall(gloss)}
     names = sorted({name, *(n.replace("_", " ") for n in synset.lemma_names())})
