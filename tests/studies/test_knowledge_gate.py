@@ -48,6 +48,9 @@ def test_a_type_is_kept_at_eighty_percent_and_not_below():
     assert few["gloss"]["too_few"] and not few["gloss"]["kept"] and few["member"]["kept"]
     assert verdict("m", few) == ("m, told the class, answers 2 of 2 question types at >= 80 % "
                                  "(kept: hypernym, member); too few questions to judge: gloss (4).")
+    none = gate_table(frame, chosen, min_questions=20)
+    assert verdict("m", none) == ("m, told the class, too few questions to judge: hypernym (10), member (5), "
+                                  "gloss (4).")
 
 
 def test_the_prompt_names_the_class_and_lists_the_options():

@@ -79,11 +79,11 @@ def verdict(model: str, table: dict[str, dict[str, Any]], keep: float = KEEP) ->
     kept = [k for k, row in table.items() if row["kept"]]
     dropped = [k for k, row in table.items() if not row["kept"] and not row.get("too_few")]
     few = [f"{k} ({row['questions']})" for k, row in table.items() if row.get("too_few")]
-    judged = len(table) - len(few)
-    line = (f"{model}, told the class, answers {len(kept)} of {judged} question types at >= "
-            f"{100 * keep:.0f} % (kept: {', '.join(kept) or 'none'})")
-    line += f"; dropped: {', '.join(dropped)}" if dropped else ""
-    return line + (f"; too few questions to judge: {', '.join(few)}." if few else ".")
+    parts = [f"answers {len(kept)} of {len(table) - len(few)} question types at >= {100 * keep:.0f} % "
+             f"(kept: {', '.join(kept) or 'none'})"] if len(few) < len(table) else []
+    parts += [f"dropped: {', '.join(dropped)}"] if dropped else []
+    parts += [f"too few questions to judge: {', '.join(few)}"] if few else []
+    return f"{model}, told the class, {'; '.join(parts)}."
 
 
 def knowledge_gate(models: list[str] | tuple[str, ...] = GATE_MODELS, split: str = "validation",
