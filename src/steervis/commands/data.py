@@ -20,6 +20,7 @@ examples:
   steervis data build pool                        # image-text pairs for training, no evaluation image in it
   steervis data summary --data DIR                # count table + files that could not be read
   steervis data build scenes --split train --n 1000   # pool objects on canvases: boxes, colours, questions
+  steervis data build knowledge                   # WordNet questions about each minidomains class
   steervis data build pool --max-items 500 --print-config   # any action: its resolved config, no work
   steervis data toy --root /tmp/toy               # tiny generated shapes set for quick experiments
 """
@@ -38,6 +39,10 @@ scenes: 1-6 pool objects per canvas with their boxes, names, colours, a caption 
 answers; --split train (no held-out concept), test-seen, test-unseen (held-out concepts), test-styles
 (minidomains objects). Writes STEERVIS_HOME/data/scenes/<split> (COCO annotations.json included) and a contact
 sheet to STEERVIS_HOME/data/scenes-contact.
+
+knowledge: four-option questions about each minidomains class from WordNet (Debian's wordnet-base, read with
+nltk): what it is a kind of, its parts, what it is made of, its group, the missing word of its definition.
+Split by class into validation and test (--seed). Writes STEERVIS_HOME/data/knowledge/manifest.parquet.
 
 examples:
   steervis data build minidomains --root /data/minidomains
@@ -81,7 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="data_verb", metavar="ACTION")
     parser.set_defaults(func=lambda args: parser.print_help())
 
-    build = sub.add_parser("build", help="build a named dataset (minidomains, pool, scenes)",
+    build = sub.add_parser("build", help="build a named dataset (minidomains, pool, scenes, knowledge)",
                            description=BUILD_HELP,
                            formatter_class=HelpFormatter)
     add_config(build, BuildConfig, BUILD_FLAGS, positional="name")

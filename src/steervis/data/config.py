@@ -15,7 +15,8 @@ from steervis.errors import SteervisError
 
 @dataclass
 class BuildConfig:
-    """``steervis data build``: which dataset (minidomains, pool, scenes), where, and whether to start over.
+    """``steervis data build``: which dataset (minidomains, pool, scenes, knowledge), where, and whether to
+    start over.
 
     Attributes:
         name: dataset to build (see `steervis data build --list`).
@@ -27,7 +28,7 @@ class BuildConfig:
         exclude: pool: also keep out these evaluation folders' images and near-duplicates (repeatable).
         split: scenes: train, test-seen, test-unseen or test-styles.
         n: scenes: how many (the last tenth is the split's validation part).
-        seed: scenes: seed of every scene's random stream.
+        seed: scenes: seed of every scene's random stream; knowledge: seed of the options and the class split.
     """
 
     name: str = "minidomains"

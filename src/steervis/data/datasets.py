@@ -5,7 +5,7 @@ finished build matching the config is already there, and a summary of a built fo
 
 >>> from steervis.data.datasets import DATASETS
 >>> DATASETS.names()
-['minidomains', 'pool', 'scenes']
+['knowledge', 'minidomains', 'pool', 'scenes']
 >>> DATASETS.get("minidomain")
 Traceback (most recent call last):
 ...
@@ -77,8 +77,25 @@ def scenes() -> Builder:
                    lambda cfg: sc.is_current(root(cfg), sc.request_of(cfg.split, cfg.n, cfg.seed)), summary)
 
 
+def knowledge() -> Builder:
+    """Four-option questions per minidomains class from WordNet (kind of, parts, groups, definition)."""
+    from steervis.data import knowledge as kn
+
+    def root(cfg) -> Path:
+        return Path(cfg.root).expanduser().resolve() if cfg.root else kn.knowledge_root()
+
+    def summary(path: Path) -> str:
+        counts = json.loads((path / "counts.json").read_text())
+        return ", ".join(f"{t} {sum(c.values())}" for t, c in counts.items() if sum(c.values()))
+
+    return Builder(lambda cfg: kn.build_knowledge(root=cfg.root or None, seed=cfg.seed, force=cfg.force),
+                   kn.knowledge_root,
+                   lambda cfg: kn.is_current(root(cfg), kn.request_of(cfg.seed)), summary)
+
+
 DATASETS = Registry("dataset")
 DATASETS.register("minidomains", minidomains, help=(minidomains.__doc__ or "").strip())
 DATASETS.register("pool", pool, help=(pool.__doc__ or "").strip())
 DATASETS.register("scenes", scenes, help=(scenes.__doc__ or "").strip())
+DATASETS.register("knowledge", knowledge, help=(knowledge.__doc__ or "").strip())
 

@@ -49,3 +49,6 @@ STUDIES.register("results", "steervis.studies.results:results",
 STUDIES.register("phash-threshold", "steervis.studies.phash_threshold:phash_threshold",
                  help="the pool's near-duplicate rule: copies of evaluation images caught vs pool excluded, "
                  "per threshold")
+STUDIES.register("knowledge-gate", "steervis.studies.knowledge_gate:knowledge_gate",
+                 help="WordNet questions about each class with the true class told: accuracy per type, "
+                 "95 % CI, types kept at >= 80 %")
