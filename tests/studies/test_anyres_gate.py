@@ -35,12 +35,13 @@ class _Pixels:
 def _towers():
     return {"224": _Pixels(TowerSpec(grid=4)), "448": _Pixels(TowerSpec(grid=4, size=448)),
             # tiles of 32 px: a 64 px canvas is 2 × 2 of them (under one tile, 1 × 2 would fit best)
-            "anyres": AnyResTower(TowerSpec(grid=2, size=32, anyres=True), _Pixels(TowerSpec(grid=2, size=32)))}
+            "anyres": AnyResTower(TowerSpec(grid=2, size=32, anyres=True),
+                                  _Pixels(TowerSpec(grid=2, size=32)))}
 
 
 def _scenes(root, n, part, seed):
-    """``n`` scenes: one small square (a sixteenth of the canvas) of a random colour in a random cell, a second
-    one in every fourth scene, and a large grey one in every third (so that scene is not counted)."""
+    """``n`` scenes: one small square (a sixteenth of the canvas) of a random colour in a random cell, a
+    second one in every fourth scene, and a large grey one in every third (so that scene is not counted)."""
     rng = np.random.default_rng(seed)
     (root / "images").mkdir(parents=True)
     scenes, objects = [], []

@@ -15,9 +15,10 @@ argument):
 Every grid is average-pooled to ``grid × grid`` tokens (4×4 = 16 by default): few tokens for an LM that pays
 ~6 ms per token on two cores, while keeping the layout (left / right, top / bottom). Two options read more
 pixels: ``size`` (a resizable tower, a CNN, reads the whole padded square at ``size`` px instead of its own
-input size, e.g. 448) and ``anyres`` (LLaVA-NeXT's tiles plus a thumbnail, :mod:`steervis.llava.anyres`). Features are cached per
-image sha256 in a :class:`~steervis.store.Store` (float16 rows of ``[tokens, dim]``) under
-``STEERVIS_HOME/vlm-features/<TowerSpec.id>``, so stage 1, stage 2 and evaluation compute each image once.
+input size, e.g. 448) and ``anyres`` (LLaVA-NeXT's tiles plus a thumbnail, :mod:`steervis.llava.anyres`).
+Features are cached per image sha256 in a :class:`~steervis.store.Store` (float16 rows of ``[tokens,
+dim]``) under ``STEERVIS_HOME/vlm-features/<TowerSpec.id>``, so stage 1, stage 2 and evaluation compute each
+image once.
 
 >>> spec = TowerSpec("clip:tiny-clip", grid=2)
 >>> spec.layer, spec.tokens, spec.id

@@ -1,4 +1,4 @@
-"""Is AnyRes worth training a VLM with? Linear probes on the scenes' small objects, three ways of reading them.
+"""Is AnyRes worth training a VLM with? Linear probes on the scenes' small objects, read three ways.
 
     steervis study anyres-gate --set train=3000 --set split=test-unseen
 
