@@ -30,8 +30,6 @@ from typing import Any
 import torch
 from PIL import Image
 
-from steervis.llava.tower import TowerSpec
-
 TILE = 224  # efficientnet-lite0's input side; a tower of another native size (CLIP) resizes each tile
 # LLaVA-NeXT's grid set (rows × cols), in its order: ties go to the first
 GRIDS = ((2, 2), (1, 2), (1, 3), (1, 4), (2, 1), (3, 1), (4, 1))
@@ -85,12 +83,12 @@ def merged_map(tokens: torch.Tensor, grid: int, rows: int, cols: int) -> tuple[A
 class AnyResTower:
     """A tower's tokens of a thumbnail and of each tile, merged (see the module); ``spec.anyres`` is set."""
 
-    def __init__(self, spec: TowerSpec, base: Any):
+    def __init__(self, spec: Any, base: Any):  # a TowerSpec (tower.py builds this class: no import back)
         self.spec = spec
         self.base = base  # the plain tower that reads every view (thumbnail and tiles)
 
     @classmethod
-    def build(cls, spec: TowerSpec, device: str = "auto", dtype: str = "auto") -> AnyResTower:
+    def build(cls, spec: Any, device: str = "auto", dtype: str = "auto") -> AnyResTower:
         """The spec's tower, reading each tile whole: a resizable one at ``size`` (default :data:`TILE`) with
         no centre crop, another one at its own size."""
         family = spec.family
