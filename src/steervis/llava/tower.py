@@ -56,7 +56,8 @@ CONTRACT = ("layers", "model_help", "preprocess", "dim", "encode")
 
 
 class Tower(Protocol):
-    """Images → ``[n, grid², dim]`` visual tokens (row-major over the pooled grid), frozen."""
+    """Images → ``[n, spec.tokens, dim]`` visual tokens (row-major over the pooled grid; AnyRes: see
+    :mod:`steervis.llava.anyres`), frozen."""
 
     spec: TowerSpec
 
