@@ -74,6 +74,7 @@ class TimmTower:
     layers = ("last",)
     model_help = "timm model name"
     preprocess = "pad"  # pad to square in the mean colour, resize to the model's input size, normalise
+    resizable = True  # spec.size: a CNN reads any size (a timm ViT's fixed position grid may refuse it)
 
     def __init__(self, spec: TowerSpec, pretrained: bool = True, model: torch.nn.Module | None = None,
                  data_config: dict[str, Any] | None = None, device: str = "auto", dtype: str = "auto"):
@@ -84,7 +85,7 @@ class TimmTower:
                            dtype).eval().requires_grad_(False)
         if data_config is None:
             data_config = import_timm().data.resolve_model_data_config(self.model)
-        self.size = tuple(data_config["input_size"][1:])  # (height, width)
+        self.size = (spec.size, spec.size) if spec.size else tuple(data_config["input_size"][1:])  # (h, w)
         self.mean = np.asarray(data_config["mean"], dtype=np.float32)
         self.std = np.asarray(data_config["std"], dtype=np.float32)
 

@@ -13,15 +13,20 @@ argument):
 * ``timm:<model name>``: the last feature map of any timm model (:mod:`steervis.llava.timm_tower`).
 
 Every grid is average-pooled to ``grid × grid`` tokens (4×4 = 16 by default): few tokens for an LM that pays
-~6 ms per token on two cores, while keeping the layout (left / right, top / bottom). Features are cached per
-image sha256 in a :class:`~steervis.store.Store` (float16 rows of ``[tokens, dim]``) under
-``STEERVIS_HOME/vlm-features/<TowerSpec.id>``, so stage 1, stage 2 and evaluation compute each image once.
+~6 ms per token on two cores, while keeping the layout (left / right, top / bottom). Two options read more
+pixels: ``size`` (a resizable tower, a CNN, reads the whole padded square at ``size`` px instead of its own
+input size, e.g. 448) and ``anyres`` (LLaVA-NeXT's tiles plus a thumbnail, :mod:`steervis.llava.anyres`).
+Features are cached per image sha256 in a :class:`~steervis.store.Store` (float16 rows of ``[tokens,
+dim]``) under ``STEERVIS_HOME/vlm-features/<TowerSpec.id>``, so stage 1, stage 2 and evaluation compute each
+image once.
 
 >>> spec = TowerSpec("clip:tiny-clip", grid=2)
 >>> spec.layer, spec.tokens, spec.id
 ('penultimate', 4, 'clip-tiny-clip-penultimate-g2-pad')
 >>> TowerSpec().id
 'efficientnet-lite0-blocks-g4-224pad'
+>>> TowerSpec(grid=2, anyres=True).tokens, TowerSpec(size=448).id
+(20, 'efficientnet-lite0-blocks-g4-224pad-s448')
 >>> build_tower(spec).encode([image]).shape  # doctest: +SKIP
 torch.Size([1, 4, 16])
 """
@@ -43,12 +48,16 @@ if TYPE_CHECKING:
     import torch
 
 LAYERS = {"blocks": 320, "head": 1280}  # channels of efficientnet-lite0's last block output and of conv_head
-MAX_TOKENS = 16  # at most a 4×4 grid of visual tokens per image: a short prefix for a 135M LM
+MAX_GRID = 4  # at most a 4×4 grid per map: a short prefix for a 135M LM that pays ~6 ms per token
+# AnyRes: up to 4 tiles of a 4×4 grid plus a 4×4 thumbnail. Five maps, not one: the tiles are the point of it,
+# and 80 tokens still cost the LM under half a second per image on two cores.
+MAX_TOKENS = 80
 CONTRACT = ("layers", "model_help", "preprocess", "dim", "encode")
 
 
 class Tower(Protocol):
-    """Images → ``[n, grid², dim]`` visual tokens (row-major over the pooled grid), frozen."""
+    """Images → ``[n, spec.tokens, dim]`` visual tokens (row-major over the pooled grid; AnyRes: see
+    :mod:`steervis.llava.anyres`), frozen."""
 
     spec: TowerSpec
 
@@ -85,17 +94,22 @@ class TowerSpec:
     name: str = "efficientnet-lite0"
     layer: str = ""  # "": the tower's default (efficientnet-lite0: blocks, clip: penultimate, timm: last)
     grid: int = 4
+    size: int = 0  # 0: the tower's own input size; else the side a resizable tower reads (no centre crop)
+    anyres: bool = False  # LLaVA-NeXT AnyRes: a thumbnail, then the tiles' merged map (steervis.llava.anyres)
 
     def __post_init__(self) -> None:
-        layers = self.family.layers
+        family = self.family
         if not self.layer:
-            object.__setattr__(self, "layer", layers[0])
-        if self.layer not in layers:
+            object.__setattr__(self, "layer", family.layers[0])
+        if self.layer not in family.layers:
             raise SteervisError(f"The {self.name} tower has no layer {self.layer!r}: "
-                                f"choose one of {', '.join(layers)}.")
-        if not 1 <= self.grid * self.grid <= MAX_TOKENS:
+                                f"choose one of {', '.join(family.layers)}.")
+        if not 1 <= self.grid <= MAX_GRID or self.tokens > MAX_TOKENS:
             raise SteervisError(f"grid={self.grid} gives {self.grid ** 2} visual tokens; at most "
-                                f"{MAX_TOKENS}.")
+                                f"{MAX_GRID ** 2}.")
+        if self.size and not (getattr(family, "resizable", False) and 32 <= self.size <= 1024):
+            raise SteervisError(f"size={self.size} needs a resizable tower (a CNN: efficientnet-lite0, "
+                                f"timm) and a side of 32 to 1024 px; {self.name} reads its own size.")
 
     @property
     def family(self) -> Any:
@@ -108,7 +122,10 @@ class TowerSpec:
 
     @property
     def tokens(self) -> int:
-        return self.grid * self.grid
+        """Visual tokens per image: ``grid²``; AnyRes: the thumbnail's and up to four tiles' (``5·grid²``)."""
+        from steervis.llava.anyres import MAX_TILES
+
+        return self.grid * self.grid * (1 + MAX_TILES if self.anyres else 1)
 
     @property
     def dim(self) -> int:
@@ -118,11 +135,16 @@ class TowerSpec:
     @property
     def id(self) -> str:
         safe = self.name.replace(":", "-").replace("/", "--")  # hub ids never hold "--": no two names collide
-        return f"{safe}-{self.layer}-g{self.grid}-{self.family.preprocess}"
+        options = (f"-s{self.size}" if self.size else "") + ("-anyres" if self.anyres else "")
+        return f"{safe}-{self.layer}-g{self.grid}-{self.family.preprocess}{options}"
 
 
 def build_tower(spec: TowerSpec, device: str = "auto", dtype: str = "auto") -> Tower:
-    """The tower a spec names, loaded (weights and all) on ``device`` in ``dtype``."""
+    """The tower a spec names, loaded (weights and all) on ``device`` in ``dtype``; AnyRes wraps it."""
+    if spec.anyres:
+        from steervis.llava.anyres import AnyResTower
+
+        return AnyResTower.build(spec, device=device, dtype=dtype)
     return spec.family(spec, device=device, dtype=dtype)
 
 
@@ -139,6 +161,7 @@ class EfficientNetTower:
     layers = tuple(LAYERS)
     model_help = ""
     preprocess = "224pad"  # the classifier's recipe: pad to square (white), 224 px
+    resizable = True  # a CNN reads any size (spec.size)
 
     def __init__(self, spec: TowerSpec | None = None, classifier: Any = None, device: str = "auto",
                  dtype: str = "auto", **kwargs: Any):
@@ -153,8 +176,17 @@ class EfficientNetTower:
     def dim(spec: TowerSpec) -> int:
         return LAYERS[spec.layer]
 
+    def pixels(self, images: list[Any]) -> torch.Tensor:
+        """The classifier's recipe (pad, 224 px, centre crop of 87.5 %); with ``size``: the whole padded
+        square at ``size`` px (no crop, so tiles and a 448 px image keep every pixel)."""
+        from steervis.zoo.bundles import imagenet_preprocess
+
+        if not self.spec.size:
+            return self.classifier.preprocess(images)
+        return imagenet_preprocess(images, self.spec.size, crop_pct=1.0)
+
     def encode(self, images: Sequence[Any], batch_size: int = 32) -> torch.Tensor:
-        """Visual tokens of PIL images (any mode; the classifier's preprocessing pads to square)."""
+        """Visual tokens of PIL images (any mode; the preprocessing pads to square)."""
         import torch
 
         from steervis.device import beside
@@ -165,7 +197,7 @@ class EfficientNetTower:
         out = []
         with torch.inference_mode():
             for start in range(0, len(images), batch_size):
-                x = beside(self.classifier.preprocess(list(images[start : start + batch_size])), net)
+                x = beside(self.pixels(list(images[start : start + batch_size])), net)
                 x = net.blocks(net.act1(net.bn1(net.conv_stem(x))))
                 if self.spec.layer == "head":
                     x = net.act2(net.bn2(net.conv_head(x)))

@@ -40,6 +40,9 @@ STUDIES.register("vlm-chat", "steervis.studies.vlm_chat:vlm_chat",
 STUDIES.register("scene-probes", "steervis.studies.scene_probes:scene_probes",
                  help="count and colour probes on a VLM's visual tokens of the scenes: the ceiling of its "
                  "answers")
+STUDIES.register("anyres-gate", "steervis.studies.anyres_gate:anyres_gate",
+                 help="colour and count probes on small scene objects: AnyRes tiles vs one image at 448 px "
+                 "vs 224 px, 95 % CI, verdict")
 STUDIES.register("summary", "steervis.studies.summary:summary",
                  help="write docs/results/TABLE/summary.json from a run folder or a command's JSON/CSV "
                  "output")
