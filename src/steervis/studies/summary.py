@@ -98,7 +98,7 @@ def from_outputs(folder: Path, commit: str = "") -> dict[str, Any]:
     for path in sorted(folder.glob("*.json")):
         data = json.loads(path.read_text())
         own = data.pop("commit", None)
-        flat = {k.replace(" ", "_"): v for k, v in _flat(data).items()}
+        flat = _with_intervals({k.replace(" ", "_"): v for k, v in _flat(data).items()})
         records.append({"run": path.stem, "commit": own or commit or None, **flat})
     return from_records(records)
 
@@ -109,6 +109,22 @@ def from_records(records: list[dict[str, Any]]) -> dict[str, Any]:
     commits = sorted({str(r.pop("commit", None) or source_commit() or "unknown") for r in records})
     rows = {str(r.pop(key)): r for r in records}
     return {"rows": rows, "row_title": key, "commit": commits[0] if len(commits) == 1 else commits}
+
+
+def _with_intervals(flat: dict[str, Any]) -> dict[str, Any]:
+    """``X.accuracy`` and its ``X.ci95`` as one ``X.accuracy`` = ``[value, low, high]`` column.
+
+    >>> _with_intervals({"color.accuracy": 0.8, "color.ci95": [0.7, 0.9], "questions": 5})
+    {'color.accuracy': [0.8, 0.7, 0.9], 'questions': 5}
+    """
+    out = dict(flat)
+    for key, value in flat.items():
+        head = key.removesuffix("ci95")
+        if key.endswith("ci95") and isinstance(value, list) and len(value) == 2 \
+                and isinstance(flat.get(head + "accuracy"), (int, float)):
+            out[head + "accuracy"] = [flat[head + "accuracy"], *value]
+            del out[key]
+    return out
 
 
 def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
