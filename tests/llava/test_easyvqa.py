@@ -61,3 +61,19 @@ def test_colour_and_shape_agree_with_every_question_of_the_image():
                 assert a == colour
             if q in (f"is there a {colour} shape?", f"does the image contain a {shape}?"):
                 assert a == "yes"
+
+
+def test_redrawn_yes_no_questions_ask_about_what_is_there_half_the_time_and_keep_easy_vqas_labels():
+    import re
+
+    rows = easyvqa.rows("train", images=400, seed=0)
+    yes_no = [r for r in rows if easyvqa.question_kind(r[1]) == "yes/no"]
+    redrawn = easyvqa.redraw_yes_no(yes_no, seed=0)
+    asked = {(i, q): a for i, q, a in rows}
+    also_asked = [(i, q, a) for i, q, a in redrawn if (i, q) in asked]
+    assert len(also_asked) > 100 and all(asked[(i, q)] == a for i, q, a in also_asked)  # the labels agree
+    plain = [a for _, q, a in redrawn if not re.search(r"\b(not|no)\b", q)]
+    before = [a for _, q, a in yes_no if not re.search(r"\b(not|no)\b", q)]
+    assert sum(a == "yes" for a in before) / len(before) < 0.25  # easy-vqa asks mostly about what is absent
+    assert 0.4 < sum(a == "yes" for a in plain) / len(plain) < 0.6
+    assert [r[0] for r in redrawn] == [r[0] for r in yes_no]  # the same images, one question each

@@ -98,17 +98,20 @@ def describe_items(frame, question: str) -> list[Item]:
 
 
 def vqa_items(n_images: int, suffix: str, seed: int = 0, balanced: int = 0,
-              per_image: int | None = None) -> list[Item]:
+              per_image: int | None = None, redraw_yes_no: bool = False) -> list[Item]:
     """Stage 2: every question (or ``per_image`` seeded ones) of ``n_images`` seeded easy-vqa ``train``
     images (never ``val`` or ``test``), one question per conversation (:mod:`steervis.llava.easyvqa` says
     why), each ending with the response-format prompt as in LLaVA-1.5; ``balanced``: that many of them
-    instead, each question kind equally often."""
+    instead, each question kind equally often; ``redraw_yes_no``: the yes/no questions asked about what is
+    present half the time (:func:`steervis.llava.easyvqa.redraw_yes_no`)."""
     from steervis.llava import easyvqa
 
     paths = easyvqa.paths("train")
     rows = easyvqa.rows("train", images=n_images, per_image=per_image, seed=seed)
     if balanced:
         rows = easyvqa.balanced(rows, balanced, seed)
+    if redraw_yes_no:
+        rows = easyvqa.redraw_yes_no(rows, seed)
     return [Item(_file_hash(Path(paths[i])), paths[i], [(f"<image>\n{q}\n{suffix}".rstrip(), a)])
             for i, q, a in rows]
 

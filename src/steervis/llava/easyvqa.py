@@ -149,6 +149,44 @@ def image_shape(pairs: list[tuple[str, str]]) -> str | None:
     return _stated(pairs, SHAPES, "shape")
 
 
+def redraw_yes_no(rows_: list[tuple[int, str, str]], seed: int = 0,
+                  qa: dict[int, list[tuple[str, str]]] | None = None) -> list[tuple[int, str, str]]:
+    """The yes/no rows asked again about something present half the time, in their own wording.
+
+    easy-vqa asks mostly about what is absent, so its wording alone answers four yes/no questions in five
+    ("is there a X shape?" → no, "is there not a X?" → yes) and a model trained on it never looks. Each
+    yes/no question keeps its words but names, half the time, the image's own colour and shape (as its
+    questions state them; ``qa``: the train split's), else one wrong value; the answer follows: present,
+    unless the wording negates. A row whose image's truth is not stated stays as it is.
+
+    >>> pairs = [("what color is the shape?", "red"), ("what shape is this?", "circle")]
+    >>> redrawn = redraw_yes_no([(7, "is there a blue shape?", "no")] * 200, qa={7: pairs})
+    >>> sum(a == "yes" for _, _, a in redrawn) / 200, sorted({q for _, q, a in redrawn if a == "yes"})
+    (0.5, ['is there a red shape?'])
+    """
+    qa = questions("train") if qa is None else qa
+    rng = np.random.default_rng(seed)
+    present = rng.permutation(len(rows_)) % 2 == 0  # exactly half asked about what is there
+    out = []
+    for (i, q, a), there in zip(rows_, present, strict=True):
+        truth = {"color": image_colour(qa.get(i, [])), "shape": image_shape(qa.get(i, []))}
+        named = {kind: [w for w in words if re.search(rf"\b{w}\b", q)]
+                 for kind, words in (("color", COLOURS), ("shape", SHAPES))}
+        asked = [kind for kind, found in named.items() if len(found) == 1]
+        if question_kind(q) != "yes/no" or not asked or any(truth[k] is None for k in asked):
+            out.append((i, q, a))
+            continue
+        wrong = asked[int(rng.integers(len(asked)))]  # the one attribute made false when not there
+        for kind in asked:
+            words = COLOURS if kind == "color" else SHAPES
+            say = truth[kind] if there or kind != wrong else str(rng.choice([w for w in words
+                                                                              if w != truth[kind]]))
+            q = re.sub(rf"\b{named[kind][0]}\b", say, q)
+        negated = re.search(r"\b(not|no)\b", q) is not None
+        out.append((i, q, "yes" if bool(there) != negated else "no"))
+    return out
+
+
 def caption(pairs: list[tuple[str, str]]) -> str | None:
     """A stage-1 caption from what the questions state: "a red circle.", "a red shape.", "a circle."."""
     colour, shape = image_colour(pairs), image_shape(pairs)

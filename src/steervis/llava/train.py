@@ -68,6 +68,8 @@ class StageSettings:
         vqa_images: stage 2: easy-vqa train images, every question of each in a conversation of its own.
         vqa_per_image: stage 2: that many seeded questions of each of those images (0: every question);
             more images at the same budget taught colour better than every question of fewer.
+        vqa_redraw_yes_no: stage 2: its yes/no questions asked about what is present half the time, in
+            their own wording (easy-vqa's wording alone answers four in five, so the model never looks).
         vqa_captions: stage 1: easy-vqa train images captioned with what their questions state.
         scene_captions: stage 1: training scenes with their reference captions (colours, counts).
         scene_questions: stage 2: questions about training scenes (count, colour, position, existence).
@@ -87,6 +89,7 @@ class StageSettings:
     describe_items: int = 300
     vqa_images: int = 300
     vqa_per_image: int = 0
+    vqa_redraw_yes_no: bool = False
     engine_items: int = 0
     vqa_captions: int = 0
     scene_captions: int = 0
@@ -145,7 +148,8 @@ def build_items(settings: StageSettings, pool_root: str | Path | None = None) ->
         items += data.describe_items(described, CAPTION_QUESTION)
     if settings.vqa_images:
         items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=seed,
-                                per_image=settings.vqa_per_image or None)
+                                per_image=settings.vqa_per_image or None,
+                                redraw_yes_no=settings.vqa_redraw_yes_no)
     if settings.scene_questions:
         items += data.scene_items(settings.scene_questions, "questions", SHORT_ANSWER, seed=seed)
     if settings.engine_items:

@@ -5,7 +5,8 @@ diagnosis subset of ``val`` (never trained on):
 
 - ``train``: a stage-2 run on ``images`` training images (the levers: ``turns`` single or packed, ``tune``
   lora or full, ``epochs``, ``lr``, ``batch_size``, ``grid``, ``layer``, ``init``, ``balanced``: that
-  many questions drawn from the ``images`` with each kind equally often), scored with its image, with the
+  many questions drawn from the ``images`` with each kind equally often; ``redraw_yes_no``: yes/no questions
+  asked about what is present half the time), scored with its image, with the
   image withheld and with another question's image (does the answer depend on the image at all?); ``save``:
   a folder to keep the trained model in.
 - ``overfit``: ``examples`` single-question conversations trained ``epochs`` times, scored on themselves
@@ -33,13 +34,14 @@ from steervis.studies.vlm_probes import colour_probes, tower_tokens
 CHECKS = ("train", "overfit", "probe", "caption")
 
 
-def _items(images: int, turns: str, seed: int, suffix: str, balanced: int = 0) -> list[Any]:
+def _items(images: int, turns: str, seed: int, suffix: str, balanced: int = 0,
+           redraw_yes_no: bool = False) -> list[Any]:
     """easy-vqa training conversations: one question each (``single``), or every question of an image in one
     conversation (``packed``, for the comparison only: later questions can copy earlier ones); ``balanced``:
     that many single questions, each kind equally often."""
     from steervis.llava.data import Item, vqa_items
 
-    items = vqa_items(images, suffix, seed=seed, balanced=balanced)
+    items = vqa_items(images, suffix, seed=seed, balanced=balanced, redraw_yes_no=redraw_yes_no)
     if turns == "single":
         return items
     packed: dict[str, Item] = {}
@@ -89,7 +91,8 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
                  batch_size: int = 16, tune: str = "lora", turns: str = "single", init: str = "",
                  grid: int = 4, layer: str = "", examples: int = 64, probe: bool = False,
                  suffix: bool = True, seed: int = 0, questions: int = 0,
-                 probe_val: int = 0, save: str = "", balanced: int = 0) -> dict[str, Any]:
+                 probe_val: int = 0, save: str = "", balanced: int = 0,
+                 redraw_yes_no: bool = False) -> dict[str, Any]:
     """``steervis study vlm-diagnose``: one check (``train``, ``overfit`` or ``probe``; module docstring)."""
     from steervis.llava import easyvqa
     from steervis.llava.questions import SHORT_ANSWER
@@ -116,8 +119,8 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
         return {**out, "examples": len(items), "epochs": epochs, "lr": lr, "fit": fit}
     if check == "train":
         out.update(images=images, epochs=epochs, lr=lr, tune=tune, turns=turns, batch_size=batch_size,
-                   balanced=balanced)
-        items = _items(images, turns, seed, fmt, balanced)
+                   balanced=balanced, redraw_yes_no=redraw_yes_no)
+        items = _items(images, turns, seed, fmt, balanced, redraw_yes_no)
         out["training"] = _train(vlm, items, epochs, lr, batch_size, tune, seed)
         if save:  # kept for a later look (answers, probes) at the model this run measured
             vlm.save(save)
