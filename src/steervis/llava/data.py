@@ -162,12 +162,9 @@ def scene_items(n: int, kind: str, suffix: str = "", seed: int = 0,
     2: ``n`` seeded questions, one per conversation, with the response-format prompt)."""
     import pandas as pd
 
-    from steervis.data.scenes import scenes_root
+    from steervis.data.scenes import built_root
 
-    root = Path(root or scenes_root("train"))
-    if not (root / "scenes.parquet").exists():
-        raise SteervisError(f"The scenes are not built at {root}: run `steervis data build scenes --split "
-                            "train --n 10000` first.")
+    root = built_root("train", root)
     scenes = pd.read_parquet(root / "scenes.parquet").set_index("index")
     rng = np.random.default_rng(seed)
     if kind == "caption":

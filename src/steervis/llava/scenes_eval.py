@@ -66,17 +66,14 @@ def scene_rows(split: str, part: str = "val", questions: int = 0, seed: int = 0,
     """A scenes split's questions of one part with each scene's image path (``questions``: a seeded few)."""
     import pandas as pd
 
-    from steervis.data.scenes import SPLITS, scenes_root
+    from steervis.data.scenes import SPLITS, built_root
 
     if split not in SPLITS:
         raise SteervisError(f"The scenes have splits {', '.join(SPLITS)}, not {split!r}.")
     if part not in PARTS:
         raise SteervisError(f"part must be val (choose settings here) or main (score a final model), not "
                             f"{part!r}.")
-    root = Path(root or scenes_root(split))
-    if not (root / "questions.parquet").exists():
-        raise SteervisError(f"The {split} scenes are not built at {root}: run `steervis data build scenes "
-                            f"--split {split}` first.")
+    root = built_root(split, root)
     scenes = pd.read_parquet(root / "scenes.parquet").set_index("index")
     rows = pd.read_parquet(root / "questions.parquet")
     rows = rows[rows["part"] == part].reset_index(drop=True)

@@ -66,14 +66,11 @@ def training_scenes(n: int, seed: int = 0, root: str | Path | None = None) -> li
     """``n`` seeded scenes of the train split's main part (its validation tenth is never used)."""
     import pandas as pd
 
-    from steervis.data.scenes import scenes_root
+    from steervis.data.scenes import built_root
 
     if n == 0:
         return []
-    root = Path(root or scenes_root("train"))
-    if not (root / "scenes.parquet").exists():
-        raise SteervisError(f"The training scenes are not built at {root}: run `steervis data build scenes "
-                            "--split train --n 10000` first.")
+    root = built_root("train", root)
     scenes = pd.read_parquet(root / "scenes.parquet")
     main = scenes[(scenes["part"] == "main") & (scenes["kind"] == "train")]
     rows = main.iloc[np.random.default_rng(seed).permutation(len(main))[:n]]

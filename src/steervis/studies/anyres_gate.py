@@ -146,13 +146,9 @@ def anyres_gate(tower: str = "efficientnet-lite0", grid: int = 4, split: str = "
                 timing: int = 4) -> dict[str, Any]:
     """``steervis study anyres-gate``: colour and count probes on small scene objects, AnyRes vs the image at
     448 px vs 224 px, 95 % intervals, and whether AnyRes beats the token-matched 448 px image."""
-    from steervis.data.scenes import scenes_root
+    from steervis.data.scenes import built_root
 
-    roots = {s: Path(scenes_root(s)) for s in ("train", split)}
-    for name, root in roots.items():
-        if not (root / "questions.parquet").exists():
-            raise SteervisError(f"The {name} scenes are not built at {root}: run `steervis data build scenes "
-                                f"--split {name}` first.")
+    roots = {s: built_root(s) for s in ("train", split)}
     out = {"tower": tower, "split": split}
     return out | run_gate(gate_towers(tower, grid), roots["train"], roots[split], part, train, seed, small,
                           timing)

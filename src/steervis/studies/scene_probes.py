@@ -91,16 +91,12 @@ def scene_probes(model: str = "stage2", split: str = "test-unseen", part: str = 
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from steervis.data.scenes import scenes_root
+    from steervis.data.scenes import built_root
     from steervis.llava.tower import FeatureCache
     from steervis.llava.vlms import open_vlm
     from steervis.stats import accuracy_ci, percent
 
-    roots = {s: Path(scenes_root(s)) for s in ("train", split)}
-    for name, root in roots.items():
-        if not (root / "questions.parquet").exists():
-            raise SteervisError(f"The {name} scenes are not built at {root}: run `steervis data build scenes "
-                                f"--split {name}` first.")
+    roots = {s: built_root(s) for s in ("train", split)}
     vlm = open_vlm(model)
     if vlm.tower is None:
         raise SteervisError(f"{model} has no tower of steervis' own whose tokens could be probed.")

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from steervis.classes import names_class
+from steervis.data.scenes.questions import APART
 from steervis.errors import SteervisError
 from steervis.stats import accuracy_ci
 
@@ -65,7 +66,7 @@ def scripts(root: Path, n: int, seed: int) -> list[dict[str, Any]]:
         objs = objects[objects["scene"] == scene].sort_values("object").to_dict("records")
         names = [o["name"] for o in objs]
         coloured = [o for o in objs if isinstance(o["colour"], str) and names.count(o["name"]) == 1]
-        target = left_target(objs, 0.1 * canvas)  # the scenes' position margin (APART)
+        target = left_target(objs, APART * canvas)  # the scenes' own position margin
         if not coloured or target is None:
             continue
         x, left = target
@@ -90,13 +91,10 @@ def score_turns(script: dict[str, Any], answers: list[str]) -> dict[str, Any]:
 def vlm_chat(model: str = "stage2", split: str = "test-unseen", scenes: int = 20, seed: int = 0,
              max_new_tokens: int = 64) -> dict[str, Any]:
     """``steervis study vlm-chat``: three scripted turns on ``scenes`` seeded scenes, scored per turn."""
-    from steervis.data.scenes import scenes_root
+    from steervis.data.scenes import built_root
     from steervis.llava.vlms import open_vlm
 
-    root = Path(scenes_root(split))
-    if not (root / "objects.parquet").exists():
-        raise SteervisError(f"The {split} scenes are not built at {root}: run `steervis data build scenes "
-                            f"--split {split}` first.")
+    root = built_root(split)
     chosen = scripts(root, scenes, seed)
     if not chosen:
         raise SteervisError(f"No {split} scene has a coloured object and a clear left neighbour.")

@@ -28,12 +28,24 @@ from steervis.data.scenes.build import BUILD_INFO, SPLITS, make_split, recipe, r
 from steervis.errors import SteervisError
 from steervis.paths import cache_dir
 
-__all__ = ["SPLITS", "build_scenes", "scenes_root", "is_current", "contact_dir", "request_of"]
+__all__ = ["SPLITS", "build_scenes", "scenes_root", "built_root", "is_current", "contact_dir", "request_of"]
 
 
 def scenes_root(split: str) -> Path:
     """Default folder of a split: ``STEERVIS_HOME/data/scenes/<split>``."""
     return cache_dir("data", "scenes") / split
+
+
+def built_root(split: str, root: str | Path | None = None) -> Path:
+    """A split's folder (``root``, else the default) once built; else one sentence saying how to build it (a
+    build is renamed into place whole, so its scenes.parquet means every file is there)."""
+    from steervis.errors import SteervisError
+
+    root = Path(root or scenes_root(split))
+    if not (root / "scenes.parquet").exists():
+        raise SteervisError(f"The {split} scenes are not built at {root}: run `steervis data build scenes "
+                            f"--split {split}` first.")
+    return root
 
 
 def contact_dir() -> Path:
