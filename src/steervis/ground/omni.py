@@ -1,0 +1,168 @@
+"""OmniLabel-style evaluation (Schulter et al. 2023, as DesCo reports it): a grounder prompted with names,
+with descriptions that never name the class, and with descriptions of objects that are not there.
+
+* ``names``: COCO AP, every image prompted with every category name (:func:`steervis.ground.run.evaluate`).
+* ``descriptions``: AP with every category written as one description of it (each category its own; one that
+  has none, or only descriptions another category took, keeps its name and is counted in ``fallback``), AP
+  on the names beside it, and their harmonic mean (OmniLabel's summary of the two).
+* ``absent``: each image prompted with one description of a category it does not hold, and one of a category
+  it holds. The false-positive rate is the share of absent prompts with any detection scoring at or above the
+  threshold; the hit rate the share of present prompts with a detection of the described object (IoU ≥ 0.5)
+  at or above it. The threshold is chosen on a validation part (Youden's J: the hit rate less the
+  false-positive rate, highest) and passed to the test run, never chosen on the test images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from steervis.errors import SteervisError
+from steervis.ground.coco import CocoSet, coco_set_ap
+from steervis.ground.contract import Detections
+from steervis.ground.descriptions import Descriptions
+
+PROMPT_MODES = ("names", "descriptions", "absent")
+DESCRIPTION_CHUNK = 4  # descriptions per encoder pass: four of ~16 tokens fit a 128-token window
+ABSENT_SEED = 0  # which absent and present descriptions each image is asked about: the same every run
+HIT_IOU = 0.5  # a present description is found when a box overlaps its object this much (AP50's bar)
+
+
+def category_phrases(names: Sequence[str], descriptions: Descriptions) -> tuple[dict[str, str], list[str]]:
+    """Each category's description for the prompt, none shared by two categories; and the categories that
+    kept their name (no description, or all of theirs taken by categories before them)."""
+    taken: set[str] = set(names)
+    out, fallback = {}, []
+    for name in names:
+        free = [d for d in descriptions.texts.get(name, []) if d not in taken]
+        out[name] = free[0] if free else name
+        taken.add(out[name])
+        if not free:
+            fallback.append(name)
+    return out, fallback
+
+
+def ground_chunks(grounder: Any, images: list[Any], phrases: Sequence[str],
+                  size: int = DESCRIPTION_CHUNK, limit: int = 100) -> list[Detections]:
+    """Each image's detections of ``phrases`` read ``size`` at a time, merged, the best ``limit`` kept."""
+    parts = [grounder.ground(images, ". ".join(phrases[i : i + size])) for i in range(0, len(phrases), size)]
+    out = []
+    for per_image in zip(*parts, strict=True):
+        boxes = np.concatenate([d.boxes for d in per_image]).reshape(-1, 4)
+        scores = np.concatenate([d.scores for d in per_image])
+        phrases_found = [p for d in per_image for p in d.phrases]
+        order = np.argsort(-scores, kind="stable")[:limit]
+        out.append(Detections(boxes[order], scores[order], [phrases_found[i] for i in order]))
+    return out
+
+
+def harmonic_mean(a: float, b: float) -> float:
+    return 2 * a * b / (a + b) if a + b > 0 else 0.0
+
+
+def evaluate_descriptions(grounder: Any, coco: CocoSet, descriptions: Descriptions, batch_size: int = 16,
+                          progress: bool = False, resamples: int = 0) -> dict[str, Any]:
+    """AP on description prompts, AP on name prompts and their harmonic mean."""
+    from tqdm.auto import tqdm
+
+    from steervis.data.images import open_image
+    from steervis.ground.run import evaluate
+
+    names = evaluate(grounder, coco, batch_size, progress, resamples)
+    phrase_of, fallback = category_phrases(coco.names, descriptions)
+    category_of = {p: n for n, p in phrase_of.items()}
+    detections = []
+    for i in tqdm(range(0, len(coco.images), batch_size), desc="descriptions", disable=not progress):
+        images = [open_image(image.path) for image in coco.images[i : i + batch_size]]
+        for det in ground_chunks(grounder, images, list(phrase_of.values())):
+            detections.append(Detections(det.boxes, det.scores, [category_of[p] for p in det.phrases]))
+    described = coco_set_ap(coco, detections, resamples)
+    out = {"prompts": "descriptions", "ap_descriptions": described["ap"],
+           "ap50_descriptions": described["ap50"],
+           "ap_names": names["ap"], "ap50_names": names["ap50"],
+           "ap_hmean": harmonic_mean(names["ap"], described["ap"]),
+           "ap50_hmean": harmonic_mean(names["ap50"], described["ap50"])}
+    for key in ("ap_ci95", "ap50_ci95"):
+        if key in described:
+            out[key.replace("_ci95", "_descriptions_ci95")] = described[key]
+            out[key.replace("_ci95", "_names_ci95")] = names[key]
+    return {**out, "images": len(coco.images), "phrases": len(phrase_of), "fallback": len(fallback),
+            "fallback_categories": fallback[:50], "dropped_boxes": coco.dropped}
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    x0, y0 = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
+    x1, y1 = np.minimum(box[2], boxes[:, 2]), np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1]) + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(area - inter, 1e-9)
+
+
+def best_hit(det: Detections, truth: np.ndarray) -> float:
+    """The best score of a detection overlapping one of ``truth``'s boxes at :data:`HIT_IOU` (0: none)."""
+    hits = [float(s) for b, s in zip(det.boxes, det.scores, strict=True) if (_iou(b, truth) >= HIT_IOU).any()]
+    return max(hits, default=0.0)
+
+
+def choose_threshold(present: np.ndarray, absent: np.ndarray) -> float:
+    """The score threshold with the highest hit rate less false-positive rate (Youden's J) over the observed
+    scores; 1.0 when nothing scored (no threshold is better than refusing everything)."""
+    candidates = np.unique(np.concatenate([present, absent]))
+    candidates = candidates[candidates > 0]
+    if not len(candidates):
+        return 1.0
+    gain = [(present >= t).mean() - (absent >= t).mean() for t in candidates]
+    return float(candidates[int(np.argmax(gain))])
+
+
+def rates(present: np.ndarray, absent: np.ndarray, threshold: float) -> dict[str, Any]:
+    """False-positive and hit rates at ``threshold`` with 95 % bootstrap intervals (stats' accuracy_ci)."""
+    from steervis.stats import accuracy_ci
+
+    fp, fp_lo, fp_hi = accuracy_ci(absent >= threshold)
+    hit, hit_lo, hit_hi = accuracy_ci(present >= threshold)
+    return {"fp_rate": fp, "fp_rate_ci95": [fp_lo, fp_hi], "hit_rate": hit, "hit_rate_ci95": [hit_lo, hit_hi]}
+
+
+def absent_scores(grounder: Any, coco: CocoSet, descriptions: Descriptions,
+                  progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Per image: the best score for a description of an object it holds (a hit only), and the best score
+    of any detection for a description of a category it does not hold (NaN where there is none)."""
+    from tqdm.auto import tqdm
+
+    from steervis.data.images import open_image
+
+    rng = np.random.default_rng(ABSENT_SEED)
+    phrase_of, _ = category_phrases(coco.names, descriptions)
+    present, absent = [], []
+    for image in tqdm(coco.images, desc="absent", disable=not progress):
+        held = sorted(set(image.phrases))
+        others = [n for n in coco.names if n not in held]
+        picked = [held[int(rng.integers(len(held)))] if held else None,
+                  others[int(rng.integers(len(others)))] if others else None]
+        pixels = open_image(image.path)
+        if picked[0] is not None:
+            det = grounder.ground([pixels], phrase_of[picked[0]])[0]
+            truth = image.boxes[[k for k, p in enumerate(image.phrases) if p == picked[0]]]
+            present.append(best_hit(det, truth))
+        if picked[1] is not None:
+            det = grounder.ground([pixels], phrase_of[picked[1]])[0]
+            absent.append(float(det.scores.max()) if len(det) else 0.0)
+    return np.asarray(present, dtype=float), np.asarray(absent, dtype=float)
+
+
+def evaluate_absent(grounder: Any, coco: CocoSet, descriptions: Descriptions, threshold: float | None,
+                    threshold_from: str = "", progress: bool = False) -> dict[str, Any]:
+    """False-positive rate on absent-object descriptions at ``threshold`` (chosen on validation and passed
+    in); without one, the threshold chosen here, allowed on a validation part only (the caller checks)."""
+    present, absent = absent_scores(grounder, coco, descriptions, progress)
+    if not len(absent):
+        raise SteervisError(f"{coco.folder}: no image lacks a category, so no absent-object prompt can be "
+                            "made.")
+    chosen = choose_threshold(present, absent)
+    used = chosen if threshold is None else threshold
+    return {"prompts": "absent", "threshold": used, "threshold_from": threshold_from or "this part",
+            "threshold_chosen": chosen, **rates(present, absent, used), "absent_prompts": len(absent),
+            "present_prompts": len(present), "images": len(coco.images), "dropped_boxes": coco.dropped}
