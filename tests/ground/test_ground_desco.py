@@ -161,3 +161,31 @@ def test_glip_settings_keep_their_run_fingerprint_and_desco_changes_it():
     desco = GroundSettings(prompts=PromptSettings(description_ratio=0.5))
     assert fingerprint(desco, ["a", "b"], "k1") not in (fingerprint(glip, ["a", "b"]),
                                                        fingerprint(desco, ["a", "b"], "k2"))
+
+
+@pytest.mark.parametrize("absent", [0.0, 1.0])
+def test_absent_description_prompts_give_the_model_nothing_to_find(tmp_path, absent):
+    from conftest import LAYOUTS, write_toy_coco
+
+    from steervis.ground.coco import read_coco
+    from steervis.ground.features import GridCache, image_keys
+    from steervis.ground.model import GlipConfig
+    from steervis.ground.parts import TEXT_ENCODERS
+    from steervis.ground.train import GroundSettings, GroundTrain, train_head
+
+    toy_coco = write_toy_coco(tmp_path / "toy", LAYOUTS[:3])  # each image lacks a colour
+    coco = read_coco(toy_coco)
+    settings = GroundSettings(coco=str(toy_coco), device="cpu",
+                              model=GlipConfig(trunk="tiny", stride=16, size=128, text="tiny-bert", hidden=16),
+                              train=GroundTrain(batch_size=3, max_steps=3, negatives=1),
+                              prompts=PromptSettings(description_ratio=1.0, absent_share=absent))
+    paths = [i.path for i in coco.images]
+    keys = image_keys(paths)
+    grids = GridCache(settings.model.trunk_spec(), tmp_path / "cache", device="cpu").features(keys, paths)
+    described = Descriptions({"red": ["ripe tomatoes"], "green": ["fresh grass"], "blue": ["a clear sky"]})
+    terms = []
+    train_head(settings, coco, grids, TEXT_ENCODERS.get("tiny-bert")(device="cpu"), tmp_path / "out", keys,
+               on_step=lambda step, t: terms.append(t), descriptions=described)
+    box_terms = [t["l1"] + t["giou"] for t in terms]
+    assert all(v == 0 for v in box_terms) if absent else all(v > 0 for v in box_terms)
+    assert all(t["focal"] > 0 for t in terms)  # every prompted phrase still learns it is not there
