@@ -166,7 +166,6 @@ def test_glip_settings_keep_their_run_fingerprint_and_desco_changes_it():
 @pytest.mark.parametrize("absent", [0.0, 1.0])
 def test_absent_description_prompts_give_the_model_nothing_to_find(tmp_path, absent):
     from conftest import LAYOUTS, write_toy_coco
-
     from steervis.ground.coco import read_coco
     from steervis.ground.features import GridCache, image_keys
     from steervis.ground.model import GlipConfig
@@ -175,8 +174,8 @@ def test_absent_description_prompts_give_the_model_nothing_to_find(tmp_path, abs
 
     toy_coco = write_toy_coco(tmp_path / "toy", LAYOUTS[:3])  # each image lacks a colour
     coco = read_coco(toy_coco)
-    settings = GroundSettings(coco=str(toy_coco), device="cpu",
-                              model=GlipConfig(trunk="tiny", stride=16, size=128, text="tiny-bert", hidden=16),
+    tiny = GlipConfig(trunk="tiny", stride=16, size=128, text="tiny-bert", hidden=16)
+    settings = GroundSettings(coco=str(toy_coco), device="cpu", model=tiny,
                               train=GroundTrain(batch_size=3, max_steps=3, negatives=1),
                               prompts=PromptSettings(description_ratio=1.0, absent_share=absent))
     paths = [i.path for i in coco.images]

@@ -73,7 +73,7 @@ def evaluate(args: argparse.Namespace) -> int:
     from steervis.ground.coco import read_coco, select_part
     from steervis.ground.glip import InferSettings
     from steervis.ground.grounders import open_grounder
-    from steervis.ground.run import evaluate_prompts
+    from steervis.ground.omni import evaluate_prompts
 
     cfg = config_from(args)
     if cfg is None:

@@ -14,7 +14,9 @@ with descriptions that never name the class, and with descriptions of objects th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,9 +24,9 @@ import numpy as np
 from steervis.errors import SteervisError
 from steervis.ground.coco import CocoSet, coco_set_ap
 from steervis.ground.contract import Detections
-from steervis.ground.descriptions import Descriptions
+from steervis.ground.descriptions import Descriptions, concept_descriptions
+from steervis.ground.run import EvalConfig, evaluate
 
-PROMPT_MODES = ("names", "descriptions", "absent")
 DESCRIPTION_CHUNK = 4  # descriptions per encoder pass: four of ~16 tokens fit a 128-token window
 ABSENT_SEED = 0  # which absent and present descriptions each image is asked about: the same every run
 HIT_IOU = 0.5  # a present description is found when a box overlaps its object this much (AP50's bar)
@@ -68,7 +70,6 @@ def evaluate_descriptions(grounder: Any, coco: CocoSet, descriptions: Descriptio
     from tqdm.auto import tqdm
 
     from steervis.data.images import open_image
-    from steervis.ground.run import evaluate
 
     names = evaluate(grounder, coco, batch_size, progress, resamples)
     phrase_of, fallback = category_phrases(coco.names, descriptions)
@@ -166,3 +167,36 @@ def evaluate_absent(grounder: Any, coco: CocoSet, descriptions: Descriptions, th
     return {"prompts": "absent", "threshold": used, "threshold_from": threshold_from or "this part",
             "threshold_chosen": chosen, **rates(present, absent, used), "absent_prompts": len(absent),
             "present_prompts": len(present), "images": len(coco.images), "dropped_boxes": coco.dropped}
+
+
+def absent_threshold(cfg: EvalConfig) -> tuple[float | None, str]:
+    """The false-positive threshold of an absent-object evaluation and where it came from: given, read from
+    a validation run's JSON, or (on a validation part only) chosen there."""
+    from steervis.errors import SteervisError
+
+    if cfg.fp_threshold is not None:
+        return cfg.fp_threshold, "given"
+    if cfg.threshold_from:
+        path = Path(cfg.threshold_from).expanduser()
+        try:
+            run = json.loads(path.read_text())
+            return float(run["threshold_chosen"]), str(path)
+        except (OSError, ValueError, KeyError, TypeError):
+            raise SteervisError(f"{path} is not the JSON of an absent-prompt validation run (no "
+                                "threshold_chosen).") from None
+    if cfg.part != "val":
+        raise SteervisError("Choose the absent-prompt threshold on the validation part (--part val) and pass "
+                            "it: --set fp_threshold=X or --set threshold_from=VAL.json.")
+    return None, ""
+
+
+def evaluate_prompts(cfg: EvalConfig, grounder: Any, coco: CocoSet, progress: bool = False) -> dict[str, Any]:
+    """``steervis ground eval`` in its prompt mode: names, descriptions or absent
+    (:mod:`steervis.ground.omni`)."""
+    if cfg.prompts == "names":
+        return {"prompts": "names", **evaluate(grounder, coco, progress=progress, resamples=cfg.bootstrap)}
+    threshold, source = absent_threshold(cfg) if cfg.prompts == "absent" else (None, "")
+    described = concept_descriptions(coco.names, coco.folder, cfg.part, not cfg.coco, cfg.descriptors)
+    if cfg.prompts == "descriptions":
+        return evaluate_descriptions(grounder, coco, described, progress=progress, resamples=cfg.bootstrap)
+    return evaluate_absent(grounder, coco, described, threshold, source, progress)

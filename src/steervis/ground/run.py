@@ -15,6 +15,8 @@ from steervis.ground.coco import CocoSet, coco_set_ap, read_coco, select_part
 from steervis.ground.intervals import AP_RESAMPLES
 from steervis.ground.train import GroundSettings, train_head
 
+PROMPT_MODES = ("names", "descriptions", "absent")  # GLIP's evaluation, then OmniLabel's two (DesCo)
+
 
 def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = False,
                    on_step: Any = None, cache_text: bool = False) -> dict[str, Any]:
@@ -137,7 +139,6 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         from steervis.errors import SteervisError
-        from steervis.ground.omni import PROMPT_MODES
 
         check_placement(self)
         if self.prompts not in PROMPT_MODES:
@@ -174,38 +175,3 @@ def detect(cfg: DetectConfig, out: str | Path) -> dict[str, Any]:
     (folder / "detections.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     return result
 
-
-def absent_threshold(cfg: EvalConfig) -> tuple[float | None, str]:
-    """The false-positive threshold of an absent-object evaluation and where it came from: given, read from
-    a validation run's JSON, or (on a validation part only) chosen there."""
-    from steervis.errors import SteervisError
-
-    if cfg.fp_threshold is not None:
-        return cfg.fp_threshold, "given"
-    if cfg.threshold_from:
-        path = Path(cfg.threshold_from).expanduser()
-        try:
-            run = json.loads(path.read_text())
-            return float(run["threshold_chosen"]), str(path)
-        except (OSError, ValueError, KeyError, TypeError):
-            raise SteervisError(f"{path} is not the JSON of an absent-prompt validation run (no "
-                                "threshold_chosen).") from None
-    if cfg.part != "val":
-        raise SteervisError("Choose the absent-prompt threshold on the validation part (--part val) and pass "
-                            "it: --set fp_threshold=X or --set threshold_from=VAL.json.")
-    return None, ""
-
-
-def evaluate_prompts(cfg: EvalConfig, grounder: Any, coco: CocoSet, progress: bool = False) -> dict[str, Any]:
-    """``steervis ground eval`` in its prompt mode: names, descriptions or absent
-    (:mod:`steervis.ground.omni`)."""
-    from steervis.ground.descriptions import concept_descriptions
-    from steervis.ground.omni import evaluate_absent, evaluate_descriptions
-
-    if cfg.prompts == "names":
-        return {"prompts": "names", **evaluate(grounder, coco, progress=progress, resamples=cfg.bootstrap)}
-    threshold, source = absent_threshold(cfg) if cfg.prompts == "absent" else (None, "")
-    described = concept_descriptions(coco.names, coco.folder, cfg.part, not cfg.coco, cfg.descriptors)
-    if cfg.prompts == "descriptions":
-        return evaluate_descriptions(grounder, coco, described, progress=progress, resamples=cfg.bootstrap)
-    return evaluate_absent(grounder, coco, described, threshold, source, progress)
