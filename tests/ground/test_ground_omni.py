@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from steervis.cli import main
+from steervis.errors import SteervisError
 from steervis.ground.coco import read_coco
 from steervis.ground.contract import Detections
 from steervis.ground.descriptions import Descriptions
-from steervis.ground.omni import category_phrases, choose_threshold, evaluate_absent
+from steervis.ground.omni import category_phrases, choose_threshold, evaluate_absent, only
 
 TINY = ["--set", "model.trunk=tiny", "--set", "model.stride=16", "--set", "model.size=128", "--set",
         "model.text=tiny-bert", "--set", "model.hidden=16", "--set", "device=cpu"]
@@ -57,10 +58,15 @@ def test_the_threshold_is_the_one_with_the_best_hit_rate_less_false_positive_rat
     assert choose_threshold(np.zeros(3), np.zeros(2)) == 1.0
 
 
-def test_each_category_gets_its_own_description_or_keeps_its_name():
-    described = Descriptions({"a": ["round", "red"], "b": ["round"], "c": ["c"]})
-    phrases, fallback = category_phrases(["a", "b", "c", "d"], described)
-    assert phrases == {"a": "round", "b": "b", "c": "c", "d": "d"} and fallback == ["b", "c", "d"]
+def test_each_category_gets_its_own_description_or_is_left_out(toy_coco):
+    described = Descriptions({"a": ["round", "red"], "b": ["round"], "c": ["blue"]})
+    phrases, left_out = category_phrases(["a", "b", "c", "d"], described)
+    assert phrases == {"a": "round", "c": "blue"} and left_out == ["b", "d"]
+    coco = read_coco(toy_coco)
+    kept = only(coco, ["red", "blue"])
+    assert kept.names == ["red", "blue"] and len(kept.images) == 4
+    assert [i.phrases for i in kept.images] == [["red", "blue"], ["red"], ["blue"], ["red", "blue"]]
+    assert [len(i.boxes) for i in kept.images] == [2, 1, 1, 2]
 
 
 def test_desco_train_then_eval_in_the_three_prompt_modes(tmp_path, capsys, tmp_home):
@@ -89,7 +95,8 @@ def test_desco_train_then_eval_in_the_three_prompt_modes(tmp_path, capsys, tmp_h
         results[mode] = json.loads((tmp_path / f"{mode}.json").read_text())
     assert results["names"]["prompts"] == "names" and 0 <= results["names"]["ap"] <= 1
     described = results["descriptions"]
-    assert described["ap_names"] == results["names"]["ap"] and described["fallback"] == 0
+    assert described["ap_names"] == results["names"]["ap"]
+    assert (described["described"], described["left_out"]) == (3, 0)
     assert described.keys() >= {"ap_descriptions", "ap_descriptions_ci95", "ap_names_ci95", "ap_hmean"}
     a, b = described["ap_names"], described["ap_descriptions"]
     assert described["ap_hmean"] == pytest.approx(2 * a * b / (a + b) if a + b else 0.0)
@@ -112,3 +119,41 @@ def test_bad_desco_input_is_one_sentence(toy_coco, tmp_path, capsys, tmp_home):
     assert err.count("steervis: error:") == 4 and "Traceback" not in err
     assert "between 0 and 1" in err and "No training concept has a description" in err
     assert "--part val" in err and "not one of: names, descriptions, absent" in err
+
+
+class _Oracle:
+    """A grounder that finds each prompted colour exactly (phrases name colours through ``colour_of``)."""
+
+    def __init__(self, colour_of):
+        self.colour_of = colour_of
+
+    def ground(self, images, prompt):
+        from conftest import COLOURS
+
+        out = []
+        for image in images:
+            pixels, boxes, phrases = np.asarray(image), [], []
+            for phrase in (p.strip() for p in prompt.split(".") if p.strip()):
+                ys, xs = np.nonzero((pixels == COLOURS[self.colour_of[phrase]]).all(axis=-1))
+                if len(xs):
+                    boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+                    phrases.append(phrase)
+            out.append(Detections(np.array(boxes, np.float32).reshape(-1, 4),
+                                  np.full(len(boxes), 0.9, np.float32), phrases))
+        return out
+
+
+def test_description_ap_leaves_out_the_categories_without_a_description(toy_coco):
+    from steervis.ground.omni import evaluate_descriptions
+
+    coco = read_coco(toy_coco)
+    described = Descriptions({"red": ["ripe tomatoes"], "blue": ["a clear sky"]})
+    colour_of = {"ripe tomatoes": "red", "a clear sky": "blue", **{c: c for c in ("red", "green", "blue")}}
+    result = evaluate_descriptions(_Oracle(colour_of), coco, described, resamples=10)
+    assert (result["described"], result["left_out"], result["left_out_categories"]) == (2, 1, ["green"])
+    assert result["ap_names"] == pytest.approx(1.0) and result["ap_descriptions"] == pytest.approx(1.0)
+    assert result["ap_hmean"] == pytest.approx(1.0)
+    half = evaluate_descriptions(_Oracle({**colour_of, "a clear sky": "green"}), coco, described)
+    assert half["ap50_descriptions"] == pytest.approx(0.5)  # the sky found where the grass is: blue missed
+    with pytest.raises(SteervisError, match="has a description of its own"):
+        evaluate_descriptions(_Oracle(colour_of), coco, Descriptions())

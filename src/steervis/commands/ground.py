@@ -71,8 +71,6 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from steervis.commands._options import check_json_out, config_from
     from steervis.ground.coco import read_coco, select_part
-    from steervis.ground.glip import InferSettings
-    from steervis.ground.grounders import open_grounder
     from steervis.ground.omni import evaluate_prompts
 
     cfg = config_from(args)
@@ -80,9 +78,8 @@ def evaluate(args: argparse.Namespace) -> int:
         return 0
     out = check_json_out(args.out, "ground-ap")
     coco = select_part(read_coco(cfg.folder()), cfg.part, cfg.images or None)
-    grounder = open_grounder(cfg.grounder, cfg.device, cfg.dtype, InferSettings(threshold=cfg.threshold))
     result = {"grounder": cfg.grounder, "data": str(coco.folder), "part": cfg.part,
-              **evaluate_prompts(cfg, grounder, coco, progress=not args.quiet)}
+              **evaluate_prompts(cfg, coco, progress=not args.quiet)}
     print_json(result, out)
     return 0
 

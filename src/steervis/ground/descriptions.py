@@ -35,8 +35,7 @@ PLACEHOLDER = "thing"  # what a removed name becomes: keeps the phrase's grammar
 MAX_WORDS = 12  # a description of ~16 tokens: four fit a 128-token encoder window with their separators
 PER_CONCEPT = 8  # descriptions kept per concept: enough variety for training, a bounded cache
 KEYWORDS = 4  # keywords of a pool text kept (the first ones: the pool writes the telling ones first)
-STYLE_WORDS = frozenset({"a", "an", "the", "of", "titled", "drawing", "emoji", "line-art", "photo", "sketch",
-                         PLACEHOLDER, "things", "something", "with"})
+FILLER = frozenset({"a", "an", "the", "of", PLACEHOLDER, "things", "something", "with"})
 _AN = re.compile(rf"\b([Aa])n (?={PLACEHOLDER})")
 
 
@@ -57,8 +56,13 @@ def _cut(text: str, words: int) -> str:
 
 
 def informative(text: str) -> bool:
-    """Whether a text says more than its style and the placeholder ("a drawing of a thing" says nothing)."""
-    return any(w not in STYLE_WORDS for w in re.findall(r"[\w'-]+", text.lower()))
+    """Whether a text says more than the pool's style lead and the placeholder ("a drawing of a thing", "a
+    clipart of things" say nothing)."""
+    from steervis.data.pool.text import STYLE_LEAD
+
+    text = text.lower()
+    lead = STYLE_LEAD.match(text)
+    return any(w not in FILLER for w in re.findall(r"[\w'-]+", text[lead.end() if lead else 0 :]))
 
 
 def pool_description(text: str, name: str, phrase: str = "", words: int = MAX_WORDS) -> str | None:

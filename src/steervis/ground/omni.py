@@ -2,14 +2,16 @@
 with descriptions that never name the class, and with descriptions of objects that are not there.
 
 * ``names``: COCO AP, every image prompted with every category name (:func:`steervis.ground.run.evaluate`).
-* ``descriptions``: AP with every category written as one description of it (each category its own; one that
-  has none, or only descriptions another category took, keeps its name and is counted in ``fallback``), AP
-  on the names beside it, and their harmonic mean (OmniLabel's summary of the two).
+* ``descriptions``: AP with every category written as one description of it, each category its own; one that
+  has none, or only descriptions another category took, is left out of this AP (its boxes too) and counted in
+  ``left_out``, never prompted by its name. Beside it the AP on the names of every category, and the
+  harmonic mean of the two (OmniLabel's summary).
 * ``absent``: each image prompted with one description of a category it does not hold, and one of a category
-  it holds. The false-positive rate is the share of absent prompts with any detection scoring at or above the
-  threshold; the hit rate the share of present prompts with a detection of the described object (IoU ≥ 0.5)
-  at or above it. The threshold is chosen on a validation part (Youden's J: the hit rate less the
-  false-positive rate, highest) and passed to the test run, never chosen on the test images.
+  it holds (described categories only), each read alone. The false-positive rate is the share of absent
+  prompts with any detection scoring at or above the threshold; the hit rate the share of present prompts
+  with a detection of the described object (IoU ≥ 0.5) at or above it. The threshold is chosen on a
+  validation part (Youden's J: the hit rate less the false-positive rate, highest) and passed to the test
+  run, never chosen on the test images.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from steervis.errors import SteervisError
 from steervis.ground.coco import CocoSet, coco_set_ap
 from steervis.ground.contract import Detections
 from steervis.ground.descriptions import Descriptions, concept_descriptions
+from steervis.ground.prompts import CHUNK
 from steervis.ground.run import EvalConfig, evaluate
 
 DESCRIPTION_CHUNK = 4  # descriptions per encoder pass: four of ~16 tokens fit a 128-token window
@@ -33,31 +36,31 @@ HIT_IOU = 0.5  # a present description is found when a box overlaps its object t
 
 
 def category_phrases(names: Sequence[str], descriptions: Descriptions) -> tuple[dict[str, str], list[str]]:
-    """Each category's description for the prompt, none shared by two categories; and the categories that
-    kept their name (no description, or all of theirs taken by categories before them)."""
-    taken: set[str] = set(names)
-    out, fallback = {}, []
+    """Each described category's description for the prompt, none shared by two categories (the first in
+    ``names`` order keeps it); and the categories left without one."""
+    taken: set[str] = set()
+    out, left_out = {}, []
     for name in names:
         free = [d for d in descriptions.texts.get(name, []) if d not in taken]
-        out[name] = free[0] if free else name
-        taken.add(out[name])
-        if not free:
-            fallback.append(name)
-    return out, fallback
+        if free:
+            out[name] = free[0]
+            taken.add(free[0])
+        else:
+            left_out.append(name)
+    return out, left_out
 
 
-def ground_chunks(grounder: Any, images: list[Any], phrases: Sequence[str],
-                  size: int = DESCRIPTION_CHUNK, limit: int = 100) -> list[Detections]:
-    """Each image's detections of ``phrases`` read ``size`` at a time, merged, the best ``limit`` kept."""
-    parts = [grounder.ground(images, ". ".join(phrases[i : i + size])) for i in range(0, len(phrases), size)]
-    out = []
-    for per_image in zip(*parts, strict=True):
-        boxes = np.concatenate([d.boxes for d in per_image]).reshape(-1, 4)
-        scores = np.concatenate([d.scores for d in per_image])
-        phrases_found = [p for d in per_image for p in d.phrases]
-        order = np.argsort(-scores, kind="stable")[:limit]
-        out.append(Detections(boxes[order], scores[order], [phrases_found[i] for i in order]))
-    return out
+def only(coco: CocoSet, names: Sequence[str]) -> CocoSet:
+    """``coco`` with only the categories ``names`` and their boxes (the images all kept)."""
+    from dataclasses import replace
+
+    keep = set(names)
+    images = []
+    for image in coco.images:
+        rows = [k for k, p in enumerate(image.phrases) if p in keep]
+        images.append(replace(image, boxes=image.boxes[rows].reshape(-1, 4),
+                              phrases=[image.phrases[k] for k in rows]))
+    return CocoSet(coco.folder, images, {k: v for k, v in coco.categories.items() if v in keep}, coco.dropped)
 
 
 def harmonic_mean(a: float, b: float) -> float:
@@ -65,21 +68,26 @@ def harmonic_mean(a: float, b: float) -> float:
 
 
 def evaluate_descriptions(grounder: Any, coco: CocoSet, descriptions: Descriptions, batch_size: int = 16,
-                          progress: bool = False, resamples: int = 0) -> dict[str, Any]:
-    """AP on description prompts, AP on name prompts and their harmonic mean."""
+                          progress: bool = False, resamples: int = 0,
+                          describer: Any = None) -> dict[str, Any]:
+    """AP on description prompts, AP on name prompts and their harmonic mean; ``describer`` (the same
+    grounder reading :data:`DESCRIPTION_CHUNK` phrases at a time) grounds the descriptions when given."""
     from tqdm.auto import tqdm
 
     from steervis.data.images import open_image
 
+    phrase_of, left_out = category_phrases(coco.names, descriptions)
+    if not phrase_of:
+        raise SteervisError(f"No category of {coco.folder} has a description of its own: give one "
+                            "(--set descriptors=FILE.yaml).")
     names = evaluate(grounder, coco, batch_size, progress, resamples)
-    phrase_of, fallback = category_phrases(coco.names, descriptions)
     category_of = {p: n for n, p in phrase_of.items()}
     detections = []
     for i in tqdm(range(0, len(coco.images), batch_size), desc="descriptions", disable=not progress):
         images = [open_image(image.path) for image in coco.images[i : i + batch_size]]
-        for det in ground_chunks(grounder, images, list(phrase_of.values())):
+        for det in (describer or grounder).ground(images, ". ".join(phrase_of.values())):
             detections.append(Detections(det.boxes, det.scores, [category_of[p] for p in det.phrases]))
-    described = coco_set_ap(coco, detections, resamples)
+    described = coco_set_ap(only(coco, list(phrase_of)), detections, resamples)
     out = {"prompts": "descriptions", "ap_descriptions": described["ap"],
            "ap50_descriptions": described["ap50"],
            "ap_names": names["ap"], "ap50_names": names["ap50"],
@@ -89,8 +97,8 @@ def evaluate_descriptions(grounder: Any, coco: CocoSet, descriptions: Descriptio
         if key in described:
             out[key.replace("_ci95", "_descriptions_ci95")] = described[key]
             out[key.replace("_ci95", "_names_ci95")] = names[key]
-    return {**out, "images": len(coco.images), "phrases": len(phrase_of), "fallback": len(fallback),
-            "fallback_categories": fallback[:50], "dropped_boxes": coco.dropped}
+    return {**out, "images": len(coco.images), "described": len(phrase_of), "left_out": len(left_out),
+            "left_out_categories": left_out[:50], "dropped_boxes": coco.dropped}
 
 
 def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -130,7 +138,7 @@ def rates(present: np.ndarray, absent: np.ndarray, threshold: float) -> dict[str
 def absent_scores(grounder: Any, coco: CocoSet, descriptions: Descriptions,
                   progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Per image: the best score for a description of an object it holds (a hit only), and the best score
-    of any detection for a description of a category it does not hold (NaN where there is none)."""
+    of any detection for a description of a category it does not hold (an image without one adds none)."""
     from tqdm.auto import tqdm
 
     from steervis.data.images import open_image
@@ -139,8 +147,9 @@ def absent_scores(grounder: Any, coco: CocoSet, descriptions: Descriptions,
     phrase_of, _ = category_phrases(coco.names, descriptions)
     present, absent = [], []
     for image in tqdm(coco.images, desc="absent", disable=not progress):
-        held = sorted(set(image.phrases))
-        others = [n for n in coco.names if n not in held]
+        own = set(image.phrases)
+        held = sorted(own & set(phrase_of))
+        others = [n for n in phrase_of if n not in own]
         picked = [held[int(rng.integers(len(held)))] if held else None,
                   others[int(rng.integers(len(others)))] if others else None]
         pixels = open_image(image.path)
@@ -160,8 +169,8 @@ def evaluate_absent(grounder: Any, coco: CocoSet, descriptions: Descriptions, th
     in); without one, the threshold chosen here, allowed on a validation part only (the caller checks)."""
     present, absent = absent_scores(grounder, coco, descriptions, progress)
     if not len(absent):
-        raise SteervisError(f"{coco.folder}: no image lacks a category, so no absent-object prompt can be "
-                            "made.")
+        raise SteervisError(f"{coco.folder}: no image lacks a described category, so no absent-object "
+                            "prompt can be made.")
     chosen = choose_threshold(present, absent)
     used = chosen if threshold is None else threshold
     return {"prompts": "absent", "threshold": used, "threshold_from": threshold_from or "this part",
@@ -190,13 +199,24 @@ def absent_threshold(cfg: EvalConfig) -> tuple[float | None, str]:
     return None, ""
 
 
-def evaluate_prompts(cfg: EvalConfig, grounder: Any, coco: CocoSet, progress: bool = False) -> dict[str, Any]:
-    """``steervis ground eval`` in its prompt mode: names, descriptions or absent
-    (:mod:`steervis.ground.omni`)."""
+def open_for(cfg: EvalConfig, chunk: int = CHUNK) -> Any:
+    """The evaluated grounder: detections above ``cfg.threshold`` kept, ``chunk`` phrases read a pass."""
+    from steervis.ground.glip import InferSettings
+    from steervis.ground.grounders import open_grounder
+
+    return open_grounder(cfg.grounder, cfg.device, cfg.dtype, InferSettings(threshold=cfg.threshold,
+                                                                             chunk=chunk))
+
+
+def evaluate_prompts(cfg: EvalConfig, coco: CocoSet, progress: bool = False) -> dict[str, Any]:
+    """``steervis ground eval`` in its prompt mode: names (phrases read 16 at a time, GLIP's evaluation),
+    descriptions or absent (descriptions read four at a time, the length of DesCo's training prompts)."""
     if cfg.prompts == "names":
-        return {"prompts": "names", **evaluate(grounder, coco, progress=progress, resamples=cfg.bootstrap)}
+        return {"prompts": "names", **evaluate(open_for(cfg), coco, progress=progress,
+                                               resamples=cfg.bootstrap)}
     threshold, source = absent_threshold(cfg) if cfg.prompts == "absent" else (None, "")
     described = concept_descriptions(coco.names, coco.folder, cfg.part, not cfg.coco, cfg.descriptors)
     if cfg.prompts == "descriptions":
-        return evaluate_descriptions(grounder, coco, described, progress=progress, resamples=cfg.bootstrap)
-    return evaluate_absent(grounder, coco, described, threshold, source, progress)
+        return evaluate_descriptions(open_for(cfg), coco, described, progress=progress,
+                                     resamples=cfg.bootstrap, describer=open_for(cfg, DESCRIPTION_CHUNK))
+    return evaluate_absent(open_for(cfg, DESCRIPTION_CHUNK), coco, described, threshold, source, progress)
