@@ -111,7 +111,8 @@ class QueryWriter:
         """``k`` absent concepts: the nearest to ``targets`` (rows of ``emb``) or a random draw."""
         excluded = sorted({self.index[p] for p in present if p in self.index})
         if emb is None or not targets:
-            pool = [v for v in self.vocabulary if v not in set(present)]
+            held = set(present)
+            pool = [v for v in self.vocabulary if v not in held]
             return rng.choice(pool, size=min(k, len(pool)), replace=False).tolist() if pool else []
         rows = emb[[self.index[t] for t in targets if t in self.index]]
         return [self.vocabulary[i] for i in most_similar(rows, emb, excluded, k)]
@@ -127,7 +128,8 @@ class QueryWriter:
         own = list(dict.fromkeys(present))
         absent = rng.random() < self.settings.absent_share or not own
         if absent:
-            pool = [v for v in self.vocabulary if v not in set(own) and v in self.descriptions.texts]
+            held = set(own)
+            pool = [v for v in self.vocabulary if v not in held and v in self.descriptions.texts]
             target = pool[int(rng.integers(len(pool)))] if pool else None
         else:
             target = own[int(rng.integers(len(own)))]
