@@ -164,15 +164,14 @@ def test_glip_settings_keep_their_run_fingerprint_and_desco_changes_it():
 
 
 @pytest.mark.parametrize("absent", [0.0, 1.0])
-def test_absent_description_prompts_give_the_model_nothing_to_find(tmp_path, absent):
-    from conftest import LAYOUTS, write_toy_coco
+def test_absent_description_prompts_give_the_model_nothing_to_find(tmp_path, toy_coco_of, absent):
     from steervis.ground.coco import read_coco
     from steervis.ground.features import GridCache, image_keys
     from steervis.ground.model import GlipConfig
     from steervis.ground.parts import TEXT_ENCODERS
     from steervis.ground.train import GroundSettings, GroundTrain, train_head
 
-    toy_coco = write_toy_coco(tmp_path / "toy", LAYOUTS[:3])  # each image lacks a colour
+    toy_coco = toy_coco_of([0, 1, 2])  # each image lacks a colour
     coco = read_coco(toy_coco)
     tiny = GlipConfig(trunk="tiny", stride=16, size=128, text="tiny-bert", hidden=16)
     settings = GroundSettings(coco=str(toy_coco), device="cpu", model=tiny,

@@ -69,11 +69,9 @@ def test_each_category_gets_its_own_description_or_is_left_out(toy_coco):
     assert [len(i.boxes) for i in kept.images] == [2, 1, 1, 2]
 
 
-def test_desco_train_then_eval_in_the_three_prompt_modes(tmp_path, capsys, tmp_home):
-    from conftest import LAYOUTS, write_toy_coco
-
+def test_desco_train_then_eval_in_the_three_prompt_modes(tmp_path, capsys, tmp_home, toy_coco_of):
     # the image holding every colour first: the validation part (the last image) lacks one
-    toy_coco = write_toy_coco(tmp_path / "toy", [LAYOUTS[3], *LAYOUTS[:3]])
+    toy_coco = toy_coco_of([3, 0, 1, 2])
     descriptors = tmp_path / "descriptors.yaml"
     descriptors.write_text(DESCRIPTORS)
     out = tmp_path / "desco"
@@ -124,17 +122,15 @@ def test_bad_desco_input_is_one_sentence(toy_coco, tmp_path, capsys, tmp_home):
 class _Oracle:
     """A grounder that finds each prompted colour exactly (phrases name colours through ``colour_of``)."""
 
-    def __init__(self, colour_of):
-        self.colour_of = colour_of
+    def __init__(self, colour_of, colours):
+        self.colour_of, self.colours = colour_of, colours
 
     def ground(self, images, prompt):
-        from conftest import COLOURS
-
         out = []
         for image in images:
             pixels, boxes, phrases = np.asarray(image), [], []
             for phrase in (p.strip() for p in prompt.split(".") if p.strip()):
-                ys, xs = np.nonzero((pixels == COLOURS[self.colour_of[phrase]]).all(axis=-1))
+                ys, xs = np.nonzero((pixels == self.colours[self.colour_of[phrase]]).all(axis=-1))
                 if len(xs):
                     boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
                     phrases.append(phrase)
@@ -143,17 +139,18 @@ class _Oracle:
         return out
 
 
-def test_description_ap_leaves_out_the_categories_without_a_description(toy_coco):
+def test_description_ap_leaves_out_the_categories_without_a_description(toy_coco, toy_colours):
     from steervis.ground.omni import evaluate_descriptions
 
     coco = read_coco(toy_coco)
     described = Descriptions({"red": ["ripe tomatoes"], "blue": ["a clear sky"]})
     colour_of = {"ripe tomatoes": "red", "a clear sky": "blue", **{c: c for c in ("red", "green", "blue")}}
-    result = evaluate_descriptions(_Oracle(colour_of), coco, described, resamples=10)
+    result = evaluate_descriptions(_Oracle(colour_of, toy_colours), coco, described, resamples=10)
     assert (result["described"], result["left_out"], result["left_out_categories"]) == (2, 1, ["green"])
     assert result["ap_names"] == pytest.approx(1.0) and result["ap_descriptions"] == pytest.approx(1.0)
     assert result["ap_hmean"] == pytest.approx(1.0)
-    half = evaluate_descriptions(_Oracle({**colour_of, "a clear sky": "green"}), coco, described)
+    wrong = _Oracle({**colour_of, "a clear sky": "green"}, toy_colours)
+    half = evaluate_descriptions(wrong, coco, described)
     assert half["ap50_descriptions"] == pytest.approx(0.5)  # the sky found where the grass is: blue missed
     with pytest.raises(SteervisError, match="has a description of its own"):
-        evaluate_descriptions(_Oracle(colour_of), coco, Descriptions())
+        evaluate_descriptions(_Oracle(colour_of, toy_colours), coco, Descriptions())
