@@ -58,6 +58,7 @@ KINDS = {
     "model-vlm": ("data", "lm", "llava"),
     "model-react": ("data", "matchers", "react"),
     "model-decider": ("lm", "decide"),
+    "ground-descriptions": ("data",),  # DesCo's descriptions: pool texts rewritten without the class name
 }
 
 

@@ -41,3 +41,15 @@ def write_toy_coco(folder: Path, layouts=LAYOUTS, size: int = 128) -> Path:
 @pytest.fixture
 def toy_coco(tmp_path) -> Path:
     return write_toy_coco(tmp_path / "toy")
+
+
+@pytest.fixture
+def toy_coco_of(tmp_path):
+    """A toy COCO folder of some of :data:`LAYOUTS`, by index, in the given order."""
+    return lambda order: write_toy_coco(tmp_path / ("toy-" + "".join(map(str, order))),
+                                        [LAYOUTS[k] for k in order])
+
+
+@pytest.fixture
+def toy_colours() -> dict[str, tuple[int, int, int]]:
+    return dict(COLOURS)

@@ -30,6 +30,10 @@ EXAMPLE = """examples:
   steervis ground eval --grounder crop --scenes test-unseen --images 100
   steervis ground eval --scenes train --part val             # the validation tenth: choose settings here
   steervis ground eval --grounder ./runs/glip-fusion --coco my-coco-folder
+  steervis ground train --preset ground-desco --out runs/desco      # DesCo: descriptions, absent objects
+  steervis ground eval --prompts descriptions --scenes test-unseen  # AP on descriptions, names, harmonic mean
+  steervis ground eval --prompts absent --scenes test-unseen --part val --out val.json   # choose a threshold
+  steervis ground eval --prompts absent --scenes test-unseen --threshold-from val.json   # false positives
 """
 
 
@@ -67,19 +71,15 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from steervis.commands._options import check_json_out, config_from
     from steervis.ground.coco import read_coco, select_part
-    from steervis.ground.glip import InferSettings
-    from steervis.ground.grounders import open_grounder
-    from steervis.ground.run import evaluate as run_evaluate
+    from steervis.ground.omni import evaluate_prompts
 
     cfg = config_from(args)
     if cfg is None:
         return 0
     out = check_json_out(args.out, "ground-ap")
     coco = select_part(read_coco(cfg.folder()), cfg.part, cfg.images or None)
-    grounder = open_grounder(cfg.grounder, cfg.device, cfg.dtype, InferSettings(threshold=cfg.threshold))
-    result = {"grounder": cfg.grounder, "data": str(coco.folder), **run_evaluate(grounder, coco,
-                                                                               progress=not args.quiet,
-                                                                               resamples=cfg.bootstrap)}
+    result = {"grounder": cfg.grounder, "data": str(coco.folder), "part": cfg.part,
+              **evaluate_prompts(cfg, coco, progress=not args.quiet)}
     print_json(result, out)
     return 0
 
@@ -108,8 +108,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr.set_defaults(func=train)
     ev = verbs.add_parser("eval", help="COCO AP@[.5:.95] and AP50 on a scenes split or a COCO folder",
                           formatter_class=HelpFormatter)
-    add_config(ev, EvalConfig, ["grounder", "scenes", "coco", "part", "images", "threshold", "bootstrap"],
-               bounds={"images": NON_NEGATIVE_INT, "threshold": FRACTION, "bootstrap": NON_NEGATIVE_INT})
+    add_config(ev, EvalConfig, ["grounder", "scenes", "coco", "part", "images", "threshold", "bootstrap",
+                                "prompts", "fp_threshold", "threshold_from"],
+               bounds={"images": NON_NEGATIVE_INT, "threshold": FRACTION, "bootstrap": NON_NEGATIVE_INT,
+                       "fp_threshold": FRACTION})
     ev.add_argument("--out", metavar="FILE.json", help="also write the result here")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.set_defaults(func=evaluate)

@@ -15,6 +15,8 @@ from steervis.ground.coco import CocoSet, coco_set_ap, read_coco, select_part
 from steervis.ground.intervals import AP_RESAMPLES
 from steervis.ground.train import GroundSettings, train_head
 
+PROMPT_MODES = ("names", "descriptions", "absent")  # GLIP's evaluation, then OmniLabel's two (DesCo)
+
 
 def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = False,
                    on_step: Any = None, cache_text: bool = False) -> dict[str, Any]:
@@ -23,6 +25,7 @@ def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = F
     prompt token states on disk (~1 MB a step), so a later run drawing the same prompts (the other fusion
     arm, a sweep over the head's settings) skips the text encoder and trains the same weights."""
     from steervis.config import save_config
+    from steervis.ground.descriptions import concept_descriptions
     from steervis.ground.features import GridCache, image_keys
     from steervis.ground.parts import TEXT_ENCODERS
     from steervis.ground.text_cache import TextStateCache
@@ -39,9 +42,14 @@ def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = F
     features_s = time.perf_counter() - start
     text = TEXT_ENCODERS.get(settings.model.text)(device=settings.device)
     cache = TextStateCache(settings.model.text) if cache_text else None
+    described = None if settings.prompts.is_glip else concept_descriptions(
+        coco.names, settings.folder(), settings.part, not settings.coco, settings.prompts.descriptors,
+        settings.prompts.description_words)
     _, result = train_head(settings, coco, grids, text, out, keys, on_step=on_step, progress=progress,
-                           text_cache=cache)
+                           text_cache=cache, descriptions=described)
     summary = {"images": len(coco.images), "dropped_boxes": coco.dropped,
+               **({"described": len(described.texts), "described_by_name": len(described.fallback)}
+                  if described else {}),
                "features_seconds": round(features_s, 1),
                **({"text_states_cached": cache.hits, "text_states_encoded": cache.misses} if cache else {}),
                "resumed_from": result.resumed_from, **result.summary()}
@@ -106,6 +114,11 @@ class EvalConfig:
         images: the first N images of the part (0: all).
         threshold: keep boxes scoring above this (low: AP rewards recall).
         bootstrap: resamples of the images for the 95-percent intervals of AP and AP50 (0: none).
+        prompts: names (COCO AP), descriptions (AP on descriptions without the class name, on names, and
+            their harmonic mean) or absent (the false-positive rate on descriptions of absent objects).
+        fp_threshold: the score at which an absent prompt's detection counts (absent; chosen on --part val).
+        threshold_from: a validation run's JSON (prompts absent) to read that threshold from.
+        descriptors: a YAML of LM-written descriptors per class, added to the pool's descriptions.
         device: where the model runs (auto, cpu, cuda, cuda:N).
         dtype: its precision (auto, float32, bfloat16, float16).
     """
@@ -117,11 +130,19 @@ class EvalConfig:
     images: int = 0
     threshold: float = 0.05  # AP is measured over the whole score range: keep the low ones
     bootstrap: int = AP_RESAMPLES  # about a minute on a split, beside the many of grounding it
+    prompts: str = "names"  # GLIP's evaluation; descriptions and absent are OmniLabel's (DesCo)
+    fp_threshold: float | None = None  # chosen on the validation part, never on the images it is used on
+    threshold_from: str = ""
+    descriptors: str = ""
     device: str = "auto"
     dtype: str = "auto"
 
     def __post_init__(self) -> None:
+        from steervis.errors import SteervisError
+
         check_placement(self)
+        if self.prompts not in PROMPT_MODES:
+            raise SteervisError(f"prompts={self.prompts!r} is not one of: {', '.join(PROMPT_MODES)}.")
 
     def folder(self) -> Path:
         from steervis.data.scenes import scenes_root
@@ -153,3 +174,4 @@ def detect(cfg: DetectConfig, out: str | Path) -> dict[str, Any]:
         result["images"].append({"image": str(path), "drawn": str(drawn), "detections": det.to_json()})
     (folder / "detections.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     return result
+

@@ -23,11 +23,13 @@ import torch
 
 from steervis.device import check_placement
 from steervis.errors import SteervisError
-from steervis.ground.coco import CocoSet
+from steervis.ground.coco import CocoImage, CocoSet
+from steervis.ground.descriptions import Descriptions
 from steervis.ground.glip import InferSettings
 from steervis.ground.losses import LossWeights, image_loss, total
 from steervis.ground.model import GlipConfig, GlipHead
 from steervis.ground.prompts import encode_prompts, join_phrases
+from steervis.ground.queries import PromptSettings, Query, QueryWriter
 from steervis.ground.text_cache import TextStateCache
 from steervis.lm.train import TrainResult
 
@@ -60,6 +62,7 @@ class GroundSettings:
     part: str = "main"  # main: all but the last tenth, the validation part where settings are chosen
     model: GlipConfig = field(default_factory=GlipConfig)
     train: GroundTrain = field(default_factory=GroundTrain)
+    prompts: PromptSettings = field(default_factory=PromptSettings)  # GLIP's by default; DesCo in its preset
     loss: LossWeights = field(default_factory=LossWeights)
     infer: InferSettings = field(default_factory=InferSettings)
     device: str = "auto"
@@ -88,7 +91,7 @@ class Trainer:
     """One run's state: data on the host, the head, its optimiser and schedule."""
 
     def __init__(self, settings: GroundSettings, coco: CocoSet, grids: torch.Tensor, text: Any,
-                 text_cache: TextStateCache | None = None):
+                 text_cache: TextStateCache | None = None, descriptions: Descriptions | None = None):
         from steervis.device import place
 
         self.settings, self.coco, self.grids, self.text = settings, coco, grids, text
@@ -102,6 +105,17 @@ class Trainer:
         warm = max(1, int(cfg.warmup * self.total))
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.optim, self.rate(warm))
         self.vocabulary = coco.names
+        self.writer = None if settings.prompts.is_glip else QueryWriter(
+            settings.prompts, self.vocabulary, cfg.negatives, descriptions, text)
+
+    def queries(self, images: list[CocoImage], rng: np.random.Generator) -> list[Query]:
+        """Each image's prompt: GLIP's (names and random absent names) unless DesCo's settings are given."""
+        if self.writer is None:
+            negatives = self.settings.train.negatives
+            prompts = [_prompt(i.phrases, self.vocabulary, negatives, rng) for i in images]
+            return [Query(p, [p.index(n) for n in i.phrases], "names") for p, i in zip(prompts, images,
+                                                                                       strict=True)]
+        return [self.writer.write(list(image.phrases), rng) for image in images]
 
     def rate(self, warm: int) -> Callable[[int], float]:
         """Linear warm-up over ``warm`` steps, then cosine decay to zero at the last step."""
@@ -131,7 +145,8 @@ class Trainer:
         cfg, rng = self.settings.train, np.random.default_rng((self.settings.train.seed, 1_000_003, step))
         rows = self.batch(step)
         images = [self.coco.images[i] for i in rows]
-        prompts = [_prompt(image.phrases, self.vocabulary, cfg.negatives, rng) for image in images]
+        queries = self.queries(images, rng)
+        prompts = [q.phrases for q in queries]
         encoded = encode_prompts(self.text.tokenizer, prompts)
         ids = torch.cat([e.input_ids for e in encoded])
         mask = torch.cat([e.attention_mask for e in encoded])
@@ -139,10 +154,11 @@ class Trainer:
         boxes, logits = self.head(beside(self.grids[rows], self.head), beside(states, self.head),
                                   beside(mask, self.head))
         parts = []
-        for k, (image, phrases, enc) in enumerate(zip(images, prompts, encoded, strict=True)):
+        for k, (image, query, enc) in enumerate(zip(images, queries, encoded, strict=True)):
             side = float(max(image.width, image.height))
-            gt = torch.from_numpy(image.boxes / side).to(boxes)
-            index = torch.tensor([phrases.index(p) for p in image.phrases], dtype=torch.long)
+            answering = [j for j, a in enumerate(query.answers) if a is not None]  # unprompted: background
+            gt = torch.from_numpy(image.boxes[answering] / side).to(boxes).reshape(-1, 4)
+            index = torch.tensor([query.answers[j] for j in answering], dtype=torch.long)
             parts.append(image_loss(boxes[k], logits[k].float(), beside(mask[k], self.head),
                                     enc.positive.to(boxes.device), gt, index.to(boxes.device),
                                     self.settings.loss))
@@ -155,9 +171,14 @@ class Trainer:
         return {"loss": float(loss.detach()), **terms}
 
 
-def fingerprint(settings: GroundSettings, keys: list[str]) -> str:
-    """Names a run by its settings (inference settings aside) and its images."""
+def fingerprint(settings: GroundSettings, keys: list[str], descriptions: str = "") -> str:
+    """Names a run by its settings (inference settings aside), its images and its descriptions' key; GLIP's
+    prompt settings leave the name a run had before DesCo's settings existed (its checkpoints resume)."""
     blob = {k: v for k, v in asdict(settings).items() if k != "infer"}
+    if settings.prompts.is_glip:
+        del blob["prompts"]
+    else:
+        blob["descriptions"] = descriptions
     digest = hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode())
     digest.update("\n".join(keys).encode())
     return digest.hexdigest()[:16]
@@ -165,10 +186,10 @@ def fingerprint(settings: GroundSettings, keys: list[str]) -> str:
 
 def train_head(settings: GroundSettings, coco: CocoSet, grids: torch.Tensor, text: Any, out: Path,
                keys: list[str], on_step: Callable[[int, dict[str, float]], None] | None = None,
-               progress: bool = False,
-               text_cache: TextStateCache | None = None) -> tuple[GlipHead, TrainResult]:
-    """Train (or resume) a head on cached grids (and token states, with ``text_cache``); saves it to ``out``
-    and returns it with the run's record."""
+               progress: bool = False, text_cache: TextStateCache | None = None,
+               descriptions: Descriptions | None = None) -> tuple[GlipHead, TrainResult]:
+    """Train (or resume) a head on cached grids (and token states, with ``text_cache``; DesCo's prompts read
+    ``descriptions``); saves it to ``out`` and returns it with the run's record."""
     from tqdm.auto import tqdm
 
     from steervis.lm.checkpoint import CHECKPOINT_FILE, remove_checkpoint, save_checkpoint
@@ -176,10 +197,10 @@ def train_head(settings: GroundSettings, coco: CocoSet, grids: torch.Tensor, tex
 
     if not coco.images:
         raise SteervisError(f"{coco.folder} has no images to train on.")
-    trainer, result = Trainer(settings, coco, grids, text, text_cache), TrainResult()
+    trainer, result = Trainer(settings, coco, grids, text, text_cache, descriptions), TrainResult()
     state = out / CHECKPOINT / CHECKPOINT_FILE
     state.parent.mkdir(parents=True, exist_ok=True)
-    run = fingerprint(settings, keys)
+    run = fingerprint(settings, keys, descriptions.key if descriptions else "")
     rng = np.random.default_rng(settings.train.seed)  # the checkpoint format keeps one; batches use their own
     resume_run(state, run, trainer.head, trainer.optim, trainer.sched, rng, result)
     start = time.perf_counter()
