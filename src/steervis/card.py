@@ -43,6 +43,7 @@ REBUILD = {
     "vlm": "retrain it with `steervis vlm train`",
     "react-head": REACT_REBUILD,
     "react-clip": REACT_REBUILD,
+    "grounder": "retrain it with `steervis ground train`",
 }
 KINDS = tuple(REBUILD)
 # Keys the cards of formats 1 and 2 held one of: such a folder is still steervis' own (may be overwritten).
@@ -87,6 +88,16 @@ class ReactSection:
     versions: dict[str, str] = field(default_factory=dict)  # packages it was built with
 
 
+@dataclass
+class GrounderSection:
+    """The GLIP-style grounder's own facts: its recipe and the frozen parts the trained head reads."""
+
+    recipe: str = ""  # the preset it was trained from (empty: settings given otherwise)
+    trunk: str = ""
+    text: str = ""
+    fusion: bool = False
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -110,6 +121,7 @@ class ModelCard:
     decider: DeciderSection | None = None
     vlm: VLMSection | None = None
     react: ReactSection | None = None
+    grounder: GrounderSection | None = None
     steervis: str = field(default_factory=_version)
     code: dict[str, int] = field(default_factory=dict)  # behaviour versions of the code that trained it
     format: int = CARD_FORMAT

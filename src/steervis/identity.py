@@ -59,6 +59,8 @@ KINDS = {
     "model-react": ("data", "matchers", "react"),
     "model-decider": ("lm", "decide"),
     "ground-descriptions": ("data",),  # DesCo's descriptions: pool texts rewritten without the class name
+    # the trained grounder: its code has no behaviour version of its own (one would re-key every run part)
+    "model-grounder": ("data",),
 }
 
 

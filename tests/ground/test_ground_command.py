@@ -8,6 +8,7 @@ import json
 import pytest
 from PIL import Image
 
+from steervis.card import read_card
 from steervis.cli import main
 
 TINY = ["--set", "model.trunk=tiny", "--set", "model.stride=16", "--set", "model.size=128", "--set",
@@ -39,7 +40,11 @@ def test_train_then_eval_on_a_coco_folder(toy_coco, tmp_path, capsys, tmp_home):
     assert summary["steps"] == 3 and summary["images"] == 4
     assert (summary["text_states_encoded"], summary["text_states_cached"]) == (3, 0)
     written = {p.name for p in out.iterdir()}
-    assert written >= {"config.yaml", "config.json", "model.safetensors", "train.json"}
+    assert written >= {"config.yaml", "config.json", "model.safetensors", "train.json", "card.json"}
+    card = read_card(out, kind="grounder")
+    assert card.data["images"] == 4 and len(card.data["annotations_sha256"]) == 64
+    assert card.metrics["steps"] == 3 and card.metrics["peak_rss_mb"] > 0
+    assert (card.grounder.recipe, card.config["train"]["max_steps"]) == ("", 3)  # no preset named
     assert main(["ground", "eval", "--grounder", str(out), "--coco", str(toy_coco), "--part", "all",
                  "--set", "device=cpu",
                  "--out", str(tmp_path / "ap.json"), "--quiet"]) == 0

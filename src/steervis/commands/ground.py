@@ -63,7 +63,8 @@ def train(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     out = Path(args.out).expanduser() if args.out else trained_dir()
-    summary = train_grounder(settings, out, progress=not args.quiet, cache_text=args.cache_text)
+    summary = train_grounder(settings, out, progress=not args.quiet, cache_text=args.cache_text,
+                             recipe=args.preset or "")
     print(json.dumps({"out": str(out), **summary}, indent=2))
     return 0
 

@@ -19,11 +19,13 @@ PROMPT_MODES = ("names", "descriptions", "absent")  # GLIP's evaluation, then Om
 
 
 def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = False,
-                   on_step: Any = None, cache_text: bool = False) -> dict[str, Any]:
+                   on_step: Any = None, cache_text: bool = False, recipe: str = "") -> dict[str, Any]:
     """Cache the trunk's grids of the training images, train (or resume) the head, save it to ``out`` with
     its ``config.yaml`` and ``train.json``; returns the run's summary. ``cache_text`` keeps each step's
     prompt token states on disk (~1 MB a step), so a later run drawing the same prompts (the other fusion
-    arm, a sweep over the head's settings) skips the text encoder and trains the same weights."""
+    arm, a sweep over the head's settings) skips the text encoder and trains the same weights. The model card
+    (``card.json``, written last: it marks a finished model) holds the recipe preset's name, the settings,
+    the data's hash, the time of each part and the process' peak RSS."""
     from steervis.config import save_config
     from steervis.ground.descriptions import concept_descriptions
     from steervis.ground.features import GridCache, image_keys
@@ -54,7 +56,26 @@ def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = F
                **({"text_states_cached": cache.hits, "text_states_encoded": cache.misses} if cache else {}),
                "resumed_from": result.resumed_from, **result.summary()}
     (out / "train.json").write_text(json.dumps(summary, indent=2))
+    _write_card(out, settings, coco, summary, recipe)
     return summary
+
+
+def _write_card(out: Path, settings: GroundSettings, coco: CocoSet, summary: dict[str, Any],
+                recipe: str) -> None:
+    import resource
+
+    from steervis.card import GrounderSection, ModelCard, write_card
+    from steervis.config import to_dict
+    from steervis.data.images import sha256_file
+
+    annotations = settings.folder() / "annotations.json"
+    data = {"folder": str(settings.folder()), "part": settings.part, "images": len(coco.images),
+            "annotations_sha256": sha256_file(annotations) if annotations.is_file() else ""}
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kilobytes
+    section = GrounderSection(recipe=recipe, trunk=settings.model.trunk, text=settings.model.text,
+                              fusion=settings.model.fusion)
+    write_card(out, ModelCard(kind="grounder", base=settings.model.trunk, config=to_dict(settings), data=data,
+                              metrics={**summary, "peak_rss_mb": round(peak_mb)}, grounder=section))
 
 
 def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool = False,
