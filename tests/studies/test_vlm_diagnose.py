@@ -72,3 +72,36 @@ def test_the_caption_check_scores_colour_and_shape_words(tmp_home):
     for kind in ("color", "shape"):
         acc, low, high = out[kind]
         assert 0 <= low <= acc <= high <= 100
+
+
+class _Recorder:
+    """A VLM stand-in answering yes/no by the wording alone, recording what it was shown."""
+
+    def __init__(self):
+        self.prompts, self.visuals = [], []
+
+    def ask(self, visuals, prompts, **_):
+        from steervis.llava.easyvqa import wording_answer
+
+        self.visuals += visuals
+        self.prompts += prompts
+        return [wording_answer(p.split("\n")[-2]) for p in prompts]
+
+
+def test_answering_by_the_wording_scores_nothing_against_it():
+    from steervis.studies.vlm_diagnose import _score
+
+    rows = [(0, "is there a red shape?", "no"), (0, "is there a blue shape?", "yes"),
+            (0, "is there not a circle?", "yes"), (0, "does the image not contain a red shape?", "no")]
+    out = _score(_Recorder(), rows, [None] * 4, "Answer with one word.")
+    assert out["yes/no"][0] == 50 and out["yes/no against wording"][0] == 0
+
+
+def test_the_told_check_states_each_images_truth_in_words_and_shows_no_image():
+    from steervis.studies.vlm_diagnose import _told
+
+    vlm = _Recorder()
+    out = _told(vlm, "Answer with one word.")
+    assert out["questions"] > 500 and len(vlm.prompts) == out["questions"]  # most images' truth is stated
+    assert all(p.startswith("The image shows a ") for p in vlm.prompts) and set(vlm.visuals) == {None}
+    assert out["told"]["yes/no against wording"][0] == 0

@@ -40,6 +40,16 @@ def question_kind(question: str) -> str:
     return "color" if "color" in question else "shape"
 
 
+def wording_answer(question: str) -> str:
+    """What a yes/no question's wording alone answers: easy-vqa asks mostly about absent things, so "no",
+    unless the question negates ("is there not a circle?" → "yes"). Right four times in five.
+
+    >>> wording_answer("is there a red shape?"), wording_answer("does the image not contain a circle?")
+    ('no', 'yes')
+    """
+    return "yes" if re.search(r"\b(not|no)\b", question) else "no"
+
+
 @cache
 def _source(split: str) -> tuple[dict[int, list[tuple[str, str]]], dict[int, str]]:
     """easy-vqa's own split (``train`` or ``test``): (question, answer) pairs and the image path per id."""

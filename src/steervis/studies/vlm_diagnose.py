@@ -14,6 +14,9 @@ diagnosis subset of ``val`` (never trained on):
 - ``caption``: the model (``init``) captions ``images`` ``val`` images whose colour and shape their questions
   state: how often the caption names the right colour and the right shape (a stage-1 model's check: did the
   projector learn the words?).
+- ``told``: the yes/no questions with the image's truth told in words instead of shown ("The image shows a
+  red circle.", from what its questions state): can the LM (``init``) compare the question with a fact at
+  all, with vision out of the way?
 - ``probe``: the shape's colour read by a logistic regression from the tower's tokens, the projector's
   output and the LM's hidden states at the image positions, trained on ``images`` training images, tested on
   every ``val`` image whose colour its questions state (``probe_val``: a seeded few) — where is colour lost
@@ -31,7 +34,7 @@ from steervis.errors import SteervisError
 from steervis.identity import source_commit
 from steervis.studies.vlm_probes import colour_probes, tower_tokens
 
-CHECKS = ("train", "overfit", "probe", "caption")
+CHECKS = ("train", "overfit", "probe", "caption", "told")
 
 
 def _items(images: int, turns: str, seed: int, suffix: str, balanced: int = 0,
@@ -52,18 +55,25 @@ def _items(images: int, turns: str, seed: int, suffix: str, balanced: int = 0,
     return list(packed.values())
 
 
-def _score(vlm: Any, rows: list[tuple[int, str, str]], visuals: list[Any], suffix: str) -> dict[str, Any]:
-    """Greedy exact match of ``rows`` shown ``visuals``, overall and per question kind."""
+def _score(vlm: Any, rows: list[tuple[int, str, str]], visuals: list[Any], suffix: str,
+           before: list[str] | None = None) -> dict[str, Any]:
+    """Greedy exact match of ``rows`` shown ``visuals`` (each question after its text in ``before``, if
+    given), overall and per question kind."""
     from steervis.llava import easyvqa
     from steervis.llava.evaluate import normalise
     from steervis.stats import accuracy_ci, percent
 
-    answers = vlm.ask(visuals, [f"{q}\n{suffix}".strip() for _, q, _ in rows], max_new_tokens=4,
+    prompts = [f"{q}\n{suffix}".strip() for _, q, _ in rows]
+    prompts = [f"{b}\n{p}" for b, p in zip(before, prompts, strict=True)] if before else prompts
+    answers = vlm.ask(visuals, prompts, max_new_tokens=4,
                       batch_size=64)  # easy-vqa's answers are one word: 4 tokens tell right from wrong
     right = np.array([normalise(a) == gold for a, (_, _, gold) in zip(answers, rows, strict=True)])
     kinds = np.array([easyvqa.question_kind(q) for _, q, _ in rows])
     out = {"all": percent(accuracy_ci(right))}
     out.update({k: percent(accuracy_ci(right[kinds == k])) for k in easyvqa.KINDS if (kinds == k).any()})
+    against = np.array([easyvqa.wording_answer(q) != gold for _, q, gold in rows]) & (kinds == "yes/no")
+    if against.any():  # the yes/no questions the wording gets wrong: right there only by looking
+        out["yes/no against wording"] = percent(accuracy_ci(right[against]))
     return out
 
 
@@ -108,6 +118,8 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
     vlm = _model(init, grid, layer, seed)
     if check == "caption":
         return {"commit": commit, "check": check, "init": init, **_captions(vlm, images, seed)}
+    if check == "told":
+        return {"commit": commit, "check": check, "init": init, **_told(vlm, fmt)}
     out: dict[str, Any] = {"commit": commit, "check": check, "init": init or "fresh projector", "grid": grid,
                            "layer": vlm.config.layer, "seed": seed}
     if check == "overfit":
@@ -136,6 +148,20 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
 
     probes = colour_probes(vlm, images, seed, probe_val or None)
     return {**out, "probe_images": images, "colour_probe": probes}
+
+
+def _told(vlm: Any, suffix: str) -> dict[str, Any]:
+    """The diagnosis subset's yes/no questions whose image's colour and shape are stated, asked without the
+    image but after its truth in words: the LM's comparison alone."""
+    from steervis.llava import easyvqa
+
+    qa = easyvqa.questions("val")
+    rows = [r for r in easyvqa.diagnosis_rows() if easyvqa.question_kind(r[1]) == "yes/no"]
+    told = [(r, easyvqa.caption(qa.get(r[0], []))) for r in rows]
+    told = [(r, fact) for r, fact in told if fact]
+    before = [f"The image shows {fact}" for _, fact in told]
+    rows = [r for r, _ in told]
+    return {"questions": len(rows), "told": _score(vlm, rows, [None] * len(rows), suffix, before)}
 
 
 def _item_tokens(vlm: Any, items: list[Any]) -> list[Any]:
