@@ -74,9 +74,11 @@ def printed(proc: Any) -> dict:
 
 
 def boxes_line(proc: Any) -> str:
-    """What ``steervis ground`` printed (its detections.json), as one line: boxes per image, where written."""
+    """What ``steervis ground`` printed (its detections.json), as one line: which images got boxes (how many
+    is left out: a score near the threshold may differ between machines)."""
     found = printed(proc).get("images") or []
-    counts = ", ".join(f"{len(i['detections'])} boxes in {Path(i['image']).name}" for i in found)
+    counts = ", ".join(f"{'boxes' if i['detections'] else 'no box'} in {Path(i['image']).name}"
+                       for i in found)
     return f"(stdout) {counts}; detections.json written" if found else seen_line(proc)
 
 
