@@ -21,7 +21,7 @@ def run(tmp_path_factory):
     return check, check.Run("cuda", tiny=True, tmp=tmp_path_factory.mktemp("gpu"))
 
 
-@pytest.mark.parametrize("part", ["scoring", "generate", "lora", "describe"])
+@pytest.mark.parametrize("part", ["scoring", "generate", "lora", "describe", "ground"])
 def test_each_measured_pipeline_runs_on_the_card_in_bfloat16(run, part, tmp_home):
     check, state = run
     result = check.PARTS[part](state)

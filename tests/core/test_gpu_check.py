@@ -38,6 +38,7 @@ from importlib.machinery import SourceFileLoader
 check = SourceFileLoader("gpu_check", sys.argv[1]).load_module()
 import steervis.lm.scoring, steervis.lm.generate, steervis.lm.train, steervis.lm.adapters
 import steervis.vllavo.describe, steervis.matchers.clip, steervis.zoo, steervis.llava.model
+import steervis.ground.glip, steervis.ground.train
 try:
     import faiss
 except ImportError:
@@ -45,8 +46,8 @@ except ImportError:
 """
     done = run_python(code, str(SCRIPT))
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["blocked", "['describe',", "'generate',", "'lora',", "'scoring',",
-                                   "'tests']"]
+    assert done.stdout.split() == ["blocked", "['describe',", "'generate',", "'ground',", "'lora',",
+                                   "'scoring',", "'tests']"]
 
 
 @pytest.mark.slow  # about a minute: every part on tiny models
@@ -57,15 +58,20 @@ def test_the_tiny_run_reports_every_part(tmp_path):
     report = json.loads(out.read_text())
     assert report["tiny"] and report["device"] == "cpu"
     assert {name: part["ok"] for name, part in report["parts"].items()} == dict.fromkeys(
-        ["tests", "scoring", "generate", "lora", "describe"], True)
+        ["tests", "scoring", "generate", "lora", "describe", "ground"], True)
     assert report["parts"]["scoring"]["max_abs_logprob_diff_vs_full"] < 2e-2  # the tree equals the forward
 
 
-def test_a_rerun_of_one_part_keeps_the_others(tmp_path):
+def test_a_rerun_of_some_parts_keeps_the_others(tmp_path):
     out = tmp_path / "check.json"
     out.write_text(json.dumps({"parts": {"lora": {"ok": True, "kept": 1}}}))
-    done = run_python(RUN, str(SCRIPT), "--device", "cpu", "--tiny", "--parts", "generate", "--out", str(out))
+    done = run_python(RUN, str(SCRIPT), "--device", "cpu", "--tiny", "--parts", "generate,ground", "--out",
+                      str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     parts = json.loads(out.read_text())["parts"]
     assert parts["lora"] == {"ok": True, "kept": 1} and parts["generate"]["ok"]
     assert parts["generate"]["batch_1"]["steervis_tokens_per_s"] > 0
+    ground = parts["ground"]
+    assert ground["ok"], ground
+    assert ground["step_s"] > 0 and ground["ground_images_per_s"] > 0 and ground["scenes"] == 8
+    assert ground["loss_last"] < ground["loss_first"]  # the head's two steps trained it

@@ -79,6 +79,13 @@ def test_broken_boxes_are_dropped_and_counted(tmp_path):
     assert coco.images[1].boxes.tolist() == [[150, 50, 200, 100]] and coco.images[1].phrases == ["cat"]
 
 
+def test_ids_that_are_lists_or_objects_are_dropped_boxes_not_a_crash(tmp_path):
+    anns = [_ann(1, [1], [0, 0, 5, 5]), _ann(2, 1, [0, 0, 5, 5], category=[1]),
+            _ann(3, {"id": 1}, [0, 0, 5, 5], category={"id": 1}), _ann(4, 1, [0, 0, 5, 5])]
+    coco = read_coco(_folder(tmp_path, anns))
+    assert coco.dropped == 3 and coco.images[0].boxes.tolist() == [[0, 0, 5, 5]]
+
+
 @pytest.mark.parametrize(("text", "says"), [
     (None, "holds no annotations.json"), ("{not json", "not readable JSON"), ("[]", "is not COCO"),
     ('{"images": [], "annotations": []}', "is not COCO"),

@@ -64,6 +64,13 @@ def test_bad_input_is_one_sentence(tmp_path, capsys):
     assert "names nothing" in err and "at least one --image" in err and "annotations.json" in err
 
 
+def test_a_refused_training_folder_leaves_no_output_behind(tmp_path, capsys):
+    (tmp_path / "annotations.json").write_text("[]")
+    out = tmp_path / "glip"
+    assert main(["ground", "train", "--set", f"coco={tmp_path}", *TINY, "--out", str(out), "--quiet"]) == 2
+    assert "is not COCO" in capsys.readouterr().err and not out.exists()
+
+
 def test_eval_help_renders_with_the_bootstrap_option(capsys):
     with pytest.raises(SystemExit):
         main(["ground", "eval", "--help"])

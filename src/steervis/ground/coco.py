@@ -63,6 +63,11 @@ def _box(bbox: Any, width: int, height: int) -> list[float] | None:
     return [x0, y0, x1, y1] if w > 0 and h > 0 and x1 > x0 and y1 > y0 else None
 
 
+def _id(value: Any) -> Any:
+    """An id as a look-up key: a number or text as given, anything else (a list, an object) None."""
+    return value if isinstance(value, int | float | str) else None
+
+
 def _load_json(folder: Path) -> dict[str, Any]:
     path = folder / ANNOTATIONS
     if not path.is_file():
@@ -90,15 +95,16 @@ def read_coco(folder: str | Path, limit: int | None = None) -> CocoSet:
     except (KeyError, TypeError, ValueError) as err:
         raise SteervisError(f"{root / ANNOTATIONS} has an image or category without {err}.") from None
     found: dict[int, list[tuple[list[float], str]]] = {k: [] for k in images}
-    listed = {i.get("id") for i in data["images"] if isinstance(i, dict)}  # beyond ``limit``: not dropped
+    # ids of the images past ``limit``: their boxes are left out, not dropped
+    listed = {_id(i.get("id")) for i in data["images"] if isinstance(i, dict)} - {None}
     dropped = 0
     for ann in data["annotations"]:
-        image = images.get(ann.get("image_id")) if isinstance(ann, dict) else None
+        image = images.get(_id(ann.get("image_id"))) if isinstance(ann, dict) else None
         if image is None:
-            dropped += not (isinstance(ann, dict) and ann.get("image_id") in listed)
+            dropped += not (isinstance(ann, dict) and _id(ann.get("image_id")) in listed)
             continue
         box = _box(ann.get("bbox"), image.width, image.height)
-        name = categories.get(ann.get("category_id"))
+        name = categories.get(_id(ann.get("category_id")))
         if box is None or not isinstance(name, str):
             dropped += 1
             continue

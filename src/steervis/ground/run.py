@@ -32,9 +32,6 @@ def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = F
     from steervis.ground.parts import TEXT_ENCODERS
     from steervis.ground.text_cache import TextStateCache
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(settings, out / "config.yaml")
     coco = select_part(read_coco(settings.folder()), settings.part, settings.train.max_images)
     paths = [image.path for image in coco.images]
     start = time.perf_counter()
@@ -42,6 +39,9 @@ def train_grounder(settings: GroundSettings, out: str | Path, progress: bool = F
     grids = GridCache(settings.model.trunk_spec(), device=settings.device).features(keys, paths,
                                                                                    progress=progress)
     features_s = time.perf_counter() - start
+    out = Path(out)  # written only once the data is read: a refused folder leaves nothing behind
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(settings, out / "config.yaml")
     text = TEXT_ENCODERS.get(settings.model.text)(device=settings.device)
     cache = TextStateCache(settings.model.text) if cache_text else None
     described = None if settings.prompts.is_glip else concept_descriptions(
