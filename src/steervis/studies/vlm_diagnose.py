@@ -69,11 +69,12 @@ def _score(vlm: Any, rows: list[tuple[int, str, str]], visuals: list[Any], suffi
                       batch_size=64)  # easy-vqa's answers are one word: 4 tokens tell right from wrong
     right = np.array([normalise(a) == gold for a, (_, _, gold) in zip(answers, rows, strict=True)])
     kinds = np.array([easyvqa.question_kind(q) for _, q, _ in rows])
-    out = {"all": percent(accuracy_ci(right))}
+    out: dict[str, Any] = {"all": percent(accuracy_ci(right))}
     out.update({k: percent(accuracy_ci(right[kinds == k])) for k in easyvqa.KINDS if (kinds == k).any()})
     against = np.array([easyvqa.wording_answer(q) != gold for _, q, gold in rows]) & (kinds == "yes/no")
     if against.any():  # the yes/no questions the wording gets wrong: right there only by looking
         out["yes/no against wording"] = percent(accuracy_ci(right[against]))
+    out["examples"] = [f"{q} → {a}" for (_, q, _), a in zip(rows[:6], answers, strict=False)]  # what it says
     return out
 
 
