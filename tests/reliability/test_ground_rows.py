@@ -93,7 +93,8 @@ def test_an_empty_prompt_is_refused(ws, record):
     record(refused(ground(ws, [scene], "", "tiny-glip", "out-empty"), absent=ws.root / "out-empty"))
 
 
-@row("input-ground-500-phrases", "`steervis ground --prompt` of 500 phrases (the toy colours and 497 others)")
+@row("input-ground-500-phrases",
+     "`steervis ground` with a prompt of 500 phrases (the toy colours and 497 others)")
 def test_a_prompt_of_500_phrases_is_read_in_chunks(ws, record, grounder):
     scene = toy_coco(ws.root / "squares") / "images" / "0.png"
     prompt = ". ".join(["red", "green", "blue", *(f"thing {k}" for k in range(497))]) + "."
@@ -116,7 +117,7 @@ def test_an_image_without_the_prompted_things_is_an_empty_list(ws, record, groun
     record(Outcome(boxes_line(proc), proc.returncode, "an empty list for the blank image, not an error", ok))
 
 
-@row("input-ground-huge-image", "`steervis ground --image` of 12000×9000 pixels")
+@row("input-ground-huge-image", "`steervis ground` on an image of 12000×9000 pixels")
 def test_a_huge_image_is_refused(ws, record):
     from PIL import Image
 
@@ -151,9 +152,9 @@ def test_broken_boxes_are_dropped_and_counted(ws, record, verb):
 
 
 @pytest.mark.parametrize("verb", [
-    pytest.param("train", marks=row("input-ground-train-not-coco", "`steervis ground train --set coco=` a "
-                                    "folder whose annotations.json is a list, not COCO")),
-    pytest.param("eval", marks=row("input-ground-eval-not-coco", "`steervis ground eval --coco` a folder "
+    pytest.param("train", marks=row("input-ground-train-not-coco", "`steervis ground train` on a folder "
+                                    "whose annotations.json is a list, not COCO")),
+    pytest.param("eval", marks=row("input-ground-eval-not-coco", "`steervis ground eval` on a folder "
                                    "whose annotations.json is a list, not COCO"))])
 def test_a_file_that_is_not_coco_is_refused(ws, record, verb):
     folder = ws.root / "not-coco"
