@@ -101,18 +101,17 @@ def evaluate_descriptions(grounder: Any, coco: CocoSet, descriptions: Descriptio
             "left_out_categories": left_out[:50], "dropped_boxes": coco.dropped}
 
 
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    x0, y0 = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
-    x1, y1 = np.minimum(box[2], boxes[:, 2]), np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1]) + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area - inter, 1e-9)
-
-
 def best_hit(det: Detections, truth: np.ndarray) -> float:
     """The best score of a detection overlapping one of ``truth``'s boxes at :data:`HIT_IOU` (0: none)."""
-    hits = [float(s) for b, s in zip(det.boxes, det.scores, strict=True) if (_iou(b, truth) >= HIT_IOU).any()]
-    return max(hits, default=0.0)
+    import torch
+
+    from steervis.ground.boxes import box_iou
+
+    if not len(det) or not len(truth):
+        return 0.0
+    overlaps = box_iou(*(torch.as_tensor(b, dtype=torch.float64) for b in (det.boxes, truth)))
+    hit = (overlaps >= HIT_IOU).any(dim=1).numpy()
+    return float(det.scores[hit].max()) if hit.any() else 0.0
 
 
 def choose_threshold(present: np.ndarray, absent: np.ndarray) -> float:
@@ -181,8 +180,6 @@ def evaluate_absent(grounder: Any, coco: CocoSet, descriptions: Descriptions, th
 def absent_threshold(cfg: EvalConfig) -> tuple[float | None, str]:
     """The false-positive threshold of an absent-object evaluation and where it came from: given, read from
     a validation run's JSON, or (on a validation part only) chosen there."""
-    from steervis.errors import SteervisError
-
     if cfg.fp_threshold is not None:
         return cfg.fp_threshold, "given"
     if cfg.threshold_from:

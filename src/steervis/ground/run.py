@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from steervis.device import check_placement
-from steervis.ground.coco import CocoSet, coco_set_ap, read_coco, select_part
+from steervis.ground.coco import ANNOTATIONS, CocoSet, coco_set_ap, read_coco, select_part
 from steervis.ground.intervals import AP_RESAMPLES
 from steervis.ground.train import GroundSettings, train_head
 
@@ -68,7 +68,7 @@ def _write_card(out: Path, settings: GroundSettings, coco: CocoSet, summary: dic
     from steervis.config import to_dict
     from steervis.data.images import sha256_file
 
-    annotations = settings.folder() / "annotations.json"
+    annotations = settings.folder() / ANNOTATIONS
     data = {"folder": str(settings.folder()), "part": settings.part, "images": len(coco.images),
             "annotations_sha256": sha256_file(annotations) if annotations.is_file() else ""}
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kilobytes
@@ -195,4 +195,3 @@ def detect(cfg: DetectConfig, out: str | Path) -> dict[str, Any]:
         result["images"].append({"image": str(path), "drawn": str(drawn), "detections": det.to_json()})
     (folder / "detections.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     return result
-

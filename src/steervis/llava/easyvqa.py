@@ -40,6 +40,11 @@ def question_kind(question: str) -> str:
     return "color" if "color" in question else "shape"
 
 
+def negates(question: str) -> bool:
+    """Whether a question is worded in the negative ("is there not a circle?", "is no red shape present?")."""
+    return re.search(r"\b(not|no)\b", question) is not None
+
+
 def wording_answer(question: str) -> str:
     """What a yes/no question's wording alone answers: easy-vqa asks mostly about absent things, so "no",
     unless the question negates ("is there not a circle?" → "yes"). Right four times in five.
@@ -47,7 +52,7 @@ def wording_answer(question: str) -> str:
     >>> wording_answer("is there a red shape?"), wording_answer("does the image not contain a circle?")
     ('no', 'yes')
     """
-    return "yes" if re.search(r"\b(not|no)\b", question) else "no"
+    return "yes" if negates(question) else "no"
 
 
 @cache
@@ -192,8 +197,7 @@ def redraw_yes_no(rows_: list[tuple[int, str, str]], seed: int = 0,
             say = truth[kind] if there or kind != wrong else str(rng.choice([w for w in words
                                                                               if w != truth[kind]]))
             q = re.sub(rf"\b{named[kind][0]}\b", say, q)
-        negated = re.search(r"\b(not|no)\b", q) is not None
-        out.append((i, q, "yes" if bool(there) != negated else "no"))
+        out.append((i, q, "yes" if bool(there) != negates(q) else "no"))
     return out
 
 

@@ -104,7 +104,7 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
                  suffix: bool = True, seed: int = 0, questions: int = 0,
                  probe_val: int = 0, save: str = "", balanced: int = 0,
                  redraw_yes_no: bool = False) -> dict[str, Any]:
-    """``steervis study vlm-diagnose``: one check (``train``, ``overfit`` or ``probe``; module docstring)."""
+    """``steervis study vlm-diagnose``: one of :data:`CHECKS` (the module docstring says what each does)."""
     from steervis.llava import easyvqa
     from steervis.llava.questions import SHORT_ANSWER
 
