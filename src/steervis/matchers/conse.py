@@ -58,6 +58,15 @@ class ConSEMatcher:
         backbone = "" if image == "efficientnet-lite0" else f"{image}-"
         self.version = f"t{top_t}-{backbone}{self.classifier.preprocess_id}"
 
+    def for_inference(self) -> ConSEMatcher:
+        """This matcher over a folded copy of its image classifier (:meth:`ImageClassifier.for_inference`),
+        the text encoder shared: for a caller that only encodes many images (the crop grounder's windows)."""
+        import copy
+
+        fast = copy.copy(self)
+        fast.classifier = self.classifier.for_inference()
+        return fast
+
     def preprocess(self, images: list[Image.Image]) -> Any:
         return self.classifier.preprocess(images)
 

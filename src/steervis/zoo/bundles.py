@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +85,22 @@ class ImageClassifier:
     def probs(self, pixels: torch.Tensor) -> torch.Tensor:
         return F.softmax(self.forward_all(pixels)["logits"], dim=-1)
 
+    def for_inference(self) -> ImageClassifier:
+        """A copy that only infers, faster: conv+BN folded by torch.fx and channels_last memory. On one CPU
+        thread efficientnet-lite0 ran a 224² batch of 64 at 45 ms an image instead of 126 (logits within
+        2e-5). This classifier stays as it is (others fine-tune it or cache features of its exact outputs);
+        a model not in float32 comes back unchanged (folding rounds the folded weights to its precision)."""
+        if next(self.model.parameters()).dtype != torch.float32:
+            return self
+        with warnings.catch_warnings():  # torch.fx's optimization module defines torch.jit.script_methods
+            warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=DeprecationWarning)
+            from torch.fx.experimental.optimization import fuse
+
+            features = fuse(_Features(self.model).eval())  # a deep copy traced: the original keeps its BNs
+            features = features.to(memory_format=torch.channels_last)
+        folded = _ChannelsLast(features, copy.deepcopy(self.model.classifier))
+        return dataclasses.replace(self, model=folded.eval())
+
     def predict_topk(self, images: list[Image.Image], k: int = 5) -> list[list[tuple[int, str, float]]]:
         probs = self.probs(self.preprocess(images))
         top = probs.topk(k, dim=-1)
@@ -89,6 +108,28 @@ class ImageClassifier:
             [(int(i), self.class_names[int(i)], float(p)) for p, i in zip(ps, idx, strict=True)]
             for ps, idx in zip(top.values, top.indices, strict=True)
         ]
+
+
+class _Features(torch.nn.Module):
+    """A backbone's ``features`` as a module's forward, so torch.fx can trace it."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.model.features(pixels)
+
+
+class _ChannelsLast(torch.nn.Module):
+    """Folded ``features`` fed channels_last pixels, and the classifier: what ``forward_all`` calls."""
+
+    def __init__(self, folded: torch.nn.Module, classifier: torch.nn.Module):
+        super().__init__()
+        self.folded, self.classifier = folded, classifier
+
+    def features(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.folded(pixels.contiguous(memory_format=torch.channels_last))
 
 
 @dataclass
