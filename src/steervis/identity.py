@@ -61,6 +61,9 @@ KINDS = {
     "ground-descriptions": ("data",),  # DesCo's descriptions: pool texts rewritten without the class name
     # the trained grounder: its code has no behaviour version of its own (one would re-key every run part)
     "model-grounder": ("data",),
+    # `steervis ground eval`'s detections, kept to resume a killed run: the crop baseline's matcher computes
+    # them, and a trained grounder enters by the hash of its files
+    "ground-detections": ("data", "matchers"),
 }
 
 

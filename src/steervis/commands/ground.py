@@ -72,6 +72,7 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from steervis.commands._options import check_json_out, config_from
     from steervis.ground.coco import read_coco, select_part
+    from steervis.ground.detection_log import log_path
     from steervis.ground.omni import evaluate_prompts
 
     cfg = config_from(args)
@@ -79,8 +80,10 @@ def evaluate(args: argparse.Namespace) -> int:
         return 0
     out = check_json_out(args.out, "ground-ap")
     coco = select_part(read_coco(cfg.folder()), cfg.part, cfg.images or None)
+    kept = log_path(out) if out and cfg.prompts == "names" else None  # the COCO results, resumable
     result = {"grounder": cfg.grounder, "data": str(coco.folder), "part": cfg.part,
-              **evaluate_prompts(cfg, coco, progress=not args.quiet)}
+              **({"detections": str(kept)} if kept else {}),
+              **evaluate_prompts(cfg, coco, progress=not args.quiet, detections=kept)}
     print_json(result, out)
     return 0
 
@@ -113,6 +116,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                 "prompts", "fp_threshold", "threshold_from"],
                bounds={"images": NON_NEGATIVE_INT, "threshold": FRACTION, "bootstrap": NON_NEGATIVE_INT,
                        "fp_threshold": FRACTION})
-    ev.add_argument("--out", metavar="FILE.json", help="also write the result here")
+    ev.add_argument("--out", metavar="FILE.json", help="also write the result here; with name prompts the "
+                    "detections go beside it batch by batch (FILE.detections.jsonl, COCO results rows) and a "
+                    "killed run given the same command resumes from them")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.set_defaults(func=evaluate)

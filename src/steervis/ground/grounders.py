@@ -50,7 +50,8 @@ def _hub_default(family: str) -> Any:
     return build
 
 
-@GROUNDERS.register("glip", help="the GLIP-style model trained here (steervis ground train)")
+@GROUNDERS.register("glip", help="the GLIP-style model trained here (steervis ground train)",
+                    folder=trained_dir)
 def trained_glip(device: str = "auto", dtype: str = "auto", settings: Any = None) -> Any:
     from steervis.ground.glip import GlipGrounder
 
@@ -92,3 +93,13 @@ def open_grounder(name: str = "glip", device: str = "auto", dtype: str = "auto",
     """The grounder ``name`` stands for, on ``device`` in ``dtype``, keeping detections as ``settings``
     (:class:`~steervis.ground.glip.InferSettings`) say."""
     return GROUNDERS.get(name)(device=device, dtype=dtype, settings=settings)
+
+
+def grounder_identity(name: str) -> str:
+    """A grounder as keys hold it: one trained here (``glip``, a folder written as a path) by its name and the
+    hash of its folder's files, so a retrained model is a new grounder; any other by its name."""
+    from steervis.identity import folder_identity
+
+    trained = GROUNDERS.meta(name).get("folder") if name in GROUNDERS else None
+    folder = trained() if trained else Path(name).expanduser() if is_explicit_path(name) else None
+    return folder_identity(name, folder) if folder is not None and folder.is_dir() else name

@@ -205,12 +205,18 @@ def open_for(cfg: EvalConfig, chunk: int = CHUNK) -> Any:
                                                                              chunk=chunk))
 
 
-def evaluate_prompts(cfg: EvalConfig, coco: CocoSet, progress: bool = False) -> dict[str, Any]:
+def evaluate_prompts(cfg: EvalConfig, coco: CocoSet, progress: bool = False,
+                     detections: str | Path | None = None) -> dict[str, Any]:
     """``steervis ground eval`` in its prompt mode: names (phrases read 16 at a time, GLIP's evaluation),
-    descriptions or absent (descriptions read four at a time, the length of DesCo's training prompts)."""
+    descriptions or absent (descriptions read four at a time, the length of DesCo's training prompts). With
+    ``detections`` (a file), name prompts keep their detections there batch by batch and resume from it."""
     if cfg.prompts == "names":
-        return {"prompts": "names", **evaluate(open_for(cfg), coco, progress=progress,
-                                               resamples=cfg.bootstrap)}
+        from steervis.ground.detection_log import DetectionLog, eval_identity
+
+        grounder = open_for(cfg)  # loaded first: a grounder that cannot load leaves no file behind
+        log = DetectionLog(detections, eval_identity(cfg, coco, CHUNK)) if detections else None
+        return {"prompts": "names", **evaluate(grounder, coco, progress=progress, resamples=cfg.bootstrap,
+                                               log=log)}
     threshold, source = absent_threshold(cfg) if cfg.prompts == "absent" else (None, "")
     described = concept_descriptions(coco.names, coco.folder, cfg.part, not cfg.coco, cfg.descriptors)
     if cfg.prompts == "descriptions":

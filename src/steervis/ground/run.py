@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from steervis.device import check_placement
-from steervis.ground.coco import ANNOTATIONS, CocoSet, coco_set_ap, read_coco, select_part
+from steervis.ground.coco import ANNOTATIONS, CocoSet, coco_set_ap, read_coco, results_json, select_part
 from steervis.ground.intervals import AP_RESAMPLES
 from steervis.ground.train import GroundSettings, train_head
 
@@ -79,23 +79,35 @@ def _write_card(out: Path, settings: GroundSettings, coco: CocoSet, summary: dic
 
 
 def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool = False,
-             resamples: int = 0) -> dict[str, Any]:
+             resamples: int = 0, log: Any = None) -> dict[str, Any]:
     """AP@[.5:.95], AP50 and AP75 of ``grounder`` on a read COCO set, every image prompted with every category
     name (GLIP's detection evaluation; long lists are chunked by the grounder); with ``resamples``, 95 %
-    bootstrap intervals over the images for AP and AP50."""
+    bootstrap intervals over the images for AP and AP50. With ``log`` (a
+    :class:`~steervis.ground.detection_log.DetectionLog`) each batch's detections are appended to it and the
+    images it already holds are not grounded again: a killed evaluation resumes."""
     from tqdm.auto import tqdm
 
     from steervis.data.images import open_image
 
     prompt = ". ".join(coco.names)
-    detections = []
+    found = log.detections(coco.categories) if log is not None else {}
+    todo = [image for image in coco.images if image.id not in found]
     start = time.perf_counter()
-    for i in tqdm(range(0, len(coco.images), batch_size), desc="grounding", disable=not progress):
-        images = [open_image(image.path) for image in coco.images[i : i + batch_size]]
-        detections += grounder.ground(images, prompt)
+    with tqdm(total=len(coco.images), initial=len(coco.images) - len(todo), desc="grounding", unit="image",
+              disable=not progress) as bar:
+        for i in range(0, len(todo), batch_size):
+            batch = todo[i : i + batch_size]
+            ids = [image.id for image in batch]
+            detections = grounder.ground([open_image(image.path) for image in batch], prompt)
+            if log is not None:
+                log.append(ids, results_json(ids, detections, coco.categories))
+            found.update(zip(ids, detections, strict=True))
+            bar.update(len(batch))
     seconds = time.perf_counter() - start
-    return {**coco_set_ap(coco, detections, resamples), "images": len(coco.images),
-            "phrases": len(coco.names), "seconds": round(seconds, 1), "dropped_boxes": coco.dropped}
+    resumed = {"resumed_images": len(coco.images) - len(todo)} if log is not None else {}
+    return {**coco_set_ap(coco, [found[image.id] for image in coco.images], resamples),
+            "images": len(coco.images), **resumed, "phrases": len(coco.names), "seconds": round(seconds, 1),
+            "dropped_boxes": coco.dropped}
 
 
 @dataclass
