@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from steervis.cli import main
 from steervis.ground.coco import read_coco
@@ -112,3 +113,33 @@ def test_ground_eval_keeps_the_detections_beside_the_result_and_resumes(toy_coco
     assert changed["resumed_images"] == 0 and _lines(kept)[0]["identity"]["config"]["threshold"] == 0.5
     assert all(r["score"] > 0.5 for r in _lines(kept)[1:] if "image_id" in r)
     capsys.readouterr()
+
+
+class _TruthFor:
+    """Finds every box of the images it is told about (in evaluation order) and nothing in the others."""
+
+    def __init__(self, coco, found):
+        self.answers = iter([(im, im.id in found) for im in coco.images])
+
+    def ground(self, images, prompt):
+        out = []
+        for _ in images:
+            image, finds = next(self.answers)
+            out.append(Detections(image.boxes, np.full(len(image.phrases), 0.9, np.float32), image.phrases)
+                       if finds else Detections.empty())
+        return out
+
+
+def test_a_scenes_folder_is_also_scored_style_by_style(toy_coco):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kinds = ["photo", "photo", "clipart", "clipart"]
+    pq.write_table(pa.table({"image": [f"images/{k}.png" for k in range(4)], "kind": kinds}),
+                   toy_coco / "scenes.parquet")
+    coco = read_coco(toy_coco)
+    result = evaluate(_TruthFor(coco, found={1, 2}), coco, batch_size=2)
+    assert result["by_kind"]["photo"]["ap"] == pytest.approx(1.0)
+    assert result["by_kind"]["clipart"]["ap"] == 0.0
+    assert 0.0 < result["ap"] < 1.0 and result["by_kind"]["photo"]["images"] == 2
+    assert "by_kind" not in evaluate(_TruthFor(coco, found={1}), read_coco(toy_coco, limit=2))  # one style

@@ -35,6 +35,7 @@ class CocoImage:
     height: int
     boxes: np.ndarray
     phrases: list[str] = field(default_factory=list)
+    kind: str = ""  # its style (photo, clipart, ...) where the folder names one: steervis scenes do
 
 
 @dataclass
@@ -113,7 +114,30 @@ def read_coco(folder: str | Path, limit: int | None = None) -> CocoSet:
         if objects:
             images[key].boxes = np.asarray([b for b, _ in objects], dtype=np.float32)
             images[key].phrases = [n for _, n in objects]
+    kinds = _scene_kinds(root)
+    for image in images.values():
+        image.kind = kinds.get(image.path.relative_to(root).as_posix(), "")
     return CocoSet(root, list(images.values()), categories, dropped)
+
+
+def _scene_kinds(root: Path) -> dict[str, str]:
+    """Each image file's style where the folder is a steervis scenes split (its ``scenes.parquet``)."""
+    table = root / "scenes.parquet"
+    if not table.is_file():
+        return {}
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(table, columns=["image", "kind"]).to_pylist()
+    return {str(row["image"]): str(row["kind"]) for row in rows}
+
+
+def by_kind(coco: CocoSet) -> dict[str, CocoSet]:
+    """The set split by its images' styles, when it holds more than one (test-styles: one per style)."""
+    kinds = sorted({image.kind for image in coco.images})
+    if len(kinds) < 2:
+        return {}
+    return {kind: CocoSet(coco.folder, [im for im in coco.images if im.kind == kind], coco.categories)
+            for kind in kinds}
 
 
 PARTS = ("main", "val", "all")

@@ -1,11 +1,19 @@
-"""95 % intervals for COCO AP: a percentile bootstrap over images (the images are what another draw of the
-data would change), pycocotools' per-image matching computed once.
+"""95 % intervals for COCO AP: a bootstrap over images (the images are what another draw of the data would
+change), pycocotools' per-image matching computed once, the interval centred on the point AP.
 
 ``COCOeval.evaluate()`` matches each image's detections to its boxes on its own; ``accumulate()`` then pools
 the matches of every image into one precision curve per category and IoU threshold. A resample (images drawn
 with replacement) pools the same per-image matches, once per draw, with ``accumulate()``'s arithmetic for the
 cells AP@[.5:.95] and AP50 read (all areas, 100 detections per image), in numpy: the same numbers pycocotools
 reports on a set holding each drawn image as a separate copy, in milliseconds instead of seconds.
+
+Why centred: a resample is not a fresh test set. A category whose boxes sit in one or two images leaves the
+draws that miss them (AP's mean skips it) and enters the others with its boxes copied against the same false
+alarms, so its precision rises with the copies, a thing no fresh set of scenes does. On 900 scenes × 298
+rarely seen names the draws sat above the point AP (0.60 % against a percentile interval of [0.63, 0.96]).
+In a simulation (test sets of 300 images × 150 rare categories, 40 sets) the draws' spread matched the spread
+of AP over fresh sets (middle 95 % 0.057 wide against 0.054) while their middle sat 0.036 above each set's
+AP; so the interval keeps the draws' spread about their median and puts it around the point.
 """
 
 from __future__ import annotations
@@ -109,9 +117,10 @@ def draw_ap(pool: Pooled, rows: Sequence[int]) -> tuple[float, float]:
 
 def bootstrap_ap(evaluation: Any, resamples: int = AP_RESAMPLES, seed: int = 0,
                  level: float = 0.95) -> dict[str, list[float]]:
-    """``{"ap_ci95": [low, high], "ap50_ci95": [low, high]}`` over ``resamples`` draws of the images of an
-    evaluated ``COCOeval`` (``evaluate()`` run); draws holding no box are left out."""
-    from steervis.stats import interval, resampled_rows
+    """``{"ap_ci95": [low, high], "ap50_ci95": [low, high]}``: the middle ``level`` of ``resamples`` draws of
+    the images of an evaluated ``COCOeval`` (``evaluate()`` run), about their median, put around the point AP
+    (the module says why); draws holding no box are left out."""
+    from steervis.stats import resampled_rows
 
     pool = pooled(evaluation)
     draws = resampled_rows(pool.images, resamples, seed)
@@ -119,4 +128,14 @@ def bootstrap_ap(evaluation: Any, resamples: int = AP_RESAMPLES, seed: int = 0,
     values = values[~np.isnan(values[:, 0])]
     if not len(values):
         return {"ap_ci95": [0.0, 0.0], "ap50_ci95": [0.0, 0.0]}  # no box anywhere: AP 0, as the point
-    return {"ap_ci95": list(interval(values[:, 0], level)), "ap50_ci95": list(interval(values[:, 1], level))}
+    point = draw_ap(pool, np.arange(pool.images))
+    return {name: _centred(values[:, k], point[k], level) for k, name in enumerate(("ap_ci95", "ap50_ci95"))}
+
+
+def _centred(draws: np.ndarray, point: float, level: float) -> list[float]:
+    """The draws' middle ``level`` about their median, around ``point``, kept inside AP's range [0, 1]."""
+    from steervis.stats import interval
+
+    low, high = interval(draws, level)
+    middle = float(np.median(draws))
+    return [max(point - (middle - low), 0.0), min(point + (high - middle), 1.0)]

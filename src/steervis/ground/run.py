@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from steervis.device import check_placement
-from steervis.ground.coco import ANNOTATIONS, CocoSet, coco_set_ap, read_coco, results_json, select_part
+from steervis.ground.coco import (
+    ANNOTATIONS,
+    CocoSet,
+    by_kind,
+    coco_set_ap,
+    read_coco,
+    results_json,
+    select_part,
+)
 from steervis.ground.intervals import AP_RESAMPLES
 from steervis.ground.train import GroundSettings, train_head
 
@@ -105,9 +113,11 @@ def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool 
             bar.update(len(batch))
     seconds = time.perf_counter() - start
     resumed = {"resumed_images": len(coco.images) - len(todo)} if log is not None else {}
+    styles = {kind: {**coco_set_ap(part, [found[image.id] for image in part.images], resamples),
+                     "images": len(part.images)} for kind, part in by_kind(coco).items()}
     return {**coco_set_ap(coco, [found[image.id] for image in coco.images], resamples),
             "images": len(coco.images), **resumed, "phrases": len(coco.names), "seconds": round(seconds, 1),
-            "dropped_boxes": coco.dropped}
+            "dropped_boxes": coco.dropped, **({"by_kind": styles} if styles else {})}
 
 
 @dataclass
