@@ -112,6 +112,9 @@ def test_ground_eval_keeps_the_detections_beside_the_result_and_resumes(toy_coco
     changed = json.loads(out.read_text())
     assert changed["resumed_images"] == 0 and _lines(kept)[0]["identity"]["config"]["threshold"] == 0.5
     assert all(r["score"] > 0.5 for r in _lines(kept)[1:] if "image_id" in r)
+    assert main([*args, "--threshold", "0.5", "--nms-iou", "0.3"]) == 0  # another NMS: another evaluation
+    assert json.loads(out.read_text())["resumed_images"] == 0
+    assert _lines(kept)[0]["identity"]["config"]["nms_iou"] == 0.3
     capsys.readouterr()
 
 

@@ -112,10 +112,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr.set_defaults(func=train)
     ev = verbs.add_parser("eval", help="COCO AP@[.5:.95] and AP50 on a scenes split or a COCO folder",
                           formatter_class=HelpFormatter)
-    add_config(ev, EvalConfig, ["grounder", "scenes", "coco", "part", "images", "threshold", "bootstrap",
-                                "prompts", "fp_threshold", "threshold_from"],
-               bounds={"images": NON_NEGATIVE_INT, "threshold": FRACTION, "bootstrap": NON_NEGATIVE_INT,
-                       "fp_threshold": FRACTION})
+    add_config(ev, EvalConfig, ["grounder", "scenes", "coco", "part", "images", "threshold", "nms_iou",
+                                "bootstrap", "prompts", "fp_threshold", "threshold_from"],
+               bounds={"images": NON_NEGATIVE_INT, "threshold": FRACTION, "nms_iou": FRACTION,
+                       "bootstrap": NON_NEGATIVE_INT, "fp_threshold": FRACTION})
     ev.add_argument("--out", metavar="FILE.json", help="also write the result here; with name prompts the "
                     "detections go beside it batch by batch (FILE.detections.jsonl, COCO results rows) and a "
                     "killed run given the same command resumes from them")

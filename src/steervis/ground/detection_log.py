@@ -42,7 +42,8 @@ def eval_identity(cfg: Any, coco: Any, chunk: int) -> dict[str, Any]:
     from steervis.identity import artifact_record, file_identity, stamped
 
     config = {"grounder": cfg.grounder, "data": str(Path(coco.folder).resolve()), "part": cfg.part,
-              "images": len(coco.images), "prompts": cfg.prompts, "threshold": cfg.threshold, "chunk": chunk,
+              "images": len(coco.images), "prompts": cfg.prompts, "threshold": cfg.threshold,
+              "nms_iou": cfg.nms_iou, "chunk": chunk,
               "dtype": precision_identity(cfg.device, cfg.dtype)}
     return stamped(artifact_record("ground-detections", config=config,
                                    inputs=[file_identity(Path(coco.folder) / ANNOTATIONS)],

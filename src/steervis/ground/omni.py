@@ -197,12 +197,13 @@ def absent_threshold(cfg: EvalConfig) -> tuple[float | None, str]:
 
 
 def open_for(cfg: EvalConfig, chunk: int = CHUNK) -> Any:
-    """The evaluated grounder: detections above ``cfg.threshold`` kept, ``chunk`` phrases read a pass."""
+    """The evaluated grounder: detections above ``cfg.threshold`` kept after NMS at ``cfg.nms_iou``,
+    ``chunk`` phrases read a pass."""
     from steervis.ground.glip import InferSettings
     from steervis.ground.grounders import open_grounder
 
-    return open_grounder(cfg.grounder, cfg.device, cfg.dtype, InferSettings(threshold=cfg.threshold,
-                                                                             chunk=chunk))
+    settings = InferSettings(threshold=cfg.threshold, nms_iou=cfg.nms_iou, chunk=chunk)
+    return open_grounder(cfg.grounder, cfg.device, cfg.dtype, settings)
 
 
 def evaluate_prompts(cfg: EvalConfig, coco: CocoSet, progress: bool = False,

@@ -156,6 +156,8 @@ class EvalConfig:
         part: main (all but the last tenth), val (the last tenth: choose settings there) or all.
         images: the first N images of the part (0: all).
         threshold: keep boxes scoring above this (low: AP rewards recall).
+        nms_iou: boxes of one phrase overlapping a better one by more than this IoU are dropped (choose it on
+            --part val).
         bootstrap: resamples of the images for the 95-percent intervals of AP and AP50 (0: none).
         prompts: names (COCO AP), descriptions (AP on descriptions without the class name, on names, and
             their harmonic mean) or absent (the false-positive rate on descriptions of absent objects).
@@ -172,6 +174,7 @@ class EvalConfig:
     part: str = "main"  # the validation tenth stays for choosing thresholds and epochs
     images: int = 0
     threshold: float = 0.05  # AP is measured over the whole score range: keep the low ones
+    nms_iou: float = 0.5  # the usual detection NMS overlap; scripts/ground-glip checks it on validation
     bootstrap: int = AP_RESAMPLES  # about a minute on a split, beside the many of grounding it
     prompts: str = "names"  # GLIP's evaluation; descriptions and absent are OmniLabel's (DesCo)
     fp_threshold: float | None = None  # chosen on the validation part, never on the images it is used on
