@@ -112,17 +112,21 @@ def from_records(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _with_intervals(flat: dict[str, Any]) -> dict[str, Any]:
-    """``X.accuracy`` and its ``X.ci95`` as one ``X.accuracy`` = ``[value, low, high]`` column.
+    """``X.accuracy`` and its ``X.ci95``, or ``X`` and its ``X_ci95`` (COCO AP's), as one ``[value, low, high]``
+    column.
 
     >>> _with_intervals({"color.accuracy": 0.8, "color.ci95": [0.7, 0.9], "questions": 5})
     {'color.accuracy': [0.8, 0.7, 0.9], 'questions': 5}
+    >>> _with_intervals({"ap": 0.1, "ap_ci95": [0.05, 0.2]})
+    {'ap': [0.1, 0.05, 0.2]}
     """
     out = dict(flat)
     for key, value in flat.items():
-        head = key.removesuffix("ci95")
-        if key.endswith("ci95") and isinstance(value, list) and len(value) == 2 \
-                and isinstance(flat.get(head + "accuracy"), (int, float)):
-            out[head + "accuracy"] = [flat[head + "accuracy"], *value]
+        if not (key.endswith("ci95") and isinstance(value, list) and len(value) == 2):
+            continue
+        head = key.removesuffix("_ci95") if key.endswith("_ci95") else key.removesuffix("ci95") + "accuracy"
+        if isinstance(flat.get(head), (int, float)):
+            out[head] = [flat[head], *value]
             del out[key]
     return out
 
