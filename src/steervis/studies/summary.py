@@ -112,8 +112,8 @@ def from_records(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _with_intervals(flat: dict[str, Any]) -> dict[str, Any]:
-    """``X.accuracy`` and its ``X.ci95``, or ``X`` and its ``X_ci95`` (COCO AP's), as one ``[value, low, high]``
-    column.
+    """``X.accuracy`` and its ``X.ci95``, or ``X`` and its ``X_ci95`` (COCO AP's), as one
+    ``[value, low, high]`` column.
 
     >>> _with_intervals({"color.accuracy": 0.8, "color.ci95": [0.7, 0.9], "questions": 5})
     {'color.accuracy': [0.8, 0.7, 0.9], 'questions': 5}
