@@ -1,4 +1,6 @@
 """``steervis evaluate``: run every method on the same splits and write metrics, predictions and report.html.
+With ``--protocol detection`` it scores grounders (``detection.grounders``) by COCO AP on a scenes split or a
+COCO folder instead, and the report draws their boxes on a few scenes.
 
 Descriptions and image features are computed once and shared by all methods (content-addressed cache); a
 killed run resumes where it stopped when the same command is run again.
@@ -23,6 +25,9 @@ EXAMPLE = """examples:
   steervis evaluate --data ~/PACS --protocol dg --runs zeroshot,linear-probe
   steervis evaluate --protocol uda --set uda.source=[photo] --set uda.targets=[clipart]
   steervis evaluate --protocol few-shot --runs vrl --set few_shot.k=4 --set few_shot.seeds=[0,1,2]
+  steervis evaluate --protocol detection --set detection.grounders=[glip,crop]   # AP on test-unseen, drawn
+  steervis evaluate --protocol detection --set detection.scenes=test-styles --set detection.part=val
+  steervis evaluate --protocol detection --set detection.grounders=[tiny-crop] --set detection.coco=my-coco
   steervis evaluate --preset full                       # every describer, baseline and VLM: 32 labelled runs
   steervis evaluate --preset full --runs zeroshot,describe-decide@react-pool-pool5-3ep   # two of its rows
   steervis evaluate --set 'runs=[{method: describe-decide, options: {also: [generate]}}]'
@@ -42,7 +47,8 @@ def print_result(result) -> None:
                   f"{'n/a' if acc is None else f'{100 * acc:.1f}%'}")
     print(f"\nrun folder: {result.run_dir}")
     print(f"report:     {result.run_dir / 'report.html'}")
-    print(f"intervals:  {result.run_dir / 'accuracy_ci95.md'} (95 % bootstrap, per domain and for the mean)")
+    table, scope = result.intervals
+    print(f"intervals:  {result.run_dir / table} (95 % bootstrap, {scope})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     from steervis.eval.config import EvaluateConfig
 
-    parser = sub.add_parser("evaluate", help="compare methods on a multi-domain dataset (DG or UDA) + report",
+    parser = sub.add_parser("evaluate", help="compare methods on a multi-domain dataset (DG, UDA, "
+                            "few-shot), or grounders on scenes (detection) + report",
                             description=__doc__, epilog=EXAMPLE, formatter_class=HelpFormatter)
     add_field_flags(parser, EvaluateConfig, FLAGS)
     parser.add_argument("--runs", type=csv_list, metavar="A,B",

@@ -13,7 +13,9 @@ from pathlib import PureWindowsPath
 from typing import Any
 
 from steervis.config import from_dict, partial_config
+from steervis.device import check_placement
 from steervis.errors import SteervisError
+from steervis.ground.intervals import AP_RESAMPLES
 from steervis.vllavo.describe.config import DescribeConfig
 
 DEFAULT_METHODS = ["zeroshot", "linear-probe", "by-description", "description-probe", "zeroshot-llm",
@@ -81,13 +83,52 @@ class FewShotConfig:
 
 
 @dataclass
+class DetectionConfig:
+    """The detection protocol: each grounder's COCO AP on one split, and a few scenes drawn per grounder.
+
+    Args:
+        grounders: grounders by name (``steervis ground --help``), hub ids, or trained folders as paths.
+        scenes: a scenes split (test-seen, test-unseen, test-styles, train), read when ``coco`` is empty.
+        coco: a COCO folder (images + annotations.json), read instead of the scenes when given.
+        part: main (all but the last tenth), val (the last tenth: choose settings there) or all.
+        images: the first N images of the part (0: all).
+        threshold: keep boxes scoring above this (low: AP rewards recall).
+        nms_iou: boxes of one phrase overlapping a better one by more than this IoU are dropped.
+        bootstrap: resamples of the images for the 95-percent intervals of AP and AP50 (0: none).
+        drawn: scenes drawn per grounder in the report, the same scenes for every grounder.
+        draw_threshold: detections scoring above this are drawn.
+        device / dtype: where the grounders run and in which precision.
+    """
+
+    grounders: list[str] = field(default_factory=lambda: ["glip", "crop"])
+    scenes: str = "test-unseen"
+    coco: str = ""
+    part: str = "main"  # the validation tenth stays for choosing thresholds
+    images: int = 0
+    threshold: float = 0.05  # AP is measured over the whole score range: keep the low ones
+    nms_iou: float = 0.5  # the usual detection NMS overlap, as `steervis ground eval`
+    bootstrap: int = AP_RESAMPLES
+    drawn: int = 6
+    draw_threshold: float = 0.3  # a picture for a person: fewer, surer boxes than AP is measured at
+    device: str = "auto"
+    dtype: str = "auto"
+
+    def __post_init__(self) -> None:
+        check_placement(self)
+        if not self.grounders:
+            raise SteervisError("detection.grounders is empty: name at least one, e.g. "
+                                "--set detection.grounders=[glip,crop].")
+
+
+@dataclass
 class EvaluateConfig:
     """What ``steervis evaluate`` runs.
 
     Args:
         data: dataset root in <domain>/<class>/<image> layout; "" = the minidomains benchmark.
-        protocol: a registered protocol: "dg" (leave one domain out), "uda" (source → target self-training)
-            or "few-shot" (``few_shot.k`` images per class from the other domains, per seed).
+        protocol: a registered protocol: "dg" (leave one domain out), "uda" (source → target self-training),
+            "few-shot" (``few_shot.k`` images per class from the other domains, per seed) or "detection"
+            (the COCO AP of ``detection.grounders`` on a scenes split or a COCO folder; ``runs`` unused).
         runs: the rows, run in this order on every split; each a label, a registered method, its options,
             describer settings on top of ``describe``, and description parts, e.g.
             ``{label: describe-decide@react-pool, method: describe-decide, describe: {matcher: react-pool}}``.
@@ -114,6 +155,7 @@ class EvaluateConfig:
     max_per_class: int = 0
     uda: UDAConfig = field(default_factory=UDAConfig)
     few_shot: FewShotConfig = field(default_factory=FewShotConfig)
+    detection: DetectionConfig = field(default_factory=DetectionConfig)
     components: list[str] = field(default_factory=list)
     describe: DescribeConfig = field(default_factory=DescribeConfig)
     seed: int = 0
@@ -137,6 +179,8 @@ class EvaluateConfig:
             self.describe = from_dict(DescribeConfig, self.describe, where="describe.")
         if isinstance(self.few_shot, dict):
             self.few_shot = from_dict(FewShotConfig, self.few_shot, where="few_shot.")
+        if isinstance(self.detection, dict):
+            self.detection = from_dict(DetectionConfig, self.detection, where="detection.")
 
     @staticmethod
     def reject_old_spelling(data: dict[str, Any], where: str = "") -> None:

@@ -58,6 +58,8 @@ class RunResult:
     predictions: pd.DataFrame
     markdown: str
     metrics: dict[str, Any]
+    # the run folder's interval table, and what it holds intervals for
+    intervals: tuple[str, str] = ("accuracy_ci95.md", "per domain and for the mean")
 
 
 def seed_everything(seed: int) -> None:
@@ -167,12 +169,15 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True) -> RunResult:
     if Path(cfg.out).exists() and not Path(cfg.out).is_dir():
         raise SteervisError(f"out {cfg.out} is a file: give a folder for the run folders "
                             "(or remove the file).")
-    options = resolve_methods(cfg)
+    whole_run = PROTOCOLS.meta(cfg.protocol).get("frame") is False  # detection: no frame to split
+    options = {} if whole_run else resolve_methods(cfg)
     run_dir = run_dir_for(cfg)
     check_run_dir(run_dir, cfg)
     check_writable(run_dir, RUN_SPACE, "the run folder")
     # one writer per run folder, from the data check to the published report
     with output_lock(run_dir, flag="run folder"):
+        if whole_run:
+            return protocol(cfg, run_dir, progress)
         return run_locked(cfg, run_dir, protocol, options, progress)
 
 

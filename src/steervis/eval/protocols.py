@@ -144,3 +144,12 @@ def uda(frame: pd.DataFrame, config: Any) -> list[Split]:
                     section="few_shot")
 def few_shot(frame: pd.DataFrame, config: Any) -> list[Split]:
     return few_shot_splits(frame, config.few_shot.k, config.few_shot.seeds, config.held_out)
+
+
+# Detection has no classification frame to split into (train, test) pairs, so it cannot be a
+# ``(frame, config) → splits`` function: its entry is a whole run, ``(config, run folder, progress) →
+# RunResult``, and ``frame=False`` tells the harness so. It keeps the others' run folder, lock, publication
+# and report page (steervis.eval.detection).
+PROTOCOLS.register("detection", "steervis.eval.detection:run_detection", help="COCO AP (AP50, AP75, per "
+                   "style) of each of detection.grounders on a scenes split or COCO folder, boxes drawn",
+                   adapt=False, section="detection", frame=False)

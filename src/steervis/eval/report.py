@@ -36,7 +36,7 @@ RENDER_CHECK = """window.addEventListener('load', () => {
   const imgs = [...document.images];
   document.body.dataset.chartWidth = document.getElementById('chart').naturalWidth;
   document.body.dataset.brokenImages = imgs.filter(i => i.src && !i.naturalWidth).length;
-  document.body.dataset.tableRows = document.querySelectorAll('#accuracy tr').length;
+  document.body.dataset.tableRows = document.querySelectorAll('#accuracy tr, #ap tr').length;
 });"""
 
 

@@ -102,7 +102,7 @@ def check_run_dir(run_dir: Path, cfg: EvaluateConfig) -> None:
     refused."""
     from steervis.outputs import check_apart, check_owned, restore_interrupted_swap
 
-    check_apart(run_dir, [cfg.data] if cfg.data else [], "run folder")
+    check_apart(run_dir, [p for p in (cfg.data, cfg.detection.coco) if p], "run folder")
     restore_interrupted_swap(run_dir)
     if run_dir.is_dir() and any(run_dir.iterdir()):
         check_owned(run_dir, run_dir, "run folder", "run")
