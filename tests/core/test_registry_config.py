@@ -85,7 +85,8 @@ def test_protocols_datasets_and_benchmarks_are_registries():
     from steervis.eval.benchmarks import BENCHMARKS
     from steervis.eval.protocols import PROTOCOLS
 
-    assert PROTOCOLS.names() == ["dg", "few-shot", "uda"] and PROTOCOLS.meta("uda")["adapt"]
+    assert PROTOCOLS.names() == ["detection", "dg", "few-shot", "uda"] and PROTOCOLS.meta("uda")["adapt"]
+    assert PROTOCOLS.meta("detection")["frame"] is False  # a whole run of its own: no frame to split
     assert "minidomains" in DATASETS
     for name in BENCHMARKS.names():
         assert callable(BENCHMARKS.get(name)), name

@@ -5,7 +5,8 @@ A run folder holds ``config.yaml`` (resolved), ``describe.yaml`` (the describer 
 ``metrics.json``, ``predictions.parquet`` and ``report.html``.
 Each (split, method) result is written to ``parts/`` as soon as it is done, so a killed run resumes where it
 stopped; the result files are published together, with the completion stamp last (``steervis.outputs``), while
-the run folder's lock keeps a second writer out.
+the run folder's lock keeps a second writer out. The detection protocol scores grounders instead of methods,
+in the same kind of run folder (:mod:`steervis.eval.detection`).
 
 >>> from steervis.eval import EvaluateConfig, evaluate
 >>> result = evaluate(EvaluateConfig(data="toy", runs=[{"method": "zeroshot"}]))  # doctest: +SKIP
