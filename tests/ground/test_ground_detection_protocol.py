@@ -91,3 +91,25 @@ def test_unknown_grounder_and_empty_data_are_one_sentence(tmp_path, tmp_home, to
     assert "\n" not in str(err.value)
     with pytest.raises(SteervisError, match="detection.grounders is empty"):
         config(tmp_path, toy_coco_of([0]), [])
+
+
+def test_a_folder_of_styles_is_scored_style_by_style(tmp_path, tmp_home, toy_coco, oracle):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kinds = ["photo", "photo", "clipart", "clipart"]
+    pq.write_table(pa.table({"image": [f"images/{k}.png" for k in range(4)], "kind": kinds}),
+                   toy_coco / "scenes.parquet")
+    result = evaluate(config(tmp_path, toy_coco, ["oracle"], bootstrap=0, drawn=2), progress=False)
+    styles = result.metrics["ap"]["oracle"]["by_kind"]
+    assert {k: v["images"] for k, v in styles.items()} == {"clipart": 2, "photo": 2}
+    assert list(result.table.columns) == ["AP", "AP50", "AP75", "AP clipart", "AP photo"]
+    assert result.markdown.splitlines()[2] == "| oracle | 100.0 | 100.0 | 100.0 | 100.0 | 100.0 |"
+    page = (result.run_dir / "report.html").read_text()
+    assert "0.png · photo" in page and "3.png · clipart" in page  # the drawn scenes span the styles
+    from steervis.eval.screenshot import find_chromium, render_report
+
+    if find_chromium() is not None:  # the page as a browser draws it: chart, table, every scene decoded
+        check = render_report(result.run_dir / "report.html")
+        assert check == {"chart_width": check["chart_width"], "broken_images": 0, "table_rows": 2}
+        assert check["chart_width"] > 100
