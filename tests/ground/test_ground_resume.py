@@ -146,3 +146,33 @@ def test_a_scenes_folder_is_also_scored_style_by_style(toy_coco):
     assert result["by_kind"]["clipart"]["ap"] == 0.0
     assert 0.0 < result["ap"] < 1.0 and result["by_kind"]["photo"]["images"] == 2
     assert "by_kind" not in evaluate(_TruthFor(coco, found={1}), read_coco(toy_coco, limit=2))  # one style
+
+
+class _Truth:
+    """Finds every box of the prompted phrases, knowing each image by its pixels; records its prompts."""
+
+    def __init__(self, coco):
+        from steervis.data.images import open_image
+
+        self.by_pixels = {open_image(im.path).tobytes(): im for im in coco.images}
+        self.prompts = []
+
+    def ground(self, images, prompt):
+        phrases = [p.strip() for p in prompt.split(".") if p.strip()]
+        self.prompts.append(phrases)
+        out = []
+        for picture in images:
+            image = self.by_pixels[picture.tobytes()]
+            keep = [k for k, phrase in enumerate(image.phrases) if phrase in phrases]
+            out.append(Detections(image.boxes[keep], np.full(len(keep), 0.9, np.float32),
+                                  [image.phrases[k] for k in keep]))
+        return out
+
+
+def test_more_names_than_a_prompt_holds_are_asked_in_several_prompts(toy_coco, monkeypatch):
+    coco = read_coco(toy_coco)
+    whole = evaluate(_Truth(coco), coco, batch_size=4)
+    monkeypatch.setattr("steervis.ground.run.MAX_PHRASES", 2)  # three colour names: two prompts
+    oracle = _Truth(coco)
+    split = evaluate(oracle, coco, batch_size=4)
+    assert [len(p) for p in oracle.prompts] == [2, 1] and split["ap"] == whole["ap"] == pytest.approx(1.0)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from steervis.device import check_placement
 from steervis.ground.coco import (
@@ -20,7 +23,9 @@ from steervis.ground.coco import (
     results_json,
     select_part,
 )
+from steervis.ground.contract import Detections
 from steervis.ground.intervals import AP_RESAMPLES
+from steervis.ground.prompts import MAX_PHRASES, chunk_phrases
 from steervis.ground.train import GroundSettings, train_head
 
 PROMPT_MODES = ("names", "descriptions", "absent")  # GLIP's evaluation, then OmniLabel's two (DesCo)
@@ -97,7 +102,7 @@ def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool 
 
     from steervis.data.images import open_image
 
-    prompt = ". ".join(coco.names)
+    prompts = [". ".join(names) for names in chunk_phrases(coco.names, MAX_PHRASES)]  # LVIS-sized lists too
     found = log.detections(coco.categories) if log is not None else {}
     todo = [image for image in coco.images if image.id not in found]
     start = time.perf_counter()
@@ -106,7 +111,9 @@ def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool 
         for i in range(0, len(todo), batch_size):
             batch = todo[i : i + batch_size]
             ids = [image.id for image in batch]
-            detections = grounder.ground([open_image(image.path) for image in batch], prompt)
+            pictures = [open_image(image.path) for image in batch]
+            detections = [merged(per_image) for per_image in zip(*(grounder.ground(pictures, prompt)
+                                                                    for prompt in prompts), strict=True)]
             if log is not None:
                 log.append(ids, results_json(ids, detections, coco.categories))
             found.update(zip(ids, detections, strict=True))
@@ -118,6 +125,17 @@ def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool 
     return {**coco_set_ap(coco, [found[image.id] for image in coco.images], resamples),
             "images": len(coco.images), **resumed, "phrases": len(coco.names), "seconds": round(seconds, 1),
             "dropped_boxes": coco.dropped, **({"by_kind": styles} if styles else {})}
+
+
+def merged(parts: Sequence[Detections]) -> Detections:
+    """One image's detections from several prompts as one, best first."""
+    if len(parts) == 1:
+        return parts[0]
+    boxes = np.concatenate([np.asarray(p.boxes, dtype=np.float32).reshape(-1, 4) for p in parts])
+    scores = np.concatenate([np.asarray(p.scores, dtype=np.float32) for p in parts])
+    phrases = [phrase for p in parts for phrase in p.phrases]
+    order = np.argsort(-scores, kind="stable")
+    return Detections(boxes[order], scores[order], [phrases[i] for i in order])
 
 
 @dataclass
