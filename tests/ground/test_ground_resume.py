@@ -93,7 +93,7 @@ def test_ground_eval_keeps_the_detections_beside_the_result_and_resumes(toy_coco
     assert main(args) == 0
     first = json.loads(out.read_text())
     kept = log_path(out)
-    assert kept.name == "ap.detections.jsonl" and first["detections"] == str(kept)
+    assert kept.name == "ap.detections.jsonl" and first["detections"] == kept.name
     header, *rows = _lines(kept)
     config = header["identity"]["config"]
     assert (config["grounder"], config["part"], config["prompts"], config["images"]) == ("tiny-crop", "all",

@@ -82,7 +82,7 @@ def evaluate(args: argparse.Namespace) -> int:
     coco = select_part(read_coco(cfg.folder()), cfg.part, cfg.images or None)
     kept = log_path(out) if out and cfg.prompts == "names" else None  # the COCO results, resumable
     result = {"grounder": cfg.grounder, "data": str(coco.folder), "part": cfg.part,
-              **({"detections": str(kept)} if kept else {}),
+              **({"detections": kept.name} if kept else {}),  # beside the result, wherever both move
               **evaluate_prompts(cfg, coco, progress=not args.quiet, detections=kept)}
     print_json(result, out)
     return 0
