@@ -36,7 +36,9 @@ from steervis.errors import SteervisError
 MAX_NAME_WORDS = 4  # "woman lifting weights" is a name; longer titles are descriptions
 IMAGE_LINE = "<image>\n"  # where a one-image question shows its image: before the question
 # How easy-vqa's yes/no questions are asked in training (:func:`vqa_items`): with their image (off), after
-# the image's truth in words instead (only), or both, each question once each way (mix).
+# the image's truth in words instead (only: can the LM compare a fact with a question at all?), or once each
+# way (mix: the comparison learnt from the stated fact sits beside the same question about the seen image,
+# so what the words teach has its visual twin to carry over to, and the model still has to look).
 TOLD = ("off", "only", "mix")
 
 
