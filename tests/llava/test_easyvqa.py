@@ -1,5 +1,6 @@
 """easy-vqa's three splits: val is held out of training, the diagnosis subset is fixed, items are single."""
 
+import re
 from collections import Counter
 
 import pytest
@@ -77,3 +78,40 @@ def test_redrawn_yes_no_questions_ask_about_what_is_there_half_the_time_and_keep
     assert sum(a == "yes" for a in before) / len(before) < 0.25  # easy-vqa asks mostly about what is absent
     assert 0.4 < sum(a == "yes" for a in plain) / len(plain) < 0.6
     assert [r[0] for r in redrawn] == [r[0] for r in yes_no]  # the same images, one question each
+
+
+def _said(question: str, fact: str) -> str:
+    """What a stated fact answers to a yes/no question: every colour and shape it names is in the fact,
+    unless it negates."""
+    import re
+
+    named = [w for w in (*easyvqa.COLOURS, *easyvqa.SHAPES) if re.search(rf"\b{w}\b", question)]
+    present = all(re.search(rf"\b{w}\b", fact) for w in named)
+    return "yes" if present != easyvqa.negates(question) else "no"
+
+
+def test_told_items_state_the_images_truth_in_words_and_it_answers_them():
+    from steervis.llava.data import shows_image, vqa_items
+
+    told = [it for it in vqa_items(40, "Answer.", redraw_yes_no=True, told="only") if not shows_image(it)]
+    assert len(told) > 150 and not any("<image>" in user for it in told for user, _ in it.turns)
+    for it in told:
+        (user, answer), = it.turns
+        fact, question, suffix = user.split("\n")
+        assert re.fullmatch(r"The image shows a \w+ \w+\.", fact) and suffix == "Answer."
+        assert easyvqa.question_kind(question) == "yes/no" and _said(question, fact) == answer
+    assert 0.3 < sum(it.turns[0][1] == "yes" for it in told) / len(told) < 0.7  # redrawn: either answer
+
+
+def test_mixed_told_items_ask_each_yes_no_question_once_told_and_once_with_its_image():
+    from steervis.llava.data import shows_image, vqa_items
+
+    off, only, mix = (vqa_items(20, "", redraw_yes_no=True, told=t) for t in ("off", "only", "mix"))
+    assert len(only) == len(off) and [it.turns for it in off if shows_image(it)] == [
+        it.turns for it in mix if shows_image(it)]  # mix adds told copies to every shown question
+    told = [it for it in mix if not shows_image(it)]
+    assert [it.turns for it in told] == [it.turns for it in only if not shows_image(it)]
+    shown_yes_no = {(it.path, it.turns[0][0].removeprefix("<image>\n")) for it in off
+                    if easyvqa.question_kind(it.turns[0][0].removeprefix("<image>\n")) == "yes/no"}
+    told_questions = {(it.path, it.turns[0][0].split("\n", 1)[1]) for it in told}
+    assert told_questions <= shown_yes_no and len(told_questions) > len(shown_yes_no) / 2

@@ -105,3 +105,30 @@ def test_the_told_check_states_each_images_truth_in_words_and_shows_no_image():
     assert out["questions"] > 500 and len(vlm.prompts) == out["questions"]  # most images' truth is stated
     assert all(p.startswith("The image shows a ") for p in vlm.prompts) and set(vlm.visuals) == {None}
     assert out["told"]["yes/no against wording"][0] == 0
+
+
+def test_told_training_examples_hold_no_image_tokens_beside_shown_ones(tmp_home):
+    from steervis.llava.data import shows_image, to_examples
+    from steervis.llava.tower import FeatureCache
+    from steervis.llava.vlms import open_vlm
+
+    vlm = open_vlm("tiny-vlm")
+    items = _items(2, "single", 0, "", redraw_yes_no=True, told="mix")
+    examples, kept = to_examples(items, vlm, vlm.config.template, FeatureCache(vlm.tower))
+    assert kept == items and 0 < sum(map(shows_image, items)) < len(items)
+    for example, item in zip(examples, items, strict=True):
+        placeholders = example.ids.count(vlm.image_id)
+        if shows_image(item):
+            assert placeholders == vlm.image_tokens and example.image is not None
+        else:
+            assert placeholders == 0 and example.image is None
+            assert vlm.lm.tokenizer.decode(example.ids).count("The image shows a ") == 1
+
+
+def test_a_run_trained_on_told_questions_is_scored_told_too(tmp_home):
+    out = STUDIES.get("vlm-diagnose")(check="train", init="tiny-vlm", images=2, questions=24, batch_size=8,
+                                      redraw_yes_no=True, train_told="mix")
+    assert out["train_told"] == "mix" and 0 < out["told"]["questions"] <= 24
+    assert set(out["told"]["told"]) >= {"all", "yes/no"} and out["training"]["conversations"] > 20
+    with pytest.raises(SteervisError, match="leave turns at single"):
+        STUDIES.get("vlm-diagnose")(check="train", turns="packed", train_told="only")

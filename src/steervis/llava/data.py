@@ -8,7 +8,8 @@ turns items into the LM core's :class:`~steervis.lm.batch.Example` with cached v
 - Stage 2 (:func:`classify_items`): VLMClassifier's ``<image>\\nWhat type of object is in the photo?`` → the
   item's short name; :func:`describe_items`: ``Describe the image briefly.`` → its caption (so chat captions
   name things); :func:`vqa_items`: easy-vqa's questions, one per conversation, each with LLaVA-1.5's
-  "Answer the question using a single word or phrase.".
+  "Answer the question using a single word or phrase." (or, text only, after the image's truth in words:
+  :func:`told_item`).
 
 The pool never holds a minidomains image (its build excludes them and their near-duplicates), so nothing
 here trains on an evaluation image; easy-vqa's ``val`` and ``test`` splits are only read by evaluation.
@@ -33,6 +34,12 @@ from steervis.data.pool.text import parse_pair_text
 from steervis.errors import SteervisError
 
 MAX_NAME_WORDS = 4  # "woman lifting weights" is a name; longer titles are descriptions
+IMAGE_LINE = "<image>\n"  # where a one-image question shows its image: before the question
+# How easy-vqa's yes/no questions are asked in training (:func:`vqa_items`): with their image (off), after
+# the image's truth in words instead (only: can the LM compare a fact with a question at all?), or once each
+# way (mix: the comparison learnt from the stated fact sits beside the same question about the seen image,
+# so what the words teach has its visual twin to carry over to, and the model still has to look).
+TOLD = ("off", "only", "mix")
 
 
 @dataclass
@@ -98,28 +105,59 @@ def describe_items(frame, question: str) -> list[Item]:
 
 
 def vqa_items(n_images: int, suffix: str, seed: int = 0, balanced: int = 0,
-              per_image: int | None = None, redraw_yes_no: bool = False) -> list[Item]:
+              per_image: int | None = None, redraw_yes_no: bool = False, told: str = "off") -> list[Item]:
     """Stage 2: every question (or ``per_image`` seeded ones) of ``n_images`` seeded easy-vqa ``train``
     images (never ``val`` or ``test``), one question per conversation (:mod:`steervis.llava.easyvqa` says
     why), each ending with the response-format prompt as in LLaVA-1.5; ``balanced``: that many of them
     instead, each question kind equally often; ``redraw_yes_no``: the yes/no questions asked about what is
-    present half the time (:func:`steervis.llava.easyvqa.redraw_yes_no`)."""
+    present half the time (:func:`steervis.llava.easyvqa.redraw_yes_no`); ``told``: :data:`TOLD`, whether
+    yes/no questions are asked after their image's truth in words, without the image (:func:`told_item`)."""
     from steervis.llava import easyvqa
 
-    paths = easyvqa.paths("train")
+    if told not in TOLD:
+        raise SteervisError(f"told must be one of {', '.join(TOLD)}, not {told!r}.")
+    paths, qa = easyvqa.paths("train"), easyvqa.questions("train")
     rows = easyvqa.rows("train", images=n_images, per_image=per_image, seed=seed)
     if balanced:
         rows = easyvqa.balanced(rows, balanced, seed)
     if redraw_yes_no:
         rows = easyvqa.redraw_yes_no(rows, seed)
-    return [Item(_file_hash(Path(paths[i])), paths[i], [(f"<image>\n{q}\n{suffix}".rstrip(), a)])
-            for i, q, a in rows]
+    items = []
+    for i, q, a in rows:
+        shown = Item(_file_hash(Path(paths[i])), paths[i], [(f"{IMAGE_LINE}{q}\n{suffix}".rstrip(), a)])
+        said = told_item(shown, qa[i]) if told != "off" and easyvqa.question_kind(q) == "yes/no" else None
+        items += [said] if said else []
+        items += [shown] if said is None or told == "mix" else []
+    return items
+
+
+def told_item(item: Item, pairs: list[tuple[str, str]]) -> Item | None:
+    """A one-question conversation asked after its image's truth in words instead of its image, a
+    text-only conversation (no ``<image>``; it keeps the image's hash and path as where the fact comes from);
+    ``None`` when ``pairs`` (the image's questions) do not state both colour and shape: "a red shape." cannot
+    answer "is there a circle?".
+
+    The words are :func:`steervis.llava.easyvqa.told`'s, as the ``told`` diagnosis asks them."""
+    from steervis.llava import easyvqa
+
+    if easyvqa.image_colour(pairs) is None or easyvqa.image_shape(pairs) is None:
+        return None
+    (user, answer), = item.turns
+    return Item(item.sha256, item.path, [(f"{easyvqa.told(pairs)}\n{user.removeprefix(IMAGE_LINE)}", answer)])
+
+
+def shows_image(item: Item) -> bool:
+    """Whether a conversation shows its image (an ``<image>`` in a user turn); one without is text only."""
+    from steervis.llava.conversation import IMAGE
+
+    return any(IMAGE in user for user, _ in item.turns)
 
 
 def to_examples(items: Sequence[Item], vlm, template_name: str, features,
                 progress: bool = False) -> tuple[list, list[Item]]:
     """LM-core examples (answer-only targets) with each item's cached visual tokens as its image, and the
-    items they came from: an item whose file is not an image is left out (logged with its reason).
+    items they came from: an item whose file is not an image is left out (logged with its reason); a
+    text-only conversation (no ``<image>``, :func:`shows_image`) is an example without an image.
 
     Args:
         items: Conversations.
@@ -131,9 +169,12 @@ def to_examples(items: Sequence[Item], vlm, template_name: str, features,
     from steervis.lm.batch import Example
 
     tpl = template(template_name)
-    visuals = features.features([it.sha256 for it in items], [it.path for it in items], progress=progress,
-                                skip_bad=True)
-    kept = [(item, vis) for item, vis in zip(items, visuals, strict=True) if vis is not None]
+    shown = [it for it in items if shows_image(it)]
+    found = iter(features.features([it.sha256 for it in shown], [it.path for it in shown], progress=progress,
+                                   skip_bad=True) if shown else [])
+    visuals = [next(found) if shows_image(it) else None for it in items]  # a text-only one has no image
+    kept = [(item, vis) for item, vis in zip(items, visuals, strict=True)
+            if vis is not None or not shows_image(item)]
     if items and not kept:
         raise SteervisError("No training conversation has a usable image: every file failed to open.")
     out = []

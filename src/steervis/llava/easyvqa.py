@@ -207,3 +207,15 @@ def caption(pairs: list[tuple[str, str]]) -> str | None:
     if colour is None and shape is None:
         return None
     return f"a {' '.join(w for w in (colour, shape or 'shape') if w)}."
+
+
+def told(pairs: list[tuple[str, str]]) -> str | None:
+    """An image's truth in words, said before a question in place of the image ("The image shows a red
+    circle."): the ``told`` diagnosis and told training items share this sentence; ``None`` when the
+    questions state neither colour nor shape.
+
+    >>> told([("what color is the shape?", "red"), ("what shape is this?", "circle")])
+    'The image shows a red circle.'
+    """
+    fact = caption(pairs)
+    return f"The image shows {fact}" if fact else None

@@ -6,9 +6,10 @@ diagnosis subset of ``val`` (never trained on):
 - ``train``: a stage-2 run on ``images`` training images (the levers: ``turns`` single or packed, ``tune``
   lora or full, ``epochs``, ``lr``, ``batch_size``, ``grid``, ``layer``, ``init``, ``balanced``: that
   many questions drawn from the ``images`` with each kind equally often; ``redraw_yes_no``: yes/no questions
-  asked about what is present half the time), scored with its image, with the
-  image withheld and with another question's image (does the answer depend on the image at all?); ``save``:
-  a folder to keep the trained model in.
+  asked about what is present half the time; ``train_told``: ``only`` asks the yes/no questions after the
+  image's truth in words instead of the image, ``mix`` each both ways, ``off`` never), scored with its image,
+  with the image withheld and with another question's image (does the answer depend on the image at all?),
+  and, with ``train_told``, as the ``told`` check scores; ``save``: a folder to keep the trained model in.
 - ``overfit``: ``examples`` single-question conversations trained ``epochs`` times, scored on themselves
   (can the model and the loop fit anything?).
 - ``caption``: the model (``init``) captions ``images`` ``val`` images whose colour and shape their questions
@@ -38,13 +39,13 @@ CHECKS = ("train", "overfit", "probe", "caption", "told")
 
 
 def _items(images: int, turns: str, seed: int, suffix: str, balanced: int = 0,
-           redraw_yes_no: bool = False) -> list[Any]:
+           redraw_yes_no: bool = False, told: str = "off") -> list[Any]:
     """easy-vqa training conversations: one question each (``single``), or every question of an image in one
     conversation (``packed``, for the comparison only: later questions can copy earlier ones); ``balanced``:
     that many single questions, each kind equally often."""
     from steervis.llava.data import Item, vqa_items
 
-    items = vqa_items(images, suffix, seed=seed, balanced=balanced, redraw_yes_no=redraw_yes_no)
+    items = vqa_items(images, suffix, seed=seed, balanced=balanced, redraw_yes_no=redraw_yes_no, told=told)
     if turns == "single":
         return items
     packed: dict[str, Item] = {}
@@ -103,7 +104,7 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
                  grid: int = 4, layer: str = "", examples: int = 64, probe: bool = False,
                  suffix: bool = True, seed: int = 0, questions: int = 0,
                  probe_val: int = 0, save: str = "", balanced: int = 0,
-                 redraw_yes_no: bool = False) -> dict[str, Any]:
+                 redraw_yes_no: bool = False, train_told: str = "off") -> dict[str, Any]:
     """``steervis study vlm-diagnose``: one of :data:`CHECKS` (the module docstring says what each does)."""
     from steervis.llava import easyvqa
     from steervis.llava.questions import SHORT_ANSWER
@@ -114,6 +115,8 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
         raise SteervisError("balanced draws single questions: leave turns at single.")
     if turns not in ("single", "packed"):
         raise SteervisError(f"turns must be single or packed, not {turns!r}.")
+    if train_told != "off" and turns != "single":
+        raise SteervisError("train_told asks single questions without their image: leave turns at single.")
     fmt = SHORT_ANSWER if suffix else ""
     commit = source_commit()  # the code this run starts from (a later commit does not relabel it)
     vlm = _model(init, grid, layer, seed)
@@ -132,8 +135,8 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
         return {**out, "examples": len(items), "epochs": epochs, "lr": lr, "fit": fit}
     if check == "train":
         out.update(images=images, epochs=epochs, lr=lr, tune=tune, turns=turns, batch_size=batch_size,
-                   balanced=balanced, redraw_yes_no=redraw_yes_no)
-        items = _items(images, turns, seed, fmt, balanced, redraw_yes_no)
+                   balanced=balanced, redraw_yes_no=redraw_yes_no, train_told=train_told)
+        items = _items(images, turns, seed, fmt, balanced, redraw_yes_no, train_told)
         out["training"] = _train(vlm, items, epochs, lr, batch_size, tune, seed)
         if save:  # kept for a later look (answers, probes) at the model this run measured
             vlm.save(save)
@@ -144,6 +147,8 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
         out["with_image"] = _score(vlm, rows, visuals, fmt)
         out["without_image"] = _score(vlm, rows, [None] * len(rows), fmt)
         out["other_image"] = _score(vlm, rows, swapped, fmt)
+        if train_told != "off":  # trained on told questions: does it compare them too?
+            out["told"] = _told(vlm, fmt, questions)
         if not probe:
             return out
 
@@ -151,16 +156,18 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
     return {**out, "probe_images": images, "colour_probe": probes}
 
 
-def _told(vlm: Any, suffix: str) -> dict[str, Any]:
+def _told(vlm: Any, suffix: str, questions: int = 0) -> dict[str, Any]:
     """The diagnosis subset's yes/no questions whose image's colour and shape are stated, asked without the
-    image but after its truth in words: the LM's comparison alone."""
+    image but after its truth in words: the LM's comparison alone (``questions``: of the subset's first
+    that many)."""
     from steervis.llava import easyvqa
 
     qa = easyvqa.questions("val")
-    rows = [r for r in easyvqa.diagnosis_rows() if easyvqa.question_kind(r[1]) == "yes/no"]
-    told = [(r, easyvqa.caption(qa.get(r[0], []))) for r in rows]
+    rows = [r for r in easyvqa.diagnosis_rows()[: questions or None]
+            if easyvqa.question_kind(r[1]) == "yes/no"]
+    told = [(r, easyvqa.told(qa.get(r[0], []))) for r in rows]
     told = [(r, fact) for r, fact in told if fact]
-    before = [f"The image shows {fact}" for _, fact in told]
+    before = [fact for _, fact in told]
     rows = [r for r, _ in told]
     return {"questions": len(rows), "told": _score(vlm, rows, [None] * len(rows), suffix, before)}
 
