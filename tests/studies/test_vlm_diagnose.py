@@ -132,3 +132,27 @@ def test_a_run_trained_on_told_questions_is_scored_told_too(tmp_home):
     assert set(out["told"]["told"]) >= {"all", "yes/no"} and out["training"]["conversations"] > 20
     with pytest.raises(SteervisError, match="leave turns at single"):
         STUDIES.get("vlm-diagnose")(check="train", turns="packed", train_told="only")
+
+
+def test_answers_are_generated_unless_likelihood_is_asked_for():
+    import inspect
+
+    from steervis.studies.vlm_diagnose import vlm_diagnose
+
+    assert inspect.signature(vlm_diagnose).parameters["answer"].default == "generate"
+    with pytest.raises(SteervisError, match="answer must be one of"):
+        STUDIES.get("vlm-diagnose")(check="told", answer="beam")
+
+
+def test_likelihood_answers_pick_among_each_questions_candidates(tmp_home):
+    from steervis.llava import easyvqa
+    from steervis.llava.vlms import open_vlm
+    from steervis.studies.vlm_diagnose import _score
+
+    rows = [(0, "is there a red shape?", "no"), (0, "what color is the shape?", "teal"),
+            (0, "what shape is in the image?", "circle"), (0, "is there a circle?", "yes")]
+    out = _score(open_vlm("tiny-vlm"), rows, [None] * 4, "Answer with one word.", answer="likelihood")
+    assert set(out) >= {"all", "yes/no", "color", "shape", "yes/no against wording", "reply opening"}
+    picks = [e.split(" → ")[1] for e in out["examples"]]
+    assert picks[0] in ("yes", "no") and picks[1] in easyvqa.COLOURS and picks[2] in easyvqa.SHAPES
+    assert set(out["reply opening"]) >= {"all", "yes/no against wording"}

@@ -136,7 +136,14 @@ def loglik(lm: LanguageModel, prompts: Sequence[Prompt], answers: Sequence[str],
         ``(sums [n, k], lengths [k])``.
     """
     candidates = [lm.encode_answer(a) for a in answers]
-    lengths = np.array([len(c) for c in candidates])
+    return loglik_ids(lm, prompts, candidates, batch_size, max_tokens), np.array([len(c) for c in candidates])
+
+
+@torch.inference_mode()
+def loglik_ids(lm: LanguageModel, prompts: Sequence[Prompt], candidates: Sequence[Sequence[int]],
+               batch_size: int = 8, max_tokens: int = MAX_TOKENS) -> np.ndarray:
+    """Summed log-prob of every candidate (token ids, each at least one) after every prompt: ``[n, k]``."""
+    candidates = [list(c) for c in candidates]
     sums = np.zeros((len(prompts), len(candidates)), dtype=np.float64)
     groups = _groups(candidates, max_tokens, lm.device)
     per_pass = max(1, min(batch_size, max_tokens // max(1, max(t.size for _, t in groups))))
@@ -152,7 +159,7 @@ def loglik(lm: LanguageModel, prompts: Sequence[Prompt], answers: Sequence[str],
                 part.index_add_(1, cols, pairs)
                 cache.crop(-tree.size)  # drop this group's positions before the next group
         sums[start : start + len(batch)] = part.cpu().numpy()
-    return sums, lengths
+    return sums
 
 
 def reduce_scores(sums: np.ndarray, lengths: np.ndarray, reduction: str = "mean",

@@ -22,6 +22,10 @@ diagnosis subset of ``val`` (never trained on):
   output and the LM's hidden states at the image positions, trained on ``images`` training images, tested on
   every ``val`` image whose colour its questions state (``probe_val``: a seeded few) — where is colour lost
   on the way to the answer?
+
+``answer``: how a scored answer is read: ``generate`` (greedy, exact match), or ``likelihood``: the question's
+candidate answer (yes/no, easy-vqa's colours, its shapes) the model makes likeliest as its reply, whole and as
+its opening (:mod:`steervis.llava.likelihood`): a model that never answers in one word is still scored.
 """
 
 from __future__ import annotations
@@ -56,18 +60,36 @@ def _items(images: int, turns: str, seed: int, suffix: str, balanced: int = 0,
     return list(packed.values())
 
 
+ANSWERS = ("generate", "likelihood")
+
+
 def _score(vlm: Any, rows: list[tuple[int, str, str]], visuals: list[Any], suffix: str,
-           before: list[str] | None = None) -> dict[str, Any]:
-    """Greedy exact match of ``rows`` shown ``visuals`` (each question after its text in ``before``, if
-    given), overall and per question kind."""
+           before: list[str] | None = None, answer: str = "generate") -> dict[str, Any]:
+    """Exact match of ``rows`` shown ``visuals`` (each question after its text in ``before``, if given),
+    overall and per question kind: the greedy answer (``generate``), or the likeliest of the question's
+    candidates as the whole reply, and as its opening (``likelihood``, :mod:`steervis.llava.likelihood`)."""
+    prompts = [f"{q}\n{suffix}".strip() for _, q, _ in rows]
+    prompts = [f"{b}\n{p}" for b, p in zip(before, prompts, strict=True)] if before else prompts
+    if answer == "generate":
+        return _metrics(rows, vlm.ask(visuals, prompts, max_new_tokens=4,
+                                      batch_size=64))  # easy-vqa's answers are one word: 4 tokens tell
+    from steervis.llava import easyvqa
+    from steervis.llava.likelihood import choose
+
+    words = {"yes/no": ("yes", "no"), "color": easyvqa.COLOURS, "shape": easyvqa.SHAPES}
+    candidates = [words[easyvqa.question_kind(q)] for _, q, _ in rows]
+    out = _metrics(rows, choose(vlm, visuals, prompts, candidates, whole=True, batch_size=64))
+    opening = _metrics(rows, choose(vlm, visuals, prompts, candidates, whole=False, batch_size=64))
+    return {**out, "reply opening": {k: v for k, v in opening.items() if k != "examples"}}
+
+
+def _metrics(rows: list[tuple[int, str, str]], answers: list[str]) -> dict[str, Any]:
+    """Accuracy of ``answers`` (normalised) against ``rows``' gold answers, per kind and against the wording,
+    with the first few answers."""
     from steervis.llava import easyvqa
     from steervis.llava.evaluate import normalise
     from steervis.stats import accuracy_ci, percent
 
-    prompts = [f"{q}\n{suffix}".strip() for _, q, _ in rows]
-    prompts = [f"{b}\n{p}" for b, p in zip(before, prompts, strict=True)] if before else prompts
-    answers = vlm.ask(visuals, prompts, max_new_tokens=4,
-                      batch_size=64)  # easy-vqa's answers are one word: 4 tokens tell right from wrong
     right = np.array([normalise(a) == gold for a, (_, _, gold) in zip(answers, rows, strict=True)])
     kinds = np.array([easyvqa.question_kind(q) for _, q, _ in rows])
     out: dict[str, Any] = {"all": percent(accuracy_ci(right))}
@@ -104,34 +126,31 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
                  grid: int = 4, layer: str = "", examples: int = 64, probe: bool = False,
                  suffix: bool = True, seed: int = 0, questions: int = 0,
                  probe_val: int = 0, save: str = "", balanced: int = 0,
-                 redraw_yes_no: bool = False, train_told: str = "off") -> dict[str, Any]:
+                 redraw_yes_no: bool = False, train_told: str = "off",
+                 answer: str = "generate") -> dict[str, Any]:
     """``steervis study vlm-diagnose``: one of :data:`CHECKS` (the module docstring says what each does)."""
+    from functools import partial
+
     from steervis.llava import easyvqa
     from steervis.llava.questions import SHORT_ANSWER
 
-    if check not in CHECKS:
-        raise SteervisError(f"check must be one of {', '.join(CHECKS)}, not {check!r}.")
-    if balanced and turns != "single":
-        raise SteervisError("balanced draws single questions: leave turns at single.")
-    if turns not in ("single", "packed"):
-        raise SteervisError(f"turns must be single or packed, not {turns!r}.")
-    if train_told != "off" and turns != "single":
-        raise SteervisError("train_told asks single questions without their image: leave turns at single.")
+    _check(check, turns, balanced, train_told, answer)
     fmt = SHORT_ANSWER if suffix else ""
+    score, told = partial(_score, answer=answer), partial(_told, answer=answer)
     commit = source_commit()  # the code this run starts from (a later commit does not relabel it)
     vlm = _model(init, grid, layer, seed)
     if check == "caption":
         return {"commit": commit, "check": check, "init": init, **_captions(vlm, images, seed)}
     if check == "told":
-        return {"commit": commit, "check": check, "init": init, **_told(vlm, fmt)}
+        return {"commit": commit, "check": check, "init": init, "answer": answer, **told(vlm, fmt)}
     out: dict[str, Any] = {"commit": commit, "check": check, "init": init or "fresh projector", "grid": grid,
-                           "layer": vlm.config.layer, "seed": seed}
+                           "layer": vlm.config.layer, "seed": seed, "answer": answer}
     if check == "overfit":
         items = _items(max(1, examples // 8), "single", seed, fmt)[:examples]
         out["training"] = _train(vlm, items, epochs, lr, batch_size, tune, seed)
         rows = [(0, it.turns[0][0].removeprefix("<image>\n").removesuffix(fmt).strip(), it.turns[0][1])
                 for it in items]
-        fit = _score(vlm, rows, _item_tokens(vlm, items), fmt)
+        fit = score(vlm, rows, _item_tokens(vlm, items), fmt)
         return {**out, "examples": len(items), "epochs": epochs, "lr": lr, "fit": fit}
     if check == "train":
         out.update(images=images, epochs=epochs, lr=lr, tune=tune, turns=turns, batch_size=batch_size,
@@ -144,11 +163,11 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
         visuals = tower_tokens(vlm, rows, "val")
         half = len(visuals) // 2  # rows run image by image: half the list away is always another image
         swapped = visuals[half:] + visuals[:half]
-        out["with_image"] = _score(vlm, rows, visuals, fmt)
-        out["without_image"] = _score(vlm, rows, [None] * len(rows), fmt)
-        out["other_image"] = _score(vlm, rows, swapped, fmt)
+        out["with_image"] = score(vlm, rows, visuals, fmt)
+        out["without_image"] = score(vlm, rows, [None] * len(rows), fmt)
+        out["other_image"] = score(vlm, rows, swapped, fmt)
         if train_told != "off":  # trained on told questions: does it compare them too?
-            out["told"] = _told(vlm, fmt, questions)
+            out["told"] = told(vlm, fmt, questions)
         if not probe:
             return out
 
@@ -156,7 +175,21 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
     return {**out, "probe_images": images, "colour_probe": probes}
 
 
-def _told(vlm: Any, suffix: str, questions: int = 0) -> dict[str, Any]:
+def _check(check: str, turns: str, balanced: int, train_told: str, answer: str) -> None:
+    """One sentence for a setting vlm-diagnose cannot run with."""
+    if check not in CHECKS:
+        raise SteervisError(f"check must be one of {', '.join(CHECKS)}, not {check!r}.")
+    if answer not in ANSWERS:
+        raise SteervisError(f"answer must be one of {', '.join(ANSWERS)}, not {answer!r}.")
+    if balanced and turns != "single":
+        raise SteervisError("balanced draws single questions: leave turns at single.")
+    if turns not in ("single", "packed"):
+        raise SteervisError(f"turns must be single or packed, not {turns!r}.")
+    if train_told != "off" and turns != "single":
+        raise SteervisError("train_told asks single questions without their image: leave turns at single.")
+
+
+def _told(vlm: Any, suffix: str, questions: int = 0, answer: str = "generate") -> dict[str, Any]:
     """The diagnosis subset's yes/no questions whose image's colour and shape are stated, asked without the
     image but after its truth in words: the LM's comparison alone (``questions``: of the subset's first
     that many)."""
@@ -169,7 +202,7 @@ def _told(vlm: Any, suffix: str, questions: int = 0) -> dict[str, Any]:
     told = [(r, fact) for r, fact in told if fact]
     before = [fact for _, fact in told]
     rows = [r for r, _ in told]
-    return {"questions": len(rows), "told": _score(vlm, rows, [None] * len(rows), suffix, before)}
+    return {"questions": len(rows), "told": _score(vlm, rows, [None] * len(rows), suffix, before, answer)}
 
 
 def _item_tokens(vlm: Any, items: list[Any]) -> list[Any]:
