@@ -33,38 +33,55 @@ def reply_ids(vlm: Any, answer: str, whole: bool = True) -> list[int]:
     return tok(text, add_special_tokens=False).input_ids
 
 
-def answer_logprobs(vlm: Any, images: Sequence[Any], questions: Sequence[str], answers: Sequence[str],
-                    whole: bool = True, batch_size: int = 16) -> np.ndarray:
-    """Log-probability of each of ``answers`` as the reply to each (image, question), either case:
-    ``[n, len(answers)]``."""
+READINGS = ("whole", "opening")  # the candidate as the whole reply, or as the reply's opening
+
+
+def reply_logprobs(vlm: Any, images: Sequence[Any], questions: Sequence[str],
+                   answers: Sequence[str], batch_size: int = 16) -> dict[str, np.ndarray]:
+    """Log-probability of each of ``answers`` as the reply to each (image, question), either case, read both
+    ways (:data:`READINGS`) from one pass over each prompt: ``{reading: [n, len(answers)]}``."""
     from steervis.lm.scoring import loglik_ids
 
     if not answers:
         raise SteervisError("Likelihood answering needs at least one candidate answer.")
     forms = [sorted({a, a[:1].upper() + a[1:]}) for a in answers]  # "yes" and "Yes": one answer
-    flat = [f for fs in forms for f in fs]
-    sums = loglik_ids(vlm.lm, vlm.prompts(questions, images), [reply_ids(vlm, f, whole) for f in flat],
+    flat = [(f, whole) for whole in (True, False) for fs in forms for f in fs]
+    sums = loglik_ids(vlm.lm, vlm.prompts(questions, images), [reply_ids(vlm, f, whole) for f, whole in flat],
                       batch_size=batch_size)
-    out, col = np.zeros((len(questions), len(answers))), 0
-    for k, fs in enumerate(forms):
-        out[:, k] = np.logaddexp.reduce(sums[:, col : col + len(fs)], axis=1)
-        col += len(fs)
+    out, col = {r: np.zeros((len(questions), len(answers))) for r in READINGS}, 0
+    for reading in READINGS:
+        for k, fs in enumerate(forms):
+            out[reading][:, k] = np.logaddexp.reduce(sums[:, col : col + len(fs)], axis=1)
+            col += len(fs)
     return out
 
 
-def choose(vlm: Any, images: Sequence[Any], questions: Sequence[str], candidates: Sequence[Sequence[str]],
-           whole: bool = True, batch_size: int = 16) -> list[str]:
-    """Per (image, question), its likeliest candidate (``candidates``: one list per question; questions that
-    share a list are scored together)."""
+def answer_logprobs(vlm: Any, images: Sequence[Any], questions: Sequence[str], answers: Sequence[str],
+                    whole: bool = True, batch_size: int = 16) -> np.ndarray:
+    """Log-probability of each of ``answers`` as the whole reply (or its opening) to each (image, question),
+    either case: ``[n, len(answers)]``."""
+    return reply_logprobs(vlm, images, questions, answers, batch_size)["whole" if whole else "opening"]
+
+
+def choices(vlm: Any, images: Sequence[Any], questions: Sequence[str], candidates: Sequence[Sequence[str]],
+            batch_size: int = 16) -> dict[str, list[str]]:
+    """Per (image, question), its likeliest candidate, read both ways (:data:`READINGS`): ``{reading:
+    picks}`` (``candidates``: one list per question; questions that share a list are scored together)."""
     if not len(images) == len(questions) == len(candidates):
         raise SteervisError("Give as many images (or None), questions and candidate lists.")
-    picked = [""] * len(questions)
+    picked = {r: [""] * len(questions) for r in READINGS}
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, cands in enumerate(candidates):
         groups.setdefault(tuple(cands), []).append(i)
     for cands, idx in groups.items():
-        logp = answer_logprobs(vlm, [images[i] for i in idx], [questions[i] for i in idx], cands, whole,
-                               batch_size)
-        for i, best in zip(idx, logp.argmax(axis=1), strict=True):
-            picked[i] = cands[best]
+        logp = reply_logprobs(vlm, [images[i] for i in idx], [questions[i] for i in idx], cands, batch_size)
+        for reading in READINGS:
+            for i, best in zip(idx, logp[reading].argmax(axis=1), strict=True):
+                picked[reading][i] = cands[best]
     return picked
+
+
+def choose(vlm: Any, images: Sequence[Any], questions: Sequence[str], candidates: Sequence[Sequence[str]],
+           whole: bool = True, batch_size: int = 16) -> list[str]:
+    """Per (image, question), its likeliest candidate as the whole reply (or as its opening)."""
+    return choices(vlm, images, questions, candidates, batch_size)["whole" if whole else "opening"]
