@@ -156,3 +156,6 @@ def test_likelihood_answers_pick_among_each_questions_candidates(tmp_home):
     picks = [e.split(" → ")[1] for e in out["examples"]]
     assert picks[0] in ("yes", "no") and picks[1] in easyvqa.COLOURS and picks[2] in easyvqa.SHAPES
     assert set(out["reply opening"]) >= {"all", "yes/no against wording"}
+    said = out["said yes"]  # the two yes/no rows: wording no, truth no (picked first) and truth yes (last)
+    assert set(said) == {"wording no, truth no", "wording no, truth yes"}
+    assert said["wording no, truth no"][0] == (100.0 if picks[0] == "yes" else 0.0)

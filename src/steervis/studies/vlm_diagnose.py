@@ -80,7 +80,21 @@ def _score(vlm: Any, rows: list[tuple[int, str, str]], visuals: list[Any], suffi
     candidates = [words[easyvqa.question_kind(q)] for _, q, _ in rows]
     picks = choices(vlm, visuals, prompts, candidates, batch_size=16)  # on CPU no faster in larger batches
     out, opening = _metrics(rows, picks["whole"]), _metrics(rows, picks["opening"])
-    return {**out, "reply opening": {k: v for k, v in opening.items() if k != "examples"}}
+    opening = {k: v for k, v in opening.items() if k != "examples"}
+    return {**out, "said yes": _said_yes(rows, picks["whole"]), "reply opening": opening}
+
+
+def _said_yes(rows: list[tuple[int, str, str]], answers: list[str]) -> dict[str, Any]:
+    """How often a yes/no question is answered "yes", per (wording's answer, truth): a model that compares
+    says yes more often when the truth is yes under the same wording; one that does not, equally often."""
+    from steervis.llava import easyvqa
+    from steervis.stats import accuracy_ci, percent
+
+    cells: dict[str, list[bool]] = {}
+    for (_, q, gold), a in zip(rows, answers, strict=True):
+        if easyvqa.question_kind(q) == "yes/no":
+            cells.setdefault(f"wording {easyvqa.wording_answer(q)}, truth {gold}", []).append(a == "yes")
+    return {k: percent(accuracy_ci(np.array(v))) for k, v in sorted(cells.items())}
 
 
 def _metrics(rows: list[tuple[int, str, str]], answers: list[str]) -> dict[str, Any]:
