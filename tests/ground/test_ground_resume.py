@@ -176,3 +176,21 @@ def test_more_names_than_a_prompt_holds_are_asked_in_several_prompts(toy_coco, m
     oracle = _Truth(coco)
     split = evaluate(oracle, coco, batch_size=4)
     assert [len(p) for p in oracle.prompts] == [2, 1] and split["ap"] == whole["ap"] == pytest.approx(1.0)
+
+
+class _Misnamer(_Truth):
+    """Finds every box of every image and gives each the name of another colour."""
+
+    def ground(self, images, prompt):
+        names = sorted({p.strip() for p in prompt.split(".") if p.strip()})
+        found = super().ground(images, ". ".join(names))
+        wrong = {name: names[(k + 1) % len(names)] for k, name in enumerate(names)}
+        return [Detections(d.boxes, d.scores, [wrong[p] for p in d.phrases]) for d in found]
+
+
+def test_class_agnostic_ap_scores_finding_apart_from_naming(toy_coco):
+    coco = read_coco(toy_coco)
+    result = evaluate(_Misnamer(coco), coco, batch_size=4)
+    assert result["ap"] == 0.0 and result["class_agnostic"]["ap"] == pytest.approx(1.0)
+    right = evaluate(_Truth(coco), coco, batch_size=4)
+    assert right["ap"] == right["class_agnostic"]["ap"] == pytest.approx(1.0)

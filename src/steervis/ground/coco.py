@@ -131,6 +131,17 @@ def _scene_kinds(root: Path) -> dict[str, str]:
     return {str(row["image"]): str(row["kind"]) for row in rows}
 
 
+def class_agnostic(coco: CocoSet, detections: Sequence[Any]) -> tuple[CocoSet, list[Any]]:
+    """The set and its detections with every name one ``object``: AP then scores finding things, not naming
+    them (a grounder that finds every object but names it wrongly scores high here and low on AP)."""
+    from steervis.ground.contract import Detections
+
+    images = [CocoImage(im.id, im.path, im.width, im.height, im.boxes, ["object"] * len(im.phrases), im.kind)
+              for im in coco.images]
+    found = [Detections(d.boxes, d.scores, ["object"] * len(d.scores)) for d in detections]
+    return CocoSet(coco.folder, images, {1: "object"}, coco.dropped), found
+
+
 def by_kind(coco: CocoSet) -> dict[str, CocoSet]:
     """The set split by its images' styles, when it holds more than one (test-styles: one per style)."""
     kinds = sorted({image.kind for image in coco.images})

@@ -18,6 +18,7 @@ from steervis.ground.coco import (
     ANNOTATIONS,
     CocoSet,
     by_kind,
+    class_agnostic,
     coco_set_ap,
     read_coco,
     results_json,
@@ -122,9 +123,11 @@ def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool 
     resumed = {"resumed_images": len(coco.images) - len(todo)} if log is not None else {}
     styles = {kind: {**coco_set_ap(part, [found[image.id] for image in part.images], resamples),
                      "images": len(part.images)} for kind, part in by_kind(coco).items()}
+    agnostic = coco_set_ap(*class_agnostic(coco, [found[image.id] for image in coco.images]))
     return {**coco_set_ap(coco, [found[image.id] for image in coco.images], resamples),
             "images": len(coco.images), **resumed, "phrases": len(coco.names), "seconds": round(seconds, 1),
-            "dropped_boxes": coco.dropped, **({"by_kind": styles} if styles else {})}
+            "dropped_boxes": coco.dropped, **({"by_kind": styles} if styles else {}),
+            "class_agnostic": {k: agnostic[k] for k in ("ap", "ap50")}}
 
 
 def merged(parts: Sequence[Detections]) -> Detections:
