@@ -123,8 +123,9 @@ def evaluate(grounder: Any, coco: CocoSet, batch_size: int = 16, progress: bool 
     resumed = {"resumed_images": len(coco.images) - len(todo)} if log is not None else {}
     styles = {kind: {**coco_set_ap(part, [found[image.id] for image in part.images], resamples),
                      "images": len(part.images)} for kind, part in by_kind(coco).items()}
-    agnostic = coco_set_ap(*class_agnostic(coco, [found[image.id] for image in coco.images]), resamples)
-    return {**coco_set_ap(coco, [found[image.id] for image in coco.images], resamples),
+    ordered = [found[image.id] for image in coco.images]
+    agnostic = coco_set_ap(*class_agnostic(coco, ordered), resamples)
+    return {**coco_set_ap(coco, ordered, resamples),
             "images": len(coco.images), **resumed, "phrases": len(coco.names), "seconds": round(seconds, 1),
             "dropped_boxes": coco.dropped, **({"by_kind": styles} if styles else {}),
             "class_agnostic": {k: v for k, v in agnostic.items() if k != "ap75"}}
