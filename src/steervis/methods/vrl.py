@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from steervis.device import check_placement
+from steervis.device import check_placement, precision_identity
 from steervis.errors import SteervisError
 from steervis.methods.base import Method, check_classes, check_labels
 
@@ -83,19 +83,32 @@ class VRL(Method):
         images = self.context.image_embeddings(items, self.matcher, self.device, self.dtype)
         return self._mapper().scores(images, self.criteria_list)
 
-    def _verbalize(self, train: pd.DataFrame) -> Any:
+    def _ask(self, questions: list[str]) -> list[str]:
+        """The text LM's answers (the LM is loaded on the first miss of the verbalization cache only)."""
         from steervis.lm.model import LanguageModel
+        from steervis.vrl.verbalize import lm_asker
+
+        lm = LanguageModel(self.context.model(self.lm, "causal-lm", self.device, self.dtype))
+        return lm_asker(lm, self.max_new_tokens)(questions)
+
+    def _verbalize(self, train: pd.DataFrame) -> Any:
         from steervis.vrl import verbalize as v
+        from steervis.vrl.cache import CachedVerbalizer, weights_identity
 
         super_of = _super_categories(self.super_categories)
-        lm = LanguageModel(self.context.model(self.lm, "causal-lm", self.device, self.dtype))
-        ask = v.lm_asker(lm, self.max_new_tokens)
         if self.from_images:
             pairs = v.draw_pairs(train["class"].tolist(), self.pairs, super_of, self.max_pairs, self.seed)
-            verbalizer = v.DescribeThenLM(ask, self.context.describe_texts(train.reset_index(drop=True)))
+            texts = self.context.describe_texts(train.reset_index(drop=True))
+            verbalizer = v.DescribeThenLM(self._ask, texts)
+            templates = {"difference": v.DIFFERENCE, "commonality": v.COMMONALITY}
         else:
-            pairs, verbalizer = v.class_name_pairs(self.classes, super_of), v.ClassNamesLM(ask)
-        return v.verbalize(verbalizer, pairs, self.classes)
+            pairs, verbalizer = v.class_name_pairs(self.classes, super_of), v.ClassNamesLM(self._ask)
+            templates = {"difference": v.NAME_DIFFERENCE, "commonality": v.NAME_COMMONALITY}
+        settings = {"lm": self.lm, "precision": precision_identity(self.device, self.dtype),
+                    **v.asker_settings(self.max_new_tokens), "templates": templates,
+                    "max_description_chars": v.MAX_DESCRIPTION_CHARS}
+        cached = CachedVerbalizer(verbalizer, settings, [weights_identity(self.lm)])
+        return v.verbalize(cached, pairs, self.classes)
 
     def _criteria(self, train: pd.DataFrame) -> list[Any]:
         from steervis.vrl.criteria import drop_class_naming, read_criteria
