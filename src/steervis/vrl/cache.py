@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +100,10 @@ class CachedVerbalizer:
         if found is not None:
             log.info("VRL: %d answers of %s from the cache (%s)", len(found), self.inner.kind, path)
             return found
+        start = time.perf_counter()
         answers = [str(a) for a in self.inner.answer(pairs)]
+        log.info("VRL: %d answers of %s asked in %.1f s", len(answers), self.inner.kind,
+                 time.perf_counter() - start)
         write_text(path, json.dumps({"identity": record, "answers": answers}, indent=1, default=str))
         write_record(path, record["key"], {k: v for k, v in record.items() if k != "key"})
         return answers

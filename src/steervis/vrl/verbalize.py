@@ -6,9 +6,10 @@ are only paired inside their super-category, where the differences that matter a
 
 A :class:`Verbalizer` answers pairs. :class:`DescribeThenLM` is the "describe + text LM" setting: each image
 comes as its description (text the caller gets from a describer) and a language model writes the answer. A
-VLM verbalizer, shown the two images themselves, is another :class:`Verbalizer` over the same pairs. Two
-controls: :func:`class_name_pairs` (the class-names control: the LM is asked about the names alone, no
-image) and :func:`shuffle_criteria` (the same words, shuffled across criteria).
+VLM verbalizer, shown the two images themselves, is another :class:`Verbalizer` over the same pairs
+(:class:`steervis.methods.vrl_vlm.VLMVerbalizer`, the ``vrl`` method's ``verbalizer=vlm``). Two controls:
+:func:`class_name_pairs` (the class-names control: the LM is asked about the names alone, no image) and
+:func:`shuffle_criteria` (the same words, shuffled across criteria).
 
 >>> labels = ["cat", "cat", "dog", "dog"]
 >>> [(p.kind, p.classes) for p in draw_pairs(labels)]
