@@ -13,6 +13,7 @@ import pytest
 from steervis.identity import BEHAVIOUR
 from steervis.methods.context import MethodContext
 from steervis.methods.vrl import VRL
+from steervis.prune import stale_entries
 from steervis.vrl import verbalize as v
 from steervis.vrl.cache import AREA, CachedVerbalizer, weights_identity
 
@@ -39,7 +40,7 @@ def pairs():
     return v.draw_pairs(["apple", "apple", "banana", "banana"])
 
 
-def test_answers_are_asked_once_and_a_hit_is_logged(tmp_home, caplog):
+def test_answers_are_asked_once_and_a_hit_is_logged(tmp_home, caplog, monkeypatch):
     inner = Counting(["red", "round", "long", "yellow"])
     cached = CachedVerbalizer(inner, {"max_new_tokens": 8}, ["lm-a"])
     first = cached.answer(pairs())
@@ -49,6 +50,9 @@ def test_answers_are_asked_once_and_a_hit_is_logged(tmp_home, caplog):
     assert "from the cache" in caplog.text
     files = sorted(p.name for p in (tmp_home / AREA).iterdir())
     assert len(files) == 2 and files[1].endswith(".identity.json")  # what `steervis cache prune` reads
+    assert stale_entries(tmp_home) == []
+    monkeypatch.setitem(BEHAVIOUR, "lm", BEHAVIOUR["lm"] + 1)  # a new LM core: the answers are unreachable
+    assert [p.name for p in stale_entries(tmp_home)] == files[:1]
 
 
 @pytest.mark.parametrize("change", ["setting", "weights", "text", "pairs", "behaviour"])
