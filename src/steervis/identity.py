@@ -64,6 +64,8 @@ KINDS = {
     # `steervis ground eval`'s detections, kept to resume a killed run: the crop baseline's matcher computes
     # them, and a trained grounder enters by the hash of its files
     "ground-detections": ("data", "matchers"),
+    # VRL's verbalizer answers: a text LM's, or a VLM's shown two images (their hashes are inputs)
+    "vrl-answers": ("lm", "llava"),
 }
 
 

@@ -29,6 +29,16 @@ def test_differences_become_contrasts_in_every_spelling():
     assert all(c.sources == ("cat", "dog") for c in found)
 
 
+def test_sides_echoed_on_lines_of_their_own_pair_up_and_lose_their_labels():
+    answer = ("- What image 1 has: A face\n- What image 2 has: A hat\n"
+              "- What image 1 has: striped fur\n- a long tail\n"
+              "- Image 2: red wings\n"
+              "- what image 1 has: pointed ears | what image 2 has: round ears\n"
+              "- Image 1 shows: a beak")
+    assert [c.line() for c in parse_differences(answer)] == [
+        "A face | A hat", "striped fur", "a long tail", "red wings", "pointed ears | round ears", "a beak"]
+
+
 def test_commonalities_keep_short_labels_and_drop_the_files_markers():
     found = parse_commonalities("- whiskers: thin hairs on the face\n- #ff0000 colour\n-\n- x", ("cat",))
     assert [c.text for c in found] == ["whiskers", "ff0000 colour"]

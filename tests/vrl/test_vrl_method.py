@@ -30,7 +30,7 @@ class AxesMatcher:
 
 
 @pytest.fixture
-def context(monkeypatch):
+def context(monkeypatch, tmp_home):  # verbalized answers are cached under STEERVIS_HOME
     ctx = MethodContext(progress=False)
     monkeypatch.setattr(ctx, "matcher", lambda name, *placement: AxesMatcher())
     monkeypatch.setattr(ctx, "image_embeddings", lambda items, name, *placement: np.array(

@@ -4,6 +4,10 @@ on them → an interpretable classifier on the scores (:mod:`steervis.vrl`).
 Descriptions come from the run's describer (``MethodContext.describe_texts``) and image embeddings from the
 run's cache, so VRL reads the same descriptions as describe-decide and the same embeddings as zero-shot.
 ``criteria=FILE`` fits on a criteria file instead of verbalizing (the one ``save`` writes, edited or not).
+``verbalizer=vlm`` has a VLM (``vlm``, steervis' LLaVA) write the criteria from the two images of each pair,
+``mapping=vlm`` scores each criterion by the VLM's log-odds of "yes" to its question
+(:mod:`steervis.methods.vrl_vlm`). The verbalizer's answers are cached under ``STEERVIS_HOME``
+(:mod:`steervis.vrl.cache`): the shuffled control, another classifier or a rerun asks the model nothing.
 
 >>> clf = VRL(MethodContext(), lm="smollm2-135m-instruct").fit(train, classes)  # doctest: +SKIP
 >>> print(clf.explain())  # doctest: +SKIP
@@ -21,11 +25,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from steervis.device import check_placement
+from steervis.device import check_placement, precision_identity
 from steervis.errors import SteervisError
 from steervis.methods.base import Method, check_classes, check_labels
 
 log = logging.getLogger(__name__)
+
+
+VERBALIZERS = ("describe", "vlm")
+MAPPINGS = ("matcher", "vlm")
 
 
 @dataclass
@@ -42,6 +50,9 @@ class VRLOptions:
     max_pairs: int = 64
     max_new_tokens: int = 48
     template: str = "{}"  # how the matcher reads a phrase: the phrase as written in the criteria file
+    verbalizer: str = "describe"  # describe (descriptions + the text LM) or vlm (the VLM sees both images)
+    mapping: str = "matcher"  # matcher (image-text similarity) or vlm (log P(yes) - log P(no) per question)
+    vlm: str = "stage2"  # the VLM of verbalizer=vlm and mapping=vlm: steervis' LLaVA trained here
     seed: int = 0
     device: str = "auto"  # where its models run: auto, cpu, cuda, cuda:N
     dtype: str = "auto"  # their precision: auto, float32, bfloat16, float16
@@ -50,6 +61,10 @@ class VRLOptions:
         from steervis.vrl.classifier import KINDS
 
         check_placement(self)
+        for name, value, known in (("verbalizer", self.verbalizer, VERBALIZERS),
+                                   ("mapping", self.mapping, MAPPINGS)):
+            if value not in known:
+                raise SteervisError(f"vrl has no {name} {value!r}: choose one of {', '.join(known)}.")
         if self.classifier not in KINDS:
             raise SteervisError(f"vrl has no classifier {self.classifier!r}: choose one of "
                                 f"{', '.join(KINDS)}.")
@@ -80,22 +95,63 @@ class VRL(Method):
         return self._mapping
 
     def _scores(self, items: pd.DataFrame) -> np.ndarray:
+        if self.mapping == "vlm":
+            from steervis.methods.vrl_vlm import VLMMapper
+
+            if self._mapping is None:
+                self._mapping = VLMMapper(self.context.vlm(self.vlm, self.device, self.dtype), self.context)
+            return self._mapping.scores(items, self.criteria_list)
         images = self.context.image_embeddings(items, self.matcher, self.device, self.dtype)
         return self._mapper().scores(images, self.criteria_list)
 
-    def _verbalize(self, train: pd.DataFrame) -> Any:
+    def _ask(self, questions: list[str]) -> list[str]:
+        """The text LM's answers (the LM is loaded on the first miss of the verbalization cache only)."""
         from steervis.lm.model import LanguageModel
+        from steervis.vrl.verbalize import lm_asker
+
+        lm = LanguageModel(self.context.model(self.lm, "causal-lm", self.device, self.dtype))
+        return lm_asker(lm, self.max_new_tokens)(questions)
+
+    def _verbalize(self, train: pd.DataFrame) -> Any:
         from steervis.vrl import verbalize as v
+        from steervis.vrl.cache import CachedVerbalizer, weights_identity
 
         super_of = _super_categories(self.super_categories)
-        lm = LanguageModel(self.context.model(self.lm, "causal-lm", self.device, self.dtype))
-        ask = v.lm_asker(lm, self.max_new_tokens)
         if self.from_images:
             pairs = v.draw_pairs(train["class"].tolist(), self.pairs, super_of, self.max_pairs, self.seed)
-            verbalizer = v.DescribeThenLM(ask, self.context.describe_texts(train.reset_index(drop=True)))
+            verbalizer, settings, weights = self._image_verbalizer(train.reset_index(drop=True))
         else:
-            pairs, verbalizer = v.class_name_pairs(self.classes, super_of), v.ClassNamesLM(ask)
-        return v.verbalize(verbalizer, pairs, self.classes)
+            pairs, verbalizer = v.class_name_pairs(self.classes, super_of), v.ClassNamesLM(self._ask)
+            settings = self._lm_settings(v.NAME_DIFFERENCE, v.NAME_COMMONALITY)
+            weights = [weights_identity(self.lm)]
+        settings["precision"] = precision_identity(self.device, self.dtype)
+        return v.verbalize(CachedVerbalizer(verbalizer, settings, weights), pairs, self.classes)
+
+    def _lm_settings(self, difference: str, commonality: str) -> dict[str, Any]:
+        """What the text LM's answers depend on besides its weights and the questions (the cache's key)."""
+        from steervis.vrl import verbalize as v
+
+        return {"lm": self.lm, **v.asker_settings(self.max_new_tokens), "max_description_chars":
+                v.MAX_DESCRIPTION_CHARS, "templates": {"difference": difference, "commonality": commonality}}
+
+    def _image_verbalizer(self, shots: pd.DataFrame) -> tuple[Any, dict[str, Any], list[str]]:
+        """The verbalizer that reads the shots, its settings and the identity of its weights."""
+        from steervis.vrl import verbalize as v
+        from steervis.vrl.cache import weights_identity
+
+        if self.verbalizer == "vlm":
+            from steervis.llava.trained import vlm_identity
+            from steervis.methods import vrl_vlm
+
+            said = vrl_vlm.VLMVerbalizer(lambda: self.context.vlm(self.vlm, self.device, self.dtype), shots,
+                                         self.context, self.max_new_tokens)
+            settings = {"vlm": self.vlm, "answer_prefix": v.ANSWER_PREFIX,
+                        "max_new_tokens": said.max_new_tokens, "batch_size": said.batch_size,
+                        "templates": {"difference": vrl_vlm.PAIR_DIFFERENCE,
+                                      "commonality": vrl_vlm.PAIR_COMMONALITY}}
+            return said, settings, [vlm_identity(self.vlm)]
+        said = v.DescribeThenLM(self._ask, self.context.describe_texts(shots))
+        return said, self._lm_settings(v.DIFFERENCE, v.COMMONALITY), [weights_identity(self.lm)]
 
     def _criteria(self, train: pd.DataFrame) -> list[Any]:
         from steervis.vrl.criteria import drop_class_naming, read_criteria

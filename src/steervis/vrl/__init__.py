@@ -6,6 +6,7 @@ interpretable classifier on the scores. Every feature is a sentence a person can
   criteria, merging duplicates, dropping criteria that name a class, the editable criteria file;
 * :mod:`~steervis.vrl.verbalize`: pairs of shots, the :class:`Verbalizer` contract, "describe + text LM"
   (descriptions come from the caller as text), the class-names and shuffled controls;
+* :mod:`~steervis.vrl.cache`: the verbalizer's answers kept under ``STEERVIS_HOME`` by one identity record;
 * :mod:`~steervis.vrl.mapping`: image × criterion → the matcher's similarity, phrase embeddings cached;
 * :mod:`~steervis.vrl.classifier`: logistic regression, a shallow tree, a small MLP (scikit-learn), chosen
   by cross-validation within the shots, and their readable view.
@@ -40,6 +41,7 @@ _EXPORTS = {
     "lm_asker": "steervis.vrl.verbalize",
     "verbalize": "steervis.vrl.verbalize",
     "shuffle_criteria": "steervis.vrl.verbalize",
+    "CachedVerbalizer": "steervis.vrl.cache",
     "CriterionMapper": "steervis.vrl.mapping",
     "FittedClassifier": "steervis.vrl.classifier",
     "fit_classifier": "steervis.vrl.classifier",

@@ -37,6 +37,9 @@ IMAGE_SIDES = re.compile(r"^(?:the\s+)?(?:image|picture|first)\s*1?\s*(?:has|sho
                          r"(.+?)\s*[;,]\s*(?:while\s+|whereas\s+|but\s+)?"
                          r"(?:the\s+)?(?:image|picture|second)\s*2?\s*(?:has|shows|is)?\s*:?\s*(.+)$",
                          re.IGNORECASE)
+# "what image 1 has: X", "image 2 shows: Y": a side labelled with its image, as small LMs echo the question
+SIDE_LABEL = re.compile(r"^\s*(?:what\s+)?(?:the\s+)?(?:image|picture)\s*([12])\s*(?:has|shows|is)?\s*:"
+                        r"\s*(.*)$", re.IGNORECASE)
 VERSUS = re.compile(r"\s+(?:\||vs\.?|versus)\s+|\s*\|\s*", re.IGNORECASE)
 MAX_WORDS = 8  # a criterion is a phrase: small LMs ramble on, and a matcher reads a phrase best
 
@@ -89,18 +92,39 @@ def _phrase(text: str) -> str:
     return " ".join(text.split()[:MAX_WORDS])
 
 
+def _sides(line: str) -> tuple[list[str], str]:
+    """A difference line's sides, each without an echoed "what image N has:" label, and the image a lone
+    labelled side speaks of ("1", "2"; "" otherwise)."""
+    match = IMAGE_SIDES.match(line)
+    sides = [match.group(1), match.group(2)] if match else VERSUS.split(line, maxsplit=1)
+    labels = [SIDE_LABEL.match(s) for s in sides]
+    sides = [m.group(2) if m else s for m, s in zip(labels, sides, strict=True)]
+    sides = [s for s in (_phrase(s) for s in sides) if len(normalise(s)) > 1]
+    return sides, labels[0].group(1) if len(labels) == 1 and labels[0] and sides else ""
+
+
 def parse_differences(answer: str, sources: Sequence[str] = ()) -> list[Criterion]:
-    """A difference answer → contrasts; a line with one side only becomes a question."""
-    found = []
-    for line in answer.splitlines():
-        line = BULLET.sub("", line).strip()
-        match = IMAGE_SIDES.match(line)
-        sides = [match.group(1), match.group(2)] if match else VERSUS.split(line, maxsplit=1)
-        sides = [s for s in (_phrase(s) for s in sides) if len(normalise(s)) > 1]
+    """A difference answer → contrasts; a line with one side only becomes a question, unless it speaks of
+    image 1 and the next line of image 2 (small LMs echo "what image 1 has: X" and "what image 2 has: Y" on
+    lines of their own): those two are one contrast."""
+    found, pending = [], ""  # pending: an image-1 side waiting for its image-2 line
+
+    def add(sides: list[str]) -> None:
         if len(sides) == 2 and normalise(sides[0]) != normalise(sides[1]):
             found.append(Criterion(sides[0], "contrast", sides[1], tuple(sources)))
         elif sides:
             found.append(Criterion(sides[0], sources=tuple(sources)))
+
+    for line in answer.splitlines():
+        sides, image = _sides(BULLET.sub("", line).strip())
+        if pending and image == "2":
+            sides = [pending, *sides]
+        elif pending:
+            add([pending])
+        pending = sides[0] if image == "1" else ""
+        if not pending:
+            add(sides)
+    add([pending] if pending else [])
     return found
 
 

@@ -5,8 +5,9 @@ minus its second's (how much more the image looks like one side than the other).
 computed in batches and kept per mapper (and on disk for long lists, by the matchers' text-embedding cache),
 so an edited criteria file embeds only its new phrases.
 
-The paper's other mapping, a VLM answering each criterion's question (:meth:`Criterion.question`) with its
-yes-probability as the number, is another mapper with the same :meth:`CriterionMapper.map_images`.
+The paper's other mapping, a VLM answering each criterion's question (:meth:`Criterion.question`), its
+log-odds of "yes" as the number, is :class:`steervis.methods.vrl_vlm.VLMMapper` (the method floor joins VRL
+and the VLM; the ``vrl`` method's ``mapping=vlm``).
 
 >>> import numpy as np
 >>> from steervis.vrl.criteria import Criterion

@@ -6,9 +6,10 @@ are only paired inside their super-category, where the differences that matter a
 
 A :class:`Verbalizer` answers pairs. :class:`DescribeThenLM` is the "describe + text LM" setting: each image
 comes as its description (text the caller gets from a describer) and a language model writes the answer. A
-VLM verbalizer, shown the two images themselves, is another :class:`Verbalizer` over the same pairs. Two
-controls: :func:`class_name_pairs` (the class-names control: the LM is asked about the names alone, no
-image) and :func:`shuffle_criteria` (the same words, shuffled across criteria).
+VLM verbalizer, shown the two images themselves, is another :class:`Verbalizer` over the same pairs
+(:class:`steervis.methods.vrl_vlm.VLMVerbalizer`, the ``vrl`` method's ``verbalizer=vlm``). Two controls:
+:func:`class_name_pairs` (the class-names control: the LM is asked about the names alone, no image) and
+:func:`shuffle_criteria` (the same words, shuffled across criteria).
 
 >>> labels = ["cat", "cat", "dog", "dog"]
 >>> [(p.kind, p.classes) for p in draw_pairs(labels)]
@@ -58,7 +59,14 @@ class Pair:
 
 
 class Verbalizer(Protocol):
-    """Answers pairs: one text per pair, whatever it sees of them (descriptions, images, class names)."""
+    """Answers pairs: one text per pair, whatever it sees of them (descriptions, images, class names).
+
+    ``kind`` names the verbalizer and ``shown`` gives, per pair, the exact text of what it is shown (an
+    image as its hash): the inputs the verbalization cache (:mod:`steervis.vrl.cache`) keys its answers on."""
+
+    kind: str
+
+    def shown(self, pairs: Sequence[Pair]) -> list[str]: ...
 
     def answer(self, pairs: Sequence[Pair]) -> list[str]: ...
 
@@ -114,13 +122,18 @@ class DescribeThenLM:
 
     ask: Ask
     descriptions: Sequence[str]
+    kind = "describe+lm"
 
-    def answer(self, pairs: Sequence[Pair]) -> list[str]:
+    def shown(self, pairs: Sequence[Pair]) -> list[str]:
+        """The exact question each pair puts to the LM (what the verbalization cache keys on)."""
         def text(row: int) -> str:
             return " ".join(self.descriptions[row].split())[:MAX_DESCRIPTION_CHARS] or "(no description)"
 
-        return self.ask([(DIFFERENCE if p.kind == "difference" else COMMONALITY)
-                         .format(first=text(p.first), second=text(p.second)) for p in pairs])
+        return [(DIFFERENCE if p.kind == "difference" else COMMONALITY)
+                .format(first=text(p.first), second=text(p.second)) for p in pairs]
+
+    def answer(self, pairs: Sequence[Pair]) -> list[str]:
+        return self.ask(self.shown(pairs))
 
 
 @dataclass
@@ -128,16 +141,24 @@ class ClassNamesLM:
     """The class-names control: the LM is asked about the two class names, no image."""
 
     ask: Ask
+    kind = "class-names+lm"
 
-    def answer(self, pairs: Sequence[Pair]) -> list[str]:
+    def shown(self, pairs: Sequence[Pair]) -> list[str]:
+        """The exact question each pair puts to the LM."""
         def readable(name: str) -> str:
             return name.replace("_", " ")
 
-        return self.ask([(NAME_DIFFERENCE if p.kind == "difference" else NAME_COMMONALITY)
-                         .format(first=readable(p.classes[0]), second=readable(p.classes[1])) for p in pairs])
+        return [(NAME_DIFFERENCE if p.kind == "difference" else NAME_COMMONALITY)
+                .format(first=readable(p.classes[0]), second=readable(p.classes[1])) for p in pairs]
+
+    def answer(self, pairs: Sequence[Pair]) -> list[str]:
+        return self.ask(self.shown(pairs))
 
 
-def lm_asker(lm: Any, max_new_tokens: int = 48, batch_size: int = 8) -> Ask:
+BATCH_SIZE = 8  # questions per generate call: greedy answers of a batch can differ from unbatched ones
+
+
+def lm_asker(lm: Any, max_new_tokens: int = 48, batch_size: int = BATCH_SIZE) -> Ask:
     """A :class:`~steervis.lm.model.LanguageModel` as an :data:`Ask`: each question in its chat template
     (or on a line of its own), the answer started as a bullet list, written greedily."""
     from steervis.lm.chat import ChatFormat, render_chat, template_or
@@ -151,6 +172,12 @@ def lm_asker(lm: Any, max_new_tokens: int = 48, batch_size: int = 8) -> Ask:
         return [ANSWER_PREFIX + a for a in answers]
 
     return ask
+
+
+def asker_settings(max_new_tokens: int = 48, batch_size: int = BATCH_SIZE) -> dict[str, Any]:
+    """What :func:`lm_asker` does besides the model and the questions: the verbalization cache's settings."""
+    return {"asker": "chat template or question line, greedy", "answer_prefix": ANSWER_PREFIX,
+            "max_new_tokens": max_new_tokens, "batch_size": batch_size}
 
 
 @dataclass
