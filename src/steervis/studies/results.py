@@ -49,9 +49,15 @@ def is_interval(value: Any) -> bool:
 
 
 def cell(value: Any) -> str:
-    """An accuracy ``[v, low, high]`` as ``v [low, high]`` in percent; other numbers as they are."""
+    """An accuracy ``[v, low, high]`` as ``v [low, high]`` in percent; other numbers as they are.
+
+    >>> cell([0.5, 0.25, 0.75]), cell([0.0008, 0.0004, 0.0014])
+    ('50.0 [25.0, 75.0]', '0.08 [0.04, 0.14]')
+    """
     if is_interval(value):
-        return "{:.1f} [{:.1f}, {:.1f}]".format(*(100 * v for v in value))
+        # below 1 % (a rare-name AP) one decimal would read 0.08 and 0.14 alike: two decimals there
+        digits = 2 if 0 < 100 * max(abs(v) for v in value) < 1 else 1
+        return "{0:.{d}f} [{1:.{d}f}, {2:.{d}f}]".format(*(100 * v for v in value), d=digits)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
