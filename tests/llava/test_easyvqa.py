@@ -5,6 +5,8 @@ from collections import Counter
 
 import pytest
 
+from steervis.errors import SteervisError
+
 pytest.importorskip("easy_vqa")
 
 from steervis.llava import easyvqa  # noqa: E402
@@ -115,3 +117,28 @@ def test_mixed_told_items_ask_each_yes_no_question_once_told_and_once_with_its_i
                     if easyvqa.question_kind(it.turns[0][0].removeprefix("<image>\n")) == "yes/no"}
     told_questions = {(it.path, it.turns[0][0].split("\n", 1)[1]) for it in told}
     assert told_questions <= shown_yes_no and len(told_questions) > len(shown_yes_no) / 2
+
+
+def test_stated_items_say_the_images_truth_before_the_same_yes_or_no():
+    from steervis.llava.data import vqa_items
+
+    plain, stated = (vqa_items(20, "Answer.", redraw_yes_no=True, stated=s) for s in (False, True))
+    qa = easyvqa.questions("train")
+    paths = {v: k for k, v in easyvqa.paths("train").items()}
+    changed = 0
+    for before, after in zip(plain, stated, strict=True):
+        (q_before, a_before), = before.turns
+        (q_after, a_after), = after.turns
+        if before.turns == after.turns:  # not yes/no, or its image's truth is not stated
+            pairs = qa[paths[before.path]]
+            assert easyvqa.question_kind(q_before.split("\n")[1]) != "yes/no" or easyvqa.stated_answer(
+                pairs, a_before) is None
+            continue
+        changed += 1
+        pairs = qa[paths[after.path]]
+        assert q_after == q_before.replace("Answer.", easyvqa.STATED_SUFFIX)
+        assert a_after == f"a {easyvqa.image_colour(pairs)} {easyvqa.image_shape(pairs)}, so {a_before}."
+        assert easyvqa.final_answer(a_after) == a_before
+    assert changed > len(plain) / 2  # most questions are yes/no, most images' truth is stated
+    with pytest.raises(SteervisError, match="told=off"):
+        vqa_items(2, "", stated=True, told="only")

@@ -159,3 +159,51 @@ def test_likelihood_answers_pick_among_each_questions_candidates(tmp_home):
     said = out["said yes"]  # the two yes/no rows: wording no, truth no (picked first) and truth yes (last)
     assert set(said) == {"wording no, truth no", "wording no, truth yes"}
     assert said["wording no, truth no"][0] == (100.0 if picks[0] == "yes" else 0.0)
+
+
+class _Stater(_Recorder):
+    """A VLM stand-in that says every image shows a red circle, then answers by comparing words."""
+
+    def ask(self, visuals, prompts, **_):
+        import re
+
+        from steervis.llava.easyvqa import STATED_SUFFIX, negates
+
+        self.prompts += prompts
+        replies = []
+        for p in prompts:
+            question, suffix = p.split("\n")[-2:]
+            if suffix != STATED_SUFFIX:
+                replies.append("red")
+                continue
+            present = not re.search(r"\b(blue|green|triangle|rectangle)\b", question)
+            replies.append(f"a red circle, so {'yes' if present != negates(question) else 'no'}.")
+        return replies
+
+
+def test_stated_scoring_reads_the_replys_last_yes_or_no_and_checks_what_it_named():
+    from steervis.llava import easyvqa
+    from steervis.studies.vlm_diagnose import _score
+
+    qa = easyvqa.questions("val")
+    red_circle = [i for i, pairs in qa.items() if easyvqa.image_colour(pairs) == "red"
+                  and easyvqa.image_shape(pairs) == "circle"][0]
+    blue_other = [i for i, pairs in qa.items() if easyvqa.image_colour(pairs) == "blue"
+                  and easyvqa.image_shape(pairs) not in (None, "circle")][0]
+    rows = [(red_circle, "is there a red shape?", "yes"), (red_circle, "is there not a circle?", "no"),
+            (blue_other, "is there a blue shape?", "yes"), (red_circle, "what color is the shape?", "red")]
+    vlm = _Stater()
+    out = _score(vlm, rows, [None] * 4, "Answer with one word.", stated=True)
+    assert [p.split("\n")[-1] for p in vlm.prompts] == [easyvqa.STATED_SUFFIX] * 3 + ["Answer with one word."]
+    third = pytest.approx(200 / 3, abs=0.1)  # the blue image was called a red circle
+    assert out["yes/no"][0] == third and out["color"][0] == 100
+    assert out["statement"]["names color"][0] == third and out["statement"]["names shape"][0] == third
+    assert out["examples"][0] == "is there a red shape? → a red circle, so yes."
+
+
+def test_a_stated_run_trains_and_scores_stated_replies_and_refuses_other_checks(tmp_home):
+    out = STUDIES.get("vlm-diagnose")(check="train", init="tiny-vlm", images=2, questions=24, batch_size=8,
+                                      redraw_yes_no=True, stated_yes_no=True)
+    assert out["stated_yes_no"] and "statement" in out["with_image"]
+    with pytest.raises(SteervisError, match="check=train"):
+        STUDIES.get("vlm-diagnose")(check="told", stated_yes_no=True)

@@ -105,17 +105,22 @@ def describe_items(frame, question: str) -> list[Item]:
 
 
 def vqa_items(n_images: int, suffix: str, seed: int = 0, balanced: int = 0,
-              per_image: int | None = None, redraw_yes_no: bool = False, told: str = "off") -> list[Item]:
+              per_image: int | None = None, redraw_yes_no: bool = False, told: str = "off",
+              stated: bool = False) -> list[Item]:
     """Stage 2: every question (or ``per_image`` seeded ones) of ``n_images`` seeded easy-vqa ``train``
     images (never ``val`` or ``test``), one question per conversation (:mod:`steervis.llava.easyvqa` says
     why), each ending with the response-format prompt as in LLaVA-1.5; ``balanced``: that many of them
     instead, each question kind equally often; ``redraw_yes_no``: the yes/no questions asked about what is
     present half the time (:func:`steervis.llava.easyvqa.redraw_yes_no`); ``told``: :data:`TOLD`, whether
-    yes/no questions are asked after their image's truth in words, without the image (:func:`told_item`)."""
+    yes/no questions are asked after their image's truth in words, without the image (:func:`told_item`);
+    ``stated``: a yes/no question is answered after saying what the image shows, "a red circle, so no."
+    (:func:`steervis.llava.easyvqa.stated_answer`; one whose image's truth is not stated keeps its form)."""
     from steervis.llava import easyvqa
 
     if told not in TOLD:
         raise SteervisError(f"told must be one of {', '.join(TOLD)}, not {told!r}.")
+    if stated and told != "off":
+        raise SteervisError("stated answers say what the image shows: train them with told=off.")
     paths, qa = easyvqa.paths("train"), easyvqa.questions("train")
     rows = easyvqa.rows("train", images=n_images, per_image=per_image, seed=seed)
     if balanced:
@@ -124,7 +129,11 @@ def vqa_items(n_images: int, suffix: str, seed: int = 0, balanced: int = 0,
         rows = easyvqa.redraw_yes_no(rows, seed)
     items = []
     for i, q, a in rows:
-        shown = Item(_file_hash(Path(paths[i])), paths[i], [(f"{IMAGE_LINE}{q}\n{suffix}".rstrip(), a)])
+        yes_no = easyvqa.question_kind(q) == "yes/no"
+        said_first = easyvqa.stated_answer(qa[i], a) if stated and yes_no else None
+        turn = (f"{IMAGE_LINE}{q}\n{easyvqa.STATED_SUFFIX}", said_first) if said_first else \
+            (f"{IMAGE_LINE}{q}\n{suffix}".rstrip(), a)
+        shown = Item(_file_hash(Path(paths[i])), paths[i], [turn])
         said = told_item(shown, qa[i]) if told != "off" and easyvqa.question_kind(q) == "yes/no" else None
         items += [said] if said else []
         items += [shown] if said is None or told == "mix" else []

@@ -209,6 +209,32 @@ def caption(pairs: list[tuple[str, str]]) -> str | None:
     return f"a {' '.join(w for w in (colour, shape or 'shape') if w)}."
 
 
+# The response-format prompt of a yes/no question answered after saying what the image shows (``stated``):
+# the model writes the image's colour and shape as words, then compares words with words.
+STATED_SUFFIX = "Say the shape's colour and shape, then answer yes or no."
+
+
+def stated_answer(pairs: list[tuple[str, str]], answer: str) -> str | None:
+    """A yes/no answer that first says what the image shows ("a red circle, so no."), from what the image's
+    questions state; ``None`` when they do not state both colour and shape.
+
+    >>> stated_answer([("what color is the shape?", "red"), ("what shape is this?", "circle")], "no")
+    'a red circle, so no.'
+    """
+    colour, shape = image_colour(pairs), image_shape(pairs)
+    return f"a {colour} {shape}, so {answer}." if colour and shape else None
+
+
+def final_answer(reply: str) -> str:
+    """The yes or no a stated reply ends with; a reply with neither, as it is.
+
+    >>> final_answer("a red circle, so no."), final_answer("circle")
+    ('no', 'circle')
+    """
+    found = re.findall(r"\b(yes|no)\b", reply.lower())
+    return found[-1] if found else reply
+
+
 def told(pairs: list[tuple[str, str]]) -> str | None:
     """An image's truth in words, said before a question in place of the image ("The image shows a red
     circle."): the ``told`` diagnosis and told training items share this sentence; ``None`` when the

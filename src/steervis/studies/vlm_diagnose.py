@@ -7,7 +7,9 @@ diagnosis subset of ``val`` (never trained on):
   lora or full, ``epochs``, ``lr``, ``batch_size``, ``grid``, ``layer``, ``init``, ``balanced``: that
   many questions drawn from the ``images`` with each kind equally often; ``redraw_yes_no``: yes/no questions
   asked about what is present half the time; ``train_told``: ``only`` asks the yes/no questions after the
-  image's truth in words instead of the image, ``mix`` each both ways, ``off`` never), scored with its image,
+  image's truth in words instead of the image, ``mix`` each both ways, ``off`` never; ``stated_yes_no``:
+  a yes/no question is answered after saying what the image shows, "a red circle, so no.", in training and
+  when scored, and the score reads the reply's last yes or no), scored with its image,
   with the image withheld and with another question's image (does the answer depend on the image at all?),
   and, with ``train_told``, as the ``told`` check scores; ``save``: a folder to keep the trained model in.
 - ``overfit``: ``examples`` single-question conversations trained ``epochs`` times, scored on themselves
@@ -43,13 +45,14 @@ CHECKS = ("train", "overfit", "probe", "caption", "told")
 
 
 def _items(images: int, turns: str, seed: int, suffix: str, balanced: int = 0,
-           redraw_yes_no: bool = False, told: str = "off") -> list[Any]:
+           redraw_yes_no: bool = False, told: str = "off", stated: bool = False) -> list[Any]:
     """easy-vqa training conversations: one question each (``single``), or every question of an image in one
     conversation (``packed``, for the comparison only: later questions can copy earlier ones); ``balanced``:
     that many single questions, each kind equally often."""
     from steervis.llava.data import Item, vqa_items
 
-    items = vqa_items(images, suffix, seed=seed, balanced=balanced, redraw_yes_no=redraw_yes_no, told=told)
+    items = vqa_items(images, suffix, seed=seed, balanced=balanced, redraw_yes_no=redraw_yes_no, told=told,
+                      stated=stated)
     if turns == "single":
         return items
     packed: dict[str, Item] = {}
@@ -64,16 +67,27 @@ ANSWERS = ("generate", "likelihood")
 
 
 def _score(vlm: Any, rows: list[tuple[int, str, str]], visuals: list[Any], suffix: str,
-           before: list[str] | None = None, answer: str = "generate") -> dict[str, Any]:
+           before: list[str] | None = None, answer: str = "generate", stated: bool = False) -> dict[str, Any]:
     """Exact match of ``rows`` shown ``visuals`` (each question after its text in ``before``, if given),
     overall and per question kind: the greedy answer (``generate``), or the likeliest of the question's
-    candidates as the whole reply, and as its opening (``likelihood``, :mod:`steervis.llava.likelihood`)."""
-    prompts = [f"{q}\n{suffix}".strip() for _, q, _ in rows]
+    candidates as the whole reply, and as its opening (``likelihood``, :mod:`steervis.llava.likelihood`);
+    ``stated``: yes/no questions ask for what the image shows first, and their reply's last yes or no is
+    scored."""
+    from steervis.llava import easyvqa
+
+    asks = [stated and easyvqa.question_kind(q) == "yes/no" for _, q, _ in rows]
+    prompts = [f"{q}\n{easyvqa.STATED_SUFFIX if ask else suffix}".strip()
+               for (_, q, _), ask in zip(rows, asks, strict=True)]
     prompts = [f"{b}\n{p}" for b, p in zip(before, prompts, strict=True)] if before else prompts
     if answer == "generate":
-        return _metrics(rows, vlm.ask(visuals, prompts, max_new_tokens=4,
-                                      batch_size=64))  # easy-vqa's answers are one word: 4 tokens tell
-    from steervis.llava import easyvqa
+        # easy-vqa's answers are one word: 4 tokens tell; "a yellow rectangle, so no." is 9
+        replies = vlm.ask(visuals, prompts, max_new_tokens=12 if stated else 4, batch_size=64)
+        if not stated:
+            return _metrics(rows, replies)
+        out = _metrics(rows, [easyvqa.final_answer(r) if ask else r
+                              for r, ask in zip(replies, asks, strict=True)])
+        return {**out, "statement": _statements(rows, replies, asks), "examples": [
+            f"{q} → {r}" for (_, q, _), r in zip(rows[:6], replies, strict=False)]}
     from steervis.llava.likelihood import choices
 
     words = {"yes/no": ("yes", "no"), "color": easyvqa.COLOURS, "shape": easyvqa.SHAPES}
@@ -82,6 +96,25 @@ def _score(vlm: Any, rows: list[tuple[int, str, str]], visuals: list[Any], suffi
     out, opening = _metrics(rows, picks["whole"]), _metrics(rows, picks["opening"])
     opening = {k: v for k, v in opening.items() if k != "examples"}
     return {**out, "said yes": _said_yes(rows, picks["whole"]), "reply opening": opening}
+
+
+def _statements(rows: list[tuple[int, str, str]], replies: list[str], asks: list[bool]) -> dict[str, Any]:
+    """How often a stated reply names its image's colour and its shape (each a whole word), over the yes/no
+    rows whose image's questions state both: is a wrong answer a wrong look or a wrong comparison?"""
+    import re
+
+    from steervis.llava import easyvqa
+    from steervis.stats import accuracy_ci, percent
+
+    qa = easyvqa.questions("val")
+    named: dict[str, list[bool]] = {"color": [], "shape": []}
+    for (i, _, _), reply, ask in zip(rows, replies, asks, strict=True):
+        truth = {"color": easyvqa.image_colour(qa.get(i, [])), "shape": easyvqa.image_shape(qa.get(i, []))}
+        if not ask or None in truth.values():
+            continue
+        for kind, word in truth.items():
+            named[kind].append(re.search(rf"\b{word}\b", reply.lower()) is not None)
+    return {f"names {k}": percent(accuracy_ci(np.array(v))) for k, v in named.items() if v}
 
 
 def _said_yes(rows: list[tuple[int, str, str]], answers: list[str]) -> dict[str, Any]:
@@ -141,16 +174,16 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
                  suffix: bool = True, seed: int = 0, questions: int = 0,
                  probe_val: int = 0, save: str = "", balanced: int = 0,
                  redraw_yes_no: bool = False, train_told: str = "off",
-                 answer: str = "generate") -> dict[str, Any]:
+                 answer: str = "generate", stated_yes_no: bool = False) -> dict[str, Any]:
     """``steervis study vlm-diagnose``: one of :data:`CHECKS` (the module docstring says what each does)."""
     from functools import partial
 
     from steervis.llava import easyvqa
     from steervis.llava.questions import SHORT_ANSWER
 
-    _check(check, turns, balanced, train_told, answer)
+    _check(check, turns, balanced, train_told, answer, stated_yes_no)
     fmt = SHORT_ANSWER if suffix else ""
-    score, told = partial(_score, answer=answer), partial(_told, answer=answer)
+    score, told = partial(_score, answer=answer, stated=stated_yes_no), partial(_told, answer=answer)
     commit = source_commit()  # the code this run starts from (a later commit does not relabel it)
     vlm = _model(init, grid, layer, seed)
     if check == "caption":
@@ -169,8 +202,9 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
         return {**out, "examples": len(items), "epochs": epochs, "lr": lr, "fit": fit}
     if check == "train":
         out.update(images=images, epochs=epochs, lr=lr, tune=tune, turns=turns, batch_size=batch_size,
-                   balanced=balanced, redraw_yes_no=redraw_yes_no, train_told=train_told)
-        items = _items(images, turns, seed, fmt, balanced, redraw_yes_no, train_told)
+                   balanced=balanced, redraw_yes_no=redraw_yes_no, train_told=train_told,
+                   stated_yes_no=stated_yes_no)
+        items = _items(images, turns, seed, fmt, balanced, redraw_yes_no, train_told, stated_yes_no)
         out["training"] = _train(vlm, items, epochs, lr, batch_size, tune, seed)
         if save:  # kept for a later look (answers, probes) at the model this run measured
             vlm.save(save)
@@ -190,7 +224,7 @@ def vlm_diagnose(check: str = "train", images: int = 200, epochs: int = 1, lr: f
     return {**out, "probe_images": images, "colour_probe": probes}
 
 
-def _check(check: str, turns: str, balanced: int, train_told: str, answer: str) -> None:
+def _check(check: str, turns: str, balanced: int, train_told: str, answer: str, stated: bool = False) -> None:
     """One sentence for a setting vlm-diagnose cannot run with."""
     if check not in CHECKS:
         raise SteervisError(f"check must be one of {', '.join(CHECKS)}, not {check!r}.")
@@ -202,6 +236,9 @@ def _check(check: str, turns: str, balanced: int, train_told: str, answer: str) 
         raise SteervisError(f"turns must be single or packed, not {turns!r}.")
     if train_told != "off" and turns != "single":
         raise SteervisError("train_told asks single questions without their image: leave turns at single.")
+    if stated and (check != "train" or answer != "generate" or train_told != "off" or turns != "single"):
+        raise SteervisError("stated_yes_no trains and scores replies that say what the image shows first: "
+                            "use it with check=train, answer=generate, turns=single and train_told=off.")
 
 
 def _told(vlm: Any, suffix: str, questions: int = 0, answer: str = "generate") -> dict[str, Any]:
