@@ -167,3 +167,22 @@ def test_a_studys_titled_rows_keep_their_title_in_the_table(tmp_path):
     table = render("bf16", tmp_path / "docs")
     assert table.startswith("| method/held out | float32 | bfloat16 | difference | changed | images |")
     assert "| zeroshot/photo | 50.0 [25.0, 75.0] | 75.0 [50.0, 100.0] | 25.0 [0.0, 50.0] | 1 | 4 |" in table
+
+
+def test_merged_rows_join_the_committed_summary_and_name_every_commit(tmp_path):
+    docs, runs = tmp_path / "docs", tmp_path / "runs"
+    runs.mkdir()
+    (runs / "a.json").write_text('{"commit": "aaa1111", "ap": 0.5}')
+    (runs / "b.json").write_text('{"commit": "aaa1111", "ap": 0.25}')
+    summary(str(runs), table="g", command="scripts/ground-glip", docs=str(docs), split="900 scenes")
+    (runs / "a.json").unlink()
+    (runs / "b.json").write_text('{"commit": "bbb2222", "ap": 0.75}')
+    (runs / "c.json").write_text('{"commit": "bbb2222", "ap": 0.125}')
+    record = summary(str(runs), table="g", command="scripts/ground-glip", docs=str(docs), merge=True)
+    assert record["rows"] == {"a": {"ap": 0.5}, "b": {"ap": 0.75}, "c": {"ap": 0.125}}
+    assert record["commit"] == ["aaa1111", "bbb2222"] and record["split"] == "900 scenes"
+    assert json.loads((docs / "results" / "g" / "summary.json").read_text()) == record
+    with pytest.raises(SteervisError, match="one command's rows"):
+        summary(str(runs), table="g", command="scripts/other", docs=str(docs), merge=True)
+    with pytest.raises(SteervisError, match="does not exist"):
+        summary(str(runs), table="new", command="scripts/ground-glip", docs=str(docs), merge=True)

@@ -15,6 +15,10 @@ folder of such JSON files (one row each), or a table a command wrote (CSV, JSON 
     steervis study summary --set source=runs/quick --set table=demo --set command="steervis demo"
     steervis study summary --set source=bench.json --set table=describe-throughput \\
         --set command="steervis bench describe --out bench.json"
+
+``merge``: the source's rows join the table's committed summary (a row of the same name is replaced, the
+others kept with their commits), for a table whose earlier runs' folders are gone: a new diagnosis run, or
+a missing cell measured later.
 """
 
 from __future__ import annotations
@@ -142,6 +146,28 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _merged(new: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``new``'s rows over the committed summary at ``path`` (same-named rows replaced), every commit named;
+    the old summary's title, row title and split unless ``new`` gives its own."""
+    if not path.is_file():
+        raise SteervisError(f"merge=true adds rows to a committed summary, and {path} does not exist: "
+                            "leave merge off to write it.")
+    old = json.loads(path.read_text())
+    if old.get("command") != new["command"]:
+        raise SteervisError(f"{path} was written by {old.get('command')!r}, not {new['command']!r}: a "
+                            "table holds one command's rows.")
+
+    def commits(record: dict[str, Any]) -> list[str]:
+        value = record.get("commit") or []
+        return [value] if isinstance(value, str) else list(value)
+
+    every = sorted(set(commits(old)) | set(commits(new)))
+    out = {**old, **{k: v for k, v in new.items() if v or k not in old}}
+    out["rows"] = {**old["rows"], **new["rows"]}
+    out["commit"] = every[0] if len(every) == 1 else every
+    return out
+
+
 def _fraction(value: Any) -> Any:
     """A ``[value, low, high]`` interval in percent as fractions; anything else as it is."""
     if isinstance(value, list) and len(value) == 3 and all(isinstance(v, (int, float)) for v in value):
@@ -162,7 +188,8 @@ def _config_hash(config: Any) -> str:
 
 
 def summary(source: str, table: str, command: str, title: str = "", docs: str = "docs",
-            split: str = "", commit: str = "", rows: str = "", percent: bool = False) -> dict[str, Any]:
+            split: str = "", commit: str = "", rows: str = "", percent: bool = False,
+            merge: bool = False) -> dict[str, Any]:
     """``steervis study summary``: write ``docs/results/TABLE/summary.json`` from a run folder or a JSON
     file, and return it. ``commit`` names the code a command's output came from when it ran from another
     checkout than this one (a run folder names its own); ``rows`` the JSON field holding the rows when they
@@ -189,6 +216,8 @@ def summary(source: str, table: str, command: str, title: str = "", docs: str = 
         record["rows"] = {name: {k: _fraction(v) for k, v in row.items()}
                           for name, row in record["rows"].items()}
     out = {"format": FORMAT, "table": table, "title": title, "command": command, **record}
+    if merge:
+        out = _merged(out, summary_path(table, docs))
     if split:
         out["split"] = split
     write_text(summary_path(table, docs), json.dumps(out, indent=1, ensure_ascii=False) + "\n")
