@@ -66,6 +66,8 @@ KINDS = {
     "ground-detections": ("data", "matchers"),
     # VRL's verbalizer answers: a text LM's, or a VLM's shown two images (their hashes are inputs)
     "vrl-answers": ("lm", "llava"),
+    # VRL's VLM mapping: a VLM's yes/no log-odds per image × criterion question (the mapper is a method's)
+    "vrl-vlm-scores": ("data", "lm", "llava", "methods"),
 }
 
 

@@ -28,7 +28,7 @@ from steervis.identity import is_current
 RECORD = "identity.json"
 # The cache's artifact areas, each a folder of keyed entries (see each writer for what it keys).
 AREAS = ("descriptions", "features", "vlm-features", "vlm-engine", "retrieval", "descriptors",
-         "describe/text-embeddings", "models/react", "ground-descriptions", "vrl-answers")
+         "describe/text-embeddings", "models/react", "ground-descriptions", "vrl-answers", "vrl-vlm-scores")
 
 
 def record_path(entry: Path) -> Path:

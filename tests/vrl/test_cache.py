@@ -15,7 +15,7 @@ from steervis.methods.context import MethodContext
 from steervis.methods.vrl import VRL
 from steervis.prune import stale_entries
 from steervis.vrl import verbalize as v
-from steervis.vrl.cache import AREA, CachedVerbalizer, weights_identity
+from steervis.vrl.cache import AREA, CachedScores, CachedVerbalizer, weights_identity
 
 KEYS = ["apple1", "apple2", "banana1", "banana2"]
 
@@ -137,3 +137,27 @@ def test_a_second_fit_asks_the_lm_nothing_and_a_changed_prompt_asks_again(contex
     VRL(context, **options).fit(shots, ["apple", "banana"])
     VRL(context, **options, from_images=False).fit(shots, ["apple", "banana"])
     assert calls == [3, 3, 3, 3]
+
+
+def test_scores_are_kept_per_cell_in_the_images_order(tmp_home):
+    asked = []
+
+    def scores(cache, images, texts):
+        def compute(rows, text):  # a score that names its cell: the text's length + 10 × the image's letter
+            asked.append((text, rows))
+            return np.array([[len(text) + 10 * (ord(images[i]) - ord("a")), -1.0] for i in rows])
+
+        return cache.scores(images, texts, compute)
+
+    cache = CachedScores("toy", {"precision": "float32"}, ["toy-model"])
+    first = scores(cache, ["a", "b", "a", "c"], ["red", "long tail"])
+    assert asked == [("red", [0, 1, 3]), ("long tail", [0, 1, 3])]  # an image listed twice is scored once
+    assert first.shape == (4, 2, 2) and first[:, :, 0].tolist() == [[3, 9], [13, 19], [3, 9], [23, 29]]
+    again = CachedScores("toy", {"precision": "float32"}, ["toy-model"])
+    np.testing.assert_array_equal(scores(again, ["c", "a"], ["long tail", "red"]), first[[3, 0]][:, ::-1])
+    assert len(asked) == 2
+    assert scores(again, ["a", "d"], ["red", "round"])[:, :, 0].tolist() == [[3, 5], [33, 35]]
+    assert asked[2:] == [("red", [1]), ("round", [0, 1])]  # only the new image and the new text
+    scores(CachedScores("toy", {"precision": "bfloat16"}, ["toy-model"]), ["a"], ["red"])
+    scores(CachedScores("toy", {"precision": "float32"}, ["toy-model@retrained"]), ["a"], ["red"])
+    assert asked[4:] == [("red", [0]), ("red", [0])]  # another setting or weights: another store

@@ -1,5 +1,6 @@
 """VRL's VLM half on a tiny random steervis LLaVA: two images spliced each at its own placeholder, the VLM
-verbalizer's answers cached, and the yes/no mapping equal to the likelihoods it is read from."""
+verbalizer's answers cached, the yes/no mapping equal to the likelihoods it is read from, and its scores
+cached per image × question."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import pytest
 import torch
 
 from steervis.errors import SteervisError
+from steervis.identity import BEHAVIOUR
 from steervis.llava.likelihood import answer_logprobs
 from steervis.methods.context import MethodContext
 from steervis.methods.vlm import image_inputs
 from steervis.methods.vrl import VRL
 from steervis.methods.vrl_vlm import PAIR_DIFFERENCE, VLMMapper, pair_prompt
+from steervis.prune import stale_entries
 from steervis.vrl.criteria import Criterion
 
 
@@ -67,7 +70,54 @@ def test_the_mapping_is_the_log_odds_of_yes_for_each_criterion_question(context,
     assert scores.shape == (len(toy), 2) and np.ptp(scores[:, 0]) > 0
 
 
-def test_vrl_with_the_vlm_verbalizer_and_mapping_asks_once_per_pair_set(context, toy, monkeypatch):
+@pytest.fixture
+def asked(monkeypatch):
+    """Every question the VLM mapping puts to the VLM, once per image it is asked about."""
+    import steervis.llava.likelihood as likelihood
+
+    questions = []
+    real = likelihood.reply_logprobs
+
+    def counting(vlm, images, asked, *args, **kwargs):
+        questions.extend(asked)
+        return real(vlm, images, asked, *args, **kwargs)
+
+    monkeypatch.setattr(likelihood, "reply_logprobs", counting)
+    return questions
+
+
+def test_the_vlm_mapping_is_cached_per_image_and_question(context, toy, asked, tmp_home, monkeypatch):
+    vlm = context.vlm("tiny-vlm", "cpu")
+    criteria = [Criterion("red skin"), Criterion("round", "contrast", "square")]
+    first = VLMMapper(vlm, context, name="tiny-vlm", precision="float32").scores(toy, criteria)
+    assert len(asked) == 2 * len(toy)
+    uncached = VLMMapper(vlm, context).scores(toy, criteria)  # read straight from the likelihoods
+    np.testing.assert_allclose(first, uncached, rtol=1e-5, atol=1e-5)
+    del asked[:]
+    again = VLMMapper(vlm, context, name="tiny-vlm", precision="float32")
+    np.testing.assert_array_equal(again.scores(toy, criteria), first)
+    opening = VLMMapper(vlm, context, whole=False, name="tiny-vlm", precision="float32")
+    assert not np.allclose(opening.scores(toy, criteria), first)  # the other reading, kept from the same pass
+    np.testing.assert_array_equal(again.scores(toy.iloc[[3, 1]], criteria), first[[3, 1]])
+    assert asked == []
+    edited = [criteria[0], Criterion("round", "contrast", "oval")]
+    scores = again.scores(toy, edited)
+    assert asked == [edited[1].question()] * len(toy)  # only the edited criterion is asked again
+    np.testing.assert_array_equal(scores[:, 0], first[:, 0])
+    assert not np.allclose(scores[:, 1], first[:, 1])
+    assert stale_entries(tmp_home) == []  # `steervis cache prune` keeps what today's keys reach
+    folder = again.cache.store.dir
+    for other in (VLMMapper(vlm, context, name="tiny-vlm", precision="bfloat16"),
+                  VLMMapper(vlm, context, name="tiny-vlm", precision="float32", batch_size=4)):
+        assert other.cache.store.dir != folder  # another precision or batching: another store
+    monkeypatch.setitem(BEHAVIOUR, "llava", BEHAVIOUR["llava"] + 1)  # a new VLM code: the scores are stale
+    assert folder in stale_entries(tmp_home)
+    assert VLMMapper(vlm, context, name="tiny-vlm", precision="float32").cache.store.dir != folder
+    with pytest.raises(SteervisError, match="precision"):
+        VLMMapper(vlm, context, name="tiny-vlm")
+
+
+def test_vrl_with_the_vlm_verbalizer_and_mapping_asks_once_per_pair_set(context, toy, monkeypatch, asked):
     import steervis.lm.generate as gen
 
     calls = []
@@ -78,9 +128,12 @@ def test_vrl_with_the_vlm_verbalizer_and_mapping_asks_once_per_pair_set(context,
     classes = sorted(toy["class"].unique())
     clf = VRL(context, **options).fit(toy, classes)
     assert calls == [6]  # three difference and three commonality pairs, one batch
+    assert len(asked) == len(clf.criteria_list) * len(toy)
     proba = clf.predict_proba(toy)
     assert proba.shape == (len(toy), len(classes)) and np.allclose(proba.sum(1), 1)
     again = VRL(context, **options, classifier="tree").fit(toy, classes)
     assert calls == [6] and again.criteria_list == clf.criteria_list
+    np.testing.assert_allclose(again.predict_proba(toy).sum(1), 1)
+    assert len(asked) == len(clf.criteria_list) * len(toy)  # the refit and both predictions read the cache
     with pytest.raises(SteervisError, match="no mapping 'clip'"):
         VRL(context, mapping="clip")

@@ -6,8 +6,9 @@ run's cache, so VRL reads the same descriptions as describe-decide and the same 
 ``criteria=FILE`` fits on a criteria file instead of verbalizing (the one ``save`` writes, edited or not).
 ``verbalizer=vlm`` has a VLM (``vlm``, steervis' LLaVA) write the criteria from the two images of each pair,
 ``mapping=vlm`` scores each criterion by the VLM's log-odds of "yes" to its question
-(:mod:`steervis.methods.vrl_vlm`). The verbalizer's answers are cached under ``STEERVIS_HOME``
-(:mod:`steervis.vrl.cache`): the shuffled control, another classifier or a rerun asks the model nothing.
+(:mod:`steervis.methods.vrl_vlm`). The verbalizer's answers and the VLM mapping's scores are cached under
+``STEERVIS_HOME`` (:mod:`steervis.vrl.cache`): the shuffled control, another classifier or a rerun asks the
+models nothing they have answered.
 
 >>> clf = VRL(MethodContext(), lm="smollm2-135m-instruct").fit(train, classes)  # doctest: +SKIP
 >>> print(clf.explain())  # doctest: +SKIP
@@ -99,7 +100,9 @@ class VRL(Method):
             from steervis.methods.vrl_vlm import VLMMapper
 
             if self._mapping is None:
-                self._mapping = VLMMapper(self.context.vlm(self.vlm, self.device, self.dtype), self.context)
+                vlm = self.context.vlm(self.vlm, self.device, self.dtype)
+                self._mapping = VLMMapper(vlm, self.context, name=self.vlm,
+                                          precision=precision_identity(self.device, self.dtype))
             return self._mapping.scores(items, self.criteria_list)
         images = self.context.image_embeddings(items, self.matcher, self.device, self.dtype)
         return self._mapper().scores(images, self.criteria_list)

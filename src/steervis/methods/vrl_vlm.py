@@ -8,7 +8,10 @@ each criterion's question about an image (the mapping), as in Yang et al.'s VRL.
   prompt, so this verbalizer takes steervis' LLaVA only.
 * :class:`VLMMapper`: image × criterion → log P("yes") − log P("no") as the reply to the criterion's question
   (:meth:`~steervis.vrl.criteria.Criterion.question`), each answer in either case
-  (:func:`steervis.llava.likelihood.reply_logprobs`, the prompt read once over the LM core's KV cache).
+  (:func:`steervis.llava.likelihood.reply_logprobs`, the prompt read once over the LM core's KV cache). Its
+  scores are cached per image × question under ``STEERVIS_HOME`` (:class:`steervis.vrl.cache.CachedScores`,
+  keyed by the VLM's identity, precision and the code's behaviour versions): a refit or a second prediction
+  asks the VLM nothing it has answered.
 
 The ``vrl`` method picks them with ``verbalizer=vlm`` and ``mapping=vlm``; the VRL system never imports the
 VLM (systems stand side by side), this floor joins them.
@@ -92,31 +95,65 @@ class VLMVerbalizer:
         return [ANSWER_PREFIX + a for a in answers]
 
 
+def score_cache(name: str, precision: str, batch_size: int) -> Any:
+    """The cache of the VLM mapping's scores for the VLM opened as ``name`` in ``precision``: keyed by the
+    VLM's identity (a model trained here by the hash of its files), the answers compared and the batch size
+    (padding moves a likelihood a little), and per cell by the criterion's question and the image's hash."""
+    from steervis.llava.likelihood import READINGS
+    from steervis.llava.trained import vlm_identity
+    from steervis.vrl.cache import CachedScores
+
+    settings = {"vlm": name, "precision": precision, "mapping": "log P(yes) - log P(no)",
+                "answers": list(YES_NO), "readings": list(READINGS), "batch_size": batch_size}
+    return CachedScores(name, settings, [vlm_identity(name)])
+
+
 class VLMMapper:
     """Scores images on criteria by a VLM's yes/no likelihood.
+
+    Each cell's log-odds are read both ways (:data:`~steervis.llava.likelihood.READINGS`) from one pass; with
+    a ``name`` both are cached (:class:`~steervis.vrl.cache.CachedScores`), so a refit, another classifier or
+    a second prediction over the same images asks the VLM only about criteria and images it has not seen.
 
     Args:
         vlm: the VLM (steervis' LLaVA or a transformers Llava).
         context: the run's method context (images and their tower features).
         whole: ``yes``/``no`` as the whole reply (closing marker in, as answers are learnt) or its opening.
         batch_size: prompts per forward pass.
+        name: the name the VLM was opened by (:func:`~steervis.llava.vlms.open_vlm`), which keys the cache;
+            ``None``: nothing is cached (a VLM without a name, or changed in memory, has no identity).
+        precision: the precision it computes in (:func:`~steervis.device.precision_identity`), with ``name``.
     """
 
-    def __init__(self, vlm: Any, context: Any, whole: bool = True, batch_size: int = 16):
+    def __init__(self, vlm: Any, context: Any, whole: bool = True, batch_size: int = 16,
+                 name: str | None = None, precision: str | None = None):
+        if name is not None and precision is None:
+            raise SteervisError("A cached VLM mapping needs the precision its VLM computes in (precision=).")
         self.vlm, self.context, self.whole, self.batch_size = vlm, context, whole, batch_size
+        self.cache = None if name is None else score_cache(name, precision, batch_size)
 
     def scores(self, items: pd.DataFrame, criteria: Sequence[Any]) -> np.ndarray:
         """[images, criteria] of log P(yes) − log P(no)."""
-        from steervis.llava.likelihood import reply_logprobs
+        from steervis.llava.likelihood import READINGS, reply_logprobs
         from steervis.methods.vlm import image_inputs
 
         if not criteria:
             raise SteervisError("There are no criteria to score images on.")
-        visuals = image_inputs(self.vlm, items.reset_index(drop=True), self.context)
-        reading = "whole" if self.whole else "opening"
-        out = np.zeros((len(items), len(criteria)), np.float32)
-        for j, criterion in enumerate(criteria):
-            logp = reply_logprobs(self.vlm, visuals, [criterion.question()] * len(items), list(YES_NO),
-                                  self.batch_size)[reading]
-            out[:, j] = logp[:, 0] - logp[:, 1]
-        return out
+        items = items.reset_index(drop=True)
+        if not len(items):
+            return np.zeros((0, len(criteria)), np.float32)
+        visuals: list[Any] = []  # the images' inputs, read on the first cell the cache lacks
+
+        def log_odds(rows: list[int], question: str) -> np.ndarray:
+            if not visuals:
+                visuals.extend(image_inputs(self.vlm, items, self.context))
+            logp = reply_logprobs(self.vlm, [visuals[i] for i in rows], [question] * len(rows), list(YES_NO),
+                                  self.batch_size)
+            return np.stack([logp[r][:, 0] - logp[r][:, 1] for r in READINGS], axis=1)
+
+        questions = [c.question() for c in criteria]
+        if self.cache is None:
+            cells = np.stack([log_odds(list(range(len(items))), q) for q in questions], axis=1)
+        else:
+            cells = self.cache.scores(items["sha256"].tolist(), questions, log_odds)
+        return cells[:, :, READINGS.index("whole" if self.whole else "opening")].astype(np.float32)

@@ -17,6 +17,13 @@ kind ``vrl-answers``):
 A file whose identity is not the record's, that does not parse, or whose answers do not match the pairs is
 asked again and replaced; every write is atomic. A hit is logged.
 
+:class:`CachedScores` keeps a mapping that a model computes cell by cell (the VLM's yes/no log-odds of each
+image × criterion, :class:`steervis.methods.vrl_vlm.VLMMapper`) in a :class:`~steervis.store.Store` under
+``vrl-vlm-scores/``: the store's folder is keyed by an identity record (kind ``vrl-vlm-scores``: the model's
+settings, its weights' identity and the code's behaviour versions) and each row by the exact text asked and
+the image's sha256, so a refit or a prediction scores only the cells it has not seen, an edited criterion is
+scored again, and a retrained model or a new behaviour version never reads an old score.
+
 >>> import tempfile, os
 >>> os.environ["STEERVIS_HOME"] = tempfile.mkdtemp()
 >>> class Echo:
@@ -32,22 +39,27 @@ asked again and replaced; every write is atomic. A hit is logged.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from steervis.atomic import DAMAGED, write_text
 from steervis.identity import artifact_record, folder_identity, stamped
 from steervis.paths import cache_dir
 from steervis.prune import write_record
+from steervis.store import Store
 
 log = logging.getLogger(__name__)
 
 AREA = "vrl-answers"  # the cache's folder under STEERVIS_HOME, and the identity kind
+SCORES = "vrl-vlm-scores"  # the VLM mapping's folder under STEERVIS_HOME, and its identity kind
 
 
 def weights_identity(name: str) -> str:
@@ -125,3 +137,52 @@ def _read(path: Path, record: dict[str, Any], count: int) -> list[str] | None:
         log.warning("VRL: %s is not the answers of this verbalization: asking again", path)
         return None
     return answers
+
+
+def cell_key(text: str, image: str) -> str:
+    """A score's row key: the exact text asked and the image's sha256."""
+    return hashlib.sha256(f"{text}\0{image}".encode()).hexdigest()[:24]
+
+
+@dataclass
+class CachedScores:
+    """Image × text scores computed cell by cell, each cell kept once per model and settings.
+
+    Args:
+        name: the model's name (the store folder's readable part).
+        settings: what else changes a score (precision, the answers compared, the batch size).
+        weights: the identities of the weights it reads (a model trained here by the hash of its files).
+    """
+
+    name: str
+    settings: dict[str, Any]
+    weights: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.store = Store.for_artifact(cache_dir(SCORES), self.name, SCORES, config=self.settings,
+                                        weights=self.weights, what="VLM score part")
+
+    def scores(self, images: Sequence[str], texts: Sequence[str],
+               compute: Callable[[list[int], str], np.ndarray]) -> np.ndarray:
+        """``[images, texts, width]`` scores; ``images`` are sha256s. ``compute(rows, text)`` gives the
+        ``[len(rows), width]`` scores of the images at positions ``rows`` on one text; it is called once per
+        text that has cells missing, with those images only (each once)."""
+        if not len(images) or not len(texts):
+            return np.zeros((len(images), len(texts), 0), np.float32)
+        self.store.refresh()  # parts another run wrote since this one looked
+        keys = [[cell_key(text, image) for image in images] for text in texts]
+        asked = 0
+        for text, row_keys in zip(texts, keys, strict=True):
+            missing, first = set(self.store.missing(row_keys)), {}
+            for i, key in enumerate(row_keys):
+                if key in missing:
+                    first.setdefault(key, i)  # an image listed twice is scored once
+            if first:
+                self.store.put_vectors(list(first), np.asarray(compute(list(first.values()), text)))
+                asked += len(first)
+        if asked:
+            self.store.compact()
+        log.info("VRL: %d %s scores computed, the rest of %d from the cache", asked, self.name,
+                 len(images) * len(texts))
+        found = self.store.vectors([k for row_keys in keys for k in row_keys])
+        return found.reshape(len(texts), len(images), -1).transpose(1, 0, 2)
