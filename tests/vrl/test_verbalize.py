@@ -72,6 +72,18 @@ def test_the_class_names_control_shows_names_and_no_description():
     assert "the big cat and the dog" in ask.questions[0] and "Image" not in ask.questions[0]
 
 
+def test_the_class_names_control_draws_at_most_max_pairs_as_the_image_pairs_are_drawn():
+    classes = ["ant", "bee", "car", "cat", "dog", "fox"]
+    every = class_name_pairs(classes)
+    assert len(every) == 15 + 6 and class_name_pairs(classes, max_pairs=21) == every
+    drawn = class_name_pairs(classes, max_pairs=5, seed=1)
+    assert len(drawn) == 5 and drawn == [p for p in every if p in drawn]  # a subset, in the full list's order
+    assert class_name_pairs(classes, max_pairs=5, seed=1) == drawn != class_name_pairs(classes, max_pairs=5)
+    super_of = {"ant": "insect", "bee": "insect", "car": "vehicle", "cat": "pet", "dog": "pet", "fox": "pet"}
+    inside = class_name_pairs(classes, super_of, max_pairs=4, seed=2)
+    assert len(inside) == 4 and set(inside) <= set(class_name_pairs(classes, super_of))
+
+
 def test_the_shuffled_control_keeps_the_words_and_the_forms():
     crits = [Criterion("striped orange fur", "contrast", "plain grey fur"), Criterion("long thin tail"),
              Criterion("pointed ears")]

@@ -110,6 +110,9 @@ def test_the_class_names_control_reads_no_description_and_the_shuffled_one_keeps
     shuffled = VRL(context, from_images=False, shuffle=True, seed=2).fit(shots, ["apple", "banana"])
     words = Counter(w for c in shuffled.criteria_list for p in c.phrases() for w in p.split())
     assert words <= Counter(["red", "skin", "long", "shape", "round", "shape"]) and len(words) > 1
+    del asked[:]
+    VRL(context, from_images=False, max_pairs=2).fit(shots, ["apple", "banana"])
+    assert len(asked) == 2  # two of the three name pairs: max_pairs caps the control as it caps the images
 
 
 def test_a_class_without_shots_gets_probability_zero_and_is_recorded(context, tmp_path):

@@ -47,7 +47,8 @@ class VRLOptions:
     shuffle: bool = False  # the shuffled control: the criteria's words shuffled across criteria
     super_categories: str | None = None  # a YAML file class → super-category; classes pair inside one
     pairs: int = 1  # image pairs per two classes and per class
-    # 64 pairs: about a minute of a 135M LM on a laptop CPU, and more criteria than few shots can weigh
+    # 64 pairs: about a minute of a 135M LM on a laptop CPU, and more criteria than few shots can weigh; the
+    # class-names control draws as many name pairs, so it is asked as often as the verbalizer it controls
     max_pairs: int = 64
     max_new_tokens: int = 48
     template: str = "{}"  # how the matcher reads a phrase: the phrase as written in the criteria file
@@ -124,7 +125,8 @@ class VRL(Method):
             pairs = v.draw_pairs(train["class"].tolist(), self.pairs, super_of, self.max_pairs, self.seed)
             verbalizer, settings, weights = self._image_verbalizer(train.reset_index(drop=True))
         else:
-            pairs, verbalizer = v.class_name_pairs(self.classes, super_of), v.ClassNamesLM(self._ask)
+            pairs = v.class_name_pairs(self.classes, super_of, self.max_pairs, self.seed)
+            verbalizer = v.ClassNamesLM(self._ask)
             settings = self._lm_settings(v.NAME_DIFFERENCE, v.NAME_COMMONALITY)
             weights = [weights_identity(self.lm)]
         settings["precision"] = precision_identity(self.device, self.dtype)

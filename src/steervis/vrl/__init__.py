@@ -6,7 +6,8 @@ interpretable classifier on the scores. Every feature is a sentence a person can
   criteria, merging duplicates, dropping criteria that name a class, the editable criteria file;
 * :mod:`~steervis.vrl.verbalize`: pairs of shots, the :class:`Verbalizer` contract, "describe + text LM"
   (descriptions come from the caller as text), the class-names and shuffled controls;
-* :mod:`~steervis.vrl.cache`: the verbalizer's answers kept under ``STEERVIS_HOME`` by one identity record;
+* :mod:`~steervis.vrl.cache`: the verbalizer's answers kept under ``STEERVIS_HOME`` by one identity record,
+  and a model's image × criterion scores kept per cell (the VLM mapping's);
 * :mod:`~steervis.vrl.mapping`: image × criterion → the matcher's similarity, phrase embeddings cached;
 * :mod:`~steervis.vrl.classifier`: logistic regression, a shallow tree, a small MLP (scikit-learn), chosen
   by cross-validation within the shots, and their readable view.
@@ -42,6 +43,7 @@ _EXPORTS = {
     "verbalize": "steervis.vrl.verbalize",
     "shuffle_criteria": "steervis.vrl.verbalize",
     "CachedVerbalizer": "steervis.vrl.cache",
+    "CachedScores": "steervis.vrl.cache",
     "CriterionMapper": "steervis.vrl.mapping",
     "FittedClassifier": "steervis.vrl.classifier",
     "fit_classifier": "steervis.vrl.classifier",

@@ -104,16 +104,25 @@ def draw_pairs(labels: Sequence[str], per_pair: int = 1, super_of: Mapping[str, 
         every = list(itertools.combinations(rows[c], 2))
         for k in rng.permutation(len(every))[:per_pair]:
             pairs.append(Pair("commonality", *every[k], (c, c)))
+    return _at_most(pairs, max_pairs, rng)
+
+
+def _at_most(pairs: list[Pair], max_pairs: int, rng: np.random.Generator) -> list[Pair]:
+    """``max_pairs`` of ``pairs`` drawn at random, in their order (0, or no more than that: all)."""
     if max_pairs and len(pairs) > max_pairs:
         pairs = [pairs[k] for k in sorted(rng.choice(len(pairs), max_pairs, replace=False))]
     return pairs
 
 
-def class_name_pairs(classes: Sequence[str], super_of: Mapping[str, str] | None = None) -> list[Pair]:
-    """The class-names control's pairs: every two classes and every class, with no image."""
+def class_name_pairs(classes: Sequence[str], super_of: Mapping[str, str] | None = None, max_pairs: int = 0,
+                     seed: int = 0) -> list[Pair]:
+    """The class-names control's pairs: every two classes (inside a super-category when ``super_of`` is
+    given) and every class, with no image; at most ``max_pairs`` (0: all), drawn at random as
+    :func:`draw_pairs` draws them, so the control asks as many questions as the verbalizer it controls."""
     pairs = [Pair("difference", -1, -1, (a, b)) for group in _groups(classes, super_of)
              for a, b in itertools.combinations(group, 2)]
-    return pairs + [Pair("commonality", -1, -1, (c, c)) for c in classes]
+    pairs += [Pair("commonality", -1, -1, (c, c)) for c in classes]
+    return _at_most(pairs, max_pairs, np.random.default_rng(seed))
 
 
 @dataclass
