@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ import pandas as pd
 from steervis.errors import SteervisError
 from steervis.llava.conversation import IMAGE, template
 from steervis.vrl.verbalize import ANSWER_PREFIX
+
+if TYPE_CHECKING:
+    from steervis.vrl.cache import CachedScores
 
 PAIR_DIFFERENCE = (f"Image 1: {IMAGE}\nImage 2: {IMAGE}\nList the visual differences between image 1 and "
                    "image 2, one per line, each written as 'what image 1 has | what image 2 has'. Name "
@@ -95,7 +98,7 @@ class VLMVerbalizer:
         return [ANSWER_PREFIX + a for a in answers]
 
 
-def score_cache(name: str, precision: str, batch_size: int) -> Any:
+def score_cache(name: str, precision: str, batch_size: int) -> CachedScores:
     """The cache of the VLM mapping's scores for the VLM opened as ``name`` in ``precision``: keyed by the
     VLM's identity (a model trained here by the hash of its files), the answers compared and the batch size
     (padding moves a likelihood a little), and per cell by the criterion's question and the image's hash."""
