@@ -42,7 +42,7 @@ BEHAVIOUR = {
     "decide": 1,  # the decider: template, LoRA fit, prediction, self-training
     "llava": 1,  # the VLM: towers, projector, conversation, stage training, the data engine
     "react": 1,  # REACT: retrieval, gated head and gated CLIP, customization
-    "methods": 1,  # evaluate's methods and protocols (what a run part holds)
+    "methods": 2,  # evaluate's methods and protocols (what a run part holds)
 }
 
 # The packages whose behaviour each kind of artifact depends on: a bump elsewhere keeps it.
