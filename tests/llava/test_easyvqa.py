@@ -142,3 +142,14 @@ def test_stated_items_say_the_images_truth_before_the_same_yes_or_no():
     assert changed > len(plain) / 2  # most questions are yes/no, most images' truth is stated
     with pytest.raises(SteervisError, match="told=off"):
         vqa_items(2, "", stated=True, told="only")
+
+
+def test_a_stage_trained_stated_answers_its_yes_no_questions_stated():
+    from steervis.llava.train import StageSettings, build_items
+
+    settings = dict(stage=2, pool_items=0, describe_items=0, vqa_images=10, vqa_redraw_yes_no=True)
+    plain = build_items(StageSettings(**settings))
+    stated = build_items(StageSettings(**settings, vqa_stated=True))
+    assert len(plain) == len(stated)
+    said = [it.turns[0][1] for it in stated if it.turns[0][0].endswith(easyvqa.STATED_SUFFIX)]
+    assert said and all(re.fullmatch(r"a \w+ \w+, so (yes|no)\.", a) for a in said)

@@ -98,3 +98,36 @@ def test_easy_vqa_evaluation_runs_on_the_test_split(tiny_vlm):
 
     result = easy_vqa_accuracy(tiny_vlm, images=2, text_only=True)
     assert result["questions"] == 6 and 0 <= result["scored"] <= 1 and result["text_only"]
+
+
+class _SaysRedCircle:
+    """A VLM stand-in: every image is a red circle; yes/no asked stated is answered by comparing words."""
+
+    config = type("Config", (), {"hub": False})()
+
+    def __init__(self):
+        self.questions = []
+
+    def ask(self, visuals, questions, **_):
+        from steervis.llava.easyvqa import STATED_SUFFIX
+
+        self.questions += questions
+        return [f"a red circle, so {'yes' if 'red' in q or 'circle' in q else 'no'}."
+                if q.endswith(STATED_SUFFIX) else "red" for q in questions]
+
+
+def test_stated_evaluation_asks_yes_no_for_the_shape_first_and_scores_the_last_yes_or_no():
+    from steervis.llava import easyvqa
+    from steervis.llava.evaluate import easy_vqa_accuracy
+
+    vlm = _SaysRedCircle()
+    result = easy_vqa_accuracy(vlm, images=8, per_image=None, text_only=True, scored=False, stated=True,
+                               split="val")
+    rows = easyvqa.rows("val", 8, None, 0)
+    yes_no = [easyvqa.question_kind(q) == "yes/no" for _, q, _ in rows]
+    assert [q.endswith(easyvqa.STATED_SUFFIX) for q in vlm.questions] == yes_no and any(yes_no)
+    right = [("yes" if "red" in q or "circle" in q else "no") == gold  # what the stand-in's reply ends with
+             for (_, q, gold), ask in zip(rows, yes_no, strict=True) if ask]
+    assert result["stated_yes_no"] and result["by_kind"]["yes/no"]["accuracy"] == pytest.approx(
+        sum(right) / len(right), abs=1e-4)
+    assert result["examples"][0]["answer"] in ("red", "a red circle, so yes.", "a red circle, so no.")

@@ -153,7 +153,7 @@ def evaluate(args: argparse.Namespace) -> int:
     vlm = open_vlm(cfg.model, device=cfg.device, dtype=cfg.dtype)
     fmt = {} if cfg.format_prompt else {"suffix": ""}
     result = easy_vqa_accuracy(vlm, images=cfg.images or None, text_only=cfg.text_only, split=cfg.split,
-                               per_image=cfg.per_image or None, **fmt)
+                               per_image=cfg.per_image or None, stated=cfg.stated_yes_no, **fmt)
     print_json({"model": str(cfg.model or "latest"), **result}, out)
     return 0
 
@@ -205,7 +205,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     en.set_defaults(func=engine)
     ev = verbs.add_parser("eval", help="easy-vqa greedy exact match on the val, diagnosis or test split",
                           formatter_class=HelpFormatter)
-    add_config(ev, VLMEvalConfig, ["model", "split", "images", "per_image", "text_only", "format_prompt"],
+    add_config(ev, VLMEvalConfig, ["model", "split", "images", "per_image", "text_only", "format_prompt",
+                                   "stated_yes_no"],
                bounds={"images": NON_NEGATIVE_INT, "per_image": NON_NEGATIVE_INT})
     ev.add_argument("--out", metavar="FILE.json", help="also write the result here")
     ev.set_defaults(func=evaluate)

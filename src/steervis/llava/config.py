@@ -115,6 +115,8 @@ class VLMEvalConfig:
         per_image: questions per image (0: every question).
         text_only: ask without the image (the language-prior baseline).
         format_prompt: end each question with LLaVA-1.5's 'Answer the question using a single word or phrase.'
+        stated_yes_no: ask each yes/no question for the shape's colour and shape first and score the reply's
+            last yes or no (a model trained with vqa_stated answers so).
         device: where the model runs (auto, cpu, cuda, cuda:N).
         dtype: its precision (auto, float32, bfloat16, float16).
     """
@@ -125,6 +127,7 @@ class VLMEvalConfig:
     per_image: int = 3  # a few questions from each of many images: more images for the same compute
     text_only: bool = False
     format_prompt: bool = True
+    stated_yes_no: bool = False
     device: str = "auto"
     dtype: str = "auto"
 

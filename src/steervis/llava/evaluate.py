@@ -36,7 +36,7 @@ def easy_vqa_answers() -> list[str]:
 def easy_vqa_accuracy(vlm: Any, images: int | None = 100, text_only: bool = False, seed: int = 0,
                       batch_size: int = 16, features: Any = None, scored: bool = True,
                       suffix: str = SHORT_ANSWER, split: str = "test",
-                      per_image: int | None = QUESTIONS_PER_IMAGE) -> dict[str, Any]:
+                      per_image: int | None = QUESTIONS_PER_IMAGE, stated: bool = False) -> dict[str, Any]:
     """Greedy exact-match accuracy on an easy-vqa split, overall and per question kind, with 95 % intervals.
 
     Also reported: ``relaxed`` (the answer names the gold answer and no other of easy-vqa's 13 answers: credit
@@ -53,6 +53,9 @@ def easy_vqa_accuracy(vlm: Any, images: int | None = 100, text_only: bool = Fals
         split: ``val`` (where recipes are chosen), ``test`` (a final model's score), or ``diagnosis`` (the
             fixed 1,000-question subset of ``val``; ``images`` and ``per_image`` do not apply).
         per_image: Questions per image (``None``: all of them).
+        stated: yes/no questions ask for the shape's colour and shape first ("a red circle, so no.") and the
+            reply's last yes or no is scored (:func:`steervis.llava.easyvqa.final_answer`), as a model
+            trained with ``vqa_stated`` answers; closed-set scoring then covers the other questions only.
     """
     from steervis.llava import easyvqa
 
@@ -61,26 +64,33 @@ def easy_vqa_accuracy(vlm: Any, images: int | None = 100, text_only: bool = Fals
     else:
         rows, paths = easyvqa.rows(split, images, per_image, seed), easyvqa.paths(split)
     visuals = _visuals(vlm, rows, paths, text_only, features)
-    questions = [f"{q}\n{suffix}".strip() for _, q, _ in rows]
+    asks = [stated and easyvqa.question_kind(q) == "yes/no" for _, q, _ in rows]
+    questions = [f"{q}\n{easyvqa.STATED_SUFFIX if ask else suffix}".strip()
+                 for (_, q, _), ask in zip(rows, asks, strict=True)]
     clock = time.perf_counter()
-    answers = vlm.ask(visuals, questions, max_new_tokens=8, batch_size=batch_size)
+    replies = vlm.ask(visuals, questions, max_new_tokens=12 if stated else 8,  # "a yellow rectangle, so no."
+                      batch_size=batch_size)
     seconds = time.perf_counter() - clock
+    answers = [easyvqa.final_answer(r) if ask else r for r, ask in zip(replies, asks, strict=True)]
     golds = [gold for _, _, gold in rows]
     right = np.array([normalise(a) == gold for a, gold in zip(answers, golds, strict=True)])
     options = easy_vqa_answers()
     relaxed = [named_classes(a, options) == [options.index(gold)]
                for a, gold in zip(answers, golds, strict=True)]
     closed = None
-    if scored:
-        closed = _scored_accuracy(vlm, vlm.prompts(questions, visuals), options, golds, batch_size)
+    if scored:  # a stated reply is not one of the 13 answers: its questions are left out of closed scoring
+        keep = [k for k, ask in enumerate(asks) if not ask]
+        closed = _scored_accuracy(vlm, vlm.prompts([questions[k] for k in keep], [visuals[k] for k in keep]),
+                                  options, [golds[k] for k in keep], batch_size) if keep else None
     kinds = np.array([easyvqa.question_kind(q) for _, q, _ in rows])
     return {"accuracy": float(right.mean()), "ci95": list(accuracy_ci(right)[1:]),
             "relaxed": float(np.mean(relaxed)), "scored": closed, "split": split,
             "questions": len(rows), "images": len({i for i, _, _ in rows}),
-            "text_only": text_only, "format_prompt": bool(suffix), "seconds": round(seconds, 1),
+            "text_only": text_only, "format_prompt": bool(suffix), "stated_yes_no": stated,
+            "seconds": round(seconds, 1),
             "by_kind": {k: _kind_row(right[kinds == k]) for k in easyvqa.KINDS if (kinds == k).any()},
             "examples": [{"question": q, "gold": g, "answer": a}
-                         for (_, q, g), a in zip(rows[:8], answers[:8], strict=True)]}
+                         for (_, q, g), a in zip(rows[:8], replies[:8], strict=True)]}
 
 
 def _kind_row(right: np.ndarray) -> dict[str, Any]:

@@ -70,6 +70,9 @@ class StageSettings:
             more images at the same budget taught colour better than every question of fewer.
         vqa_redraw_yes_no: stage 2: its yes/no questions asked about what is present half the time, in
             their own wording (easy-vqa's wording alone answers four in five, so the model never looks).
+        vqa_stated: stage 2: its yes/no questions answered after saying what the image shows ("a red
+            circle, so no."); a model trained so is scored with ``steervis vlm eval --set
+            stated_yes_no=true``.
         vqa_captions: stage 1: easy-vqa train images captioned with what their questions state.
         scene_captions: stage 1: training scenes with their reference captions (colours, counts).
         scene_questions: stage 2: questions about training scenes (count, colour, position, existence).
@@ -90,6 +93,7 @@ class StageSettings:
     vqa_images: int = 300
     vqa_per_image: int = 0
     vqa_redraw_yes_no: bool = False
+    vqa_stated: bool = False
     engine_items: int = 0
     vqa_captions: int = 0
     scene_captions: int = 0
@@ -149,7 +153,7 @@ def build_items(settings: StageSettings, pool_root: str | Path | None = None) ->
     if settings.vqa_images:
         items += data.vqa_items(settings.vqa_images, SHORT_ANSWER, seed=seed,
                                 per_image=settings.vqa_per_image or None,
-                                redraw_yes_no=settings.vqa_redraw_yes_no)
+                                redraw_yes_no=settings.vqa_redraw_yes_no, stated=settings.vqa_stated)
     if settings.scene_questions:
         items += data.scene_items(settings.scene_questions, "questions", SHORT_ANSWER, seed=seed)
     if settings.engine_items:
