@@ -32,7 +32,8 @@ HEADER = [
 # Durations (a describe's "0.8 images/s described; 17.8 s", a fit's "3 steps in 0.4 s") and content hashes.
 UNSTABLE = [(re.compile(r"; [\d.]+ images/s described"), ""), (re.compile(r"; [\d.]+ s\b"), ""),
             (re.compile(r" in [\d.]+ s\b"), ""), (re.compile(r"part-\d+-[0-9a-f]+"), "part-<hash>"),
-            (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b"), "<hash>")]
+            (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b"), "<hash>"),
+            (re.compile(r"(?<=[a-z]-)\d{10}\b"), "<hash>")]  # a run folder's hash may hold digits only
 
 
 def stable(text: str) -> str:

@@ -64,6 +64,7 @@ def test_the_table_leaves_out_durations_and_hashes():
             " is damaged; 24 files: 8 described; 0.8 images/s described; 17.8 s; 3 steps in 0.4 s")
     assert stable(line) == ("WARNING steervis.atomic: part <tmp>/descriptions/<hash>/part-<hash>.parquet is "
                             "damaged; 24 files: 8 described; 3 steps")
+    assert stable("run folder <tmp>/toy/dg-6763099751 lies") == "run folder <tmp>/toy/dg-<hash> lies"
 
 
 def test_the_doc_is_compared_row_by_row_kill_rows_without_their_numbers():

@@ -26,6 +26,7 @@ from workspace import (
 )
 
 from steervis.card import has_card
+from steervis.disk import lock_path
 from steervis.outputs import STAMP
 
 pytestmark = pytest.mark.slow
@@ -34,8 +35,8 @@ pytestmark = pytest.mark.slow
 def _race(ws: Workspace, first: list, second: list,
           claimed: Path | None = None) -> tuple[object, subprocess.CompletedProcess]:
     """Start ``first``; once it holds its output's lock, run ``second`` to the end. ``claimed`` is a file the
-    first writes while holding the lock (a run folder's stamp): waiting for it rather than a fixed time keeps
-    the race a race on a fast machine, where a tiny run may finish within seconds."""
+    first writes while holding the lock (a run folder's stamp, the output's lock file): waiting for it rather
+    than a fixed time keeps the race a race on a fast machine, where a tiny run may finish within seconds."""
     proc = ws.start(*first)
     if claimed is None:
         time.sleep(4)  # the first has parsed, checked and locked well before describing its images
@@ -55,7 +56,10 @@ def _evaluate(ws: Workspace, out: Path, per_class: int) -> list[object]:
 def test_a_second_fit_into_one_out_is_refused(ws, record):
     out = ws.root / "adapter-race"
     args = fit_args(ws, out, "--describe-set", "batch_size=1")
-    proc, second = _race(ws, args, args)
+    with pytest.MonkeyPatch.context() as env:  # the lock file the first takes, in the workspace's cache
+        env.setenv("STEERVIS_HOME", str(ws.home))
+        lock = lock_path(out)
+    proc, second = _race(ws, args, args, claimed=lock)
     proc.communicate()
     ok = (second.returncode == 2 and "Another steervis process" in second.stderr and has_card(out)
           and proc.returncode == 0)
