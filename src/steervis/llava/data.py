@@ -131,8 +131,7 @@ def vqa_items(n_images: int, suffix: str, seed: int = 0, balanced: int = 0,
     for i, q, a in rows:
         yes_no = easyvqa.question_kind(q) == "yes/no"
         said_first = easyvqa.stated_answer(qa[i], a) if stated and yes_no else None
-        turn = (f"{IMAGE_LINE}{q}\n{easyvqa.STATED_SUFFIX}", said_first) if said_first else \
-            (f"{IMAGE_LINE}{q}\n{suffix}".rstrip(), a)
+        turn = (IMAGE_LINE + easyvqa.prompt(q, suffix, stated=said_first is not None), said_first or a)
         shown = Item(_file_hash(Path(paths[i])), paths[i], [turn])
         said = told_item(shown, qa[i]) if told != "off" and easyvqa.question_kind(q) == "yes/no" else None
         items += [said] if said else []

@@ -225,6 +225,22 @@ def stated_answer(pairs: list[tuple[str, str]], answer: str) -> str | None:
     return f"a {colour} {shape}, so {answer}." if colour and shape else None
 
 
+def prompt(question: str, suffix: str, stated: bool = False) -> str:
+    """The question and its response-format prompt: :data:`STATED_SUFFIX` for a yes/no question asked
+    ``stated``, else ``suffix``.
+
+    >>> prompt("is there a circle?", "Answer.", stated=True).splitlines()[1] == STATED_SUFFIX
+    True
+    """
+    stated = stated and question_kind(question) == "yes/no"
+    return f"{question}\n{STATED_SUFFIX if stated else suffix}".strip()
+
+
+def scored_answer(question: str, reply: str, stated: bool = False) -> str:
+    """What is scored of a reply: the last yes or no of a yes/no question asked ``stated``, else the reply."""
+    return final_answer(reply) if stated and question_kind(question) == "yes/no" else reply
+
+
 def final_answer(reply: str) -> str:
     """The yes or no a stated reply ends with; a reply with neither, as it is.
 

@@ -64,14 +64,12 @@ def easy_vqa_accuracy(vlm: Any, images: int | None = 100, text_only: bool = Fals
     else:
         rows, paths = easyvqa.rows(split, images, per_image, seed), easyvqa.paths(split)
     visuals = _visuals(vlm, rows, paths, text_only, features)
-    asks = [stated and easyvqa.question_kind(q) == "yes/no" for _, q, _ in rows]
-    questions = [f"{q}\n{easyvqa.STATED_SUFFIX if ask else suffix}".strip()
-                 for (_, q, _), ask in zip(rows, asks, strict=True)]
+    questions = [easyvqa.prompt(q, suffix, stated) for _, q, _ in rows]
     clock = time.perf_counter()
     replies = vlm.ask(visuals, questions, max_new_tokens=12 if stated else 8,  # "a yellow rectangle, so no."
                       batch_size=batch_size)
     seconds = time.perf_counter() - clock
-    answers = [easyvqa.final_answer(r) if ask else r for r, ask in zip(replies, asks, strict=True)]
+    answers = [easyvqa.scored_answer(q, r, stated) for (_, q, _), r in zip(rows, replies, strict=True)]
     golds = [gold for _, _, gold in rows]
     right = np.array([normalise(a) == gold for a, gold in zip(answers, golds, strict=True)])
     options = easy_vqa_answers()
@@ -79,7 +77,7 @@ def easy_vqa_accuracy(vlm: Any, images: int | None = 100, text_only: bool = Fals
                for a, gold in zip(answers, golds, strict=True)]
     closed = None
     if scored:  # a stated reply is not one of the 13 answers: its questions are left out of closed scoring
-        keep = [k for k, ask in enumerate(asks) if not ask]
+        keep = [k for k, (_, q, _) in enumerate(rows) if not stated or easyvqa.question_kind(q) != "yes/no"]
         closed = _scored_accuracy(vlm, vlm.prompts([questions[k] for k in keep], [visuals[k] for k in keep]),
                                   options, [golds[k] for k in keep], batch_size) if keep else None
     kinds = np.array([easyvqa.question_kind(q) for _, q, _ in rows])

@@ -75,18 +75,16 @@ def _score(vlm: Any, rows: list[tuple[int, str, str]], visuals: list[Any], suffi
     scored."""
     from steervis.llava import easyvqa
 
-    asks = [stated and easyvqa.question_kind(q) == "yes/no" for _, q, _ in rows]
-    prompts = [f"{q}\n{easyvqa.STATED_SUFFIX if ask else suffix}".strip()
-               for (_, q, _), ask in zip(rows, asks, strict=True)]
+    prompts = [easyvqa.prompt(q, suffix, stated) for _, q, _ in rows]
     prompts = [f"{b}\n{p}" for b, p in zip(before, prompts, strict=True)] if before else prompts
     if answer == "generate":
         # easy-vqa's answers are one word: 4 tokens tell; "a yellow rectangle, so no." is 9
         replies = vlm.ask(visuals, prompts, max_new_tokens=12 if stated else 4, batch_size=64)
         if not stated:
             return _metrics(rows, replies)
-        out = _metrics(rows, [easyvqa.final_answer(r) if ask else r
-                              for r, ask in zip(replies, asks, strict=True)])
-        return {**out, "statement": _statements(rows, replies, asks), "examples": [
+        out = _metrics(rows, [easyvqa.scored_answer(q, r, stated) for (_, q, _), r in zip(rows, replies,
+                                                                                          strict=True)])
+        return {**out, "statement": _statements(rows, replies), "examples": [
             f"{q} → {r}" for (_, q, _), r in zip(rows[:6], replies, strict=False)]}
     from steervis.llava.likelihood import choices
 
@@ -98,22 +96,27 @@ def _score(vlm: Any, rows: list[tuple[int, str, str]], visuals: list[Any], suffi
     return {**out, "said yes": _said_yes(rows, picks["whole"]), "reply opening": opening}
 
 
-def _statements(rows: list[tuple[int, str, str]], replies: list[str], asks: list[bool]) -> dict[str, Any]:
-    """How often a stated reply names its image's colour and its shape (each a whole word), over the yes/no
-    rows whose image's questions state both: is a wrong answer a wrong look or a wrong comparison?"""
+def _names(text: str, word: str) -> bool:
+    """Whether ``text`` names ``word`` as a whole word, in any case."""
     import re
 
+    return re.search(rf"\b{word}\b", text.lower()) is not None
+
+
+def _statements(rows: list[tuple[int, str, str]], replies: list[str]) -> dict[str, Any]:
+    """How often a stated reply names its image's colour and its shape (each a whole word), over the yes/no
+    rows whose image's questions state both: is a wrong answer a wrong look or a wrong comparison?"""
     from steervis.llava import easyvqa
     from steervis.stats import accuracy_ci, percent
 
     qa = easyvqa.questions("val")
     named: dict[str, list[bool]] = {"color": [], "shape": []}
-    for (i, _, _), reply, ask in zip(rows, replies, asks, strict=True):
+    for (i, q, _), reply in zip(rows, replies, strict=True):
         truth = {"color": easyvqa.image_colour(qa.get(i, [])), "shape": easyvqa.image_shape(qa.get(i, []))}
-        if not ask or None in truth.values():
+        if easyvqa.question_kind(q) != "yes/no" or None in truth.values():
             continue
         for kind, word in truth.items():
-            named[kind].append(re.search(rf"\b{word}\b", reply.lower()) is not None)
+            named[kind].append(_names(reply, word))
     return {f"names {k}": percent(accuracy_ci(np.array(v))) for k, v in named.items() if v}
 
 
@@ -267,8 +270,6 @@ def _item_tokens(vlm: Any, items: list[Any]) -> list[Any]:
 def _captions(vlm: Any, images: int, seed: int) -> dict[str, Any]:
     """Greedy captions of ``images`` seeded ``val`` images whose colour and shape are stated, scored by
     whether they name that colour and that shape (each as a whole word), with 95 % intervals."""
-    import re
-
     from steervis.llava import easyvqa
     from steervis.stats import accuracy_ci, percent
 
@@ -278,8 +279,7 @@ def _captions(vlm: Any, images: int, seed: int) -> dict[str, Any]:
     known = [k for k in known if k[1] and k[2]][:images]
     visuals = tower_tokens(vlm, [(i, "", "") for i, _, _ in known], "val")
     captions = [c[0] for c in vlm.caption(visuals, max_new_tokens=12)]  # "a red circle." is 4-5 tokens
-    named = {kind: np.array([re.search(rf"\b{word}\b", cap.lower()) is not None
-                             for cap, word in zip(captions, words, strict=True)])
+    named = {kind: np.array([_names(cap, word) for cap, word in zip(captions, words, strict=True)])
              for kind, words in (("color", [c for _, c, _ in known]), ("shape", [s for _, _, s in known]))}
     return {"images": len(known), **{k: percent(accuracy_ci(v)) for k, v in named.items()},
             "examples": captions[:8]}
